@@ -1,0 +1,104 @@
+//===- Graph.cpp - The graph IR -------------------------------------------===//
+
+#include "ir/Graph.h"
+#include "ir/Support.h"
+
+namespace nn {
+
+namespace {
+const OpInfo kOpInfos[] = {
+#define NN_OP(Kind, Mnemonic, Arity, Traits) {Mnemonic, Arity, Traits},
+#include "ir/Ops.def"
+};
+} // namespace
+
+const OpInfo &opInfo(OpKind k) { return kOpInfos[static_cast<int>(k)]; }
+
+std::optional<OpKind> opFromMnemonic(std::string_view m) {
+  for (OpKind k : allOps())
+    if (m == opInfo(k).mnemonic)
+      return k;
+  return std::nullopt;
+}
+
+const std::vector<OpKind> &allOps() {
+  static const std::vector<OpKind> ops = {
+#define NN_OP(Kind, Mnemonic, Arity, Traits) OpKind::Kind,
+#include "ir/Ops.def"
+  };
+  return ops;
+}
+
+const char *initName(InitKind k) {
+  switch (k) {
+  case InitKind::Zeros:
+    return "zeros";
+  case InitKind::Constant:
+    return "constant";
+  case InitKind::Values:
+    return "values";
+  case InitKind::Uniform:
+    return "uniform";
+  case InitKind::Normal:
+    return "normal";
+  case InitKind::Xavier:
+    return "xavier";
+  case InitKind::He:
+    return "he";
+  }
+  NN_UNREACHABLE("bad InitKind");
+}
+
+NodeId Graph::add(Node n) {
+  NodeId id = size();
+  for (NodeId in : n.inputs)
+    NN_ASSERT(in >= 0 && in < id, "operand must precede its user");
+  NN_ASSERT(static_cast<int>(n.inputs.size()) == opInfo(n.op).arity,
+            std::string("wrong operand count for ") + mnemonic(n.op));
+  nodes.push_back(std::move(n));
+  return id;
+}
+
+std::optional<NodeId> Graph::findLeaf(OpKind op, std::string_view leafName) const {
+  for (NodeId i = 0; i < size(); ++i)
+    if (nodes[i].op == op && nodes[i].name == leafName)
+      return i;
+  return std::nullopt;
+}
+
+std::optional<NodeId> Graph::output(std::string_view outName) const {
+  for (const Output &o : outputs)
+    if (o.name == outName)
+      return o.node;
+  return std::nullopt;
+}
+
+std::vector<NodeId> Graph::leaves(OpKind op) const {
+  std::vector<NodeId> ids;
+  for (NodeId i = 0; i < size(); ++i)
+    if (nodes[i].op == op)
+      ids.push_back(i);
+  return ids;
+}
+
+std::vector<int> Graph::useCounts() const {
+  std::vector<int> uses(nodes.size(), 0);
+  for (const Node &n : nodes)
+    for (NodeId in : n.inputs)
+      ++uses[in];
+  for (const Output &o : outputs)
+    ++uses[o.node];
+  for (const Update &u : updates)
+    ++uses[u.value];
+  return uses;
+}
+
+Node makeNode(OpKind op, std::vector<NodeId> inputs, SrcLoc loc) {
+  Node n;
+  n.op = op;
+  n.inputs = std::move(inputs);
+  n.loc = std::move(loc);
+  return n;
+}
+
+} // namespace nn

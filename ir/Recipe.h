@@ -1,0 +1,61 @@
+//===- Recipe.h - The training recipe of a model ---------------*- C++ -*-===//
+///
+/// \file
+/// What the `train { ... }` block of a `.nn` file says, after defaults and
+/// command-line overrides. The frontend fills it; the autodiff pass reads the
+/// optimizer, the trainer reads the rest.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Diagnostics.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace nn {
+
+/// Where samples come from.
+struct DataSource {
+  enum class Format { None, Idx, Csv };
+  Format format = Format::None;
+  /// Idx: a prefix such as ".../fashion-mnist/train", completed to
+  /// "-images-idx3-ubyte[.gz]" and "-labels-idx1-ubyte[.gz]"; or a directory
+  /// holding those. Csv: the file. Relative paths are relative to the .nn
+  /// file's directory.
+  std::string path;
+  /// Csv: the label column's name; "" = the last column.
+  std::string labelColumn;
+  SrcLoc loc;
+};
+
+struct OptimizerSpec {
+  enum class Kind { Sgd };
+  Kind kind = Kind::Sgd;
+  double lr = 0.01;
+  double momentum = 0.0; // PyTorch semantics: v = mu*v + g; w -= lr*v
+};
+
+struct EarlyStop {
+  bool enabled = false;
+  int patience = 3;
+  double minDelta = 0.0;
+  bool restoreBest = true;
+};
+
+struct Recipe {
+  DataSource data;
+  DataSource test;
+  OptimizerSpec optimizer;
+  int64_t batch = 32;
+  int64_t epochs = 1;
+  double l2 = 0.0;         // lambda: loss += lambda * sum of squared weights
+  double validation = 0.0; // fraction of the training data held out
+  uint64_t seed = 0;
+  bool shuffle = true;
+  EarlyStop earlyStop;
+  SrcLoc loc; // the train block
+};
+
+} // namespace nn
