@@ -1,0 +1,43 @@
+//===- Pipeline.h - The pass pipeline --------------------------*- C++ -*-===//
+///
+/// \file
+/// The flat list of passes from a lowered forward graph to the training
+/// step, verifying after each and printing what changed on request.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Recipe.h"
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace nn {
+
+/// Where the pipeline stops: "ir", "grad", "opt" in `nnc emit --stage=`.
+enum class Stage { Forward, Grad, Opt };
+
+struct PipelineOptions {
+  /// Print the graph after these passes (names from passNames()).
+  std::vector<std::string> printAfter;
+  bool printAfterAll = false;
+  /// Where printed graphs go; nothing is printed when null.
+  std::ostream *log = nullptr;
+};
+
+/// Runs infer-shapes, stable-losses (Forward), then add-l2 (recipe.l2),
+/// differentiate (with recipe.optimizer: the update), infer-shapes (Grad),
+/// then cse, dce (Opt), stopping after `stop`. Verifies after each pass
+/// (a failure is an InternalError naming the pass); prints the graph after
+/// the requested passes to *opts.log, only when the pass changed it. User
+/// errors are reported to `diags` and thrown as DiagnosedError.
+Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
+                  const PipelineOptions &opts, DiagEngine &diags);
+
+/// Names of the passes, in pipeline order, for --print-after validation and
+/// --help.
+const std::vector<std::string> &passNames();
+
+} // namespace nn
