@@ -1,0 +1,188 @@
+//===- ElementwiseMath.h - Scalar semantics of elementwise ops -*- C++ -*-===//
+///
+/// \file
+/// The scalar math of every elementwise op and of the stable loss terms,
+/// written once as templates over an emitter, and used by the interpreter
+/// (double), the LLVM emitter (llvm::Value*) and the CUDA printer (strings).
+///
+/// An emitter `E` has a type `E::Value` and these members (all may be
+/// non-static: the LLVM emitter needs its IRBuilder):
+///
+///   Value constant(double c);
+///   Value neg(Value a);
+///   Value add(Value a, Value b);   sub, mul, div likewise
+///   Value exp(Value a);            log, log1p, tanh likewise
+///   /// a > b ? t : f  (an ordered comparison: false when either is NaN)
+///   Value selectGt(Value a, Value b, Value t, Value f);
+///
+/// Everything here is built from those primitives only, so a backend gets the
+/// same formulas as the interpreter, with the same care for overflow.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Support.h"
+
+#include <cmath>
+#include <span>
+
+namespace nn {
+
+/// The emitter of the reference interpreter: plain double arithmetic.
+struct DoubleEmitter {
+  using Value = double;
+  Value constant(double c) { return c; }
+  Value neg(Value a) { return -a; }
+  Value add(Value a, Value b) { return a + b; }
+  Value sub(Value a, Value b) { return a - b; }
+  Value mul(Value a, Value b) { return a * b; }
+  Value div(Value a, Value b) { return a / b; }
+  Value exp(Value a) { return std::exp(a); }
+  /// log(0) = -inf, log(x < 0) = NaN: honest IEEE results.
+  Value log(Value a) { return std::log(a); }
+  Value log1p(Value a) { return std::log1p(a); }
+  Value tanh(Value a) { return std::tanh(a); }
+  Value selectGt(Value a, Value b, Value t, Value f) { return a > b ? t : f; }
+};
+
+/// max(a, b); b when either is NaN.
+template <class E>
+typename E::Value emitMax(E &e, typename E::Value a, typename E::Value b) {
+  return e.selectGt(a, b, a, b);
+}
+
+/// |a|.
+template <class E> typename E::Value emitAbs(E &e, typename E::Value a) {
+  return e.selectGt(a, e.constant(0.0), a, e.neg(a));
+}
+
+/// relu(x) = 0 > x ? 0 : x (so NaN stays NaN, as in PyTorch).
+template <class E> typename E::Value emitRelu(E &e, typename E::Value x) {
+  return e.selectGt(e.constant(0.0), x, e.constant(0.0), x);
+}
+
+/// step(x) = x > 0 ? 1 : 0 (relu's derivative; 0 at the kink).
+template <class E> typename E::Value emitStep(E &e, typename E::Value x) {
+  return e.selectGt(x, e.constant(0.0), e.constant(1.0), e.constant(0.0));
+}
+
+/// sigmoid(x) = 1 / (1 + exp(-x)), stable for any |x|: with t = exp(-|x|)
+/// (never overflows), sigmoid = 1/(1+t) for x > 0 and t/(1+t) otherwise.
+template <class E> typename E::Value emitSigmoid(E &e, typename E::Value x) {
+  auto t = e.exp(e.neg(emitAbs(e, x)));
+  auto onePlusT = e.add(e.constant(1.0), t);
+  return e.selectGt(x, e.constant(0.0), e.div(e.constant(1.0), onePlusT),
+                    e.div(t, onePlusT));
+}
+
+/// softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)), stable.
+template <class E> typename E::Value emitSoftplus(E &e, typename E::Value z) {
+  return e.add(emitMax(e, z, e.constant(0.0)),
+               e.log1p(e.exp(e.neg(emitAbs(e, z)))));
+}
+
+/// One element of bce on logits: -(y log s(z) + (1-y) log(1-s(z)))
+///   = max(z, 0) - z*y + log1p(exp(-|z|)), finite for any finite z.
+template <class E>
+typename E::Value emitBceLogitsTerm(E &e, typename E::Value z,
+                                    typename E::Value y) {
+  return e.add(e.sub(emitMax(e, z, e.constant(0.0)), e.mul(z, y)),
+               e.log1p(e.exp(e.neg(emitAbs(e, z)))));
+}
+
+/// -(y * log(p)), taken as 0 when y == 0 (so 0 * log 0 is 0, not NaN). When
+/// y != 0 and p == 0 it is +inf: an honest infinite loss.
+template <class E>
+typename E::Value emitNegXLogY(E &e, typename E::Value y, typename E::Value p) {
+  return e.selectGt(emitAbs(e, y), e.constant(0.0), e.neg(e.mul(y, e.log(p))),
+                    e.constant(0.0));
+}
+
+/// One element of bce on probabilities: -(y log p + (1-y) log(1-p)), with
+/// each product taken as 0 when its weight is 0 (see emitNegXLogY). p is not
+/// clamped: p = 0 with y = 1 gives +inf.
+template <class E>
+typename E::Value emitBceTerm(E &e, typename E::Value p, typename E::Value y) {
+  auto one = e.constant(1.0);
+  return e.add(emitNegXLogY(e, y, p), emitNegXLogY(e, e.sub(one, y),
+                                                   e.sub(one, p)));
+}
+
+/// exp(z - m): a softmax / log-sum-exp numerator after subtracting the row
+/// max m (so it is at most 1 and never overflows).
+template <class E>
+typename E::Value emitExpShifted(E &e, typename E::Value z,
+                                 typename E::Value m) {
+  return e.exp(e.sub(z, m));
+}
+
+/// log(sum exp(z)) of a row from its max m and s = sum exp(z - m) >= 1.
+template <class E>
+typename E::Value emitLogSumExp(E &e, typename E::Value m,
+                                typename E::Value s) {
+  return e.add(m, e.log(s));
+}
+
+/// One element of mse: (p - y)^2.
+template <class E>
+typename E::Value emitSquaredError(E &e, typename E::Value p,
+                                   typename E::Value y) {
+  auto d = e.sub(p, y);
+  return e.mul(d, d);
+}
+
+/// The value of elementwise op `op` on `args` (1 or 2 operands, as Ops.def
+/// says). Calling it with any other op is an internal error.
+template <class E>
+typename E::Value emitElementwise(E &e, OpKind op,
+                                  std::span<const typename E::Value> args) {
+  NN_ASSERT(static_cast<int>(args.size()) == opInfo(op).arity,
+            std::string("wrong operand count for ") + mnemonic(op));
+  switch (op) {
+  case OpKind::Neg:
+    return e.neg(args[0]);
+  case OpKind::Exp:
+    return e.exp(args[0]);
+  case OpKind::Log:
+    return e.log(args[0]);
+  case OpKind::Sigmoid:
+    return emitSigmoid(e, args[0]);
+  case OpKind::Relu:
+    return emitRelu(e, args[0]);
+  case OpKind::Tanh:
+    return e.tanh(args[0]);
+  case OpKind::Step:
+    return emitStep(e, args[0]);
+  case OpKind::Add:
+    return e.add(args[0], args[1]);
+  case OpKind::Sub:
+    return e.sub(args[0], args[1]);
+  case OpKind::Mul:
+    return e.mul(args[0], args[1]);
+  case OpKind::Div:
+    return e.div(args[0], args[1]);
+  case OpKind::Input:
+  case OpKind::Label:
+  case OpKind::Param:
+  case OpKind::State:
+  case OpKind::Const:
+  case OpKind::MatMul:
+  case OpKind::Transpose:
+  case OpKind::Expand:
+  case OpKind::Sum:
+  case OpKind::Mean:
+  case OpKind::Count:
+  case OpKind::Softmax:
+  case OpKind::OneHot:
+  case OpKind::Bce:
+  case OpKind::BceLogits:
+  case OpKind::CrossEntropy:
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::Mse:
+    break;
+  }
+  NN_UNREACHABLE(std::string("not an elementwise op: ") + mnemonic(op));
+}
+
+} // namespace nn

@@ -1,0 +1,118 @@
+//===- ElementwiseMathTest.cpp - Scalar math written once -----------------===//
+///
+/// \file
+/// The elementwise templates with the double emitter (values, stability) and
+/// with a string emitter (the same formulas print as code for a backend).
+///
+//===----------------------------------------------------------------------===//
+
+#include "ir/ElementwiseMath.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+using namespace nn;
+
+namespace {
+
+/// Prints expressions, the way the CUDA printer will.
+struct StringEmitter {
+  using Value = std::string;
+  Value constant(double c) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%g", c);
+    return b;
+  }
+  Value neg(Value a) { return "(-" + a + ")"; }
+  Value add(Value a, Value b) { return "(" + a + " + " + b + ")"; }
+  Value sub(Value a, Value b) { return "(" + a + " - " + b + ")"; }
+  Value mul(Value a, Value b) { return "(" + a + " * " + b + ")"; }
+  Value div(Value a, Value b) { return "(" + a + " / " + b + ")"; }
+  Value exp(Value a) { return "exp(" + a + ")"; }
+  Value log(Value a) { return "log(" + a + ")"; }
+  Value log1p(Value a) { return "log1p(" + a + ")"; }
+  Value tanh(Value a) { return "tanh(" + a + ")"; }
+  Value selectGt(Value a, Value b, Value t, Value f) {
+    return "(" + a + " > " + b + " ? " + t + " : " + f + ")";
+  }
+};
+
+double run(OpKind k, std::vector<double> args) {
+  DoubleEmitter e;
+  return emitElementwise(e, k, std::span<const double>(args));
+}
+
+} // namespace
+
+TEST(ElementwiseMath, DoubleValues) {
+  EXPECT_EQ(run(OpKind::Neg, {2}), -2);
+  EXPECT_DOUBLE_EQ(run(OpKind::Exp, {1}), std::exp(1.0));
+  EXPECT_DOUBLE_EQ(run(OpKind::Log, {2}), std::log(2.0));
+  EXPECT_EQ(run(OpKind::Log, {0}), -INFINITY);
+  EXPECT_DOUBLE_EQ(run(OpKind::Tanh, {0.3}), std::tanh(0.3));
+  EXPECT_EQ(run(OpKind::Relu, {-1}), 0);
+  EXPECT_EQ(run(OpKind::Relu, {1.5}), 1.5);
+  EXPECT_TRUE(std::isnan(run(OpKind::Relu, {NAN})));
+  EXPECT_EQ(run(OpKind::Step, {0}), 0);
+  EXPECT_EQ(run(OpKind::Step, {1e-300}), 1);
+  EXPECT_EQ(run(OpKind::Add, {1, 2}), 3);
+  EXPECT_EQ(run(OpKind::Sub, {1, 2}), -1);
+  EXPECT_EQ(run(OpKind::Mul, {3, 2}), 6);
+  EXPECT_EQ(run(OpKind::Div, {3, 2}), 1.5);
+}
+
+TEST(ElementwiseMath, SigmoidIsStable) {
+  for (double x : {-30.0, -2.0, -0.1, 0.0, 0.1, 2.0, 30.0})
+    EXPECT_NEAR(run(OpKind::Sigmoid, {x}), 1 / (1 + std::exp(-x)), 1e-16)
+        << x;
+  // Where the naive form overflows exp(-x), the stable one does not.
+  EXPECT_EQ(run(OpKind::Sigmoid, {-1000}), 0.0);
+  EXPECT_EQ(run(OpKind::Sigmoid, {1000}), 1.0);
+  EXPECT_GT(run(OpKind::Sigmoid, {-700}), 0.0); // not flushed early
+  EXPECT_TRUE(std::isnan(run(OpKind::Sigmoid, {NAN})));
+}
+
+TEST(ElementwiseMath, StableLossTerms) {
+  DoubleEmitter e;
+  // softplus(z) = log(1 + e^z).
+  for (double z : {-5.0, 0.0, 3.0})
+    EXPECT_NEAR(emitSoftplus(e, z), std::log1p(std::exp(z)), 1e-15);
+  EXPECT_EQ(emitSoftplus(e, 1e4), 1e4);
+  EXPECT_EQ(emitSoftplus(e, -1e4), 0.0);
+  EXPECT_EQ(emitBceLogitsTerm(e, 1e4, 0.0), 1e4);
+  EXPECT_EQ(emitBceLogitsTerm(e, -1e4, 1.0), 1e4);
+  EXPECT_EQ(emitBceLogitsTerm(e, 1e4, 1.0), 0.0);
+  EXPECT_EQ(emitBceTerm(e, 0.0, 0.0), 0.0);
+  EXPECT_EQ(emitBceTerm(e, 1.0, 1.0), 0.0);
+  EXPECT_EQ(emitBceTerm(e, 0.0, 1.0), INFINITY);
+  EXPECT_EQ(emitNegXLogY(e, 0.0, 0.0), 0.0);
+  EXPECT_NEAR(emitLogSumExp(e, 1000.0, 1.0 + std::exp(-1.0)),
+              1000 + std::log1p(std::exp(-1.0)), 1e-12);
+  EXPECT_EQ(emitSquaredError(e, 3.0, 1.0), 4.0);
+}
+
+TEST(ElementwiseMath, StringEmitterPrintsTheSameFormulas) {
+  StringEmitter e;
+  std::vector<std::string> ab = {"a", "b"};
+  EXPECT_EQ(emitElementwise(e, OpKind::Add, std::span<const std::string>(ab)),
+            "(a + b)");
+  std::vector<std::string> x = {"x"};
+  EXPECT_EQ(emitElementwise(e, OpKind::Relu, std::span<const std::string>(x)),
+            "(0 > x ? 0 : x)");
+  EXPECT_EQ(emitElementwise(e, OpKind::Sigmoid,
+                            std::span<const std::string>(x)),
+            "(x > 0 ? (1 / (1 + exp((-(x > 0 ? x : (-x)))))) : "
+            "(exp((-(x > 0 ? x : (-x)))) / (1 + exp((-(x > 0 ? x : (-x)))))))");
+}
+
+TEST(ElementwiseMath, NonElementwiseOpIsAnInternalError) {
+  DoubleEmitter e;
+  std::vector<double> a = {1, 2};
+  EXPECT_THROW(emitElementwise(e, OpKind::MatMul, std::span<const double>(a)),
+               InternalError);
+  EXPECT_THROW(emitElementwise(e, OpKind::Add, std::span<const double>(a.data(), 1)),
+               InternalError);
+}
