@@ -1,0 +1,47 @@
+//===- Executor.h - Runs a graph on some backend ---------------*- C++ -*-===//
+///
+/// \file
+/// The trainer talks to backends only through this interface. An executor
+/// holds the graph's parameters and optimizer state (so a GPU backend can
+/// keep them resident), takes a batch, runs the graph once, applies its
+/// updates and hands back the named outputs. The reference interpreter is
+/// the first backend; the CPU (LLVM) and CUDA backends implement the same.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "runtime/Tensor.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nn {
+
+class Executor {
+public:
+  virtual ~Executor() = default;
+  /// Sets Param and State leaves by name. Every Param and State leaf of the
+  /// graph must be present, with its declared shape.
+  virtual void setState(const TensorMap &state) = 0;
+  /// The current Param and State values.
+  virtual const TensorMap &state() const = 0;
+  /// Binds `batch` (Input and Label leaves by name, leading dimension = the
+  /// batch size), runs the graph, applies its updates to the held state and
+  /// returns its named outputs.
+  virtual TensorMap run(const TensorMap &batch) = 0;
+};
+
+/// Names of the backends this build offers ("interp", ...).
+std::vector<std::string> backendNames();
+
+/// Throws UserError for an unknown or unavailable backend.
+void checkBackend(const std::string &backend);
+
+/// An executor for `g` (types known) on `backend`; throws UserError for an
+/// unknown or unavailable backend.
+std::unique_ptr<Executor> makeExecutor(const std::string &backend,
+                                       const Graph &g);
+
+} // namespace nn
