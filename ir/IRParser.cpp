@@ -1,0 +1,574 @@
+//===- IRParser.cpp - Reading the IR text form ----------------------------===//
+///
+/// \file
+/// Algorithm: a hand-written lexer (identifiers, %labels, numbers, strings,
+/// punctuation; `#` comments) feeds a recursive-descent parser, one function
+/// per rule of the grammar below. Labels map to node ids as they are
+/// defined, so a use before its definition is an error and the result is in
+/// topological order. The first error is reported and parsing stops.
+///
+///   file      := 'graph' name '{' stmt* '}'
+///   stmt      := node | 'output' name '=' %label
+///              | 'update' %label '<-' %label
+///   node      := %label '=' op [string] [consts] [operands] [attrs]
+///                ':' type [loc]
+///   type      := '?' | dtype ['[' dim (',' dim)* ']']
+///   attrs     := '{' attr (',' attr)* '}'
+///   loc       := 'loc' '(' string ':' int ':' int ['-' int] ')'
+///
+//===----------------------------------------------------------------------===//
+
+#include "ir/IRParser.h"
+#include "ir/IRText.h"
+
+#include "ir/Support.h"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace nn {
+
+namespace {
+
+enum class Tok { Ident, Label, Number, String, Punct, End, Bad };
+
+struct Token {
+  Tok kind;
+  std::string text; // Label: without '%'; String: unescaped; Punct: itself
+  int line, col, len;
+};
+
+class Lexer {
+public:
+  Lexer(const std::string &text) : text(text) {}
+
+  /// The next token; a Bad token's text is the error message.
+  Token next() {
+    skipSpace();
+    int l = line, c = col;
+    size_t start = pos;
+    auto tok = [&](Tok k, std::string s) {
+      return Token{k, std::move(s), l, c, static_cast<int>(pos - start)};
+    };
+    if (pos >= text.size())
+      return Token{Tok::End, "", l, c, 1};
+    char ch = text[pos];
+    if (isIdentStart(ch)) {
+      while (pos < text.size() && isIdentChar(text[pos]))
+        advance();
+      return tok(Tok::Ident, text.substr(start, pos - start));
+    }
+    if (ch == '%') {
+      advance();
+      while (pos < text.size() && isIdentChar(text[pos]))
+        advance();
+      if (pos == start + 1)
+        return tok(Tok::Bad, "expected a value name after '%'");
+      return tok(Tok::Label, text.substr(start + 1, pos - start - 1));
+    }
+    if (std::isdigit(static_cast<unsigned char>(ch))) {
+      while (pos < text.size() && isNumberChar(text[pos], text[pos - 1]))
+        advance();
+      return tok(Tok::Number, text.substr(start, pos - start));
+    }
+    if (ch == '"')
+      return lexString(l, c);
+    if (ch == '<' && pos + 1 < text.size() && text[pos + 1] == '-') {
+      advance();
+      advance();
+      return tok(Tok::Punct, "<-");
+    }
+    if (std::string_view("=:,[]{}()?-").find(ch) != std::string_view::npos) {
+      advance();
+      return tok(Tok::Punct, std::string(1, ch));
+    }
+    advance();
+    std::string shown = std::isprint(static_cast<unsigned char>(ch))
+                            ? std::string(1, ch)
+                            : "\\x" + hex(static_cast<unsigned char>(ch));
+    return tok(Tok::Bad, "unexpected character '" + shown + "'");
+  }
+
+private:
+  const std::string &text;
+  size_t pos = 0;
+  int line = 1, col = 1;
+
+  static bool isIdentStart(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+  }
+  static bool isIdentChar(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
+  }
+  static bool isNumberChar(char c, char prev) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+           ((c == '-' || c == '+') && (prev == 'e' || prev == 'E'));
+  }
+  static std::string hex(unsigned char c) {
+    static const char kHex[] = "0123456789abcdef";
+    return {kHex[c >> 4], kHex[c & 15]};
+  }
+
+  void advance() {
+    if (text[pos] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+    ++pos;
+  }
+
+  void skipSpace() {
+    while (pos < text.size()) {
+      char c = text[pos];
+      if (c == '#') {
+        while (pos < text.size() && text[pos] != '\n')
+          advance();
+      } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+        advance();
+      } else {
+        return;
+      }
+    }
+  }
+
+  static int hexDigit(char c) {
+    if (c >= '0' && c <= '9')
+      return c - '0';
+    if (c >= 'a' && c <= 'f')
+      return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+      return c - 'A' + 10;
+    return -1;
+  }
+
+  Token lexString(int l, int c) {
+    size_t start = pos;
+    advance(); // the opening quote
+    std::string s;
+    auto bad = [&](std::string msg) {
+      return Token{Tok::Bad, std::move(msg), l, c,
+                   static_cast<int>(pos - start)};
+    };
+    while (true) {
+      if (pos >= text.size() || text[pos] == '\n')
+        return bad("missing terminating '\"' character");
+      char ch = text[pos];
+      advance();
+      if (ch == '"')
+        break;
+      if (ch != '\\') {
+        s += ch;
+        continue;
+      }
+      if (pos >= text.size())
+        return bad("missing terminating '\"' character");
+      char e = text[pos];
+      advance();
+      if (e == '"' || e == '\\') {
+        s += e;
+      } else if (e == 'n') {
+        s += '\n';
+      } else if (e == 't') {
+        s += '\t';
+      } else if (e == 'x' && pos + 1 < text.size() &&
+                 hexDigit(text[pos]) >= 0 && hexDigit(text[pos + 1]) >= 0) {
+        s += static_cast<char>(hexDigit(text[pos]) * 16 +
+                               hexDigit(text[pos + 1]));
+        advance();
+        advance();
+      } else {
+        return bad("unknown escape sequence in string");
+      }
+    }
+    return Token{Tok::String, s, l, c, static_cast<int>(pos - start)};
+  }
+};
+
+/// Thrown after the first error has been reported.
+struct ParseFailed {};
+
+class Parser {
+public:
+  Parser(const std::string &file, const std::string &text, DiagEngine &diags)
+      : file(file), lexer(text), diags(diags) {
+    tok = lexer.next();
+  }
+
+  Graph parseFile();
+
+private:
+  std::string file;
+  Lexer lexer;
+  DiagEngine &diags;
+  Token tok;
+  Graph g;
+  std::map<std::string, NodeId> labels;
+
+  SrcLoc locOf(const Token &t) const { return {file, t.line, t.col, t.len}; }
+
+  [[noreturn]] void fail(const Token &t, const std::string &msg) {
+    diags.error(locOf(t), msg);
+    throw ParseFailed();
+  }
+  [[noreturn]] void failHere(const std::string &msg) {
+    if (tok.kind == Tok::Bad)
+      fail(tok, tok.text);
+    fail(tok, msg + ", found " + describe(tok));
+  }
+  static std::string describe(const Token &t) {
+    switch (t.kind) {
+    case Tok::End:
+      return "end of file";
+    case Tok::Label:
+      return "'%" + t.text + "'";
+    case Tok::String:
+      return "a string";
+    case Tok::Ident:
+    case Tok::Number:
+    case Tok::Punct:
+    case Tok::Bad:
+      return "'" + t.text + "'";
+    }
+    return "?";
+  }
+
+  Token take() {
+    Token t = tok;
+    tok = lexer.next();
+    return t;
+  }
+  bool isPunct(const char *p) const {
+    return tok.kind == Tok::Punct && tok.text == p;
+  }
+  bool isIdent(const char *w) const {
+    return tok.kind == Tok::Ident && tok.text == w;
+  }
+  bool accept(const char *p) {
+    if (!isPunct(p))
+      return false;
+    take();
+    return true;
+  }
+  void expect(const char *p, const char *what) {
+    if (!accept(p))
+      failHere(std::string("expected '") + p + "' " + what);
+  }
+
+  std::string parseName(const char *what);
+  NodeId parseUse();
+  void parseNode();
+  void parseOperands(Node &n, const Token &opTok);
+  void parseConstValues(Node &n);
+  std::vector<double> parseValueList();
+  double parseDouble();
+  int64_t parseInt(int64_t lo, int64_t hi, const char *what);
+  void parseAttrs(Node &n, bool &hasNameAttr);
+  void parseInit(Node &n);
+  TensorType parseType();
+  SrcLoc parseLoc();
+};
+
+Graph Parser::parseFile() {
+  if (!isIdent("graph"))
+    failHere("expected 'graph'");
+  take();
+  g.name = parseName("after 'graph'");
+  expect("{", "to open the graph");
+  while (!isPunct("}")) {
+    if (tok.kind == Tok::Label) {
+      parseNode();
+    } else if (isIdent("output")) {
+      take();
+      std::string name = parseName("after 'output'");
+      expect("=", "after the output name");
+      g.outputs.push_back({name, parseUse()});
+    } else if (isIdent("update")) {
+      take();
+      NodeId target = parseUse();
+      expect("<-", "between the update's target and value");
+      g.updates.push_back({target, parseUse()});
+    } else {
+      failHere("expected a node, 'output', 'update' or '}'");
+    }
+  }
+  take();
+  if (tok.kind != Tok::End)
+    failHere("expected end of file after the graph");
+  return std::move(g);
+}
+
+/// An identifier or a string.
+std::string Parser::parseName(const char *what) {
+  if (tok.kind != Tok::Ident && tok.kind != Tok::String)
+    failHere(std::string("expected a name ") + what);
+  return take().text;
+}
+
+NodeId Parser::parseUse() {
+  if (tok.kind != Tok::Label)
+    failHere("expected a value such as '%x'");
+  Token t = take();
+  auto it = labels.find(t.text);
+  if (it == labels.end())
+    fail(t, "use of undefined value '%" + t.text + "'");
+  return it->second;
+}
+
+void Parser::parseNode() {
+  Token labelTok = take();
+  if (labels.count(labelTok.text))
+    fail(labelTok, "redefinition of value '%" + labelTok.text + "'");
+  expect("=", "after the value name");
+  if (tok.kind != Tok::Ident)
+    failHere("expected an op name");
+  Token opTok = take();
+  std::optional<OpKind> op = opFromMnemonic(opTok.text);
+  if (!op) {
+    std::vector<std::string> names;
+    for (OpKind k : allOps())
+      names.push_back(mnemonic(k));
+    diags.error(locOf(opTok), "unknown op '" + opTok.text + "'");
+    std::string near = closestMatch(opTok.text, names);
+    if (!near.empty())
+      diags.help({}, "did you mean '" + near + "'?");
+    throw ParseFailed();
+  }
+  Node n = makeNode(*op, {});
+  if (hasLeafName(*op)) {
+    if (tok.kind != Tok::String)
+      failHere(std::string("expected the ") + mnemonic(*op) +
+               "'s name as a string");
+    n.name = take().text;
+  } else if (*op == OpKind::Const) {
+    parseConstValues(n);
+  } else {
+    parseOperands(n, opTok);
+  }
+  bool hasNameAttr = false;
+  if (isPunct("{"))
+    parseAttrs(n, hasNameAttr);
+  if (!hasLeafName(*op) && !hasNameAttr &&
+      isIRIdentifier(labelTok.text))
+    n.name = labelTok.text;
+  expect(":", "before the type");
+  n.type = parseType();
+  if (isIdent("loc"))
+    n.loc = parseLoc();
+  labels[labelTok.text] = g.size();
+  g.nodes.push_back(std::move(n));
+}
+
+void Parser::parseOperands(Node &n, const Token &opTok) {
+  int arity = opInfo(n.op).arity;
+  if (tok.kind == Tok::Label) {
+    n.inputs.push_back(parseUse());
+    while (accept(","))
+      n.inputs.push_back(parseUse());
+  }
+  if (static_cast<int>(n.inputs.size()) != arity)
+    fail(opTok, std::string("'") + mnemonic(n.op) + "' takes " +
+                    std::to_string(arity) +
+                    (arity == 1 ? " operand, got " : " operands, got ") +
+                    std::to_string(n.inputs.size()));
+}
+
+void Parser::parseConstValues(Node &n) {
+  if (isPunct("["))
+    n.values = parseValueList();
+  else
+    n.values = {parseDouble()};
+}
+
+std::vector<double> Parser::parseValueList() {
+  expect("[", "to open the list of values");
+  std::vector<double> vs;
+  if (accept("]"))
+    return vs;
+  do
+    vs.push_back(parseDouble());
+  while (accept(","));
+  expect("]", "to close the list of values");
+  return vs;
+}
+
+/// A number: `-`? digits... or `inf` / `nan`.
+double Parser::parseDouble() {
+  bool negative = accept("-");
+  if (tok.kind == Tok::Ident && (tok.text == "inf" || tok.text == "nan")) {
+    double v = tok.text == "inf" ? std::numeric_limits<double>::infinity()
+                                 : std::numeric_limits<double>::quiet_NaN();
+    take();
+    return negative ? -v : v;
+  }
+  if (tok.kind != Tok::Number)
+    failHere("expected a number");
+  double v = 0;
+  const std::string &s = tok.text;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec == std::errc::result_out_of_range)
+    fail(tok, "number '" + s + "' is out of range");
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+    fail(tok, "malformed number '" + s + "'");
+  take();
+  return negative ? -v : v;
+}
+
+int64_t Parser::parseInt(int64_t lo, int64_t hi, const char *what) {
+  Token first = tok;
+  bool negative = accept("-");
+  if (tok.kind != Tok::Number)
+    failHere(std::string("expected ") + what);
+  int64_t v = 0;
+  const std::string &s = tok.text;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+    fail(tok, std::string("expected ") + what + ", found '" + s + "'");
+  take();
+  if (negative)
+    v = -v;
+  if (v < lo || v > hi)
+    fail(first, std::string(what) + " " + std::to_string(v) +
+                    " is out of range");
+  return v;
+}
+
+void Parser::parseAttrs(Node &n, bool &hasNameAttr) {
+  expect("{", "to open the attributes");
+  std::vector<std::string> seen;
+  do {
+    if (tok.kind != Tok::Ident)
+      failHere("expected an attribute name");
+    Token key = take();
+    for (const std::string &s : seen)
+      if (s == key.text)
+        fail(key, "duplicate attribute '" + key.text + "'");
+    seen.push_back(key.text);
+    if (key.text == "weight") {
+      n.isWeight = true;
+      continue;
+    }
+    if (key.text == "transposed") {
+      n.storedTransposed = true;
+      continue;
+    }
+    expect("=", "after the attribute name");
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    if (key.text == "name") {
+      if (tok.kind != Tok::String)
+        failHere("expected the name as a string");
+      n.name = take().text;
+      hasNameAttr = true;
+    } else if (key.text == "axis") {
+      n.axis = parseInt(-kMax, kMax, "an axis");
+    } else if (key.text == "classes") {
+      n.classes = parseInt(-kMax, kMax, "a number of classes");
+    } else if (key.text == "kind") {
+      Token k = take();
+      if (k.kind == Tok::Ident && k.text == "binary")
+        n.labelKind = LabelKind::Binary;
+      else if (k.kind == Tok::Ident && k.text == "class")
+        n.labelKind = LabelKind::Class;
+      else if (k.kind == Tok::Ident && k.text == "real")
+        n.labelKind = LabelKind::Real;
+      else
+        fail(k, "expected a label kind (binary, class or real)");
+    } else if (key.text == "init") {
+      parseInit(n);
+    } else if (key.text == "values") {
+      n.values = parseValueList();
+    } else {
+      fail(key, "unknown attribute '" + key.text + "'");
+    }
+  } while (accept(","));
+  expect("}", "to close the attributes");
+}
+
+void Parser::parseInit(Node &n) {
+  if (tok.kind != Tok::Ident)
+    failHere("expected an initializer");
+  Token k = take();
+  bool found = false;
+  for (InitKind kind : {InitKind::Zeros, InitKind::Constant, InitKind::Values,
+                        InitKind::Uniform, InitKind::Normal, InitKind::Xavier,
+                        InitKind::He})
+    if (k.text == initName(kind)) {
+      n.init.kind = kind;
+      found = true;
+    }
+  if (!found)
+    fail(k, "unknown initializer '" + k.text + "'");
+  if (!accept("("))
+    return;
+  n.init.a = parseDouble();
+  if (accept(","))
+    n.init.b = parseDouble();
+  expect(")", "to close the initializer's arguments");
+}
+
+TensorType Parser::parseType() {
+  if (accept("?"))
+    return TensorType{};
+  if (tok.kind != Tok::Ident || (tok.text != "f32" && tok.text != "i32"))
+    failHere("expected a type such as 'f32[N,784]' or '?'");
+  TensorType t;
+  t.known = true;
+  t.dtype = take().text == "f32" ? DType::F32 : DType::I32;
+  if (!accept("["))
+    return t;
+  if (accept("]"))
+    return t;
+  do {
+    if (isIdent("N")) {
+      take();
+      t.dims.push_back(kBatch);
+    } else {
+      t.dims.push_back(parseInt(0, std::numeric_limits<int64_t>::max(),
+                                "a dimension"));
+    }
+  } while (accept(","));
+  expect("]", "to close the dimensions");
+  return t;
+}
+
+SrcLoc Parser::parseLoc() {
+  take(); // loc
+  expect("(", "after 'loc'");
+  if (tok.kind != Tok::String)
+    failHere("expected the file name as a string");
+  SrcLoc l;
+  l.file = take().text;
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  expect(":", "after the file name");
+  l.line = static_cast<int>(parseInt(-kMax, kMax, "a line number"));
+  expect(":", "after the line number");
+  l.col = static_cast<int>(parseInt(-kMax, kMax, "a column number"));
+  if (accept("-")) {
+    Token endTok = tok;
+    int64_t end = parseInt(-kMax, kMax, "an end column");
+    int64_t len = end - l.col + 1;
+    if (len < -kMax || len > kMax)
+      fail(endTok, "end column is out of range");
+    l.len = static_cast<int>(len);
+  }
+  expect(")", "to close the location");
+  return l;
+}
+
+} // namespace
+
+Graph parseGraph(const std::string &file, const std::string &text,
+                 DiagEngine &diags) {
+  diags.addSource(file, text);
+  try {
+    return Parser(file, text, diags).parseFile();
+  } catch (const ParseFailed &) {
+    throw DiagnosedError();
+  }
+}
+
+} // namespace nn

@@ -1,0 +1,103 @@
+//===- Verifier.cpp - Structural checks of a Graph ------------------------===//
+///
+/// \file
+/// Algorithm: one pass over the nodes checking each against Ops.def and the
+/// nodes before it, then the outputs and updates. Collects every problem
+/// instead of stopping at the first.
+///
+//===----------------------------------------------------------------------===//
+
+#include "ir/Verifier.h"
+
+#include <map>
+#include <set>
+
+namespace nn {
+
+namespace {
+
+std::string where(const Graph &g, NodeId id) {
+  std::string s = "node " + std::to_string(id) + " (" + mnemonic(g[id].op);
+  if (!g[id].name.empty())
+    s += " '" + g[id].name + "'";
+  return s + ")";
+}
+
+bool dimsValid(const TensorType &t) {
+  for (int64_t d : t.dims)
+    if (d < 0 && d != kBatch)
+      return false;
+  return true;
+}
+
+} // namespace
+
+std::vector<std::string> verifyGraph(const Graph &g,
+                                     const VerifyOptions &opts) {
+  std::vector<std::string> errs;
+  std::set<std::pair<OpKind, std::string>> leafNames;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node &n = g[id];
+    const OpInfo &info = opInfo(n.op);
+    if (static_cast<int>(n.inputs.size()) != info.arity)
+      errs.push_back(where(g, id) + ": has " +
+                     std::to_string(n.inputs.size()) + " operands, expected " +
+                     std::to_string(info.arity));
+    for (NodeId in : n.inputs)
+      if (in < 0 || in >= id)
+        errs.push_back(where(g, id) + ": operand " + std::to_string(in) +
+                       " does not come before its user");
+    if (opts.requireTypes && !n.type.known)
+      errs.push_back(where(g, id) + ": type is not known");
+    if (n.type.known && !dimsValid(n.type))
+      errs.push_back(where(g, id) + ": bad dimension in " +
+                     dimsStr(n.type.dims));
+    if (hasTrait(n.op, kLeaf) && n.op != OpKind::Const) {
+      if (n.name.empty())
+        errs.push_back(where(g, id) + ": leaf has no name");
+      else if (!leafNames.insert({n.op, n.name}).second)
+        errs.push_back(where(g, id) + ": another " + mnemonic(n.op) +
+                       " has the name '" + n.name + "'");
+      if (!n.type.known)
+        errs.push_back(where(g, id) + ": leaf has no type");
+    }
+    if (n.op == OpKind::Const && n.type.known &&
+        n.type.numel() != static_cast<int64_t>(n.values.size()))
+      errs.push_back(where(g, id) + ": " + std::to_string(n.values.size()) +
+                     " values for type " + n.type.str());
+    if (n.op == OpKind::OneHot && n.classes <= 0)
+      errs.push_back(where(g, id) + ": needs a positive number of classes");
+    if (hasTrait(n.op, kReduction) && n.axis < -1)
+      errs.push_back(where(g, id) + ": bad axis " + std::to_string(n.axis));
+  }
+
+  std::set<std::string> outNames;
+  for (const Output &o : g.outputs) {
+    if (o.node < 0 || o.node >= g.size())
+      errs.push_back("output '" + o.name + "' refers to missing node " +
+                     std::to_string(o.node));
+    if (!outNames.insert(o.name).second)
+      errs.push_back("output '" + o.name + "' is defined twice");
+  }
+  std::set<NodeId> targets;
+  for (const Update &u : g.updates) {
+    std::string what = "update of node " + std::to_string(u.target);
+    if (u.target < 0 || u.target >= g.size() || u.value < 0 ||
+        u.value >= g.size()) {
+      errs.push_back(what + ": refers to a missing node");
+      continue;
+    }
+    const Node &t = g[u.target];
+    if (t.op != OpKind::Param && t.op != OpKind::State)
+      errs.push_back(what + ": target is a " + mnemonic(t.op) +
+                     ", not a param or state");
+    if (t.type != g[u.value].type)
+      errs.push_back(what + " ('" + t.name + "'): value has type " +
+                     g[u.value].type.str() + ", target " + t.type.str());
+    if (!targets.insert(u.target).second)
+      errs.push_back(what + " ('" + t.name + "'): updated twice");
+  }
+  return errs;
+}
+
+} // namespace nn

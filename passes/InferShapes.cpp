@@ -1,0 +1,243 @@
+//===- InferShapes.cpp - Shape and dtype inference ------------------------===//
+///
+/// \file
+/// Algorithm: one walk in topological order; each node's type comes from its
+/// operands' (already inferred) types by the op's rule in inferNodeType, one
+/// complete switch over OpKind. A node whose operand has no type stays
+/// unknown without a report, so one mistake gives one error.
+///
+//===----------------------------------------------------------------------===//
+
+#include "passes/InferShapes.h"
+#include "passes/ShapeRules.h"
+
+#include "ir/Support.h"
+
+namespace nn {
+
+std::optional<std::vector<int64_t>>
+broadcastDims(const std::vector<int64_t> &a, const std::vector<int64_t> &b) {
+  size_t rank = std::max(a.size(), b.size());
+  std::vector<int64_t> out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    // Align trailing dimensions; a missing dimension acts as 1.
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da == db || db == 1)
+      out[i] = da;
+    else if (da == 1)
+      out[i] = db;
+    else
+      return std::nullopt;
+  }
+  return out;
+}
+
+namespace {
+
+ShapeResult fail(std::string msg) { return {TensorType{}, std::move(msg)}; }
+ShapeResult ok(TensorType t) { return {std::move(t), ""}; }
+
+/// Number of operands whose type is not known yet.
+bool operandsKnown(const Graph &g, const Node &n) {
+  for (NodeId in : n.inputs)
+    if (in < 0 || in >= g.size() || !g[in].type.known)
+      return false;
+  return true;
+}
+
+std::string needsF32(const Node &n, const TensorType &t) {
+  return std::string("'") + mnemonic(n.op) + "' needs f32 operands, got " +
+         t.str();
+}
+
+/// The type of reducing `t` over `axis` (-1: everything).
+ShapeResult reduceType(const Node &n, const TensorType &t) {
+  if (n.axis == -1)
+    return ok(TensorType::scalar());
+  if (n.axis < 0 || n.axis >= t.rank())
+    return fail(std::string("'") + mnemonic(n.op) + "' axis " +
+                std::to_string(n.axis) + " is out of range for " + t.str());
+  std::vector<int64_t> dims = t.dims;
+  dims.erase(dims.begin() + n.axis);
+  return ok(TensorType::of(dims));
+}
+
+/// bce, bce_logits, mse: predictions and targets with the same number of
+/// elements per sample ([N,1] against [N] is fine).
+ShapeResult pairLossType(const Node &n, const TensorType &p,
+                         const TensorType &y) {
+  if (p.dtype != DType::F32)
+    return fail(needsF32(n, p));
+  if (p.hasBatch() != y.hasBatch() ||
+      p.numelPerSample() != y.numelPerSample())
+    return fail(std::string("'") + mnemonic(n.op) +
+                "' operands do not match: " + p.str() + " and " + y.str());
+  return ok(TensorType::scalar());
+}
+
+/// cross_entropy, softmax_cross_entropy: [B,C] scores and [B] class ids.
+ShapeResult classLossType(const Graph &g, const Node &n, const TensorType &p,
+                          const TensorType &y) {
+  std::string what = std::string("'") + mnemonic(n.op) + "' ";
+  if (p.dtype != DType::F32 || p.rank() != 2)
+    return fail(what + "needs f32 scores [N,classes], got " + p.str());
+  if (y.dtype != DType::I32 || y.rank() != 1 || y.dims[0] != p.dims[0])
+    return fail(what + "needs class labels i32" + dimsStr({p.dims[0]}) +
+                " for scores " + p.str() + ", got " + y.str());
+  const Node &label = g[n.inputs[1]];
+  if (label.op == OpKind::Label && label.classes != 0 &&
+      label.classes != p.dims[1])
+    return fail(what + "has " + std::to_string(p.dims[1]) +
+                " classes but label '" + label.name + "' has " +
+                std::to_string(label.classes));
+  return ok(TensorType::scalar());
+}
+
+} // namespace
+
+ShapeResult inferNodeType(const Graph &g, const Node &n) {
+  if (static_cast<int>(n.inputs.size()) != opInfo(n.op).arity)
+    return fail(std::string("'") + mnemonic(n.op) + "' takes " +
+                std::to_string(opInfo(n.op).arity) + " operands");
+  if (!operandsKnown(g, n))
+    return ok(TensorType{});
+  auto in = [&](int i) -> const TensorType & { return g[n.inputs[i]].type; };
+
+  switch (n.op) {
+  case OpKind::Input:
+  case OpKind::Label:
+  case OpKind::Param:
+  case OpKind::State:
+    if (!n.type.known)
+      return fail(std::string(mnemonic(n.op)) + " '" + n.name +
+                  "' has no declared type");
+    return ok(n.type);
+  case OpKind::Const:
+    if (n.type.known) {
+      if (n.type.numel() != static_cast<int64_t>(n.values.size()))
+        return fail("const of type " + n.type.str() + " has " +
+                    std::to_string(n.values.size()) + " values");
+      return ok(n.type);
+    }
+    // An untyped literal: a scalar, or a vector of its values.
+    if (n.values.size() == 1)
+      return ok(TensorType::scalar());
+    return ok(TensorType::of({static_cast<int64_t>(n.values.size())}));
+
+  // Elementwise unary: the operand's type.
+  case OpKind::Neg:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Tanh:
+  case OpKind::Step:
+    if (in(0).dtype != DType::F32)
+      return fail(needsF32(n, in(0)));
+    return ok(in(0));
+
+  // Elementwise binary: numpy broadcasting of trailing dimensions.
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div: {
+    for (int i = 0; i < 2; ++i)
+      if (in(i).dtype != DType::F32)
+        return fail(needsF32(n, in(i)));
+    auto dims = broadcastDims(in(0).dims, in(1).dims);
+    if (!dims)
+      return fail(std::string("cannot broadcast ") + in(0).str() + " and " +
+                  in(1).str() + " in '" + mnemonic(n.op) + "'");
+    return ok(TensorType::of(*dims));
+  }
+
+  // [m,k] @ [k,n] -> [m,n];  [m,k] @ [k] -> [m].
+  case OpKind::MatMul: {
+    const TensorType &a = in(0), &b = in(1);
+    if (a.dtype != DType::F32 || b.dtype != DType::F32)
+      return fail(needsF32(n, a.dtype != DType::F32 ? a : b));
+    if (a.rank() != 2 || (b.rank() != 1 && b.rank() != 2) ||
+        a.dims[1] != b.dims[0])
+      return fail("matmul shapes do not match: " + a.str() + " @ " + b.str());
+    if (b.rank() == 1)
+      return ok(TensorType::of({a.dims[0]}));
+    return ok(TensorType::of({a.dims[0], b.dims[1]}));
+  }
+  case OpKind::Transpose:
+    if (in(0).rank() != 2)
+      return fail("transpose needs a matrix, got " + in(0).str());
+    return ok(TensorType::of({in(0).dims[1], in(0).dims[0]}, in(0).dtype));
+  case OpKind::Expand: {
+    // Broadcast operand 0 to operand 1's shape.
+    auto dims = broadcastDims(in(0).dims, in(1).dims);
+    if (!dims || *dims != in(1).dims)
+      return fail("cannot expand " + in(0).str() + " to " + in(1).str());
+    return ok(TensorType::of(in(1).dims, in(0).dtype));
+  }
+
+  // Reductions over `axis` (-1: all, a scalar).
+  case OpKind::Sum:
+  case OpKind::Mean:
+    if (in(0).dtype != DType::F32)
+      return fail(needsF32(n, in(0)));
+    return reduceType(n, in(0));
+  case OpKind::Count:
+    return reduceType(n, in(0));
+
+  case OpKind::Softmax:
+    if (in(0).dtype != DType::F32 || in(0).rank() == 0)
+      return fail("softmax needs an f32 tensor of rank 1 or more, got " +
+                  in(0).str());
+    if (n.axis != -1 && n.axis != in(0).rank() - 1)
+      return fail("softmax is over the last axis only");
+    return ok(in(0));
+  case OpKind::OneHot:
+    if (in(0).dtype != DType::I32 || in(0).rank() != 1)
+      return fail("onehot needs class ids i32[N], got " + in(0).str());
+    if (n.classes <= 0)
+      return fail("onehot needs a positive number of classes");
+    return ok(TensorType::of({in(0).dims[0], n.classes}));
+
+  // Losses: a scalar, the mean over the batch.
+  case OpKind::Bce:
+  case OpKind::BceLogits:
+  case OpKind::Mse:
+    return pairLossType(n, in(0), in(1));
+  case OpKind::CrossEntropy:
+  case OpKind::SoftmaxCrossEntropy:
+    return classLossType(g, n, in(0), in(1));
+  }
+  NN_UNREACHABLE("bad OpKind");
+}
+
+Graph inferShapes(const Graph &g, DiagEngine &diags) {
+  Graph out = g;
+  bool failed = false;
+  for (NodeId id = 0; id < out.size(); ++id) {
+    Node &n = out[id];
+    ShapeResult r = inferNodeType(out, n);
+    if (r.error.empty()) {
+      n.type = r.type;
+      continue;
+    }
+    failed = true;
+    diags.error(n.loc, r.error);
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+      NodeId in = n.inputs[i];
+      if (in < 0 || in >= out.size() || !out[in].loc.valid())
+        continue;
+      std::string which = n.inputs.size() == 1 ? "operand"
+                          : i == 0             ? "left operand"
+                                               : "right operand";
+      diags.note(out[in].loc, which + " has type " + out[in].type.str());
+    }
+    if (!hasTrait(n.op, kLeaf))
+      n.type = TensorType{};
+  }
+  if (failed)
+    throw DiagnosedError();
+  return out;
+}
+
+} // namespace nn
