@@ -276,13 +276,20 @@ Value reduce(const Value &a, int64_t axis, bool mean) {
   return r;
 }
 
-Value count(const Value &a, int64_t axis) {
+/// The number of elements Sum would add: a scalar for axis -1; for axis k,
+/// Sum's shape filled with dim k (or a scalar when `scalar`, the node's type
+/// says so).
+Value count(const Value &a, int64_t axis, bool scalar) {
   if (axis == -1)
     return Value::scalar(static_cast<double>(a.numel()));
   NN_ASSERT(axis >= 0 && static_cast<size_t>(axis) < a.shape.size(),
             "count axis " + std::to_string(axis) + " out of range for " +
                 shapeStr(a.shape));
-  return Value::scalar(static_cast<double>(a.shape[axis]));
+  double len = static_cast<double>(a.shape[axis]);
+  if (scalar)
+    return Value::scalar(len);
+  Shape out = withoutDim(a.shape, static_cast<size_t>(axis));
+  return {out, std::vector<double>(static_cast<size_t>(numelOf(out)), len)};
 }
 
 /// The length of a row (the last dimension; 1 for a scalar).
@@ -484,7 +491,7 @@ std::vector<Value> Interpreter::run(const ValueMap &leaves) const {
       out = reduce(in(0), n.axis, /*mean=*/true);
       break;
     case OpKind::Count:
-      out = count(in(0), n.axis);
+      out = count(in(0), n.axis, n.type.known && n.type.isScalar());
       break;
     case OpKind::Softmax:
       out = softmax(in(0));

@@ -52,7 +52,9 @@ Tensor toTensor(const Value &v);
 ///   not fit but exactly one dimension k of `like` can be removed to give
 ///   a's shape, that k is used (so expand(sum(x, axis=1), x) works unmarked);
 /// - Sum, Mean: over `axis` (-1 = every element -> scalar; k removes dim k);
-///   Count: a scalar, the number of elements Sum would add (dim k, or numel);
+///   Count: the number of elements Sum would add, in Sum's shape (numel as
+///   a scalar for axis -1; dim k in every element for axis k, or a scalar
+///   when the node's type is a scalar);
 /// - Softmax: over the last axis, stable (the row max is subtracted);
 /// - OneHot: class ids [N] -> [N, classes];
 /// - losses, all scalars:

@@ -201,8 +201,17 @@ TEST(Interpreter, Reductions) {
   Value c = eval1(OpKind::Count, a);
   EXPECT_TRUE(c.shape.empty());
   EXPECT_EQ(c.data, std::vector<double>{6});
-  EXPECT_EQ(eval1(OpKind::Count, a, 0).data, std::vector<double>{2});
-  EXPECT_EQ(eval1(OpKind::Count, a, 1).data, std::vector<double>{3});
+  c = eval1(OpKind::Count, a, 0);
+  EXPECT_EQ(c.shape, std::vector<int64_t>{3});
+  EXPECT_EQ(c.data, (std::vector<double>{2, 2, 2}));
+  c = eval1(OpKind::Count, a, 1);
+  EXPECT_EQ(c.shape, std::vector<int64_t>{2});
+  EXPECT_EQ(c.data, (std::vector<double>{3, 3}));
+  // A count typed as a scalar is one number.
+  Graph g;
+  NodeId x = leaf(g, OpKind::Param, "a", f32({2, 3}));
+  NodeId k = op(g, OpKind::Count, {x}, TensorType::scalar(), 0);
+  EXPECT_EQ(Interpreter(g).run({{"a", a}})[k].data, std::vector<double>{2});
   // Middle axis of a 3-D value.
   Value b = val({2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
   r = eval1(OpKind::Sum, b, 1);
