@@ -1,0 +1,394 @@
+//===- LowerExpr.cpp - Expressions to graph nodes -------------------------===//
+///
+/// \file
+/// Algorithm: a post-order walk of each expression. Operands are lowered
+/// first (all of them, so every error in an expression is reported); a node
+/// over a poison operand is poison. Types are set where they follow plainly
+/// from the operands (shape checking proper is inferShapes' job).
+///
+//===----------------------------------------------------------------------===//
+
+#include "frontend/LowerExpr.h"
+
+#include "frontend/Lower.h"
+#include "frontend/Suggest.h"
+#include "ir/Support.h"
+
+#include <algorithm>
+
+namespace nn {
+
+namespace {
+
+struct FnInfo {
+  const char *name;
+  OpKind op;
+};
+
+/// Elementwise and row functions of one argument.
+const FnInfo kUnaryFns[] = {
+    {"sigmoid", OpKind::Sigmoid}, {"relu", OpKind::Relu},
+    {"tanh", OpKind::Tanh},       {"exp", OpKind::Exp},
+    {"log", OpKind::Log},         {"softmax", OpKind::Softmax},
+};
+
+const FnInfo kReduceFns[] = {{"sum", OpKind::Sum}, {"mean", OpKind::Mean}};
+
+const FnInfo kLossFns[] = {
+    {"bce", OpKind::Bce},
+    {"bce_logits", OpKind::BceLogits},
+    {"cross_entropy", OpKind::CrossEntropy},
+    {"softmax_cross_entropy", OpKind::SoftmaxCrossEntropy},
+    {"mse", OpKind::Mse},
+};
+
+const FnInfo kActivations[] = {{"relu", OpKind::Relu},
+                               {"sigmoid", OpKind::Sigmoid},
+                               {"tanh", OpKind::Tanh}};
+
+template <size_t N>
+const FnInfo *findFn(const FnInfo (&table)[N], const std::string &name) {
+  for (const FnInfo &f : table)
+    if (name == f.name)
+      return &f;
+  return nullptr;
+}
+
+std::vector<std::string> allFunctionNames() {
+  std::vector<std::string> names = {"dense"};
+  for (const FnInfo &f : kUnaryFns)
+    names.push_back(f.name);
+  for (const FnInfo &f : kReduceFns)
+    names.push_back(f.name);
+  for (const FnInfo &f : kLossFns)
+    names.push_back(f.name);
+  return names;
+}
+
+std::string plural(size_t n, const char *word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+/// The result type of `op` when it follows plainly from known operand
+/// types; an unknown type otherwise.
+TensorType guessType(const Graph &g, OpKind op,
+                     const std::vector<NodeId> &in, int64_t axis) {
+  TensorType unknown;
+  auto operand = [&](size_t i) { return g[in[i]].type; };
+  switch (op) {
+  case OpKind::Input:
+  case OpKind::Label:
+  case OpKind::Param:
+  case OpKind::State:
+  case OpKind::Const:
+  case OpKind::Count:
+  case OpKind::OneHot:
+  case OpKind::Step:
+  case OpKind::Transpose:
+  case OpKind::Expand:
+    return unknown;
+  case OpKind::Neg:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Tanh:
+  case OpKind::Softmax:
+    return operand(0).known && operand(0).dtype == DType::F32 ? operand(0)
+                                                              : unknown;
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div: {
+    TensorType a = operand(0), b = operand(1);
+    if (!a.known || !b.known || a.dtype != DType::F32 || a.dtype != b.dtype)
+      return unknown;
+    // Broadcasting of trailing dimensions: [N,k] + [k] is [N,k].
+    auto suffix = [](const TensorType &big, const TensorType &small) {
+      return small.rank() <= big.rank() &&
+             std::equal(small.dims.begin(), small.dims.end(),
+                        big.dims.end() - small.rank());
+    };
+    if (suffix(a, b))
+      return a;
+    if (suffix(b, a))
+      return b;
+    return unknown;
+  }
+  case OpKind::MatMul: {
+    TensorType a = operand(0), b = operand(1);
+    if (!a.known || !b.known || a.dtype != DType::F32 ||
+        b.dtype != DType::F32 || a.rank() != 2 || a.dims[1] != b.dims[0])
+      return unknown;
+    if (b.rank() == 2)
+      return TensorType::of({a.dims[0], b.dims[1]});
+    if (b.rank() == 1)
+      return TensorType::of({a.dims[0]});
+    return unknown;
+  }
+  case OpKind::Sum:
+  case OpKind::Mean:
+    return axis == -1 ? TensorType::scalar() : unknown;
+  case OpKind::Bce:
+  case OpKind::BceLogits:
+  case OpKind::CrossEntropy:
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::Mse:
+    return TensorType::scalar();
+  }
+  return unknown;
+}
+
+} // namespace
+
+NodeId ExprLowerer::add(OpKind op, std::vector<NodeId> inputs,
+                        const SrcLoc &loc) {
+  for (NodeId in : inputs)
+    if (in == kPoison)
+      return kPoison;
+  Node n = makeNode(op, std::move(inputs), loc);
+  n.type = guessType(g, op, n.inputs, n.axis);
+  return g.add(std::move(n));
+}
+
+NodeId ExprLowerer::lowerExpr(const Expr &e) {
+  switch (e.kind) {
+  case Expr::Kind::Number:
+  case Expr::Kind::Unary: {
+    double v;
+    if (e.constant(v)) {
+      Node n = makeNode(OpKind::Const, {}, spanOf(e));
+      n.values = {v};
+      n.type = TensorType::scalar();
+      return g.add(std::move(n));
+    }
+    return add(OpKind::Neg, {lowerExpr(*e.args[0])}, e.loc);
+  }
+  case Expr::Kind::String:
+    diags.error(e.loc, "a string cannot be used in an expression");
+    return kPoison;
+  case Expr::Kind::List:
+    diags.error(e.loc, "a list of values can only initialize a param");
+    return kPoison;
+  case Expr::Kind::Name:
+    return lowerName(e);
+  case Expr::Kind::Call:
+    return lowerCall(e);
+  case Expr::Kind::Binary: {
+    NodeId a = lowerExpr(*e.args[0]);
+    NodeId b = lowerExpr(*e.args[1]);
+    OpKind op = e.op == '+'   ? OpKind::Add
+                : e.op == '-' ? OpKind::Sub
+                : e.op == '*' ? OpKind::Mul
+                : e.op == '/' ? OpKind::Div
+                              : OpKind::MatMul;
+    // A plain param on the right of `@` is a weight: L2 applies to it.
+    if (op == OpKind::MatMul && b != kPoison &&
+        e.args[1]->kind == Expr::Kind::Name && g[b].op == OpKind::Param)
+      g[b].isWeight = true;
+    return add(op, {a, b}, e.loc);
+  }
+  }
+  NN_UNREACHABLE("bad expression kind");
+}
+
+NodeId ExprLowerer::lowerName(const Expr &e) {
+  auto it = env.find(e.text);
+  if (it != env.end())
+    return it->second.id;
+  diags.error(e.loc, "undefined name '" + e.text + "'");
+  std::vector<std::string> fns = allFunctionNames();
+  auto def = later.find(e.text);
+  if (std::find(fns.begin(), fns.end(), e.text) != fns.end()) {
+    diags.help(e.loc, "'" + e.text + "' is a function; call it, as in '" +
+                          e.text + "(x)'");
+  } else if (def != later.end()) {
+    if (def->second.line == e.loc.line)
+      diags.help(e.loc, "'" + e.text + "' cannot be used in its own "
+                                       "definition");
+    else
+      diags.help(e.loc, "'" + e.text + "' is defined on line " +
+                            std::to_string(def->second.line) +
+                            ", after this use");
+  } else {
+    std::vector<std::string> names;
+    for (const auto &[name, b] : env)
+      names.push_back(name);
+    std::string guess = suggest(e.text, names);
+    if (!guess.empty())
+      diags.help(e.loc, "did you mean '" + guess + "'?");
+  }
+  return kPoison;
+}
+
+bool ExprLowerer::checkArgs(const Expr &e, size_t count,
+                            const std::vector<std::string> &kwargs) {
+  bool ok = true;
+  if (e.args.size() != count) {
+    diags.error(e.loc, "'" + e.text + "' takes " + plural(count, "argument") +
+                           ", got " + std::to_string(e.args.size()));
+    ok = false;
+  }
+  for (const KwArg &k : e.kwargs) {
+    if (std::find(kwargs.begin(), kwargs.end(), k.name) != kwargs.end())
+      continue;
+    diags.error(k.loc, "unknown argument '" + k.name + "' for '" + e.text +
+                           "'");
+    std::string guess = suggest(k.name, kwargs);
+    if (!guess.empty())
+      diags.help(k.loc, "did you mean '" + guess + "'?");
+    ok = false;
+  }
+  return ok;
+}
+
+std::optional<int64_t> ExprLowerer::positiveInt(const Expr &e,
+                                                const std::string &msg) {
+  std::optional<int64_t> v = integerValue(e);
+  if (!v || *v <= 0) {
+    diags.error(spanOf(e), msg);
+    return std::nullopt;
+  }
+  return v;
+}
+
+NodeId ExprLowerer::lowerCall(const Expr &e) {
+  if (e.text == "dense") {
+    diags.error(e.loc, "'dense' creates a layer and must be bound to a name, "
+                       "as in 'fc1 = dense(x, 128, relu)'");
+    return kPoison;
+  }
+  if (const FnInfo *f = findFn(kUnaryFns, e.text)) {
+    if (!checkArgs(e, 1, {}))
+      return kPoison;
+    return add(f->op, {lowerExpr(*e.args[0])}, e.loc);
+  }
+  if (const FnInfo *f = findFn(kReduceFns, e.text)) {
+    if (!checkArgs(e, 1, {"axis"}))
+      return kPoison;
+    int64_t axis = -1;
+    if (const KwArg *k = e.kwarg("axis")) {
+      std::optional<int64_t> v = integerValue(*k->value);
+      if (!v || *v < -1) {
+        diags.error(spanOf(*k->value),
+                    "axis must be an integer: 0, 1, ... or -1 for all axes");
+        return kPoison;
+      }
+      axis = *v;
+    }
+    NodeId x = lowerExpr(*e.args[0]);
+    if (x == kPoison)
+      return kPoison;
+    Node n = makeNode(f->op, {x}, e.loc);
+    n.axis = axis;
+    n.type = guessType(g, f->op, n.inputs, axis);
+    return g.add(std::move(n));
+  }
+  if (const FnInfo *f = findFn(kLossFns, e.text)) {
+    if (!inLoss) {
+      diags.error(e.loc, "'" + e.text + "' is a loss function; use it in the "
+                                        "'loss' statement");
+      return kPoison;
+    }
+    return lowerLossCall(f->op, e);
+  }
+  diags.error(e.loc, "unknown function '" + e.text + "'");
+  std::string guess = suggest(e.text, allFunctionNames());
+  if (!guess.empty())
+    diags.help(e.loc, "did you mean '" + guess + "'?");
+  else if (env.count(e.text))
+    diags.help(e.loc, "'" + e.text + "' is a value, not a function");
+  return kPoison;
+}
+
+NodeId ExprLowerer::lowerLossCall(OpKind op, const Expr &e) {
+  if (!checkArgs(e, 2, {}))
+    return kPoison;
+  NodeId p = lowerExpr(*e.args[0]);
+  NodeId y = lowerExpr(*e.args[1]);
+  if (p == kPoison || y == kPoison)
+    return kPoison;
+  if (!firstPred) {
+    // "pred" is always probabilities or values, never logits.
+    NodeId pred = p;
+    if (op == OpKind::BceLogits || op == OpKind::SoftmaxCrossEntropy) {
+      pred = add(op == OpKind::BceLogits ? OpKind::Sigmoid : OpKind::Softmax,
+                 {p}, e.loc);
+      g[pred].name = "pred";
+    }
+    firstPred = pred;
+  }
+  return add(op, {p, y}, e.loc);
+}
+
+NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
+  bool ok = checkArgs(call, call.args.size(), {});
+  if (call.args.size() < 2 || call.args.size() > 3) {
+    diags.error(call.loc, "'dense' takes an input, a size and an optional "
+                          "activation, as in 'dense(x, 128, relu)'");
+    return kPoison;
+  }
+  NodeId x = lowerExpr(*call.args[0]);
+  std::optional<int64_t> units =
+      positiveInt(*call.args[1], "layer size must be a positive integer");
+  ok &= units.has_value();
+  const FnInfo *act = nullptr;
+  if (call.args.size() == 3) {
+    const Expr &a = *call.args[2];
+    if (a.kind != Expr::Kind::Name) {
+      diags.error(spanOf(a), "expected an activation: relu, sigmoid or tanh");
+      ok = false;
+    } else if (!(act = findFn(kActivations, a.text))) {
+      diags.error(a.loc, "unknown activation '" + a.text + "'");
+      std::string guess = suggest(a.text, {"relu", "sigmoid", "tanh"});
+      diags.help(a.loc, guess.empty()
+                            ? "the activations are relu, sigmoid and tanh"
+                            : "did you mean '" + guess + "'?");
+      ok = false;
+    }
+  }
+  if (!ok || x == kPoison)
+    return kPoison;
+  const TensorType &xt = g[x].type;
+  SrcLoc xloc = spanOf(*call.args[0]);
+  if (!xt.known) {
+    diags.error(xloc, "cannot tell the width of the input of 'dense'");
+    diags.help(xloc, "bind the input to a name with a known shape: an input, "
+                     "a param or another dense layer");
+    return kPoison;
+  }
+  if (xt.rank() != 2 || xt.dims[0] != kBatch) {
+    diags.error(xloc, "'dense' expects a batch of vectors f32[N,k], but its "
+                      "input has type " +
+                          xt.str());
+    return kPoison;
+  }
+  int64_t in = xt.dims[1], out = *units;
+
+  Node w = makeNode(OpKind::Param, {}, call.loc);
+  w.name = name + ".weight";
+  w.type = TensorType::of({in, out});
+  w.init.kind =
+      act && act->op == OpKind::Relu ? InitKind::He : InitKind::Xavier;
+  w.isWeight = true;
+  w.storedTransposed = true; // weight files hold nn.Linear's [out, in]
+  NodeId wid = g.add(std::move(w));
+
+  Node b = makeNode(OpKind::Param, {}, call.loc);
+  b.name = name + ".bias";
+  b.type = TensorType::of({out});
+  b.init.kind = InitKind::Zeros;
+  NodeId bid = g.add(std::move(b));
+
+  NodeId mm = add(OpKind::MatMul, {x, wid}, call.loc);
+  g[mm].name = name + ".matmul";
+  NodeId sum = add(OpKind::Add, {mm, bid}, call.loc);
+  g[sum].name = act ? name + ".add" : name;
+  if (!act)
+    return sum;
+  NodeId y = add(act->op, {sum}, call.loc);
+  g[y].name = name;
+  return y;
+}
+
+} // namespace nn

@@ -1,0 +1,296 @@
+//===- LowerTrain.cpp - The train block to a Recipe -----------------------===//
+///
+/// \file
+/// Algorithm: one pass over the items of `train { ... }`; each key has a
+/// handler that checks its value and fills the Recipe. A key given twice is
+/// an error with a note at the first one. Relative data paths are kept as
+/// written: the driver resolves them against the .nn file's directory.
+///
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Lower.h"
+#include "frontend/Suggest.h"
+
+#include <algorithm>
+#include <map>
+
+namespace nn {
+
+namespace {
+
+const std::vector<std::string> kSettings = {
+    "data",       "test", "optimizer", "batch",  "epochs",
+    "l2",         "seed", "shuffle",   "early_stop",
+    "validation",
+};
+
+class TrainLowerer {
+public:
+  TrainLowerer(Recipe &r, DiagEngine &diags) : r(r), diags(diags) {}
+
+  void run(const Stmt &s) {
+    r.loc = s.loc;
+    std::map<std::string, SrcLoc> seen;
+    for (const TrainItem &item : s.items) {
+      if (std::find(kSettings.begin(), kSettings.end(), item.key) ==
+          kSettings.end()) {
+        diags.error(item.loc, "unknown train setting '" + item.key + "'");
+        std::string guess = suggest(item.key, kSettings);
+        diags.help(item.loc,
+                   guess.empty()
+                       ? "the settings are data, test, optimizer, batch, "
+                         "epochs, l2, validation, seed, shuffle and "
+                         "early_stop"
+                       : "did you mean '" + guess + "'?");
+        continue;
+      }
+      auto [it, fresh] = seen.emplace(item.key, item.loc);
+      if (!fresh) {
+        diags.error(item.loc, "'" + item.key + "' is set twice");
+        diags.note(it->second, "first set here");
+        continue;
+      }
+      lowerItem(item);
+    }
+  }
+
+private:
+  void lowerItem(const TrainItem &item) {
+    const std::string &k = item.key;
+    if (k == "data" || k == "test") {
+      lowerSource(item, k == "data" ? r.data : r.test);
+    } else if (k == "optimizer") {
+      lowerOptimizer(item);
+    } else if (k == "batch") {
+      auto v = integer(item, "batch size", "batch 64");
+      if (v && check(*v >= 1, item, "batch size must be at least 1"))
+        r.batch = *v;
+    } else if (k == "epochs") {
+      auto v = integer(item, "number of epochs", "epochs 10");
+      if (v && check(*v >= 1, item, "number of epochs must be at least 1"))
+        r.epochs = *v;
+    } else if (k == "seed") {
+      auto v = integer(item, "seed", "seed 42");
+      if (v && check(*v >= 0, item, "seed must not be negative"))
+        r.seed = static_cast<uint64_t>(*v);
+    } else if (k == "l2") {
+      auto v = number(item, "l2 1e-4");
+      if (v && check(*v >= 0, item, "l2 must not be negative"))
+        r.l2 = *v;
+    } else if (k == "validation") {
+      auto v = number(item, "validation 0.1");
+      if (v && check(*v >= 0 && *v < 1, item,
+                     "validation fraction must be in [0, 1)"))
+        r.validation = *v;
+    } else if (k == "shuffle") {
+      if (!item.value) {
+        r.shuffle = true;
+      } else if (auto b = boolean(*item.value)) {
+        r.shuffle = *b;
+      } else {
+        diags.error(spanOf(*item.value), "'shuffle' takes true or false");
+      }
+    } else {
+      lowerEarlyStop(item);
+    }
+  }
+
+  /// False after reporting `msg` under the item's value.
+  bool check(bool ok, const TrainItem &item, const std::string &msg) {
+    if (!ok)
+      diags.error(item.value ? spanOf(*item.value) : item.loc, msg);
+    return ok;
+  }
+
+  std::optional<double> number(const TrainItem &item, const char *example) {
+    double v;
+    if (item.value && item.value->constant(v))
+      return v;
+    diags.error(item.value ? spanOf(*item.value) : item.loc,
+                "'" + item.key + "' takes a number, as in '" + example + "'");
+    return std::nullopt;
+  }
+
+  std::optional<int64_t> integer(const TrainItem &item, const char *what,
+                                 const char *example) {
+    std::optional<double> d = number(item, example);
+    if (!d)
+      return std::nullopt;
+    std::optional<int64_t> v = integerValue(*item.value);
+    if (!v)
+      diags.error(spanOf(*item.value), std::string(what) +
+                                           " must be a whole number");
+    return v;
+  }
+
+  static std::optional<bool> boolean(const Expr &e) {
+    if (e.kind == Expr::Kind::Name && (e.text == "true" || e.text == "false"))
+      return e.text == "true";
+    return std::nullopt;
+  }
+
+  /// Reports keyword arguments of `call` not in `allowed`, and positional
+  /// ones; false if there were any.
+  bool onlyKwargs(const Expr &call, const std::vector<std::string> &allowed) {
+    bool ok = true;
+    if (!call.args.empty()) {
+      diags.error(spanOf(*call.args[0]),
+                  "'" + call.text + "' takes named arguments, as in '" +
+                      call.text + "(" + allowed[0] + " = ...)'");
+      ok = false;
+    }
+    for (const KwArg &k : call.kwargs) {
+      if (std::find(allowed.begin(), allowed.end(), k.name) != allowed.end())
+        continue;
+      diags.error(k.loc,
+                  "unknown argument '" + k.name + "' for '" + call.text + "'");
+      std::string guess = suggest(k.name, allowed);
+      if (!guess.empty())
+        diags.help(k.loc, "did you mean '" + guess + "'?");
+      ok = false;
+    }
+    return ok;
+  }
+
+  std::optional<double> kwNumber(const KwArg &k) {
+    double v;
+    if (k.value->constant(v))
+      return v;
+    diags.error(spanOf(*k.value), "'" + k.name + "' takes a number");
+    return std::nullopt;
+  }
+
+  void lowerSource(const TrainItem &item, DataSource &src) {
+    const std::string usage = "'" + item.key +
+                              "' takes a data source: idx(\"prefix\") or "
+                              "csv(\"file.csv\", label = \"column\")";
+    const Expr *call = item.value.get();
+    if (!call || call->kind != Expr::Kind::Call) {
+      diags.error(call ? spanOf(*call) : item.loc, usage);
+      return;
+    }
+    bool csv = call->text == "csv";
+    if (!csv && call->text != "idx") {
+      diags.error(call->loc, "unknown data format '" + call->text + "'");
+      std::string guess = suggest(call->text, {"idx", "csv"});
+      diags.help(call->loc, guess.empty() ? usage.substr(usage.find("idx"))
+                                          : "did you mean '" + guess + "'?");
+      return;
+    }
+    bool ok = true;
+    if (call->args.size() != 1 || call->args[0]->kind != Expr::Kind::String) {
+      diags.error(call->args.empty() ? call->loc : spanOf(*call->args[0]),
+                  "expected a file path in quotes, as in " +
+                      std::string(csv ? "csv(\"data.csv\")"
+                                      : "idx(\"data/train\")"));
+      ok = false;
+    } else if (call->args[0]->text.empty()) {
+      diags.error(call->args[0]->loc, "empty file path");
+      ok = false;
+    }
+    std::string label;
+    for (const KwArg &k : call->kwargs) {
+      if (csv && k.name == "label") {
+        if (k.value->kind == Expr::Kind::String) {
+          label = k.value->text;
+          continue;
+        }
+        diags.error(spanOf(*k.value), "'label' takes a column name in quotes");
+      } else {
+        diags.error(k.loc, "unknown argument '" + k.name + "' for '" +
+                               call->text + "'");
+        if (!csv && k.name == "label")
+          diags.help(k.loc, "idx files hold their labels in a separate file");
+      }
+      ok = false;
+    }
+    if (!ok)
+      return;
+    src.format = csv ? DataSource::Format::Csv : DataSource::Format::Idx;
+    src.path = call->args[0]->text;
+    src.labelColumn = label;
+    src.loc = call->args[0]->loc;
+  }
+
+  void lowerOptimizer(const TrainItem &item) {
+    const Expr *call = item.value.get();
+    if (!call ||
+        (call->kind != Expr::Kind::Call && call->kind != Expr::Kind::Name)) {
+      diags.error(call ? spanOf(*call) : item.loc,
+                  "'optimizer' takes an optimizer, as in 'sgd(lr = 0.1, "
+                  "momentum = 0.9)'");
+      return;
+    }
+    if (call->text != "sgd") {
+      diags.error(call->loc, "unknown optimizer '" + call->text + "'");
+      std::string guess = suggest(call->text, {"sgd"});
+      diags.help(call->loc, guess.empty() ? "the optimizer is sgd(lr = ..., "
+                                            "momentum = ...)"
+                                          : "did you mean 'sgd'?");
+      return;
+    }
+    r.optimizer.kind = OptimizerSpec::Kind::Sgd;
+    if (!onlyKwargs(*call, {"lr", "momentum"}))
+      return;
+    if (const KwArg *k = call->kwarg("lr"))
+      if (auto v = kwNumber(*k)) {
+        if (*v > 0)
+          r.optimizer.lr = *v;
+        else
+          diags.error(spanOf(*k->value), "learning rate must be positive");
+      }
+    if (const KwArg *k = call->kwarg("momentum"))
+      if (auto v = kwNumber(*k)) {
+        if (*v >= 0 && *v < 1)
+          r.optimizer.momentum = *v;
+        else
+          diags.error(spanOf(*k->value), "momentum must be in [0, 1)");
+      }
+  }
+
+  void lowerEarlyStop(const TrainItem &item) {
+    r.earlyStop.enabled = true;
+    const Expr *call = item.value.get();
+    if (!call)
+      return;
+    if (call->kind != Expr::Kind::Call || call->text != "early_stop") {
+      diags.error(spanOf(*call), "write 'early_stop(patience = 3, min_delta "
+                                 "= 0.001, restore_best = true)'");
+      return;
+    }
+    if (!onlyKwargs(*call, {"patience", "min_delta", "restore_best"}))
+      return;
+    if (const KwArg *k = call->kwarg("patience")) {
+      std::optional<int64_t> v = integerValue(*k->value);
+      if (v && *v >= 1)
+        r.earlyStop.patience = static_cast<int>(std::min<int64_t>(*v, 1 << 30));
+      else
+        diags.error(spanOf(*k->value),
+                    "patience must be a whole number of at least 1");
+    }
+    if (const KwArg *k = call->kwarg("min_delta"))
+      if (auto v = kwNumber(*k)) {
+        if (*v >= 0)
+          r.earlyStop.minDelta = *v;
+        else
+          diags.error(spanOf(*k->value), "min_delta must not be negative");
+      }
+    if (const KwArg *k = call->kwarg("restore_best")) {
+      if (auto b = boolean(*k->value))
+        r.earlyStop.restoreBest = *b;
+      else
+        diags.error(spanOf(*k->value), "'restore_best' takes true or false");
+    }
+  }
+
+  Recipe &r;
+  DiagEngine &diags;
+};
+
+} // namespace
+
+void lowerTrain(const Stmt &train, Recipe &recipe, DiagEngine &diags) {
+  TrainLowerer(recipe, diags).run(train);
+}
+
+} // namespace nn
