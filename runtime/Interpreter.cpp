@@ -395,11 +395,47 @@ Interpreter::Interpreter(const Graph &graph) : g(graph) {
 }
 
 std::vector<Value> Interpreter::run(const ValueMap &leaves) const {
+  return evaluate(leaves, std::vector<bool>(g.nodes.size(), true));
+}
+
+std::vector<Value> Interpreter::run(const ValueMap &leaves,
+                                    const std::vector<NodeId> &roots) const {
+  std::vector<bool> needed(g.nodes.size(), false);
+  for (NodeId r : roots) {
+    NN_ASSERT(r >= 0 && r < g.size(), "root out of range");
+    needed[r] = true;
+  }
+  for (NodeId id = g.size(); id-- > 0;)
+    if (needed[id])
+      for (NodeId in : g[id].inputs)
+        needed[in] = true;
+  return evaluate(leaves, needed);
+}
+
+ValueMap Interpreter::outputs(const ValueMap &leaves,
+                              const std::vector<std::string> &names) const {
+  std::vector<NodeId> roots;
+  for (const std::string &name : names) {
+    std::optional<NodeId> id = g.output(name);
+    if (!id)
+      throw UserError("error: the graph has no output '" + name + "'");
+    roots.push_back(*id);
+  }
+  std::vector<Value> vals = run(leaves, roots);
+  ValueMap r;
+  for (size_t i = 0; i < names.size(); ++i)
+    r[names[i]] = vals[roots[i]];
+  return r;
+}
+
+std::vector<Value> Interpreter::evaluate(const ValueMap &leaves,
+                                         const std::vector<bool> &needed) const {
   // The batch size, from the bound inputs and labels.
   int64_t batch = -1;
   const Node *batchFrom = nullptr;
-  for (const Node &n : g.nodes) {
-    if (n.op != OpKind::Input && n.op != OpKind::Label)
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node &n = g[id];
+    if (!needed[id] || (n.op != OpKind::Input && n.op != OpKind::Label))
       continue;
     auto it = leaves.find(n.name);
     if (it == leaves.end())
@@ -419,6 +455,8 @@ std::vector<Value> Interpreter::run(const ValueMap &leaves) const {
 
   std::vector<Value> vals(g.nodes.size());
   for (NodeId id = 0; id < g.size(); ++id) {
+    if (!needed[id])
+      continue;
     const Node &n = g[id];
     auto in = [&](size_t i) -> const Value & { return vals[n.inputs[i]]; };
     Value &out = vals[id];

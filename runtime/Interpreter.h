@@ -85,6 +85,17 @@ public:
   /// match its type, and naming the label when a class id is out of range.
   std::vector<Value> run(const ValueMap &leaves) const;
 
+  /// Evaluates only the nodes that `roots` depend on (other entries of the
+  /// result stay empty); leaves they do not use need not be bound (e.g. the
+  /// label when predicting).
+  std::vector<Value> run(const ValueMap &leaves,
+                         const std::vector<NodeId> &roots) const;
+
+  /// The named outputs only, evaluating just what they need. Throws
+  /// UserError for a name that is not an output.
+  ValueMap outputs(const ValueMap &leaves,
+                   const std::vector<std::string> &names) const;
+
   /// The graph's named outputs and the new values of its update targets.
   struct Result {
     ValueMap outputs;
@@ -96,6 +107,9 @@ public:
   const Graph &graph() const { return g; }
 
 private:
+  std::vector<Value> evaluate(const ValueMap &leaves,
+                              const std::vector<bool> &needed) const;
+
   Graph g; // a copy: the interpreter may outlive the caller's graph
 };
 

@@ -434,3 +434,25 @@ TEST(Interpreter, TensorConversions) {
   EXPECT_EQ(back.data[0], 1.5f);
   EXPECT_EQ(back.data[3], static_cast<float>(1.0 / 3.0));
 }
+
+TEST(Interpreter, EvaluatesOnlyWhatOutputsNeed) {
+  // Predicting needs no label: "pred" does not depend on y.
+  Churn c;
+  NodeId pred = c.g.add(makeNode(OpKind::Sigmoid, {c.z}));
+  c.g.outputs.push_back({"pred", pred});
+  Interpreter in(c.g);
+  ValueMap l = c.leaves({8, 6}, {0});
+  l.erase("y");
+  EXPECT_THROW(in.run(l), UserError); // everything needs the label
+  ValueMap r = in.outputs(l, {"pred"});
+  ASSERT_EQ(r.count("pred"), 1u);
+  EXPECT_NEAR(r["pred"].data[0], 1 / (1 + std::exp(-4.2)), 1e-15);
+  std::vector<Value> v = in.run(l, {pred});
+  EXPECT_TRUE(v[c.loss].data.empty()); // not evaluated
+  try {
+    in.outputs(l, {"nope"});
+    FAIL() << "no error";
+  } catch (const UserError &e) {
+    EXPECT_EQ(std::string(e.what()), "error: the graph has no output 'nope'");
+  }
+}
