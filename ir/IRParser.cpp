@@ -432,8 +432,13 @@ int64_t Parser::parseInt(int64_t lo, int64_t hi, const char *what) {
   if (negative)
     v = -v;
   if (v < lo || v > hi)
-    fail(first, std::string(what) + " " + std::to_string(v) +
-                    " is out of range");
+  {
+    std::string noun = what;
+    for (const char *article : {"a ", "an "})
+      if (noun.rfind(article, 0) == 0)
+        noun = noun.substr(std::string(article).size());
+    fail(first, noun + " " + std::to_string(v) + " is out of range");
+  }
   return v;
 }
 

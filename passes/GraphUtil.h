@@ -1,0 +1,23 @@
+//===- GraphUtil.h - Small graph helpers (pass-internal) -------*- C++ -*-===//
+///
+/// \file
+/// Removing nodes while keeping order and renumbering uses, outputs and
+/// updates.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <vector>
+
+namespace nn {
+
+/// `g` without the nodes whose `keep` entry is false. `replace[i]`, when
+/// not -1, names the node that takes the place of node i in every use,
+/// output and update (it must come before i). Kept nodes must not use a
+/// removed node that has no replacement.
+Graph compactGraph(const Graph &g, const std::vector<bool> &keep,
+                   const std::vector<NodeId> &replace);
+
+} // namespace nn

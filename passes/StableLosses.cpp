@@ -1,0 +1,47 @@
+//===- StableLosses.cpp - Losses on probabilities to logits ---------------===//
+///
+/// \file
+/// Algorithm: for each bce whose predictions are a sigmoid, and each
+/// cross_entropy whose predictions are a softmax, make the loss read the
+/// sigmoid's or softmax's input and become bce_logits or
+/// softmax_cross_entropy (log(sigmoid(z)) and log(softmax(z)) lose all
+/// precision once the probability rounds to 0 or 1). Then drop each
+/// sigmoid/softmax that nothing uses any more; one that an output such as
+/// "pred" still uses stays. Operands come before the loss, so the order
+/// stays topological.
+///
+//===----------------------------------------------------------------------===//
+
+#include "passes/StableLosses.h"
+#include "passes/GraphUtil.h"
+
+namespace nn {
+
+Graph stableLosses(const Graph &g) {
+  Graph out = g;
+  std::vector<NodeId> rewired;
+  for (Node &n : out.nodes) {
+    if (n.inputs.empty())
+      continue;
+    NodeId p = n.inputs[0];
+    OpKind pOp = out[p].op;
+    if (n.op == OpKind::Bce && pOp == OpKind::Sigmoid)
+      n.op = OpKind::BceLogits;
+    else if (n.op == OpKind::CrossEntropy && pOp == OpKind::Softmax)
+      n.op = OpKind::SoftmaxCrossEntropy;
+    else
+      continue;
+    n.inputs[0] = out[p].inputs[0];
+    rewired.push_back(p);
+  }
+  if (rewired.empty())
+    return out;
+  std::vector<int> uses = out.useCounts();
+  std::vector<bool> keep(out.nodes.size(), true);
+  for (NodeId p : rewired)
+    if (uses[p] == 0)
+      keep[p] = false;
+  return compactGraph(out, keep, std::vector<NodeId>(out.nodes.size(), -1));
+}
+
+} // namespace nn
