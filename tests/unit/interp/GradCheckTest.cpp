@@ -220,6 +220,31 @@ TEST(GradCheck, Reductions) {
                        std::to_string(axis));
     }
   }
+  // Square shapes, where broadcasting by trailing dims alone is ambiguous.
+  for (OpKind k : {OpKind::Sum, OpKind::Mean}) {
+    for (int64_t axis : {0, 1}) {
+      Case c;
+      NodeId a = c.param("a", {3, 3}, -1, 1);
+      expectPasses(c.check(c.weightedSum(c.add(k, {a}, axis))),
+                   std::string(mnemonic(k)) + " [3,3] axis " +
+                       std::to_string(axis));
+    }
+  }
+  {
+    Case c;
+    NodeId a = c.param("a", {3, 3}, -2, 2);
+    expectPasses(c.check(c.weightedSum(c.add(OpKind::Softmax, {a}))),
+                 "softmax [3,3]");
+  }
+  for (OpKind k : {OpKind::Add, OpKind::Mul}) {
+    Case c;
+    NodeId a = c.param("a", {3, 1}, -1, 1);
+    NodeId b = c.param("b", {3, 3}, -1, 1);
+    NodeId v = c.param("v", {3}, -1, 1);
+    NodeId t = c.add(k, {c.add(k, {a, b}), v});
+    expectPasses(c.check(c.weightedSum(t)),
+                 std::string(mnemonic(k)) + " [3,1] [3,3] [3]");
+  }
   {
     // count does not depend on the values: a zero gradient, numerically too.
     Case c;
