@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Lower.h"
+#include "frontend/Parser.h"
 #include "frontend/Suggest.h"
 
 #include <algorithm>
@@ -16,13 +17,14 @@
 
 namespace nn {
 
-namespace {
+const std::vector<std::string> &trainSettings() {
+  static const std::vector<std::string> names = {
+      "data", "test",       "optimizer", "batch",   "epochs",
+      "l2",   "validation", "seed",      "shuffle", "early_stop"};
+  return names;
+}
 
-const std::vector<std::string> kSettings = {
-    "data",       "test", "optimizer", "batch",  "epochs",
-    "l2",         "seed", "shuffle",   "early_stop",
-    "validation",
-};
+namespace {
 
 class TrainLowerer {
 public:
@@ -32,10 +34,10 @@ public:
     r.loc = s.loc;
     std::map<std::string, SrcLoc> seen;
     for (const TrainItem &item : s.items) {
-      if (std::find(kSettings.begin(), kSettings.end(), item.key) ==
-          kSettings.end()) {
+      const std::vector<std::string> &names = trainSettings();
+      if (std::find(names.begin(), names.end(), item.key) == names.end()) {
         diags.error(item.loc, "unknown train setting '" + item.key + "'");
-        std::string guess = suggest(item.key, kSettings);
+        std::string guess = suggest(item.key, names);
         diags.help(item.loc,
                    guess.empty()
                        ? "the settings are data, test, optimizer, batch, "

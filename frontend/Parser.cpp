@@ -14,13 +14,15 @@
 ///   term    := unary (('*' | '/' | '@') unary)*
 ///   unary   := '-' unary | primary
 ///   primary := NUMBER | STRING | IDENT | IDENT '(' args ')' | '(' expr ')'
-///            | '[' (expr (',' expr)*)? ']'
-///   args    := (arg (',' arg)*)?      arg := IDENT '=' expr | expr
+///            | '[' (expr (',' expr)* ','?)? ']'
+///   args    := (arg (',' arg)* ','?)?      arg := IDENT '=' expr | expr
 ///
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Parser.h"
 #include "frontend/Suggest.h"
+
+#include <algorithm>
 
 namespace nn {
 
@@ -78,10 +80,12 @@ private:
   /// Where an error about `t` points: the token itself, or for a newline or
   /// the end of the file, just past the previous token.
   SrcLoc errorLoc(const Token &t) const {
-    if ((t.is(Tok::Newline) || t.is(Tok::Eof)) && pos > 0 &&
-        &t == &toks[pos]) {
-      SrcLoc l = toks[pos - 1].loc;
-      if (!toks[pos - 1].is(Tok::Newline)) {
+    if ((t.is(Tok::Newline) || t.is(Tok::Eof)) && &t == &toks[pos]) {
+      size_t i = pos;
+      while (i > 0 && toks[i - 1].is(Tok::Newline))
+        --i;
+      if (i > 0) {
+        SrcLoc l = toks[i - 1].loc;
         l.col += l.len;
         l.len = 1;
         return l;
@@ -198,12 +202,10 @@ private:
     if (accept(Tok::LSquare)) {
       ty.hasDims = true;
       skipNewlines();
-      if (!cur().is(Tok::RSquare)) {
-        for (;;) {
-          ty.dims.push_back(parseExpr());
-          if (!acceptComma())
-            break;
-        }
+      while (!cur().is(Tok::RSquare)) {
+        ty.dims.push_back(parseExpr());
+        if (!acceptComma())
+          break;
       }
       closeWith(Tok::RSquare, "expected ',' or ']' in the shape");
     }
@@ -214,8 +216,18 @@ private:
   bool acceptComma() {
     if (!accept(Tok::Comma))
       return false;
-    skipNewlines();
+    skipContinuation();
     return true;
+  }
+
+  /// Newlines inside an unfinished expression, unless the next line starts
+  /// a statement: then the error is "expected ..." at the end of this line,
+  /// and the next statement is parsed normally.
+  void skipContinuation() {
+    size_t save = pos;
+    skipNewlines();
+    if (pos != save && cur().is(Tok::Keyword))
+      pos = save;
   }
 
   /// The closing bracket `k`, possibly on a later line.
@@ -234,9 +246,7 @@ private:
   std::vector<ExprPtr> parseArgs(std::vector<KwArg> *kwargs) {
     std::vector<ExprPtr> args;
     skipNewlines();
-    if (accept(Tok::RParen))
-      return args;
-    for (;;) {
+    while (!cur().is(Tok::RParen)) {
       bool word = cur().is(Tok::Ident) || cur().is(Tok::Keyword);
       if (word && peekTok().is(Tok::Equal) && kwargs) {
         KwArg k;
@@ -275,7 +285,7 @@ private:
     const Token &op = next();
     auto e = std::make_unique<Expr>(Expr::Kind::Binary, op.loc);
     e->op = op.text[0];
-    skipNewlines();
+    skipContinuation();
     e->args.push_back(std::move(lhs));
     e->args.push_back((this->*operand)());
     return e;
@@ -331,12 +341,10 @@ private:
       const Token &open = next();
       auto e = std::make_unique<Expr>(Expr::Kind::List, open.loc);
       skipNewlines();
-      if (!cur().is(Tok::RSquare)) {
-        for (;;) {
-          e->args.push_back(parseExpr());
-          if (!acceptComma())
-            break;
-        }
+      while (!cur().is(Tok::RSquare)) {
+        e->args.push_back(parseExpr());
+        if (!acceptComma())
+          break;
       }
       closeWith(Tok::RSquare, "expected ',' or ']' in the list");
       const Token &close = toks[pos - 1];
@@ -380,6 +388,13 @@ private:
     }
   }
 
+  /// A setting's name: `early_stop  l2 0` is two items, not one.
+  static bool isSetting(const Token &t) {
+    const std::vector<std::string> &names = trainSettings();
+    return t.is(Tok::Ident) &&
+           std::find(names.begin(), names.end(), t.text) != names.end();
+  }
+
   void parseItem(Stmt &s) {
     const Token &key = cur();
     if (!key.is(Tok::Ident) && !key.is(Tok::Keyword))
@@ -394,7 +409,7 @@ private:
       item.value->text = key.text;
       item.value->args = parseArgs(&item.value->kwargs);
     } else if (!cur().is(Tok::Newline) && !cur().is(Tok::RBrace) &&
-               !cur().is(Tok::Eof)) {
+               !cur().is(Tok::Eof) && !isSetting(cur())) {
       item.value = parseExpr();
     }
     s.items.push_back(std::move(item));

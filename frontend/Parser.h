@@ -13,6 +13,9 @@
 
 namespace nn {
 
+/// The keys of a train block: data, test, optimizer, batch, ...
+const std::vector<std::string> &trainSettings();
+
 /// Parses `tokens` (from `lex`). Statements with errors are kept, marked
 /// `broken`, so that lowering can poison the names they declare.
 Program parse(const std::vector<Token> &tokens, DiagEngine &diags);

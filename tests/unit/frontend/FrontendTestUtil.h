@@ -10,6 +10,7 @@
 #include "frontend/Frontend.h"
 
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 
