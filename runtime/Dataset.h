@@ -1,0 +1,62 @@
+//===- Dataset.h - Samples and labels in memory ----------------*- C++ -*-===//
+///
+/// \file
+/// A data set as two tensors (features and labels), the loaders that fill it
+/// from IDX and CSV files, and the seeded train/validation split.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace nn {
+
+/// Samples `x` and labels `y`, row i of each belonging together.
+struct Dataset {
+  /// [n, features...]: IDX images as [n, rows*cols] (flattened), CSV as
+  /// [n, columns-1].
+  Tensor x;
+  /// [n] (class ids, 0/1 or reals, as float) or [n, k].
+  Tensor y;
+  /// Where the data came from, for messages.
+  std::string source;
+
+  /// The number of samples n.
+  int64_t size() const { return x.shape.empty() ? 0 : x.shape[0]; }
+};
+
+/// Loads an IDX pair from a prefix such as ".../fashion-mnist/train": reads
+/// "<prefix>-images-idx3-ubyte" and "<prefix>-labels-idx1-ubyte", each plain
+/// or with ".gz" (a "." instead of the last "-" is accepted too, as some
+/// MNIST copies name them). `prefix` may also be a directory holding exactly
+/// one such pair. uint8 pixels are scaled to [0, 1] by /255; other types are
+/// kept as they are. Throws UserError on anything malformed.
+Dataset loadIdx(const std::string &prefix);
+
+/// Loads an IDX pair from explicit file names (plain or gzipped).
+Dataset loadIdxFiles(const std::string &images, const std::string &labels);
+
+/// Loads a CSV file with a header row. `labelColumn` names the label column
+/// ("" = the last one); every other column is a feature. Fields are numbers
+/// (optionally quoted); "nan" and "inf" are rejected. Errors name
+/// "path:ROW:COL".
+Dataset loadCsv(const std::string &path, const std::string &labelColumn);
+
+/// Splits 0..n-1 into (train, validation): a Rng(seed) Fisher-Yates shuffle
+/// of 0..n-1, whose last round(fraction * n) entries are the validation set
+/// and the rest the training set. Each part is returned sorted ascending, so
+/// the split decides membership only and an unshuffled run keeps file order.
+/// `fraction` must be in [0, 1) and leave at least one training sample when
+/// n > 0.
+std::pair<std::vector<int64_t>, std::vector<int64_t>>
+splitValidation(int64_t n, double fraction, uint64_t seed);
+
+/// The rows `indices` of `data`, in that order, as a new data set.
+Dataset selectRows(const Dataset &data, const std::vector<int64_t> &indices);
+
+} // namespace nn

@@ -1,0 +1,412 @@
+//===- Idx.cpp - IDX files (MNIST format) ---------------------------------===//
+///
+/// \file
+/// Reads through a small byte-source interface so that gzipped files, plain
+/// files and memory buffers share one parser. Values are converted to float
+/// chunk by chunk as they arrive, so memory grows only with data actually
+/// present, whatever the header claims.
+///
+//===----------------------------------------------------------------------===//
+#include "runtime/Idx.h"
+
+#include "ir/Support.h"
+#include "runtime/Dataset.h"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <set>
+#include <sys/stat.h>
+#include <zlib.h>
+
+namespace nn {
+
+namespace {
+
+/// Where the bytes come from.
+class ByteSource {
+public:
+  virtual ~ByteSource() = default;
+  /// Reads up to `n` bytes; returns how many (0 at the end). Throws on error.
+  virtual size_t read(uint8_t *buf, size_t n) = 0;
+  /// An upper bound on the total number of bytes this source can yield.
+  virtual uint64_t maxBytes() const = 0;
+  /// " of the decompressed data" for gzip sources, for messages.
+  virtual const char *offsetNote() const { return ""; }
+};
+
+class MemorySource : public ByteSource {
+public:
+  MemorySource(const uint8_t *data, size_t size) : data(data), size(size) {}
+  size_t read(uint8_t *buf, size_t n) override {
+    size_t k = std::min(n, size - pos);
+    if (k)
+      std::memcpy(buf, data + pos, k);
+    pos += k;
+    return k;
+  }
+  uint64_t maxBytes() const override { return size; }
+
+private:
+  const uint8_t *data;
+  size_t size;
+  size_t pos = 0;
+};
+
+/// A file through zlib: gzread passes plain files through unchanged.
+class GzSource : public ByteSource {
+public:
+  explicit GzSource(const std::string &path) : path(path) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0)
+      throw UserError(path +
+                      ": error: cannot open file: " + std::strerror(errno));
+    if (S_ISDIR(st.st_mode))
+      throw UserError(path + ": error: is a directory, not an IDX file");
+    fileSize = static_cast<uint64_t>(st.st_size);
+    file = gzopen(path.c_str(), "rb");
+    if (!file)
+      throw UserError(path + ": error: cannot open file: " +
+                      std::strerror(errno ? errno : ENOMEM));
+    gzbuffer(file, 1 << 17);
+    compressed = !gzdirect(file);
+  }
+  ~GzSource() override { gzclose(file); }
+  GzSource(const GzSource &) = delete;
+  GzSource &operator=(const GzSource &) = delete;
+
+  size_t read(uint8_t *buf, size_t n) override {
+    size_t total = 0;
+    while (total < n) {
+      unsigned want =
+          static_cast<unsigned>(std::min<size_t>(n - total, 1u << 30));
+      int got = gzread(file, buf + total, want);
+      if (got < 0) {
+        int err = 0;
+        const char *msg = gzerror(file, &err);
+        throw UserError(path + ": error: corrupt gzip data: " +
+                        (msg ? msg : "unknown error") + " (byte offset " +
+                        std::to_string(consumed + total) +
+                        " of the decompressed data)");
+      }
+      if (got == 0) {
+        // gzread returns 0 both at a clean end and at a truncated stream.
+        int err = 0;
+        const char *msg = gzerror(file, &err);
+        if (err != Z_OK && err != Z_STREAM_END)
+          throw UserError(path + ": error: corrupt gzip data: " +
+                          (msg ? msg : "unknown error") + " (byte offset " +
+                          std::to_string(consumed + total) +
+                          " of the decompressed data)");
+        break;
+      }
+      total += static_cast<size_t>(got);
+    }
+    consumed += total;
+    return total;
+  }
+  uint64_t maxBytes() const override {
+    // Deflate cannot expand by more than about 1032:1.
+    if (!compressed)
+      return fileSize;
+    return fileSize > (UINT64_MAX - 4096) / 1032 ? UINT64_MAX
+                                                 : fileSize * 1032 + 4096;
+  }
+  const char *offsetNote() const override {
+    return compressed ? " of the decompressed data" : "";
+  }
+
+private:
+  std::string path;
+  gzFile file = nullptr;
+  uint64_t fileSize = 0;
+  uint64_t consumed = 0;
+  bool compressed = false;
+};
+
+[[noreturn]] void fail(const std::string &name, const ByteSource &src,
+                       const std::string &msg, uint64_t offset) {
+  throw UserError(name + ": error: " + msg + " (byte offset " +
+                  std::to_string(offset) + src.offsetNote() + ")");
+}
+
+size_t elementSize(uint8_t type) {
+  switch (type) {
+  case 0x08:
+  case 0x09:
+    return 1;
+  case 0x0B:
+    return 2;
+  case 0x0C:
+  case 0x0D:
+    return 4;
+  case 0x0E:
+    return 8;
+  default:
+    return 0;
+  }
+}
+
+uint64_t loadBE(const uint8_t *p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i)
+    v = (v << 8) | p[i];
+  return v;
+}
+
+/// Converts `count` big-endian values of `type` at `p` to floats at `out`.
+void convert(uint8_t type, const uint8_t *p, size_t count, float *out) {
+  switch (type) {
+  case 0x08:
+    for (size_t i = 0; i < count; ++i)
+      out[i] = static_cast<float>(p[i]);
+    return;
+  case 0x09:
+    for (size_t i = 0; i < count; ++i)
+      out[i] = static_cast<float>(static_cast<int8_t>(p[i]));
+    return;
+  case 0x0B:
+    for (size_t i = 0; i < count; ++i)
+      out[i] = static_cast<float>(
+          static_cast<int16_t>(static_cast<uint16_t>(loadBE(p + 2 * i, 2))));
+    return;
+  case 0x0C:
+    for (size_t i = 0; i < count; ++i)
+      out[i] = static_cast<float>(
+          static_cast<int32_t>(static_cast<uint32_t>(loadBE(p + 4 * i, 4))));
+    return;
+  case 0x0D:
+    for (size_t i = 0; i < count; ++i)
+      out[i] =
+          std::bit_cast<float>(static_cast<uint32_t>(loadBE(p + 4 * i, 4)));
+    return;
+  case 0x0E:
+    for (size_t i = 0; i < count; ++i)
+      out[i] = static_cast<float>(std::bit_cast<double>(loadBE(p + 8 * i, 8)));
+    return;
+  default:
+    NN_UNREACHABLE("unchecked IDX type");
+  }
+}
+
+IdxArray parse(const std::string &name, ByteSource &src) {
+  uint8_t magic[4];
+  size_t got = src.read(magic, 4);
+  if (got < 4)
+    fail(name, src,
+         "not an IDX file: too short for the 4-byte magic number (" +
+             std::to_string(got) + " bytes)",
+         got);
+  if (magic[0] != 0 || magic[1] != 0) {
+    char hex[16];
+    std::snprintf(hex, sizeof(hex), "0x%02x%02x%02x%02x", magic[0], magic[1],
+                  magic[2], magic[3]);
+    fail(name, src,
+         std::string("not an IDX file: bad magic number ") + hex +
+             " (IDX files start with two zero bytes, e.g. 0x00000803)",
+         0);
+  }
+  uint8_t type = magic[2];
+  size_t esize = elementSize(type);
+  if (esize == 0) {
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "0x%02x", type);
+    fail(name, src,
+         std::string("unknown IDX data type ") + hex +
+             " (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)",
+         2);
+  }
+  int ndim = magic[3];
+  if (ndim == 0)
+    fail(name, src, "IDX file declares 0 dimensions", 3);
+
+  uint8_t dimBytes[255 * 4];
+  size_t dimLen = static_cast<size_t>(ndim) * 4;
+  got = src.read(dimBytes, dimLen);
+  if (got < dimLen)
+    fail(name, src,
+         "truncated IDX header: " + std::to_string(ndim) + " dimensions need " +
+             std::to_string(dimLen) + " bytes, found " + std::to_string(got),
+         4 + got);
+  std::vector<int64_t> dims(static_cast<size_t>(ndim));
+  uint64_t count = 1;
+  // Values beyond this many bytes could never be in any file we can read.
+  const uint64_t limit = src.maxBytes();
+  for (int d = 0; d < ndim; ++d) {
+    uint32_t v = static_cast<uint32_t>(loadBE(dimBytes + 4 * d, 4));
+    uint64_t offset = 4 + 4 * static_cast<uint64_t>(d);
+    if (v == 0)
+      fail(name, src, "dimension " + std::to_string(d) + " is 0", offset);
+    if (v > 0x7FFFFFFFu)
+      fail(name, src,
+           "dimension " + std::to_string(d) + " is too large (" +
+               std::to_string(v) + ")",
+           offset);
+    dims[static_cast<size_t>(d)] = v;
+    if (count > UINT64_MAX / v)
+      fail(name, src, "the dimensions' product overflows", offset);
+    count *= v;
+  }
+  uint64_t headerSize = 4 + dimLen;
+  if (count > UINT64_MAX / esize || count * esize > limit)
+    fail(name, src,
+         "truncated IDX file: the header announces " + std::to_string(count) +
+             " values of " + std::to_string(esize) +
+             " bytes, more than the file can hold",
+         headerSize);
+  uint64_t dataBytes = count * esize;
+
+  IdxArray out;
+  out.type = static_cast<IdxType>(type);
+  out.values.shape = dims;
+  out.values.data.reserve(static_cast<size_t>(count));
+
+  // Read and convert in chunks of whole elements.
+  const size_t chunkElems = (size_t(1) << 20) / esize;
+  std::vector<uint8_t> buf(chunkElems * esize);
+  uint64_t done = 0; // bytes of data read
+  while (done < dataBytes) {
+    size_t want =
+        static_cast<size_t>(std::min<uint64_t>(dataBytes - done, buf.size()));
+    size_t n = src.read(buf.data(), want);
+    size_t whole = n / esize;
+    size_t old = out.values.data.size();
+    out.values.data.resize(old + whole);
+    convert(type, buf.data(), whole, out.values.data.data() + old);
+    done += n;
+    if (n < want)
+      fail(name, src,
+           "truncated IDX file: the header announces " + std::to_string(count) +
+               " values (" + std::to_string(dataBytes) +
+               " bytes of data) but the data " + "ends after " +
+               std::to_string(done) + " bytes",
+           headerSize + done);
+  }
+  uint8_t extra;
+  if (src.read(&extra, 1) != 0)
+    fail(name, src,
+         "trailing data after the " + std::to_string(count) +
+             " values the IDX header announces",
+         headerSize + dataBytes);
+  return out;
+}
+
+bool isFile(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+bool isDirectory(const std::string &path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/// The first existing file among prefix + {"-", "."} + stem + {"", ".gz"}.
+std::string findPart(const std::string &prefix, const std::string &stem,
+                     std::vector<std::string> &tried) {
+  for (const char *sep : {"-", "."})
+    for (const char *ext : {"", ".gz"}) {
+      std::string p = prefix + "-" + stem.substr(0, stem.find('-')) + sep +
+                      stem.substr(stem.find('-') + 1) + ext;
+      if (isFile(p))
+        return p;
+      if (sep[0] == '-')
+        tried.push_back(p);
+    }
+  return "";
+}
+
+/// The prefixes of IDX image files in `dir` (e.g. "train", "t10k").
+std::set<std::string> prefixesIn(const std::string &dir) {
+  std::set<std::string> out;
+  DIR *d = ::opendir(dir.c_str());
+  if (!d)
+    return out;
+  while (dirent *e = ::readdir(d)) {
+    std::string n = e->d_name;
+    for (const char *suffix : {"-images-idx3-ubyte", "-images-idx3-ubyte.gz",
+                               "-images.idx3-ubyte", "-images.idx3-ubyte.gz"}) {
+      std::string s = suffix;
+      if (n.size() > s.size() &&
+          n.compare(n.size() - s.size(), s.size(), s) == 0)
+        out.insert(n.substr(0, n.size() - s.size()));
+    }
+  }
+  ::closedir(d);
+  return out;
+}
+
+} // namespace
+
+IdxArray parseIdx(const std::string &name, const uint8_t *data, size_t size) {
+  MemorySource src(data, size);
+  return parse(name, src);
+}
+
+IdxArray readIdx(const std::string &path) {
+  GzSource src(path);
+  return parse(path, src);
+}
+
+Dataset loadIdxFiles(const std::string &images, const std::string &labels) {
+  IdxArray img = readIdx(images);
+  IdxArray lab = readIdx(labels);
+  int64_t n = img.values.shape[0];
+  int64_t m = lab.values.shape[0];
+  if (n != m)
+    throw UserError(labels + ": error: " + std::to_string(m) +
+                    " labels, but '" + images + "' holds " + std::to_string(n) +
+                    " images");
+  Dataset ds;
+  ds.source = images;
+  ds.x.data = std::move(img.values.data);
+  ds.x.shape = {n, n == 0 ? 0 : static_cast<int64_t>(ds.x.data.size()) / n};
+  if (img.type == IdxType::U8)
+    for (float &v : ds.x.data)
+      v /= 255.0f;
+  ds.y.data = std::move(lab.values.data);
+  if (lab.values.shape.size() == 1)
+    ds.y.shape = {m};
+  else
+    ds.y.shape = {m, static_cast<int64_t>(ds.y.data.size()) / m};
+  return ds;
+}
+
+Dataset loadIdx(const std::string &prefixIn) {
+  std::string prefix = prefixIn;
+  if (isDirectory(prefix)) {
+    std::set<std::string> found = prefixesIn(prefix);
+    std::string dir = prefix.back() == '/' ? prefix : prefix + "/";
+    if (found.size() != 1) {
+      std::string msg = prefixIn + ": error: ";
+      if (found.empty()) {
+        msg += "directory holds no IDX images file (*-images-idx3-ubyte)";
+      } else {
+        msg += "directory holds several IDX data sets (";
+        bool first = true;
+        for (const std::string &f : found) {
+          msg += (first ? "" : ", ") + f;
+          first = false;
+        }
+        msg += "); name one, e.g. '" + dir + *found.begin() + "'";
+      }
+      throw UserError(msg);
+    }
+    prefix = dir + *found.begin();
+  }
+  std::vector<std::string> tried;
+  std::string images = findPart(prefix, "images-idx3-ubyte", tried);
+  if (images.empty())
+    throw UserError(prefixIn + ": error: no IDX images file: tried '" +
+                    tried[0] + "' and '" + tried[1] + "'");
+  tried.clear();
+  std::string labels = findPart(prefix, "labels-idx1-ubyte", tried);
+  if (labels.empty())
+    throw UserError(prefixIn + ": error: no IDX labels file: tried '" +
+                    tried[0] + "' and '" + tried[1] + "'");
+  return loadIdxFiles(images, labels);
+}
+
+} // namespace nn
