@@ -89,8 +89,8 @@ std::vector<std::string> verifyGraph(const Graph &g,
     }
     const Node &t = g[u.target];
     if (t.op != OpKind::Param && t.op != OpKind::State)
-      errs.push_back(what + ": target is a " + mnemonic(t.op) +
-                     ", not a param or state");
+      errs.push_back(what + ": target must be a param or state, not " +
+                     mnemonic(t.op));
     if (t.type != g[u.value].type)
       errs.push_back(what + " ('" + t.name + "'): value has type " +
                      g[u.value].type.str() + ", target " + t.type.str());
