@@ -12,7 +12,9 @@
 #include "ir/ElementwiseMath.h"
 #include "ir/Support.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <optional>
 
 namespace nn {
