@@ -63,7 +63,7 @@ public:
       lowerStatement(s, first);
       first = false;
     }
-    if (!lossStmt) {
+    if (!lossStmt && !brokenLoss) {
       const Stmt &at = prog.stmts.front();
       diags.error(at.loc, "model '" + g.name + "' has no 'loss' statement");
       diags.help(at.loc, "add one, e.g. 'loss bce(sigmoid(z), y)'");
@@ -109,9 +109,14 @@ private:
         diags.note(lossStmt->loc, "the first 'loss' is here");
         return;
       }
+      // A loss that failed to parse still counts as "the" loss, but does
+      // not make a later one a duplicate.
+      if (s.broken) {
+        brokenLoss = true;
+        return;
+      }
       lossStmt = &s;
-      if (!s.broken)
-        lowerLoss(s);
+      lowerLoss(s);
       return;
     case Stmt::Kind::Train:
       if (trainStmt) {
@@ -285,6 +290,7 @@ private:
   std::string file;
   Recipe recipe;
   const Stmt *lossStmt = nullptr;
+  bool brokenLoss = false;
   const Stmt *trainStmt = nullptr;
 };
 

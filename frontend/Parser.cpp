@@ -100,9 +100,24 @@ private:
   /// Reports `msg` at `t` (unless `t` is a token the lexer already reported)
   /// and abandons the statement.
   [[noreturn]] void fail(const Token &t, const std::string &msg) {
-    if (!t.is(Tok::Invalid))
+    if (!lineHasInvalid())
       diags.error(errorLoc(t), msg);
     throw ParseFailure();
+  }
+
+  /// Whether the line of the current token holds a token the lexer reported:
+  /// then a syntax error there is most likely a consequence of it (a string
+  /// left open swallows the closing parenthesis), so it is not reported.
+  bool lineHasInvalid() const {
+    size_t begin = pos, end = pos;
+    while (begin > 0 && !toks[begin - 1].is(Tok::Newline))
+      --begin;
+    while (end + 1 < toks.size() && !toks[end].is(Tok::Newline))
+      ++end;
+    for (size_t i = begin; i <= end; ++i)
+      if (toks[i].is(Tok::Invalid))
+        return true;
+    return false;
   }
 
   const Token &expect(Tok k, const std::string &msg) {
@@ -221,12 +236,14 @@ private:
   }
 
   /// Newlines inside an unfinished expression, unless the next line starts
-  /// a statement: then the error is "expected ..." at the end of this line,
-  /// and the next statement is parsed normally.
-  void skipContinuation() {
+  /// a statement (a keyword, or after an operator `name =`): then the error
+  /// is "expected ..." at the end of this line, and the next statement is
+  /// parsed normally.
+  void skipContinuation(bool afterOperator = false) {
     size_t save = pos;
     skipNewlines();
-    if (pos != save && cur().is(Tok::Keyword))
+    bool binding = cur().is(Tok::Ident) && peekTok().is(Tok::Equal);
+    if (pos != save && (cur().is(Tok::Keyword) || (afterOperator && binding)))
       pos = save;
   }
 
@@ -285,7 +302,7 @@ private:
     const Token &op = next();
     auto e = std::make_unique<Expr>(Expr::Kind::Binary, op.loc);
     e->op = op.text[0];
-    skipContinuation();
+    skipContinuation(/*afterOperator=*/true);
     e->args.push_back(std::move(lhs));
     e->args.push_back((this->*operand)());
     return e;
@@ -370,8 +387,13 @@ private:
       if (accept(Tok::RBrace))
         return;
       if (cur().is(Tok::Eof)) {
-        diags.error(errorLoc(cur()), "expected '}' at the end of the train block");
-        diags.note(open.loc, "the train block opens here");
+        // After an error inside, the missing '}' is most likely part of
+        // that error (swallowed by an unterminated string, say).
+        if (!s.broken) {
+          diags.error(errorLoc(cur()),
+                      "expected '}' at the end of the train block");
+          diags.note(open.loc, "the train block opens here");
+        }
         throw ParseFailure();
       }
       try {
