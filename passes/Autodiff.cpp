@@ -225,8 +225,13 @@ void Differentiator::applyRule(NodeId id, NodeId dy) {
     if (wants(c))
       contribute(c, unbroadcast(un(OpKind::Neg, dy), c));
     return;
-  // d/da a*b = b, d/db a*b = a
+  // d/da a*b = b, d/db a*b = a;  d/da a*a = 2a
   case OpKind::Mul:
+    if (a == c) {
+      NodeId twice = add(OpKind::Mul, b.constant(2.0), a);
+      contribute(a, unbroadcast(add(OpKind::Mul, dy, twice), a));
+      return;
+    }
     if (wants(a))
       contribute(a, unbroadcast(add(OpKind::Mul, dy, c), a));
     if (wants(c))
