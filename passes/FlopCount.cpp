@@ -63,7 +63,7 @@ double nodeFlops(const Graph &g, NodeId id, int64_t batch) {
   case OpKind::MatMul: {
     // [m,k] @ [k,n]: m*n dot products of length k, 2 FLOPs per term.
     const TensorType &a = g[n.inputs[0]].type;
-    int64_t k = a.dims.back();
+    int64_t k = a.dims.back() == kBatch ? batch : a.dims.back();
     return 2.0 * out * static_cast<double>(k);
   }
   case OpKind::Sum:

@@ -193,6 +193,9 @@ TEST(FlopCount, Conventions) {
   }
   EXPECT_EQ(transposes, 0.0);
   EXPECT_EQ(sums, 64.0 * 8);
+  // The weight gradient transpose(X) @ dZ reduces over the batch: k = N.
+  NodeId dW = *d.output("grad.fc1.weight");
+  EXPECT_EQ(nodeFlops(d, dW, 64), 2.0 * 4 * 64 * 8);
   // Matrix-vector: [N,2] @ [2] is 2 FLOPs per multiply-add.
   Graph c = typed(churnGraph());
   EXPECT_EQ(nodeFlops(c, 4, 10), 2.0 * 10 * 2);
