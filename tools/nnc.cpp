@@ -1,8 +1,93 @@
 //===- nnc.cpp - The nnc driver -------------------------------------------===//
+///
+/// \file
+/// `nnc <command> model.nn [options]`. Parses the command line, runs the
+/// command, and maps failures to exit codes: 0 ok, 1 an error in the input
+/// or the flags, 2 no command (usage printed), 3 an internal error.
+///
+//===----------------------------------------------------------------------===//
 
-#include <cstdio>
+#include "ir/Diagnostics.h"
+#include "ir/Support.h"
+#include "tools/Driver.h"
+
+#include <iostream>
+
+using namespace nn;
+
+namespace {
+
+const std::vector<const Command *> &commands() {
+  static const std::vector<const Command *> all = {
+      &checkCommand(),   &emitCommand(), &summaryCommand(),
+      &trainCommand(),   &evalCommand(), &predictCommand(),
+      &gradcheckCommand()};
+  return all;
+}
+
+void printUsage(std::ostream &os) {
+  os << "usage: nnc <command> model.nn [options]\n\ncommands:\n";
+  for (const Command *c : commands()) {
+    std::string name = c->name;
+    name.resize(12, ' ');
+    os << "  " << name << c->summary << "\n";
+  }
+  os << "\n'nnc <command> --help' lists a command's options.\n";
+}
+
+int runCommand(const Command &cmd, const std::vector<std::string> &rest) {
+  std::vector<FlagSpec> flags = cmd.flags;
+  flags.push_back({"help", "", "show this help"});
+  Args args(rest, flags);
+  if (args.has("help")) {
+    std::cout << "usage: nnc " << cmd.name << " model.nn [options]\n\n"
+              << cmd.summary << "\n\noptions:\n"
+              << formatFlags(flags);
+    return 0;
+  }
+  return cmd.run(args);
+}
+
+} // namespace
 
 int main(int argc, char **argv) {
-  std::fprintf(stderr, "usage: nnc <command> model.nn [options]\n");
-  return 2;
+  std::vector<std::string> argList(argv + 1, argv + argc);
+  if (argList.empty()) {
+    printUsage(std::cerr);
+    return 2;
+  }
+  const std::string &name = argList[0];
+  if (name == "--help" || name == "-h" || name == "help") {
+    printUsage(std::cout);
+    return 0;
+  }
+  try {
+    for (const Command *c : commands())
+      if (name == c->name)
+        return runCommand(*c, {argList.begin() + 1, argList.end()});
+    std::vector<std::string> names;
+    for (const Command *c : commands())
+      names.push_back(c->name);
+    std::string near = closestMatch(name, names);
+    std::cerr << "nnc: error: unknown command '" << name << "'"
+              << (near.empty() ? "" : "; did you mean '" + near + "'?")
+              << "\n";
+    printUsage(std::cerr);
+    return 1;
+  } catch (const DiagnosedError &) {
+    return 1;
+  } catch (const UserError &e) {
+    std::cerr << e.what() << "\n";
+    return 1;
+  } catch (const InternalError &e) {
+    std::cerr << "nnc: internal error: " << e.what()
+              << "\nplease report this bug with the model that caused it\n";
+    return 3;
+  } catch (const std::bad_alloc &) {
+    std::cerr << "nnc: error: out of memory\n";
+    return 1;
+  } catch (const std::exception &e) {
+    std::cerr << "nnc: internal error: " << e.what() << "\n";
+    return 3;
+  }
 }

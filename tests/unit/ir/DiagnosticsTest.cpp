@@ -31,3 +31,8 @@ TEST(Diagnostics, ClosestMatch) {
   EXPECT_EQ(closestMatch("rellu", {"relu", "sigmoid", "tanh"}), "relu");
   EXPECT_EQ(closestMatch("banana", {"relu", "sigmoid", "tanh"}), "");
 }
+
+TEST(Diagnostics, ClosestMatchCountsASwapAsOneEdit) {
+  EXPECT_EQ(closestMatch("trian", {"check", "train", "eval"}), "train");
+  EXPECT_EQ(closestMatch("sigmiod", {"sigmoid", "relu"}), "sigmoid");
+}

@@ -1,0 +1,76 @@
+//===- InterpExecutor.cpp - The reference interpreter as a backend --------===//
+///
+/// \file
+/// Runs graphs on runtime/Interpreter: double precision inside, float32 state
+/// between steps (as every compiled backend keeps it).
+///
+//===----------------------------------------------------------------------===//
+
+#include "ir/Support.h"
+#include "runtime/Executor.h"
+#include "runtime/Interpreter.h"
+
+namespace nn {
+
+namespace {
+
+class InterpExecutor : public Executor {
+public:
+  explicit InterpExecutor(const Graph &g) : interp(g), graph(g) {}
+
+  void setState(const TensorMap &s) override {
+    for (OpKind kind : {OpKind::Param, OpKind::State})
+      for (NodeId id : graph.leaves(kind)) {
+        const Node &n = graph[id];
+        auto it = s.find(n.name);
+        NN_ASSERT(it != s.end(), "no value for '" + n.name + "'");
+        NN_ASSERT(it->second.shape == n.type.dims,
+                  "wrong shape for '" + n.name + "'");
+      }
+    held = s;
+  }
+
+  const TensorMap &state() const override { return held; }
+
+  TensorMap run(const TensorMap &batch) override {
+    ValueMap leaves;
+    for (const auto &[name, t] : held)
+      leaves[name] = toValue(t);
+    for (const auto &[name, t] : batch)
+      leaves[name] = toValue(t);
+    Interpreter::Result r = interp.step(leaves);
+    for (auto &[name, v] : r.updates)
+      held[name] = toTensor(v);
+    TensorMap out;
+    for (auto &[name, v] : r.outputs)
+      out[name] = toTensor(v);
+    return out;
+  }
+
+private:
+  Interpreter interp;
+  Graph graph;
+  TensorMap held;
+};
+
+} // namespace
+
+std::vector<std::string> backendNames() { return {"interp"}; }
+
+void checkBackend(const std::string &backend) {
+  if (backend == "interp")
+    return;
+  if (backend == "cpu" || backend == "cuda")
+    throw UserError("nnc: error: the '" + backend +
+                    "' backend is not built yet; use --backend=interp");
+  throw UserError("nnc: error: unknown backend '" + backend +
+                  "' (available: interp)");
+}
+
+std::unique_ptr<Executor> makeExecutor(const std::string &backend,
+                                       const Graph &g) {
+  checkBackend(backend);
+  return std::make_unique<InterpExecutor>(g);
+}
+
+} // namespace nn

@@ -1,0 +1,66 @@
+//===- ParamInit.cpp - First values of parameters -------------------------===//
+
+#include "runtime/ParamInit.h"
+
+#include "ir/Support.h"
+#include "runtime/Rng.h"
+
+#include <cmath>
+
+namespace nn {
+
+namespace {
+
+Tensor initParam(const Node &n, Rng &rng) {
+  Tensor t(n.type.dims);
+  double fanIn = n.type.rank() >= 1 ? static_cast<double>(n.type.dims[0]) : 1;
+  double fanOut = n.type.rank() >= 2 ? static_cast<double>(n.type.dims[1]) : 1;
+  auto fill = [&](auto draw) {
+    for (float &v : t.data)
+      v = static_cast<float>(draw());
+  };
+  switch (n.init.kind) {
+  case InitKind::Zeros:
+    break;
+  case InitKind::Constant:
+    fill([&] { return n.init.a; });
+    break;
+  case InitKind::Values:
+    NN_ASSERT(static_cast<int64_t>(n.values.size()) == t.numel(),
+              "initial values of '" + n.name + "' do not match its shape");
+    for (int64_t i = 0; i < t.numel(); ++i)
+      t[i] = static_cast<float>(n.values[i]);
+    break;
+  case InitKind::Uniform:
+    fill([&] { return rng.uniform(n.init.a, n.init.b); });
+    break;
+  case InitKind::Normal:
+    fill([&] { return rng.normal(n.init.a, n.init.b); });
+    break;
+  case InitKind::Xavier: {
+    double r = std::sqrt(6.0 / (fanIn + fanOut));
+    fill([&] { return rng.uniform(-r, r); });
+    break;
+  }
+  case InitKind::He: {
+    double r = std::sqrt(6.0 / fanIn);
+    fill([&] { return rng.uniform(-r, r); });
+    break;
+  }
+  }
+  return t;
+}
+
+} // namespace
+
+TensorMap initState(const Graph &g, uint64_t seed) {
+  Rng rng(seed);
+  TensorMap out;
+  for (NodeId id : g.leaves(OpKind::Param))
+    out[g[id].name] = initParam(g[id], rng);
+  for (NodeId id : g.leaves(OpKind::State))
+    out[g[id].name] = Tensor(g[id].type.dims);
+  return out;
+}
+
+} // namespace nn

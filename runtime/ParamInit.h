@@ -1,0 +1,22 @@
+//===- ParamInit.h - First values of parameters ----------------*- C++ -*-===//
+///
+/// \file
+/// Initial values for every Param leaf (from its initializer, drawn from one
+/// seeded stream in graph order) and zeros for every State leaf.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+
+namespace nn {
+
+/// He and Xavier are uniform: U(-sqrt(6/fan_in), +) and
+/// U(-sqrt(6/(fan_in+fan_out)), +), with fan_in = dims[0] and fan_out =
+/// dims[1] (1 for a vector) of the [in, out] weight.
+TensorMap initState(const Graph &g, uint64_t seed);
+
+} // namespace nn

@@ -1,0 +1,435 @@
+//===- Trainer.cpp - The training loop ------------------------------------===//
+///
+/// \file
+/// Algorithm: for each epoch, the Batcher yields the batches of a permutation
+/// that depends on (seed, epoch) alone; each batch runs the step graph once
+/// (forward, backward, update). After each epoch: validation metrics, early
+/// stopping, a checkpoint. Because batches depend only on (seed, epoch,
+/// index), a checkpoint needs just the weights, the optimizer state and
+/// those counters to resume bit for bit.
+///
+//===----------------------------------------------------------------------===//
+
+#include "runtime/Trainer.h"
+
+#include "ir/Support.h"
+#include "runtime/Batcher.h"
+#include "runtime/Executor.h"
+#include "runtime/WeightsFile.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+namespace nn {
+
+namespace {
+
+/// The one Input (or Label) leaf; the data loaders feed exactly one of each.
+const Node &singleLeaf(const Graph &g, OpKind kind) {
+  std::vector<NodeId> ids = g.leaves(kind);
+  if (ids.size() != 1)
+    throw UserError("nnc: error: model '" + g.name + "' has " +
+                    std::to_string(ids.size()) + " " + mnemonic(kind) +
+                    " declarations; training needs exactly one");
+  return g[ids[0]];
+}
+
+} // namespace
+
+TensorMap bindBatch(const Graph &g, const Tensor &x, const Tensor &y) {
+  const Node &in = singleLeaf(g, OpKind::Input);
+  const Node &label = singleLeaf(g, OpKind::Label);
+  int64_t rows = x.rank() ? x.shape[0] : 0;
+  TensorMap out;
+  Tensor xs = x, ys = y;
+  xs.shape = in.type.dims;
+  xs.shape[0] = rows;
+  ys.shape = label.type.dims;
+  ys.shape[0] = rows;
+  NN_ASSERT(xs.numel() == x.numel() && ys.numel() == y.numel(),
+            "batch does not fit the model (checkData should have caught it)");
+  out[in.name] = std::move(xs);
+  out[label.name] = std::move(ys);
+  return out;
+}
+
+static bool isRealLabel(const Graph &g) {
+  return singleLeaf(g, OpKind::Label).labelKind == LabelKind::Real;
+}
+
+int64_t countCorrect(const Graph &g, const Tensor &pred, const Tensor &labels) {
+  const Node &label = singleLeaf(g, OpKind::Label);
+  int64_t rows = labels.shape.empty() ? 0 : labels.shape[0];
+  if (rows == 0)
+    return 0;
+  int64_t width = pred.numel() / rows;
+  int64_t correct = 0;
+  switch (label.labelKind) {
+  case LabelKind::Class:
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t best = 0;
+      for (int64_t c = 1; c < width; ++c)
+        if (pred[r * width + c] > pred[r * width + best])
+          best = c;
+      correct += best == static_cast<int64_t>(labels[r]);
+    }
+    return correct;
+  case LabelKind::Binary:
+    for (int64_t r = 0; r < rows; ++r)
+      correct += (pred[r * width] > 0.5f) == (labels[r] > 0.5f);
+    return correct;
+  case LabelKind::Real:
+    return -1;
+  }
+  NN_UNREACHABLE("bad LabelKind");
+}
+
+Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r)
+    : stepGraph(step), evalGraph(eval), recipe(r) {}
+
+void Trainer::checkData(const Dataset &data) const {
+  const Node &in = singleLeaf(evalGraph, OpKind::Input);
+  const Node &label = singleLeaf(evalGraph, OpKind::Label);
+  int64_t n = data.size();
+  if (n == 0)
+    throw UserError(data.source + ": error: the data set is empty");
+  int64_t features = data.x.numel() / n;
+  if (features != in.type.numelPerSample())
+    throw UserError(data.source + ": error: samples have " +
+                    std::to_string(features) + " values, but input '" +
+                    in.name + "' " +
+                    (in.loc.valid() ? "(" + in.loc.str() + ") " : "") +
+                    "takes " + std::to_string(in.type.numelPerSample()));
+  int64_t labelWidth = data.y.numel() / n;
+  if (labelWidth != label.type.numelPerSample())
+    throw UserError(data.source + ": error: labels have " +
+                    std::to_string(labelWidth) + " values per sample, but '" +
+                    label.name + "' takes " +
+                    std::to_string(label.type.numelPerSample()));
+  for (int64_t i = 0; i < data.y.numel(); ++i) {
+    float v = data.y[i];
+    bool ok = true;
+    std::string want;
+    switch (label.labelKind) {
+    case LabelKind::Class:
+      ok = v >= 0 && v < label.classes && v == std::floor(v);
+      want = "a class id in 0.." + std::to_string(label.classes - 1);
+      break;
+    case LabelKind::Binary:
+      ok = v == 0 || v == 1;
+      want = "0 or 1";
+      break;
+    case LabelKind::Real:
+      ok = std::isfinite(v);
+      want = "a finite number";
+      break;
+    }
+    if (!ok) {
+      std::ostringstream os;
+      os << data.source << ": error: label " << v << " of sample "
+         << i / labelWidth << " is not " << want << " (label '" << label.name
+         << "')";
+      throw UserError(os.str());
+    }
+  }
+}
+
+Metrics Trainer::evaluate(const TensorMap &state, const Dataset &data,
+                          const std::string &backend) const {
+  std::unique_ptr<Executor> exec = makeExecutor(backend, evalGraph);
+  TensorMap params;
+  for (NodeId id : evalGraph.leaves(OpKind::Param))
+    params[evalGraph[id].name] = state.at(evalGraph[id].name);
+  exec->setState(params);
+  std::vector<int64_t> all(static_cast<size_t>(data.size()));
+  for (int64_t i = 0; i < data.size(); ++i)
+    all[i] = i;
+  Batcher batcher(data, all, std::max<int64_t>(recipe.batch, 256), false, 0);
+  Metrics m;
+  double lossSum = 0;
+  int64_t correct = 0;
+  for (int64_t b = 0; b < batcher.batchesPerEpoch(); ++b) {
+    Batch batch = batcher.get(0, b);
+    TensorMap out = exec->run(bindBatch(evalGraph, batch.x, batch.y));
+    lossSum += out.at("loss")[0] * batch.size;
+    correct += countCorrect(evalGraph, out.at("pred"), batch.y);
+    m.samples += batch.size;
+  }
+  m.loss = lossSum / m.samples;
+  if (!isRealLabel(evalGraph))
+    m.accuracy = static_cast<double>(correct) / m.samples;
+  return m;
+}
+
+namespace {
+
+/// Where a run stands: enough to resume it exactly.
+struct Progress {
+  int64_t epoch = 0; // the epoch under way, 0-based
+  int64_t batch = 0; // the next batch of that epoch
+  int64_t step = 0;  // optimizer steps taken, all epochs
+  double lossSum = 0;
+  int64_t correct = 0;
+  int64_t samples = 0;
+  double bestLoss = std::numeric_limits<double>::infinity();
+  int64_t bestEpoch = 0;
+  int64_t badEpochs = 0;
+};
+
+std::string num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+Metadata progressMetadata(const Progress &p, const Recipe &r) {
+  return {{"format", "nnc-checkpoint-1"},
+          {"epoch", std::to_string(p.epoch)},
+          {"batch", std::to_string(p.batch)},
+          {"step", std::to_string(p.step)},
+          {"loss_sum", num(p.lossSum)},
+          {"correct", std::to_string(p.correct)},
+          {"samples", std::to_string(p.samples)},
+          {"best_loss", num(p.bestLoss)},
+          {"best_epoch", std::to_string(p.bestEpoch)},
+          {"bad_epochs", std::to_string(p.badEpochs)},
+          {"seed", std::to_string(r.seed)},
+          {"batch_size", std::to_string(r.batch)},
+          {"validation", num(r.validation)}};
+}
+
+const std::string &metaField(const Metadata &m, const std::string &key,
+                             const std::string &path) {
+  auto it = m.find(key);
+  if (it == m.end())
+    throw UserError(path + ": error: not an nnc checkpoint (no '" + key +
+                    "' in its metadata)");
+  return it->second;
+}
+
+Progress readProgress(const Metadata &m, const Recipe &r,
+                      const std::string &path) {
+  auto integer = [&](const std::string &key) {
+    const std::string &v = metaField(m, key, path);
+    try {
+      return static_cast<int64_t>(std::stoll(v));
+    } catch (const std::exception &) {
+      throw UserError(path + ": error: bad checkpoint field " + key + " '" + v +
+                      "'");
+    }
+  };
+  auto real = [&](const std::string &key) {
+    const std::string &v = metaField(m, key, path);
+    try {
+      return std::stod(v);
+    } catch (const std::exception &) {
+      throw UserError(path + ": error: bad checkpoint field " + key + " '" + v +
+                      "'");
+    }
+  };
+  if (integer("batch_size") != r.batch ||
+      static_cast<uint64_t>(integer("seed")) != r.seed ||
+      real("validation") != r.validation)
+    throw UserError(path + ": error: the checkpoint was written with batch " +
+                    metaField(m, "batch_size", path) + ", seed " +
+                    metaField(m, "seed", path) + " and validation " +
+                    metaField(m, "validation", path) +
+                    "; resume with the same settings to continue exactly");
+  Progress p;
+  p.epoch = integer("epoch");
+  p.batch = integer("batch");
+  p.step = integer("step");
+  p.lossSum = real("loss_sum");
+  p.correct = integer("correct");
+  p.samples = integer("samples");
+  p.bestLoss = real("best_loss");
+  p.bestEpoch = integer("best_epoch");
+  p.badEpochs = integer("bad_epochs");
+  return p;
+}
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
+  return buf;
+}
+
+std::string fixed(double v, int digits = 4) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+} // namespace
+
+TrainResult Trainer::train(TensorMap state, const Dataset &data,
+                           const TrainOptions &opts) const {
+  using Clock = std::chrono::steady_clock;
+  checkData(data);
+  auto [trainRows, valRows] =
+      splitValidation(data.size(), recipe.validation, recipe.seed);
+  if (trainRows.empty())
+    throw UserError(data.source + ": error: no training samples left after "
+                    "holding out " + percent(recipe.validation) +
+                    " for validation");
+  Batcher batcher(data, trainRows, recipe.batch, recipe.shuffle, recipe.seed);
+  Dataset valSet = selectRows(data, valRows);
+  bool realLabels = isRealLabel(evalGraph);
+
+  Progress p;
+  TensorMap best;
+  if (!opts.resumePath.empty()) {
+    LoadedWeights lw = loadWeights(opts.resumePath, stepGraph, true, {"best."});
+    state = lw.values;
+    p = readProgress(lw.metadata, recipe, opts.resumePath);
+    for (auto &[name, t] : lw.extra)
+      best[name.substr(5)] = t;
+  }
+  std::unique_ptr<Executor> exec = makeExecutor(opts.backend, stepGraph);
+  exec->setState(state);
+
+  std::ofstream metrics;
+  if (!opts.metricsPath.empty()) {
+    bool append = !opts.resumePath.empty();
+    metrics.open(opts.metricsPath, append ? std::ios::app : std::ios::trunc);
+    if (!metrics)
+      throw UserError(opts.metricsPath + ": error: cannot write metrics file");
+    if (!append)
+      metrics << "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,"
+                 "seconds\n";
+  }
+
+  auto checkpoint = [&] {
+    if (opts.checkpointPath.empty())
+      return;
+    TensorMap extra;
+    for (auto &[name, t] : best)
+      extra["best." + name] = t;
+    saveWeights(opts.checkpointPath, stepGraph, exec->state(),
+                progressMetadata(p, recipe), true, extra);
+  };
+
+  TrainResult result;
+  bool stoppedBySteps = false;
+  while (p.epoch < recipe.epochs) {
+    Clock::time_point start = Clock::now();
+    for (; p.batch < batcher.batchesPerEpoch(); ++p.batch) {
+      if (opts.maxSteps >= 0 && p.step >= opts.maxSteps) {
+        stoppedBySteps = true;
+        break;
+      }
+      Batch batch = batcher.get(p.epoch, p.batch);
+      TensorMap out = exec->run(bindBatch(stepGraph, batch.x, batch.y));
+      double loss = out.at("loss")[0];
+      if (!std::isfinite(loss))
+        throw UserError("nnc: error: the loss became " +
+                        std::string(std::isnan(loss) ? "NaN" : "infinite") +
+                        " at step " + std::to_string(p.step + 1) + " (epoch " +
+                        std::to_string(p.epoch + 1) +
+                        "); try a smaller learning rate");
+      p.lossSum += loss * batch.size;
+      p.correct += countCorrect(stepGraph, out.at("pred"), batch.y);
+      p.samples += batch.size;
+      ++p.step;
+    }
+    if (stoppedBySteps)
+      break; // possibly mid-epoch: p says where to resume
+    EpochStats st;
+    st.epoch = p.epoch + 1;
+    st.steps = p.step;
+    st.train.samples = p.samples;
+    st.train.loss = p.lossSum / std::max<int64_t>(1, p.samples);
+    if (!realLabels)
+      st.train.accuracy = static_cast<double>(p.correct) /
+                          std::max<int64_t>(1, p.samples);
+    if (!valRows.empty())
+      st.validation = evaluate(exec->state(), valSet, opts.backend);
+    st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    result.history.push_back(st);
+
+    // Long runs of short epochs print about 20 lines, not one per epoch.
+    int64_t every = std::max<int64_t>(1, (recipe.epochs + 19) / 20);
+    bool show = st.epoch % every == 0 || st.epoch == 1 ||
+                st.epoch == recipe.epochs;
+    if (opts.log && show) {
+      std::ostringstream line;
+      line << "epoch " << st.epoch << "/" << recipe.epochs << "  loss "
+           << fixed(st.train.loss);
+      if (!realLabels)
+        line << "  acc " << percent(st.train.accuracy);
+      if (!valRows.empty()) {
+        line << "  val_loss " << fixed(st.validation.loss);
+        if (!realLabels)
+          line << "  val_acc " << percent(st.validation.accuracy);
+      }
+      line << "  " << fixed(st.seconds, 1) << "s  "
+           << static_cast<int64_t>(p.samples / std::max(st.seconds, 1e-9))
+           << " samples/s";
+      *opts.log << line.str() << std::endl;
+    }
+    if (metrics)
+      metrics << st.epoch << ',' << st.steps << ',' << num(st.train.loss) << ','
+              << num(st.train.accuracy) << ',' << num(st.validation.loss)
+              << ',' << num(st.validation.accuracy) << ',' << num(st.seconds)
+              << std::endl;
+
+    // Early stopping watches the validation loss (the training loss when
+    // nothing is held out).
+    double watched = valRows.empty() ? st.train.loss : st.validation.loss;
+    bool stopNow = false;
+    if (recipe.earlyStop.enabled) {
+      if (watched < p.bestLoss - recipe.earlyStop.minDelta) {
+        p.bestLoss = watched;
+        p.bestEpoch = st.epoch;
+        p.badEpochs = 0;
+        if (recipe.earlyStop.restoreBest)
+          best = exec->state();
+      } else if (++p.badEpochs >= recipe.earlyStop.patience) {
+        stopNow = result.stoppedEarly = true;
+        if (opts.log)
+          *opts.log << "early stop: no improvement of the "
+                    << (valRows.empty() ? "training" : "validation")
+                    << " loss for " << p.badEpochs << " epochs; best epoch "
+                    << p.bestEpoch << std::endl;
+      }
+    }
+    ++p.epoch;
+    p.batch = 0;
+    p.lossSum = 0;
+    p.correct = 0;
+    p.samples = 0;
+    checkpoint();
+    if (stopNow)
+      break;
+  }
+  if (stoppedBySteps) {
+    if (opts.log && p.samples > 0) {
+      *opts.log << "stopped after " << p.step << " steps (epoch "
+                << p.epoch + 1 << ", batch " << p.batch << "/"
+                << batcher.batchesPerEpoch() << ")  loss "
+                << fixed(p.lossSum / p.samples);
+      if (!realLabels)
+        *opts.log << "  acc "
+                  << percent(static_cast<double>(p.correct) / p.samples);
+      *opts.log << std::endl;
+    }
+    checkpoint();
+  }
+  result.state = exec->state();
+  result.steps = p.step;
+  result.bestEpoch = p.bestEpoch;
+  if (recipe.earlyStop.enabled && recipe.earlyStop.restoreBest &&
+      !best.empty() && p.bestEpoch != p.epoch) {
+    for (auto &[name, t] : best)
+      result.state[name] = t;
+    if (opts.log)
+      *opts.log << "restored the weights of epoch " << p.bestEpoch
+                << std::endl;
+  }
+  return result;
+}
+
+} // namespace nn

@@ -1,0 +1,89 @@
+//===- Trainer.h - The training loop ---------------------------*- C++ -*-===//
+///
+/// \file
+/// Mini-batch training of a compiled step graph on a data set: seeded
+/// shuffles, a validation split, loss and accuracy per epoch, early stopping,
+/// checkpoints that resume exactly, a metrics CSV. Backend-independent: it
+/// drives an Executor.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Recipe.h"
+#include "runtime/Dataset.h"
+#include "runtime/Tensor.h"
+
+#include <cstdint>
+#include <limits>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace nn {
+
+/// Loss and accuracy over a data set. accuracy is NaN for real labels.
+struct Metrics {
+  double loss = std::numeric_limits<double>::quiet_NaN();
+  double accuracy = std::numeric_limits<double>::quiet_NaN();
+  int64_t samples = 0;
+};
+
+struct EpochStats {
+  int64_t epoch = 0; // 1-based
+  int64_t steps = 0; // optimizer steps so far, all epochs
+  Metrics train;     // running means over the epoch's batches
+  Metrics validation;
+  double seconds = 0;
+};
+
+struct TrainOptions {
+  std::string backend = "interp";
+  int64_t maxSteps = -1;          // --steps: stop after this many steps
+  std::string checkpointPath;     // written after every epoch
+  std::string resumePath;         // --resume
+  std::string metricsPath;        // --metrics FILE.csv
+  std::ostream *log = nullptr;    // progress lines
+};
+
+struct TrainResult {
+  std::vector<EpochStats> history;
+  TensorMap state;  // parameters and optimizer state at the end
+  int64_t steps = 0;
+  bool stoppedEarly = false;
+  int64_t bestEpoch = 0;
+};
+
+class Trainer {
+public:
+  /// `step` is the full training graph (after autodiff and the optimizer
+  /// update); `eval` the forward graph with outputs "loss" and "pred".
+  Trainer(const Graph &step, const Graph &eval, const Recipe &recipe);
+
+  /// Trains from `state` (every Param and State leaf) on `data`.
+  TrainResult train(TensorMap state, const Dataset &data,
+                    const TrainOptions &opts) const;
+
+  /// Loss and accuracy of `state`'s parameters on `data`.
+  Metrics evaluate(const TensorMap &state, const Dataset &data,
+                   const std::string &backend) const;
+
+  /// Checks that `data` fits the model's input and label leaves; throws
+  /// UserError naming the data source and the leaf otherwise.
+  void checkData(const Dataset &data) const;
+
+private:
+  Graph stepGraph;
+  Graph evalGraph;
+  Recipe recipe;
+};
+
+/// A batch's features and labels bound to the graph's Input and Label
+/// leaves by name, reshaped to their types with N = the rows of `x`.
+TensorMap bindBatch(const Graph &g, const Tensor &x, const Tensor &y);
+
+/// How many of `pred`'s rows match `labels` (argmax for class labels,
+/// p > 0.5 for binary); -1 for real labels.
+int64_t countCorrect(const Graph &g, const Tensor &pred, const Tensor &labels);
+
+} // namespace nn

@@ -1,0 +1,123 @@
+//===- WeightsFile.cpp - Weights and checkpoints as safetensors -----------===//
+
+#include "runtime/WeightsFile.h"
+
+#include "ir/Support.h"
+#include "runtime/Safetensors.h"
+
+namespace nn {
+
+Tensor transposed(const Tensor &t) {
+  if (t.rank() != 2)
+    return t;
+  int64_t r = t.shape[0], c = t.shape[1];
+  Tensor out({c, r});
+  for (int64_t i = 0; i < r; ++i)
+    for (int64_t j = 0; j < c; ++j)
+      out[j * r + i] = t[i * c + j];
+  return out;
+}
+
+namespace {
+
+/// The leaf whose layout decides how `leaf` is stored: a State leaf
+/// "optimizer.P.momentum" follows its param P.
+bool isStoredTransposed(const Graph &g, const Node &leaf) {
+  if (leaf.op == OpKind::Param)
+    return leaf.storedTransposed;
+  for (NodeId id : g.leaves(OpKind::Param)) {
+    const Node &p = g[id];
+    if (leaf.name.rfind("optimizer." + p.name + ".", 0) == 0)
+      return p.storedTransposed;
+  }
+  return false;
+}
+
+std::vector<NodeId> stateLeaves(const Graph &g, bool withState) {
+  std::vector<NodeId> ids = g.leaves(OpKind::Param);
+  if (withState)
+    for (NodeId id : g.leaves(OpKind::State))
+      ids.push_back(id);
+  return ids;
+}
+
+std::vector<int64_t> fileShape(const Graph &g, const Node &leaf) {
+  std::vector<int64_t> s = leaf.type.dims;
+  if (isStoredTransposed(g, leaf) && s.size() == 2)
+    std::swap(s[0], s[1]);
+  return s;
+}
+
+} // namespace
+
+void saveWeights(const std::string &path, const Graph &g,
+                 const TensorMap &values, const Metadata &metadata,
+                 bool withState, const TensorMap &extra) {
+  TensorMap out = extra;
+  for (NodeId id : stateLeaves(g, withState)) {
+    const Node &n = g[id];
+    auto it = values.find(n.name);
+    NN_ASSERT(it != values.end(), "no value for '" + n.name + "'");
+    out[n.name] = isStoredTransposed(g, n) ? transposed(it->second) : it->second;
+  }
+  Metadata meta = metadata;
+  meta["model"] = g.name;
+  writeSafetensors(path, out, meta);
+}
+
+LoadedWeights loadWeights(const std::string &path, const Graph &g,
+                          bool requireState,
+                          const std::vector<std::string> &extraPrefixes) {
+  SafetensorsFile file = readSafetensors(path);
+  LoadedWeights lw;
+  lw.metadata = file.metadata;
+  std::vector<std::string> problems;
+  std::vector<NodeId> wanted = stateLeaves(g, true);
+  for (NodeId id : wanted) {
+    const Node &n = g[id];
+    auto it = file.tensors.find(n.name);
+    if (it == file.tensors.end()) {
+      if (n.op == OpKind::Param || requireState)
+        problems.push_back("missing '" + n.name + "'");
+      continue;
+    }
+    std::vector<int64_t> want = fileShape(g, n);
+    if (it->second.shape != want) {
+      problems.push_back("'" + n.name + "' has shape " +
+                         dimsStr(it->second.shape) + ", the model needs " +
+                         dimsStr(want));
+      continue;
+    }
+    lw.values[n.name] =
+        isStoredTransposed(g, n) ? transposed(it->second) : it->second;
+  }
+  for (const auto &[name, t] : file.tensors) {
+    if (lw.values.count(name))
+      continue;
+    bool isLeaf = false;
+    for (NodeId id : wanted)
+      isLeaf |= g[id].name == name;
+    if (isLeaf)
+      continue;
+    bool isExtra = false;
+    for (const std::string &p : extraPrefixes)
+      isExtra |= name.rfind(p, 0) == 0;
+    if (isExtra)
+      lw.extra[name] = t;
+    else if (name.rfind("optimizer.", 0) != 0)
+      problems.push_back("unexpected '" + name + "'");
+  }
+  if (!problems.empty()) {
+    std::string msg = path + ": error: weights do not match model '" + g.name +
+                      "'";
+    auto it = file.metadata.find("model");
+    if (it != file.metadata.end() && it->second != g.name)
+      msg += " (the file is from model '" + it->second + "')";
+    for (const std::string &p : problems)
+      msg += "\n  " + p;
+    throw UserError(msg);
+  }
+  return lw;
+}
+
+} // namespace nn

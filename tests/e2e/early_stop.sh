@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Early stopping: with min_delta larger than any possible improvement, only
+# epoch 1 counts as better, so training stops after 1 + patience epochs and
+# restore_best brings back epoch 1's weights (equal to a 1-epoch run). The
+# metrics CSV has one row per epoch.
+source "$(dirname "$0")/lib.bash"
+cat >"$TMP/es.nn" <<NN
+model es
+input x : f32[2]
+label y : binary
+out = dense(x, 1)
+loss bce(sigmoid(out), y)
+train {
+  data csv("$EX/data/churn.csv", label = "keep")
+  optimizer sgd(lr = 0.01, momentum = 0.5)
+  batch 2
+  epochs 50
+  validation 0.4
+  seed 5
+  early_stop(patience = 2, min_delta = 100, restore_best = true)
+}
+NN
+expect_ok "$NNC" train "$TMP/es.nn" --save "$TMP/es.safetensors" --metrics "$TMP/m.csv"
+grep -q "early stop: no improvement of the validation loss for 2 epochs; best epoch 1" "$TMP/stderr" ||
+  fail "no early-stop message: $(cat "$TMP/stderr")"
+grep -q "restored the weights of epoch 1" "$TMP/stderr" || fail "best weights not restored"
+rows=$(($(wc -l <"$TMP/m.csv") - 1))
+[ "$rows" -eq 3 ] || fail "metrics should have 3 epoch rows, has $rows"
+head -1 "$TMP/m.csv" | grep -q "^epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,seconds$" ||
+  fail "metrics header: $(head -1 "$TMP/m.csv")"
+expect_ok "$NNC" train "$TMP/es.nn" --epochs 1 --quiet --save "$TMP/one.safetensors"
+/usr/bin/python3 - "$TMP/es.safetensors" "$TMP/one.safetensors" <<'PY' || fail "restored weights are not epoch 1's"
+import os, sys
+sys.path.insert(0, os.environ["NNC_SOURCE_DIR"] + "/tests/e2e")
+from safetensors_read import read
+a, _ = read(sys.argv[1]); b, _ = read(sys.argv[2])
+assert a == b, (a, b)
+PY
+finish

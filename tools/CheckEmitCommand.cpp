@@ -1,0 +1,151 @@
+//===- CheckEmitCommand.cpp - nnc check, nnc emit -------------------------===//
+
+#include "ir/IRParser.h"
+#include "ir/Printer.h"
+#include "ir/Support.h"
+#include "tools/Driver.h"
+
+#include <algorithm>
+#include <iostream>
+
+namespace nn {
+
+namespace {
+
+bool endsWith(const std::string &s, const std::string &tail) {
+  return s.size() >= tail.size() &&
+         s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+/// `nnc check --verify-diagnostics`: parse and infer shapes into one engine,
+/// then compare what was reported with the file's expected-* comments.
+int verifyFile(const std::string &path) {
+  std::string text = readFile(path);
+  DiagEngine diags;
+  diags.maxErrors = 1000;
+  diags.addSource(path, text);
+  std::optional<Model> model = parseModel(path, text, diags);
+  if (model && !diags.hasErrors()) {
+    try {
+      runPipeline(model->graph, model->recipe, Stage::Forward, {}, diags);
+    } catch (const DiagnosedError &) {
+    }
+  }
+  return verifyDiagnostics(path, text, diags, std::cerr) ? 0 : 1;
+}
+
+int runCheck(const Args &args) {
+  if (args.has("verify-diagnostics")) {
+    if (args.positional().size() != 1)
+      throw UserError("nnc: error: give one model file");
+    return verifyFile(args.positional()[0]);
+  }
+  LoadedModel m = loadModel(args);
+  Graph g = compileTo(m, Stage::Forward);
+  int64_t params = 0;
+  for (NodeId id : g.leaves(OpKind::Param))
+    params += g[id].type.numel();
+  std::cout << m.path << ": ok: model '" << g.name << "', "
+            << withCommas(static_cast<double>(params)) << " parameters\n";
+  return 0;
+}
+
+int runEmit(const Args &args) {
+  std::string stage = args.get("stage").value_or("ir");
+  if (args.positional().size() != 1)
+    throw UserError("nnc: error: give one model file");
+  const std::string &path = args.positional()[0];
+  PrintOptions print;
+  print.locations = !args.has("no-loc");
+
+  PipelineOptions opts;
+  opts.log = &std::cout;
+  opts.printAfter = args.getAll("print-after");
+  opts.printAfterAll = args.has("print-after-all");
+  for (const std::string &p : opts.printAfter) {
+    const std::vector<std::string> &names = passNames();
+    if (std::find(names.begin(), names.end(), p) == names.end()) {
+      std::string near = closestMatch(p, names);
+      throw UserError("nnc: error: unknown pass '" + p + "'" +
+                      (near.empty() ? "" : "; did you mean '" + near + "'?"));
+    }
+  }
+
+  Stage stop;
+  if (stage == "ir")
+    stop = Stage::Forward;
+  else if (stage == "grad")
+    stop = Stage::Grad;
+  else if (stage == "opt")
+    stop = Stage::Opt;
+  else if (stage == "tokens" || stage == "ast")
+    stop = Stage::Forward;
+  else
+    throw UserError("nnc: error: unknown stage '" + stage +
+                    "' (stages: tokens, ast, ir, grad, opt)");
+
+  if (endsWith(path, ".nnir")) {
+    // Textual IR in: print it back (after the passes up to the stage).
+    std::string text = readFile(path);
+    DiagEngine diags;
+    diags.addSource(path, text);
+    Graph g;
+    try {
+      g = parseGraph(path, text, diags);
+      if (stage != "ir")
+        g = runPipeline(g, Recipe{}, stop, opts, diags);
+    } catch (const DiagnosedError &) {
+      diags.print(std::cerr, useColor());
+      throw;
+    }
+    std::cout << printGraph(g, print);
+    return 0;
+  }
+
+  if (stage == "tokens" || stage == "ast") {
+    std::string text = readFile(path);
+    DiagEngine diags;
+    diags.addSource(path, text);
+    std::string out = stage == "tokens" ? dumpTokens(path, text, diags)
+                                        : dumpAst(path, text, diags);
+    std::cout << out;
+    if (!diags.diagnostics().empty())
+      diags.print(std::cerr, useColor());
+    return diags.hasErrors() ? 1 : 0;
+  }
+  LoadedModel m = loadModel(args);
+  applyRecipeFlags(args, m.model.recipe);
+  Graph g = compileTo(m, stop, opts);
+  std::cout << printGraph(g, print);
+  return 0;
+}
+
+} // namespace
+
+const Command &checkCommand() {
+  static const Command c{
+      "check",
+      "parse and type-check a model",
+      {{"verify-diagnostics", "",
+        "compare errors with the file's '# expected-error {{...}}' comments"}},
+      runCheck};
+  return c;
+}
+
+const Command &emitCommand() {
+  static std::vector<FlagSpec> flags = [] {
+    std::vector<FlagSpec> f = {
+        {"stage", "STAGE", "tokens, ast, ir, grad or opt (default ir)"},
+        {"print-after", "PASS", "also print the graph after PASS (repeatable)"},
+        {"print-after-all", "", "print the graph after every pass"},
+        {"no-loc", "", "leave source locations out of the IR"}};
+    for (const FlagSpec &r : recipeFlags())
+      f.push_back(r);
+    return f;
+  }();
+  static const Command c{"emit", "print a stage of the compiler as text", flags,
+                         runEmit};
+  return c;
+}
+
+} // namespace nn

@@ -1,0 +1,181 @@
+//===- Driver.cpp - Shared pieces of the nnc commands ---------------------===//
+
+#include "tools/Driver.h"
+
+#include "ir/Support.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace nn {
+
+std::string readFile(const std::string &path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    throw UserError(path + ": error: is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in)
+    throw UserError(path + ": error: cannot open file");
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+bool useColor() {
+  return std::getenv("NO_COLOR") == nullptr && isatty(STDERR_FILENO);
+}
+
+namespace {
+
+void resolvePath(DataSource &src, const std::string &modelPath) {
+  if (src.format == DataSource::Format::None || src.path.empty())
+    return;
+  std::filesystem::path p(src.path);
+  if (p.is_absolute())
+    return;
+  std::filesystem::path dir = std::filesystem::path(modelPath).parent_path();
+  src.path = (dir / p).lexically_normal().string();
+}
+
+} // namespace
+
+LoadedModel loadModel(const Args &args) {
+  if (args.positional().empty())
+    throw UserError("nnc: error: no model file given");
+  if (args.positional().size() > 1)
+    throw UserError("nnc: error: unexpected argument '" +
+                    args.positional()[1] + "'");
+  LoadedModel m;
+  m.path = args.positional()[0];
+  m.text = readFile(m.path);
+  DiagEngine diags;
+  diags.addSource(m.path, m.text);
+  std::optional<Model> model = parseModel(m.path, m.text, diags);
+  if (!model || diags.hasErrors()) {
+    diags.print(std::cerr, useColor());
+    throw DiagnosedError();
+  }
+  if (!diags.diagnostics().empty())
+    diags.print(std::cerr, useColor());
+  m.model = std::move(*model);
+  resolvePath(m.model.recipe.data, m.path);
+  resolvePath(m.model.recipe.test, m.path);
+  return m;
+}
+
+std::vector<FlagSpec> recipeFlags() {
+  return {
+      {"data", "PATH", "training data: an IDX prefix or a .csv file"},
+      {"test", "PATH", "test data, as --data"},
+      {"epochs", "N", "epochs to train"},
+      {"batch", "N", "mini-batch size"},
+      {"lr", "X", "learning rate"},
+      {"momentum", "X", "SGD momentum (0 = plain SGD)"},
+      {"l2", "X", "L2 penalty: lambda x sum of squared weights"},
+      {"validation", "F", "fraction of the training data held out"},
+      {"seed", "N", "seed for initialisation and shuffling"},
+      {"no-shuffle", "", "batches are consecutive rows from the start"},
+  };
+}
+
+void applyRecipeFlags(const Args &args, Recipe &r) {
+  auto fail = [](const std::string &msg) {
+    throw UserError("nnc: error: " + msg);
+  };
+  if (auto v = args.get("data"))
+    r.data = dataSourceFromFlag(*v, r.data);
+  if (auto v = args.get("test"))
+    r.test = dataSourceFromFlag(*v, r.test);
+  if (auto v = args.getInt("epochs")) {
+    if (*v < 1)
+      fail("--epochs must be at least 1");
+    r.epochs = *v;
+  }
+  if (auto v = args.getInt("batch")) {
+    if (*v < 1)
+      fail("--batch must be at least 1");
+    r.batch = *v;
+  }
+  if (auto v = args.getDouble("lr")) {
+    if (!(*v > 0) || !std::isfinite(*v))
+      fail("--lr must be a positive number");
+    r.optimizer.lr = *v;
+  }
+  if (auto v = args.getDouble("momentum")) {
+    if (!(*v >= 0 && *v < 1))
+      fail("--momentum must be in [0, 1)");
+    r.optimizer.momentum = *v;
+  }
+  if (auto v = args.getDouble("l2")) {
+    if (!(*v >= 0) || !std::isfinite(*v))
+      fail("--l2 must be zero or positive");
+    r.l2 = *v;
+  }
+  if (auto v = args.getDouble("validation")) {
+    if (!(*v >= 0 && *v < 1))
+      fail("--validation must be in [0, 1)");
+    r.validation = *v;
+  }
+  if (auto v = args.getInt("seed")) {
+    if (*v < 0)
+      fail("--seed must not be negative");
+    r.seed = static_cast<uint64_t>(*v);
+  }
+  if (args.has("no-shuffle"))
+    r.shuffle = false;
+}
+
+Graph compileTo(const LoadedModel &m, Stage stop, const PipelineOptions &opts) {
+  DiagEngine diags;
+  diags.addSource(m.path, m.text);
+  try {
+    return runPipeline(m.model.graph, m.model.recipe, stop, opts, diags);
+  } catch (const DiagnosedError &) {
+    diags.print(std::cerr, useColor());
+    throw;
+  }
+}
+
+DataSource dataSourceFromFlag(const std::string &path, const DataSource &like) {
+  DataSource src;
+  src.path = path;
+  bool csv = path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+  src.format = csv ? DataSource::Format::Csv : DataSource::Format::Idx;
+  if (csv && like.format == DataSource::Format::Csv)
+    src.labelColumn = like.labelColumn;
+  return src;
+}
+
+Dataset loadData(const DataSource &src) {
+  switch (src.format) {
+  case DataSource::Format::None:
+    throw UserError("nnc: error: no data: give the model a 'data' line in "
+                    "its train block, or pass --data PATH");
+  case DataSource::Format::Idx:
+    return loadIdx(src.path);
+  case DataSource::Format::Csv:
+    return loadCsv(src.path, src.labelColumn);
+  }
+  NN_UNREACHABLE("bad DataSource::Format");
+}
+
+std::string withCommas(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.0f", v);
+  std::string s = buf, out;
+  size_t start = s[0] == '-' ? 1 : 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    out += s[i];
+    size_t left = s.size() - i - 1;
+    if (i >= start && left > 0 && left % 3 == 0)
+      out += ',';
+  }
+  return out;
+}
+
+} // namespace nn

@@ -1,0 +1,74 @@
+//===- Driver.h - Shared pieces of the nnc commands ------------*- C++ -*-===//
+///
+/// \file
+/// Loading a model (file -> diagnostics -> Model with the command line's
+/// recipe overrides), running the pass pipeline to a stage, loading data.
+/// Each command lives in its own *Command.cpp and is listed in nnc.cpp.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/Frontend.h"
+#include "passes/Pipeline.h"
+#include "runtime/Dataset.h"
+#include "tools/Args.h"
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace nn {
+
+/// A command: its name, one line of help, its flags, its entry point.
+struct Command {
+  const char *name;
+  const char *summary;
+  std::vector<FlagSpec> flags;
+  int (*run)(const Args &args);
+};
+
+const Command &checkCommand();
+const Command &emitCommand();
+const Command &summaryCommand();
+const Command &trainCommand();
+const Command &evalCommand();
+const Command &predictCommand();
+const Command &gradcheckCommand();
+
+/// The whole text of `path`; throws UserError when it cannot be read.
+std::string readFile(const std::string &path);
+
+/// True when stderr is a terminal and NO_COLOR is unset.
+bool useColor();
+
+/// A parsed model with its source path.
+struct LoadedModel {
+  std::string path;
+  std::string text;
+  Model model;
+};
+
+/// Reads and parses the model named by the first positional argument,
+/// printing diagnostics to stderr (throws DiagnosedError after errors).
+/// Relative data paths of the recipe become relative to the model's folder.
+LoadedModel loadModel(const Args &args);
+
+/// The flags that override the recipe (shared by train, eval, gradcheck).
+std::vector<FlagSpec> recipeFlags();
+/// Applies --epochs, --batch, --lr, ... to `r`, checking their ranges.
+void applyRecipeFlags(const Args &args, Recipe &r);
+
+/// Runs the pass pipeline to `stop`, printing diagnostics on failure.
+Graph compileTo(const LoadedModel &m, Stage stop,
+                const PipelineOptions &opts = {});
+
+/// The data set a DataSource names; throws UserError when it cannot be read.
+Dataset loadData(const DataSource &src);
+/// A DataSource for a path given on the command line: CSV when it ends in
+/// ".csv" (label column from `like` when that was CSV too), IDX otherwise.
+DataSource dataSourceFromFlag(const std::string &path, const DataSource &like);
+
+/// "1,234,567".
+std::string withCommas(double v);
+
+} // namespace nn

@@ -1,0 +1,147 @@
+//===- SummaryCommand.cpp - nnc summary -----------------------------------===//
+///
+/// \file
+/// A Keras-style table: one row per statement of the .nn file (nodes are
+/// grouped by the source line they carry), with its output shape, its
+/// parameters and its FLOPs per sample, forward and backward. Per-sample
+/// FLOPs are the exact slope of the graph's cost in the batch size,
+/// flops(N=2) - flops(N=1); what does not grow with the batch (the optimizer
+/// update, the L2 term) is reported per step.
+///
+//===----------------------------------------------------------------------===//
+
+#include "ir/Support.h"
+#include "passes/FlopCount.h"
+#include "tools/Driver.h"
+
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+namespace nn {
+
+namespace {
+
+struct Row {
+  std::string name;
+  std::string ops;
+  std::string shape;
+  int64_t params = 0;
+  double fwd = 0;
+  double bwd = 0;
+};
+
+double perSample(const Graph &g, NodeId id) {
+  return nodeFlops(g, id, 2) - nodeFlops(g, id, 1);
+}
+
+/// Nodes grouped by source line, in line order (line 0: no location).
+std::map<int, std::vector<NodeId>> byLine(const Graph &g) {
+  std::map<int, std::vector<NodeId>> lines;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].op != OpKind::Const && g[id].op != OpKind::State)
+      lines[g[id].loc.line].push_back(id);
+  return lines;
+}
+
+std::string pad(const std::string &s, size_t w) {
+  return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
+}
+std::string padLeft(const std::string &s, size_t w) {
+  return s.size() >= w ? " " + s : std::string(w - s.size(), ' ') + s;
+}
+
+int runSummary(const Args &args) {
+  LoadedModel m = loadModel(args);
+  applyRecipeFlags(args, m.model.recipe);
+  Graph fwd = compileTo(m, Stage::Forward);
+  Graph grad = compileTo(m, Stage::Grad);
+
+  std::map<int, double> gradFlops;
+  double perStep = 0;
+  for (NodeId id = 0; id < grad.size(); ++id) {
+    gradFlops[grad[id].loc.line] += perSample(grad, id);
+    perStep += nodeFlops(grad, id, 1) - perSample(grad, id);
+  }
+
+  std::vector<Row> rows;
+  for (const auto &[line, ids] : byLine(fwd)) {
+    Row r;
+    NodeId last = ids.back();
+    for (NodeId id : ids) {
+      const Node &n = fwd[id];
+      if (n.op == OpKind::Param) {
+        r.params += n.type.numel();
+        continue;
+      }
+      if (!hasTrait(n.op, kLeaf))
+        r.ops += std::string(r.ops.empty() ? "" : "+") + mnemonic(n.op);
+      r.fwd += perSample(fwd, id);
+    }
+    const Node &ln = fwd[last];
+    r.name = ln.name.empty() ? (line ? "line " + std::to_string(line) : "-")
+                             : ln.name;
+    if (auto loss = fwd.output("loss"); loss && *loss == last)
+      r.name = "loss";
+    if (r.ops.empty())
+      r.ops = mnemonic(ln.op);
+    r.shape = ln.type.str();
+    r.bwd = gradFlops[line] - r.fwd;
+    rows.push_back(r);
+  }
+
+  const size_t w0 = 28, w1 = 16, w2 = 12, w3 = 16, w4 = 16;
+  std::ostringstream os;
+  std::string rule(w0 + w1 + w2 + w3 + w4, '-');
+  os << "model " << fwd.name << "  (" << m.path << ")\n" << rule << "\n"
+     << pad("layer (ops)", w0) << pad("output shape", w1)
+     << padLeft("params", w2) << padLeft("fwd FLOPs/smp", w3)
+     << padLeft("bwd FLOPs/smp", w4) << "\n"
+     << rule << "\n";
+  int64_t params = 0;
+  double f = 0, b = 0;
+  for (const Row &r : rows) {
+    os << pad(r.name + " (" + r.ops + ")", w0) << pad(r.shape, w1)
+       << padLeft(withCommas(static_cast<double>(r.params)), w2)
+       << padLeft(withCommas(r.fwd), w3) << padLeft(withCommas(r.bwd), w4)
+       << "\n";
+    params += r.params;
+    f += r.fwd;
+    b += r.bwd;
+  }
+  double rule6 = 6.0 * static_cast<double>(params);
+  os << rule << "\n"
+     << pad("total", w0 + w1) << padLeft(withCommas(static_cast<double>(params)), w2)
+     << padLeft(withCommas(f), w3) << padLeft(withCommas(b), w4) << "\n"
+     << rule << "\n"
+     << "parameters:             " << withCommas(static_cast<double>(params))
+     << "\n"
+     << "training FLOPs/sample:  " << withCommas(f + b) << " (forward "
+     << withCommas(f) << " + backward " << withCommas(b) << ")\n"
+     << "6 x params rule:        " << withCommas(rule6);
+  if (rule6 > 0)
+    os << " (exact count / rule = " << std::fixed << std::setprecision(3)
+       << (f + b) / rule6 << ")";
+  os << "\n"
+     << "per step, any batch:    " << withCommas(perStep)
+     << " FLOPs (optimizer update and L2)\n"
+     << "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
+        "needs no input gradient,\nso the exact count is below 6 x params "
+        "plus the elementwise work.\n";
+  std::cout << os.str();
+  return 0;
+}
+
+} // namespace
+
+const Command &summaryCommand() {
+  static const Command c{"summary",
+                         "layers, shapes, parameters and FLOPs per sample",
+                         {{"l2", "X", "L2 penalty (changes the step cost)"},
+                          {"momentum", "X", "SGD momentum"}},
+                         runSummary};
+  return c;
+}
+
+} // namespace nn

@@ -1,0 +1,243 @@
+//===- TrainCommand.cpp - nnc train, nnc eval, nnc predict ----------------===//
+
+#include "ir/Support.h"
+#include "runtime/Batcher.h"
+#include "runtime/Executor.h"
+#include "runtime/ParamInit.h"
+#include "runtime/Trainer.h"
+#include "runtime/WeightsFile.h"
+#include "tools/Driver.h"
+
+#include <cmath>
+#include <cstdio>
+#include <algorithm>
+#include <iostream>
+#include <numeric>
+
+namespace nn {
+
+namespace {
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
+  return buf;
+}
+
+std::string optimizerStr(const OptimizerSpec &o) {
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "sgd(lr=%g, momentum=%g)", o.lr, o.momentum);
+  return buf;
+}
+
+/// The model's parameters: from --init (or --weights) when given, else from
+/// the initializers; optimizer state starts at zero.
+TensorMap startingState(const Args &args, const Graph &step,
+                        const Recipe &recipe, const char *flag) {
+  TensorMap state = initState(step, recipe.seed);
+  if (auto path = args.get(flag)) {
+    LoadedWeights lw = loadWeights(*path, step, false);
+    for (auto &[name, t] : lw.values)
+      state[name] = t;
+  }
+  return state;
+}
+
+void printMetrics(const char *what, const Metrics &m) {
+  std::cout << what << ": ";
+  if (!std::isnan(m.accuracy))
+    std::cout << "accuracy " << percent(m.accuracy) << "  ";
+  std::printf("loss %.4f", m.loss);
+  std::cout << "  (" << withCommas(static_cast<double>(m.samples))
+            << " samples)" << std::endl;
+}
+
+int runTrain(const Args &args) {
+  LoadedModel m = loadModel(args);
+  Recipe &recipe = m.model.recipe;
+  applyRecipeFlags(args, recipe);
+  std::string backend = args.get("backend").value_or("interp");
+  checkBackend(backend); // before any slow work
+  Graph step = compileTo(m, Stage::Opt);
+  Graph eval = compileTo(m, Stage::Forward);
+  Trainer trainer(step, eval, recipe);
+
+  Dataset data = loadData(recipe.data);
+  trainer.checkData(data);
+  std::optional<Dataset> test;
+  if (recipe.test.format != DataSource::Format::None) {
+    test = loadData(recipe.test);
+    trainer.checkData(*test);
+  }
+
+  TrainOptions opts;
+  opts.backend = backend;
+  opts.maxSteps = args.getInt("steps").value_or(-1);
+  if (args.has("steps") && opts.maxSteps < 0)
+    throw UserError("nnc: error: --steps must not be negative");
+  opts.checkpointPath = args.get("checkpoint").value_or("");
+  opts.resumePath = args.get("resume").value_or("");
+  opts.metricsPath = args.get("metrics").value_or("");
+  if (!args.has("quiet"))
+    opts.log = &std::cerr;
+
+  TensorMap state = startingState(args, step, recipe, "init");
+  int64_t held = static_cast<int64_t>(std::llround(
+      recipe.validation * static_cast<double>(data.size())));
+  if (opts.log)
+    *opts.log << "training " << step.name << " on " << backend << ": "
+              << withCommas(static_cast<double>(data.size() - held))
+              << " samples" << (held ? " (+" + withCommas(held) +
+                                           " for validation)"
+                                     : std::string())
+              << ", batch " << recipe.batch << ", " << recipe.epochs
+              << (recipe.epochs == 1 ? " epoch, " : " epochs, ")
+              << optimizerStr(recipe.optimizer)
+              << (recipe.l2 > 0 ? ", l2 " + std::to_string(recipe.l2) : "")
+              << std::endl;
+  TrainResult r = trainer.train(std::move(state), data, opts);
+
+  if (auto path = args.get("save")) {
+    saveWeights(*path, step, r.state,
+                {{"steps", std::to_string(r.steps)},
+                 {"epochs", std::to_string(r.history.size())}},
+                false);
+    if (opts.log)
+      *opts.log << "saved weights to " << *path << std::endl;
+  }
+  if (!r.history.empty()) {
+    const EpochStats &last = r.history.back();
+    if (!std::isnan(last.validation.loss))
+      printMetrics("validation", last.validation);
+  }
+  if (test)
+    printMetrics("test", trainer.evaluate(r.state, *test, backend));
+  return 0;
+}
+
+/// The data set eval and predict read: --data, else the model's test data.
+Dataset evalData(const Args &args, const Recipe &recipe) {
+  if (auto v = args.get("data"))
+    return loadData(dataSourceFromFlag(*v, recipe.test.format ==
+                                                   DataSource::Format::None
+                                               ? recipe.data
+                                               : recipe.test));
+  if (recipe.test.format != DataSource::Format::None)
+    return loadData(recipe.test);
+  throw UserError("nnc: error: no test data: give the model a 'test' line in "
+                  "its train block, or pass --data PATH");
+}
+
+int runEval(const Args &args) {
+  LoadedModel m = loadModel(args);
+  Graph eval = compileTo(m, Stage::Forward);
+  Trainer trainer(eval, eval, m.model.recipe);
+  if (!args.has("weights"))
+    throw UserError("nnc: error: eval needs --weights FILE.safetensors");
+  TensorMap state = startingState(args, eval, m.model.recipe, "weights");
+  Dataset data = evalData(args, m.model.recipe);
+  trainer.checkData(data);
+  printMetrics("eval", trainer.evaluate(state, data,
+                                        args.get("backend").value_or("interp")));
+  return 0;
+}
+
+int runPredict(const Args &args) {
+  LoadedModel m = loadModel(args);
+  Graph eval = compileTo(m, Stage::Forward);
+  Trainer trainer(eval, eval, m.model.recipe);
+  if (!args.has("weights"))
+    throw UserError("nnc: error: predict needs --weights FILE.safetensors");
+  TensorMap state = startingState(args, eval, m.model.recipe, "weights");
+  Dataset data = evalData(args, m.model.recipe);
+  trainer.checkData(data);
+  int64_t limit = args.getInt("limit").value_or(data.size());
+  if (limit < 0)
+    throw UserError("nnc: error: --limit must not be negative");
+  limit = std::min(limit, data.size());
+
+  std::unique_ptr<Executor> exec =
+      makeExecutor(args.get("backend").value_or("interp"), eval);
+  exec->setState(state);
+  std::vector<int64_t> rows(static_cast<size_t>(limit));
+  std::iota(rows.begin(), rows.end(), 0);
+  const Node &label = eval[eval.leaves(OpKind::Label).at(0)];
+  std::cout << (label.labelKind == LabelKind::Real ? "row,prediction,label\n"
+                                                   : "row,prediction,probability,label\n");
+  Batcher batcher(data, rows, 256, false, 0);
+  for (int64_t b = 0; b < batcher.batchesPerEpoch(); ++b) {
+    Batch batch = batcher.get(0, b);
+    Tensor pred = exec->run(bindBatch(eval, batch.x, batch.y)).at("pred");
+    int64_t width = pred.numel() / batch.size;
+    for (int64_t r = 0; r < batch.size; ++r) {
+      int64_t row = b * 256 + r;
+      const float *p = &pred.data[r * width];
+      double y = batch.y[r];
+      switch (label.labelKind) {
+      case LabelKind::Class: {
+        int64_t best = std::max_element(p, p + width) - p;
+        std::printf("%lld,%lld,%.6f,%g\n", (long long)row, (long long)best,
+                    p[best], y);
+        break;
+      }
+      case LabelKind::Binary:
+        std::printf("%lld,%d,%.6f,%g\n", (long long)row, p[0] > 0.5f ? 1 : 0,
+                    p[0], y);
+        break;
+      case LabelKind::Real:
+        std::printf("%lld,%g,%g\n", (long long)row, p[0], y);
+        break;
+      }
+    }
+  }
+  return 0;
+}
+
+std::vector<FlagSpec> trainFlags() {
+  std::vector<FlagSpec> f = {
+      {"backend", "NAME", "where to run: interp (the reference interpreter)"},
+      {"init", "FILE", "start from these weights (safetensors)"},
+      {"save", "FILE", "write the trained weights here (safetensors)"},
+      {"checkpoint", "FILE", "write a checkpoint after every epoch"},
+      {"resume", "FILE", "continue from a checkpoint, exactly"},
+      {"steps", "N", "stop after N optimizer steps"},
+      {"metrics", "FILE", "write per-epoch metrics as CSV"},
+      {"quiet", "", "print only the final results"},
+  };
+  for (const FlagSpec &r : recipeFlags())
+    f.push_back(r);
+  return f;
+}
+
+} // namespace
+
+const Command &trainCommand() {
+  static const Command c{"train", "train a model on its data", trainFlags(),
+                         runTrain};
+  return c;
+}
+
+const Command &evalCommand() {
+  static const Command c{
+      "eval",
+      "loss and accuracy of trained weights on test data",
+      {{"weights", "FILE", "the trained weights (safetensors)"},
+       {"data", "PATH", "data to evaluate on (default: the model's test data)"},
+       {"backend", "NAME", "where to run: interp"}},
+      runEval};
+  return c;
+}
+
+const Command &predictCommand() {
+  static const Command c{
+      "predict",
+      "print the model's prediction for each sample, as CSV",
+      {{"weights", "FILE", "the trained weights (safetensors)"},
+       {"data", "PATH", "samples to predict (default: the model's test data)"},
+       {"limit", "N", "only the first N samples"},
+       {"backend", "NAME", "where to run: interp"}},
+      runPredict};
+  return c;
+}
+
+} // namespace nn
