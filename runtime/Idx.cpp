@@ -265,7 +265,8 @@ IdxArray parse(const std::string &name, ByteSource &src) {
 
   // Read and convert in chunks of whole elements.
   const size_t chunkElems = (size_t(1) << 20) / esize;
-  std::vector<uint8_t> buf(chunkElems * esize);
+  std::vector<uint8_t> buf(
+      static_cast<size_t>(std::min<uint64_t>(chunkElems, count)) * esize);
   uint64_t done = 0; // bytes of data read
   while (done < dataBytes) {
     size_t want =

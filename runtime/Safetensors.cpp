@@ -30,6 +30,8 @@ namespace {
 // JSON
 //===----------------------------------------------------------------------===//
 
+struct JsonField;
+
 struct Json {
   enum class Kind { Null, Bool, Number, String, Array, Object };
   Kind kind = Kind::Null;
@@ -38,8 +40,13 @@ struct Json {
   bool isUint = false; // a non-negative integer literal that fits in u64
   uint64_t uint = 0;
   std::string str;
-  std::vector<Json> items;                          // Array
-  std::vector<std::pair<std::string, Json>> fields; // Object, in file order
+  std::vector<Json> items;       // Array
+  std::vector<JsonField> fields; // Object, in file order
+};
+
+struct JsonField {
+  std::string first; // the key
+  Json second;       // the value
 };
 
 const char *kindName(Json::Kind k) {
@@ -167,7 +174,7 @@ private:
       skipSpace();
       expect(':');
       skipSpace();
-      v.fields.emplace_back(std::move(key), parseValue(depth + 1));
+      v.fields.push_back(JsonField{std::move(key), parseValue(depth + 1)});
       skipSpace();
       if (pos < size && text[pos] == ',') {
         ++pos;
