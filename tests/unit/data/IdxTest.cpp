@@ -360,3 +360,14 @@ TEST(Idx, FashionMnistTest) {
   EXPECT_EQ(first, (std::vector<float>{9, 2, 1, 1, 6, 1, 4, 6, 5, 7}));
   EXPECT_EQ(ds.x.data[14 * 28 + 14], 110.0f / 255.0f);
 }
+
+TEST(Idx, TinyFashionInTheRepository) {
+  Dataset ds =
+      loadIdx(std::string(NNC_SOURCE_DIR) + "/tests/data/fashion-tiny");
+  ASSERT_EQ(ds.x.shape, (std::vector<int64_t>{256, 784}));
+  ASSERT_EQ(ds.y.shape, (std::vector<int64_t>{256}));
+  std::vector<float> first(ds.y.data.begin(), ds.y.data.begin() + 10);
+  EXPECT_EQ(first, (std::vector<float>{9, 0, 0, 3, 0, 2, 7, 2, 5, 5}));
+  // The first image's centre pixel, as in the full training set.
+  EXPECT_EQ(ds.x.data[14 * 28 + 14], 217.0f / 255.0f);
+}
