@@ -12,6 +12,7 @@
 #include "ir/Support.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Crc32.h"
+#include "runtime/Json.h"
 
 #include <algorithm>
 #include <bit>
@@ -26,349 +27,6 @@ namespace nn {
 
 namespace {
 
-//===----------------------------------------------------------------------===//
-// JSON
-//===----------------------------------------------------------------------===//
-
-struct JsonField;
-
-struct Json {
-  enum class Kind { Null, Bool, Number, String, Array, Object };
-  Kind kind = Kind::Null;
-  size_t offset = 0; // of the value's first byte, within the header
-  bool boolean = false;
-  bool isUint = false; // a non-negative integer literal that fits in u64
-  uint64_t uint = 0;
-  std::string str;
-  std::vector<Json> items;       // Array
-  std::vector<JsonField> fields; // Object, in file order
-};
-
-struct JsonField {
-  std::string first; // the key
-  Json second;       // the value
-};
-
-const char *kindName(Json::Kind k) {
-  switch (k) {
-  case Json::Kind::Null:
-    return "null";
-  case Json::Kind::Bool:
-    return "a boolean";
-  case Json::Kind::Number:
-    return "a number";
-  case Json::Kind::String:
-    return "a string";
-  case Json::Kind::Array:
-    return "an array";
-  case Json::Kind::Object:
-    return "an object";
-  }
-  return "a value";
-}
-
-/// Parses JSON text; errors throw UserError with the byte offset of the
-/// problem plus `base` (where the text sits in the file).
-class JsonParser {
-public:
-  JsonParser(const std::string &name, const char *text, size_t size,
-             size_t base)
-      : name(name), text(text), size(size), base(base) {}
-
-  Json parseDocument() {
-    skipSpace();
-    Json v = parseValue(0);
-    skipSpace();
-    if (pos < size)
-      fail("unexpected text after the JSON header", pos);
-    return v;
-  }
-
-  [[noreturn]] void fail(const std::string &msg, size_t at) const {
-    throw UserError(name + ": error: " + msg + " (byte offset " +
-                    std::to_string(base + at) + ")");
-  }
-
-private:
-  static constexpr int kMaxDepth = 64;
-
-  void skipSpace() {
-    while (pos < size && (text[pos] == ' ' || text[pos] == '\t' ||
-                          text[pos] == '\n' || text[pos] == '\r'))
-      ++pos;
-  }
-
-  Json parseValue(int depth) {
-    if (depth > kMaxDepth)
-      fail("JSON header nested too deeply", pos);
-    if (pos >= size)
-      fail("bad JSON header: unexpected end of the header", pos);
-    char c = text[pos];
-    if (c == '{')
-      return parseObject(depth);
-    if (c == '[')
-      return parseArray(depth);
-    if (c == '"') {
-      Json v;
-      v.kind = Json::Kind::String;
-      v.offset = pos;
-      v.str = parseString();
-      return v;
-    }
-    if (c == '-' || (c >= '0' && c <= '9'))
-      return parseNumber();
-    for (const char *lit : {"true", "false", "null"}) {
-      size_t n = std::strlen(lit);
-      if (size - pos >= n && std::memcmp(text + pos, lit, n) == 0) {
-        Json v;
-        v.offset = pos;
-        v.kind = lit[0] == 'n' ? Json::Kind::Null : Json::Kind::Bool;
-        v.boolean = lit[0] == 't';
-        pos += n;
-        return v;
-      }
-    }
-    fail(std::string("bad JSON header: unexpected ") + describe(c), pos);
-  }
-
-  static std::string describe(char c) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7F)
-      return std::string("character '") + c + "'";
-    char buf[16];
-    std::snprintf(buf, sizeof(buf), "byte 0x%02x", u);
-    return buf;
-  }
-
-  void expect(char c) {
-    if (pos >= size)
-      fail(std::string("bad JSON header: expected '") + c +
-               "', found the end of the header",
-           pos);
-    if (text[pos] != c)
-      fail(std::string("bad JSON header: expected '") + c + "', found " +
-               describe(text[pos]),
-           pos);
-    ++pos;
-  }
-
-  Json parseObject(int depth) {
-    Json v;
-    v.kind = Json::Kind::Object;
-    v.offset = pos;
-    expect('{');
-    skipSpace();
-    if (pos < size && text[pos] == '}') {
-      ++pos;
-      return v;
-    }
-    for (;;) {
-      skipSpace();
-      size_t keyAt = pos;
-      if (pos >= size || text[pos] != '"')
-        expect('"');
-      std::string key = parseString();
-      for (const auto &f : v.fields)
-        if (f.first == key)
-          fail("bad JSON header: duplicate key '" + key + "'", keyAt);
-      skipSpace();
-      expect(':');
-      skipSpace();
-      v.fields.push_back(JsonField{std::move(key), parseValue(depth + 1)});
-      skipSpace();
-      if (pos < size && text[pos] == ',') {
-        ++pos;
-        continue;
-      }
-      expect('}');
-      return v;
-    }
-  }
-
-  Json parseArray(int depth) {
-    Json v;
-    v.kind = Json::Kind::Array;
-    v.offset = pos;
-    expect('[');
-    skipSpace();
-    if (pos < size && text[pos] == ']') {
-      ++pos;
-      return v;
-    }
-    for (;;) {
-      skipSpace();
-      v.items.push_back(parseValue(depth + 1));
-      skipSpace();
-      if (pos < size && text[pos] == ',') {
-        ++pos;
-        continue;
-      }
-      expect(']');
-      return v;
-    }
-  }
-
-  unsigned hex4(size_t at) {
-    if (size - at < 4)
-      fail("bad JSON header: truncated \\u escape", at);
-    unsigned v = 0;
-    for (size_t i = 0; i < 4; ++i) {
-      char c = text[at + i];
-      unsigned d;
-      if (c >= '0' && c <= '9')
-        d = c - '0';
-      else if (c >= 'a' && c <= 'f')
-        d = c - 'a' + 10;
-      else if (c >= 'A' && c <= 'F')
-        d = c - 'A' + 10;
-      else
-        fail("bad JSON header: bad hex digit in \\u escape", at + i);
-      v = v * 16 + d;
-    }
-    return v;
-  }
-
-  static void appendUtf8(std::string &out, unsigned cp) {
-    if (cp < 0x80) {
-      out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      out += static_cast<char>(0xC0 | (cp >> 6));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += static_cast<char>(0xE0 | (cp >> 12));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      out += static_cast<char>(0xF0 | (cp >> 18));
-      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
-
-  std::string parseString() {
-    size_t start = pos;
-    ++pos; // the opening quote
-    std::string out;
-    for (;;) {
-      if (pos >= size)
-        fail("bad JSON header: unterminated string", start);
-      char c = text[pos];
-      if (c == '"') {
-        ++pos;
-        return out;
-      }
-      if (static_cast<unsigned char>(c) < 0x20)
-        fail("bad JSON header: control character in a string", pos);
-      if (c != '\\') {
-        out += c;
-        ++pos;
-        continue;
-      }
-      if (pos + 1 >= size)
-        fail("bad JSON header: unterminated string", start);
-      char e = text[pos + 1];
-      size_t escAt = pos;
-      pos += 2;
-      switch (e) {
-      case '"':
-      case '\\':
-      case '/':
-        out += e;
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'u': {
-        unsigned cp = hex4(pos);
-        pos += 4;
-        if (cp >= 0xD800 && cp < 0xDC00) {
-          if (size - pos < 6 || text[pos] != '\\' || text[pos + 1] != 'u')
-            fail("bad JSON header: unpaired surrogate in \\u escape", escAt);
-          unsigned lo = hex4(pos + 2);
-          if (lo < 0xDC00 || lo >= 0xE000)
-            fail("bad JSON header: unpaired surrogate in \\u escape", escAt);
-          pos += 6;
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-        } else if (cp >= 0xDC00 && cp < 0xE000) {
-          fail("bad JSON header: unpaired surrogate in \\u escape", escAt);
-        }
-        appendUtf8(out, cp);
-        break;
-      }
-      default:
-        fail("bad JSON header: unknown escape '\\" + std::string(1, e) + "'",
-             escAt);
-      }
-    }
-  }
-
-  Json parseNumber() {
-    Json v;
-    v.kind = Json::Kind::Number;
-    v.offset = pos;
-    size_t start = pos;
-    bool negative = text[pos] == '-';
-    if (negative)
-      ++pos;
-    if (pos >= size || !(text[pos] >= '0' && text[pos] <= '9'))
-      fail("bad JSON header: bad number", start);
-    bool overflow = false;
-    uint64_t u = 0;
-    if (text[pos] == '0' && pos + 1 < size && text[pos + 1] >= '0' &&
-        text[pos + 1] <= '9')
-      fail("bad JSON header: number with a leading zero", start);
-    while (pos < size && text[pos] >= '0' && text[pos] <= '9') {
-      unsigned d = text[pos] - '0';
-      if (u > (UINT64_MAX - d) / 10)
-        overflow = true;
-      else
-        u = u * 10 + d;
-      ++pos;
-    }
-    bool integer = true;
-    if (pos < size && text[pos] == '.') {
-      integer = false;
-      ++pos;
-      if (pos >= size || !(text[pos] >= '0' && text[pos] <= '9'))
-        fail("bad JSON header: bad number", start);
-      while (pos < size && text[pos] >= '0' && text[pos] <= '9')
-        ++pos;
-    }
-    if (pos < size && (text[pos] == 'e' || text[pos] == 'E')) {
-      integer = false;
-      ++pos;
-      if (pos < size && (text[pos] == '+' || text[pos] == '-'))
-        ++pos;
-      if (pos >= size || !(text[pos] >= '0' && text[pos] <= '9'))
-        fail("bad JSON header: bad number", start);
-      while (pos < size && text[pos] >= '0' && text[pos] <= '9')
-        ++pos;
-    }
-    v.isUint = integer && !negative && !overflow;
-    v.uint = u;
-    v.str.assign(text + start, pos - start);
-    return v;
-  }
-
-  const std::string &name;
-  const char *text;
-  size_t size;
-  size_t base;
-  size_t pos = 0;
-};
 
 //===----------------------------------------------------------------------===//
 // Data types
@@ -506,11 +164,10 @@ SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
     fail("bad JSON header: a safetensors header is a JSON object starting "
          "with '{'",
          8);
-  JsonParser parser(name, reinterpret_cast<const char *>(data + 8),
-                    static_cast<size_t>(headerSize), 8);
-  Json root = parser.parseDocument();
+  Json root = parseJson(name, reinterpret_cast<const char *>(data + 8),
+                        static_cast<size_t>(headerSize), 8);
   auto failAt = [&](const std::string &msg, size_t headerOffset) {
-    parser.fail(msg, headerOffset);
+    failJson(name, 8, msg, headerOffset);
   };
 
   const uint8_t *buffer = data + 8 + headerSize;
@@ -526,7 +183,7 @@ SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
       for (const auto &[mk, mv] : value.fields) {
         if (mv.kind != Json::Kind::String)
           failAt("metadata '" + mk + "' must be a string, not " +
-                     kindName(mv.kind),
+                     jsonKindName(mv.kind),
                  mv.offset);
         out.metadata[mk] = mv.str;
       }
@@ -534,7 +191,7 @@ SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
     }
     if (value.kind != Json::Kind::Object)
       failAt("tensor '" + key + "' must be an object, not " +
-                 kindName(value.kind),
+                 jsonKindName(value.kind),
              value.offset);
     const Json *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
     for (const auto &[fk, fv] : value.fields) {
@@ -700,23 +357,6 @@ SafetensorsFile readSafetensors(const std::string &path) {
 
 namespace {
 
-std::string jsonString(const std::string &s) {
-  std::string out = "\"";
-  for (char c : s) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", u);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
 
 /// Checks the tensors and builds the padded header; returns the header (with
 /// its 8-byte size prefix).

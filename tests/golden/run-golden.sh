@@ -5,7 +5,7 @@
 #   not  inverts an exit status (as LLVM's `not`: fails on 0 and on crashes)
 # A RUN line ending in `\` continues on the next RUN line.
 set -u
-file=$1
+file=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 : "${NNC:?NNC must name the nnc binary}"
 : "${FILECHECK:=FileCheck}"
 dir=$(cd "$(dirname "$file")" && pwd)
