@@ -190,12 +190,15 @@ Value matmul(const Value &a, const Value &b) {
   if (!bVec)
     out.push_back(n);
   Value r{out, std::vector<double>(static_cast<size_t>(m * n), 0.0)};
+  // i-p-j order walks both operands row by row; each r[i][j] still sums
+  // its terms in the order p = 0, 1, ..., k-1.
   for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      double acc = 0;
-      for (int64_t p = 0; p < k; ++p)
-        acc += a.data[i * k + p] * b.data[p * n + j];
-      r.data[i * n + j] = acc;
+    for (int64_t p = 0; p < k; ++p) {
+      double av = a.data[i * k + p];
+      const double *brow = &b.data[p * n];
+      double *rrow = &r.data[i * n];
+      for (int64_t j = 0; j < n; ++j)
+        rrow[j] += av * brow[j];
     }
   return r;
 }
