@@ -48,8 +48,8 @@ void replaySorted(const DiagEngine &local, DiagEngine &out) {
   using Group = std::vector<const Diagnostic *>;
   std::vector<Group> groups;
   for (const Diagnostic &d : local.diagnostics()) {
-    bool primary = d.severity == Severity::Error ||
-                   d.severity == Severity::Warning;
+    bool primary =
+        d.severity == Severity::Error || d.severity == Severity::Warning;
     if (primary || groups.empty())
       groups.emplace_back();
     groups.back().push_back(&d);

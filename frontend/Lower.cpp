@@ -206,8 +206,7 @@ private:
     auto noArgs = [&]() {
       if (t.args.empty())
         return true;
-      diags.error(spanOf(*t.args[0]),
-                  "'" + t.name + "' takes no arguments");
+      diags.error(spanOf(*t.args[0]), "'" + t.name + "' takes no arguments");
       return false;
     };
     auto noDims = [&]() {

@@ -71,8 +71,8 @@ std::string plural(size_t n, const char *word) {
 
 /// The result type of `op` when it follows plainly from known operand
 /// types; an unknown type otherwise.
-TensorType guessType(const Graph &g, OpKind op,
-                     const std::vector<NodeId> &in, int64_t axis) {
+TensorType guessType(const Graph &g, OpKind op, const std::vector<NodeId> &in,
+                     int64_t axis) {
   TensorType unknown;
   auto operand = [&](size_t i) { return g[in[i]].type; };
   switch (op) {
@@ -204,8 +204,9 @@ NodeId ExprLowerer::lowerName(const Expr &e) {
                           e.text + "(x)'");
   } else if (def != later.end()) {
     if (def->second.line == e.loc.line)
-      diags.help(e.loc, "'" + e.text + "' cannot be used in its own "
-                                       "definition");
+      diags.help(e.loc, "'" + e.text +
+                            "' cannot be used in its own "
+                            "definition");
     else
       diags.help(e.loc, "'" + e.text + "' is defined on line " +
                             std::to_string(def->second.line) +
@@ -232,8 +233,8 @@ bool ExprLowerer::checkArgs(const Expr &e, size_t count,
   for (const KwArg &k : e.kwargs) {
     if (std::find(kwargs.begin(), kwargs.end(), k.name) != kwargs.end())
       continue;
-    diags.error(k.loc, "unknown argument '" + k.name + "' for '" + e.text +
-                           "'");
+    diags.error(k.loc,
+                "unknown argument '" + k.name + "' for '" + e.text + "'");
     std::string guess = suggest(k.name, kwargs);
     if (!guess.empty())
       diags.help(k.loc, "did you mean '" + guess + "'?");
@@ -286,8 +287,9 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
   }
   if (const FnInfo *f = findFn(kLossFns, e.text)) {
     if (!inLoss) {
-      diags.error(e.loc, "'" + e.text + "' is a loss function; use it in the "
-                                        "'loss' statement");
+      diags.error(e.loc, "'" + e.text +
+                             "' is a loss function; use it in the "
+                             "'loss' statement");
       return kPoison;
     }
     return lowerLossCall(f->op, e);

@@ -58,8 +58,8 @@ private:
   NodeId add(OpKind op, std::vector<NodeId> inputs, const SrcLoc &loc);
   bool checkArgs(const Expr &e, size_t count,
                  const std::vector<std::string> &kwargs);
-  bool flatten(const Expr &list, const std::vector<int64_t> &dims,
-               size_t depth, std::vector<double> &out);
+  bool flatten(const Expr &list, const std::vector<int64_t> &dims, size_t depth,
+               std::vector<double> &out);
 };
 
 } // namespace nn

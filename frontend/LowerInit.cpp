@@ -9,8 +9,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Lower.h"
-#include "frontend/Suggest.h"
 #include "frontend/LowerExpr.h"
+#include "frontend/Suggest.h"
 
 #include <algorithm>
 
@@ -65,9 +65,9 @@ bool ExprLowerer::flatten(const Expr &list, const std::vector<int64_t> &dims,
     } else if (!leaf && a->kind == Expr::Kind::List) {
       ok &= flatten(*a, dims, depth + 1, out);
     } else {
-      diags.error(spanOf(*a), leaf ? "expected a number"
-                                   : "expected a list of " +
-                                         count(dims[depth + 1]));
+      diags.error(spanOf(*a),
+                  leaf ? "expected a number"
+                       : "expected a list of " + count(dims[depth + 1]));
       ok = false;
     }
   }
@@ -86,9 +86,8 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
     if (n.type.numel() != 1) {
       diags.error(spanOf(v), "initializer has 1 value but " + n.type.str() +
                                  " needs " + std::to_string(n.type.numel()));
-      std::string spelled = v.kind == Expr::Kind::Number
-                                ? v.text
-                                : "-" + v.args[0]->text;
+      std::string spelled =
+          v.kind == Expr::Kind::Number ? v.text : "-" + v.args[0]->text;
       diags.help(spanOf(v), "write 'constant(" + spelled +
                                 ")' to give every element that value");
       return false;
@@ -112,9 +111,9 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
     return false;
   }
   const std::string &name = v.text;
-  size_t want = name == "constant"                         ? 1
+  size_t want = name == "constant"                      ? 1
                 : name == "uniform" || name == "normal" ? 2
-                                                           : 0;
+                                                        : 0;
   if (std::find(kInitNames.begin(), kInitNames.end(), name) ==
       kInitNames.end()) {
     diags.error(v.loc, "unknown initializer '" + name + "'");
@@ -127,15 +126,15 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
     return false;
   }
   if (v.kind == Expr::Kind::Name && want > 0) {
-    diags.error(v.loc, "'" + name + "' needs " +
-                           (want == 1 ? std::string("a value, as in "
-                                                    "'constant(0.1)'")
-                            : name == "uniform"
-                                ? std::string("bounds, as in "
-                                              "'uniform(-0.1, 0.1)'")
-                                : std::string("a mean and a standard "
-                                              "deviation, as in "
-                                              "'normal(0, 0.01)'")));
+    diags.error(v.loc,
+                "'" + name + "' needs " +
+                    (want == 1           ? std::string("a value, as in "
+                                                                 "'constant(0.1)'")
+                     : name == "uniform" ? std::string("bounds, as in "
+                                                       "'uniform(-0.1, 0.1)'")
+                                         : std::string("a mean and a standard "
+                                                       "deviation, as in "
+                                                       "'normal(0, 0.01)'")));
     return false;
   }
   if (v.kind == Expr::Kind::Call && !checkArgs(v, want, {}))
@@ -162,8 +161,7 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
   } else if (name == "normal") {
     n.init.kind = InitKind::Normal;
     if (!(args[1] > 0)) {
-      diags.error(spanOf(*v.args[1]),
-                  "standard deviation must be positive");
+      diags.error(spanOf(*v.args[1]), "standard deviation must be positive");
       return false;
     }
   } else {

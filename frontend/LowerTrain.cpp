@@ -120,8 +120,8 @@ private:
       return std::nullopt;
     std::optional<int64_t> v = integerValue(*item.value);
     if (!v)
-      diags.error(spanOf(*item.value), std::string(what) +
-                                           " must be a whole number");
+      diags.error(spanOf(*item.value),
+                  std::string(what) + " must be a whole number");
     return v;
   }
 
@@ -181,10 +181,10 @@ private:
     }
     bool ok = true;
     if (call->args.size() != 1 || call->args[0]->kind != Expr::Kind::String) {
-      diags.error(call->args.empty() ? call->loc : spanOf(*call->args[0]),
-                  "expected a file path in quotes, as in " +
-                      std::string(csv ? "csv(\"data.csv\")"
-                                      : "idx(\"data/train\")"));
+      diags.error(
+          call->args.empty() ? call->loc : spanOf(*call->args[0]),
+          "expected a file path in quotes, as in " +
+              std::string(csv ? "csv(\"data.csv\")" : "idx(\"data/train\")"));
       ok = false;
     } else if (call->args[0]->text.empty()) {
       diags.error(call->args[0]->loc, "empty file path");

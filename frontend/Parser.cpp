@@ -158,9 +158,8 @@ private:
         s.value = parseExpr();
         return;
       }
-      const Token &name =
-          expect(Tok::Ident, std::string("expected a name after '") + t.text +
-                                 "'");
+      const Token &name = expect(
+          Tok::Ident, std::string("expected a name after '") + t.text + "'");
       s.name = name.text;
       s.nameLoc = name.loc;
       if (kind == Stmt::Kind::Model)
@@ -193,8 +192,9 @@ private:
     if (!guess.empty())
       diags.help(t.loc, "did you mean '" + guess + "'?");
     else if (peekTok().is(Tok::Colon))
-      diags.help(t.loc, "declare it with 'input " + t.text + " : ...', 'param " +
-                            t.text + " : ...' or 'label " + t.text + " : ...'");
+      diags.help(t.loc, "declare it with 'input " + t.text +
+                            " : ...', 'param " + t.text + " : ...' or 'label " +
+                            t.text + " : ...'");
     else
       diags.help(t.loc, "a statement is a declaration (model, input, label, "
                         "param, loss, train) or 'name = expression'");

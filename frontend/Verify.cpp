@@ -65,7 +65,8 @@ bool parseDirectives(const std::string &file, const std::string &line,
       if (p < line.size() && (line[p] == '+' || line[p] == '-'))
         sign = line[p++] == '+' ? 1 : -1;
       size_t start = p;
-      while (p < line.size() && std::isdigit(static_cast<unsigned char>(line[p])))
+      while (p < line.size() &&
+             std::isdigit(static_cast<unsigned char>(line[p])))
         ++p;
       if (p == start || p - start > 6) {
         malformed("expected a line number after '@'");
@@ -108,14 +109,22 @@ bool verifyDiagnostics(const std::string &file, const std::string &text,
     bool matched = false;
     for (Expected &e : expected) {
       if (e.seen || e.severity != d.severity || d.loc.file != file ||
-          d.loc.line != e.line ||
-          d.message.find(e.text) == std::string::npos)
+          d.loc.line != e.line || d.message.find(e.text) == std::string::npos)
         continue;
       e.seen = matched = true;
       break;
     }
     if (!matched)
       unexpected.push_back(&d);
+  }
+
+  size_t shown = 0;
+  for (const Diagnostic &d : diags.diagnostics())
+    shown += d.severity == Severity::Error;
+  if (static_cast<size_t>(diags.errorCount()) > shown) {
+    report << "error: " << diags.errorCount() - shown
+           << " errors over the limit were not kept and cannot be verified\n";
+    ok = false;
   }
 
   for (Severity sev : {Severity::Error, Severity::Warning}) {

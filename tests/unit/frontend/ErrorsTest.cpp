@@ -31,8 +31,8 @@ std::unique_ptr<Parsed> oneError(const std::string &text,
 
 /// A complete model with `train { <items> }`.
 std::string withTrain(const std::string &items) {
-  return std::string(kHead) + "loss bce(sigmoid(x @ x), y)\ntrain {\n" +
-         items + "\n}\n";
+  return std::string(kHead) + "loss bce(sigmoid(x @ x), y)\ntrain {\n" + items +
+         "\n}\n";
 }
 
 } // namespace
@@ -152,14 +152,14 @@ TEST(Errors, OtherTrainValues) {
   oneError(withTrain("  optimizer sgd(momentum = 1)"),
            "momentum must be in [0, 1)", 5, 28, 1);
   oneError(withTrain("  l2 -1e-4"), "l2 must not be negative", 5, 6, 5);
-  oneError(withTrain("  validation 1"),
-           "validation fraction must be in [0, 1)", 5, 14, 1);
+  oneError(withTrain("  validation 1"), "validation fraction must be in [0, 1)",
+           5, 14, 1);
   oneError(withTrain("  early_stop(patience = 0)"),
            "patience must be a whole number of at least 1", 5, 25, 1);
-  oneError(withTrain("  shuffle maybe"), "'shuffle' takes true or false", 5,
-           11, 5);
-  oneError(withTrain("  batch"), "'batch' takes a number, as in 'batch 64'",
-           5, 3, 5);
+  oneError(withTrain("  shuffle maybe"), "'shuffle' takes true or false", 5, 11,
+           5);
+  oneError(withTrain("  batch"), "'batch' takes a number, as in 'batch 64'", 5,
+           3, 5);
 }
 
 TEST(Errors, UnknownTrainSetting) {
@@ -211,8 +211,7 @@ TEST(Errors, LossWithoutLossFunction) {
 
 TEST(Errors, LossFunctionOutsideLoss) {
   oneError(std::string(kHead) + "l = bce(x, y)\nloss l\n",
-           "'bce' is a loss function; use it in the 'loss' statement", 3, 5,
-           3);
+           "'bce' is a loss function; use it in the 'loss' statement", 3, 5, 3);
 }
 
 TEST(Errors, InitializerCounts) {
@@ -225,9 +224,9 @@ TEST(Errors, InitializerCounts) {
                "param w : f32[2, 2] = [[1, 2], [3, 4], [5, 6]]\n"
                "loss bce(w, y)\n",
            "initializer has 3 values but f32[2,2] needs 2 rows", 3, 23, 24);
-  auto p = oneError(std::string(kHead) +
-                        "param w : f32[2] = 0.5\nloss bce(w, y)\n",
-                    "initializer has 1 value but f32[2] needs 2", 3, 20, 3);
+  auto p =
+      oneError(std::string(kHead) + "param w : f32[2] = 0.5\nloss bce(w, y)\n",
+               "initializer has 1 value but f32[2] needs 2", 3, 20, 3);
   EXPECT_EQ(p->help(), "write 'constant(0.5)' to give every element that "
                        "value");
   oneError(std::string(kHead) + "param w : f32[2] = [1, x]\nloss bce(w, y)\n",
@@ -245,8 +244,7 @@ TEST(Errors, BadInitializers) {
   oneError(std::string(kHead) +
                "param w : f32[2] = normal(0, 0)\nloss bce(w, y)\n",
            "standard deviation must be positive", 3, 30, 1);
-  oneError(std::string(kHead) +
-               "param w : f32[2] = uniform\nloss bce(w, y)\n",
+  oneError(std::string(kHead) + "param w : f32[2] = uniform\nloss bce(w, y)\n",
            "'uniform' needs bounds, as in 'uniform(-0.1, 0.1)'", 3, 20, 7);
   oneError(std::string(kHead) +
                "param w : f32[2] = constant(1, 2)\nloss bce(w, y)\n",
@@ -311,10 +309,10 @@ TEST(Errors, ModelMustComeFirst) {
 TEST(Errors, SeveralErrorsAllReportedInOrder) {
   auto p = parseText("input x : f32[2]\n"
                      "label y : binary\n"
-                     "h = dense(x, 0)\n"        // size
-                     "p = sigmoid(h) $\n"       // lexer, reported in order
-                     "q = tanh(qq)\n"           // undefined
-                     "r = relu(h) + p + q\n"    // poisoned names: silent
+                     "h = dense(x, 0)\n"     // size
+                     "p = sigmoid(h) $\n"    // lexer, reported in order
+                     "q = tanh(qq)\n"        // undefined
+                     "r = relu(h) + p + q\n" // poisoned names: silent
                      "loss bce(r, y)\n"
                      "train {\n  batch 0   epochs 0\n  l2 -1\n}\n");
   EXPECT_FALSE(p->model);

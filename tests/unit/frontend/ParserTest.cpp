@@ -1,7 +1,7 @@
 //===- ParserTest.cpp - Tokens to syntax tree -----------------------------===//
 
-#include "frontend/Frontend.h"
 #include "frontend/Parser.h"
+#include "frontend/Frontend.h"
 
 #include <gtest/gtest.h>
 

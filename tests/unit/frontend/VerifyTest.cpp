@@ -49,17 +49,18 @@ TEST(Verify, SeveralDirectivesOnOneLine) {
 
 TEST(Verify, MissingDiagnosticIsReported) {
   std::string report;
-  EXPECT_FALSE(verify(std::string(kHead) +
-                          "loss bce(x, y)  # expected-error {{no such thing}}\n",
-                      &report));
+  EXPECT_FALSE(
+      verify(std::string(kHead) +
+                 "loss bce(x, y)  # expected-error {{no such thing}}\n",
+             &report));
   EXPECT_EQ(report, "error: 'expected-error' diagnostics expected but not "
                     "seen:\n  File m.nn Line 3: no such thing\n");
 }
 
 TEST(Verify, UnexpectedDiagnosticIsReported) {
   std::string report;
-  EXPECT_FALSE(verify(std::string(kHead) + "a = foo(x)\nloss bce(x, y)\n",
-                      &report));
+  EXPECT_FALSE(
+      verify(std::string(kHead) + "a = foo(x)\nloss bce(x, y)\n", &report));
   EXPECT_EQ(report, "error: 'expected-error' diagnostics seen but not "
                     "expected:\n  File m.nn Line 3: unknown function 'foo'\n");
 }
