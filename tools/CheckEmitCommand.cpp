@@ -3,6 +3,7 @@
 #include "ir/IRParser.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
+#include "passes/MemoryPlan.h"
 #include "tools/Driver.h"
 
 #include <algorithm>
@@ -80,9 +81,11 @@ int runEmit(const Args &args) {
     stop = Stage::Opt;
   else if (stage == "tokens" || stage == "ast")
     stop = Stage::Forward;
+  else if (stage == "memplan")
+    stop = Stage::Opt;
   else
     throw UserError("nnc: error: unknown stage '" + stage +
-                    "' (stages: tokens, ast, ir, grad, opt)");
+                    "' (stages: tokens, ast, ir, grad, opt, memplan)");
 
   if (endsWith(path, ".nnir")) {
     // Textual IR in: print it back (after the passes up to the stage).
@@ -116,6 +119,10 @@ int runEmit(const Args &args) {
   LoadedModel m = loadModel(args);
   applyRecipeFlags(args, m.model.recipe);
   Graph g = compileTo(m, stop, opts);
+  if (stage == "memplan") {
+    std::cout << printMemoryPlan(g, planMemory(g, m.model.recipe.batch));
+    return 0;
+  }
   std::cout << printGraph(g, print);
   return 0;
 }
@@ -135,7 +142,7 @@ const Command &checkCommand() {
 const Command &emitCommand() {
   static std::vector<FlagSpec> flags = [] {
     std::vector<FlagSpec> f = {
-        {"stage", "STAGE", "tokens, ast, ir, grad or opt (default ir)"},
+        {"stage", "STAGE", "tokens, ast, ir, grad, opt or memplan (default ir)"},
         {"print-after", "PASS", "also print the graph after PASS (repeatable)"},
         {"print-after-all", "", "print the graph after every pass"},
         {"no-loc", "", "leave source locations out of the IR"}};

@@ -12,6 +12,7 @@
 
 #include "ir/Support.h"
 #include "passes/FlopCount.h"
+#include "passes/MemoryPlan.h"
 #include "tools/Driver.h"
 
 #include <iomanip>
@@ -126,6 +127,11 @@ int runSummary(const Args &args) {
   os << "\n"
      << "per step, any batch:    " << withCommas(perStep)
      << " FLOPs (optimizer update and L2)\n"
+     << "arena, batch " << m.model.recipe.batch << ":       "
+     << withCommas(static_cast<double>(
+            planMemory(compileTo(m, Stage::Opt), m.model.recipe.batch)
+                .arenaBytes))
+     << " bytes for one training step (unfused)\n"
      << "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
         "needs no input gradient,\nso the exact count is below 6 x params "
         "plus the elementwise work.\n";
