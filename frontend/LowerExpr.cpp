@@ -86,6 +86,16 @@ TensorType guessType(const Graph &g, OpKind op, const std::vector<NodeId> &in,
   case OpKind::Step:
   case OpKind::Transpose:
   case OpKind::Expand:
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
+  case OpKind::DenseGradBias:
+  case OpKind::SoftmaxXentGrad:
+  case OpKind::SigmoidBceGrad:
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+  case OpKind::Elementwise:
     return unknown;
   case OpKind::Neg:
   case OpKind::Exp:

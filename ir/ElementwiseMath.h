@@ -180,6 +180,16 @@ typename E::Value emitElementwise(E &e, OpKind op,
   case OpKind::CrossEntropy:
   case OpKind::SoftmaxCrossEntropy:
   case OpKind::Mse:
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
+  case OpKind::DenseGradBias:
+  case OpKind::SoftmaxXentGrad:
+  case OpKind::SigmoidBceGrad:
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+  case OpKind::Elementwise:
     break;
   }
   NN_UNREACHABLE(std::string("not an elementwise op: ") + mnemonic(op));

@@ -53,7 +53,9 @@ NodeId Graph::add(Node n) {
   NodeId id = size();
   for (NodeId in : n.inputs)
     NN_ASSERT(in >= 0 && in < id, "operand must precede its user");
-  NN_ASSERT(static_cast<int>(n.inputs.size()) == opInfo(n.op).arity,
+  int arity = opInfo(n.op).arity; // -1: one or more
+  NN_ASSERT(arity < 0 ? !n.inputs.empty()
+                      : static_cast<int>(n.inputs.size()) == arity,
             std::string("wrong operand count for ") + mnemonic(n.op));
   nodes.push_back(std::move(n));
   return id;

@@ -34,6 +34,8 @@ enum OpTrait : unsigned {
   kElementwise = 1u << 1,
   kReduction = 1u << 2,
   kLoss = 1u << 3,
+  /// Made by a fusion pass (passes/Fuse*.cpp); semantics in Ops.def.
+  kFused = 1u << 4,
 };
 
 struct OpInfo {
@@ -50,6 +52,40 @@ inline bool hasTrait(OpKind k, OpTrait t) { return (opInfo(k).traits & t) != 0; 
 std::optional<OpKind> opFromMnemonic(std::string_view m);
 /// Every op, in table order.
 const std::vector<OpKind> &allOps();
+
+/// The activation a fused dense op applies (Dense) or differentiates
+/// (DenseGradInput, DenseGradWeight, DenseGradBias).
+enum class Activation { None, Relu, Sigmoid, Tanh };
+
+/// "none", "relu", "sigmoid", "tanh".
+inline const char *activationName(Activation a) {
+  switch (a) {
+  case Activation::None:
+    return "none";
+  case Activation::Relu:
+    return "relu";
+  case Activation::Sigmoid:
+    return "sigmoid";
+  case Activation::Tanh:
+    return "tanh";
+  }
+  return "?";
+}
+
+/// One step of a fused.elementwise body: elementwise op `op` applied to
+/// `args`, or, when `op` is Const, the scalar `value` (no args). An arg
+/// k >= 0 is the node's operand k; an arg k < 0 is the result of the
+/// earlier step -1 - k. The body's value is its last step's.
+struct ExprStep {
+  OpKind op = OpKind::Const;
+  std::vector<int> args;
+  double value = 0;
+
+  bool operator==(const ExprStep &o) const {
+    return op == o.op && args == o.args &&
+           (value == o.value || (value != value && o.value != o.value));
+  }
+};
 
 /// How a parameter gets its first value.
 enum class InitKind { Zeros, Constant, Values, Uniform, Normal, Xavier, He };
@@ -91,6 +127,13 @@ struct Node {
   bool storedTransposed = false;
   /// Where in the .nn file this node comes from.
   SrcLoc loc;
+  /// Fused dense ops: the activation (see Ops.def).
+  Activation act = Activation::None;
+  /// FusedMatMul: operand 0 / operand 1 is read transposed.
+  bool transA = false;
+  bool transB = false;
+  /// Elementwise (fused.elementwise): the per-element expression.
+  std::vector<ExprStep> body;
 };
 
 /// A named result of the graph: "loss", "pred", ...

@@ -269,6 +269,7 @@ private:
   int64_t parseInt(int64_t lo, int64_t hi, const char *what);
   void parseAttrs(Node &n, bool &hasNameAttr);
   void parseInit(Node &n);
+  int parseBodyExpr(std::vector<ExprStep> &body);
   TensorType parseType();
   SrcLoc parseLoc();
 };
@@ -370,7 +371,10 @@ void Parser::parseOperands(Node &n, const Token &opTok) {
     while (accept(","))
       n.inputs.push_back(parseUse());
   }
-  if (static_cast<int>(n.inputs.size()) != arity)
+  if (arity < 0 && n.inputs.empty())
+    fail(opTok, std::string("'") + mnemonic(n.op) +
+                    "' takes one or more operands, got 0");
+  if (arity >= 0 && static_cast<int>(n.inputs.size()) != arity)
     fail(opTok, std::string("'") + mnemonic(n.op) + "' takes " +
                     std::to_string(arity) +
                     (arity == 1 ? " operand, got " : " operands, got ") +
@@ -461,6 +465,10 @@ void Parser::parseAttrs(Node &n, bool &hasNameAttr) {
       n.storedTransposed = true;
       continue;
     }
+    if (key.text == "transA" || key.text == "transB") {
+      (key.text == "transA" ? n.transA : n.transB) = true;
+      continue;
+    }
     expect("=", "after the attribute name");
     constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
     if (key.text == "name") {
@@ -486,11 +494,66 @@ void Parser::parseAttrs(Node &n, bool &hasNameAttr) {
       parseInit(n);
     } else if (key.text == "values") {
       n.values = parseValueList();
+    } else if (key.text == "act") {
+      Token k = take();
+      bool found = false;
+      for (Activation a : {Activation::None, Activation::Relu,
+                           Activation::Sigmoid, Activation::Tanh})
+        if (k.kind == Tok::Ident && k.text == activationName(a)) {
+          n.act = a;
+          found = true;
+        }
+      if (!found)
+        fail(k, "expected an activation (none, relu, sigmoid or tanh)");
+    } else if (key.text == "body") {
+      parseBodyExpr(n.body);
     } else {
       fail(key, "unknown attribute '" + key.text + "'");
     }
   } while (accept(","));
   expect("}", "to close the attributes");
+}
+
+/// A fused.elementwise body expression: a number, an operand `%k`, or
+/// `op(expr, ...)` with an elementwise op. Appends its steps in post-order
+/// and returns the reference to its value (see ExprStep).
+int Parser::parseBodyExpr(std::vector<ExprStep> &body) {
+  if (tok.kind == Tok::Label) {
+    Token t = take();
+    int64_t k = -1;
+    auto r = std::from_chars(t.text.data(), t.text.data() + t.text.size(), k);
+    if (r.ec != std::errc() || r.ptr != t.text.data() + t.text.size() ||
+        k > 1000000)
+      fail(t, "expected an operand number such as '%0' in the body");
+    return static_cast<int>(k);
+  }
+  bool number = tok.kind == Tok::Number || isPunct("-") ||
+                isIdent("inf") || isIdent("nan");
+  if (number) {
+    ExprStep c;
+    c.value = parseDouble();
+    body.push_back(c);
+    return -static_cast<int>(body.size());
+  }
+  if (tok.kind != Tok::Ident)
+    failHere("expected an expression in the body");
+  Token opTok = take();
+  std::optional<OpKind> op = opFromMnemonic(opTok.text);
+  if (!op || !hasTrait(*op, kElementwise))
+    fail(opTok, "'" + opTok.text + "' is not an elementwise op");
+  ExprStep s;
+  s.op = *op;
+  expect("(", "after the op name in the body");
+  do
+    s.args.push_back(parseBodyExpr(body));
+  while (accept(","));
+  expect(")", "to close the op's arguments");
+  if (static_cast<int>(s.args.size()) != opInfo(*op).arity)
+    fail(opTok, "'" + opTok.text + "' takes " +
+                    std::to_string(opInfo(*op).arity) + " arguments, got " +
+                    std::to_string(s.args.size()));
+  body.push_back(std::move(s));
+  return -static_cast<int>(body.size());
 }
 
 void Parser::parseInit(Node &n) {

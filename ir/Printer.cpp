@@ -123,6 +123,34 @@ std::string initStr(const Init &init) {
   return s + ")";
 }
 
+/// Step `i` of a fused.elementwise body as a nested expression:
+/// `sub(%0, mul(0.05, %1))`. The fusion passes and the parser store bodies
+/// as trees in this order (post-order, arguments left to right), so the
+/// text parses back to the same steps.
+std::string bodyExpr(const std::vector<ExprStep> &body, size_t i) {
+  const ExprStep &s = body[i];
+  if (s.op == OpKind::Const)
+    return formatDouble(s.value);
+  std::string r = std::string(mnemonic(s.op)) + "(";
+  for (size_t k = 0; k < s.args.size(); ++k) {
+    int a = s.args[k];
+    r += k ? ", " : "";
+    if (a >= 0)
+      r += "%" + std::to_string(a);
+    else if (static_cast<size_t>(-1 - static_cast<int64_t>(a)) < i)
+      r += bodyExpr(body, static_cast<size_t>(-1 - static_cast<int64_t>(a)));
+    else
+      r += "?"; // malformed; the verifier says why
+  }
+  return r + ")";
+}
+
+bool hasActivationAttr(const Node &n) {
+  return n.op == OpKind::Dense || n.op == OpKind::DenseGradInput ||
+         n.op == OpKind::DenseGradWeight || n.op == OpKind::DenseGradBias ||
+         n.act != Activation::None;
+}
+
 std::string locStr(const SrcLoc &l) {
   std::string s = "loc(" + quoteIRString(l.file) + ":" +
                   std::to_string(l.line) + ":" + std::to_string(l.col);
@@ -166,6 +194,14 @@ std::string nodeLine(const Graph &g, NodeId id,
     attrs.push_back("transposed");
   if (n.op != OpKind::Const && !n.values.empty())
     attrs.push_back("values = " + valueList(n.values));
+  if (hasActivationAttr(n))
+    attrs.push_back(std::string("act = ") + activationName(n.act));
+  if (n.transA)
+    attrs.push_back("transA");
+  if (n.transB)
+    attrs.push_back("transB");
+  if (!n.body.empty())
+    attrs.push_back("body = " + bodyExpr(n.body, n.body.size() - 1));
   if (!attrs.empty()) {
     s += " {";
     for (size_t i = 0; i < attrs.size(); ++i)

@@ -9,6 +9,8 @@
 
 #include "ir/Verifier.h"
 
+#include "ir/FusedMath.h"
+
 #include <map>
 #include <set>
 
@@ -30,6 +32,29 @@ bool dimsValid(const TensorType &t) {
   return true;
 }
 
+/// The fields only fused ops use: set only where they mean something.
+void checkFusedFields(const Graph &g, NodeId id,
+                      std::vector<std::string> &errs) {
+  const Node &n = g[id];
+  bool denseGrad = n.op == OpKind::DenseGradInput ||
+                   n.op == OpKind::DenseGradWeight ||
+                   n.op == OpKind::DenseGradBias;
+  if (n.act != Activation::None && n.op != OpKind::Dense && !denseGrad)
+    errs.push_back(where(g, id) + ": only fused dense ops have an activation");
+  if (denseGrad && n.act == Activation::None)
+    errs.push_back(where(g, id) + ": needs an activation (relu, sigmoid or "
+                                  "tanh)");
+  if ((n.transA || n.transB) && n.op != OpKind::FusedMatMul)
+    errs.push_back(where(g, id) + ": only fused.matmul reads transposed");
+  if (n.op == OpKind::Elementwise) {
+    std::string e = checkFusedBody(n.body, n.inputs.size());
+    if (!e.empty())
+      errs.push_back(where(g, id) + ": " + e);
+  } else if (!n.body.empty()) {
+    errs.push_back(where(g, id) + ": only fused.elementwise has a body");
+  }
+}
+
 } // namespace
 
 std::vector<std::string> verifyGraph(const Graph &g,
@@ -39,10 +64,13 @@ std::vector<std::string> verifyGraph(const Graph &g,
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
     const OpInfo &info = opInfo(n.op);
-    if (static_cast<int>(n.inputs.size()) != info.arity)
+    if (info.arity < 0 ? n.inputs.empty()
+                       : static_cast<int>(n.inputs.size()) != info.arity)
       errs.push_back(where(g, id) + ": has " +
                      std::to_string(n.inputs.size()) + " operands, expected " +
-                     std::to_string(info.arity));
+                     (info.arity < 0 ? std::string("one or more")
+                                     : std::to_string(info.arity)));
+    checkFusedFields(g, id, errs);
     for (NodeId in : n.inputs)
       if (in < 0 || in >= id)
         errs.push_back(where(g, id) + ": operand " + std::to_string(in) +

@@ -359,6 +359,19 @@ void Differentiator::applyRule(NodeId id, NodeId dy) {
       contribute(c, reshapeLike(un(OpKind::Neg, dp), c));
     return;
   }
+  // Fusion runs after autodiff: fused ops never need a gradient rule.
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
+  case OpKind::DenseGradBias:
+  case OpKind::SoftmaxXentGrad:
+  case OpKind::SigmoidBceGrad:
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+  case OpKind::Elementwise:
+    NN_UNREACHABLE(std::string("no gradient rule for fused op ") +
+                   mnemonic(op));
   }
   NN_UNREACHABLE("bad OpKind");
 }

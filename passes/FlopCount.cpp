@@ -82,6 +82,46 @@ double nodeFlops(const Graph &g, NodeId id, int64_t batch) {
   case OpKind::SoftmaxCrossEntropy:
     return kSoftmaxFlops * numel(n.inputs[0]) +
            kCrossEntropyRowFlops * numel(n.inputs[1]);
+
+  // Fused ops: the FLOPs of the ops they replace, counted on the shapes
+  // the fused op sees (the activation and its derivative count 1 each).
+  case OpKind::Dense: {
+    // [m,k] @ [k,n], + bias, activation.
+    double k = static_cast<double>(g[n.inputs[0]].type.dims.back());
+    return 2.0 * out * k + out + (n.act == Activation::None ? 0 : out);
+  }
+  case OpKind::FusedMatMul: {
+    const TensorType &a = g[n.inputs[0]].type;
+    int64_t k = n.transA ? a.dims[0] : a.dims.back();
+    return 2.0 * out * static_cast<double>(k == kBatch ? batch : k);
+  }
+  case OpKind::DenseGradInput: {
+    // The mask (act' and a multiply per element of da), then
+    // [m,n] @ [n,k]^T: inner dimension n.
+    const TensorType &da = g[n.inputs[0]].type;
+    return 2.0 * numel(n.inputs[0]) +
+           2.0 * out * static_cast<double>(da.dims.back());
+  }
+  case OpKind::DenseGradWeight: {
+    // The mask, then x^T @ dz: inner dimension m, the rows of x.
+    int64_t m = g[n.inputs[0]].type.dims[0];
+    return 2.0 * numel(n.inputs[1]) +
+           2.0 * out * static_cast<double>(m == kBatch ? batch : m);
+  }
+  case OpKind::DenseGradBias:
+    return 3.0 * numel(n.inputs[0]);
+  case OpKind::SoftmaxXentGrad:
+    return (kSoftmaxFlops + 2) * out;
+  case OpKind::SigmoidBceGrad:
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+    return (n.op == OpKind::SigmoidBceGrad ? 3 : 2) * out;
+  case OpKind::Elementwise: {
+    double steps = 0;
+    for (const ExprStep &s : n.body)
+      steps += s.op == OpKind::Const ? 0 : 1;
+    return steps * out;
+  }
   }
   NN_UNREACHABLE("bad OpKind");
 }

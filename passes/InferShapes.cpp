@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/InferShapes.h"
+#include "passes/FuseShapes.h"
 #include "passes/ShapeRules.h"
 
 #include "ir/Support.h"
@@ -97,9 +98,13 @@ ShapeResult classLossType(const Graph &g, const Node &n, const TensorType &p,
 } // namespace
 
 ShapeResult inferNodeType(const Graph &g, const Node &n) {
-  if (static_cast<int>(n.inputs.size()) != opInfo(n.op).arity)
+  int arity = opInfo(n.op).arity; // -1: one or more
+  if (arity < 0 ? n.inputs.empty()
+                : static_cast<int>(n.inputs.size()) != arity)
     return fail(std::string("'") + mnemonic(n.op) + "' takes " +
-                std::to_string(opInfo(n.op).arity) + " operands");
+                (arity < 0 ? std::string("one or more")
+                           : std::to_string(arity)) +
+                " operands");
   if (!operandsKnown(g, n))
     return ok(TensorType{});
   auto in = [&](int i) -> const TensorType & { return g[n.inputs[i]].type; };
@@ -207,6 +212,25 @@ ShapeResult inferNodeType(const Graph &g, const Node &n) {
   case OpKind::CrossEntropy:
   case OpKind::SoftmaxCrossEntropy:
     return classLossType(g, n, in(0), in(1));
+
+  // Fused ops (semantics in Ops.def): passes/FuseShapes.cpp.
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
+  case OpKind::DenseGradBias:
+  case OpKind::SoftmaxXentGrad:
+  case OpKind::SigmoidBceGrad:
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+  case OpKind::Elementwise: {
+    std::vector<TensorType> types;
+    for (NodeId i : n.inputs)
+      types.push_back(g[i].type);
+    std::string err;
+    TensorType t = fusedOpType(n, types, err);
+    return err.empty() ? ok(t) : fail(err);
+  }
   }
   NN_UNREACHABLE("bad OpKind");
 }

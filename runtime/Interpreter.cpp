@@ -10,6 +10,7 @@
 #include "runtime/Interpreter.h"
 
 #include "ir/ElementwiseMath.h"
+#include "ir/FusedMath.h"
 #include "ir/Support.h"
 
 #include <algorithm>
@@ -391,6 +392,139 @@ Value classLoss(const Value &p, const Value &y, bool logits,
   return Value::scalar(meanOf(total, rows));
 }
 
+/// da * act'(a) per element (fused dense gradients; same shapes).
+Value maskedGrad(const Value &da, const Value &a, Activation act) {
+  NN_ASSERT(da.shape == a.shape, "masked gradient: operands differ: " +
+                                     shapeStr(da.shape) + " and " +
+                                     shapeStr(a.shape));
+  DoubleEmitter e;
+  Value r = da;
+  for (int64_t i = 0; i < r.numel(); ++i)
+    r.data[i] = emitMaskedGrad(e, act, da.data[i], a.data[i]);
+  return r;
+}
+
+/// fused.elementwise: `body` per element, operands broadcast to `out`.
+Value fusedElementwise(const std::vector<ExprStep> &body,
+                       const std::vector<const Value *> &args) {
+  Shape out;
+  for (const Value *a : args) {
+    std::optional<Shape> s = broadcastShape(out, a->shape);
+    NN_ASSERT(s, "fused.elementwise: operands do not broadcast");
+    out = *s;
+  }
+  std::vector<Shape> strides;
+  for (const Value *a : args)
+    strides.push_back(*broadcastStrides(a->shape, out));
+  DoubleEmitter e;
+  Value r{out, std::vector<double>(static_cast<size_t>(numelOf(out)))};
+  std::vector<double> in(args.size());
+  for (int64_t i = 0; i < r.numel(); ++i) {
+    for (size_t k = 0; k < args.size(); ++k)
+      in[k] = args[k]->data[offsetOf(i, out, strides[k])];
+    r.data[i] = emitFusedBody(e, body, std::span<const double>(in));
+  }
+  return r;
+}
+
+/// The scalar operand of a fused op.
+double scalarOf(const Value &v) {
+  NN_ASSERT(v.numel() == 1, "expected a scalar, got " + shapeStr(v.shape));
+  return v.data[0];
+}
+
+/// Evaluates fused node `n` (see Ops.def) on operand values `in`.
+Value evalFused(const Graph &g, const Node &n,
+                const std::vector<const Value *> &in) {
+  DoubleEmitter e;
+  switch (n.op) {
+  case OpKind::Dense: {
+    Value prod = matmul(*in[0], *in[1]);
+    Value sum = elementwise(OpKind::Add, {&prod, in[2]});
+    NN_ASSERT(sum.shape == prod.shape, "fused.dense: bias widens the product");
+    for (double &x : sum.data)
+      x = emitActivation(e, n.act, x);
+    return sum;
+  }
+  case OpKind::FusedMatMul:
+    return matmul(n.transA ? transpose(*in[0]) : *in[0],
+                  n.transB ? transpose(*in[1]) : *in[1]);
+  case OpKind::DenseGradInput:
+    return matmul(maskedGrad(*in[0], *in[1], n.act), transpose(*in[2]));
+  case OpKind::DenseGradWeight:
+    return matmul(transpose(*in[0]), maskedGrad(*in[1], *in[2], n.act));
+  case OpKind::DenseGradBias:
+    return reduce(maskedGrad(*in[0], *in[1], n.act), 0, /*mean=*/false);
+  case OpKind::SoftmaxXentGrad: {
+    const Value &z = *in[0];
+    int64_t c = rowLen(z), rows = c == 0 ? 0 : z.numel() / c;
+    Value hot = oneHot(*in[1], c, g[n.inputs[1]]);
+    Value r = softmax(z);
+    double scale = scalarOf(*in[2]) / static_cast<double>(rows);
+    for (int64_t i = 0; i < r.numel(); ++i)
+      r.data[i] = (r.data[i] - hot.data[i]) * scale;
+    return r;
+  }
+  case OpKind::SigmoidBceGrad: {
+    const Value &z = *in[0], &y = *in[1];
+    NN_ASSERT(z.numel() == y.numel(), "fused.sigmoid_bce_grad: sizes differ");
+    double scale = scalarOf(*in[2]) / static_cast<double>(z.numel());
+    Value r = z;
+    for (int64_t i = 0; i < r.numel(); ++i)
+      r.data[i] = e.mul(e.sub(emitSigmoid(e, z.data[i]), y.data[i]), scale);
+    return r;
+  }
+  case OpKind::SgdMomentum: {
+    double mu = scalarOf(*in[2]);
+    Value r = *in[0];
+    for (int64_t i = 0; i < r.numel(); ++i)
+      r.data[i] = e.add(e.mul(mu, in[0]->data[i]), in[1]->data[i]);
+    return r;
+  }
+  case OpKind::Sgd: {
+    double lr = scalarOf(*in[2]);
+    Value r = *in[0];
+    for (int64_t i = 0; i < r.numel(); ++i)
+      r.data[i] = e.sub(in[0]->data[i], e.mul(lr, in[1]->data[i]));
+    return r;
+  }
+  case OpKind::Elementwise:
+    return fusedElementwise(n.body, in);
+  case OpKind::Input:
+  case OpKind::Label:
+  case OpKind::Param:
+  case OpKind::State:
+  case OpKind::Const:
+  case OpKind::Neg:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Tanh:
+  case OpKind::Step:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::MatMul:
+  case OpKind::Transpose:
+  case OpKind::Expand:
+  case OpKind::Sum:
+  case OpKind::Mean:
+  case OpKind::Count:
+  case OpKind::Softmax:
+  case OpKind::OneHot:
+  case OpKind::Bce:
+  case OpKind::BceLogits:
+  case OpKind::CrossEntropy:
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::Mse:
+    break;
+  }
+  NN_UNREACHABLE(std::string("evalFused of a non-fused op: ") +
+                 mnemonic(n.op));
+}
+
 } // namespace
 
 Interpreter::Interpreter(const Graph &graph) : g(graph) {
@@ -566,6 +700,22 @@ std::vector<Value> Interpreter::evaluate(const ValueMap &leaves,
     case OpKind::SoftmaxCrossEntropy:
       out = classLoss(in(0), in(1), /*logits=*/true, g[n.inputs[1]]);
       break;
+    case OpKind::Dense:
+    case OpKind::FusedMatMul:
+    case OpKind::DenseGradInput:
+    case OpKind::DenseGradWeight:
+    case OpKind::DenseGradBias:
+    case OpKind::SoftmaxXentGrad:
+    case OpKind::SigmoidBceGrad:
+    case OpKind::SgdMomentum:
+    case OpKind::Sgd:
+    case OpKind::Elementwise: {
+      std::vector<const Value *> args;
+      for (NodeId i : n.inputs)
+        args.push_back(&vals[i]);
+      out = evalFused(g, n, args);
+      break;
+    }
     }
     if (n.type.known) {
       Shape want = concreteDims(n.type, batch);

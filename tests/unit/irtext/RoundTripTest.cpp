@@ -60,6 +60,10 @@ void expectSameGraph(const Graph &a, const Graph &b) {
     EXPECT_EQ(x.isWeight, y.isWeight);
     EXPECT_EQ(x.storedTransposed, y.storedTransposed);
     EXPECT_EQ(x.loc, y.loc);
+    EXPECT_EQ(x.act, y.act);
+    EXPECT_EQ(x.transA, y.transA);
+    EXPECT_EQ(x.transB, y.transB);
+    EXPECT_EQ(x.body, y.body);
   }
   ASSERT_EQ(a.outputs.size(), b.outputs.size());
   for (size_t i = 0; i < a.outputs.size(); ++i) {
@@ -166,6 +170,34 @@ Graph everyOpGraph() {
   NodeId l3 = op(g, OpKind::CrossEntropy, {sm, y});
   NodeId l4 = op(g, OpKind::SoftmaxCrossEntropy, {mm, y});
   NodeId l5 = op(g, OpKind::Mse, {mv, co});
+  // The fused ops (Ops.def), with every activation and both transposes.
+  auto fused = [&](OpKind k, std::vector<NodeId> ins, Activation act) {
+    Node n = makeNode(k, std::move(ins), at(8, 2, 5));
+    n.act = act;
+    return g.add(n);
+  };
+  NodeId d1 = fused(OpKind::Dense, {x, wid, vid}, Activation::Relu);
+  fused(OpKind::Dense, {x, vid, c}, Activation::None);
+  Node ta = makeNode(OpKind::FusedMatMul, {x, mm});
+  ta.transA = true;
+  g.add(ta);
+  Node tb = makeNode(OpKind::FusedMatMul, {mm, wid});
+  tb.transB = true;
+  g.add(tb);
+  fused(OpKind::DenseGradInput, {mm, d1, wid}, Activation::Tanh);
+  fused(OpKind::DenseGradWeight, {x, mm, d1}, Activation::Sigmoid);
+  fused(OpKind::DenseGradBias, {mm, d1}, Activation::Relu);
+  fused(OpKind::SoftmaxXentGrad, {mm, y, c}, Activation::None);
+  fused(OpKind::SigmoidBceGrad, {lg, ybin, c}, Activation::None);
+  NodeId vel = fused(OpKind::SgdMomentum, {sid, wid, c}, Activation::None);
+  fused(OpKind::Sgd, {wid, vel, c}, Activation::None);
+  // sub(%0, mul(-0.5, exp(%1))) / step(%0), in post-order.
+  Node ew = makeNode(OpKind::Elementwise, {x, vid});
+  ew.body = {{OpKind::Const, {}, -0.5},  {OpKind::Exp, {1}, 0},
+             {OpKind::Mul, {-1, -2}, 0}, {OpKind::Sub, {0, -3}, 0},
+             {OpKind::Step, {0}, 0},     {OpKind::Div, {-4, -5}, 0}};
+  g.add(ew);
+
   NodeId t = op(g, OpKind::Add, {l1, l2});
   t = op(g, OpKind::Add, {t, l3});
   t = op(g, OpKind::Add, {t, l4});

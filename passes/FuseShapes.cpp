@@ -1,0 +1,191 @@
+//===- FuseShapes.cpp - Shape rules of the fused ops ----------------------===//
+///
+/// \file
+/// Algorithm: one complete switch over the fused ops; each case checks its
+/// operands against the semantics written in Ops.def and returns the
+/// result's type. Non-fused ops are an internal error here.
+///
+//===----------------------------------------------------------------------===//
+
+#include "passes/FuseShapes.h"
+#include "passes/InferShapes.h"
+
+#include "ir/FusedMath.h"
+#include "ir/Support.h"
+
+namespace nn {
+
+namespace {
+
+struct Checker {
+  const Node &n;
+  const std::vector<TensorType> &ts;
+  std::string &err;
+
+  bool fail(const std::string &msg) {
+    if (err.empty())
+      err = std::string("'") + mnemonic(n.op) + "' " + msg;
+    return false;
+  }
+  bool f32(size_t i) {
+    return ts[i].dtype == DType::F32 ||
+           fail("needs f32 operand " + std::to_string(i) + ", got " +
+                ts[i].str());
+  }
+  bool scalar(size_t i) {
+    return (f32(i) && ts[i].isScalar()) ||
+           fail("needs a scalar operand " + std::to_string(i) + ", got " +
+                ts[i].str());
+  }
+  bool same(size_t i, size_t j) {
+    return ts[i].dims == ts[j].dims ||
+           fail("operands " + std::to_string(i) + " and " + std::to_string(j) +
+                " differ: " + ts[i].str() + " and " + ts[j].str());
+  }
+  bool rank(size_t i, int64_t lo, int64_t hi) {
+    return (ts[i].rank() >= lo && ts[i].rank() <= hi) ||
+           fail("operand " + std::to_string(i) + " has rank " +
+                std::to_string(ts[i].rank()) + ", expected " +
+                (lo == hi ? std::to_string(lo)
+                          : std::to_string(lo) + " to " + std::to_string(hi)));
+  }
+  bool hasAct() {
+    return n.act != Activation::None || fail("needs an activation");
+  }
+};
+
+} // namespace
+
+TensorType fusedOpType(const Node &n, const std::vector<TensorType> &ts,
+                       std::string &err) {
+  Checker c{n, ts, err};
+  auto of = [](std::vector<int64_t> dims) { return TensorType::of(dims); };
+  auto mismatch = [&](const std::string &what) {
+    c.fail("shapes do not match: " + what);
+    return TensorType{};
+  };
+  switch (n.op) {
+  case OpKind::Dense: {
+    if (!c.f32(0) || !c.f32(1) || !c.f32(2) || !c.rank(0, 2, 2) ||
+        !c.rank(1, 1, 2))
+      return {};
+    if (ts[0].dims[1] != ts[1].dims[0])
+      return mismatch(ts[0].str() + " @ " + ts[1].str());
+    TensorType prod = ts[1].rank() == 2 ? of({ts[0].dims[0], ts[1].dims[1]})
+                                        : of({ts[0].dims[0]});
+    auto dims = broadcastDims(prod.dims, ts[2].dims);
+    if (!dims || *dims != prod.dims)
+      return mismatch("bias " + ts[2].str() + " does not broadcast to " +
+                      prod.str());
+    return prod;
+  }
+  case OpKind::FusedMatMul: {
+    if (!c.f32(0) || !c.f32(1) || !c.rank(0, 2, 2) ||
+        !c.rank(1, n.transB ? 2 : 1, 2))
+      return {};
+    std::vector<int64_t> a = ts[0].dims, b = ts[1].dims;
+    if (n.transA)
+      std::swap(a[0], a[1]);
+    if (n.transB)
+      std::swap(b[0], b[1]);
+    if (a[1] != b[0])
+      return mismatch(dimsStr(a) + " @ " + dimsStr(b) + " (after transposes)");
+    return b.size() == 2 ? of({a[0], b[1]}) : of({a[0]});
+  }
+  case OpKind::DenseGradInput:
+    // (da * act'(a)) @ w^T: da, a [m,n]; w [k,n].
+    if (!c.hasAct() || !c.f32(0) || !c.f32(1) || !c.f32(2) ||
+        !c.rank(0, 2, 2) || !c.same(0, 1) || !c.rank(2, 2, 2))
+      return {};
+    if (ts[0].dims[1] != ts[2].dims[1])
+      return mismatch(ts[0].str() + " @ " + ts[2].str() + "^T");
+    return of({ts[0].dims[0], ts[2].dims[0]});
+  case OpKind::DenseGradWeight:
+    // x^T @ (da * act'(a)): x [m,k]; da, a [m,n] or [m].
+    if (!c.hasAct() || !c.f32(0) || !c.f32(1) || !c.f32(2) ||
+        !c.rank(0, 2, 2) || !c.rank(1, 1, 2) || !c.same(1, 2))
+      return {};
+    if (ts[0].dims[0] != ts[1].dims[0])
+      return mismatch(ts[0].str() + "^T @ " + ts[1].str());
+    return ts[1].rank() == 2 ? of({ts[0].dims[1], ts[1].dims[1]})
+                             : of({ts[0].dims[1]});
+  case OpKind::DenseGradBias:
+    if (!c.hasAct() || !c.f32(0) || !c.f32(1) || !c.rank(0, 2, 2) ||
+        !c.same(0, 1))
+      return {};
+    return of({ts[0].dims[1]});
+  case OpKind::SoftmaxXentGrad:
+    if (!c.f32(0) || !c.rank(0, 2, 2) || !c.scalar(2))
+      return {};
+    if (ts[1].dtype != DType::I32 || ts[1].rank() != 1 ||
+        ts[1].dims[0] != ts[0].dims[0])
+      return mismatch("class ids " + ts[1].str() + " for logits " +
+                      ts[0].str());
+    return ts[0];
+  case OpKind::SigmoidBceGrad:
+    if (!c.f32(0) || !c.f32(1) || !c.scalar(2))
+      return {};
+    if (ts[0].hasBatch() != ts[1].hasBatch() ||
+        ts[0].numelPerSample() != ts[1].numelPerSample())
+      return mismatch("logits " + ts[0].str() + " and targets " +
+                      ts[1].str());
+    return ts[0];
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+    if (!c.f32(0) || !c.f32(1) || !c.same(0, 1) || !c.scalar(2))
+      return {};
+    return ts[0];
+  case OpKind::Elementwise: {
+    std::string bodyErr = checkFusedBody(n.body, ts.size());
+    if (!bodyErr.empty()) {
+      c.fail(bodyErr);
+      return {};
+    }
+    std::vector<int64_t> dims;
+    for (size_t i = 0; i < ts.size(); ++i) {
+      if (!c.f32(i))
+        return {};
+      auto d = broadcastDims(dims, ts[i].dims);
+      if (!d)
+        return mismatch("cannot broadcast " + ts[i].str() + " with " +
+                        dimsStr(dims));
+      dims = *d;
+    }
+    return of(dims);
+  }
+  case OpKind::Input:
+  case OpKind::Label:
+  case OpKind::Param:
+  case OpKind::State:
+  case OpKind::Const:
+  case OpKind::Neg:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Tanh:
+  case OpKind::Step:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::MatMul:
+  case OpKind::Transpose:
+  case OpKind::Expand:
+  case OpKind::Sum:
+  case OpKind::Mean:
+  case OpKind::Count:
+  case OpKind::Softmax:
+  case OpKind::OneHot:
+  case OpKind::Bce:
+  case OpKind::BceLogits:
+  case OpKind::CrossEntropy:
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::Mse:
+    break;
+  }
+  NN_UNREACHABLE(std::string("fusedOpType of a non-fused op: ") +
+                 mnemonic(n.op));
+}
+
+} // namespace nn
