@@ -10,6 +10,12 @@
 #include "runtime/Executor.h"
 #include "runtime/Interpreter.h"
 
+#ifdef NNC_HAVE_CPU_BACKEND
+#include "runtime/CpuExecutor.h"
+#endif
+
+#include <algorithm>
+
 namespace nn {
 
 namespace {
@@ -55,21 +61,35 @@ private:
 
 } // namespace
 
-std::vector<std::string> backendNames() { return {"interp"}; }
+std::vector<std::string> backendNames() {
+#ifdef NNC_HAVE_CPU_BACKEND
+  return {"interp", "cpu"};
+#else
+  return {"interp"};
+#endif
+}
 
 void checkBackend(const std::string &backend) {
-  if (backend == "interp")
+  std::vector<std::string> names = backendNames();
+  if (std::find(names.begin(), names.end(), backend) != names.end())
     return;
+  std::string list;
+  for (const std::string &n : names)
+    list += (list.empty() ? "" : ", ") + n;
   if (backend == "cpu" || backend == "cuda")
     throw UserError("nnc: error: the '" + backend +
                     "' backend is not built yet; use --backend=interp");
   throw UserError("nnc: error: unknown backend '" + backend +
-                  "' (available: interp)");
+                  "' (available: " + list + ")");
 }
 
 std::unique_ptr<Executor> makeExecutor(const std::string &backend,
                                        const Graph &g) {
   checkBackend(backend);
+#ifdef NNC_HAVE_CPU_BACKEND
+  if (backend == "cpu")
+    return makeCpuExecutor(g, cpuExecutorOptions());
+#endif
   return std::make_unique<InterpExecutor>(g);
 }
 

@@ -1,0 +1,121 @@
+//===- CpuBackend.h - Graphs compiled to native code by LLVM ---*- C++ -*-===//
+///
+/// \file
+/// The CPU backend's public face, free of LLVM types: a graph and its memory
+/// plan become one LLVM module (one kernel function per node, named after the
+/// `.nn` line it came from, and one entry point that calls them in order),
+/// optimized for the host CPU and run through ORC LLJIT, or written out as
+/// LLVM IR text, assembly or an object file.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "passes/MemoryPlan.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace nn {
+
+struct CpuOptions {
+  /// Bypass the on-disk JIT cache (used by the cache, not by this library).
+  bool noCache = false;
+  /// Print compile phases and times to stderr.
+  bool verbose = false;
+  /// LLVM's pipeline: 0 (none), 1, 2 or 3 (buildPerModuleDefaultPipeline).
+  int optLevel = 2;
+  /// For tests only: emit a deliberately broken instruction into the kernel
+  /// of this node, so that the verifier check can be seen to work. -1: off.
+  NodeId corruptKernelForTest = -1;
+};
+
+/// The signature of every entry point:
+///   void <symbol>(const float *const *leaves, float *arena, int64_t batch)
+/// `leaves` holds one pointer per leaf in leafOrder() (Input, Label, Param and
+/// State nodes; class labels are float class ids); `arena` is
+/// plan.arenaBytes bytes, 64-byte aligned; `batch` is the number of samples
+/// (1..plan.maxBatch). The entry point computes every node, then copies each
+/// update's value into its target leaf's buffer (so Param and State buffers
+/// must be writable).
+using CpuEntryFn = void (*)(const float *const *leaves, float *arena,
+                            int64_t batch);
+
+/// The leaves an entry point of `g` takes, in order: every Input, Label,
+/// Param and State node, in graph order (Const nodes are compiled in).
+std::vector<NodeId> cpuLeafOrder(const Graph &g);
+
+/// One graph to compile into a module, as the entry point `symbol`.
+struct CpuEntry {
+  const Graph *graph = nullptr;
+  const MemoryPlan *plan = nullptr;
+  /// The entry point's name, e.g. "mnist_mlp_step" (a C identifier).
+  std::string symbol;
+};
+
+/// The name of node `id`'s kernel function, from its `.nn` location and op:
+/// "k12_mnist_mlp_nn_7_matmul" (node 12, line 7 of mnist_mlp.nn).
+std::string cpuKernelName(const Graph &g, NodeId id);
+
+/// "<graph name>_step" made a C identifier (the default entry symbol).
+std::string cpuStepSymbol(const Graph &g);
+
+/// One compiled graph, loaded into its own ORC LLJIT instance.
+class CpuProgram {
+public:
+  virtual ~CpuProgram() = default;
+  /// The entry point of the graph it was compiled from.
+  virtual CpuEntryFn entry() const = 0;
+  /// The entry point called `symbol` (for modules with several entries);
+  /// nullptr when there is none.
+  virtual CpuEntryFn lookup(const std::string &symbol) const = 0;
+  /// Leaves in the order the entry point takes them (cpuLeafOrder).
+  const std::vector<NodeId> &leafOrder() const { return leaves; }
+  /// The plan the code was compiled against.
+  const MemoryPlan &plan() const { return memPlan; }
+  /// Seconds spent in IR emission + optimization + code generation, and in
+  /// loading into the JIT (0 for parts that did not run, e.g. when the
+  /// object came from a cache).
+  double compileSeconds = 0;
+  double loadSeconds = 0;
+
+protected:
+  std::vector<NodeId> leaves;
+  MemoryPlan memPlan;
+};
+
+/// Compiles `g` (types known) against `plan` into native code for this host
+/// and loads it into an LLJIT. A module that fails LLVM's verifier is an
+/// InternalError naming the kernel; it never runs.
+std::unique_ptr<CpuProgram> compileCpu(const Graph &g, const MemoryPlan &plan,
+                                       const CpuOptions &opts);
+
+/// The pieces compileCpu is made of, for the JIT cache and AOT: an object file
+/// (ELF, relocatable, PIC) for these entries, in memory ...
+std::string compileCpuObject(const std::vector<CpuEntry> &entries,
+                             const CpuOptions &opts);
+/// ... and an object file (from compileCpuObject, perhaps via a cache) loaded
+/// into an LLJIT, its entry point `cpuStepSymbol(g)`.
+std::unique_ptr<CpuProgram> loadCpuObject(const Graph &g,
+                                          const MemoryPlan &plan,
+                                          const std::string &object);
+
+/// What code compiled here depends on besides the IR, for cache keys: the
+/// LLVM version, target triple, host CPU name and features, and optLevel.
+std::string cpuTargetDescription(const CpuOptions &opts);
+
+/// The module as LLVM IR text, before (`optimized` false) or after the
+/// optimization pipeline, for `nnc emit --stage=llvm|llvm-opt`.
+std::string emitLlvmText(const Graph &g, const MemoryPlan &plan,
+                         bool optimized, const CpuOptions &opts = {});
+/// The host assembly of the optimized module, for `nnc emit --stage=asm`.
+std::string emitAsmText(const Graph &g, const MemoryPlan &plan,
+                        const CpuOptions &opts = {});
+/// Writes compileCpuObject(entries, opts) to `path` (atomically); throws
+/// UserError when it cannot be written.
+void emitObjectFile(const std::vector<CpuEntry> &entries,
+                    const std::string &path, const CpuOptions &opts = {});
+
+} // namespace nn

@@ -1,0 +1,173 @@
+//===- Emit.h - Graph to LLVM IR (private to codegen/cpu) ------*- C++ -*-===//
+///
+/// \file
+/// The module emitter's internals: a KernelEmitter holds one kernel function
+/// (one graph node) under construction, with helpers for loops, operand loads
+/// and symbolic (batch-dependent) dimensions; emitKernelBody fills it with
+/// the node's loop nest. Only codegen/cpu includes this header.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "codegen/cpu/CpuBackend.h"
+
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace nn::cpu {
+
+/// A value a kernel reads: a float buffer, or one constant for every element
+/// (a Const node with a single value, inlined).
+struct Operand {
+  const Node *node = nullptr;
+  llvm::Value *ptr = nullptr;
+  std::optional<double> constant;
+};
+
+/// Builds the body of one kernel function:
+///   void k(ptr out, ptr in0, ..., i64 batch)
+class KernelEmitter {
+public:
+  KernelEmitter(llvm::Module &m, llvm::Function *f, const Graph &g, NodeId id,
+                std::vector<Operand> operands);
+
+  llvm::IRBuilder<> b;
+  const Graph &g;
+  const Node &node;
+  llvm::Value *out;
+  llvm::Value *batch;
+  std::vector<Operand> in;
+
+  llvm::Type *f32() { return b.getFloatTy(); }
+  llvm::Type *f64() { return b.getDoubleTy(); }
+  llvm::Value *i64(int64_t v) { return b.getInt64(static_cast<uint64_t>(v)); }
+  llvm::Value *f32(double v);
+
+  /// A dimension as an i64: the constant, or `batch` for kBatch.
+  llvm::Value *dim(int64_t d);
+  /// The product of dims[from, to) (1 when empty).
+  llvm::Value *product(const std::vector<int64_t> &dims, size_t from,
+                       size_t to);
+  llvm::Value *numel(const TensorType &t) {
+    return product(t.dims, 0, t.dims.size());
+  }
+  /// The type of operand `i`'s node.
+  const TensorType &inType(size_t i) const { return in[i].node->type; }
+
+  /// for (i = 0; i < n; ++i) body(i).
+  void loop(llvm::Value *n, const char *name,
+            const std::function<void(llvm::Value *)> &body);
+  /// Loops over `dims` (outermost first): body(outIndex, operandIndices)
+  /// with the row-major index into `dims` and, for each entry of `strides`,
+  /// sum(idx[d] * strides[k][d]).
+  void stridedLoop(const std::vector<int64_t> &dims,
+                   const std::vector<std::vector<llvm::Value *>> &strides,
+                   const std::function<void(llvm::Value *,
+                                            std::vector<llvm::Value *>)> &body);
+  /// Row-major strides of `dims`.
+  std::vector<llvm::Value *> denseStrides(const std::vector<int64_t> &dims);
+
+  /// Element `index` of operand `i` as a float.
+  llvm::Value *load(size_t i, llvm::Value *index);
+  /// out[index] = v.
+  void store(llvm::Value *index, llvm::Value *v);
+  void storeTo(llvm::Value *ptr, llvm::Value *index, llvm::Value *v);
+
+  /// A stack slot of type `t` in the entry block (so loops do not grow the
+  /// stack; the optimizer promotes it to a register).
+  llvm::Value *slot(llvm::Type *t, const char *name);
+  /// A double accumulator in the entry block (promoted to a register by the
+  /// optimizer), set to 0.
+  llvm::Value *accumulator(const char *name);
+  /// *acc += fpext(v).
+  void accumulate(llvm::Value *acc, llvm::Value *v);
+
+  /// The libm function `name` : float -> float.
+  llvm::FunctionCallee libm(const char *name);
+
+private:
+  llvm::Module &mod;
+  llvm::Function *fn;
+};
+
+/// The emitter for ir/ElementwiseMath.h: float arithmetic in LLVM IR, no
+/// fast-math (IEEE results, as the interpreter's).
+struct LlvmMath {
+  using Value = llvm::Value *;
+  KernelEmitter &k;
+  Value constant(double c) { return k.f32(c); }
+  Value neg(Value a) { return k.b.CreateFNeg(a); }
+  Value add(Value a, Value b) { return k.b.CreateFAdd(a, b); }
+  Value sub(Value a, Value b) { return k.b.CreateFSub(a, b); }
+  Value mul(Value a, Value b) { return k.b.CreateFMul(a, b); }
+  Value div(Value a, Value b) { return k.b.CreateFDiv(a, b); }
+  Value exp(Value a);
+  Value log(Value a);
+  Value log1p(Value a) { return k.b.CreateCall(k.libm("log1pf"), {a}); }
+  Value tanh(Value a) { return k.b.CreateCall(k.libm("tanhf"), {a}); }
+  Value selectGt(Value a, Value b, Value t, Value f) {
+    return k.b.CreateSelect(k.b.CreateFCmpOGT(a, b), t, f);
+  }
+};
+
+/// Fills the kernel of node `k.node` (any non-leaf op) with its loop nest.
+void emitKernelBody(KernelEmitter &k);
+/// The same for the fused ops of Ops.def (EmitFused.cpp).
+void emitFusedKernel(KernelEmitter &k);
+
+// Building blocks shared by the kernels (EmitKernels.cpp).
+
+/// An element of a matrix operand at (row, col), emitted on demand.
+using ElemFn = std::function<llvm::Value *(llvm::Value *, llvm::Value *)>;
+/// The value stored at (i, j) given the accumulated product there.
+using EpilogueFn =
+    std::function<llvm::Value *(llvm::Value *, llvm::Value *, llvm::Value *)>;
+/// out[i*n + j] = epilogue(i, j, sum_p a(i, p) * b(p, j)) for i < m, j < n,
+/// in i-p-j order (sums in float, p ascending, as the interpreter adds).
+void emitGemm(KernelEmitter &k, llvm::Value *m, llvm::Value *kk,
+              llvm::Value *n, const ElemFn &a, const ElemFn &b,
+              const EpilogueFn *epilogue);
+/// Strides of an operand with dims `a` broadcast (numpy, trailing dims
+/// aligned) to `out`: 0 along broadcast dims. Internal error if it does not
+/// fit (shape inference checked it).
+std::vector<llvm::Value *> broadcastStrides(KernelEmitter &k,
+                                            const std::vector<int64_t> &a,
+                                            const std::vector<int64_t> &out);
+/// Whether `a` broadcasts to `out` (numpy, trailing dims).
+bool fitsBroadcast(const std::vector<int64_t> &a,
+                   const std::vector<int64_t> &out);
+/// Whether every element of operand `i` is at index 0 (a scalar or an
+/// inlined constant).
+bool isSingle(KernelEmitter &k, size_t i);
+/// out[idx] = compute(operand values), every operand broadcast to the
+/// node's shape: one flat loop when each operand is full-size or single,
+/// else a loop nest with per-operand strides.
+void emitBroadcastLoop(
+    KernelEmitter &k,
+    const std::function<llvm::Value *(const std::vector<llvm::Value *> &)>
+        &compute);
+/// The max m and s = sum exp(z - m) (summed in double, returned as float)
+/// of row `row` (length c) of operand 0.
+std::pair<llvm::Value *, llvm::Value *>
+rowMaxAndSum(KernelEmitter &k, llvm::Value *row, llvm::Value *c);
+/// The class id in float `v` as an i64, and an i1 saying whether it is in
+/// [0, classes) (out-of-range ids never index memory).
+std::pair<llvm::Value *, llvm::Value *>
+classIndex(KernelEmitter &k, llvm::Value *v, llvm::Value *classes);
+
+/// `s` with every character outside [A-Za-z0-9_] replaced by '_'.
+std::string identifier(const std::string &s);
+
+/// The module for `entries`: one kernel per non-leaf node, one entry point
+/// per entry. Verified: a broken function is an InternalError naming it.
+std::unique_ptr<llvm::Module> emitModule(llvm::LLVMContext &ctx,
+                                         const std::vector<CpuEntry> &entries,
+                                         const CpuOptions &opts);
+
+} // namespace nn::cpu

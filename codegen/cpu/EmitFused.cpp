@@ -1,0 +1,254 @@
+//===- EmitFused.cpp - The loop nests of the fused ops --------------------===//
+///
+/// \file
+/// Kernels for the fused ops of ir/Ops.def, with the semantics written there
+/// (and evaluated by runtime/Interpreter.cpp): dense layers with the bias
+/// and activation applied as each result row is finished, gradient matmuls
+/// that read transposed operands in place and fold the activation gradient
+/// into the operand loads, the loss gradients, the SGD updates, and chains
+/// of elementwise ops in one loop. Per-element math: ir/FusedMath.h.
+///
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/Emit.h"
+
+#include "ir/FusedMath.h"
+#include "ir/Support.h"
+
+namespace nn::cpu {
+
+using namespace llvm;
+using Val = llvm::Value *;
+using Dims = std::vector<int64_t>;
+
+namespace {
+
+/// Element (i, j) of a row-major [rows, cols] operand `op`, or of its
+/// transpose when `trans` (then the stored operand is [cols, rows]).
+Val matrixAt(KernelEmitter &k, size_t op, Val i, Val j, Val rows, Val cols,
+             bool trans) {
+  IRBuilder<> &b = k.b;
+  Val idx = trans ? b.CreateAdd(b.CreateMul(j, rows), i)
+                  : b.CreateAdd(b.CreateMul(i, cols), j);
+  return k.load(op, idx);
+}
+
+/// act(x @ w + b).
+void emitDense(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  LlvmMath math{k};
+  const Dims &x = k.inType(0).dims, &w = k.inType(1).dims;
+  NN_ASSERT(x.size() >= 1 && x.size() <= 2 && w.size() >= 1 && w.size() <= 2,
+            "fused.dense of " + dimsStr(x) + " and " + dimsStr(w));
+  Val m = x.size() == 1 ? k.i64(1) : k.dim(x[0]);
+  Val kk = k.dim(x.back());
+  Val n = w.size() == 1 ? k.i64(1) : k.dim(w[1]);
+  // The bias's strides along the product's rows (i) and columns (j).
+  const Dims &out = k.node.type.dims;
+  std::vector<Val> s = k.in[2].constant
+                           ? std::vector<Val>(out.size(), k.i64(0))
+                           : broadcastStrides(k, k.inType(2).dims, out);
+  Val si = k.i64(0), sj = k.i64(0);
+  if (out.size() == 2) {
+    si = s[0];
+    sj = s[1];
+  } else if (out.size() == 1) {
+    (x.size() == 2 ? si : sj) = s[0];
+  }
+  EpilogueFn epi = [&](Val i, Val j, Val acc) {
+    Val bias = k.load(2, b.CreateAdd(b.CreateMul(i, si), b.CreateMul(j, sj)));
+    return emitActivation(math, k.node.act, math.add(acc, bias));
+  };
+  emitGemm(
+      k, m, kk, n, [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, false); },
+      [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, false); }, &epi);
+}
+
+/// op(a) @ op(b), transposes read in place.
+void emitFusedMatMul(KernelEmitter &k) {
+  const Dims &a = k.inType(0).dims, &bd = k.inType(1).dims;
+  bool ta = k.node.transA, tb = k.node.transB;
+  NN_ASSERT((a.size() == 2 || (a.size() == 1 && !ta)) &&
+                (bd.size() == 2 || (bd.size() == 1 && !tb)),
+            "fused.matmul of " + dimsStr(a) + " and " + dimsStr(bd));
+  // op(a) is [m, kk], op(b) is [kk, n].
+  Val m = a.size() == 1 ? k.i64(1) : k.dim(ta ? a[1] : a[0]);
+  Val kk = k.dim(ta ? a[0] : a.back());
+  Val n = bd.size() == 1 ? k.i64(1) : k.dim(tb ? bd[0] : bd[1]);
+  emitGemm(
+      k, m, kk, n,
+      [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, ta); },
+      [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, tb); }, nullptr);
+}
+
+/// da * act'(a) at flat index `idx` of operands `daOp`, `aOp`.
+Val maskedAt(KernelEmitter &k, size_t daOp, size_t aOp, Val idx) {
+  LlvmMath math{k};
+  return emitMaskedGrad(math, k.node.act, k.load(daOp, idx), k.load(aOp, idx));
+}
+
+/// (da * act'(a)) @ w^T: da, a [m,n], w [kout,n] -> [m,kout].
+void emitDenseGradInput(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  const Dims &da = k.inType(0).dims, &w = k.inType(2).dims;
+  NN_ASSERT(da.size() == 2 && w.size() == 2,
+            "fused.dense_grad_input of " + dimsStr(da) + " and " + dimsStr(w));
+  Val m = k.dim(da[0]), n = k.dim(da[1]), kout = k.dim(w[0]);
+  emitGemm(
+      k, m, n, kout,
+      [&](Val i, Val p) {
+        return maskedAt(k, 0, 1, b.CreateAdd(b.CreateMul(i, n), p));
+      },
+      [&](Val p, Val j) { return matrixAt(k, 2, p, j, n, kout, true); },
+      nullptr);
+}
+
+/// x^T @ (da * act'(a)): x [m,kin], da, a [m,n] or [m] -> [kin,n] or [kin].
+void emitDenseGradWeight(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  const Dims &x = k.inType(0).dims, &da = k.inType(1).dims;
+  NN_ASSERT(x.size() == 2 && (da.size() == 1 || da.size() == 2),
+            "fused.dense_grad_weight of " + dimsStr(x) + " and " +
+                dimsStr(da));
+  Val m = k.dim(x[0]), kin = k.dim(x[1]);
+  Val n = da.size() == 1 ? k.i64(1) : k.dim(da[1]);
+  emitGemm(
+      k, kin, m, n, [&](Val i, Val p) { return matrixAt(k, 0, i, p, kin, m, true); },
+      [&](Val p, Val j) {
+        return maskedAt(k, 1, 2, b.CreateAdd(b.CreateMul(p, n), j));
+      },
+      nullptr);
+}
+
+/// Column sums of da * act'(a): [m,n] -> [n] (in double, rows in order).
+void emitDenseGradBias(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  const Dims &da = k.inType(0).dims;
+  NN_ASSERT(da.size() == 2, "fused.dense_grad_bias of " + dimsStr(da));
+  Val m = k.dim(da[0]), n = k.dim(da[1]);
+  k.loop(n, "j", [&](Val j) {
+    Val acc = k.accumulator("acc");
+    k.loop(m, "i", [&](Val i) {
+      k.accumulate(acc, maskedAt(k, 0, 1, b.CreateAdd(b.CreateMul(i, n), j)));
+    });
+    k.store(j, b.CreateFPTrunc(b.CreateLoad(k.f64(), acc), k.f32()));
+  });
+}
+
+/// The upstream gradient g (operand `op`, a scalar) divided by `count`, as
+/// the interpreter computes it (in double), rounded to float.
+Val scaleOf(KernelEmitter &k, size_t op, Val count) {
+  IRBuilder<> &b = k.b;
+  Val g = b.CreateFPExt(k.load(op, k.i64(0)), k.f64());
+  return b.CreateFPTrunc(b.CreateFDiv(g, b.CreateSIToFP(count, k.f64())),
+                         k.f32());
+}
+
+/// (softmax(z) - onehot(y)) * (g / rows).
+void emitSoftmaxXentGrad(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  LlvmMath math{k};
+  const Dims &z = k.inType(0).dims;
+  NN_ASSERT(!z.empty(), "fused.softmax_xent_grad of a scalar");
+  Val c = k.dim(z.back());
+  Val rows = k.product(z, 0, z.size() - 1);
+  Val scale = scaleOf(k, 2, rows);
+  k.loop(rows, "r", [&](Val r) {
+    auto [mx, s] = rowMaxAndSum(k, r, c);
+    auto [id, ok] = classIndex(k, k.load(1, r), c);
+    Val base = b.CreateMul(r, c);
+    k.loop(c, "j", [&](Val j) {
+      Val idx = b.CreateAdd(base, j);
+      Val sm = b.CreateFDiv(emitExpShifted(math, k.load(0, idx), mx), s);
+      Val hot = b.CreateSelect(b.CreateAnd(ok, b.CreateICmpEQ(id, j)),
+                               k.f32(1), k.f32(0));
+      k.store(idx, b.CreateFMul(b.CreateFSub(sm, hot), scale));
+    });
+  });
+}
+
+/// (sigmoid(z) - y) * (g / numel(z)).
+void emitSigmoidBceGrad(KernelEmitter &k) {
+  LlvmMath math{k};
+  Val n = k.numel(k.inType(0));
+  Val scale = scaleOf(k, 2, n);
+  k.loop(n, "i", [&](Val i) {
+    Val d = math.sub(emitSigmoid(math, k.load(0, i)), k.load(1, i));
+    k.store(i, math.mul(d, scale));
+  });
+}
+
+/// mu * v + g (SgdMomentum) or w - lr * s (Sgd); operand 2 is the scalar.
+void emitSgd(KernelEmitter &k, bool momentum) {
+  LlvmMath math{k};
+  Val c = k.load(2, k.i64(0));
+  k.loop(k.numel(k.node.type), "i", [&](Val i) {
+    Val a = k.load(0, i), g = k.load(1, i);
+    k.store(i, momentum ? math.add(math.mul(c, a), g)
+                        : math.sub(a, math.mul(c, g)));
+  });
+}
+
+} // namespace
+
+void emitFusedKernel(KernelEmitter &k) {
+  switch (k.node.op) {
+  case OpKind::Dense:
+    return emitDense(k);
+  case OpKind::FusedMatMul:
+    return emitFusedMatMul(k);
+  case OpKind::DenseGradInput:
+    return emitDenseGradInput(k);
+  case OpKind::DenseGradWeight:
+    return emitDenseGradWeight(k);
+  case OpKind::DenseGradBias:
+    return emitDenseGradBias(k);
+  case OpKind::SoftmaxXentGrad:
+    return emitSoftmaxXentGrad(k);
+  case OpKind::SigmoidBceGrad:
+    return emitSigmoidBceGrad(k);
+  case OpKind::SgdMomentum:
+    return emitSgd(k, /*momentum=*/true);
+  case OpKind::Sgd:
+    return emitSgd(k, /*momentum=*/false);
+  case OpKind::Elementwise: {
+    LlvmMath math{k};
+    return emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
+      return emitFusedBody(math, k.node.body, std::span<const Val>(args));
+    });
+  }
+  case OpKind::Input:
+  case OpKind::Label:
+  case OpKind::Param:
+  case OpKind::State:
+  case OpKind::Const:
+  case OpKind::Neg:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Tanh:
+  case OpKind::Step:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::MatMul:
+  case OpKind::Transpose:
+  case OpKind::Expand:
+  case OpKind::Sum:
+  case OpKind::Mean:
+  case OpKind::Count:
+  case OpKind::Softmax:
+  case OpKind::OneHot:
+  case OpKind::Bce:
+  case OpKind::BceLogits:
+  case OpKind::CrossEntropy:
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::Mse:
+    break;
+  }
+  NN_UNREACHABLE(std::string("not a fused op: ") + mnemonic(k.node.op));
+}
+
+} // namespace nn::cpu

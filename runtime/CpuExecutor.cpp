@@ -1,0 +1,207 @@
+//===- CpuExecutor.cpp - Graphs run as native code ------------------------===//
+///
+/// \file
+/// Binds a batch and the held parameters to the compiled entry point's leaf
+/// array, runs the whole step in one call (forward, backward and update: the
+/// generated code writes the new parameters and optimizer state into the
+/// held tensors) and copies the outputs out of the arena. Checks user input
+/// (missing leaves, shapes, class ids) first, with the interpreter's
+/// messages: generated code never sees bad input.
+///
+//===----------------------------------------------------------------------===//
+
+#ifdef NNC_HAVE_CPU_BACKEND
+
+#include "runtime/CpuExecutor.h"
+
+#include "ir/Support.h"
+#include "passes/MemoryPlan.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+namespace nn {
+
+namespace {
+
+[[noreturn]] void userError(const Node &n, const std::string &msg) {
+  std::string where = n.loc.valid() ? n.loc.str() + ": " : std::string();
+  throw UserError(where + "error: " + msg);
+}
+
+std::string leafDesc(const Node &n) {
+  return std::string(mnemonic(n.op)) + " '" + n.name + "'";
+}
+
+std::vector<int64_t> concreteDims(const TensorType &t, int64_t batch) {
+  std::vector<int64_t> s = t.dims;
+  for (int64_t &d : s)
+    if (d == kBatch)
+      d = batch;
+  return s;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+struct FreeDeleter {
+  void operator()(void *p) const { std::free(p); }
+};
+
+class CpuExecutor : public Executor {
+public:
+  CpuExecutor(const Graph &g, const CpuOptions &opts) : graph(g), opts(opts) {}
+
+  void setState(const TensorMap &s) override {
+    for (OpKind kind : {OpKind::Param, OpKind::State})
+      for (NodeId id : graph.leaves(kind)) {
+        const Node &n = graph[id];
+        auto it = s.find(n.name);
+        NN_ASSERT(it != s.end(), "no value for '" + n.name + "'");
+        NN_ASSERT(it->second.shape == n.type.dims,
+                  "wrong shape for '" + n.name + "'");
+        NN_ASSERT(it->second.data.size() ==
+                      static_cast<size_t>(n.type.numel()),
+                  "wrong size for '" + n.name + "'");
+      }
+    held = s;
+  }
+
+  const TensorMap &state() const override { return held; }
+
+  TensorMap run(const TensorMap &batch) override;
+
+private:
+  int64_t batchSize(const TensorMap &batch) const;
+  void checkLeaf(const Node &n, const Tensor &t, int64_t n0) const;
+  void ensureCompiled(int64_t batch);
+
+  Graph graph;
+  CpuOptions opts;
+  TensorMap held;
+  std::unique_ptr<CpuProgram> program;
+  MemoryPlan plan;
+  std::unique_ptr<float, FreeDeleter> arena;
+};
+
+int64_t CpuExecutor::batchSize(const TensorMap &batch) const {
+  int64_t n0 = -1;
+  const Node *from = nullptr;
+  for (const Node &n : graph.nodes) {
+    if (n.op != OpKind::Input && n.op != OpKind::Label)
+      continue;
+    auto it = batch.find(n.name);
+    if (it == batch.end())
+      userError(n, "no value given for " + leafDesc(n));
+    if (!n.type.hasBatch() || it->second.shape.empty())
+      continue;
+    int64_t rows = it->second.shape[0];
+    if (from && rows != n0)
+      userError(n, leafDesc(n) + " has " + std::to_string(rows) +
+                       " rows but " + leafDesc(*from) + " has " +
+                       std::to_string(n0));
+    n0 = rows;
+    from = &n;
+  }
+  return n0 < 0 ? 1 : n0;
+}
+
+void CpuExecutor::checkLeaf(const Node &n, const Tensor &t, int64_t n0) const {
+  std::vector<int64_t> want = concreteDims(n.type, n0);
+  if (t.shape != want)
+    userError(n, "value for " + leafDesc(n) + " has shape " +
+                     dimsStr(t.shape) + " but its type " + n.type.str() +
+                     " needs " + dimsStr(want));
+  if (t.data.size() != static_cast<size_t>(Tensor::numelOf(want)))
+    userError(n, "value for " + leafDesc(n) + " has " +
+                     std::to_string(t.data.size()) + " elements but shape " +
+                     dimsStr(want) + " needs " +
+                     std::to_string(Tensor::numelOf(want)));
+  if (n.op != OpKind::Label || n.labelKind != LabelKind::Class)
+    return;
+  for (size_t r = 0; r < t.data.size(); ++r) {
+    float v = t.data[r];
+    std::string what =
+        " (label '" + n.name + "', row " + std::to_string(r) + ")";
+    if (!std::isfinite(v) || v != std::floor(v))
+      userError(n, "label " + number(v) + " is not a class id" + what);
+    if (v < 0 || v >= static_cast<float>(n.classes))
+      userError(n, "label " + number(v) + " out of range for class(" +
+                       std::to_string(n.classes) + ")" + what);
+  }
+}
+
+void CpuExecutor::ensureCompiled(int64_t batch) {
+  if (program && batch <= plan.maxBatch)
+    return;
+  plan = planMemory(graph, std::max(batch, plan.maxBatch));
+  program = compileCpu(graph, plan, opts);
+  size_t bytes = static_cast<size_t>(std::max<int64_t>(plan.arenaBytes, 64));
+  bytes = (bytes + 63) / 64 * 64;
+  arena.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));
+  NN_ASSERT(arena, "cannot allocate the arena");
+  std::memset(arena.get(), 0, bytes);
+}
+
+TensorMap CpuExecutor::run(const TensorMap &batch) {
+  int64_t n0 = batchSize(batch);
+  std::vector<const float *> ptrs;
+  for (NodeId id : cpuLeafOrder(graph)) {
+    const Node &n = graph[id];
+    bool fromBatch = n.op == OpKind::Input || n.op == OpKind::Label;
+    const TensorMap &src = fromBatch ? batch : held;
+    auto it = src.find(n.name);
+    if (it == src.end()) {
+      if (fromBatch)
+        userError(n, "no value given for " + leafDesc(n));
+      NN_UNREACHABLE("no value held for '" + n.name + "' (setState first)");
+    }
+    checkLeaf(n, it->second, n0);
+    ptrs.push_back(it->second.data.data());
+  }
+  ensureCompiled(n0);
+  // Param and State buffers are written by the step (the updates): they are
+  // the held tensors, bound above through `held`.
+  program->entry()(ptrs.data(), arena.get(), n0);
+
+  TensorMap out;
+  for (const Output &o : graph.outputs) {
+    const Node &n = graph[o.node];
+    Tensor t(concreteDims(n.type, n0));
+    if (plan.offset[o.node] >= 0) {
+      const char *base = reinterpret_cast<const char *>(arena.get());
+      std::memcpy(t.data.data(), base + plan.offset[o.node],
+                  t.data.size() * sizeof(float));
+    } else if (n.op == OpKind::Const) {
+      for (size_t i = 0; i < t.data.size(); ++i)
+        t.data[i] = static_cast<float>(
+            n.values.size() == 1 ? n.values[0] : n.values.at(i));
+    } else {
+      bool fromBatch = n.op == OpKind::Input || n.op == OpKind::Label;
+      t = (fromBatch ? batch : held).at(n.name);
+    }
+    out[o.name] = std::move(t);
+  }
+  return out;
+}
+
+} // namespace
+
+CpuOptions &cpuExecutorOptions() {
+  static CpuOptions opts;
+  return opts;
+}
+
+std::unique_ptr<Executor> makeCpuExecutor(const Graph &g,
+                                          const CpuOptions &opts) {
+  return std::make_unique<CpuExecutor>(g, opts);
+}
+
+} // namespace nn
+
+#endif // NNC_HAVE_CPU_BACKEND
