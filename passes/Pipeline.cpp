@@ -26,7 +26,10 @@ namespace nn {
 
 const std::vector<std::string> &passNames() {
   static const std::vector<std::string> names = {
-      "infer-shapes", "stable-losses", "add-l2", "differentiate", "cse", "dce"};
+      "infer-shapes",      "stable-losses",     "add-l2",
+      "differentiate",     "cse",               "dce",
+      "fuse-dense-grad",   "fuse-dense",        "fuse-softmax-xent",
+      "fuse-sigmoid-bce",  "fuse-sgd",          "fuse-elementwise"};
   return names;
 }
 
@@ -65,6 +68,20 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
   if (!errs.empty())
     throw UserError("error: invalid input graph:" + joined(errs));
 
+  for (const std::string &f : opts.fusions)
+    if (std::find(fusionNames().begin(), fusionNames().end(), f) ==
+        fusionNames().end())
+      throw UserError("error: unknown fusion '" + f + "'");
+  FusionLog scratchLog;
+  FusionLog &fusionLog = opts.fusionLog ? *opts.fusionLog : scratchLog;
+  // A fusion step: the pass when its fusion is enabled, else no change.
+  auto fusion = [&](const char *name, Graph (*pass)(const Graph &,
+                                                    FusionLog &)) {
+    return [&opts, &fusionLog, name, pass](const Graph &g) {
+      return opts.fusions.count(name) ? pass(g, fusionLog) : g;
+    };
+  };
+
   auto infer = [&](const Graph &g) { return inferShapes(g, diags); };
   const std::vector<Step> steps = {
       {"infer-shapes", Stage::Forward, infer},
@@ -76,6 +93,16 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
       {"infer-shapes", Stage::Grad, infer},
       {"cse", Stage::Opt, cse},
       {"dce", Stage::Opt, dce},
+      {"fuse-dense-grad", Stage::Fused, fusion("dense-grad", fuseDenseGrad)},
+      {"fuse-dense", Stage::Fused, fusion("dense", fuseDense)},
+      {"fuse-softmax-xent", Stage::Fused,
+       fusion("softmax-xent", fuseSoftmaxXent)},
+      {"fuse-sigmoid-bce", Stage::Fused,
+       fusion("sigmoid-bce", fuseSigmoidBce)},
+      {"fuse-sgd", Stage::Fused, fusion("sgd", fuseSgd)},
+      {"fuse-elementwise", Stage::Fused,
+       fusion("elementwise", fuseElementwise)},
+      {"dce", Stage::Fused, dce},
   };
 
   Graph g = lowered;

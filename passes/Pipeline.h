@@ -9,15 +9,18 @@
 
 #include "ir/Graph.h"
 #include "ir/Recipe.h"
+#include "passes/Fuse.h"
 
 #include <ostream>
+#include <set>
 #include <string>
 #include <vector>
 
 namespace nn {
 
-/// Where the pipeline stops: "ir", "grad", "opt" in `nnc emit --stage=`.
-enum class Stage { Forward, Grad, Opt };
+/// Where the pipeline stops: "ir", "grad", "opt", "fused" in
+/// `nnc emit --stage=`.
+enum class Stage { Forward, Grad, Opt, Fused };
 
 struct PipelineOptions {
   /// Print the graph after these passes (names from passNames()).
@@ -25,11 +28,20 @@ struct PipelineOptions {
   bool printAfterAll = false;
   /// Where printed graphs go; nothing is printed when null.
   std::ostream *log = nullptr;
+  /// Stage::Fused: the fusions that run (names from fusionNames(); see
+  /// parseFusionList for --fuse=). All of them by default.
+  std::set<std::string> fusions = {fusionNames().begin(),
+                                   fusionNames().end()};
+  /// Stage::Fused: where the fusion passes say what they fused and why not;
+  /// not kept when null.
+  FusionLog *fusionLog = nullptr;
 };
 
 /// Runs infer-shapes, stable-losses (Forward), then add-l2 (recipe.l2),
 /// differentiate (with recipe.optimizer: the update), infer-shapes (Grad),
-/// then cse, dce (Opt), stopping after `stop`. Verifies after each pass
+/// then cse, dce (Opt), then the enabled fusions fuse-dense-grad,
+/// fuse-dense, fuse-softmax-xent, fuse-sigmoid-bce, fuse-sgd,
+/// fuse-elementwise and a dce (Fused), stopping after `stop`. Verifies after each pass
 /// (a failure is an InternalError naming the pass); prints the graph after
 /// the requested passes to *opts.log, only when the pass changed it. User
 /// errors are reported to `diags` and thrown as DiagnosedError.

@@ -6,6 +6,10 @@
 #include "passes/MemoryPlan.h"
 #include "tools/Driver.h"
 
+#ifdef NNC_HAVE_CPU_BACKEND
+#include "codegen/cpu/CpuBackend.h"
+#endif
+
 #include <algorithm>
 #include <iostream>
 
@@ -79,13 +83,25 @@ int runEmit(const Args &args) {
     stop = Stage::Grad;
   else if (stage == "opt")
     stop = Stage::Opt;
+  else if (stage == "fused")
+    stop = Stage::Fused;
   else if (stage == "tokens" || stage == "ast")
     stop = Stage::Forward;
   else if (stage == "memplan")
     stop = Stage::Opt;
+  else if (stage == "llvm" || stage == "llvm-opt" || stage == "asm")
+    stop = Stage::Opt;
   else
     throw UserError("nnc: error: unknown stage '" + stage +
-                    "' (stages: tokens, ast, ir, grad, opt, memplan)");
+                    "' (stages: tokens, ast, ir, grad, opt, fused, memplan, "
+                    "llvm, llvm-opt, asm)");
+  FusionLog fusionLog;
+  opts.fusionLog = &fusionLog;
+  if (auto f = args.get("fuse")) {
+    opts.fusions = parseFusionList(*f);
+    if (stop == Stage::Opt && stage != "opt")
+      stop = Stage::Fused; // memplan, llvm, asm of the fused graph
+  }
 
   if (endsWith(path, ".nnir")) {
     // Textual IR in: print it back (after the passes up to the stage).
@@ -102,6 +118,8 @@ int runEmit(const Args &args) {
       throw;
     }
     std::cout << printGraph(g, print);
+    if (stage == "fused")
+      std::cout << fusionLog.str();
     return 0;
   }
 
@@ -123,7 +141,21 @@ int runEmit(const Args &args) {
     std::cout << printMemoryPlan(g, planMemory(g, m.model.recipe.batch));
     return 0;
   }
+  if (stage == "llvm" || stage == "llvm-opt" || stage == "asm") {
+#ifdef NNC_HAVE_CPU_BACKEND
+    MemoryPlan plan = planMemory(g, m.model.recipe.batch);
+    std::cout << (stage == "asm" ? emitAsmText(g, plan)
+                                 : emitLlvmText(g, plan, stage == "llvm-opt"));
+    return 0;
+#else
+    throw UserError("nnc: error: --stage=" + stage +
+                    " needs the cpu backend, which this build lacks (LLVM 19 "
+                    "was not found at configure time)");
+#endif
+  }
   std::cout << printGraph(g, print);
+  if (stage == "fused")
+    std::cout << fusionLog.str();
   return 0;
 }
 
@@ -142,7 +174,14 @@ const Command &checkCommand() {
 const Command &emitCommand() {
   static std::vector<FlagSpec> flags = [] {
     std::vector<FlagSpec> f = {
-        {"stage", "STAGE", "tokens, ast, ir, grad, opt or memplan (default ir)"},
+        {"stage", "STAGE",
+         "tokens, ast, ir, grad, opt, fused (after fusion, with the fusion "
+         "log as # comments), memplan, llvm (the CPU backend's LLVM "
+         "IR), llvm-opt (after O2) or asm (default ir)"},
+        {"fuse", "LIST",
+         "fusions for --stage=fused (and memplan, llvm, asm when given): "
+         "all (default), none, or a comma list of dense-grad, dense, "
+         "softmax-xent, sigmoid-bce, sgd, elementwise"},
         {"print-after", "PASS", "also print the graph after PASS (repeatable)"},
         {"print-after-all", "", "print the graph after every pass"},
         {"no-loc", "", "leave source locations out of the IR"}};

@@ -1,0 +1,85 @@
+//===- Fuse.cpp - Running the fusion passes -------------------------------===//
+///
+/// \file
+/// Algorithm: the enabled fusions run in a fixed order chosen so that each
+/// sees the patterns it matches: dense-grad first (it reads relu masks from
+/// the activation's output, which frees the pre-activation for dense), then
+/// dense, the two loss gradients, sgd, and elementwise last (it takes the
+/// elementwise ops no other fusion claimed). Each pass rewrites in place;
+/// one DCE at the end removes what they absorbed.
+///
+//===----------------------------------------------------------------------===//
+
+#include "passes/Fuse.h"
+#include "passes/DCE.h"
+
+#include "ir/Support.h"
+
+#include <algorithm>
+
+namespace nn {
+
+const std::vector<std::string> &fusionNames() {
+  static const std::vector<std::string> names = {
+      "dense-grad", "dense", "softmax-xent", "sigmoid-bce", "sgd",
+      "elementwise"};
+  return names;
+}
+
+std::set<std::string> parseFusionList(const std::string &spec) {
+  if (spec == "all")
+    return {fusionNames().begin(), fusionNames().end()};
+  std::set<std::string> out;
+  if (spec == "none")
+    return out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = spec.find(',', start);
+    std::string name = spec.substr(start, comma == std::string::npos
+                                              ? std::string::npos
+                                              : comma - start);
+    if (std::find(fusionNames().begin(), fusionNames().end(), name) ==
+        fusionNames().end()) {
+      std::string msg = "error: unknown fusion '" + name + "' in --fuse";
+      std::string near = closestMatch(name, fusionNames());
+      if (!near.empty())
+        msg += " (did you mean '" + near + "'?)";
+      std::string all;
+      for (const std::string &n : fusionNames())
+        all += (all.empty() ? "" : ", ") + n;
+      throw UserError(msg + "; fusions: all, none, " + all);
+    }
+    out.insert(name);
+    if (comma == std::string::npos)
+      break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::string FusionLog::str() const {
+  if (entries.empty())
+    return "";
+  std::string s = "# fusion log (%N numbers are node numbers of "
+                  "--stage=opt):\n";
+  for (const Entry &e : entries)
+    s += "#   " + e.fusion + ": " + (e.fused ? "" : "[kept] ") + e.text +
+         "\n";
+  return s;
+}
+
+Graph fuse(const Graph &g, const std::set<std::string> &enabled,
+           FusionLog &log) {
+  using Pass = Graph (*)(const Graph &, FusionLog &);
+  const std::pair<const char *, Pass> passes[] = {
+      {"dense-grad", fuseDenseGrad},   {"dense", fuseDense},
+      {"softmax-xent", fuseSoftmaxXent}, {"sigmoid-bce", fuseSigmoidBce},
+      {"sgd", fuseSgd},                {"elementwise", fuseElementwise}};
+  Graph out = g;
+  for (const auto &[name, pass] : passes)
+    if (enabled.count(name))
+      out = pass(out, log);
+  return dce(out);
+}
+
+} // namespace nn
