@@ -93,16 +93,13 @@ std::unique_ptr<TargetMachine> hostMachine(const CpuOptions &opts) {
   return tm;
 }
 
-/// Tags every function with the host CPU and features, so the optimizer's
-/// cost model (vector width, FMA) matches the code generator's.
+/// Sets the module's triple and data layout for the host. The functions
+/// carry no target-cpu/target-features attributes: the TargetMachine's
+/// (host CPU name and features) apply, in the optimizer's cost model and in
+/// code generation alike, and the IR text stays readable.
 void setTarget(Module &m, TargetMachine &tm) {
   m.setTargetTriple(tm.getTargetTriple().str());
   m.setDataLayout(tm.createDataLayout());
-  for (Function &f : m)
-    if (!f.isDeclaration()) {
-      f.addFnAttr("target-cpu", tm.getTargetCPU());
-      f.addFnAttr("target-features", tm.getTargetFeatureString());
-    }
 }
 
 void optimize(Module &m, TargetMachine &tm, int level) {

@@ -84,7 +84,9 @@ void emitFusedMatMul(KernelEmitter &k) {
 /// da * act'(a) at flat index `idx` of operands `daOp`, `aOp`.
 Val maskedAt(KernelEmitter &k, size_t daOp, size_t aOp, Val idx) {
   LlvmMath math{k};
-  return emitMaskedGrad(math, k.node.act, k.load(daOp, idx), k.load(aOp, idx));
+  Val da = k.load(daOp, idx);
+  Val a = k.load(aOp, idx);
+  return emitMaskedGrad(math, k.node.act, da, a);
 }
 
 /// (da * act'(a)) @ w^T: da, a [m,n], w [kout,n] -> [m,kout].
@@ -173,7 +175,8 @@ void emitSigmoidBceGrad(KernelEmitter &k) {
   Val n = k.numel(k.inType(0));
   Val scale = scaleOf(k, 2, n);
   k.loop(n, "i", [&](Val i) {
-    Val d = math.sub(emitSigmoid(math, k.load(0, i)), k.load(1, i));
+    Val s = emitSigmoid(math, k.load(0, i));
+    Val d = math.sub(s, k.load(1, i));
     k.store(i, math.mul(d, scale));
   });
 }

@@ -96,13 +96,21 @@ void emitGemm(KernelEmitter &k, Val m, Val kk, Val n, const ElemFn &a,
   // loop over j is contiguous (vectorizable) for row-major operands, and
   // each r[i][j] sums its terms in the order p = 0, 1, ..., k-1, as the
   // interpreter does. The epilogue runs on each row while it is in cache.
+  // Multiply-adds may contract to FMA (one rounding instead of two).
+  FastMathFlags contract;
+  contract.setAllowContract();
+  IRBuilder<>::FastMathFlagGuard guard(b);
   k.loop(m, "i", [&](Val i) {
     k.loop(kk, "p", [&](Val p) {
       Val av = a(i, p);
       k.loop(n, "j", [&](Val j) {
         Val idx = b.CreateAdd(b.CreateMul(i, n), j);
         Val r = b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), k.out, idx));
-        k.store(idx, b.CreateFAdd(r, b.CreateFMul(av, bf(p, j))));
+        Val bv = bf(p, j);
+        b.setFastMathFlags(contract);
+        Val sum = b.CreateFAdd(r, b.CreateFMul(av, bv));
+        b.clearFastMathFlags();
+        k.store(idx, sum);
       });
     });
     if (epilogue)
@@ -307,7 +315,9 @@ template <class Term> void emitElementLoss(KernelEmitter &k, Term term) {
   Val n = k.numel(k.inType(0));
   Val acc = k.accumulator("acc");
   k.loop(n, "i", [&](Val i) {
-    k.accumulate(acc, term(math, k.load(0, i), k.load(1, i)));
+    Val a = k.load(0, i);
+    Val y = k.load(1, i);
+    k.accumulate(acc, term(math, a, y));
   });
   Val mean = b.CreateFDiv(b.CreateLoad(k.f64(), acc),
                           b.CreateSIToFP(n, k.f64()));

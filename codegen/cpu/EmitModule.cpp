@@ -49,8 +49,8 @@ llvm::Value *KernelEmitter::product(const std::vector<int64_t> &dims,
     else
       fixed *= dims[i];
   }
-  llvm::Value *v = i64(fixed);
-  for (int i = 0; i < batches; ++i)
+  llvm::Value *v = batches > 0 && fixed == 1 ? batch : i64(fixed);
+  for (int i = fixed == 1 ? 1 : 0; i < batches; ++i)
     v = b.CreateMul(v, batch, "", /*HasNUW=*/true, /*HasNSW=*/true);
   return v;
 }
@@ -212,7 +212,10 @@ Function *ModuleEmitter::emitKernel(const Graph &g, NodeId id) {
   f->addFnAttr(Attribute::NoInline);
   f->addFnAttr(Attribute::NoUnwind);
   PrintOptions po;
+  po.locations = false;
   f->addFnAttr("nnc-node", printNode(g, id, po));
+  if (n.loc.valid())
+    f->addFnAttr("nnc-loc", n.loc.str());
   for (unsigned a = 0; a + 1 < f->arg_size(); ++a)
     f->addParamAttr(a, Attribute::NoAlias);
   f->getArg(0)->setName("out");
