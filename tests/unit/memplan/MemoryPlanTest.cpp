@@ -104,7 +104,8 @@ TEST(MemoryPlan, EveryExampleAtSeveralBatchSizes) {
   ASSERT_GE(paths.size(), 3u);
   for (const std::string &path : paths) {
     SCOPED_TRACE(path);
-    for (Stage stage : {Stage::Forward, Stage::Grad, Stage::Opt}) {
+    for (Stage stage :
+         {Stage::Forward, Stage::Grad, Stage::Opt, Stage::Fused}) {
       Graph g = compileExample(path, stage);
       ASSERT_GT(g.size(), 0);
       for (int64_t batch : {1, 3, 64, 1000}) {
