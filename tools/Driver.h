@@ -34,6 +34,7 @@ const Command &trainCommand();
 const Command &evalCommand();
 const Command &predictCommand();
 const Command &gradcheckCommand();
+const Command &compileCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);

@@ -131,7 +131,11 @@ int runSummary(const Args &args) {
      << withCommas(static_cast<double>(
             planMemory(compileTo(m, Stage::Opt), m.model.recipe.batch)
                 .arenaBytes))
-     << " bytes for one training step (unfused)\n"
+     << " bytes unfused, "
+     << withCommas(static_cast<double>(
+            planMemory(compileTo(m, Stage::Fused), m.model.recipe.batch)
+                .arenaBytes))
+     << " fused (one training step)\n"
      << "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
         "needs no input gradient,\nso the exact count is below 6 x params "
         "plus the elementwise work.\n";

@@ -21,7 +21,7 @@ const std::vector<const Command *> &commands() {
   static const std::vector<const Command *> all = {
       &checkCommand(),   &emitCommand(), &summaryCommand(),
       &trainCommand(),   &evalCommand(), &predictCommand(),
-      &gradcheckCommand()};
+      &gradcheckCommand(), &compileCommand()};
   return all;
 }
 
