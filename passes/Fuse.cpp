@@ -40,7 +40,7 @@ std::set<std::string> parseFusionList(const std::string &spec) {
                                               : comma - start);
     if (std::find(fusionNames().begin(), fusionNames().end(), name) ==
         fusionNames().end()) {
-      std::string msg = "error: unknown fusion '" + name + "' in --fuse";
+      std::string msg = "nnc: error: unknown fusion '" + name + "' in --fuse";
       std::string near = closestMatch(name, fusionNames());
       if (!near.empty())
         msg += " (did you mean '" + near + "'?)";
