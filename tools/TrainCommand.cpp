@@ -58,7 +58,10 @@ int runTrain(const Args &args) {
   applyRecipeFlags(args, recipe);
   std::string backend = args.get("backend").value_or("interp");
   checkBackend(backend); // before any slow work
-  Graph step = compileTo(m, Stage::Opt);
+  PipelineOptions fuseOpts; // every fusion unless --fuse says otherwise
+  if (auto f = args.get("fuse"))
+    fuseOpts.fusions = parseFusionList(*f);
+  Graph step = compileTo(m, Stage::Fused, fuseOpts);
   Graph eval = compileTo(m, Stage::Forward);
   Trainer trainer(step, eval, recipe);
 
@@ -203,6 +206,9 @@ std::vector<FlagSpec> trainFlags() {
       {"steps", "N", "stop after N optimizer steps"},
       {"metrics", "FILE", "write per-epoch metrics as CSV"},
       {"quiet", "", "print only the final results"},
+      {"fuse", "LIST",
+       "fusions of the training step: all (default), none, or a comma list "
+       "of dense-grad, dense, softmax-xent, sigmoid-bce, sgd, elementwise"},
   };
   for (const FlagSpec &r : recipeFlags())
     f.push_back(r);
