@@ -8,6 +8,10 @@
 #include "runtime/WeightsFile.h"
 #include "tools/Driver.h"
 
+#ifdef NNC_HAVE_CPU_BACKEND
+#include "runtime/CpuExecutor.h"
+#endif
+
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
@@ -58,10 +62,13 @@ int runTrain(const Args &args) {
   applyRecipeFlags(args, recipe);
   std::string backend = args.get("backend").value_or("interp");
   checkBackend(backend); // before any slow work
-  PipelineOptions fuseOpts; // every fusion unless --fuse says otherwise
-  if (auto f = args.get("fuse"))
-    fuseOpts.fusions = parseFusionList(*f);
-  Graph step = compileTo(m, Stage::Fused, fuseOpts);
+#ifdef NNC_HAVE_CPU_BACKEND
+  // The cpu backend: compile time and JIT cache hits on stderr with
+  // --verbose; --no-cache compiles afresh and stores nothing.
+  cpuExecutorOptions().noCache = args.has("no-cache");
+  cpuExecutorOptions().verbose = args.has("verbose");
+#endif
+  Graph step = compileTo(m, Stage::Opt);
   Graph eval = compileTo(m, Stage::Forward);
   Trainer trainer(step, eval, recipe);
 
@@ -206,9 +213,8 @@ std::vector<FlagSpec> trainFlags() {
       {"steps", "N", "stop after N optimizer steps"},
       {"metrics", "FILE", "write per-epoch metrics as CSV"},
       {"quiet", "", "print only the final results"},
-      {"fuse", "LIST",
-       "fusions of the training step: all (default), none, or a comma list "
-       "of dense-grad, dense, softmax-xent, sigmoid-bce, sgd, elementwise"},
+      {"verbose", "", "report compile time and whether the JIT cache hit"},
+      {"no-cache", "", "compile afresh: neither read nor write the JIT cache"},
   };
   for (const FlagSpec &r : recipeFlags())
     f.push_back(r);
