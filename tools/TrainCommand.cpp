@@ -68,7 +68,10 @@ int runTrain(const Args &args) {
   cpuExecutorOptions().noCache = args.has("no-cache");
   cpuExecutorOptions().verbose = args.has("verbose");
 #endif
-  Graph step = compileTo(m, Stage::Opt);
+  PipelineOptions fuseOpts; // every fusion unless --fuse says otherwise
+  if (auto f = args.get("fuse"))
+    fuseOpts.fusions = parseFusionList(*f);
+  Graph step = compileTo(m, Stage::Fused, fuseOpts);
   Graph eval = compileTo(m, Stage::Forward);
   Trainer trainer(step, eval, recipe);
 
@@ -215,6 +218,9 @@ std::vector<FlagSpec> trainFlags() {
       {"quiet", "", "print only the final results"},
       {"verbose", "", "report compile time and whether the JIT cache hit"},
       {"no-cache", "", "compile afresh: neither read nor write the JIT cache"},
+      {"fuse", "LIST",
+       "fusions of the training step: all (default), none, or a comma list "
+       "of dense-grad, dense, softmax-xent, sigmoid-bce, sgd, elementwise"},
   };
   for (const FlagSpec &r : recipeFlags())
     f.push_back(r);
