@@ -23,6 +23,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <set>
 #include <sstream>
 
 namespace nn::test {
@@ -34,10 +35,8 @@ inline std::string readText(const std::string &path) {
   return ss.str();
 }
 
-/// examples/<name> through the pipeline up to `stage`.
-inline Model loadExample(const std::string &name, Stage stage) {
-  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + name;
-  std::string text = readText(path);
+/// The model in `text` (named `path`), lowered, not yet through the passes.
+inline Model parseText(const std::string &path, const std::string &text) {
   DiagEngine diags;
   diags.addSource(path, text);
   std::optional<Model> m = parseModel(path, text, diags);
@@ -45,8 +44,25 @@ inline Model loadExample(const std::string &name, Stage stage) {
     ADD_FAILURE() << diags.str();
     return {};
   }
-  m->graph = runPipeline(m->graph, m->recipe, stage, {}, diags);
   return *m;
+}
+
+/// `m` through the pipeline up to `stage`, with these fusions (Stage::Fused).
+inline Model throughPipeline(Model m, Stage stage,
+                             std::optional<std::set<std::string>> fusions = {}) {
+  PipelineOptions opts;
+  if (fusions)
+    opts.fusions = *fusions;
+  DiagEngine diags;
+  m.graph = runPipeline(m.graph, m.recipe, stage, opts, diags);
+  return m;
+}
+
+/// examples/<name> through the pipeline up to `stage`.
+inline Model loadExample(const std::string &name, Stage stage,
+                         std::optional<std::set<std::string>> fusions = {}) {
+  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + name;
+  return throughPipeline(parseText(path, readText(path)), stage, fusions);
 }
 
 /// Random values for every Input, Label, Param and State leaf; `batch` rows.
