@@ -113,13 +113,15 @@ MemoryPlan planMemory(const Graph &g, int64_t maxBatch) {
   Arena arena;
   for (NodeId i = 0; i < g.size(); ++i) {
     for (NodeId d : dies[i])
-      arena.release(plan.offset[d], alignUp(std::max<int64_t>(plan.bytes[d], 1)));
+      arena.release(plan.offset[d],
+                    alignUp(std::max<int64_t>(plan.bytes[d], 1)));
     if (!inArena(g, i))
       continue;
     const TensorType &t = g[i].type;
     NN_ASSERT(t.known, "planMemory needs known types");
     plan.bytes[i] = t.numel(maxBatch) * 4; // f32 and i32 alike
-    plan.offset[i] = arena.allocate(alignUp(std::max<int64_t>(plan.bytes[i], 1)));
+    plan.offset[i] =
+        arena.allocate(alignUp(std::max<int64_t>(plan.bytes[i], 1)));
     if (live[i].last < g.size())
       dies[live[i].last + 1].push_back(i);
   }
@@ -161,22 +163,23 @@ std::string printMemoryPlan(const Graph &g, const MemoryPlan &plan) {
   }
   int64_t total = 0, buffers = 0;
   std::ostringstream os;
-  os << "memplan " << g.name << " (max batch " << plan.maxBatch
-     << "): arena " << withCommas(plan.arenaBytes) << " bytes\n";
+  os << "memplan " << g.name << " (max batch " << plan.maxBatch << "): arena "
+     << withCommas(plan.arenaBytes) << " bytes\n";
   auto pad = [](std::string s, size_t w) {
     return s.size() < w ? s + std::string(w - s.size(), ' ') : s;
   };
   for (NodeId i = 0; i < g.size(); ++i) {
     const Node &n = g[i];
     os << "  " << pad(labels[i], width) << "  ";
-    std::string range = "[" + std::to_string(live[i].first) + ", " +
-                        (live[i].last == g.size() ? std::string("end")
-                                                  : std::to_string(live[i].last)) +
-                        "]";
+    std::string range =
+        "[" + std::to_string(live[i].first) + ", " +
+        (live[i].last == g.size() ? std::string("end")
+                                  : std::to_string(live[i].last)) +
+        "]";
     if (plan.offset[i] < 0) {
       os << pad(std::string("-"), 11) << "  " << pad("", 11) << "  "
-         << pad(range, 12) << "  " << n.type.str() << "  ("
-         << mnemonic(n.op) << ", " << whereLeafLives(n.op) << ")\n";
+         << pad(range, 12) << "  " << n.type.str() << "  (" << mnemonic(n.op)
+         << ", " << whereLeafLives(n.op) << ")\n";
       continue;
     }
     total += plan.bytes[i];

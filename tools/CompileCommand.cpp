@@ -159,12 +159,12 @@ std::string headerText(const AotModel &a, const std::string &source) {
     << " *\n"
     << " * ABI of " << p << ".o (link with -lm):\n"
     << " *  - Every float is IEEE binary32; every buffer is row-major.\n"
-    << " *  - `state` holds all parameters and optimizer state: "
-    << P << "_STATE_FLOATS floats,\n"
+    << " *  - `state` holds all parameters and optimizer state: " << P
+    << "_STATE_FLOATS floats,\n"
     << " *    each tensor at its " << P << "_<NAME>_OFFSET (in floats). "
     << "Weights are stored [in, out]\n"
-    << " *    (the transpose of PyTorch's nn.Linear.weight). "
-    << p << "_init fills it.\n"
+    << " *    (the transpose of PyTorch's nn.Linear.weight). " << p
+    << "_init fills it.\n"
     << " *  - `arena` is scratch memory of " << P << "_ARENA_BYTES bytes, "
     << "64-byte aligned\n"
     << " *    (e.g. aligned_alloc(64, " << P << "_ARENA_BYTES)); "
@@ -187,16 +187,16 @@ std::string headerText(const AotModel &a, const std::string &source) {
     << "#define " << P << "_ARENA_BYTES " << a.arenaBytes << "\n"
     << "#define " << P << "_STATE_FLOATS " << a.stateFloats << "\n";
   for (NodeId id : inputs)
-    h << "#define " << P << "_" << upper(cIdent(a.step[id].name))
-      << "_FLOATS " << a.step[id].type.numelPerSample() << " /* input "
-      << a.step[id].name << ": " << typeComment(a.step[id].type) << " */\n";
+    h << "#define " << P << "_" << upper(cIdent(a.step[id].name)) << "_FLOATS "
+      << a.step[id].type.numelPerSample() << " /* input " << a.step[id].name
+      << ": " << typeComment(a.step[id].type) << " */\n";
   for (NodeId id : labels)
-    h << "#define " << P << "_" << upper(cIdent(a.step[id].name))
-      << "_FLOATS " << a.step[id].type.numelPerSample() << " /* label "
-      << a.step[id].name << ": " << typeComment(a.step[id].type) << " */\n";
+    h << "#define " << P << "_" << upper(cIdent(a.step[id].name)) << "_FLOATS "
+      << a.step[id].type.numelPerSample() << " /* label " << a.step[id].name
+      << ": " << typeComment(a.step[id].type) << " */\n";
   h << "#define " << P << "_PRED_FLOATS "
-    << a.forward[pred].type.numelPerSample() << " /* prediction: "
-    << typeComment(a.forward[pred].type) << " */\n\n"
+    << a.forward[pred].type.numelPerSample()
+    << " /* prediction: " << typeComment(a.forward[pred].type) << " */\n\n"
     << "/* The state block: offsets and sizes in floats. */\n";
   for (const Slot &s : a.slots)
     h << "#define " << P << "_" << upper(cIdent(s.name)) << "_OFFSET "
@@ -223,11 +223,12 @@ std::string headerText(const AotModel &a, const std::string &source) {
 
   h << "/* Sets every parameter to its first value (the initializers of the "
        ".nn file,\n * drawn with seed "
-    << a.seed << ", as `nnc train` draws them) and the optimizer state to "
+    << a.seed
+    << ", as `nnc train` draws them) and the optimizer state to "
        "zero. */\n"
     << "static inline void " << p << "_init(float *state, void *arena) {\n"
-    << leavesArray(a, a.init, false)
-    << "  nnc_" << p << "_init(leaves, (float *)arena, 1);\n}\n\n";
+    << leavesArray(a, a.init, false) << "  nnc_" << p
+    << "_init(leaves, (float *)arena, 1);\n}\n\n";
 
   h << "/* One optimizer step on a batch: forward, backward, update of "
        "`state`.\n * Stores the batch's loss (before the update) in *loss "
@@ -235,8 +236,8 @@ std::string headerText(const AotModel &a, const std::string &source) {
     << "static inline int " << p << "_train_step(float *state" << inArgs
     << labelArgs << ",\n    int64_t batch, void *arena, float *loss) {\n"
     << "  if (batch < 1 || batch > " << P << "_MAX_BATCH)\n    return -1;\n"
-    << leavesArray(a, a.step, false)
-    << "  nnc_" << p << "_train_step(leaves, (float *)arena, batch);\n"
+    << leavesArray(a, a.step, false) << "  nnc_" << p
+    << "_train_step(leaves, (float *)arena, batch);\n"
     << "  if (loss)\n    memcpy(loss, (const char *)arena + "
     << a.stepPlan.offset[loss] << ", sizeof(float));\n"
     << "  return 0;\n}\n\n";
@@ -246,8 +247,8 @@ std::string headerText(const AotModel &a, const std::string &source) {
     << "static inline int " << p << "_forward(const float *state" << inArgs
     << ",\n    int64_t batch, void *arena, float *pred) {\n"
     << "  if (batch < 1 || batch > " << P << "_MAX_BATCH)\n    return -1;\n"
-    << leavesArray(a, a.forward, true)
-    << "  nnc_" << p << "_forward(leaves, (float *)arena, batch);\n"
+    << leavesArray(a, a.forward, true) << "  nnc_" << p
+    << "_forward(leaves, (float *)arena, batch);\n"
     << "  memcpy(pred, (const char *)arena + " << a.forwardPlan.offset[pred]
     << ", (size_t)batch * " << P << "_PRED_FLOATS * sizeof(float));\n"
     << "  return 0;\n}\n\n"
@@ -352,8 +353,9 @@ const Command &compileCommand() {
     std::vector<FlagSpec> f = {
         {"output", "FILE", "the object file (default: MODEL.o here)"},
         {"header", "FILE", "the C header (default: the object's name, .h)"},
-        {"max-batch", "N", "largest batch the entry points take (default: "
-                           "the recipe's batch)"},
+        {"max-batch", "N",
+         "largest batch the entry points take (default: "
+         "the recipe's batch)"},
         {"opt-level", "N", "LLVM optimization level, 0-3 (default 2)"},
         {"fuse", "LIST",
          "fusions: all (default), none, or a comma list of " +

@@ -201,8 +201,8 @@ std::string jitCacheKeyText(const std::vector<CpuEntry> &entries,
                     "\ntarget: " + cpuTargetDescription(opts) + "\n";
   for (const CpuEntry &e : entries) {
     NN_ASSERT(e.graph && e.plan, "a cache entry needs a graph and a plan");
-    key += "entry " + e.symbol + "\n" + printGraph(*e.graph) +
-           planText(*e.plan);
+    key +=
+        "entry " + e.symbol + "\n" + printGraph(*e.graph) + planText(*e.plan);
   }
   return key;
 }
@@ -262,11 +262,9 @@ std::string cachedCpuObject(const std::vector<CpuEntry> &entries,
   return obj;
 }
 
-std::unique_ptr<CpuProgram> compileCpuCached(const Graph &g,
-                                             const MemoryPlan &plan,
-                                             const CpuOptions &opts,
-                                             CacheReport *report,
-                                             const std::string &dir) {
+std::unique_ptr<CpuProgram>
+compileCpuCached(const Graph &g, const MemoryPlan &plan, const CpuOptions &opts,
+                 CacheReport *report, const std::string &dir) {
   CacheReport local;
   CacheReport &r = report ? *report : local;
   std::string obj =

@@ -59,16 +59,15 @@ std::string jitCachePath(const std::string &dir, const std::string &keyText);
 /// not an error (the note says why). opts.noCache compiles and stores
 /// nothing.
 std::string cachedCpuObject(const std::vector<CpuEntry> &entries,
-                            const CpuOptions &opts, CacheReport *report = nullptr,
+                            const CpuOptions &opts,
+                            CacheReport *report = nullptr,
                             const std::string &dir = "");
 
 /// compileCpu(g, plan, opts) through the cache (see cachedCpuObject). With
 /// opts.verbose prints to stderr whether the cache hit and the times. The
 /// CPU executor calls this instead of compileCpu.
-std::unique_ptr<CpuProgram> compileCpuCached(const Graph &g,
-                                             const MemoryPlan &plan,
-                                             const CpuOptions &opts,
-                                             CacheReport *report = nullptr,
-                                             const std::string &dir = "");
+std::unique_ptr<CpuProgram>
+compileCpuCached(const Graph &g, const MemoryPlan &plan, const CpuOptions &opts,
+                 CacheReport *report = nullptr, const std::string &dir = "");
 
 } // namespace nn

@@ -91,10 +91,9 @@ std::vector<float> runStep(const Graph &g, CpuProgram &p, int64_t batch) {
   for (NodeId id : p.leafOrder()) {
     std::vector<float> v(static_cast<size_t>(g[id].type.numel(batch)));
     for (size_t i = 0; i < v.size(); ++i)
-      v[i] = g[id].op == OpKind::Label ? static_cast<float>((i + id) % 2)
-                                       : 0.25f * static_cast<float>(
-                                                     (i * 7 + id) % 5) -
-                                             0.5f;
+      v[i] = g[id].op == OpKind::Label
+                 ? static_cast<float>((i + id) % 2)
+                 : 0.25f * static_cast<float>((i * 7 + id) % 5) - 0.5f;
     leaves.push_back(std::move(v));
   }
   for (auto &v : leaves)
@@ -156,15 +155,15 @@ TEST_F(JitCache, KeyCoversGraphPlanAndOptions) {
   o3.optLevel = 3;
   EXPECT_NE(entryPath(o3), base);
   MemoryPlan bigger = planMemory(g, 8);
-  std::string key = jitCacheKeyText({CpuEntry{&g, &bigger, cpuStepSymbol(g)}},
-                                    {});
+  std::string key =
+      jitCacheKeyText({CpuEntry{&g, &bigger, cpuStepSymbol(g)}}, {});
   EXPECT_NE(jitCachePath(dir, key), base);
   Graph other = loadStep("churn.nn");
   MemoryPlan op = planMemory(other, 4);
-  EXPECT_NE(jitCachePath(dir, jitCacheKeyText(
-                                  {CpuEntry{&other, &op, cpuStepSymbol(other)}},
-                                  {})),
-            base);
+  EXPECT_NE(
+      jitCachePath(dir, jitCacheKeyText(
+                            {CpuEntry{&other, &op, cpuStepSymbol(other)}}, {})),
+      base);
   std::string text = jitCacheKeyText({CpuEntry{&g, &plan, "xor_step"}}, {});
   EXPECT_NE(text.find("llvm 19"), std::string::npos) << text;
   EXPECT_NE(text.find("O2"), std::string::npos);
@@ -226,15 +225,16 @@ TEST_F(JitCache, UnwritableFolderStillCompiles) {
   fs::create_directories(dir);
   writeBytes(dir + "/file", "x");
   CacheReport r;
-  std::string obj = cachedCpuObject({CpuEntry{&g, &plan, cpuStepSymbol(g)}},
-                                    {}, &r, dir + "/file/sub");
+  std::string obj = cachedCpuObject({CpuEntry{&g, &plan, cpuStepSymbol(g)}}, {},
+                                    &r, dir + "/file/sub");
   EXPECT_FALSE(obj.empty());
   EXPECT_EQ(r.outcome, CacheOutcome::Miss);
   EXPECT_NE(r.note.find("cannot create"), std::string::npos) << r.note;
 }
 
 TEST(JitCacheDir, FollowsXdgThenHome) {
-  std::string oldXdg = std::getenv("XDG_CACHE_HOME") ? std::getenv("XDG_CACHE_HOME") : "";
+  std::string oldXdg =
+      std::getenv("XDG_CACHE_HOME") ? std::getenv("XDG_CACHE_HOME") : "";
   std::string oldHome = std::getenv("HOME") ? std::getenv("HOME") : "";
   ::setenv("XDG_CACHE_HOME", "/tmp/xdg", 1);
   ::setenv("HOME", "/home/someone", 1);

@@ -8,8 +8,8 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "frontend/Frontend.h"
 #include "passes/MemoryPlan.h"
+#include "frontend/Frontend.h"
 #include "passes/Pipeline.h"
 
 #include <gtest/gtest.h>
@@ -117,9 +117,8 @@ TEST(MemoryPlan, EveryExampleAtSeveralBatchSizes) {
 }
 
 TEST(MemoryPlan, ReuseHappensOnMnist) {
-  Graph g = compileExample(std::string(NNC_SOURCE_DIR) +
-                               "/examples/mnist_mlp.nn",
-                           Stage::Opt);
+  Graph g = compileExample(
+      std::string(NNC_SOURCE_DIR) + "/examples/mnist_mlp.nn", Stage::Opt);
   MemoryPlan plan = planMemory(g, 64);
   int64_t total = checkPlan(g, plan, 64);
   EXPECT_LT(plan.arenaBytes, total);
@@ -200,12 +199,12 @@ TEST(MemoryPlan, BestFitPicksTheSmallestFreeBlock) {
   Node x = typed(OpKind::Input, {}, {64});
   x.name = "x";
   NodeId xi = g.add(x);
-  NodeId big = g.add(typed(OpKind::Exp, {xi}, {1024}));     // 4096 B
-  NodeId sep = g.add(typed(OpKind::Exp, {xi}, {64}));       // keeps them apart
-  NodeId small = g.add(typed(OpKind::Exp, {xi}, {64}));     // 256 B
+  NodeId big = g.add(typed(OpKind::Exp, {xi}, {1024})); // 4096 B
+  NodeId sep = g.add(typed(OpKind::Exp, {xi}, {64}));   // keeps them apart
+  NodeId small = g.add(typed(OpKind::Exp, {xi}, {64})); // 256 B
   NodeId s1 = g.add(typed(OpKind::Sum, {big}, {}));
   NodeId s2 = g.add(typed(OpKind::Sum, {small}, {}));
-  NodeId next = g.add(typed(OpKind::Neg, {sep}, {64}));     // 256 B
+  NodeId next = g.add(typed(OpKind::Neg, {sep}, {64})); // 256 B
   g.outputs.push_back({"s1", s1});
   g.outputs.push_back({"s2", s2});
   g.outputs.push_back({"next", next});
@@ -224,7 +223,8 @@ TEST(MemoryPlan, RandomGraphsNeverOverlap) {
     g.add(x);
     int n = 2 + static_cast<int>(rng() % 40);
     for (int i = 0; i < n; ++i) {
-      std::vector<int64_t> dims = {kBatch, 1 + static_cast<int64_t>(rng() % 300)};
+      std::vector<int64_t> dims = {kBatch,
+                                   1 + static_cast<int64_t>(rng() % 300)};
       if (rng() % 4 == 0)
         dims = {1 + static_cast<int64_t>(rng() % 50)};
       NodeId a = static_cast<NodeId>(rng() % g.size());
@@ -245,9 +245,8 @@ TEST(MemoryPlan, RandomGraphsNeverOverlap) {
 }
 
 TEST(MemoryPlan, PrintsArenaAndEveryNode) {
-  Graph g = compileExample(std::string(NNC_SOURCE_DIR) +
-                               "/examples/mnist_mlp.nn",
-                           Stage::Opt);
+  Graph g = compileExample(
+      std::string(NNC_SOURCE_DIR) + "/examples/mnist_mlp.nn", Stage::Opt);
   MemoryPlan plan = planMemory(g, 64);
   std::string text = printMemoryPlan(g, plan);
   std::string arena = std::to_string(plan.arenaBytes);
