@@ -14,6 +14,7 @@
 
 #include "runtime/CpuExecutor.h"
 
+#include "codegen/cpu/JitCache.h"
 #include "ir/Support.h"
 #include "passes/MemoryPlan.h"
 
@@ -140,7 +141,7 @@ void CpuExecutor::ensureCompiled(int64_t batch) {
   if (program && batch <= plan.maxBatch)
     return;
   plan = planMemory(graph, std::max(batch, plan.maxBatch));
-  program = compileCpu(graph, plan, opts);
+  program = compileCpuCached(graph, plan, opts);
   size_t bytes = static_cast<size_t>(std::max<int64_t>(plan.arenaBytes, 64));
   bytes = (bytes + 63) / 64 * 64;
   arena.reset(static_cast<float *>(std::aligned_alloc(64, bytes)));

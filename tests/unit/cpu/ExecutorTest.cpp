@@ -22,6 +22,10 @@ using namespace nn::test;
 
 namespace {
 
+/// Executors made here compile afresh: the tests leave the user's JIT cache
+/// alone (codegen/cpu/JitCache has its own tests).
+const bool kNoCache = (cpuExecutorOptions().noCache = true);
+
 Tensor tensor(std::vector<int64_t> shape, std::vector<float> data) {
   Tensor t(std::move(shape));
   t.data = std::move(data);
