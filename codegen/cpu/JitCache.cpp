@@ -275,13 +275,18 @@ compileCpuCached(const Graph &g, const MemoryPlan &plan, const CpuOptions &opts,
   p->compileSeconds = r.compileSeconds;
   p->loadSeconds = secondsSince(t0);
   if (opts.verbose) {
-    std::fprintf(stderr,
-                 "nnc: cpu: jit cache %s: compiled in %.3f s, cache I/O "
-                 "%.3f s, loaded in %.3f s\n",
-                 cacheOutcomeName(r.outcome), r.compileSeconds, r.cacheSeconds,
-                 p->loadSeconds);
-    if (!r.path.empty())
-      std::fprintf(stderr, "nnc: cpu: jit cache entry: %s\n", r.path.c_str());
+    if (r.outcome == CacheOutcome::Hit)
+      std::fprintf(stderr,
+                   "nnc: cpu: jit cache hit, nothing compiled: read in %.3f s, "
+                   "loaded in %.3f s (%s)\n",
+                   r.cacheSeconds, p->loadSeconds, r.path.c_str());
+    else
+      std::fprintf(stderr,
+                   "nnc: cpu: jit cache %s: compiled in %.3f s, cache I/O "
+                   "%.3f s, loaded in %.3f s%s%s%s\n",
+                   cacheOutcomeName(r.outcome), r.compileSeconds,
+                   r.cacheSeconds, p->loadSeconds, r.path.empty() ? "" : " (",
+                   r.path.c_str(), r.path.empty() ? "" : ")");
     if (!r.note.empty())
       std::fprintf(stderr, "nnc: cpu: jit cache: %s\n", r.note.c_str());
   }
