@@ -17,6 +17,7 @@
 #include "ir/Printer.h"
 #include "ir/Support.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -212,6 +213,50 @@ std::string jitCachePath(const std::string &dir, const std::string &keyText) {
          hex64(fnv1a(keyText, 0x84222325cbf29ce4ull)) + ".o.cache";
 }
 
+int pruneJitCache(const std::string &dir, int64_t maxBytes) {
+  namespace fs = std::filesystem;
+  struct Entry {
+    fs::path path;
+    fs::file_time_type time;
+    int64_t bytes;
+  };
+  std::vector<Entry> entries;
+  int removed = 0;
+  std::error_code ec;
+  fs::file_time_type now = fs::file_time_type::clock::now();
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    std::error_code e1, e2;
+    fs::file_time_type t = fs::last_write_time(it->path(), e1);
+    uintmax_t size = fs::file_size(it->path(), e2);
+    if (e1 || e2)
+      continue;
+    if (name.find(".o.cache.tmp.") != std::string::npos) {
+      if (now - t > std::chrono::hours(1) && fs::remove(it->path(), e1))
+        ++removed;
+      continue;
+    }
+    if (name.size() > 8 && name.compare(name.size() - 8, 8, ".o.cache") == 0)
+      entries.push_back({it->path(), t, static_cast<int64_t>(size)});
+  }
+  int64_t total = 0;
+  for (const Entry &e : entries)
+    total += e.bytes;
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry &a, const Entry &b) { return a.time < b.time; });
+  for (const Entry &e : entries) {
+    if (total <= maxBytes)
+      break;
+    std::error_code e1;
+    if (fs::remove(e.path, e1)) {
+      total -= e.bytes;
+      ++removed;
+    }
+  }
+  return removed;
+}
+
 std::string cachedCpuObject(const std::vector<CpuEntry> &entries,
                             const CpuOptions &opts, CacheReport *report,
                             const std::string &dirIn) {
@@ -240,6 +285,9 @@ std::string cachedCpuObject(const std::vector<CpuEntry> &entries,
   r.cacheSeconds = secondsSince(t0);
   if (!obj.empty()) {
     r.outcome = CacheOutcome::Hit;
+    std::error_code ec; // recently used: kept longest by pruneJitCache
+    std::filesystem::last_write_time(
+        r.path, std::filesystem::file_time_type::clock::now(), ec);
     return obj;
   }
   r.outcome = exists ? CacheOutcome::Rejected : CacheOutcome::Miss;
@@ -258,6 +306,8 @@ std::string cachedCpuObject(const std::vector<CpuEntry> &entries,
                           : writeAtomic(r.path, entry);
   if (!failed.empty())
     r.note += (r.note.empty() ? "" : "; ") + failed;
+  else
+    pruneJitCache(dir);
   r.cacheSeconds += secondsSince(t0);
   return obj;
 }

@@ -11,6 +11,7 @@
 
 #include "codegen/cpu/CpuBackend.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,6 +52,14 @@ std::string jitCacheKeyText(const std::vector<CpuEntry> &entries,
 
 /// The file an entry with this key lives in, inside `dir`.
 std::string jitCachePath(const std::string &dir, const std::string &keyText);
+
+/// The cache keeps at most this many bytes of entries.
+constexpr int64_t kJitCacheMaxBytes = int64_t(256) << 20;
+
+/// Removes the least recently modified entries of `dir` until the rest take
+/// at most `maxBytes`, and temp files left by writers that died (older than
+/// an hour). Never throws; returns how many files it removed.
+int pruneJitCache(const std::string &dir, int64_t maxBytes = kJitCacheMaxBytes);
 
 /// compileCpuObject(entries, opts) through the cache in `dir` (jitCacheDir()
 /// when empty). A missing, unreadable, truncated, corrupt (checksum) or

@@ -232,6 +232,41 @@ TEST_F(JitCache, UnwritableFolderStillCompiles) {
   EXPECT_NE(r.note.find("cannot create"), std::string::npos) << r.note;
 }
 
+TEST_F(JitCache, PruneDropsTheOldestEntriesAndDeadTempFiles) {
+  fs::create_directories(dir);
+  auto now = fs::file_time_type::clock::now();
+  std::vector<std::string> names = {"a.o.cache", "b.o.cache", "c.o.cache"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    writeBytes(dir + "/" + names[i], std::string(1000, 'x'));
+    // a is the oldest, c the newest.
+    fs::last_write_time(dir + "/" + names[i],
+                        now - std::chrono::minutes(30 - 10 * i));
+  }
+  writeBytes(dir + "/d.o.cache.tmp.1.0", "dead writer");
+  fs::last_write_time(dir + "/d.o.cache.tmp.1.0", now - std::chrono::hours(2));
+  writeBytes(dir + "/e.o.cache.tmp.2.0", "live writer");
+  writeBytes(dir + "/notes.txt", std::string(5000, 'y')); // not ours
+  EXPECT_EQ(pruneJitCache(dir, 2500), 2); // a and the dead temp file
+  EXPECT_FALSE(fs::exists(dir + "/a.o.cache"));
+  EXPECT_TRUE(fs::exists(dir + "/b.o.cache"));
+  EXPECT_TRUE(fs::exists(dir + "/c.o.cache"));
+  EXPECT_FALSE(fs::exists(dir + "/d.o.cache.tmp.1.0"));
+  EXPECT_TRUE(fs::exists(dir + "/e.o.cache.tmp.2.0"));
+  EXPECT_TRUE(fs::exists(dir + "/notes.txt"));
+  EXPECT_EQ(pruneJitCache(dir, 2500), 0);
+  EXPECT_EQ(pruneJitCache(dir + "/missing"), 0);
+}
+
+TEST_F(JitCache, AHitMakesAnEntryTheNewest) {
+  CacheReport r;
+  compile(r);
+  auto old = fs::file_time_type::clock::now() - std::chrono::hours(5);
+  fs::last_write_time(r.path, old);
+  compile(r);
+  ASSERT_EQ(r.outcome, CacheOutcome::Hit);
+  EXPECT_GT(fs::last_write_time(r.path), old + std::chrono::hours(4));
+}
+
 TEST(JitCacheDir, FollowsXdgThenHome) {
   std::string oldXdg =
       std::getenv("XDG_CACHE_HOME") ? std::getenv("XDG_CACHE_HOME") : "";
