@@ -7,6 +7,7 @@
 source "$(dirname "$0")/lib.bash"
 
 CC=${CC:-cc}
+export XDG_CACHE_HOME=$TMP/cache # nnc train on the cpu backend caches here
 if ! command -v "$CC" >/dev/null; then
   echo "SKIP: no C compiler ($CC)"
   exit 0
