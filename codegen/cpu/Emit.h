@@ -130,9 +130,15 @@ using EpilogueFn =
     std::function<llvm::Value *(llvm::Value *, llvm::Value *, llvm::Value *)>;
 /// out[i*n + j] = epilogue(i, j, sum_p a(i, p) * b(p, j)) for i < m, j < n,
 /// in i-p-j order (sums in float, p ascending, as the interpreter adds).
+/// With `cacheB` and a constant n, row p of b is computed once per block
+/// of kGemmRows rows of the result into a stack buffer and reused: for b
+/// read strided (a transpose read in place) or computed (an activation
+/// gradient folded in), so the inner loop stays contiguous and cheap.
 void emitGemm(KernelEmitter &k, llvm::Value *m, llvm::Value *kk,
               llvm::Value *n, const ElemFn &a, const ElemFn &b,
-              const EpilogueFn *epilogue);
+              const EpilogueFn *epilogue, bool cacheB = false);
+/// Rows of the result per block when b's rows are cached.
+constexpr int64_t kGemmRows = 32;
 /// Strides of an operand with dims `a` broadcast (numpy, trailing dims
 /// aligned) to `out`: 0 along broadcast dims. Internal error if it does not
 /// fit (shape inference checked it).

@@ -78,7 +78,8 @@ void emitFusedMatMul(KernelEmitter &k) {
   emitGemm(
       k, m, kk, n,
       [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, ta); },
-      [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, tb); }, nullptr);
+      [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, tb); }, nullptr,
+      /*cacheB=*/tb);
 }
 
 /// da * act'(a) at flat index `idx` of operands `daOp`, `aOp`.
@@ -102,7 +103,7 @@ void emitDenseGradInput(KernelEmitter &k) {
         return maskedAt(k, 0, 1, b.CreateAdd(b.CreateMul(i, n), p));
       },
       [&](Val p, Val j) { return matrixAt(k, 2, p, j, n, kout, true); },
-      nullptr);
+      nullptr, /*cacheB=*/true);
 }
 
 /// x^T @ (da * act'(a)): x [m,kin], da, a [m,n] or [m] -> [kin,n] or [kin].
@@ -119,7 +120,7 @@ void emitDenseGradWeight(KernelEmitter &k) {
       [&](Val p, Val j) {
         return maskedAt(k, 1, 2, b.CreateAdd(b.CreateMul(p, n), j));
       },
-      nullptr);
+      nullptr, /*cacheB=*/true);
 }
 
 /// Column sums of da * act'(a): [m,n] -> [n] (in double, rows in order).

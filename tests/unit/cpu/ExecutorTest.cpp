@@ -138,7 +138,7 @@ TEST(CpuExecutor, BadInputIsAUserError) {
 
 TEST(CpuExecutor, UnknownBackendListsCpu) {
   std::string e = userErrorOf([] { checkBackend("gpu"); });
-  EXPECT_NE(e.find("unknown backend 'gpu' (available: interp, cpu)"),
+  EXPECT_NE(e.find("unknown backend 'gpu' (available: interp, cpu"),
             std::string::npos)
       << e;
 }
