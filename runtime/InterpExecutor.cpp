@@ -13,6 +13,10 @@
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "runtime/CpuExecutor.h"
 #endif
+#include "codegen/cuda/CudaDriver.h"
+#ifdef NNC_HAVE_CUDA_BACKEND
+#include "runtime/CudaExecutor.h"
+#endif
 
 #include <algorithm>
 
@@ -62,15 +66,27 @@ private:
 } // namespace
 
 std::vector<std::string> backendNames() {
+  std::vector<std::string> names = {"interp"};
 #ifdef NNC_HAVE_CPU_BACKEND
-  return {"interp", "cpu"};
-#else
-  return {"interp"};
+  names.push_back("cpu");
 #endif
+#ifdef NNC_HAVE_CUDA_BACKEND
+  names.push_back("cuda");
+#endif
+  return names;
 }
 
 void checkBackend(const std::string &backend) {
   std::vector<std::string> names = backendNames();
+  // No driver, no GPU, or a build without the CUDA toolkit.
+  if (backend == "cuda") {
+    std::string why = cudaUnavailableReason();
+    if (!why.empty())
+      throw UserError("nnc: error: no CUDA device found (" + why +
+                      "); use --backend=" +
+                      (names.size() > 1 && names[1] == "cpu" ? "cpu"
+                                                             : "interp"));
+  }
   if (std::find(names.begin(), names.end(), backend) != names.end())
     return;
   std::string list;
@@ -89,6 +105,10 @@ std::unique_ptr<Executor> makeExecutor(const std::string &backend,
 #ifdef NNC_HAVE_CPU_BACKEND
   if (backend == "cpu")
     return makeCpuExecutor(g, cpuExecutorOptions());
+#endif
+#ifdef NNC_HAVE_CUDA_BACKEND
+  if (backend == "cuda")
+    return makeCudaExecutor(g, cudaExecutorOptions());
 #endif
   return std::make_unique<InterpExecutor>(g);
 }

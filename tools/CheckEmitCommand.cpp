@@ -6,6 +6,8 @@
 #include "passes/MemoryPlan.h"
 #include "tools/Driver.h"
 
+#include "codegen/cuda/Nvrtc.h"
+
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "codegen/cpu/CpuBackend.h"
 #endif
@@ -91,10 +93,15 @@ int runEmit(const Args &args) {
     stop = Stage::Opt;
   else if (stage == "llvm" || stage == "llvm-opt" || stage == "asm")
     stop = Stage::Opt;
+  else if (stage == "cuda" || stage == "ptx" || stage == "sass")
+    stop = Stage::Opt;
   else
     throw UserError("nnc: error: unknown stage '" + stage +
                     "' (stages: tokens, ast, ir, grad, opt, fused, memplan, "
-                    "llvm, llvm-opt, asm)");
+                    "llvm, llvm-opt, asm, cuda, ptx, sass)");
+  bool cudaStage = stage == "cuda" || stage == "ptx" || stage == "sass";
+  NvrtcOptions nvrtc;
+  nvrtc.arch = args.get("arch").value_or("");
   FusionLog fusionLog;
   opts.fusionLog = &fusionLog;
   if (auto f = args.get("fuse")) {
@@ -116,6 +123,10 @@ int runEmit(const Args &args) {
     } catch (const DiagnosedError &) {
       diags.print(std::cerr, useColor());
       throw;
+    }
+    if (cudaStage) {
+      std::cout << emitCudaText(g, stage, nvrtc);
+      return 0;
     }
     std::cout << printGraph(g, print);
     if (stage == "fused")
@@ -139,6 +150,10 @@ int runEmit(const Args &args) {
   Graph g = compileTo(m, stop, opts);
   if (stage == "memplan") {
     std::cout << printMemoryPlan(g, planMemory(g, m.model.recipe.batch));
+    return 0;
+  }
+  if (cudaStage) {
+    std::cout << emitCudaText(g, stage, nvrtc);
     return 0;
   }
   if (stage == "llvm" || stage == "llvm-opt" || stage == "asm") {
@@ -177,9 +192,15 @@ const Command &emitCommand() {
         {"stage", "STAGE",
          "tokens, ast, ir, grad, opt, fused (after fusion, with the fusion "
          "log as # comments), memplan, llvm (the CPU backend's LLVM "
-         "IR), llvm-opt (after O2) or asm (default ir)"},
+         "IR), llvm-opt (after O2), asm, cuda (the CUDA backend's "
+         "source), ptx or sass (with register and spill counts) (default "
+         "ir)"},
+        {"arch", "SM",
+         "GPU architecture for --stage=ptx|sass, e.g. sm_80 (default: the "
+         "device's, or sm_90)"},
         {"fuse", "LIST",
-         "fusions for --stage=fused (and memplan, llvm, asm when given): "
+         "fusions for --stage=fused (and memplan, llvm, asm, cuda, ptx, sass "
+         "when given): "
          "all (default), none, or a comma list of dense-grad, dense, "
          "softmax-xent, sigmoid-bce, sgd, elementwise"},
         {"print-after", "PASS", "also print the graph after PASS (repeatable)"},

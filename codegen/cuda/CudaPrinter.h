@@ -1,0 +1,105 @@
+//===- CudaPrinter.h - Graphs printed as CUDA C++ --------------*- C++ -*-===//
+///
+/// \file
+/// The CUDA backend's code generator: one `extern "C" __global__` kernel per
+/// non-leaf node, named after the `.nn` line it came from, in one CUDA C++
+/// translation unit per graph, with the facts a launcher needs (grid shape as
+/// a function of the batch size). Plain strings: no CUDA header is needed to
+/// print, only to compile (codegen/cuda/Nvrtc.h) and run (CudaDriver.h).
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace nn {
+
+/// Threads per block of every generated kernel.
+constexpr int kCudaBlock = 256;
+/// The output tile of a GEMM kernel: kCudaTile x kCudaTile results per block
+/// (each of the kCudaBlock threads computes a 4 x 4 register block).
+constexpr int kCudaTile = 64;
+
+/// A size that depends on the batch: fixed * batch^batchPow.
+struct CudaExtent {
+  int64_t fixed = 1;
+  int batchPow = 0;
+
+  int64_t at(int64_t batch) const;
+  /// "784", "N", "10*N".
+  std::string str() const;
+};
+
+/// How a kernel is launched.
+enum class CudaLaunchKind {
+  /// A grid-stride loop over `count` work items, kCudaBlock threads a block.
+  Elements,
+  /// One block of kCudaBlock threads (a full reduction to a scalar).
+  Single,
+  /// One block per kCudaTile x kCudaTile tile of an [m, n] result.
+  Gemm,
+};
+
+/// One generated kernel: what it computes and how to launch it. Every kernel
+/// takes (float *out, const float *in0, ..., long long batch): one pointer
+/// per operand of its node, in order (the pointer of an operand the kernel
+/// does not read, an inlined constant, may be null).
+struct CudaKernel {
+  NodeId node = 0;
+  /// "k7_mnist_mlp_nn_7_matmul".
+  std::string name;
+  /// The node's IR line, e.g. "%7 = matmul %x, %fc1.weight : f32[N,128]".
+  std::string nodeText;
+  /// Where in the .nn file the node comes from (may be invalid).
+  SrcLoc loc;
+  CudaLaunchKind launch = CudaLaunchKind::Elements;
+  /// Elements: the number of work items.
+  CudaExtent count;
+  /// Gemm: the result's rows and columns.
+  CudaExtent rows, cols;
+  /// The kernel's lines in the source, 1-based, both ends included (to map
+  /// compiler messages back to kernels).
+  int firstLine = 0, lastLine = 0;
+};
+
+/// A graph as one CUDA C++ translation unit.
+struct CudaSource {
+  /// The graph's name.
+  std::string graph;
+  /// The complete source (prelude, constants, kernels).
+  std::string code;
+  /// One per non-leaf node, in graph order.
+  std::vector<CudaKernel> kernels;
+
+  /// The kernel whose source contains 1-based `line`, or nullptr.
+  const CudaKernel *kernelAtLine(int line) const;
+  /// The kernel of node `id`, or nullptr.
+  const CudaKernel *kernelOf(NodeId id) const;
+};
+
+/// Prints every non-leaf node of `g` (types known; fused ops included) as a
+/// kernel with the semantics of runtime/Interpreter.cpp, computed in float
+/// (sums and means accumulated in double; GEMMs in float, fused
+/// multiply-add, each result summing its terms in order).
+CudaSource printCuda(const Graph &g);
+
+/// The kernel name of node `id`: "k<id>_<file>_<line>_<mnemonic>", made a C
+/// identifier ("k12_mnist_mlp_nn_7_fused_dense"); without a location,
+/// "k<id>_<mnemonic>".
+std::string cudaKernelName(const Graph &g, NodeId id);
+
+/// Grid and block sizes of one launch.
+struct CudaLaunchDims {
+  unsigned grid = 1;
+  unsigned block = kCudaBlock;
+};
+
+/// The launch of kernel `k` for `batch` samples; grid 0 when there is no
+/// work (an empty tensor).
+CudaLaunchDims cudaLaunchDims(const CudaKernel &k, int64_t batch);
+
+} // namespace nn

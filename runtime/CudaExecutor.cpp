@@ -1,0 +1,443 @@
+//===- CudaExecutor.cpp - Training steps on the GPU -----------------------===//
+///
+/// \file
+/// Checks the batch (missing leaves, shapes, class ids: the interpreter's
+/// messages, so kernels never see bad input), stages it in page-locked host
+/// memory, and runs the step on the device: batch copies, one kernel per
+/// node, the update copies into the resident parameters and optimizer
+/// state, and the output copies back, all on one stream. The step is
+/// captured once per batch size as a CUDA graph and replayed; with --sync,
+/// kernels are launched one by one and each is waited for, so an error names
+/// its kernel. Device memory: one arena per memory plan, plus one buffer
+/// per parameter, state and batch leaf.
+///
+//===----------------------------------------------------------------------===//
+
+#ifdef NNC_HAVE_CUDA_BACKEND
+
+#include "runtime/CudaExecutor.h"
+
+#include "codegen/cuda/CudaDriver.h"
+#include "codegen/cuda/CudaPrinter.h"
+#include "codegen/cuda/Nvrtc.h"
+#include "ir/Support.h"
+#include "passes/MemoryPlan.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+
+namespace nn {
+
+namespace {
+
+[[noreturn]] void userError(const Node &n, const std::string &msg) {
+  std::string where = n.loc.valid() ? n.loc.str() + ": " : std::string();
+  throw UserError(where + "error: " + msg);
+}
+
+std::string leafDesc(const Node &n) {
+  return std::string(mnemonic(n.op)) + " '" + n.name + "'";
+}
+
+std::vector<int64_t> concreteDims(const TensorType &t, int64_t batch) {
+  std::vector<int64_t> s = t.dims;
+  for (int64_t &d : s)
+    if (d == kBatch)
+      d = batch;
+  return s;
+}
+
+std::string number(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+bool isBatchLeaf(const Node &n) {
+  return n.op == OpKind::Input || n.op == OpKind::Label;
+}
+
+size_t bytesOf(const TensorType &t, int64_t batch) {
+  return static_cast<size_t>(Tensor::numelOf(concreteDims(t, batch))) *
+         sizeof(float);
+}
+
+class CudaExecutor : public Executor {
+public:
+  CudaExecutor(const Graph &g, const CudaExecOptions &o)
+      : graph(g), opts(o), ctx(CudaContext::open()) {
+    if (opts.sync)
+      opts.noGraph = true;
+  }
+  ~CudaExecutor() override;
+
+  void setState(const TensorMap &s) override;
+  const TensorMap &state() const override;
+  TensorMap run(const TensorMap &batch) override;
+
+private:
+  /// One kernel launch: its function and argument values (pointers fixed
+  /// for a plan; the batch size set per run).
+  struct Launch {
+    const CudaKernel *meta = nullptr;
+    void *fn = nullptr;
+    std::vector<CudaDevicePtr> ptrs;
+    long long batch = 0;
+    std::vector<void *> args;
+  };
+
+  int64_t batchSize(const TensorMap &batch) const;
+  void checkLeaf(const Node &n, const Tensor &t, int64_t n0) const;
+  void compile();
+  void preparePlan(int64_t batch);
+  void freePlan();
+  CudaDevicePtr ptrOf(NodeId id) const;
+  /// Enqueues the whole step for `n0` samples (batch already staged).
+  void enqueueStep(int64_t n0);
+  std::string kernelDesc(const CudaKernel &k) const;
+
+  Graph graph;
+  CudaExecOptions opts;
+  std::unique_ptr<CudaContext> ctx;
+  mutable TensorMap held;
+  mutable bool hostCurrent = true; // held matches the device
+  bool deviceCurrent = false;      // the device matches held
+
+  CudaSource src;
+  void *module = nullptr;
+  std::vector<void *> fns;                 // per src.kernels entry
+  std::map<NodeId, CudaDevicePtr> leafBuf; // Param, State, multi-value Const
+
+  // Per plan (batch-size dependent).
+  MemoryPlan plan;
+  CudaDevicePtr arena = 0;
+  std::map<NodeId, CudaDevicePtr> batchBuf;
+  std::map<NodeId, size_t> hostInOff, hostOutOff;
+  char *hostIn = nullptr, *hostOut = nullptr;
+  std::vector<Launch> launches;
+  std::map<int64_t, void *> graphs; // by batch size
+};
+
+CudaExecutor::~CudaExecutor() {
+  // A destructor cannot report failures; a failing release here would
+  // leave the process's device memory to the driver's clean-up.
+  try {
+    freePlan();
+    for (auto &[id, p] : leafBuf)
+      ctx->free(p);
+    ctx->unloadModule(module);
+  } catch (const std::exception &) {
+  }
+}
+
+void CudaExecutor::setState(const TensorMap &s) {
+  for (OpKind kind : {OpKind::Param, OpKind::State})
+    for (NodeId id : graph.leaves(kind)) {
+      const Node &n = graph[id];
+      auto it = s.find(n.name);
+      NN_ASSERT(it != s.end(), "no value for '" + n.name + "'");
+      NN_ASSERT(it->second.shape == n.type.dims,
+                "wrong shape for '" + n.name + "'");
+      NN_ASSERT(it->second.data.size() == static_cast<size_t>(n.type.numel()),
+                "wrong size for '" + n.name + "'");
+    }
+  held = s;
+  hostCurrent = true;
+  deviceCurrent = false;
+}
+
+const TensorMap &CudaExecutor::state() const {
+  if (hostCurrent)
+    return held;
+  for (OpKind kind : {OpKind::Param, OpKind::State})
+    for (NodeId id : graph.leaves(kind)) {
+      Tensor &t = held.at(graph[id].name);
+      ctx->copyToHost(t.data.data(), leafBuf.at(id),
+                      t.data.size() * sizeof(float));
+    }
+  ctx->synchronize("copying the parameters back from the GPU");
+  hostCurrent = true;
+  return held;
+}
+
+int64_t CudaExecutor::batchSize(const TensorMap &batch) const {
+  int64_t n0 = -1;
+  const Node *from = nullptr;
+  for (const Node &n : graph.nodes) {
+    if (!isBatchLeaf(n))
+      continue;
+    auto it = batch.find(n.name);
+    if (it == batch.end())
+      userError(n, "no value given for " + leafDesc(n));
+    if (!n.type.hasBatch() || it->second.shape.empty())
+      continue;
+    int64_t rows = it->second.shape[0];
+    if (from && rows != n0)
+      userError(n, leafDesc(n) + " has " + std::to_string(rows) + " rows but " +
+                       leafDesc(*from) + " has " + std::to_string(n0));
+    n0 = rows;
+    from = &n;
+  }
+  return n0 < 0 ? 1 : n0;
+}
+
+void CudaExecutor::checkLeaf(const Node &n, const Tensor &t, int64_t n0) const {
+  std::vector<int64_t> want = concreteDims(n.type, n0);
+  if (t.shape != want)
+    userError(n, "value for " + leafDesc(n) + " has shape " + dimsStr(t.shape) +
+                     " but its type " + n.type.str() + " needs " +
+                     dimsStr(want));
+  if (t.data.size() != static_cast<size_t>(Tensor::numelOf(want)))
+    userError(n, "value for " + leafDesc(n) + " has " +
+                     std::to_string(t.data.size()) + " elements but shape " +
+                     dimsStr(want) + " needs " +
+                     std::to_string(Tensor::numelOf(want)));
+  if (n.op != OpKind::Label || n.labelKind != LabelKind::Class)
+    return;
+  for (size_t r = 0; r < t.data.size(); ++r) {
+    float v = t.data[r];
+    std::string what =
+        " (label '" + n.name + "', row " + std::to_string(r) + ")";
+    if (!std::isfinite(v) || v != std::floor(v))
+      userError(n, "label " + number(v) + " is not a class id" + what);
+    if (v < 0 || v >= static_cast<float>(n.classes))
+      userError(n, "label " + number(v) + " out of range for class(" +
+                       std::to_string(n.classes) + ")" + what);
+  }
+}
+
+void CudaExecutor::compile() {
+  src = printCuda(graph);
+  NvrtcOptions no;
+  no.arch = ctx->arch();
+  no.verbose = opts.verbose;
+  no.noCache = opts.noCache;
+  CudaBinary bin = compileCuda(src, no);
+  module = ctx->loadModule(bin.cubin);
+  for (const CudaKernel &k : src.kernels)
+    fns.push_back(ctx->kernel(module, k.name));
+  // Parameters and optimizer state live on the device for the executor's
+  // lifetime; constant tensors too (kernels read them from the module, but
+  // an update or output may name one).
+  for (NodeId id = 0; id < graph.size(); ++id) {
+    const Node &n = graph[id];
+    if (n.op == OpKind::Param || n.op == OpKind::State) {
+      leafBuf[id] = ctx->alloc(bytesOf(n.type, 1), leafDesc(n));
+    } else if (n.op == OpKind::Const && n.values.size() > 1) {
+      std::vector<float> v(n.values.begin(), n.values.end());
+      leafBuf[id] = ctx->alloc(v.size() * sizeof(float), "a constant");
+      ctx->copyToDevice(leafBuf[id], v.data(), v.size() * sizeof(float));
+      ctx->synchronize("uploading a constant");
+    }
+  }
+}
+
+CudaDevicePtr CudaExecutor::ptrOf(NodeId id) const {
+  const Node &n = graph[id];
+  if (isBatchLeaf(n))
+    return batchBuf.at(id);
+  if (auto it = leafBuf.find(id); it != leafBuf.end())
+    return it->second;
+  if (n.op == OpKind::Const)
+    return 0; // one value: inlined into the kernels
+  NN_ASSERT(plan.offset[id] >= 0,
+            "node %" + std::to_string(id) + " has no buffer in the plan");
+  return arena + static_cast<CudaDevicePtr>(plan.offset[id]);
+}
+
+void CudaExecutor::freePlan() {
+  for (auto &[b, exec] : graphs)
+    ctx->destroyGraph(exec);
+  graphs.clear();
+  launches.clear();
+  for (auto &[id, p] : batchBuf)
+    ctx->free(p);
+  batchBuf.clear();
+  ctx->free(arena);
+  arena = 0;
+  ctx->freeHost(hostIn);
+  ctx->freeHost(hostOut);
+  hostIn = hostOut = nullptr;
+}
+
+void CudaExecutor::preparePlan(int64_t batch) {
+  if (arena && batch <= plan.maxBatch)
+    return;
+  freePlan();
+  plan = planMemory(graph, std::max(batch, plan.maxBatch));
+  arena = ctx->alloc(static_cast<size_t>(plan.arenaBytes), "the arena");
+  size_t inBytes = 0, outBytes = 0;
+  for (NodeId id = 0; id < graph.size(); ++id) {
+    const Node &n = graph[id];
+    if (!isBatchLeaf(n))
+      continue;
+    size_t bytes = bytesOf(n.type, plan.maxBatch);
+    batchBuf[id] = ctx->alloc(bytes, leafDesc(n));
+    hostInOff[id] = inBytes;
+    inBytes += (bytes + 63) / 64 * 64;
+  }
+  for (const Output &o : graph.outputs) {
+    hostOutOff[o.node] = outBytes;
+    outBytes += (bytesOf(graph[o.node].type, plan.maxBatch) + 63) / 64 * 64;
+  }
+  hostIn = static_cast<char *>(ctx->allocHost(inBytes));
+  hostOut = static_cast<char *>(ctx->allocHost(outBytes));
+
+  launches.resize(src.kernels.size());
+  for (size_t i = 0; i < src.kernels.size(); ++i) {
+    Launch &l = launches[i];
+    l.meta = &src.kernels[i];
+    l.fn = fns[i];
+    const Node &n = graph[l.meta->node];
+    l.ptrs.push_back(ptrOf(l.meta->node));
+    for (NodeId in : n.inputs)
+      l.ptrs.push_back(ptrOf(in));
+    for (CudaDevicePtr &p : l.ptrs)
+      l.args.push_back(&p);
+    l.args.push_back(&l.batch);
+  }
+  ctx->synchronize("allocating device memory");
+}
+
+std::string CudaExecutor::kernelDesc(const CudaKernel &k) const {
+  return "kernel " + k.name +
+         (k.loc.valid() ? " from " + k.loc.str() : std::string()) + ": " +
+         k.nodeText;
+}
+
+void CudaExecutor::enqueueStep(int64_t n0) {
+  for (auto &[id, p] : batchBuf)
+    ctx->copyToDevice(p, hostIn + hostInOff.at(id),
+                      bytesOf(graph[id].type, n0));
+  for (Launch &l : launches) {
+    l.batch = n0;
+    CudaLaunchDims d = cudaLaunchDims(*l.meta, n0);
+    ctx->launch(l.fn, d.grid, d.block, l.args.data(), l.meta->name);
+    if (opts.sync)
+      ctx->synchronize(kernelDesc(*l.meta));
+  }
+  // Outputs first: one may name a parameter, whose value is the one from
+  // before the update (as in the interpreter).
+  for (const Output &o : graph.outputs) {
+    const Node &n = graph[o.node];
+    if (n.op == OpKind::Const && n.values.size() == 1)
+      continue; // filled on the host
+    ctx->copyToHost(hostOut + hostOutOff.at(o.node), ptrOf(o.node),
+                    bytesOf(n.type, n0));
+  }
+  // Every update value is computed by now (and live to the end).
+  for (const Update &u : graph.updates) {
+    const Node &target = graph[u.target], &value = graph[u.value];
+    size_t bytes = bytesOf(target.type, n0);
+    if (value.op == OpKind::Const && value.values.size() == 1) {
+      float f = static_cast<float>(value.values[0]);
+      uint32_t word;
+      std::memcpy(&word, &f, sizeof word);
+      ctx->fill32(leafBuf.at(u.target), word, bytes / sizeof(float));
+      continue;
+    }
+    NN_ASSERT(value.op != OpKind::Param && value.op != OpKind::State,
+              "an update whose value is a parameter or state leaf");
+    ctx->copyOnDevice(leafBuf.at(u.target), ptrOf(u.value), bytes);
+  }
+}
+
+TensorMap CudaExecutor::run(const TensorMap &batch) {
+  int64_t n0 = batchSize(batch);
+  for (const Node &n : graph.nodes)
+    if (isBatchLeaf(n))
+      checkLeaf(n, batch.at(n.name), n0);
+  if (!module)
+    compile();
+  preparePlan(n0);
+  if (!deviceCurrent) {
+    for (OpKind kind : {OpKind::Param, OpKind::State})
+      for (NodeId id : graph.leaves(kind)) {
+        auto it = held.find(graph[id].name);
+        NN_ASSERT(it != held.end(), "no value held for '" + graph[id].name +
+                                        "' (setState first)");
+        ctx->copyToDevice(leafBuf.at(id), it->second.data.data(),
+                          it->second.data.size() * sizeof(float));
+      }
+    deviceCurrent = true;
+  }
+  for (auto &[id, p] : batchBuf) {
+    const Tensor &t = batch.at(graph[id].name);
+    std::memcpy(hostIn + hostInOff.at(id), t.data.data(),
+                t.data.size() * sizeof(float));
+  }
+
+  if (opts.noGraph) {
+    enqueueStep(n0);
+  } else {
+    void *&exec = graphs[n0];
+    if (!exec) {
+      ctx->beginCapture();
+      try {
+        enqueueStep(n0);
+      } catch (...) {
+        // End the capture so the stream is usable; the graph is dropped.
+        try {
+          ctx->destroyGraph(ctx->endCapture());
+        } catch (...) {
+        }
+        graphs.erase(n0);
+        throw;
+      }
+      exec = ctx->endCapture();
+    }
+    ctx->launchGraph(exec);
+  }
+  ctx->synchronize(opts.noGraph ? "the training step of '" + graph.name + "'"
+                                : "the training step of '" + graph.name +
+                                      "' (a replayed CUDA graph; --sync "
+                                      "names the failing kernel)");
+  hostCurrent = false;
+
+  TensorMap out;
+  for (const Output &o : graph.outputs) {
+    const Node &n = graph[o.node];
+    Tensor t(concreteDims(n.type, n0));
+    if (n.op == OpKind::Const && n.values.size() == 1)
+      std::fill(t.data.begin(), t.data.end(), static_cast<float>(n.values[0]));
+    else
+      std::memcpy(t.data.data(), hostOut + hostOutOff.at(o.node),
+                  t.data.size() * sizeof(float));
+    out[o.name] = std::move(t);
+  }
+  return out;
+}
+
+} // namespace
+
+CudaExecOptions &cudaExecutorOptions() {
+  // Until the train command has flags for them: NNC_CUDA_SYNC=1 (kernel by
+  // kernel, naming a failing kernel), NNC_CUDA_NO_GRAPH=1, NNC_CUDA_VERBOSE=1.
+  static CudaExecOptions opts = [] {
+    auto on = [](const char *name) {
+      const char *v = std::getenv(name);
+      return v && v[0] && std::string(v) != "0";
+    };
+    CudaExecOptions o;
+    o.sync = on("NNC_CUDA_SYNC");
+    o.noGraph = on("NNC_CUDA_NO_GRAPH");
+    o.verbose = on("NNC_CUDA_VERBOSE");
+    return o;
+  }();
+  return opts;
+}
+
+std::string cudaBackendUnavailable() { return cudaUnavailableReason(); }
+
+std::unique_ptr<Executor> makeCudaExecutor(const Graph &g,
+                                           const CudaExecOptions &opts) {
+  return std::make_unique<CudaExecutor>(g, opts);
+}
+
+} // namespace nn
+
+#endif // NNC_HAVE_CUDA_BACKEND

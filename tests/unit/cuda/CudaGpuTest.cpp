@@ -1,0 +1,173 @@
+//===- CudaGpuTest.cpp - The CUDA backend on a GPU against the interpreter ===//
+///
+/// \file
+/// On a machine with a CUDA device: every example (forward graph, unfused
+/// and fused steps) run by the CUDA executor matches the reference
+/// interpreter (outputs and updated state, float32 against double); a
+/// partial last batch; the CUDA graph replay and --sync give the same bits;
+/// mnist_mlp trained for N steps ends with the interpreter's weights. Every
+/// test skips itself, saying why, where there is no device. These run as
+/// `ctest -L gpu` (and as part of unit/cuda).
+///
+//===----------------------------------------------------------------------===//
+
+#include "CudaTestUtil.h"
+
+#include "ir/Support.h"
+#include "runtime/Executor.h"
+
+#ifdef NNC_HAVE_CUDA_BACKEND
+#include "runtime/CudaExecutor.h"
+#endif
+
+#include <algorithm>
+
+using namespace nn;
+using namespace nn::cudatest;
+
+namespace {
+
+#ifdef NNC_HAVE_CUDA_BACKEND
+#define NEED_GPU()                                                             \
+  if (std::string why = cudaBackendUnavailable(); !why.empty())                \
+  GTEST_SKIP() << "no CUDA device: " << why
+#else
+#define NEED_GPU()                                                             \
+  GTEST_SKIP() << "this build has no CUDA backend (CUDA toolkit not found)"
+#endif
+
+TensorMap toTensors(const ValueMap &v, const Graph &g, bool state) {
+  TensorMap t;
+  for (const Node &n : g.nodes) {
+    bool isState = n.op == OpKind::Param || n.op == OpKind::State;
+    bool isBatch = n.op == OpKind::Input || n.op == OpKind::Label;
+    if ((state && isState) || (!state && isBatch))
+      t[n.name] = toTensor(v.at(n.name));
+  }
+  return t;
+}
+
+void expectClose(const Tensor &got, const Value &want, double rtol,
+                 const std::string &what) {
+  ASSERT_EQ(got.shape, want.shape) << what;
+  double scale = 0;
+  for (double w : want.data)
+    scale = std::max(scale, std::fabs(w));
+  int bad = 0;
+  for (size_t i = 0; i < want.data.size(); ++i) {
+    double w = want.data[i], g = got.data[i];
+    double tol = rtol * (std::fabs(w) + 1e-2 * scale) + 1e-30;
+    bool same = std::isnan(w) ? std::isnan(g) : std::fabs(g - w) <= tol;
+    if (!same && ++bad <= 5)
+      ADD_FAILURE() << what << "[" << i << "]: cuda " << g << ", interpreter "
+                    << w;
+  }
+}
+
+#ifdef NNC_HAVE_CUDA_BACKEND
+/// One step of `g` on the CUDA executor against the interpreter.
+void checkStep(const Graph &g, int64_t batch, const std::string &what,
+               CudaExecOptions opts = {}) {
+  ValueMap leaves = randomLeaves(g, batch, 11);
+  Interpreter::Result want = Interpreter(g).step(leaves);
+  std::unique_ptr<Executor> ex = makeCudaExecutor(g, opts);
+  ex->setState(toTensors(leaves, g, true));
+  TensorMap out = ex->run(toTensors(leaves, g, false));
+  for (const auto &[name, v] : want.outputs)
+    expectClose(out.at(name), v, 1e-4, what + ": output " + name);
+  const TensorMap &s = ex->state();
+  for (const auto &[name, v] : want.updates)
+    expectClose(s.at(name), v, 1e-4, what + ": update of " + name);
+}
+#endif
+
+TEST(CudaGpu, EveryExampleMatchesTheInterpreter) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  for (Variant &v : allVariants())
+    checkStep(v.model.graph, 64, v.what);
+#endif
+}
+
+TEST(CudaGpu, PartialBatchesAndSyncMode) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  for (const char *f : {"xor.nn", "mnist_mlp.nn"}) {
+    Model m = loadExample(f, Stage::Fused);
+    checkStep(m.graph, 5, std::string(f) + " batch 5");
+    checkStep(m.graph, 200, std::string(f) + " batch 200 (several tiles)");
+    CudaExecOptions sync;
+    sync.sync = true;
+    checkStep(m.graph, 37, std::string(f) + " --sync", sync);
+  }
+#endif
+}
+
+TEST(CudaGpu, GraphReplayEqualsKernelByKernel) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  const Graph &g = m.graph;
+  ValueMap leaves = randomLeaves(g, 64, 21);
+  CudaExecOptions replay, direct;
+  direct.noGraph = true;
+  std::unique_ptr<Executor> a = makeCudaExecutor(g, replay);
+  std::unique_ptr<Executor> b = makeCudaExecutor(g, direct);
+  a->setState(toTensors(leaves, g, true));
+  b->setState(toTensors(leaves, g, true));
+  for (int step = 0; step < 3; ++step) {
+    TensorMap oa = a->run(toTensors(leaves, g, false));
+    TensorMap ob = b->run(toTensors(leaves, g, false));
+    for (const auto &[name, t] : oa)
+      EXPECT_EQ(t.data, ob.at(name).data) << name << " step " << step;
+  }
+  for (const auto &[name, t] : a->state())
+    EXPECT_EQ(t.data, b->state().at(name).data) << name;
+#endif
+}
+
+TEST(CudaGpu, MnistStepsEndWithTheInterpretersWeights) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  // N SGD+momentum+L2 steps on the same batches: the CUDA backend (fused,
+  // as training runs it) and the interpreter end with the same weights.
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  const Graph &g = m.graph;
+  ValueMap init = randomLeaves(g, 64, 1);
+  std::unique_ptr<Executor> cuda = makeCudaExecutor(g, {});
+  std::unique_ptr<Executor> interp = makeExecutor("interp", g);
+  cuda->setState(toTensors(init, g, true));
+  interp->setState(toTensors(init, g, true));
+  const int kSteps = 20;
+  for (int step = 0; step < kSteps; ++step) {
+    ValueMap b = randomLeaves(g, 64, 100 + static_cast<uint64_t>(step));
+    cuda->run(toTensors(b, g, false));
+    interp->run(toTensors(b, g, false));
+  }
+  for (const auto &[name, t] : interp->state())
+    expectClose(cuda->state().at(name), toValue(t), 1e-3,
+                "after " + std::to_string(kSteps) + " steps: " + name);
+#endif
+}
+
+TEST(CudaGpu, BadLabelsAreRejectedBeforeAnyKernel) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  const Graph &g = m.graph;
+  ValueMap leaves = randomLeaves(g, 8, 3);
+  leaves["y"].data[3] = 10; // class(10) has ids 0..9
+  std::unique_ptr<Executor> ex = makeCudaExecutor(g, {});
+  ex->setState(toTensors(leaves, g, true));
+  try {
+    ex->run(toTensors(leaves, g, false));
+    FAIL() << "accepted label 10";
+  } catch (const UserError &e) {
+    EXPECT_NE(std::string(e.what()).find("out of range for class(10)"),
+              std::string::npos)
+        << e.what();
+  }
+#endif
+}
+
+} // namespace

@@ -1,0 +1,191 @@
+//===- CudaPrinterTest.cpp - The CUDA C++ printer -------------------------===//
+///
+/// \file
+/// What printCuda produces without compiling it: one kernel per non-leaf
+/// node named after its `.nn` line, launch shapes as functions of the batch,
+/// source line ranges, float literals that round to the interpreter's
+/// values, and a kernel for every op kind the examples reach, fused or not.
+///
+//===----------------------------------------------------------------------===//
+
+#include "CudaTestUtil.h"
+
+#include "codegen/cuda/CudaEmit.h"
+#include "codegen/cuda/CudaPrinter.h"
+
+#include <cstdlib>
+#include <regex>
+
+using namespace nn;
+using namespace nn::cudatest;
+
+namespace {
+
+TEST(CudaPrinter, FloatLiteralsRoundToTheSameFloat) {
+  for (double v :
+       {0.05, 1e-4, 0.9, 1.0, 2.0, -3.25, 123456.789, 1e-38, 3.4e38, 0.1}) {
+    std::string s = cuda::floatLit(v);
+    ASSERT_EQ(s.back() == ')' ? s[s.size() - 2] : s.back(), 'f') << s;
+    std::string digits = s;
+    if (digits.front() == '(')
+      digits = digits.substr(1, digits.size() - 2);
+    digits.pop_back(); // 'f'
+    EXPECT_EQ(std::strtof(digits.c_str(), nullptr), static_cast<float>(v)) << s;
+  }
+  EXPECT_EQ(cuda::floatLit(1.0), "1.0f");
+  EXPECT_EQ(cuda::floatLit(0.05), "0.05f");
+  EXPECT_EQ(cuda::floatLit(-2.0), "(-2.0f)"); // never "--2.0f" after a minus
+  EXPECT_EQ(cuda::floatLit(-0.0), "(-0.0f)");
+  EXPECT_EQ(cuda::floatLit(INFINITY), "__uint_as_float(0x7f800000u)");
+  EXPECT_EQ(cuda::floatLit(-INFINITY), "__uint_as_float(0xff800000u)");
+  EXPECT_EQ(cuda::floatLit(NAN), "__uint_as_float(0x7fffffffu)");
+}
+
+TEST(CudaPrinter, ExtentsAndLaunchShapes) {
+  CudaExtent e{10, 1};
+  EXPECT_EQ(e.at(64), 640);
+  EXPECT_EQ(e.str(), "10*N");
+  EXPECT_EQ((CudaExtent{1, 1}).str(), "N");
+  EXPECT_EQ((CudaExtent{784, 0}).str(), "784");
+  EXPECT_EQ((CudaExtent{3, 2}).at(5), 75);
+
+  CudaKernel k;
+  k.launch = CudaLaunchKind::Elements;
+  k.count = {100, 1};
+  EXPECT_EQ(cudaLaunchDims(k, 64).grid, 25u); // 6400 / 256
+  EXPECT_EQ(cudaLaunchDims(k, 64).block, static_cast<unsigned>(kCudaBlock));
+  EXPECT_EQ(cudaLaunchDims(k, 0).grid, 0u); // nothing to do: no launch
+  k.count = {1, 0};
+  EXPECT_EQ(cudaLaunchDims(k, 64).grid, 1u);
+  k.count = {int64_t(1) << 40, 0}; // grid-stride loops: the grid is capped
+  EXPECT_EQ(cudaLaunchDims(k, 1).grid, 1u << 20);
+
+  k.launch = CudaLaunchKind::Gemm;
+  k.rows = {1, 1};
+  k.cols = {128, 0};
+  EXPECT_EQ(cudaLaunchDims(k, 64).grid, 2u); // 1 x 2 tiles of 64 x 64
+  EXPECT_EQ(cudaLaunchDims(k, 65).grid, 4u); // 2 x 2
+  k.launch = CudaLaunchKind::Single;
+  EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 1u);
+}
+
+TEST(CudaPrinter, OneKernelPerNodeNamedAfterItsLine) {
+  Model m = loadExample("mnist_mlp.nn", Stage::Opt);
+  const Graph &g = m.graph;
+  CudaSource src = printCuda(g);
+  EXPECT_EQ(src.graph, "mnist_mlp");
+  size_t nonLeaves = 0;
+  for (const Node &n : g.nodes)
+    nonLeaves += !hasTrait(n.op, kLeaf);
+  ASSERT_EQ(src.kernels.size(), nonLeaves);
+  std::regex name(R"(k\d+_mnist_mlp_nn_\d+_[a-z_]+)");
+  int lastLine = 0;
+  for (const CudaKernel &k : src.kernels) {
+    const Node &n = g[k.node];
+    EXPECT_FALSE(hasTrait(n.op, kLeaf));
+    EXPECT_TRUE(std::regex_match(k.name, name)) << k.name;
+    EXPECT_EQ(k.name, cudaKernelName(g, k.node));
+    EXPECT_NE(k.name.find("_" + std::to_string(n.loc.line) + "_"),
+              std::string::npos)
+        << k.name;
+    EXPECT_NE(src.code.find("extern \"C\" __global__ void "
+                            "__launch_bounds__(NN_BLOCK)\n" +
+                            k.name + "("),
+              std::string::npos)
+        << k.name;
+    // Line ranges are in order, disjoint, and map back to the kernel.
+    EXPECT_GT(k.firstLine, lastLine);
+    EXPECT_GE(k.lastLine, k.firstLine);
+    lastLine = k.lastLine;
+    EXPECT_EQ(src.kernelAtLine(k.firstLine), &k);
+    EXPECT_EQ(src.kernelAtLine(k.lastLine), &k);
+    EXPECT_EQ(src.kernelOf(k.node), &k);
+  }
+  EXPECT_EQ(src.kernelAtLine(1), nullptr); // the prelude
+  // The first kernel's signature is on its first line.
+  std::istringstream lines(src.code);
+  std::string line;
+  for (int i = 1; i <= src.kernels[0].firstLine; ++i)
+    std::getline(lines, line);
+  EXPECT_EQ(line.rfind("extern \"C\" __global__", 0), 0u) << line;
+}
+
+TEST(CudaPrinter, LaunchesFollowTheOp) {
+  Model m = loadExample("mnist_mlp.nn", Stage::Opt);
+  const Graph &g = m.graph;
+  CudaSource src = printCuda(g);
+  int gemms = 0, singles = 0;
+  for (const CudaKernel &k : src.kernels) {
+    const Node &n = g[k.node];
+    if (n.op == OpKind::MatMul) {
+      ++gemms;
+      EXPECT_EQ(k.launch, CudaLaunchKind::Gemm) << k.name;
+      const std::vector<int64_t> &d = n.type.dims;
+      ASSERT_EQ(d.size(), 2u);
+      EXPECT_EQ(k.rows.at(64), d[0] == kBatch ? 64 : d[0]) << k.name;
+      EXPECT_EQ(k.cols.at(64), d[1] == kBatch ? 64 : d[1]) << k.name;
+    } else if (n.op == OpKind::SoftmaxCrossEntropy ||
+               (n.op == OpKind::Sum && n.axis == -1)) {
+      ++singles;
+      EXPECT_EQ(k.launch, CudaLaunchKind::Single) << k.name;
+    } else if (hasTrait(n.op, kElementwise)) {
+      EXPECT_EQ(k.launch, CudaLaunchKind::Elements) << k.name;
+      EXPECT_EQ(k.count.at(64), n.type.numel(64)) << k.name;
+    }
+  }
+  // 3 forward, 3 weight gradients, 2 input gradients (none for x).
+  EXPECT_EQ(gemms, 8);
+  EXPECT_GE(singles, 4);
+}
+
+TEST(CudaPrinter, FusedOpsGetFusedKernels) {
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  const Graph &g = m.graph;
+  CudaSource src = printCuda(g);
+  std::set<OpKind> seen;
+  for (const CudaKernel &k : src.kernels) {
+    const Node &n = g[k.node];
+    seen.insert(n.op);
+    if (n.op == OpKind::Dense || n.op == OpKind::FusedMatMul ||
+        n.op == OpKind::DenseGradInput || n.op == OpKind::DenseGradWeight) {
+      EXPECT_EQ(k.launch, CudaLaunchKind::Gemm) << k.name;
+    }
+    if (n.op == OpKind::Dense && n.act == Activation::Relu) {
+      // The activation is in the GEMM's epilogue: relu as a select on the
+      // biased sum, stored once.
+      size_t at = src.code.find(k.name + "(");
+      std::string body = src.code.substr(at, src.code.find("\n}\n", at) - at);
+      EXPECT_NE(body.find("auto ep = "), std::string::npos);
+      EXPECT_NE(body.find("(0.0f > t0) ? 0.0f : t0"), std::string::npos)
+          << body;
+      EXPECT_NE(body.find("nn_gemm<true, true>"), std::string::npos);
+    }
+  }
+  for (OpKind op :
+       {OpKind::Dense, OpKind::FusedMatMul, OpKind::DenseGradInput,
+        OpKind::DenseGradWeight, OpKind::DenseGradBias, OpKind::SoftmaxXentGrad,
+        OpKind::SgdMomentum, OpKind::Sgd, OpKind::Elementwise})
+    EXPECT_TRUE(seen.count(op)) << mnemonic(op);
+  Model churn = loadExample("churn.nn", Stage::Fused);
+  bool bceGrad = false;
+  for (const Node &n : churn.graph.nodes)
+    bceGrad |= n.op == OpKind::SigmoidBceGrad;
+  EXPECT_TRUE(bceGrad);
+  EXPECT_NE(printCuda(churn.graph).code.find("fused_sigmoid_bce_grad("),
+            std::string::npos);
+}
+
+TEST(CudaPrinter, EveryVariantPrints) {
+  // Every op the pipeline produces for the examples, fused or not, has a
+  // kernel (the printer's switch is complete; this checks that nothing
+  // reachable asserts), and printing is deterministic.
+  for (Variant &v : allVariants()) {
+    ASSERT_GT(v.model.graph.size(), 0) << v.what;
+    CudaSource a = printCuda(v.model.graph);
+    CudaSource b = printCuda(v.model.graph);
+    EXPECT_EQ(a.code, b.code) << v.what;
+    EXPECT_FALSE(a.kernels.empty()) << v.what;
+  }
+}
+
+} // namespace

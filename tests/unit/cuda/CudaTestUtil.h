@@ -1,0 +1,120 @@
+//===- CudaTestUtil.h - Graphs for the CUDA backend tests ------*- C++ -*-===//
+///
+/// \file
+/// Helpers shared by the CUDA backend tests: an example through the
+/// pipeline (unfused, fused, or with one fusion alone), every variant of
+/// every example, and random leaves.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "frontend/Frontend.h"
+#include "passes/Fuse.h"
+#include "passes/Pipeline.h"
+#include "runtime/Interpreter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+
+namespace nn::cudatest {
+
+inline const std::vector<std::string> &exampleFiles() {
+  static const std::vector<std::string> f = {"churn.nn", "xor.nn",
+                                             "xor_neuron.nn", "mnist_mlp.nn"};
+  return f;
+}
+
+inline std::string readText(const std::string &path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+/// examples/<file> through the pipeline to `stage` (with `fusions` at
+/// Stage::Fused); an empty graph (and a test failure) on errors.
+inline Model loadExample(const std::string &file, Stage stage,
+                         std::optional<std::set<std::string>> fusions = {}) {
+  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + file;
+  std::string text = readText(path);
+  DiagEngine diags;
+  diags.addSource(path, text);
+  std::optional<Model> m = parseModel(path, text, diags);
+  if (!m) {
+    ADD_FAILURE() << diags.str();
+    return {};
+  }
+  PipelineOptions opts;
+  if (fusions)
+    opts.fusions = *fusions;
+  m->graph = runPipeline(m->graph, m->recipe, stage, opts, diags);
+  return *m;
+}
+
+/// One graph to test: an example at some stage, with a readable name.
+struct Variant {
+  std::string what;
+  Model model;
+};
+
+/// Every example's unfused training step and its step with all fusions;
+/// with `forward`, its forward graph too; with `alone`, mnist_mlp's step
+/// with each fusion alone (fused ops next to the unfused ops they replace
+/// elsewhere).
+inline std::vector<Variant> allVariants(bool forward = true,
+                                        bool alone = true) {
+  std::vector<Variant> v;
+  for (const std::string &f : exampleFiles()) {
+    if (forward)
+      v.push_back({f + " forward", loadExample(f, Stage::Forward)});
+    v.push_back({f + " unfused", loadExample(f, Stage::Opt)});
+    v.push_back({f + " fused", loadExample(f, Stage::Fused)});
+  }
+  if (alone)
+    for (const std::string &one : fusionNames())
+      v.push_back({"mnist_mlp.nn fused " + one,
+                   loadExample("mnist_mlp.nn", Stage::Fused,
+                               std::set<std::string>{one})});
+  return v;
+}
+
+/// Random values for every Input, Label, Param and State leaf; `batch` rows.
+/// Class labels are valid ids, binary labels 0/1.
+inline ValueMap randomLeaves(const Graph &g, int64_t batch, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  ValueMap l;
+  for (const Node &n : g.nodes) {
+    if (!hasTrait(n.op, kLeaf) || n.op == OpKind::Const)
+      continue;
+    Value v;
+    v.shape = n.type.dims;
+    for (int64_t &d : v.shape)
+      d = d == kBatch ? batch : d;
+    int64_t k = 1;
+    for (int64_t d : v.shape)
+      k *= d;
+    for (int64_t i = 0; i < k; ++i) {
+      double x = u(rng);
+      if (n.op == OpKind::Param)
+        x = (x - 0.5) * 0.6;
+      else if (n.op == OpKind::State)
+        x = (x - 0.5) * 0.02;
+      else if (n.op == OpKind::Label && n.labelKind == LabelKind::Class)
+        x = std::floor(x * static_cast<double>(n.classes));
+      else if (n.op == OpKind::Label && n.labelKind == LabelKind::Binary)
+        x = x < 0.5 ? 0 : 1;
+      v.data.push_back(static_cast<double>(static_cast<float>(x)));
+    }
+    l[n.name] = v;
+  }
+  return l;
+}
+
+} // namespace nn::cudatest

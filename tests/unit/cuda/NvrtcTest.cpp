@@ -1,0 +1,217 @@
+//===- NvrtcTest.cpp - Generated CUDA compiled by NVRTC, no GPU needed ----===//
+///
+/// \file
+/// NVRTC compiles every generated kernel of every example (unfused step,
+/// fused step; mnist_mlp with each fusion alone) to a cubin for sm_90; the
+/// cubin cache hits, and rejects a damaged entry; a source NVRTC rejects is
+/// reported with the kernel's name and `.nn` line and kept on disk;
+/// architectures are checked; ptxas's register and spill report is read.
+/// Skipped (with a message) in builds without NVRTC.
+///
+//===----------------------------------------------------------------------===//
+
+#include "CudaTestUtil.h"
+
+#include "codegen/cuda/Nvrtc.h"
+#include "ir/Support.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <unistd.h>
+
+using namespace nn;
+using namespace nn::cudatest;
+
+namespace {
+
+#define NEED_NVRTC()                                                           \
+  if (!nvrtcAvailable())                                                       \
+  GTEST_SKIP() << "this build has no NVRTC (CUDA toolkit not found at "        \
+                  "configure time)"
+
+/// A fresh cache folder for one test.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/nnc-nvrtc-test-XXXXXX";
+    path = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+bool isElf(const std::string &s) {
+  return s.size() > 4 && s.compare(0, 4,
+                                   "\x7f"
+                                   "ELF") == 0;
+}
+
+TEST(CudaNvrtc, EveryKernelOfEveryExampleCompilesForSm90) {
+  NEED_NVRTC();
+  TempDir dir;
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.cacheDir = dir.path;
+  // Each variant is compiled once (the cache is empty). Forward graphs are
+  // left out: their kernels are the first kernels of the unfused steps.
+  for (Variant &v : allVariants(/*forward=*/false)) {
+    ASSERT_GT(v.model.graph.size(), 0) << v.what;
+    CudaSource src = printCuda(v.model.graph);
+    CudaBinary bin;
+    ASSERT_NO_THROW(bin = compileCuda(src, opts)) << v.what;
+    EXPECT_TRUE(isElf(bin.cubin)) << v.what;
+    EXPECT_EQ(bin.arch, "sm_90");
+    // ptxas reports every kernel: each is in the cubin.
+    for (const CudaKernel &k : src.kernels) {
+      bool found = false;
+      for (const KernelResources &r : bin.resources)
+        if (r.kernel == k.name) {
+          found = true;
+          EXPECT_GT(r.registers, 0) << k.name;
+          EXPECT_LE(r.registers, 255) << k.name;
+        }
+      EXPECT_TRUE(found) << v.what << ": no ptxas report for " << k.name;
+      EXPECT_NE(bin.cubin.find(k.name), std::string::npos) << k.name;
+    }
+  }
+}
+
+TEST(CudaNvrtc, CacheHitsAndRejectsDamagedEntries) {
+  NEED_NVRTC();
+  TempDir dir;
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.cacheDir = dir.path;
+  CudaSource src = printCuda(loadExample("xor.nn", Stage::Opt).graph);
+  CudaBinary first = compileCuda(src, opts);
+  EXPECT_FALSE(first.fromCache);
+  ASSERT_FALSE(first.cachePath.empty());
+  EXPECT_EQ(first.cachePath.rfind(dir.path, 0), 0u);
+  CudaBinary second = compileCuda(src, opts);
+  EXPECT_TRUE(second.fromCache);
+  EXPECT_EQ(second.cubin, first.cubin);
+  EXPECT_EQ(second.ptxasLog, first.ptxasLog);
+  EXPECT_EQ(second.resources.size(), first.resources.size());
+
+  // Another architecture or another source is another entry.
+  opts.arch = "sm_80";
+  CudaBinary other = compileCuda(src, opts);
+  EXPECT_FALSE(other.fromCache);
+  EXPECT_NE(other.cachePath, first.cachePath);
+  opts.arch = "sm_90";
+
+  // A truncated entry is not trusted: compiled again, and replaced.
+  std::filesystem::resize_file(first.cachePath,
+                               std::filesystem::file_size(first.cachePath) / 2);
+  CudaBinary again = compileCuda(src, opts);
+  EXPECT_FALSE(again.fromCache);
+  EXPECT_EQ(again.cubin, first.cubin);
+  EXPECT_TRUE(compileCuda(src, opts).fromCache);
+
+  // --no-cache compiles and stores nothing.
+  opts.noCache = true;
+  CudaBinary bypass = compileCuda(src, opts);
+  EXPECT_FALSE(bypass.fromCache);
+  EXPECT_TRUE(bypass.cachePath.empty());
+}
+
+TEST(CudaNvrtc, CompileErrorsNameTheKernelAndKeepTheSource) {
+  NEED_NVRTC();
+  TempDir dir;
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.cacheDir = dir.path;
+  Model m = loadExample("churn.nn", Stage::Opt);
+  CudaSource src = printCuda(m.graph);
+  // Break one line inside the third kernel (keeping line numbers).
+  const CudaKernel &victim = src.kernels.at(2);
+  size_t pos = 0;
+  for (int line = 1; line < victim.firstLine + 1; ++line)
+    pos = src.code.find('\n', pos) + 1;
+  src.code.insert(pos, "  undefined_thing += 1; ");
+  try {
+    compileCuda(src, opts);
+    FAIL() << "compiled a broken source";
+  } catch (const InternalError &e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("NVRTC"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("undefined_thing"), std::string::npos) << msg;
+    EXPECT_NE(
+        msg.find("in kernel " + victim.name + " from " + victim.loc.str()),
+        std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find(victim.nodeText), std::string::npos) << msg;
+    size_t at = msg.find("the source is kept in ");
+    ASSERT_NE(at, std::string::npos) << msg;
+    std::string kept = msg.substr(at + 22, msg.find('\n', at) - at - 22);
+    EXPECT_EQ(kept.rfind(dir.path + "/failed/churn-", 0), 0u) << kept;
+    EXPECT_EQ(readText(kept), src.code);
+  }
+}
+
+TEST(CudaNvrtc, ArchitecturesAreChecked) {
+  NEED_NVRTC();
+  std::vector<std::string> archs = nvrtcArchs();
+  EXPECT_NE(std::find(archs.begin(), archs.end(), "sm_90"), archs.end());
+  EXPECT_NO_THROW(checkCudaArch("sm_90"));
+  for (const char *bad : {"sm_1", "sm_", "compute_90", "90", "sm_90a"}) {
+    try {
+      checkCudaArch(bad);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const UserError &e) {
+      std::string msg = e.what();
+      EXPECT_NE(msg.find("cannot compile for '" + std::string(bad) + "'"),
+                std::string::npos)
+          << msg;
+      EXPECT_NE(msg.find("sm_90"), std::string::npos) << msg; // the list
+    }
+  }
+  EXPECT_FALSE(nvrtcVersion().empty());
+}
+
+TEST(CudaNvrtc, PtxAndResourceReport) {
+  NEED_NVRTC();
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.noCache = true;
+  std::string ptx = emitCudaText(m.graph, "ptx", opts);
+  CudaSource src = printCuda(m.graph);
+  EXPECT_NE(ptx.find(".target sm_90"), std::string::npos);
+  for (const CudaKernel &k : src.kernels)
+    EXPECT_NE(ptx.find(".entry " + k.name + "("), std::string::npos) << k.name;
+  std::string sass = emitCudaText(m.graph, "sass", opts);
+  for (const CudaKernel &k : src.kernels)
+    EXPECT_NE(sass.find("// " + k.name + ": "), std::string::npos) << k.name;
+  EXPECT_NE(sass.find(" registers, "), std::string::npos);
+  EXPECT_NE(sass.find(" bytes spill stores, "), std::string::npos);
+  EXPECT_NE(sass.find("kernels spill"), std::string::npos);
+}
+
+TEST(CudaNvrtc, PtxasLogParsing) {
+  std::string log =
+      "ptxas info    : 0 bytes gmem\n"
+      "ptxas info    : Compiling entry function 'k1_a' for 'sm_90'\n"
+      "ptxas info    : Function properties for k1_a\n"
+      "ptxas         .     8 bytes stack frame, 4 bytes spill stores, 12 "
+      "bytes spill loads\n"
+      "ptxas info    : Used 40 registers, used 1 barriers, 8320 bytes smem\n"
+      "ptxas info    : Compiling entry function 'k2_b' for 'sm_90'\n"
+      "ptxas info    : Function properties for k2_b\n"
+      "ptxas         .     0 bytes stack frame, 0 bytes spill stores, 0 "
+      "bytes spill loads\n"
+      "ptxas info    : Used 14 registers, used 0 barriers\n";
+  std::vector<KernelResources> r = parsePtxasLog(log);
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].kernel, "k1_a");
+  EXPECT_EQ(r[0].registers, 40);
+  EXPECT_EQ(r[0].stackBytes, 8);
+  EXPECT_EQ(r[0].spillStoreBytes, 4);
+  EXPECT_EQ(r[0].spillLoadBytes, 12);
+  EXPECT_EQ(r[0].sharedBytes, 8320);
+  EXPECT_EQ(r[1].kernel, "k2_b");
+  EXPECT_EQ(r[1].registers, 14);
+  EXPECT_EQ(r[1].sharedBytes, 0);
+  EXPECT_TRUE(parsePtxasLog("").empty());
+}
+
+} // namespace
