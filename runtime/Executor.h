@@ -36,6 +36,12 @@ public:
 /// Names of the backends this build offers ("interp", ...).
 std::vector<std::string> backendNames();
 
+/// The backend "auto" stands for: cuda when a CUDA device is there, else cpu
+/// when built, else interp. Other names are returned as they are. `why`, when
+/// given, receives a short note on a fallback ("no CUDA device: ...").
+std::string resolveBackend(const std::string &requested,
+                           std::string *why = nullptr);
+
 /// Throws UserError for an unknown or unavailable backend.
 void checkBackend(const std::string &backend);
 

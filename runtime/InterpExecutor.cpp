@@ -76,6 +76,21 @@ std::vector<std::string> backendNames() {
   return names;
 }
 
+std::string resolveBackend(const std::string &requested, std::string *why) {
+  if (requested != "auto")
+    return requested;
+  std::string reason = cudaUnavailableReason();
+  if (reason.empty())
+    return "cuda";
+  std::vector<std::string> names = backendNames();
+  std::string fallback =
+      std::find(names.begin(), names.end(), "cpu") != names.end() ? "cpu"
+                                                                  : "interp";
+  if (why)
+    *why = "no CUDA device: " + reason;
+  return fallback;
+}
+
 void checkBackend(const std::string &backend) {
   std::vector<std::string> names = backendNames();
   // No driver, no GPU, or a build without the CUDA toolkit.

@@ -22,9 +22,24 @@ Args::Args(const std::vector<std::string> &argv,
   for (size_t i = 0; i < argv.size(); ++i) {
     const std::string &a = argv[i];
     if (onlyPositional || a.size() < 2 || a.rfind("--", 0) != 0) {
-      if (!onlyPositional && a.size() >= 2 && a[0] == '-' && a != "-")
-        throw UserError("nnc: error: unknown option '" + a +
-                        "' (options start with '--')");
+      if (!onlyPositional && a.size() >= 2 && a[0] == '-' && a != "-") {
+        const FlagSpec *alias = nullptr;
+        for (const FlagSpec &s : specs)
+          if (a.size() == 2 && s.shortName == a[1])
+            alias = &s;
+        if (!alias)
+          throw UserError("nnc: error: unknown option '" + a +
+                          "' (options start with '--')");
+        if (alias->value.empty()) {
+          flags.emplace(alias->name, "");
+          continue;
+        }
+        if (i + 1 >= argv.size())
+          throw UserError("nnc: error: option '" + a + "' needs a value (" +
+                          alias->value + ")");
+        flags.emplace(alias->name, argv[++i]);
+        continue;
+      }
       pos.push_back(a);
       continue;
     }
@@ -113,7 +128,9 @@ std::optional<double> Args::getDouble(const std::string &name) const {
 std::string formatFlags(const std::vector<FlagSpec> &specs) {
   std::string out;
   for (const FlagSpec &s : specs) {
-    std::string left = "  --" + s.name + (s.value.empty() ? "" : " " + s.value);
+    std::string left = std::string(s.shortName ? "  -" : "  ") +
+                       (s.shortName ? std::string(1, s.shortName) + ", " : "") +
+                       "--" + s.name + (s.value.empty() ? "" : " " + s.value);
     if (left.size() < 26)
       left.resize(26, ' ');
     else

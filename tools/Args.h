@@ -2,7 +2,8 @@
 ///
 /// \file
 /// A small flag parser: `--name=value`, `--name value`, boolean `--name`,
-/// positional arguments. Every command declares its flags; an unknown flag
+/// short aliases (`-o FILE`, `-v`) where a flag declares one, positional
+/// arguments. Every command declares its flags; an unknown flag
 /// is a user error with a "did you mean" suggestion.
 ///
 //===----------------------------------------------------------------------===//
@@ -21,6 +22,7 @@ struct FlagSpec {
   std::string name;  // without the dashes: "epochs"
   std::string value; // "" for a boolean flag, else a placeholder: "N"
   std::string help;
+  char shortName = 0; // 'o' accepts "-o FILE" for "--output FILE"
 };
 
 class Args {

@@ -351,7 +351,7 @@ int runCompile(const Args &args) {
 const Command &compileCommand() {
   static std::vector<FlagSpec> flags = [] {
     std::vector<FlagSpec> f = {
-        {"output", "FILE", "the object file (default: MODEL.o here)"},
+        {"output", "FILE", "the object file (default: MODEL.o here)", 'o'},
         {"header", "FILE", "the C header (default: the object's name, .h)"},
         {"max-batch", "N",
          "largest batch the entry points take (default: "
@@ -365,7 +365,7 @@ const Command &compileCommand() {
                  r += (r.empty() ? "" : ", ") + n;
                return r;
              }()},
-        {"verbose", "", "print compile phases and times"}};
+        {"verbose", "", "print compile phases and times", 'v'}};
     for (const FlagSpec &r : recipeFlags())
       f.push_back(r);
     return f;

@@ -8,6 +8,9 @@ C=$EX/churn.nn
 # The command line.
 expect_error "unknown command 'trian'; did you mean 'train'?" "$NNC" trian "$C"
 expect_error "unknown option '--epoch'; did you mean '--epochs'?" "$NNC" train "$C" --epoch 3
+expect_error "unknown option '-x' (options start with '--')" "$NNC" train "$C" -x
+expect_error "option '-o' needs a value (FILE)" "$NNC" compile "$C" -o
+expect_ok "$NNC" compile "$C" -o "$TMP/churn.o" && [ -s "$TMP/churn.o" ] || fail "-o did not write the object file"
 expect_error "invalid value 'many' for --epochs" "$NNC" train "$C" --epochs many
 expect_error "--batch must be at least 1" "$NNC" train "$C" --batch 0
 expect_error "--lr must be a positive number" "$NNC" train "$C" --lr -1
