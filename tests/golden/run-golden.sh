@@ -4,6 +4,8 @@
 #   %nnc the nnc binary       FileCheck  LLVM's FileCheck
 #   not  inverts an exit status (as LLVM's `not`: fails on 0 and on crashes)
 # A RUN line ending in `\` continues on the next RUN line.
+# `# REQUIRES: cpu-backend` (or cuda-backend) skips the test (exit 77) when
+# the build lacks that backend; NNC_FEATURES lists what it has.
 set -u
 file=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 : "${NNC:?NNC must name the nnc binary}"
@@ -19,6 +21,13 @@ not() {
   [ "$rc" -ne 0 ] && [ "$rc" -lt 128 ]
 }
 export -f not
+
+for need in $(sed -n 's/^[[:space:]]*\(#\|\/\/\)[[:space:]]*REQUIRES:[[:space:]]*//p' "$file"); do
+  if [[ " ${NNC_FEATURES:-} " != *" $need "* ]]; then
+    echo "SKIP: $file needs $need (this build has: ${NNC_FEATURES:-nothing})"
+    exit 77
+  fi
+done
 
 cmds=()
 cur=""
