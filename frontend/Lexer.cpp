@@ -77,14 +77,33 @@ bool isIdentChar(char c) {
 }
 bool isDigit(char c) { return std::isdigit(static_cast<unsigned char>(c)); }
 
+/// The longest line the lexer reads (bytes); longer text is an error, and
+/// lexing stops there (an explicit limit, found by fuzzing).
+constexpr size_t kMaxLineLength = 65536;
+
 class Lexer {
 public:
   Lexer(const std::string &file, const std::string &text, DiagEngine &diags)
       : file(file), text(text), diags(diags) {}
 
   std::vector<Token> run() {
-    while (pos < text.size())
+    while (pos < text.size()) {
+      if (pos - lineStart > kMaxLineLength && line != longLine) {
+        longLine = line;
+        size_t end = text.find('\n', lineStart);
+        size_t len = (end == std::string::npos ? text.size() : end) - lineStart;
+        diags.error(locAt(lineStart + kMaxLineLength, 1),
+                    "line is too long (" + std::to_string(len) +
+                        " bytes; at most " + std::to_string(kMaxLineLength) +
+                        ")");
+        // An Invalid token keeps the parser quiet about this line; lexing
+        // goes on at the next one.
+        push(Tok::Invalid, lineStart + kMaxLineLength, 1);
+        pos = end == std::string::npos ? text.size() : end;
+        continue;
+      }
       lexOne();
+    }
     Token eof = make(Tok::Eof, pos, 1);
     eof.text = "";
     toks.push_back(eof);
@@ -92,6 +111,8 @@ public:
   }
 
 private:
+  int longLine = 0; // the last line reported too long
+
   char peek(size_t ahead = 0) const {
     return pos + ahead < text.size() ? text[pos + ahead] : '\0';
   }

@@ -15,6 +15,7 @@
 #include "frontend/Suggest.h"
 
 #include "frontend/LowerExpr.h"
+#include "ir/TensorLimits.h"
 
 #include <cmath>
 #include <filesystem>
@@ -156,6 +157,10 @@ private:
     }
     if (t.hasDims && t.dims.empty()) {
       diags.error(t.loc, "empty shape: leave out '[]' for a scalar");
+      ok = false;
+    }
+    if (std::string big = ok ? tensorSizeError(dims) : ""; !big.empty()) {
+      diags.error(t.loc, big);
       ok = false;
     }
     return ok;

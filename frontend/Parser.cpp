@@ -31,6 +31,14 @@ namespace {
 /// Thrown to abandon a statement once its error has been reported.
 struct ParseFailure {};
 
+/// Explicit limits (found by fuzzing: deeper nesting overflowed the stack in
+/// the parser, the lowering and the syntax tree's destructor). An
+/// expression's syntax tree is at most about kMaxNesting deep: each
+/// parenthesis, call, list, unary minus and binary operator counts a level.
+constexpr int kMaxNesting = 256;
+/// Statements per file (layers, declarations, assignments).
+constexpr size_t kMaxStatements = 10000;
+
 class Parser {
 public:
   Parser(const std::vector<Token> &toks, DiagEngine &diags)
@@ -41,6 +49,13 @@ public:
     skipNewlines();
     while (!cur().is(Tok::Eof)) {
       size_t before = prog.stmts.size();
+      if (before >= kMaxStatements) {
+        if (!lineHasInvalid())
+          diags.error(errorLoc(cur()),
+                      "too many statements (at most " +
+                          std::to_string(kMaxStatements) + " in a file)");
+        break;
+      }
       try {
         parseStatement(prog);
         if (!cur().is(Tok::Newline) && !cur().is(Tok::Eof))
@@ -56,6 +71,28 @@ public:
   }
 
 private:
+  /// Counts nesting levels until it goes out of scope; fails past
+  /// kMaxNesting.
+  class Nest {
+  public:
+    explicit Nest(Parser &p) : p(p) {}
+    ~Nest() { p.nesting -= levels; }
+    Nest(const Nest &) = delete;
+    Nest &operator=(const Nest &) = delete;
+    void more(const Token &at) {
+      ++p.nesting;
+      ++levels;
+      if (p.nesting > kMaxNesting)
+        p.fail(at, "expression is nested too deeply (more than " +
+                       std::to_string(kMaxNesting) +
+                       " levels); split it into named steps");
+    }
+
+  private:
+    Parser &p;
+    int levels = 0;
+  };
+
   const Token &cur() const { return toks[pos]; }
   const Token &peekTok(size_t n = 1) const {
     return toks[std::min(pos + n, toks.size() - 1)];
@@ -285,16 +322,22 @@ private:
   }
 
   ExprPtr parseExpr() {
+    Nest nest(*this);
     ExprPtr lhs = parseTerm();
-    while (cur().is(Tok::Plus) || cur().is(Tok::Minus))
+    while (cur().is(Tok::Plus) || cur().is(Tok::Minus)) {
+      nest.more(cur());
       lhs = binary(std::move(lhs), &Parser::parseTerm);
+    }
     return lhs;
   }
 
   ExprPtr parseTerm() {
+    Nest nest(*this);
     ExprPtr lhs = parseUnary();
-    while (cur().is(Tok::Star) || cur().is(Tok::Slash) || cur().is(Tok::At))
+    while (cur().is(Tok::Star) || cur().is(Tok::Slash) || cur().is(Tok::At)) {
+      nest.more(cur());
       lhs = binary(std::move(lhs), &Parser::parseUnary);
+    }
     return lhs;
   }
 
@@ -310,6 +353,8 @@ private:
 
   ExprPtr parseUnary() {
     if (cur().is(Tok::Minus)) {
+      Nest nest(*this);
+      nest.more(cur());
       auto e = std::make_unique<Expr>(Expr::Kind::Unary, next().loc);
       e->op = '-';
       e->args.push_back(parseUnary());
@@ -320,6 +365,9 @@ private:
 
   ExprPtr parsePrimary() {
     const Token &t = cur();
+    Nest nest(*this);
+    if (t.is(Tok::Ident) || t.is(Tok::LParen) || t.is(Tok::LSquare))
+      nest.more(t);
     switch (t.kind) {
     case Tok::Number: {
       auto e = std::make_unique<Expr>(Expr::Kind::Number, t.loc);
@@ -440,6 +488,7 @@ private:
   const std::vector<Token> &toks;
   DiagEngine &diags;
   size_t pos = 0;
+  int nesting = 0; // levels of the expression being parsed (see Nest)
 };
 
 } // namespace

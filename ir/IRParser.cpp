@@ -22,6 +22,7 @@
 #include "ir/IRText.h"
 
 #include "ir/Support.h"
+#include "ir/TensorLimits.h"
 
 #include <cctype>
 #include <charconv>
@@ -585,6 +586,7 @@ TensorType Parser::parseType() {
     failHere("expected a type such as 'f32[N,784]' or '?'");
   TensorType t;
   t.known = true;
+  Token typeTok = tok;
   t.dtype = take().text == "f32" ? DType::F32 : DType::I32;
   if (!accept("["))
     return t;
@@ -600,6 +602,8 @@ TensorType Parser::parseType() {
     }
   } while (accept(","));
   expect("]", "to close the dimensions");
+  if (std::string big = tensorSizeError(t.dims); !big.empty())
+    fail(typeTok, big);
   return t;
 }
 

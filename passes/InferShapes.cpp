@@ -13,6 +13,7 @@
 #include "passes/ShapeRules.h"
 
 #include "ir/Support.h"
+#include "ir/TensorLimits.h"
 
 namespace nn {
 
@@ -241,6 +242,8 @@ Graph inferShapes(const Graph &g, DiagEngine &diags) {
   for (NodeId id = 0; id < out.size(); ++id) {
     Node &n = out[id];
     ShapeResult r = inferNodeType(out, n);
+    if (r.error.empty() && r.type.known)
+      r.error = tensorSizeError(r.type.dims);
     if (r.error.empty()) {
       n.type = r.type;
       continue;

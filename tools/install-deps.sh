@@ -5,7 +5,7 @@
 set -eu
 required=(cmake ninja-build ccache g++ pkg-config llvm-19-dev llvm-19-tools
           libfmt-dev libgtest-dev libbenchmark-dev zlib1g-dev
-          dataset-fashion-mnist)
+          dataset-fashion-mnist clang-19 libclang-rt-19-dev)
 optional=(python3-torch)
 
 missing() {
