@@ -8,20 +8,38 @@
 /// index), a checkpoint needs just the weights, the optimizer state and
 /// those counters to resume bit for bit.
 ///
+/// Faults: SIGINT/SIGTERM (runtime/Signals.h) are polled after each step; the
+/// run then writes a checkpoint where it stands and returns `interrupted`.
+/// Checkpoints keep their predecessor as FILE.prev. After each step the loss
+/// and the new parameters must be finite; when not (or after every step with
+/// checkNumerics) the step is re-run on the interpreter from the state
+/// before it to name the first op that produced NaN or infinities, and the
+/// run stops without writing anything, so the last checkpoint stays good.
+///
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Trainer.h"
 
 #include "ir/Support.h"
 #include "runtime/Batcher.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/Executor.h"
+#include "runtime/Interpreter.h"
+#include "runtime/Safetensors.h"
+#include "runtime/Signals.h"
 #include "runtime/WeightsFile.h"
 
+#include <cerrno>
+#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace nn {
 
@@ -38,6 +56,107 @@ const Node &singleLeaf(const Graph &g, OpKind kind) {
 }
 
 } // namespace
+
+void saveCheckpoint(const std::string &path, const Graph &g,
+                    const TensorMap &values, const Metadata &metadata,
+                    const TensorMap &extra) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+    // Keep the current file as FILE.prev, itself replaced atomically: a
+    // hard link renamed into place, or a copy where links are not possible.
+    std::string prev = path + ".prev";
+    std::string tmp = prev + ".tmp." + std::to_string(::getpid());
+    ::unlink(tmp.c_str());
+    if (::link(path.c_str(), tmp.c_str()) == 0) {
+      if (::rename(tmp.c_str(), prev.c_str()) != 0) {
+        int err = errno;
+        ::unlink(tmp.c_str());
+        throw UserError(prev + ": error: cannot keep the previous "
+                               "checkpoint: " +
+                        std::strerror(err));
+      }
+    } else {
+      std::ifstream in(path, std::ios::binary);
+      std::string bytes((std::istreambuf_iterator<char>(in)),
+                        std::istreambuf_iterator<char>());
+      if (!in.eof() && in.fail())
+        throw UserError(path + ": error: cannot read the previous checkpoint");
+      writeFileAtomic(prev, bytes);
+    }
+  }
+  saveWeights(path, g, values, metadata, true, extra);
+}
+
+namespace {
+
+/// Counts of values that are NaN, or infinite once rounded to float32.
+struct BadCount {
+  int64_t nan = 0, posInf = 0, negInf = 0;
+  int64_t total() const { return nan + posInf + negInf; }
+};
+
+BadCount countBad(const std::vector<double> &data) {
+  BadCount c;
+  for (double d : data) {
+    if (std::isnan(d))
+      ++c.nan;
+    else if (d > FLT_MAX)
+      ++c.posInf;
+    else if (d < -FLT_MAX)
+      ++c.negInf;
+  }
+  return c;
+}
+
+bool allFinite(const TensorMap &m) {
+  for (const auto &[name, t] : m)
+    for (float v : t.data)
+      if (!std::isfinite(v))
+        return false;
+  return true;
+}
+
+std::string shapeStr(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+} // namespace
+
+std::string findNonFinite(const Graph &g, const TensorMap &state,
+                          const TensorMap &batch) {
+  ValueMap leaves;
+  for (const auto &[name, t] : state)
+    leaves[name] = toValue(t);
+  for (const auto &[name, t] : batch)
+    leaves[name] = toValue(t);
+  std::vector<Value> values = Interpreter(g).run(leaves);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    BadCount c = countBad(values[id].data);
+    if (c.total() == 0)
+      continue;
+    const Node &n = g[id];
+    std::ostringstream os;
+    bool leaf = hasTrait(n.op, kLeaf);
+    if (leaf)
+      os << mnemonic(n.op) << " '" << n.name << "'";
+    else
+      os << "op '" << mnemonic(n.op) << "' (node %" << id
+         << (n.name.empty() ? "" : " '" + n.name + "'") << ")";
+    if (n.loc.valid())
+      os << " at " << n.loc.str();
+    os << (leaf ? " holds " : " produced ") << c.total() << " non-finite "
+       << (c.total() == 1 ? "value" : "values") << " (" << c.nan << " NaN, "
+       << c.posInf << " +inf, " << c.negInf << " -inf) of "
+       << values[id].numel() << ", shape " << shapeStr(values[id].shape);
+    if (n.op == OpKind::Input || n.op == OpKind::Label)
+      os << ": the data holds them";
+    return os.str();
+  }
+  return "";
+}
 
 TensorMap bindBatch(const Graph &g, const Tensor &x, const Tensor &y) {
   const Node &in = singleLeaf(g, OpKind::Input);
@@ -251,6 +370,33 @@ Progress readProgress(const Metadata &m, const Recipe &r,
   return p;
 }
 
+/// The message of a step that produced NaN or infinities.
+std::string numericsError(const Progress &p, double loss,
+                          const std::string &first, const TrainOptions &opts) {
+  std::ostringstream os;
+  os << "nnc: error: training stopped at step " << p.step + 1 << " (epoch "
+     << p.epoch + 1 << ", batch " << p.batch + 1 << "): ";
+  if (std::isnan(loss))
+    os << "the loss is NaN";
+  else if (std::isinf(loss))
+    os << "the loss is infinite";
+  else
+    os << "non-finite values";
+  os << "\nnnc: note: ";
+  if (first.empty())
+    os << "the step re-run on the interpreter in double precision is finite "
+          "throughout: a float32 overflow in the '"
+       << opts.backend << "' backend";
+  else
+    os << "the first: " << first;
+  os << "\nnnc: note: nothing was written after step " << p.step;
+  if (!opts.checkpointPath.empty())
+    os << "; the last good checkpoint '" << opts.checkpointPath
+       << "' is kept";
+  os << "\nnnc: help: check the data for NaN, or try a smaller learning rate";
+  return os.str();
+}
+
 std::string percent(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
@@ -282,7 +428,23 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   Progress p;
   TensorMap best;
   if (!opts.resumePath.empty()) {
-    LoadedWeights lw = loadWeights(opts.resumePath, stepGraph, true, {"best."});
+    LoadedWeights lw;
+    try {
+      lw = loadWeights(opts.resumePath, stepGraph, true, {"best."});
+    } catch (const UserError &e) {
+      std::string prev = opts.resumePath + ".prev";
+      bool prevOk = false;
+      try {
+        loadWeights(prev, stepGraph, true, {"best."});
+        prevOk = true;
+      } catch (const UserError &) {
+      }
+      if (!prevOk)
+        throw;
+      throw UserError(std::string(e.what()) +
+                      "\nnnc: note: the previous checkpoint '" + prev +
+                      "' is intact; continue from it with --resume " + prev);
+    }
     state = lw.values;
     p = readProgress(lw.metadata, recipe, opts.resumePath);
     for (auto &[name, t] : lw.extra)
@@ -302,15 +464,17 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
                  "seconds\n";
   }
 
-  auto checkpoint = [&] {
-    if (opts.checkpointPath.empty())
+  auto checkpoint = [&](const std::string &path) {
+    if (path.empty())
       return;
     TensorMap extra;
     for (auto &[name, t] : best)
       extra["best." + name] = t;
-    saveWeights(opts.checkpointPath, stepGraph, exec->state(),
-                progressMetadata(p, recipe), true, extra);
+    saveCheckpoint(path, stepGraph, exec->state(), progressMetadata(p, recipe),
+                   extra);
   };
+  InterruptScope interruptScope;
+  bool interrupted = false;
 
   TrainResult result;
   bool stoppedBySteps = false;
@@ -322,20 +486,27 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
         break;
       }
       Batch batch = batcher.get(p.epoch, p.batch);
-      TensorMap out = exec->run(bindBatch(stepGraph, batch.x, batch.y));
+      TensorMap feed = bindBatch(stepGraph, batch.x, batch.y);
+      TensorMap before = exec->state(); // to explain a non-finite step
+      TensorMap out = exec->run(feed);
       double loss = out.at("loss")[0];
-      if (!std::isfinite(loss))
-        throw UserError("nnc: error: the loss became " +
-                        std::string(std::isnan(loss) ? "NaN" : "infinite") +
-                        " at step " + std::to_string(p.step + 1) + " (epoch " +
-                        std::to_string(p.epoch + 1) +
-                        "); try a smaller learning rate");
+      bool bad = !std::isfinite(loss) || !allFinite(exec->state());
+      if (bad || opts.checkNumerics) {
+        std::string first = findNonFinite(stepGraph, before, feed);
+        if (bad || !first.empty())
+          throw UserError(numericsError(p, loss, first, opts));
+      }
       p.lossSum += loss * batch.size;
       p.correct += countCorrect(stepGraph, out.at("pred"), batch.y);
       p.samples += batch.size;
       ++p.step;
+      if (interruptRequested()) {
+        interrupted = true;
+        ++p.batch; // this batch is done
+        break;
+      }
     }
-    if (stoppedBySteps)
+    if (stoppedBySteps || interrupted)
       break; // possibly mid-epoch: p says where to resume
     EpochStats st;
     st.epoch = p.epoch + 1;
@@ -401,9 +572,30 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     p.lossSum = 0;
     p.correct = 0;
     p.samples = 0;
-    checkpoint();
+    checkpoint(opts.checkpointPath);
     if (stopNow)
       break;
+    if (p.epoch < recipe.epochs && interruptRequested()) { // validating
+      interrupted = true;
+      break;
+    }
+  }
+  if (interrupted) {
+    const std::string &path =
+        opts.checkpointPath.empty() ? opts.interruptPath : opts.checkpointPath;
+    checkpoint(path);
+    result.interrupted = true;
+    result.interruptCheckpoint = path;
+    if (opts.log) {
+      *opts.log << "interrupted by signal " << interruptSignal() << " after "
+                << p.step << " steps (epoch " << p.epoch + 1 << ", batch "
+                << p.batch << "/" << batcher.batchesPerEpoch() << ")";
+      if (!path.empty())
+        *opts.log << "; checkpoint written to " << path
+                  << "; continue with --resume " << path;
+      *opts.log << std::endl;
+    }
+    clearInterrupt();
   }
   if (stoppedBySteps) {
     if (opts.log && p.samples > 0) {
@@ -416,7 +608,7 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
                   << percent(static_cast<double>(p.correct) / p.samples);
       *opts.log << std::endl;
     }
-    checkpoint();
+    checkpoint(opts.checkpointPath);
   }
   result.state = exec->state();
   result.steps = p.step;

@@ -13,6 +13,7 @@
 #include "ir/Recipe.h"
 #include "runtime/Dataset.h"
 #include "runtime/Tensor.h"
+#include "runtime/WeightsFile.h"
 
 #include <cstdint>
 #include <limits>
@@ -44,6 +45,12 @@ struct TrainOptions {
   std::string resumePath;         // --resume
   std::string metricsPath;        // --metrics FILE.csv
   std::ostream *log = nullptr;    // progress lines
+  /// Where a run stopped by SIGINT/SIGTERM writes its checkpoint when
+  /// checkpointPath is empty (the driver passes <model>.interrupted.safetensors).
+  std::string interruptPath;
+  /// --check-numerics: after every step, re-run it on the interpreter and
+  /// check every op's output for NaN and infinities.
+  bool checkNumerics = false;
 };
 
 struct TrainResult {
@@ -52,6 +59,10 @@ struct TrainResult {
   int64_t steps = 0;
   bool stoppedEarly = false;
   int64_t bestEpoch = 0;
+  /// Stopped by SIGINT/SIGTERM after finishing a step; the checkpoint is at
+  /// `interruptCheckpoint` (exit with kExitInterrupted).
+  bool interrupted = false;
+  std::string interruptCheckpoint;
 };
 
 class Trainer {
@@ -77,6 +88,20 @@ private:
   Graph evalGraph;
   Recipe recipe;
 };
+
+/// Writes a checkpoint atomically (see saveWeights), first keeping the file
+/// it replaces as `path.prev` (a hard link, or a copy where links fail), so
+/// that a checkpoint found corrupt has an intact predecessor.
+void saveCheckpoint(const std::string &path, const Graph &g,
+                    const TensorMap &values, const Metadata &metadata,
+                    const TensorMap &extra);
+
+/// Runs `g` on the interpreter from `state` and `batch` (Input and Label
+/// leaves) and describes the first node, in graph order, whose value holds
+/// NaN or infinities once rounded to float32: its op, name, source location,
+/// shape and how many values are bad. "" when every value is finite.
+std::string findNonFinite(const Graph &g, const TensorMap &state,
+                          const TensorMap &batch);
 
 /// A batch's features and labels bound to the graph's Input and Label
 /// leaves by name, reshaped to their types with N = the rows of `x`.

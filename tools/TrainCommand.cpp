@@ -4,6 +4,7 @@
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
 #include "runtime/ParamInit.h"
+#include "runtime/Signals.h"
 #include "runtime/Trainer.h"
 #include "runtime/WeightsFile.h"
 #include "tools/Driver.h"
@@ -91,6 +92,12 @@ int runTrain(const Args &args) {
   opts.checkpointPath = args.get("checkpoint").value_or("");
   opts.resumePath = args.get("resume").value_or("");
   opts.metricsPath = args.get("metrics").value_or("");
+  opts.checkNumerics = args.has("check-numerics");
+  // Interrupted without --checkpoint: next to the model.
+  std::string base = m.path;
+  if (base.size() > 3 && base.compare(base.size() - 3, 3, ".nn") == 0)
+    base.resize(base.size() - 3);
+  opts.interruptPath = base + ".interrupted.safetensors";
   if (!args.has("quiet"))
     opts.log = &std::cerr;
 
@@ -109,6 +116,12 @@ int runTrain(const Args &args) {
               << (recipe.l2 > 0 ? ", l2 " + std::to_string(recipe.l2) : "")
               << std::endl;
   TrainResult r = trainer.train(std::move(state), data, opts);
+  if (r.interrupted) {
+    if (!opts.log) // the trainer said where its checkpoint is, unless quiet
+      std::cerr << "nnc: interrupted; checkpoint written to "
+                << r.interruptCheckpoint << std::endl;
+    return kExitInterrupted;
+  }
 
   if (auto path = args.get("save")) {
     saveWeights(*path, step, r.state,
@@ -216,6 +229,8 @@ std::vector<FlagSpec> trainFlags() {
       {"steps", "N", "stop after N optimizer steps"},
       {"metrics", "FILE", "write per-epoch metrics as CSV"},
       {"quiet", "", "print only the final results"},
+      {"check-numerics", "",
+       "after every step, check every op's output for NaN and inf"},
       {"verbose", "", "report compile time and whether the JIT cache hit"},
       {"no-cache", "", "compile afresh: neither read nor write the JIT cache"},
       {"fuse", "LIST",

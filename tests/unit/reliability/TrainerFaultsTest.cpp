@@ -1,0 +1,328 @@
+//===- TrainerFaultsTest.cpp - Faults the training loop survives ----------===//
+///
+/// \file
+/// Interrupts (the SIGINT/SIGTERM flag) resumed bit for bit, a corrupt
+/// checkpoint with its .prev offered, a write error that keeps the old
+/// checkpoint, NaN and infinities named by op, and awkward data set sizes.
+///
+//===----------------------------------------------------------------------===//
+#include "FaultTestUtil.h"
+
+#include "ir/Support.h"
+#include "runtime/Safetensors.h"
+#include "runtime/Signals.h"
+
+#include <cmath>
+#include <csignal>
+#include <sys/resource.h>
+
+namespace nn {
+namespace {
+
+using test::Compiled;
+using test::ScratchDir;
+
+const char *kXor = R"(model xor
+input x : f32[2]
+label y : binary
+hidden = dense(x, 4, tanh)
+out    = dense(hidden, 1)
+loss bce(sigmoid(out), y)
+)";
+
+Dataset xorData() {
+  Dataset d;
+  d.x = Tensor({4, 2});
+  d.x.data = {0, 0, 0, 1, 1, 0, 1, 1};
+  d.y = Tensor({4});
+  d.y.data = {0, 1, 1, 0};
+  d.source = "xor";
+  return d;
+}
+
+Compiled xorModel(int64_t batch, int64_t epochs) {
+  return test::compileModel(kXor, [&](Recipe &r) {
+    r.batch = batch;
+    r.epochs = epochs;
+    r.seed = 7;
+    r.optimizer.lr = 0.5;
+    r.optimizer.momentum = 0.9;
+  });
+}
+
+struct FaultsTest : ::testing::Test {
+  void TearDown() override { clearInterrupt(); }
+  ScratchDir tmp;
+};
+
+TEST_F(FaultsTest, InterruptEveryStepThenResumeIsBitIdentical) {
+  Compiled c = xorModel(/*batch=*/3, /*epochs=*/4); // 2 batches, one partial
+  Trainer t(c.step, c.eval, c.recipe);
+  TensorMap init = initState(c.step, c.recipe.seed);
+  TrainResult straight = t.train(init, xorData(), {});
+  ASSERT_EQ(straight.steps, 8);
+
+  // Interrupt after every single step (as a signal mid-step would: the step
+  // finishes first), resuming each time from the checkpoint.
+  TrainOptions opts;
+  opts.checkpointPath = tmp.path("ck.safetensors");
+  TrainResult r;
+  int runs = 0;
+  for (; runs < 20; ++runs) {
+    requestInterrupt(SIGINT);
+    r = t.train(init, xorData(), opts);
+    if (!r.interrupted)
+      break;
+    EXPECT_EQ(r.interruptCheckpoint, opts.checkpointPath);
+    EXPECT_FALSE(interruptRequested()) << "the trainer clears the flag";
+    opts.resumePath = opts.checkpointPath;
+  }
+  clearInterrupt();
+  // One interrupted run per step, one more at each epoch boundary (the
+  // flag set before a run that resumes at an epoch's end stops it right
+  // after that epoch's checkpoint), then one to finish.
+  EXPECT_EQ(runs, 8 + 3);
+  EXPECT_EQ(r.steps, 8);
+  EXPECT_TRUE(test::sameBits(r.state, straight.state));
+}
+
+TEST_F(FaultsTest, InterruptWithoutCheckpointFlagUsesTheInterruptPath) {
+  Compiled c = xorModel(2, 3);
+  Trainer t(c.step, c.eval, c.recipe);
+  TrainOptions opts;
+  opts.interruptPath = tmp.path("m.interrupted.safetensors");
+  requestInterrupt(SIGTERM);
+  TrainResult r = t.train(initState(c.step, 7), xorData(), opts);
+  EXPECT_TRUE(r.interrupted);
+  EXPECT_EQ(r.steps, 1);
+  EXPECT_EQ(r.interruptCheckpoint, opts.interruptPath);
+  SafetensorsFile f = readSafetensors(opts.interruptPath);
+  EXPECT_EQ(f.metadata.at("step"), "1");
+  EXPECT_EQ(f.metadata.at("batch"), "1");
+}
+
+TEST_F(FaultsTest, CorruptCheckpointIsNamedAndPrevOffered) {
+  Compiled c = xorModel(2, 2);
+  Trainer t(c.step, c.eval, c.recipe);
+  TrainOptions opts;
+  opts.checkpointPath = tmp.path("ck.safetensors");
+  t.train(initState(c.step, 7), xorData(), opts);
+  // Two epochs: ck holds epoch 2, ck.prev epoch 1.
+  EXPECT_EQ(readSafetensors(opts.checkpointPath).metadata.at("epoch"), "2");
+  EXPECT_EQ(readSafetensors(opts.checkpointPath + ".prev").metadata.at("epoch"),
+            "1");
+
+  std::string bytes = test::readBytes(opts.checkpointPath);
+  bytes[bytes.size() - 3] ^= 0x10; // one bit of the last weight
+  test::writeBytes(opts.checkpointPath, bytes);
+  TrainOptions resume;
+  resume.resumePath = opts.checkpointPath;
+  try {
+    t.train(initState(c.step, 7), xorData(), resume);
+    FAIL() << "a corrupt checkpoint was accepted";
+  } catch (const UserError &e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find(opts.checkpointPath + ": error: checksum mismatch"),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("note: the previous checkpoint '" +
+                       opts.checkpointPath +
+                       ".prev' is intact; continue from it with --resume " +
+                       opts.checkpointPath + ".prev"),
+              std::string::npos)
+        << msg;
+  }
+  // And the offered one does resume.
+  resume.resumePath = opts.checkpointPath + ".prev";
+  EXPECT_EQ(t.train(initState(c.step, 7), xorData(), resume).steps, 4);
+}
+
+/// RLIMIT_FSIZE makes every write past `bytes` fail with EFBIG, as a full
+/// disk fails with ENOSPC: a real write error from the kernel, no mock.
+class FileSizeLimit {
+public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &old);
+    oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lim = old;
+    lim.rlim_cur = bytes;
+    setrlimit(RLIMIT_FSIZE, &lim);
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, oldHandler);
+  }
+
+private:
+  rlimit old;
+  void (*oldHandler)(int);
+};
+
+TEST_F(FaultsTest, WriteErrorKeepsTheOldCheckpointAndNoTempFile) {
+  Compiled c = xorModel(2, 1);
+  Trainer t(c.step, c.eval, c.recipe);
+  TrainOptions opts;
+  opts.checkpointPath = tmp.path("ck.safetensors");
+  t.train(initState(c.step, 7), xorData(), opts);
+  std::string before = test::readBytes(opts.checkpointPath);
+  ASSERT_GT(before.size(), 200u);
+
+  Compiled c2 = xorModel(2, 2);
+  Trainer t2(c2.step, c2.eval, c2.recipe);
+  opts.resumePath = opts.checkpointPath;
+  try {
+    FileSizeLimit full(before.size() / 2);
+    t2.train(initState(c.step, 7), xorData(), opts);
+    FAIL() << "the write error was not reported";
+  } catch (const UserError &e) {
+    EXPECT_NE(std::string(e.what()).find(opts.checkpointPath +
+                                         ": error: cannot write file: File "
+                                         "too large"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(test::readBytes(opts.checkpointPath), before);
+  EXPECT_TRUE(tmp.filesWith(".tmp").empty());
+  // The epoch-1 checkpoint still resumes.
+  EXPECT_EQ(t2.train(initState(c.step, 7), xorData(), opts).steps, 4);
+}
+
+TEST_F(FaultsTest, NaNInTheDataIsNamedAndTheCheckpointKept) {
+  Compiled c = xorModel(2, 1);
+  Trainer t(c.step, c.eval, c.recipe);
+  TrainOptions opts;
+  opts.checkpointPath = tmp.path("ck.safetensors");
+  t.train(initState(c.step, 7), xorData(), opts);
+  std::string good = test::readBytes(opts.checkpointPath);
+
+  Compiled c2 = xorModel(2, 3);
+  Trainer t2(c2.step, c2.eval, c2.recipe);
+  Dataset bad = xorData();
+  bad.x.data[5] = std::nanf("");
+  opts.resumePath = opts.checkpointPath;
+  try {
+    t2.train(initState(c.step, 7), bad, opts);
+    FAIL() << "NaN went unnoticed";
+  } catch (const UserError &e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("nnc: error: training stopped at step "),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("the loss is NaN"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("the first: input 'x' at m.nn:2:7 holds 1 non-finite "
+                       "value (1 NaN, 0 +inf, 0 -inf) of 4, shape [2,2]: the "
+                       "data holds them"),
+              std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("the last good checkpoint '" + opts.checkpointPath +
+                       "' is kept"),
+              std::string::npos)
+        << msg;
+  }
+  EXPECT_EQ(test::readBytes(opts.checkpointPath), good);
+}
+
+TEST_F(FaultsTest, HugeLearningRateStopsNamingTheFirstBadOp) {
+  Compiled c = test::compileModel(R"(model blowup
+input x : f32[1]
+label y : real
+param w : f32[1] = [1.0]
+p = x @ w
+loss mse(p, y)
+)",
+                                  [](Recipe &r) {
+                                    r.optimizer.lr = 1e6;
+                                    r.batch = 2;
+                                    r.epochs = 100;
+                                    r.shuffle = false;
+                                  });
+  Dataset d;
+  d.x = Tensor({2, 1});
+  d.x.data = {3, 4};
+  d.y = Tensor({2});
+  d.y.data = {1, 2};
+  d.source = "blowup";
+  Trainer t(c.step, c.eval, c.recipe);
+  try {
+    t.train(initState(c.step, 0), d, {});
+    FAIL() << "lr = 1e6 trained without complaint";
+  } catch (const UserError &e) {
+    std::string msg = e.what();
+    // w grows by about 1e7 a step: float32 overflows within a few steps.
+    EXPECT_NE(msg.find("training stopped at step "), std::string::npos) << msg;
+    EXPECT_NE(msg.find("the first: op '"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("non-finite"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("try a smaller learning rate"), std::string::npos);
+  }
+}
+
+TEST_F(FaultsTest, CheckNumericsCatchesAnIntermediateOverflow) {
+  // exp(100) = 2.7e43 overflows float32, yet sigmoid(-exp(..)) = 0, the loss
+  // (y = 0) and every gradient stay finite: only a per-op check sees it.
+  Compiled c = test::compileModel(R"(model hidden_inf
+input x : f32[1]
+label y : binary
+param w : f32[1] = [100.0]
+p = sigmoid(-exp(x @ w))
+loss bce(p, y)
+)",
+                                  [](Recipe &r) { r.batch = 1; });
+  Dataset d;
+  d.x = Tensor({1, 1});
+  d.x.data = {1};
+  d.y = Tensor({1});
+  d.y.data = {0};
+  d.source = "one";
+  Trainer t(c.step, c.eval, c.recipe);
+  EXPECT_EQ(t.train(initState(c.step, 0), d, {}).steps, 1);
+  TrainOptions opts;
+  opts.checkNumerics = true;
+  try {
+    t.train(initState(c.step, 0), d, opts);
+    FAIL() << "--check-numerics missed exp's overflow";
+  } catch (const UserError &e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("non-finite values"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("the first: op 'exp' (node %"), std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("produced 1 non-finite value (0 NaN, 1 +inf, 0 -inf) "
+                       "of 1, shape [1]"),
+              std::string::npos)
+        << msg;
+  }
+}
+
+TEST_F(FaultsTest, EmptyDataSetIsAUserError) {
+  Compiled c = xorModel(2, 1);
+  Trainer t(c.step, c.eval, c.recipe);
+  Dataset d;
+  d.x = Tensor({0, 2});
+  d.y = Tensor({0});
+  d.source = "empty.csv";
+  try {
+    t.train(initState(c.step, 7), d, {});
+    FAIL();
+  } catch (const UserError &e) {
+    EXPECT_STREQ(e.what(), "empty.csv: error: the data set is empty");
+  }
+}
+
+TEST_F(FaultsTest, BatchLargerThanTheDataSetAndPartialBatches) {
+  for (auto [batch, perEpoch] : {std::pair<int64_t, int64_t>{10, 1},
+                                 {4, 1},
+                                 {3, 2},
+                                 {1, 4}}) {
+    Compiled c = xorModel(batch, 3);
+    Trainer t(c.step, c.eval, c.recipe);
+    TrainResult r = t.train(initState(c.step, 7), xorData(), {});
+    EXPECT_EQ(r.steps, 3 * perEpoch) << "batch " << batch;
+    ASSERT_EQ(r.history.size(), 3u);
+    for (const EpochStats &e : r.history) {
+      EXPECT_EQ(e.train.samples, 4) << "every sample once per epoch";
+      EXPECT_TRUE(std::isfinite(e.train.loss));
+    }
+  }
+}
+
+} // namespace
+} // namespace nn
