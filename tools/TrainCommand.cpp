@@ -12,6 +12,9 @@
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "runtime/CpuExecutor.h"
 #endif
+#ifdef NNC_HAVE_CUDA_BACKEND
+#include "runtime/CudaExecutor.h"
+#endif
 
 #include <cmath>
 #include <cstdio>
@@ -61,13 +64,20 @@ int runTrain(const Args &args) {
   LoadedModel m = loadModel(args);
   Recipe &recipe = m.model.recipe;
   applyRecipeFlags(args, recipe);
-  std::string backend = args.get("backend").value_or("interp");
+  std::string fallback;
+  std::string backend =
+      resolveBackend(args.get("backend").value_or("auto"), &fallback);
   checkBackend(backend); // before any slow work
 #ifdef NNC_HAVE_CPU_BACKEND
   // The cpu backend: compile time and JIT cache hits on stderr with
   // --verbose; --no-cache compiles afresh and stores nothing.
   cpuExecutorOptions().noCache = args.has("no-cache");
   cpuExecutorOptions().verbose = args.has("verbose");
+#endif
+#ifdef NNC_HAVE_CUDA_BACKEND
+  cudaExecutorOptions().noCache = args.has("no-cache");
+  cudaExecutorOptions().verbose = args.has("verbose");
+  cudaExecutorOptions().sync = args.has("sync");
 #endif
   PipelineOptions fuseOpts; // every fusion unless --fuse says otherwise
   if (auto f = args.get("fuse"))
@@ -105,7 +115,8 @@ int runTrain(const Args &args) {
   int64_t held = static_cast<int64_t>(std::llround(
       recipe.validation * static_cast<double>(data.size())));
   if (opts.log)
-    *opts.log << "training " << step.name << " on " << backend << ": "
+    *opts.log << "training " << step.name << " on " << backend
+              << (fallback.empty() ? "" : " (" + fallback + ")") << ": "
               << withCommas(static_cast<double>(data.size() - held))
               << " samples" << (held ? " (+" + withCommas(held) +
                                            " for validation)"
@@ -164,7 +175,7 @@ int runEval(const Args &args) {
   Dataset data = evalData(args, m.model.recipe);
   trainer.checkData(data);
   printMetrics("eval", trainer.evaluate(state, data,
-                                        args.get("backend").value_or("interp")));
+                                        resolveBackend(args.get("backend").value_or("auto"))));
   return 0;
 }
 
@@ -183,7 +194,7 @@ int runPredict(const Args &args) {
   limit = std::min(limit, data.size());
 
   std::unique_ptr<Executor> exec =
-      makeExecutor(args.get("backend").value_or("interp"), eval);
+      makeExecutor(resolveBackend(args.get("backend").value_or("auto")), eval);
   exec->setState(state);
   std::vector<int64_t> rows(static_cast<size_t>(limit));
   std::iota(rows.begin(), rows.end(), 0);
@@ -221,7 +232,8 @@ int runPredict(const Args &args) {
 
 std::vector<FlagSpec> trainFlags() {
   std::vector<FlagSpec> f = {
-      {"backend", "NAME", "where to run: interp (the reference interpreter)"},
+      {"backend", "NAME",
+       "auto (default: cuda if a GPU is there, else cpu), cpu, cuda, interp"},
       {"init", "FILE", "start from these weights (safetensors)"},
       {"save", "FILE", "write the trained weights here (safetensors)"},
       {"checkpoint", "FILE", "write a checkpoint after every epoch"},
@@ -229,13 +241,14 @@ std::vector<FlagSpec> trainFlags() {
       {"steps", "N", "stop after N optimizer steps"},
       {"metrics", "FILE", "write per-epoch metrics as CSV"},
       {"quiet", "", "print only the final results"},
-      {"check-numerics", "",
-       "after every step, check every op's output for NaN and inf"},
-      {"verbose", "", "report compile time and whether the JIT cache hit"},
+      {"verbose", "", "report compile time and whether the JIT cache hit", 'v'},
+      {"sync", "", "cuda: wait after every kernel, naming a failing one"},
       {"no-cache", "", "compile afresh: neither read nor write the JIT cache"},
       {"fuse", "LIST",
        "fusions of the training step: all (default), none, or a comma list "
        "of dense-grad, dense, softmax-xent, sigmoid-bce, sgd, elementwise"},
+      {"check-numerics", "",
+       "after every step, check every op's output for NaN and inf"},
   };
   for (const FlagSpec &r : recipeFlags())
     f.push_back(r);
@@ -256,7 +269,7 @@ const Command &evalCommand() {
       "loss and accuracy of trained weights on test data",
       {{"weights", "FILE", "the trained weights (safetensors)"},
        {"data", "PATH", "data to evaluate on (default: the model's test data)"},
-       {"backend", "NAME", "where to run: interp"}},
+       {"backend", "NAME", "auto (default), cpu, cuda or interp"}},
       runEval};
   return c;
 }
@@ -268,7 +281,7 @@ const Command &predictCommand() {
       {{"weights", "FILE", "the trained weights (safetensors)"},
        {"data", "PATH", "samples to predict (default: the model's test data)"},
        {"limit", "N", "only the first N samples"},
-       {"backend", "NAME", "where to run: interp"}},
+       {"backend", "NAME", "auto (default), cpu, cuda or interp"}},
       runPredict};
   return c;
 }
