@@ -36,6 +36,11 @@ class KernelEmitter {
 public:
   KernelEmitter(llvm::Module &m, llvm::Function *f, const Graph &g, NodeId id,
                 std::vector<Operand> operands);
+  /// One of several nodes in one function (a kernel group): writes `out`,
+  /// emitting at the end of block `at` (the entry block is f's first).
+  KernelEmitter(llvm::Module &m, llvm::Function *f, const Graph &g, NodeId id,
+                std::vector<Operand> operands, llvm::Value *out,
+                llvm::BasicBlock *at);
 
   llvm::IRBuilder<> b;
   const Graph &g;
@@ -120,6 +125,20 @@ struct LlvmMath {
 void emitKernelBody(KernelEmitter &k);
 /// The same for the fused ops of Ops.def (EmitFused.cpp).
 void emitFusedKernel(KernelEmitter &k);
+/// Largest column count of a weight gradient whose bias gradient is computed
+/// in the same kernel (its sums and a cached row live on the stack).
+constexpr int64_t kMaxPairCols = 8192;
+/// Whether `w` (a fused.dense_grad_weight, or a fused.matmul x^T @ d) and `b`
+/// (a fused.dense_grad_bias, or a sum over axis 0 of d) read the same right
+/// operand, so that emitGradWithBias computes both: d 2-D, its column count
+/// and x's column count constant, at most kMaxPairCols and at least 1.
+bool isGradBiasPair(const Graph &g, NodeId w, NodeId b);
+/// k.node is the `w` of an isGradBiasPair: computes it as its own kernel
+/// would (same blocks, same sums, bit for bit) and, into `biasOut`, the
+/// column sums of its right operand (in double, rows in order, as the
+/// separate kernel sums them: bit for bit too), accumulated while the first
+/// block of rows of the result reads each row of that operand.
+void emitGradWithBias(KernelEmitter &k, llvm::Value *biasOut);
 
 // Building blocks shared by the kernels (EmitKernels.cpp).
 
@@ -170,8 +189,8 @@ classIndex(KernelEmitter &k, llvm::Value *v, llvm::Value *classes);
 /// `s` with every character outside [A-Za-z0-9_] replaced by '_'.
 std::string identifier(const std::string &s);
 
-/// The module for `entries`: one kernel per non-leaf node, one entry point
-/// per entry. Verified: a broken function is an InternalError naming it.
+/// The module for `entries`: one kernel per non-leaf node (or per kernel
+/// group, see EmitModule.cpp), one entry point per entry. Verified: a broken function is an InternalError naming it.
 std::unique_ptr<llvm::Module> emitModule(llvm::LLVMContext &ctx,
                                          const std::vector<CpuEntry> &entries,
                                          const CpuOptions &opts);

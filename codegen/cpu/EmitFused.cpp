@@ -5,8 +5,9 @@
 /// (and evaluated by runtime/Interpreter.cpp): dense layers with the bias
 /// and activation applied as each result row is finished, gradient matmuls
 /// that read transposed operands in place and fold the activation gradient
-/// into the operand loads, the loss gradients, the SGD updates, and chains
-/// of elementwise ops in one loop. Per-element math: ir/FusedMath.h.
+/// into the operand loads (and, for a weight gradient, its bias gradient in
+/// the same pass), the loss gradients, the SGD updates, and chains of
+/// elementwise ops in one loop. Per-element math: ir/FusedMath.h.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +15,8 @@
 
 #include "ir/FusedMath.h"
 #include "ir/Support.h"
+
+#include <algorithm>
 
 namespace nn::cpu {
 
@@ -137,6 +140,108 @@ void emitDenseGradBias(KernelEmitter &k) {
     k.store(j, b.CreateFPTrunc(b.CreateLoad(k.f64(), acc), k.f32()));
   });
 }
+
+/// The right operand d of a weight gradient: da * act'(a) for
+/// fused.dense_grad_weight (operands 1, 2), operand 1 itself for the
+/// fused.matmul x^T @ d; element (p, j) of a [m, n] d.
+Val gradRightAt(KernelEmitter &k, Val p, Val j, Val n) {
+  IRBuilder<> &b = k.b;
+  Val idx = b.CreateAdd(b.CreateMul(p, n), j);
+  return k.node.op == OpKind::DenseGradWeight ? maskedAt(k, 1, 2, idx)
+                                              : k.load(1, idx);
+}
+
+} // namespace
+
+bool isGradBiasPair(const Graph &g, NodeId w, NodeId bias) {
+  const Node &wn = g[w], &bn = g[bias];
+  NodeId d = -1;
+  if (wn.op == OpKind::DenseGradWeight && bn.op == OpKind::DenseGradBias &&
+      wn.inputs[1] == bn.inputs[0] && wn.inputs[2] == bn.inputs[1] &&
+      wn.act == bn.act)
+    d = bn.inputs[0];
+  else if (wn.op == OpKind::FusedMatMul && wn.transA && !wn.transB &&
+           bn.op == OpKind::Sum && bn.axis == 0 && wn.inputs[1] == bn.inputs[0])
+    d = bn.inputs[0];
+  if (d < 0)
+    return false;
+  const Dims &x = g[wn.inputs[0]].type.dims, &dd = g[d].type.dims;
+  auto fixed = [](int64_t v) { return v != kBatch && v >= 1; };
+  return x.size() == 2 && dd.size() == 2 && fixed(x[1]) && fixed(dd[1]) &&
+         dd[1] <= kMaxPairCols && x[0] == dd[0] &&
+         wn.type.dims == Dims({x[1], dd[1]}) &&
+         bn.type.dims == Dims({dd[1]});
+}
+
+void emitGradWithBias(KernelEmitter &k, Val biasOut) {
+  IRBuilder<> &b = k.b;
+  const Dims &x = k.inType(0).dims, &d = k.inType(1).dims;
+  NN_ASSERT(x.size() == 2 && d.size() == 2 && x[1] != kBatch &&
+                d[1] != kBatch && d[1] <= kMaxPairCols,
+            "weight and bias gradient of " + dimsStr(x) + " and " +
+                dimsStr(d));
+  // The result is [kin, n] = x^T @ d, x [m, kin] read transposed in place.
+  Val m = k.dim(x[0]), kin = k.i64(x[1]), n = k.i64(d[1]);
+  uint64_t cols = static_cast<uint64_t>(d[1]);
+  k.loop(b.CreateMul(kin, n), "z", [&](Val i) { k.store(i, k.f32(0)); });
+  Val row = k.slot(ArrayType::get(k.f32(), cols), "brow");
+  Val sums = k.slot(ArrayType::get(k.f64(), cols), "bsum");
+  k.loop(n, "j", [&](Val j) {
+    b.CreateStore(ConstantFP::get(k.f64(), 0.0),
+                  b.CreateInBoundsGEP(k.f64(), sums, j));
+  });
+  // As emitGemm with cacheB: multiply-adds may contract to FMA; each r[i][j]
+  // sums over p = 0, 1, ..., m-1 in order.
+  FastMathFlags contract;
+  contract.setAllowContract();
+  IRBuilder<>::FastMathFlagGuard guard(b);
+  auto madd = [&](Val i, Val j, Val av, Val bv) {
+    Val idx = b.CreateAdd(b.CreateMul(i, n), j);
+    Val r = b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), k.out, idx));
+    b.setFastMathFlags(contract);
+    Val sum = b.CreateFAdd(r, b.CreateFMul(av, bv));
+    b.clearFastMathFlags();
+    k.store(idx, sum);
+  };
+  // Rows [i0, i0 + count) of the result; the first block also sums d's
+  // columns (in double, p ascending) as it computes each row of d.
+  auto block = [&](Val i0, Val count, bool withBias) {
+    k.loop(m, "p", [&](Val p) {
+      k.loop(n, "j", [&](Val j) {
+        Val v = gradRightAt(k, p, j, n);
+        k.storeTo(row, j, v);
+        if (withBias)
+          k.accumulate(b.CreateInBoundsGEP(k.f64(), sums, j), v);
+      });
+      k.loop(count, "ii", [&](Val ii) {
+        Val i = b.CreateAdd(i0, ii);
+        Val av = matrixAt(k, 0, i, p, kin, m, true);
+        k.loop(n, "j", [&](Val j) {
+          Val bv =
+              b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), row, j));
+          madd(i, j, av, bv);
+        });
+      });
+    });
+  };
+  int64_t blocks = (x[1] + kGemmRows - 1) / kGemmRows;
+  block(k.i64(0), k.i64(std::min(x[1], kGemmRows)), true);
+  if (blocks > 1) {
+    Val rows = k.i64(kGemmRows);
+    k.loop(k.i64(blocks - 1), "ib", [&](Val ib) {
+      Val i0 = b.CreateMul(b.CreateAdd(ib, k.i64(1)), rows);
+      Val left = b.CreateSub(kin, i0);
+      block(i0, b.CreateSelect(b.CreateICmpSLT(left, rows), left, rows),
+            false);
+    });
+  }
+  k.loop(n, "j", [&](Val j) {
+    Val s = b.CreateLoad(k.f64(), b.CreateInBoundsGEP(k.f64(), sums, j));
+    k.storeTo(biasOut, j, b.CreateFPTrunc(s, k.f32()));
+  });
+}
+
+namespace {
 
 /// The upstream gradient g (operand `op`, a scalar) divided by `count`, as
 /// the interpreter computes it (in double), rounded to float.

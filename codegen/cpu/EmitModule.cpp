@@ -1,10 +1,12 @@
 //===- EmitModule.cpp - Graph to an LLVM module ---------------------------===//
 ///
 /// \file
-/// One kernel function per non-leaf node (named after its `.nn` line), and
-/// one entry point per graph that binds leaves and arena buffers and calls the
-/// kernels in topological order, then copies update values into their
-/// targets. Also the KernelEmitter helpers the kernels are written with.
+/// One kernel function per non-leaf node (named after its `.nn` line), except
+/// kernel groups: a weight gradient with its bias gradient, and all SGD
+/// updates, each one function called at its last node's place where the
+/// memory plan allows it; and one entry point per graph that binds leaves and
+/// arena buffers and calls the kernels in topological order, then copies
+/// update values into their targets. Also the KernelEmitter helpers.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,7 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace nn::cpu {
@@ -28,6 +31,14 @@ KernelEmitter::KernelEmitter(Module &m, Function *f, const Graph &g, NodeId id,
     : b(BasicBlock::Create(m.getContext(), "entry", f)), g(g), node(g[id]),
       in(std::move(operands)), mod(m), fn(f) {
   out = f->getArg(0);
+  batch = f->getArg(f->arg_size() - 1);
+}
+
+KernelEmitter::KernelEmitter(Module &m, Function *f, const Graph &g, NodeId id,
+                             std::vector<Operand> operands, llvm::Value *out,
+                             BasicBlock *at)
+    : b(at), g(g), node(g[id]), out(out), in(std::move(operands)), mod(m),
+      fn(f) {
   batch = f->getArg(f->arg_size() - 1);
 }
 
@@ -175,6 +186,151 @@ bool isScalarConst(const Node &n) {
   return n.op == OpKind::Const && n.values.size() == 1;
 }
 
+/// Several nodes computed by one kernel function, called where the last of
+/// them was: a weight gradient and the bias gradient summed from the same
+/// operand in the same pass (emitGradWithBias), or every SGD update of a
+/// step (one loop per node, in graph order).
+struct KernelGroup {
+  NodeId weight = -1; ///< the weight gradient of a pair; -1: SGD updates
+  std::vector<NodeId> nodes; ///< ascending
+};
+
+/// Whether the arena buffers of `a` and `b` (a != b) share a byte.
+bool overlaps(const MemoryPlan &plan, NodeId a, NodeId b) {
+  if (a == b || plan.offset[a] < 0 || plan.offset[b] < 0 ||
+      plan.bytes[a] <= 0 || plan.bytes[b] <= 0)
+    return false;
+  return plan.offset[a] < plan.offset[b] + plan.bytes[b] &&
+         plan.offset[b] < plan.offset[a] + plan.bytes[a];
+}
+
+/// The index of each node's group in `groups`, or -1.
+std::vector<int> groupIndex(const Graph &g,
+                            const std::vector<KernelGroup> &groups) {
+  std::vector<int> gi(g.nodes.size(), -1);
+  for (size_t i = 0; i < groups.size(); ++i)
+    for (NodeId id : groups[i].nodes)
+      gi[id] = static_cast<int>(i);
+  return gi;
+}
+
+/// The order the kernels of the non-leaf nodes run in: graph order, each
+/// group's nodes moved to its last node's place.
+std::vector<NodeId> runOrder(const Graph &g,
+                             const std::vector<KernelGroup> &groups) {
+  std::vector<int> gi = groupIndex(g, groups);
+  std::vector<NodeId> order;
+  for (NodeId id = 0; id < g.size(); ++id) {
+    if (!inArena(g, id))
+      continue;
+    if (gi[id] < 0)
+      order.push_back(id);
+    else if (id == groups[gi[id]].nodes.back())
+      order.insert(order.end(), groups[gi[id]].nodes.begin(),
+                   groups[gi[id]].nodes.end());
+  }
+  return order;
+}
+
+/// Whether running the kernels in `order` against `plan` reads every value
+/// intact: no buffer written between a value's definition and a use of it,
+/// and outputs and update values intact at the end.
+bool readsIntact(const Graph &g, const MemoryPlan &plan,
+                 const std::vector<NodeId> &order) {
+  std::vector<size_t> pos(g.nodes.size(), order.size());
+  for (size_t t = 0; t < order.size(); ++t)
+    pos[order[t]] = t;
+  // Value v is intact just before step `at` (order.size(): at the end).
+  auto intact = [&](NodeId v, size_t at) {
+    if (!inArena(g, v))
+      return true;
+    if (pos[v] >= at)
+      return false;
+    for (size_t t = pos[v] + 1; t < at; ++t)
+      if (overlaps(plan, order[t], v))
+        return false;
+    return true;
+  };
+  for (size_t t = 0; t < order.size(); ++t)
+    for (NodeId in : g[order[t]].inputs)
+      if (!intact(in, t))
+        return false;
+  for (const Output &o : g.outputs)
+    if (!intact(o.node, order.size()))
+      return false;
+  for (const Update &u : g.updates)
+    if (!intact(u.value, order.size()))
+      return false;
+  return true;
+}
+
+/// Whether a pair's results and its arena operands are pairwise disjoint
+/// (its two nodes write while they both read). An SGD group's loops run one
+/// after another, so readsIntact suffices; its kernel's parameters are
+/// noalias only where their buffers overlap no other's.
+bool disjointBuffers(const Graph &g, const MemoryPlan &plan,
+                     const KernelGroup &grp) {
+  std::vector<NodeId> bufs = grp.nodes;
+  for (NodeId id : grp.nodes)
+    for (NodeId in : g[id].inputs)
+      if (inArena(g, in))
+        bufs.push_back(in);
+  for (size_t i = 0; i < bufs.size(); ++i)
+    for (size_t j = 0; j < grp.nodes.size() && j < i; ++j)
+      if (bufs[i] != bufs[j] && overlaps(plan, bufs[i], bufs[j]))
+        return false;
+  return true;
+}
+
+/// The kernel groups of `g` under `plan`: each weight gradient with its bias
+/// gradient (isGradBiasPair), and all SGD updates, where moving their calls
+/// to the group's last node keeps every read intact; the rest run alone.
+std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
+  std::vector<KernelGroup> groups;
+  std::vector<bool> taken(g.nodes.size(), false);
+  auto tryAdd = [&](KernelGroup grp) {
+    std::sort(grp.nodes.begin(), grp.nodes.end());
+    std::vector<KernelGroup> with = groups;
+    with.push_back(grp);
+    if ((grp.weight >= 0 && !disjointBuffers(g, plan, grp)) ||
+        !readsIntact(g, plan, runOrder(g, with)))
+      return false;
+    for (NodeId id : grp.nodes)
+      taken[id] = true;
+    groups.push_back(std::move(grp));
+    return true;
+  };
+  for (NodeId w = 0; w < g.size(); ++w) {
+    OpKind op = g[w].op;
+    if (op != OpKind::DenseGradWeight && op != OpKind::FusedMatMul)
+      continue;
+    for (NodeId b = 0; b < g.size() && !taken[w]; ++b)
+      if (!taken[b] && b != w && isGradBiasPair(g, w, b))
+        tryAdd({w, {w, b}});
+  }
+  KernelGroup sgd;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (g[id].op == OpKind::Sgd || g[id].op == OpKind::SgdMomentum)
+      sgd.nodes.push_back(id);
+  if (sgd.nodes.size() >= 2)
+    tryAdd(sgd);
+  return groups;
+}
+
+/// For the verifier test: an instruction whose operand is defined after it
+/// (the verifier's "does not dominate all uses" error), in f's entry block.
+void corrupt(Function *f) {
+  LLVMContext &ctx = f->getContext();
+  BasicBlock &entry = f->getEntryBlock();
+  Instruction *first = &*entry.getFirstInsertionPt();
+  auto *one = ConstantInt::get(Type::getInt64Ty(ctx), 1);
+  auto *late =
+      BinaryOperator::CreateAdd(f->getArg(f->arg_size() - 1), one, "late");
+  auto *early = BinaryOperator::CreateAdd(late, one, "early");
+  early->insertBefore(first);
+  late->insertAfter(early);
+}
+
 class ModuleEmitter {
 public:
   ModuleEmitter(LLVMContext &ctx, Module &m, const CpuOptions &opts)
@@ -184,6 +340,9 @@ public:
 
 private:
   Function *emitKernel(const Graph &g, NodeId id);
+  Function *emitGroupKernel(const Graph &g, const MemoryPlan &plan,
+                            const KernelGroup &grp, const std::string &symbol,
+                            std::vector<NodeId> &outside);
   llvm::Value *constGlobal(const Graph &g, NodeId id);
 
   LLVMContext &ctx;
@@ -238,17 +397,8 @@ Function *ModuleEmitter::emitKernel(const Graph &g, NodeId id) {
   }
   KernelEmitter k(mod, f, g, id, std::move(ops));
   emitKernelBody(k);
-  if (opts.corruptKernelForTest == id) {
-    // An instruction whose operand is defined after it: the verifier's
-    // "does not dominate all uses" error.
-    BasicBlock &entry = f->getEntryBlock();
-    Instruction *first = &*entry.getFirstInsertionPt();
-    auto *late = BinaryOperator::CreateAdd(f->getArg(f->arg_size() - 1),
-                                           k.i64(1), "late");
-    auto *early = BinaryOperator::CreateAdd(late, k.i64(1), "early");
-    early->insertBefore(first);
-    late->insertAfter(early);
-  }
+  if (opts.corruptKernelForTest == id)
+    corrupt(f);
   k.b.CreateRetVoid();
   std::string err;
   raw_string_ostream os(err);
@@ -256,6 +406,109 @@ Function *ModuleEmitter::emitKernel(const Graph &g, NodeId id) {
     NN_UNREACHABLE("cpu backend: the generated kernel " + f->getName().str() +
                    " for '" + printNode(g, id, po) +
                    "' fails LLVM's verifier: " + os.str());
+  return f;
+}
+
+/// void k(ptr out0, ..., ptr in0, ..., i64 batch): one result per node of
+/// the group, then its operands from outside the group (`outside`; scalar
+/// constants inlined).
+Function *ModuleEmitter::emitGroupKernel(const Graph &g,
+                                         const MemoryPlan &plan,
+                                         const KernelGroup &grp,
+                                         const std::string &symbol,
+                                         std::vector<NodeId> &outside) {
+  outside.clear();
+  auto member = [&](NodeId id) {
+    return std::find(grp.nodes.begin(), grp.nodes.end(), id) -
+           grp.nodes.begin();
+  };
+  auto isMember = [&](NodeId id) {
+    return static_cast<size_t>(member(id)) < grp.nodes.size();
+  };
+  for (NodeId id : grp.nodes)
+    for (NodeId in : g[id].inputs)
+      if (!isMember(in) && !isScalarConst(g[in]) &&
+          std::find(outside.begin(), outside.end(), in) == outside.end())
+        outside.push_back(in);
+  size_t outs = grp.nodes.size();
+  std::vector<Type *> params(outs + outside.size(), ptrTy);
+  params.push_back(Type::getInt64Ty(ctx));
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx), params, false);
+  std::string name = grp.weight >= 0
+                         ? cpuKernelName(g, grp.weight) + "_with_bias"
+                         : symbol + "_optimizer";
+  Function *f =
+      Function::Create(fty, GlobalValue::InternalLinkage, name, mod);
+  f->addFnAttr(Attribute::NoInline);
+  f->addFnAttr(Attribute::NoUnwind);
+  PrintOptions po;
+  po.locations = false;
+  std::string nodes, locs;
+  for (NodeId id : grp.nodes) {
+    nodes += (nodes.empty() ? "" : "; ") + printNode(g, id, po);
+    if (g[id].loc.valid() && locs.find(g[id].loc.str()) == std::string::npos)
+      locs += (locs.empty() ? "" : "; ") + g[id].loc.str();
+  }
+  f->addFnAttr("nnc-node", nodes);
+  if (!locs.empty())
+    f->addFnAttr("nnc-loc", locs);
+  std::vector<NodeId> bufs = grp.nodes;
+  bufs.insert(bufs.end(), outside.begin(), outside.end());
+  for (unsigned a = 0; a + 1 < f->arg_size(); ++a) {
+    bool alone = true;
+    for (NodeId other : bufs)
+      alone = alone && !overlaps(plan, bufs[a], other);
+    if (alone)
+      f->addParamAttr(a, Attribute::NoAlias);
+    if (a < outs) {
+      f->getArg(a)->setName("out" + std::to_string(a));
+    } else {
+      f->addParamAttr(a, Attribute::ReadOnly);
+      f->getArg(a)->setName("in" + std::to_string(a - outs));
+    }
+  }
+  f->getArg(f->arg_size() - 1)->setName("batch");
+
+  auto operands = [&](NodeId id) {
+    std::vector<Operand> ops;
+    for (NodeId in : g[id].inputs) {
+      Operand o;
+      o.node = &g[in];
+      if (isScalarConst(g[in]))
+        o.constant = g[in].values[0];
+      else if (isMember(in))
+        o.ptr = f->getArg(static_cast<unsigned>(member(in)));
+      else
+        o.ptr = f->getArg(static_cast<unsigned>(
+            outs + (std::find(outside.begin(), outside.end(), in) -
+                    outside.begin())));
+      ops.push_back(o);
+    }
+    return ops;
+  };
+  BasicBlock *at = BasicBlock::Create(ctx, "entry", f);
+  if (grp.weight >= 0) {
+    NodeId bias = grp.nodes[0] == grp.weight ? grp.nodes[1] : grp.nodes[0];
+    KernelEmitter k(mod, f, g, grp.weight, operands(grp.weight),
+                    f->getArg(static_cast<unsigned>(member(grp.weight))), at);
+    emitGradWithBias(k, f->getArg(static_cast<unsigned>(member(bias))));
+    at = k.b.GetInsertBlock();
+  } else {
+    for (NodeId id : grp.nodes) {
+      KernelEmitter k(mod, f, g, id, operands(id),
+                      f->getArg(static_cast<unsigned>(member(id))), at);
+      emitKernelBody(k);
+      at = k.b.GetInsertBlock();
+    }
+  }
+  IRBuilder<>(at).CreateRetVoid();
+  if (isMember(opts.corruptKernelForTest))
+    corrupt(f);
+  std::string err;
+  raw_string_ostream os(err);
+  if (verifyFunction(*f, &os))
+    NN_UNREACHABLE("cpu backend: the generated kernel " + name + " for '" +
+                   nodes + "' fails LLVM's verifier: " + os.str());
   return f;
 }
 
@@ -278,6 +531,8 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
   batch->setName("batch");
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", f));
 
+  std::vector<KernelGroup> groups = findGroups(g, plan);
+  std::vector<int> groupOf = groupIndex(g, groups);
   std::vector<llvm::Value *> ptr(g.nodes.size(), nullptr);
   int leafIndex = 0;
   for (NodeId id = 0; id < g.size(); ++id) {
@@ -297,6 +552,21 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
                                         " has no buffer in the memory plan");
     ptr[id] = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), arena,
                                            plan.offset[id]);
+    if (int gi = groupOf[id]; gi >= 0) {
+      const KernelGroup &grp = groups[static_cast<size_t>(gi)];
+      if (id != grp.nodes.back())
+        continue; // called with the group's last node
+      std::vector<NodeId> outside;
+      Function *k = emitGroupKernel(g, plan, grp, e.symbol, outside);
+      std::vector<llvm::Value *> args;
+      for (NodeId m : grp.nodes)
+        args.push_back(ptr[m]);
+      for (NodeId in : outside)
+        args.push_back(ptr[in]);
+      args.push_back(batch);
+      b.CreateCall(k, args);
+      continue;
+    }
     Function *k = emitKernel(g, id);
     std::vector<llvm::Value *> args{ptr[id]};
     for (NodeId in : n.inputs)
