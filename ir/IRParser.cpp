@@ -71,6 +71,7 @@ public:
       return tok(Tok::Label, text.substr(start + 1, pos - start - 1));
     }
     if (std::isdigit(static_cast<unsigned char>(ch))) {
+      advance(); // the first digit; then text[pos - 1] exists
       while (pos < text.size() && isNumberChar(text[pos], text[pos - 1]))
         advance();
       return tok(Tok::Number, text.substr(start, pos - start));

@@ -38,6 +38,8 @@ printf '\0' | cat - "$root/examples/data/churn.csv" > "$seeds/Csv/churn.csv"
 printf '\1' | cat - "$root/examples/data/xor.csv" > "$seeds/Csv/xor.csv"
 printf '\2' | cat - "$root/examples/data/xor.csv" > "$seeds/Csv/xor-nolabel.csv"
 cp "$here"/seeds/safetensors/* "$seeds/Safetensors/"
+# Inputs that once crashed a target, replayed first (regressions).
+cp "$here"/seeds/ir/* "$seeds/IR/"
 
 : > "$build/fuzz-stats.txt"
 status=0

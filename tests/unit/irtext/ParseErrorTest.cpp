@@ -62,6 +62,15 @@ TEST(ParseError, Structure) {
             "and value, found '='");
 }
 
+// Found by fuzzing: a number at the very start of the text made the lexer
+// read the character before it (undefined behaviour, caught by UBSan in the
+// sanitizer suite).
+TEST(ParseError, NumberAtTheStartOfTheText) {
+  EXPECT_EQ(firstError("3 A shape"),
+            "bad.nnir:1:1: error: expected 'graph', found '3'");
+  EXPECT_EQ(firstError("7"), "bad.nnir:1:1: error: expected 'graph', found '7'");
+}
+
 TEST(ParseError, Values) {
   EXPECT_EQ(firstError(std::string(kHead) + "  %y = neg %z : ?\n}"),
             "bad.nnir:3:12: error: use of undefined value '%z'");
