@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -59,7 +60,15 @@ loss cross_entropy(softmax(o), y)
                                         [](Recipe &r) { r.optimizer.momentum = 0.9; });
   test::ScratchDir tmp;
   std::string ck = tmp.path("ck.safetensors");
+  // How long one checkpoint write takes here (fsync included): kills are
+  // spread over about four writes' time, so they land before, inside and
+  // after writes whether the machine is fast, loaded, or under ASan.
+  auto t0 = std::chrono::steady_clock::now();
   saveCheckpoint(ck, c.step, versionState(c.step, 0), {{"version", "0"}}, {});
+  int64_t writeMicros = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::steady_clock::now() - t0)
+                            .count();
+  uint64_t killWindow = static_cast<uint64_t>(std::max<int64_t>(1000, 4 * writeMicros));
 
   Rng rng(12345);
   const int kKills = 150;
@@ -77,9 +86,9 @@ loss cross_entropy(softmax(o), y)
       }
       ::_exit(1); // never back into the test framework
     }
-    // Kill somewhere in the first few writes: 0 to 40 ms.
+    // Kill somewhere in the first few writes.
     std::this_thread::sleep_for(
-        std::chrono::microseconds(rng.below(40000)));
+        std::chrono::microseconds(rng.below(killWindow)));
     ::kill(pid, SIGKILL);
     int status = 0;
     ::waitpid(pid, &status, 0);
@@ -89,8 +98,9 @@ loss cross_entropy(softmax(o), y)
     EXPECT_GE(v, lastSeen) << "went back to an older checkpoint";
     advanced += v > lastSeen;
     lastSeen = v;
-    if (std::filesystem::exists(ck + ".prev"))
+    if (std::filesystem::exists(ck + ".prev")) {
       EXPECT_LE(static_cast<int>(checkWhole(ck + ".prev")), v);
+    }
     // Temp files of killed writers stay behind (nothing can remove them at
     // SIGKILL); they never replace the checkpoint. Clear them here.
     for (const std::string &f : tmp.filesWith(".tmp."))
