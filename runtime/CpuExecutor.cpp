@@ -17,6 +17,7 @@
 #include "codegen/cpu/JitCache.h"
 #include "ir/Support.h"
 #include "passes/MemoryPlan.h"
+#include "runtime/LeafChecks.h"
 
 #include <cmath>
 #include <cstdio>
@@ -26,29 +27,6 @@
 namespace nn {
 
 namespace {
-
-[[noreturn]] void userError(const Node &n, const std::string &msg) {
-  std::string where = n.loc.valid() ? n.loc.str() + ": " : std::string();
-  throw UserError(where + "error: " + msg);
-}
-
-std::string leafDesc(const Node &n) {
-  return std::string(mnemonic(n.op)) + " '" + n.name + "'";
-}
-
-std::vector<int64_t> concreteDims(const TensorType &t, int64_t batch) {
-  std::vector<int64_t> s = t.dims;
-  for (int64_t &d : s)
-    if (d == kBatch)
-      d = batch;
-  return s;
-}
-
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
 
 struct FreeDeleter {
   void operator()(void *p) const { std::free(p); }
@@ -78,8 +56,6 @@ public:
   TensorMap run(const TensorMap &batch) override;
 
 private:
-  int64_t batchSize(const TensorMap &batch) const;
-  void checkLeaf(const Node &n, const Tensor &t, int64_t n0) const;
   void ensureCompiled(int64_t batch);
 
   Graph graph;
@@ -89,53 +65,6 @@ private:
   MemoryPlan plan;
   std::unique_ptr<float, FreeDeleter> arena;
 };
-
-int64_t CpuExecutor::batchSize(const TensorMap &batch) const {
-  int64_t n0 = -1;
-  const Node *from = nullptr;
-  for (const Node &n : graph.nodes) {
-    if (n.op != OpKind::Input && n.op != OpKind::Label)
-      continue;
-    auto it = batch.find(n.name);
-    if (it == batch.end())
-      userError(n, "no value given for " + leafDesc(n));
-    if (!n.type.hasBatch() || it->second.shape.empty())
-      continue;
-    int64_t rows = it->second.shape[0];
-    if (from && rows != n0)
-      userError(n, leafDesc(n) + " has " + std::to_string(rows) +
-                       " rows but " + leafDesc(*from) + " has " +
-                       std::to_string(n0));
-    n0 = rows;
-    from = &n;
-  }
-  return n0 < 0 ? 1 : n0;
-}
-
-void CpuExecutor::checkLeaf(const Node &n, const Tensor &t, int64_t n0) const {
-  std::vector<int64_t> want = concreteDims(n.type, n0);
-  if (t.shape != want)
-    userError(n, "value for " + leafDesc(n) + " has shape " +
-                     dimsStr(t.shape) + " but its type " + n.type.str() +
-                     " needs " + dimsStr(want));
-  if (t.data.size() != static_cast<size_t>(Tensor::numelOf(want)))
-    userError(n, "value for " + leafDesc(n) + " has " +
-                     std::to_string(t.data.size()) + " elements but shape " +
-                     dimsStr(want) + " needs " +
-                     std::to_string(Tensor::numelOf(want)));
-  if (n.op != OpKind::Label || n.labelKind != LabelKind::Class)
-    return;
-  for (size_t r = 0; r < t.data.size(); ++r) {
-    float v = t.data[r];
-    std::string what =
-        " (label '" + n.name + "', row " + std::to_string(r) + ")";
-    if (!std::isfinite(v) || v != std::floor(v))
-      userError(n, "label " + number(v) + " is not a class id" + what);
-    if (v < 0 || v >= static_cast<float>(n.classes))
-      userError(n, "label " + number(v) + " out of range for class(" +
-                       std::to_string(n.classes) + ")" + what);
-  }
-}
 
 void CpuExecutor::ensureCompiled(int64_t batch) {
   if (program && batch <= plan.maxBatch)
@@ -150,7 +79,7 @@ void CpuExecutor::ensureCompiled(int64_t batch) {
 }
 
 TensorMap CpuExecutor::run(const TensorMap &batch) {
-  int64_t n0 = batchSize(batch);
+  int64_t n0 = batchRows(graph, batch);
   std::vector<const float *> ptrs;
   for (NodeId id : cpuLeafOrder(graph)) {
     const Node &n = graph[id];
@@ -159,10 +88,10 @@ TensorMap CpuExecutor::run(const TensorMap &batch) {
     auto it = src.find(n.name);
     if (it == src.end()) {
       if (fromBatch)
-        userError(n, "no value given for " + leafDesc(n));
+        leafError(n, "no value given for " + leafDesc(n));
       NN_UNREACHABLE("no value held for '" + n.name + "' (setState first)");
     }
-    checkLeaf(n, it->second, n0);
+    checkLeafValue(n, it->second, n0);
     ptrs.push_back(it->second.data.data());
   }
   ensureCompiled(n0);

@@ -22,6 +22,7 @@
 #include "codegen/cuda/Nvrtc.h"
 #include "ir/Support.h"
 #include "passes/MemoryPlan.h"
+#include "runtime/LeafChecks.h"
 
 #include <algorithm>
 #include <cmath>
@@ -33,29 +34,6 @@
 namespace nn {
 
 namespace {
-
-[[noreturn]] void userError(const Node &n, const std::string &msg) {
-  std::string where = n.loc.valid() ? n.loc.str() + ": " : std::string();
-  throw UserError(where + "error: " + msg);
-}
-
-std::string leafDesc(const Node &n) {
-  return std::string(mnemonic(n.op)) + " '" + n.name + "'";
-}
-
-std::vector<int64_t> concreteDims(const TensorType &t, int64_t batch) {
-  std::vector<int64_t> s = t.dims;
-  for (int64_t &d : s)
-    if (d == kBatch)
-      d = batch;
-  return s;
-}
-
-std::string number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
 
 bool isBatchLeaf(const Node &n) {
   return n.op == OpKind::Input || n.op == OpKind::Label;
@@ -90,8 +68,6 @@ private:
     std::vector<void *> args;
   };
 
-  int64_t batchSize(const TensorMap &batch) const;
-  void checkLeaf(const Node &n, const Tensor &t, int64_t n0) const;
   void compile();
   void preparePlan(int64_t batch);
   void freePlan();
@@ -162,52 +138,6 @@ const TensorMap &CudaExecutor::state() const {
   ctx->synchronize("copying the parameters back from the GPU");
   hostCurrent = true;
   return held;
-}
-
-int64_t CudaExecutor::batchSize(const TensorMap &batch) const {
-  int64_t n0 = -1;
-  const Node *from = nullptr;
-  for (const Node &n : graph.nodes) {
-    if (!isBatchLeaf(n))
-      continue;
-    auto it = batch.find(n.name);
-    if (it == batch.end())
-      userError(n, "no value given for " + leafDesc(n));
-    if (!n.type.hasBatch() || it->second.shape.empty())
-      continue;
-    int64_t rows = it->second.shape[0];
-    if (from && rows != n0)
-      userError(n, leafDesc(n) + " has " + std::to_string(rows) + " rows but " +
-                       leafDesc(*from) + " has " + std::to_string(n0));
-    n0 = rows;
-    from = &n;
-  }
-  return n0 < 0 ? 1 : n0;
-}
-
-void CudaExecutor::checkLeaf(const Node &n, const Tensor &t, int64_t n0) const {
-  std::vector<int64_t> want = concreteDims(n.type, n0);
-  if (t.shape != want)
-    userError(n, "value for " + leafDesc(n) + " has shape " + dimsStr(t.shape) +
-                     " but its type " + n.type.str() + " needs " +
-                     dimsStr(want));
-  if (t.data.size() != static_cast<size_t>(Tensor::numelOf(want)))
-    userError(n, "value for " + leafDesc(n) + " has " +
-                     std::to_string(t.data.size()) + " elements but shape " +
-                     dimsStr(want) + " needs " +
-                     std::to_string(Tensor::numelOf(want)));
-  if (n.op != OpKind::Label || n.labelKind != LabelKind::Class)
-    return;
-  for (size_t r = 0; r < t.data.size(); ++r) {
-    float v = t.data[r];
-    std::string what =
-        " (label '" + n.name + "', row " + std::to_string(r) + ")";
-    if (!std::isfinite(v) || v != std::floor(v))
-      userError(n, "label " + number(v) + " is not a class id" + what);
-    if (v < 0 || v >= static_cast<float>(n.classes))
-      userError(n, "label " + number(v) + " out of range for class(" +
-                       std::to_string(n.classes) + ")" + what);
-  }
 }
 
 void CudaExecutor::compile() {
@@ -347,10 +277,10 @@ void CudaExecutor::enqueueStep(int64_t n0) {
 }
 
 TensorMap CudaExecutor::run(const TensorMap &batch) {
-  int64_t n0 = batchSize(batch);
+  int64_t n0 = batchRows(graph, batch);
   for (const Node &n : graph.nodes)
     if (isBatchLeaf(n))
-      checkLeaf(n, batch.at(n.name), n0);
+      checkLeafValue(n, batch.at(n.name), n0);
   if (!module)
     compile();
   preparePlan(n0);
