@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/CpuBackend.h"
+#include "codegen/cpu/ThreadPool.h"
 #include "codegen/cpu/Emit.h"
 
 #include "ir/Support.h"
@@ -161,9 +162,23 @@ public:
     symbol = cpuStepSymbol(g);
     main = lookup(symbol);
     NN_ASSERT(main, "cpu backend: the object has no entry point " + symbol);
+    // Split kernels run on the thread pool.
+    if (Expected<orc::ExecutorAddr> p = this->jit->lookup(kParallelForSymbol))
+      *p->toPtr<ParallelForFn *>() = &nnc_parallel_for;
+    else
+      consumeError(p.takeError());
   }
 
   CpuEntryFn entry() const override { return main; }
+
+  void *address(const std::string &name) const override {
+    Expected<orc::ExecutorAddr> addr = jit->lookup(name);
+    if (!addr) {
+      consumeError(addr.takeError());
+      return nullptr;
+    }
+    return addr->toPtr<void *>();
+  }
 
   CpuEntryFn lookup(const std::string &name) const override {
     Expected<orc::ExecutorAddr> addr = jit->lookup(name);
@@ -203,7 +218,8 @@ std::string cpuTargetDescription(const CpuOptions &opts) {
   initLlvm();
   return std::string("llvm ") + LLVM_VERSION_STRING + "; " +
          sys::getProcessTriple() + "; " + sys::getHostCPUName().str() + "; " +
-         hostFeatures() + "; O" + std::to_string(opts.optLevel);
+         hostFeatures() + "; O" + std::to_string(opts.optLevel) +
+         (opts.profile ? "; profile" : "");
 }
 
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,

@@ -27,6 +27,11 @@ struct CpuOptions {
   bool verbose = false;
   /// LLVM's pipeline: 0 (none), 1, 2 or 3 (buildPerModuleDefaultPipeline).
   int optLevel = 2;
+  /// Time every kernel call: the entry point stores the cycle counter before
+  /// the first call and after each into `<symbol>_profile_ticks` (i64s), and
+  /// `<symbol>_profile_names` holds the called kernels' names, one per line
+  /// (for `nnc bench`).
+  bool profile = false;
   /// For tests only: emit a deliberately broken instruction into the kernel
   /// of this node, so that the verifier check can be seen to work. -1: off.
   NodeId corruptKernelForTest = -1;
@@ -42,6 +47,12 @@ struct CpuOptions {
 /// must be writable).
 using CpuEntryFn = void (*)(const float *const *leaves, float *arena,
                             int64_t batch);
+
+/// Every module holds a pointer to the parallel-for its split kernels call
+/// (see codegen/cpu/ThreadPool.h for the signature), under this name, weak
+/// and initialized to a serial loop. Programs loaded by compileCpu and
+/// loadCpuObject point it at the thread pool; an AOT program may set it.
+constexpr const char *kParallelForSymbol = "nnc_parallel_for_ptr";
 
 /// The leaves an entry point of `g` takes, in order: every Input, Label,
 /// Param and State node, in graph order (Const nodes are compiled in).
@@ -71,6 +82,9 @@ public:
   /// The entry point called `symbol` (for modules with several entries);
   /// nullptr when there is none.
   virtual CpuEntryFn lookup(const std::string &symbol) const = 0;
+  /// The address of a data symbol of the module (e.g. the profile arrays),
+  /// nullptr when there is none.
+  virtual void *address(const std::string &symbol) const = 0;
   /// Leaves in the order the entry point takes them (cpuLeafOrder).
   const std::vector<NodeId> &leafOrder() const { return leaves; }
   /// The plan the code was compiled against.

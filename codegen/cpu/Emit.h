@@ -48,6 +48,10 @@ public:
   llvm::Value *out;
   llvm::Value *batch;
   std::vector<Operand> in;
+  /// This call's share of a kernel split between threads: task `part` of
+  /// `parts` (0 of 1 when it runs alone).
+  llvm::Value *part;
+  llvm::Value *parts;
 
   llvm::Type *f32() { return b.getFloatTy(); }
   llvm::Type *f64() { return b.getDoubleTy(); }
@@ -97,9 +101,14 @@ public:
   llvm::FunctionCallee libm(const char *name);
 
 private:
+  void bindPart(llvm::Function *f);
   llvm::Module &mod;
   llvm::Function *fn;
 };
+
+/// The attribute of a kernel split between threads: its last parameters are
+/// (i64 part, i64 parts, i64 batch).
+constexpr const char *kSplitAttr = "nnc-split";
 
 /// The emitter for ir/ElementwiseMath.h: float arithmetic in LLVM IR, no
 /// fast-math (IEEE results, as the interpreter's).
@@ -147,17 +156,30 @@ using ElemFn = std::function<llvm::Value *(llvm::Value *, llvm::Value *)>;
 /// The value stored at (i, j) given the accumulated product there.
 using EpilogueFn =
     std::function<llvm::Value *(llvm::Value *, llvm::Value *, llvm::Value *)>;
-/// out[i*n + j] = epilogue(i, j, sum_p a(i, p) * b(p, j)) for i < m, j < n,
-/// in i-p-j order (sums in float, p ascending, as the interpreter adds).
-/// With `cacheB` and a constant n, row p of b is computed once per block
-/// of kGemmRows rows of the result into a stack buffer and reused: for b
-/// read strided (a transpose read in place) or computed (an activation
-/// gradient folded in), so the inner loop stays contiguous and cheap.
-void emitGemm(KernelEmitter &k, llvm::Value *m, llvm::Value *kk,
-              llvm::Value *n, const ElemFn &a, const ElemFn &b,
-              const EpilogueFn *epilogue, bool cacheB = false);
-/// Rows of the result per block when b's rows are cached.
-constexpr int64_t kGemmRows = 32;
+/// A matrix product out[i*n + j] = epilogue(i, j, sum_p a(i, p) * b(p, j))
+/// for i < m, j < n (EmitGemm.cpp: packed, register-blocked, each sum in
+/// the order p = 0, 1, ..., k-1 with one FMA per term, whatever the
+/// blocking or the thread count).
+struct GemmSpec {
+  GemmSpec(llvm::Value *m, llvm::Value *k, llvm::Value *n) : m(m), k(k), n(n) {}
+  llvm::Value *m, *k, *n;
+  /// Elements of the operands, emitted on demand (b's are packed; a's are
+  /// read in the micro-kernel unless packA).
+  ElemFn a, b;
+  /// a is computed (an activation gradient folded in): pack it once per
+  /// block instead of recomputing it for every column panel.
+  bool packA = false;
+  const EpilogueFn *epilogue = nullptr;
+  /// Sees every b(p, j) of this task's columns once, p ascending for each
+  /// column (a bias gradient summed while b is packed).
+  std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> onB;
+};
+/// Emits `spec` for the columns of task k.part of k.parts.
+void emitGemm(KernelEmitter &k, const GemmSpec &spec);
+/// The columns [begin, end) of an n-column product that task k.part of
+/// k.parts computes: whole panels of 16 columns, split evenly.
+std::pair<llvm::Value *, llvm::Value *> gemmColumns(KernelEmitter &k,
+                                                    llvm::Value *n);
 /// Strides of an operand with dims `a` broadcast (numpy, trailing dims
 /// aligned) to `out`: 0 along broadcast dims. Internal error if it does not
 /// fit (shape inference checked it).

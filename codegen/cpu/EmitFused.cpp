@@ -62,9 +62,11 @@ void emitDense(KernelEmitter &k) {
     Val bias = k.load(2, b.CreateAdd(b.CreateMul(i, si), b.CreateMul(j, sj)));
     return emitActivation(math, k.node.act, math.add(acc, bias));
   };
-  emitGemm(
-      k, m, kk, n, [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, false); },
-      [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, false); }, &epi);
+  GemmSpec gemm(m, kk, n);
+  gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, false); };
+  gemm.b = [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, false); };
+  gemm.epilogue = &epi;
+  emitGemm(k, gemm);
 }
 
 /// op(a) @ op(b), transposes read in place.
@@ -78,11 +80,10 @@ void emitFusedMatMul(KernelEmitter &k) {
   Val m = a.size() == 1 ? k.i64(1) : k.dim(ta ? a[1] : a[0]);
   Val kk = k.dim(ta ? a[0] : a.back());
   Val n = bd.size() == 1 ? k.i64(1) : k.dim(tb ? bd[0] : bd[1]);
-  emitGemm(
-      k, m, kk, n,
-      [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, ta); },
-      [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, tb); }, nullptr,
-      /*cacheB=*/tb);
+  GemmSpec gemm(m, kk, n);
+  gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, ta); };
+  gemm.b = [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, tb); };
+  emitGemm(k, gemm);
 }
 
 /// da * act'(a) at flat index `idx` of operands `daOp`, `aOp`.
@@ -100,13 +101,13 @@ void emitDenseGradInput(KernelEmitter &k) {
   NN_ASSERT(da.size() == 2 && w.size() == 2,
             "fused.dense_grad_input of " + dimsStr(da) + " and " + dimsStr(w));
   Val m = k.dim(da[0]), n = k.dim(da[1]), kout = k.dim(w[0]);
-  emitGemm(
-      k, m, n, kout,
-      [&](Val i, Val p) {
-        return maskedAt(k, 0, 1, b.CreateAdd(b.CreateMul(i, n), p));
-      },
-      [&](Val p, Val j) { return matrixAt(k, 2, p, j, n, kout, true); },
-      nullptr, /*cacheB=*/true);
+  GemmSpec gemm(m, n, kout);
+  gemm.a = [&](Val i, Val p) {
+    return maskedAt(k, 0, 1, b.CreateAdd(b.CreateMul(i, n), p));
+  };
+  gemm.b = [&](Val p, Val j) { return matrixAt(k, 2, p, j, n, kout, true); };
+  gemm.packA = true;
+  emitGemm(k, gemm);
 }
 
 /// x^T @ (da * act'(a)): x [m,kin], da, a [m,n] or [m] -> [kin,n] or [kin].
@@ -118,12 +119,12 @@ void emitDenseGradWeight(KernelEmitter &k) {
                 dimsStr(da));
   Val m = k.dim(x[0]), kin = k.dim(x[1]);
   Val n = da.size() == 1 ? k.i64(1) : k.dim(da[1]);
-  emitGemm(
-      k, kin, m, n, [&](Val i, Val p) { return matrixAt(k, 0, i, p, kin, m, true); },
-      [&](Val p, Val j) {
-        return maskedAt(k, 1, 2, b.CreateAdd(b.CreateMul(p, n), j));
-      },
-      nullptr, /*cacheB=*/true);
+  GemmSpec gemm(kin, m, n);
+  gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, kin, m, true); };
+  gemm.b = [&](Val p, Val j) {
+    return maskedAt(k, 1, 2, b.CreateAdd(b.CreateMul(p, n), j));
+  };
+  emitGemm(k, gemm);
 }
 
 /// Column sums of da * act'(a): [m,n] -> [n] (in double, rows in order).
@@ -180,65 +181,32 @@ void emitGradWithBias(KernelEmitter &k, Val biasOut) {
                 d[1] != kBatch && d[1] <= kMaxPairCols,
             "weight and bias gradient of " + dimsStr(x) + " and " +
                 dimsStr(d));
-  // The result is [kin, n] = x^T @ d, x [m, kin] read transposed in place.
+  // The result is [kin, n] = x^T @ d, x [m, kin] read transposed in place;
+  // d's column sums (in double, rows in order, as the separate kernel sums
+  // them) are taken as d is packed, each element once.
   Val m = k.dim(x[0]), kin = k.i64(x[1]), n = k.i64(d[1]);
-  uint64_t cols = static_cast<uint64_t>(d[1]);
-  k.loop(b.CreateMul(kin, n), "z", [&](Val i) { k.store(i, k.f32(0)); });
-  Val row = k.slot(ArrayType::get(k.f32(), cols), "brow");
-  Val sums = k.slot(ArrayType::get(k.f64(), cols), "bsum");
+  Val sums = k.slot(ArrayType::get(k.f64(), static_cast<uint64_t>(d[1])),
+                    "bsum");
   k.loop(n, "j", [&](Val j) {
     b.CreateStore(ConstantFP::get(k.f64(), 0.0),
                   b.CreateInBoundsGEP(k.f64(), sums, j));
   });
-  // As emitGemm with cacheB: multiply-adds may contract to FMA; each r[i][j]
-  // sums over p = 0, 1, ..., m-1 in order.
-  FastMathFlags contract;
-  contract.setAllowContract();
-  IRBuilder<>::FastMathFlagGuard guard(b);
-  auto madd = [&](Val i, Val j, Val av, Val bv) {
-    Val idx = b.CreateAdd(b.CreateMul(i, n), j);
-    Val r = b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), k.out, idx));
-    b.setFastMathFlags(contract);
-    Val sum = b.CreateFAdd(r, b.CreateFMul(av, bv));
-    b.clearFastMathFlags();
-    k.store(idx, sum);
+  GemmSpec gemm(kin, m, n);
+  gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, kin, m, true); };
+  gemm.b = [&](Val p, Val j) { return gradRightAt(k, p, j, n); };
+  gemm.onB = [&](Val, Val j, Val v) {
+    k.accumulate(b.CreateInBoundsGEP(k.f64(), sums, j), v);
   };
-  // Rows [i0, i0 + count) of the result; the first block also sums d's
-  // columns (in double, p ascending) as it computes each row of d.
-  auto block = [&](Val i0, Val count, bool withBias) {
-    k.loop(m, "p", [&](Val p) {
-      k.loop(n, "j", [&](Val j) {
-        Val v = gradRightAt(k, p, j, n);
-        k.storeTo(row, j, v);
-        if (withBias)
-          k.accumulate(b.CreateInBoundsGEP(k.f64(), sums, j), v);
-      });
-      k.loop(count, "ii", [&](Val ii) {
-        Val i = b.CreateAdd(i0, ii);
-        Val av = matrixAt(k, 0, i, p, kin, m, true);
-        k.loop(n, "j", [&](Val j) {
-          Val bv =
-              b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), row, j));
-          madd(i, j, av, bv);
-        });
-      });
-    });
-  };
-  int64_t blocks = (x[1] + kGemmRows - 1) / kGemmRows;
-  block(k.i64(0), k.i64(std::min(x[1], kGemmRows)), true);
-  if (blocks > 1) {
-    Val rows = k.i64(kGemmRows);
-    k.loop(k.i64(blocks - 1), "ib", [&](Val ib) {
-      Val i0 = b.CreateMul(b.CreateAdd(ib, k.i64(1)), rows);
-      Val left = b.CreateSub(kin, i0);
-      block(i0, b.CreateSelect(b.CreateICmpSLT(left, rows), left, rows),
-            false);
-    });
-  }
-  k.loop(n, "j", [&](Val j) {
-    Val s = b.CreateLoad(k.f64(), b.CreateInBoundsGEP(k.f64(), sums, j));
-    k.storeTo(biasOut, j, b.CreateFPTrunc(s, k.f32()));
-  });
+  emitGemm(k, gemm);
+  // This task's columns: those onB saw.
+  auto [from, to] = gemmColumns(k, n);
+  Val count = b.CreateSub(to, from);
+  k.loop(b.CreateSelect(b.CreateICmpSGT(count, k.i64(0)), count, k.i64(0)),
+         "j", [&](Val jj) {
+           Val j = b.CreateAdd(from, jj);
+           Val v = b.CreateLoad(k.f64(), b.CreateInBoundsGEP(k.f64(), sums, j));
+           k.storeTo(biasOut, j, b.CreateFPTrunc(v, k.f32()));
+         });
 }
 
 namespace {

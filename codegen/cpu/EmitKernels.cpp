@@ -88,72 +88,6 @@ void emitBroadcastLoop(
   });
 }
 
-void emitGemm(KernelEmitter &k, Val m, Val kk, Val n, const ElemFn &a,
-              const ElemFn &bf, const EpilogueFn *epilogue, bool cacheB) {
-  IRBuilder<> &b = k.b;
-  k.loop(b.CreateMul(m, n), "z", [&](Val i) { k.store(i, k.f32(0)); });
-  // Multiply-adds may contract to FMA (one rounding instead of two).
-  FastMathFlags contract;
-  contract.setAllowContract();
-  IRBuilder<>::FastMathFlagGuard guard(b);
-  // r[i][j] += av * bv, in place.
-  auto madd = [&](Val i, Val j, Val av, Val bv) {
-    Val idx = b.CreateAdd(b.CreateMul(i, n), j);
-    Val r = b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), k.out, idx));
-    b.setFastMathFlags(contract);
-    Val sum = b.CreateFAdd(r, b.CreateFMul(av, bv));
-    b.clearFastMathFlags();
-    k.store(idx, sum);
-  };
-  auto finishRow = [&](Val i) {
-    if (!epilogue)
-      return;
-    k.loop(n, "j", [&](Val j) {
-      Val idx = b.CreateAdd(b.CreateMul(i, n), j);
-      Val r = b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), k.out, idx));
-      k.store(idx, (*epilogue)(i, j, r));
-    });
-  };
-  auto *constN = dyn_cast<ConstantInt>(n);
-  if (cacheB && constN && constN->getSExtValue() <= 65536) {
-    // Blocks of kGemmRows result rows; row p of b computed once per block.
-    // Each r[i][j] still sums over p = 0, 1, ..., k-1 in order.
-    Val row = k.slot(ArrayType::get(k.f32(), constN->getZExtValue()), "brow");
-    Val rows = k.i64(kGemmRows);
-    Val blocks = b.CreateUDiv(b.CreateAdd(m, k.i64(kGemmRows - 1)), rows);
-    k.loop(blocks, "ib", [&](Val ib) {
-      Val i0 = b.CreateMul(ib, rows);
-      Val left = b.CreateSub(m, i0);
-      Val count = b.CreateSelect(b.CreateICmpSLT(left, rows), left, rows);
-      k.loop(kk, "p", [&](Val p) {
-        k.loop(n, "j", [&](Val j) { k.storeTo(row, j, bf(p, j)); });
-        k.loop(count, "ii", [&](Val ii) {
-          Val i = b.CreateAdd(i0, ii);
-          Val av = a(i, p);
-          k.loop(n, "j", [&](Val j) {
-            Val bv = b.CreateLoad(k.f32(),
-                                  b.CreateInBoundsGEP(k.f32(), row, j));
-            madd(i, j, av, bv);
-          });
-        });
-      });
-      k.loop(count, "ii", [&](Val ii) { finishRow(b.CreateAdd(i0, ii)); });
-    });
-    return;
-  }
-  // i-p-j: both operands and the result are walked row by row; the inner
-  // loop over j is contiguous (vectorizable) for row-major operands, and
-  // each r[i][j] sums its terms in the order p = 0, 1, ..., k-1, as the
-  // interpreter does. The epilogue runs on each row while it is in cache.
-  k.loop(m, "i", [&](Val i) {
-    k.loop(kk, "p", [&](Val p) {
-      Val av = a(i, p);
-      k.loop(n, "j", [&](Val j) { madd(i, j, av, bf(p, j)); });
-    });
-    finishRow(i);
-  });
-}
-
 namespace {
 
 void emitElementwiseKernel(KernelEmitter &k) {
@@ -180,11 +114,14 @@ void emitMatMul(KernelEmitter &k) {
   Val kk = k.dim(a.back());
   Val n = bVec ? k.i64(1) : k.dim(bd[1]);
   IRBuilder<> &b = k.b;
-  emitGemm(
-      k, m, kk, n,
-      [&](Val i, Val p) { return k.load(0, b.CreateAdd(b.CreateMul(i, kk), p)); },
-      [&](Val p, Val j) { return k.load(1, b.CreateAdd(b.CreateMul(p, n), j)); },
-      nullptr);
+  GemmSpec gemm(m, kk, n);
+  gemm.a = [&](Val i, Val p) {
+    return k.load(0, b.CreateAdd(b.CreateMul(i, kk), p));
+  };
+  gemm.b = [&](Val p, Val j) {
+    return k.load(1, b.CreateAdd(b.CreateMul(p, n), j));
+  };
+  emitGemm(k, gemm);
 }
 
 void emitTranspose(KernelEmitter &k) {

@@ -32,6 +32,7 @@ KernelEmitter::KernelEmitter(Module &m, Function *f, const Graph &g, NodeId id,
       in(std::move(operands)), mod(m), fn(f) {
   out = f->getArg(0);
   batch = f->getArg(f->arg_size() - 1);
+  bindPart(f);
 }
 
 KernelEmitter::KernelEmitter(Module &m, Function *f, const Graph &g, NodeId id,
@@ -40,6 +41,13 @@ KernelEmitter::KernelEmitter(Module &m, Function *f, const Graph &g, NodeId id,
     : b(at), g(g), node(g[id]), out(out), in(std::move(operands)), mod(m),
       fn(f) {
   batch = f->getArg(f->arg_size() - 1);
+  bindPart(f);
+}
+
+void KernelEmitter::bindPart(llvm::Function *f) {
+  bool split = f->hasFnAttribute(kSplitAttr);
+  part = split ? f->getArg(f->arg_size() - 3) : i64(0);
+  parts = split ? f->getArg(f->arg_size() - 2) : i64(1);
 }
 
 llvm::Value *KernelEmitter::f32(double v) {
@@ -331,6 +339,38 @@ void corrupt(Function *f) {
   late->insertAfter(early);
 }
 
+/// Whether node `id`'s kernel is a matrix product split between threads by
+/// column panels (EmitGemm.cpp): it then takes (..., i64 part, i64 parts,
+/// i64 batch) and is called through nnc_parallel_for.
+bool splittable(const Graph &g, NodeId id) {
+  switch (g[id].op) {
+  case OpKind::MatMul:
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
+    return true;
+  default:
+    return false;
+  }
+}
+
+/// The depth (summed dimension) of node `id`'s product, kBatch possible.
+int64_t productDepth(const Graph &g, NodeId id) {
+  const Node &n = g[id];
+  const std::vector<int64_t> &a = g[n.inputs[0]].type.dims;
+  switch (n.op) {
+  case OpKind::FusedMatMul:
+    return n.transA ? a[0] : a.back();
+  case OpKind::DenseGradInput:
+    return a.back();
+  case OpKind::DenseGradWeight:
+    return a[0];
+  default:
+    return a.back();
+  }
+}
+
 class ModuleEmitter {
 public:
   ModuleEmitter(LLVMContext &ctx, Module &m, const CpuOptions &opts)
@@ -344,6 +384,15 @@ private:
                             const KernelGroup &grp, const std::string &symbol,
                             std::vector<NodeId> &outside);
   llvm::Value *constGlobal(const Graph &g, NodeId id);
+  /// Calls kernel `k` with `args` (its parameters but part and parts):
+  /// directly, or, for a split kernel, through nnc_parallel_for_ptr with a
+  /// task that unpacks `args` (maxParts column panels of 16 for a product
+  /// of `work` multiply-adds).
+  void callKernel(IRBuilder<> &b, Function *k,
+                  const std::vector<llvm::Value *> &args,
+                  llvm::Value *maxParts, llvm::Value *work);
+  Function *taskOf(Function *k);
+  GlobalVariable *parallelFor();
 
   LLVMContext &ctx;
   Module &mod;
@@ -363,11 +412,16 @@ llvm::Value *ModuleEmitter::constGlobal(const Graph &g, NodeId id) {
 
 Function *ModuleEmitter::emitKernel(const Graph &g, NodeId id) {
   const Node &n = g[id];
+  bool split = splittable(g, id);
   std::vector<Type *> params(n.inputs.size() + 1, ptrTy);
+  if (split)
+    params.insert(params.end(), 2, Type::getInt64Ty(ctx));
   params.push_back(Type::getInt64Ty(ctx));
   auto *fty = FunctionType::get(Type::getVoidTy(ctx), params, false);
   Function *f = Function::Create(fty, GlobalValue::InternalLinkage,
                                  cpuKernelName(g, id), mod);
+  if (split)
+    f->addFnAttr(kSplitAttr);
   f->addFnAttr(Attribute::NoInline);
   f->addFnAttr(Attribute::NoUnwind);
   PrintOptions po;
@@ -375,12 +429,17 @@ Function *ModuleEmitter::emitKernel(const Graph &g, NodeId id) {
   f->addFnAttr("nnc-node", printNode(g, id, po));
   if (n.loc.valid())
     f->addFnAttr("nnc-loc", n.loc.str());
-  for (unsigned a = 0; a + 1 < f->arg_size(); ++a)
+  unsigned ptrs = static_cast<unsigned>(n.inputs.size()) + 1;
+  for (unsigned a = 0; a < ptrs; ++a)
     f->addParamAttr(a, Attribute::NoAlias);
   f->getArg(0)->setName("out");
-  for (unsigned a = 1; a + 1 < f->arg_size(); ++a) {
+  for (unsigned a = 1; a < ptrs; ++a) {
     f->addParamAttr(a, Attribute::ReadOnly);
     f->getArg(a)->setName("in" + std::to_string(a - 1));
+  }
+  if (split) {
+    f->getArg(ptrs)->setName("part");
+    f->getArg(ptrs + 1)->setName("parts");
   }
   f->getArg(f->arg_size() - 1)->setName("batch");
 
@@ -431,7 +490,10 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
           std::find(outside.begin(), outside.end(), in) == outside.end())
         outside.push_back(in);
   size_t outs = grp.nodes.size();
+  bool split = grp.weight >= 0;
   std::vector<Type *> params(outs + outside.size(), ptrTy);
+  if (split)
+    params.insert(params.end(), 2, Type::getInt64Ty(ctx));
   params.push_back(Type::getInt64Ty(ctx));
   auto *fty = FunctionType::get(Type::getVoidTy(ctx), params, false);
   std::string name = grp.weight >= 0
@@ -439,6 +501,8 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
                          : symbol + "_optimizer";
   Function *f =
       Function::Create(fty, GlobalValue::InternalLinkage, name, mod);
+  if (split)
+    f->addFnAttr(kSplitAttr);
   f->addFnAttr(Attribute::NoInline);
   f->addFnAttr(Attribute::NoUnwind);
   PrintOptions po;
@@ -454,7 +518,7 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
     f->addFnAttr("nnc-loc", locs);
   std::vector<NodeId> bufs = grp.nodes;
   bufs.insert(bufs.end(), outside.begin(), outside.end());
-  for (unsigned a = 0; a + 1 < f->arg_size(); ++a) {
+  for (unsigned a = 0; a < bufs.size(); ++a) {
     bool alone = true;
     for (NodeId other : bufs)
       alone = alone && !overlaps(plan, bufs[a], other);
@@ -466,6 +530,10 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
       f->addParamAttr(a, Attribute::ReadOnly);
       f->getArg(a)->setName("in" + std::to_string(a - outs));
     }
+  }
+  if (split) {
+    f->getArg(static_cast<unsigned>(bufs.size()))->setName("part");
+    f->getArg(static_cast<unsigned>(bufs.size()) + 1)->setName("parts");
   }
   f->getArg(f->arg_size() - 1)->setName("batch");
 
@@ -512,6 +580,82 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
   return f;
 }
 
+GlobalVariable *ModuleEmitter::parallelFor() {
+  if (GlobalVariable *gv = mod.getGlobalVariable(kParallelForSymbol))
+    return gv;
+  // void nnc_serial_for(task, ctx, maxParts, work) { task(ctx, 0, 1); }
+  Type *i64 = Type::getInt64Ty(ctx);
+  auto *taskTy = FunctionType::get(Type::getVoidTy(ctx), {ptrTy, i64, i64},
+                                   false);
+  auto *forTy = FunctionType::get(Type::getVoidTy(ctx),
+                                  {ptrTy, ptrTy, i64, i64}, false);
+  Function *serial = Function::Create(forTy, GlobalValue::LinkOnceODRLinkage,
+                                      "nnc_serial_for", mod);
+  serial->setVisibility(GlobalValue::HiddenVisibility);
+  serial->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", serial));
+  b.CreateCall(taskTy, serial->getArg(0),
+               {serial->getArg(1), b.getInt64(0), b.getInt64(1)});
+  b.CreateRetVoid();
+  // Weak: modules linked into one program share it; the JIT sets it to the
+  // thread pool's nnc_parallel_for.
+  return new GlobalVariable(mod, ptrTy, /*isConstant=*/false,
+                            GlobalValue::WeakAnyLinkage, serial,
+                            kParallelForSymbol);
+}
+
+/// The parameters of split kernel `k` but part and parts, as a struct.
+static StructType *argsType(Function *k) {
+  std::vector<Type *> fields;
+  for (unsigned i = 0; i + 3 < k->arg_size(); ++i)
+    fields.push_back(k->getArg(i)->getType());
+  fields.push_back(k->getArg(k->arg_size() - 1)->getType());
+  return StructType::get(k->getContext(), fields);
+}
+
+Function *ModuleEmitter::taskOf(Function *k) {
+  std::string name = "task_" + k->getName().str();
+  if (Function *t = mod.getFunction(name))
+    return t;
+  Type *i64 = Type::getInt64Ty(ctx);
+  auto *fty = FunctionType::get(Type::getVoidTy(ctx), {ptrTy, i64, i64},
+                                false);
+  Function *t = Function::Create(fty, GlobalValue::InternalLinkage, name, mod);
+  t->addFnAttr(Attribute::NoUnwind);
+  IRBuilder<> b(BasicBlock::Create(ctx, "entry", t));
+  StructType *st = argsType(k);
+  unsigned fields = st->getNumElements();
+  std::vector<llvm::Value *> args;
+  for (unsigned i = 0; i < fields; ++i)
+    args.push_back(b.CreateLoad(st->getElementType(i),
+                                b.CreateStructGEP(st, t->getArg(0), i)));
+  args.insert(args.end() - 1, {t->getArg(1), t->getArg(2)});
+  b.CreateCall(k, args);
+  b.CreateRetVoid();
+  return t;
+}
+
+void ModuleEmitter::callKernel(IRBuilder<> &b, Function *k,
+                               const std::vector<llvm::Value *> &args,
+                               llvm::Value *maxParts, llvm::Value *work) {
+  if (!k->hasFnAttribute(kSplitAttr)) {
+    b.CreateCall(k, args);
+    return;
+  }
+  StructType *st = argsType(k);
+  Function *caller = b.GetInsertBlock()->getParent();
+  IRBuilder<> entry(&caller->getEntryBlock(),
+                    caller->getEntryBlock().begin());
+  llvm::Value *slot = entry.CreateAlloca(st, nullptr, "args");
+  for (unsigned i = 0; i < args.size(); ++i)
+    b.CreateStore(args[i], b.CreateStructGEP(st, slot, i));
+  Type *i64 = Type::getInt64Ty(ctx);
+  auto *forTy = FunctionType::get(Type::getVoidTy(ctx),
+                                  {ptrTy, ptrTy, i64, i64}, false);
+  llvm::Value *fn = b.CreateLoad(ptrTy, parallelFor(), "parallel_for");
+  b.CreateCall(forTy, fn, {taskOf(k), slot, maxParts, work});
+}
+
 void ModuleEmitter::emitEntry(const CpuEntry &e) {
   const Graph &g = *e.graph;
   const MemoryPlan &plan = *e.plan;
@@ -531,8 +675,45 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
   batch->setName("batch");
   IRBuilder<> b(BasicBlock::Create(ctx, "entry", f));
 
+  // A product's column panels (of 16) and multiply-adds, for the pool.
+  auto splitOf = [&](NodeId id) -> std::pair<llvm::Value *, llvm::Value *> {
+    if (!splittable(g, id))
+      return {nullptr, nullptr};
+    auto dimOf = [&](int64_t d) -> llvm::Value * {
+      return d == kBatch ? batch : b.getInt64(static_cast<uint64_t>(d));
+    };
+    const std::vector<int64_t> &dims = g[id].type.dims;
+    llvm::Value *cols = dims.empty() ? b.getInt64(1) : dimOf(dims.back());
+    llvm::Value *work = dimOf(productDepth(g, id));
+    for (int64_t d : dims)
+      work = b.CreateMul(work, dimOf(d));
+    return {b.CreateUDiv(b.CreateAdd(cols, b.getInt64(15)), b.getInt64(16)),
+            work};
+  };
   std::vector<KernelGroup> groups = findGroups(g, plan);
   std::vector<int> groupOf = groupIndex(g, groups);
+  // --profile: ticks[0] before the first call, ticks[c + 1] after call c.
+  GlobalVariable *ticks = nullptr;
+  std::string names;
+  int64_t calls = 0;
+  if (opts.profile) {
+    auto *ty = ArrayType::get(i64, static_cast<uint64_t>(g.size()) + 1);
+    ticks = new GlobalVariable(mod, ty, false, GlobalValue::ExternalLinkage,
+                               ConstantAggregateZero::get(ty),
+                               e.symbol + "_profile_ticks");
+    b.CreateStore(b.CreateIntrinsic(Intrinsic::readcyclecounter, {}, {}),
+                  b.CreateConstInBoundsGEP2_64(ty, ticks, 0, 0));
+  }
+  auto tick = [&](Function *k) {
+    if (!ticks)
+      return;
+    names += k->getName().str() + "\n";
+    ++calls;
+    b.CreateStore(
+        b.CreateIntrinsic(Intrinsic::readcyclecounter, {}, {}),
+        b.CreateConstInBoundsGEP2_64(ticks->getValueType(), ticks, 0,
+                                     static_cast<uint64_t>(calls)));
+  };
   std::vector<llvm::Value *> ptr(g.nodes.size(), nullptr);
   int leafIndex = 0;
   for (NodeId id = 0; id < g.size(); ++id) {
@@ -564,7 +745,9 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       for (NodeId in : outside)
         args.push_back(ptr[in]);
       args.push_back(batch);
-      b.CreateCall(k, args);
+      auto [maxParts, work] = splitOf(grp.weight);
+      callKernel(b, k, args, maxParts, work);
+      tick(k);
       continue;
     }
     Function *k = emitKernel(g, id);
@@ -572,7 +755,15 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
     for (NodeId in : n.inputs)
       args.push_back(ptr[in]);
     args.push_back(batch);
-    b.CreateCall(k, args);
+    auto [maxParts, work] = splitOf(id);
+    callKernel(b, k, args, maxParts, work);
+    tick(k);
+  }
+  if (ticks) {
+    Constant *text = ConstantDataArray::getString(ctx, names);
+    new GlobalVariable(mod, text->getType(), true,
+                       GlobalValue::ExternalLinkage, text,
+                       e.symbol + "_profile_names");
   }
 
   // Updates: every value is computed (and live) by now; copy into targets.

@@ -1,0 +1,168 @@
+//===- ThreadPool.cpp - The threads generated code runs on ----------------===//
+///
+/// \file
+/// A fixed set of worker threads (the caller is one more) that take the
+/// parts of one job at a time. Workers spin briefly between jobs (a step's
+/// kernels follow each other within microseconds) and then sleep on a
+/// condition variable. A part index is claimed with a compare-and-swap on a
+/// word holding the job's generation and the next index, so a worker that
+/// wakes late can never run a part of a newer job with an older job's task.
+///
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/ThreadPool.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define NNC_PAUSE() _mm_pause()
+#else
+#define NNC_PAUSE() std::this_thread::yield()
+#endif
+
+namespace nn {
+namespace {
+
+constexpr int kSpins = 20000; ///< pause loops before a worker sleeps
+
+class Pool {
+public:
+  explicit Pool(int threads) {
+    for (int i = 1; i < threads; ++i)
+      workers.emplace_back([this] { work(); });
+  }
+  ~Pool() {
+    {
+      std::lock_guard<std::mutex> l(m);
+      stop = true;
+    }
+    cv.notify_all();
+    for (std::thread &t : workers)
+      t.join();
+  }
+  int threads() const { return static_cast<int>(workers.size()) + 1; }
+
+  void run(ParallelTask t, void *c, int64_t n) {
+    task = t;
+    ctx = c;
+    parts = n;
+    remaining.store(n, std::memory_order_relaxed);
+    uint64_t gen = generation.load(std::memory_order_relaxed) + 1;
+    next.store(gen << 32, std::memory_order_relaxed);
+    generation.store(gen, std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> l(m);
+      cv.notify_all();
+    }
+    runParts(gen);
+    while (remaining.load(std::memory_order_acquire) > 0)
+      NNC_PAUSE();
+  }
+
+private:
+  /// Claims and runs parts of job `gen` until none is left.
+  void runParts(uint64_t gen) {
+    for (;;) {
+      uint64_t v = next.load(std::memory_order_acquire);
+      do {
+        if ((v >> 32) != gen || static_cast<int64_t>(v & 0xffffffffu) >= parts)
+          return;
+      } while (!next.compare_exchange_weak(v, v + 1,
+                                           std::memory_order_acq_rel));
+      task(ctx, static_cast<int64_t>(v & 0xffffffffu), parts);
+      remaining.fetch_sub(1, std::memory_order_release);
+    }
+  }
+
+  void work() {
+    uint64_t seen = 0;
+    for (;;) {
+      uint64_t gen = generation.load(std::memory_order_acquire);
+      for (int i = 0; i < kSpins && gen == seen; ++i) {
+        NNC_PAUSE();
+        gen = generation.load(std::memory_order_acquire);
+      }
+      if (gen == seen) {
+        std::unique_lock<std::mutex> l(m);
+        sleepers.fetch_add(1, std::memory_order_seq_cst);
+        cv.wait(l, [&] {
+          return stop || generation.load(std::memory_order_seq_cst) != seen;
+        });
+        sleepers.fetch_sub(1, std::memory_order_relaxed);
+        if (stop)
+          return;
+        gen = generation.load(std::memory_order_acquire);
+      }
+      seen = gen;
+      runParts(gen);
+    }
+  }
+
+  std::vector<std::thread> workers;
+  std::mutex m;
+  std::condition_variable cv;
+  bool stop = false;
+  std::atomic<uint64_t> generation{0};
+  std::atomic<uint64_t> next{0}; ///< generation << 32 | next part index
+  std::atomic<int64_t> remaining{0};
+  std::atomic<int> sleepers{0};
+  ParallelTask task = nullptr;
+  void *ctx = nullptr;
+  int64_t parts = 0;
+};
+
+int defaultThreads() {
+  if (const char *env = std::getenv("NNC_THREADS")) {
+    int n = std::atoi(env);
+    if (n >= 1)
+      return std::min(n, 256);
+  }
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+std::mutex poolMutex;
+Pool *pool = nullptr; // never deleted: workers may outlive static destructors
+
+Pool &thePool() {
+  std::lock_guard<std::mutex> l(poolMutex);
+  if (!pool)
+    pool = new Pool(defaultThreads());
+  return *pool;
+}
+
+} // namespace
+
+int cpuThreads() { return thePool().threads(); }
+
+void setCpuThreads(int threads) {
+  threads = std::max(1, std::min(threads, 256));
+  std::lock_guard<std::mutex> l(poolMutex);
+  if (pool && pool->threads() == threads)
+    return;
+  delete pool;
+  pool = new Pool(threads);
+}
+
+extern "C" void nnc_parallel_for(ParallelTask task, void *ctx,
+                                 int64_t maxParts, int64_t work) {
+  Pool &p = thePool();
+  int64_t parts = std::min<int64_t>(maxParts, p.threads());
+  // One job at a time: a second caller (another thread's program, or a
+  // task that itself loops in parallel) runs its loop alone.
+  static std::mutex busy;
+  std::unique_lock<std::mutex> l(busy, std::try_to_lock);
+  if (parts <= 1 || work < kMinParallelWork || !l.owns_lock()) {
+    task(ctx, 0, 1);
+    return;
+  }
+  p.run(task, ctx, parts);
+}
+
+} // namespace nn
