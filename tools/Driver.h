@@ -35,6 +35,7 @@ const Command &evalCommand();
 const Command &predictCommand();
 const Command &gradcheckCommand();
 const Command &compileCommand();
+const Command &benchCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);

@@ -1,0 +1,116 @@
+//===- MachinePeak.cpp - The CPU's measured fp32 peak ---------------------===//
+
+#ifdef NNC_HAVE_CPU_BACKEND
+
+#include "tools/MachinePeak.h"
+
+#include "codegen/cpu/JitCache.h"
+#include "codegen/cpu/ThreadPool.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace nn {
+
+namespace {
+
+constexpr int64_t kIters = 16 << 20; ///< FMA rows per thread per trial
+
+#if defined(__x86_64__)
+/// 12 independent accumulators of 8 floats, kIters rows of 12 FMAs.
+__attribute__((target("avx2,fma"))) float fmaLoop(float seed) {
+  __m256 a[12];
+  for (int i = 0; i < 12; ++i)
+    a[i] = _mm256_set1_ps(seed + static_cast<float>(i));
+  const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+  for (int64_t n = 0; n < kIters; ++n)
+    for (int i = 0; i < 12; ++i)
+      a[i] = _mm256_fmadd_ps(a[i], x, y);
+  __m256 s = a[0];
+  for (int i = 1; i < 12; ++i)
+    s = _mm256_add_ps(s, a[i]);
+  float out[8];
+  _mm256_storeu_ps(out, s);
+  return out[0];
+}
+
+void fmaTask(void *ctx, int64_t part, int64_t) {
+  static_cast<volatile float *>(ctx)[part] = fmaLoop(static_cast<float>(part));
+}
+#endif
+
+std::string cpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0) {
+      size_t colon = line.find(':');
+      if (colon != std::string::npos)
+        return line.substr(line.find_first_not_of(' ', colon + 1));
+    }
+  return "unknown cpu";
+}
+
+double measure(int threads) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma"))
+    return 0;
+  std::vector<float> sink(static_cast<size_t>(threads));
+  double best = 0;
+  for (int trial = 0; trial < 3; ++trial) {
+    auto t0 = std::chrono::steady_clock::now();
+    nnc_parallel_for(fmaTask, sink.data(), threads, INT64_MAX);
+    double s = std::chrono::duration<double>(
+                   std::chrono::steady_clock::now() - t0)
+                   .count();
+    double flops = 2.0 * 8 * 12 * static_cast<double>(kIters) * threads;
+    best = std::max(best, flops / s / 1e9);
+  }
+  return best;
+#else
+  (void)threads;
+  return 0;
+#endif
+}
+
+} // namespace
+
+MachinePeak machinePeak() {
+  MachinePeak p;
+  p.threads = cpuThreads();
+  p.cpu = cpuModel();
+  std::string key = p.cpu + "; " + std::to_string(p.threads) + " threads";
+  std::string dir = jitCacheDir();
+  std::string path = dir.empty() ? "" : dir + "/peak.txt";
+  if (!path.empty()) {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      size_t tab = line.rfind('\t');
+      if (tab != std::string::npos && line.substr(0, tab) == key) {
+        p.gflops = std::atof(line.c_str() + tab + 1);
+        p.cached = p.gflops > 0;
+      }
+    }
+  }
+  if (p.cached)
+    return p;
+  p.gflops = measure(p.threads);
+  if (!path.empty() && p.gflops > 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    std::ofstream out(path, std::ios::app);
+    out << key << '\t' << p.gflops << '\n';
+  }
+  return p;
+}
+
+} // namespace nn
+
+#endif // NNC_HAVE_CPU_BACKEND
