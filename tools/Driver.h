@@ -36,6 +36,7 @@ const Command &predictCommand();
 const Command &gradcheckCommand();
 const Command &compileCommand();
 const Command &benchCommand();
+const Command &explainCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);

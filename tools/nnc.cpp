@@ -21,7 +21,7 @@ const std::vector<const Command *> &commands() {
   static const std::vector<const Command *> all = {
       &checkCommand(),   &emitCommand(), &summaryCommand(),
       &trainCommand(),   &evalCommand(), &predictCommand(),
-      &gradcheckCommand(), &compileCommand()
+      &gradcheckCommand(), &compileCommand(), &explainCommand()
 #ifdef NNC_HAVE_CPU_BACKEND
       , &benchCommand()
 #endif

@@ -1,0 +1,137 @@
+//===- ScalarStepTest.cpp - The scalar view against the interpreter -------===//
+///
+/// \file
+/// `nnc explain --scalar` computes every number it prints itself; these
+/// tests hold each of them against the reference interpreter's value of the
+/// same node and element for the same step, on the lecture's churn neuron
+/// (file order, the lecture's initial weights) and on xor (tanh layer,
+/// fused dense gradients, SGD with momentum).
+///
+//===----------------------------------------------------------------------===//
+
+#include "frontend/Frontend.h"
+#include "ir/Support.h"
+#include "passes/Pipeline.h"
+#include "runtime/Dataset.h"
+#include "runtime/Interpreter.h"
+#include "runtime/ParamInit.h"
+#include "runtime/ScalarStep.h"
+#include "runtime/Trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+using namespace nn;
+
+namespace {
+
+struct Example {
+  Graph fused;
+  ValueMap leaves;
+};
+
+/// The fused step graph of an example and the leaves of its first batch
+/// (the first `batch` rows of its data, in file order) from its initial
+/// parameters.
+Example loadExample(const std::string &name, const std::string &csv,
+                    const std::string &label, int64_t rows) {
+  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + name;
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  DiagEngine diags;
+  diags.addSource(path, ss.str());
+  std::optional<Model> m = parseModel(path, ss.str(), diags);
+  EXPECT_TRUE(m) << diags.str();
+  Example ex;
+  ex.fused = runPipeline(m->graph, m->recipe, Stage::Fused, {}, diags);
+  Dataset d = loadCsv(std::string(NNC_SOURCE_DIR) + "/examples/data/" + csv,
+                      label);
+  std::vector<int64_t> first;
+  for (int64_t i = 0; i < rows; ++i)
+    first.push_back(i);
+  Dataset b = selectRows(d, first);
+  for (const auto &[n, t] : initState(ex.fused, m->recipe.seed))
+    ex.leaves[n] = toValue(t);
+  for (const auto &[n, t] : bindBatch(ex.fused, b.x, b.y))
+    ex.leaves[n] = toValue(t);
+  return ex;
+}
+
+/// Every line that is a node's element equals the interpreter's value.
+void checkAgainstInterpreter(const Example &ex) {
+  std::vector<ScalarLine> lines = scalarStep(ex.fused, ex.leaves);
+  std::vector<Value> ref = Interpreter(ex.fused).run(ex.leaves);
+  int checked = 0;
+  for (const ScalarLine &l : lines) {
+    // The printed result is the value, as the view formats it.
+    std::string tail = " = " + scalarText(l.value);
+    ASSERT_GE(l.text.size(), tail.size());
+    EXPECT_EQ(l.text.substr(l.text.size() - tail.size()), tail) << l.text;
+    if (l.node < 0)
+      continue;
+    ASSERT_LT(l.index, ref[l.node].numel()) << l.text;
+    double want = ref[l.node].data[l.index];
+    EXPECT_NEAR(l.value, want, 1e-12 * std::max(1.0, std::fabs(want)))
+        << l.text;
+    ++checked;
+  }
+  // Every element of every computed, non-constant node was written out.
+  int64_t elements = 0;
+  for (NodeId id = 0; id < ex.fused.size(); ++id)
+    if (!hasTrait(ex.fused[id].op, kLeaf))
+      elements += ref[id].numel();
+  EXPECT_EQ(checked, elements);
+}
+
+TEST(ScalarStep, ChurnMatchesInterpreter) {
+  Example ex = loadExample("churn.nn", "churn.csv", "keep", 5);
+  checkAgainstInterpreter(ex);
+}
+
+TEST(ScalarStep, XorMatchesInterpreter) {
+  Example ex = loadExample("xor.nn", "xor.csv", "y", 4);
+  checkAgainstInterpreter(ex);
+}
+
+TEST(ScalarStep, ChurnIsTheLectureNeuronComputedRight) {
+  Example ex = loadExample("churn.nn", "churn.csv", "keep", 5);
+  std::vector<ScalarLine> lines = scalarStep(ex.fused, ex.leaves);
+  auto find = [&](const std::string &prefix) -> const ScalarLine * {
+    for (const ScalarLine &l : lines)
+      if (l.text.rfind(prefix, 0) == 0)
+        return &l;
+    return nullptr;
+  };
+  // z = b + w1 hours + w2 days with w = (0.1, 0.5), b = 0.4, user B: 8, 6.
+  // The parameters are float32 (0.1f is 0.1000000015), hence 1e-6.
+  const ScalarLine *zB = find("z[B] = ");
+  ASSERT_TRUE(zB);
+  EXPECT_NEAR(zB->value, 0.4 + 0.1 * 8 + 0.5 * 6, 1e-6);
+  const ScalarLine *pB = find("p[B] = ");
+  ASSERT_TRUE(pB);
+  EXPECT_NEAR(pB->value, 1 / (1 + std::exp(-4.2)), 1e-6); // not 0.967
+  // The per-user BCE terms: user E (y = 0) costs -log(1 - p), not -log p.
+  const ScalarLine *lE = find("loss[E] = ");
+  ASSERT_TRUE(lE);
+  double pE = 1 / (1 + std::exp(-1.9));
+  EXPECT_NEAR(lE->value, -std::log(1 - pE), 1e-6);
+  // The update of b in the lecture's form w_new = w_old - lr * gradient.
+  const ScalarLine *b = find("new.b = b - lr * d.b = 0.4 - 0.02 * (");
+  ASSERT_TRUE(b);
+}
+
+TEST(ScalarStep, RefusesLargeBatches) {
+  Example ex = loadExample("churn.nn", "churn.csv", "keep", 5);
+  ScalarLimits small;
+  small.maxBatch = 4;
+  EXPECT_THROW(scalarStep(ex.fused, ex.leaves, small), UserError);
+  small = {};
+  small.maxLines = 10;
+  EXPECT_THROW(scalarStep(ex.fused, ex.leaves, small), UserError);
+}
+
+} // namespace

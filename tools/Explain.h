@@ -1,0 +1,33 @@
+//===- Explain.h - The teaching views of a model ---------------*- C++ -*-===//
+///
+/// \file
+/// The text of `nnc explain` (layer by layer: forward and backward equations
+/// as autodiff derived them, shapes, IR nodes, fused kernels, FLOPs) and of
+/// `nnc explain --scalar` (one training step as scalar multiply-adds). The
+/// report page shows the same text.
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "tools/Driver.h"
+
+#include <cstdint>
+#include <string>
+
+namespace nn {
+
+/// `nnc explain`: every statement of the model with its forward, backward
+/// and update equations, then the FLOP totals per sample and per epoch
+/// beside the 6 x params x samples rule. `samples` is the number of
+/// training samples per epoch; -1 reads the recipe's data (after the
+/// validation split), and when that cannot be read the per-epoch lines say
+/// why instead.
+std::string explainModel(const LoadedModel &m, int64_t samples);
+
+/// `nnc explain --scalar`: one training step on the first batch of the
+/// recipe's data (file order, after the validation split) from the
+/// initial parameters, as scalar arithmetic (runtime/ScalarStep.h). Throws
+/// UserError for a model too big to write out.
+std::string explainScalar(const LoadedModel &m);
+
+} // namespace nn
