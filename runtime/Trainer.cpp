@@ -409,6 +409,47 @@ std::string fixed(double v, int digits = 4) {
   return buf;
 }
 
+/// "1:05" or "2:03:07".
+std::string clockText(double seconds) {
+  int64_t t = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
+  char buf[40];
+  if (t >= 3600)
+    std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld",
+                  static_cast<long long>(t / 3600),
+                  static_cast<long long>(t / 60 % 60),
+                  static_cast<long long>(t % 60));
+  else
+    std::snprintf(buf, sizeof buf, "%lld:%02lld",
+                  static_cast<long long>(t / 60),
+                  static_cast<long long>(t % 60));
+  return buf;
+}
+
+/// The progress bar line (without the leading carriage return):
+/// "epoch 2/10 [=====>    ] 420/844 loss 0.4123 acc 85.20% 12345 samples/s
+/// ETA 0:35".
+std::string progressLine(int64_t epoch, int64_t epochs, int64_t done,
+                         int64_t total, double loss, double acc,
+                         double samplesPerSec, double eta, bool color) {
+  const int width = 24;
+  int filled = total > 0 ? static_cast<int>(width * done / total) : width;
+  std::string bar(static_cast<size_t>(filled), '=');
+  if (filled < width)
+    bar += '>' + std::string(static_cast<size_t>(width - filled - 1), ' ');
+  std::ostringstream os;
+  os << "epoch " << epoch << "/" << epochs << " ["
+     << (color ? "\x1b[32m" : "") << bar << (color ? "\x1b[0m" : "") << "] "
+     << done << "/" << total << "  loss " << fixed(loss);
+  if (!std::isnan(acc))
+    os << "  acc " << percent(acc);
+  if (std::isnan(samplesPerSec))
+    os << "  - samples/s  ETA -";
+  else
+    os << "  " << static_cast<int64_t>(samplesPerSec) << " samples/s  ETA "
+       << clockText(eta);
+  return os.str();
+}
+
 } // namespace
 
 TrainResult Trainer::train(TensorMap state, const Dataset &data,
@@ -478,8 +519,13 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
 
   TrainResult result;
   bool stoppedBySteps = false;
+  const int64_t perEpoch = batcher.batchesPerEpoch();
+  Clock::time_point lastDrawn = Clock::now();
+  bool barShown = false;
   while (p.epoch < recipe.epochs) {
     Clock::time_point start = Clock::now();
+    int64_t epochStartBatch = p.batch, firstSamples = p.samples;
+    Clock::time_point firstDone = start;
     for (; p.batch < batcher.batchesPerEpoch(); ++p.batch) {
       if (opts.maxSteps >= 0 && p.step >= opts.maxSteps) {
         stoppedBySteps = true;
@@ -493,18 +539,57 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
       bool bad = !std::isfinite(loss) || !allFinite(exec->state());
       if (bad || opts.checkNumerics) {
         std::string first = findNonFinite(stepGraph, before, feed);
-        if (bad || !first.empty())
+        if (bad || !first.empty()) {
+          if (opts.log && barShown)
+            *opts.log << "\r\x1b[K" << std::flush; // erase the bar
           throw UserError(numericsError(p, loss, first, opts));
+        }
       }
       p.lossSum += loss * batch.size;
       p.correct += countCorrect(stepGraph, out.at("pred"), batch.y);
       p.samples += batch.size;
       ++p.step;
+      Clock::time_point now = Clock::now();
+      // Rates are timed from the end of the epoch's first step, which may
+      // include one-time work (JIT compilation, caches warming up).
+      if (p.batch == epochStartBatch) {
+        firstDone = now;
+        firstSamples = p.samples;
+      }
+      if (opts.log && opts.progressBar &&
+          (now - lastDrawn > std::chrono::milliseconds(100) ||
+           p.batch + 1 == perEpoch)) {
+        lastDrawn = now;
+        double elapsed = std::chrono::duration<double>(now - firstDone).count();
+        int64_t timed = p.batch - epochStartBatch; // steps since firstDone
+        int64_t left = (recipe.epochs - p.epoch - 1) * perEpoch +
+                       (perEpoch - p.batch - 1);
+        double acc = realLabels ? std::nan("")
+                                : static_cast<double>(p.correct) /
+                                      std::max<int64_t>(1, p.samples);
+        double rate = timed > 0 ? static_cast<double>(p.samples - firstSamples) /
+                                      std::max(elapsed, 1e-9)
+                                : std::nan("");
+        double eta = timed > 0 ? elapsed / static_cast<double>(timed) *
+                                     static_cast<double>(left)
+                               : std::nan("");
+        *opts.log << "\r"
+                  << progressLine(p.epoch + 1, recipe.epochs, p.batch + 1,
+                                  perEpoch,
+                                  p.lossSum / std::max<int64_t>(1, p.samples),
+                                  acc, rate, eta, opts.color)
+                  << "\x1b[K" << std::flush;
+        barShown = true;
+      }
       if (interruptRequested()) {
         interrupted = true;
         ++p.batch; // this batch is done
         break;
       }
+    }
+    if (opts.log && barShown && (stoppedBySteps || interrupted)) {
+      *opts.log << "\r\x1b[K" << std::flush; // erase the bar
+      barShown = false;
     }
     if (stoppedBySteps || interrupted)
       break; // possibly mid-epoch: p says where to resume
@@ -525,6 +610,10 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     int64_t every = std::max<int64_t>(1, (recipe.epochs + 19) / 20);
     bool show = st.epoch % every == 0 || st.epoch == 1 ||
                 st.epoch == recipe.epochs;
+    if (opts.log && barShown) {
+      *opts.log << "\r\x1b[K" << std::flush; // erase the bar
+      barShown = false;
+    }
     if (opts.log && show) {
       std::ostringstream line;
       line << "epoch " << st.epoch << "/" << recipe.epochs << "  loss "

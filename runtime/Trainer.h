@@ -45,6 +45,13 @@ struct TrainOptions {
   std::string resumePath;         // --resume
   std::string metricsPath;        // --metrics FILE.csv
   std::ostream *log = nullptr;    // progress lines
+  /// `log` is a terminal: also draw a progress bar (epoch, step/total, loss,
+  /// accuracy, samples/s, ETA) redrawn in place with carriage returns about
+  /// ten times a second, and erased before each epoch line. Off, `log` gets
+  /// plain lines only (no control characters).
+  bool progressBar = false;
+  /// ANSI colour in the progress bar (the driver turns it off for NO_COLOR).
+  bool color = false;
   /// Where a run stopped by SIGINT/SIGTERM writes its checkpoint when
   /// checkpointPath is empty (the driver passes <model>.interrupted.safetensors).
   std::string interruptPath;

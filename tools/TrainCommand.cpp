@@ -8,6 +8,7 @@
 #include "runtime/Trainer.h"
 #include "runtime/WeightsFile.h"
 #include "tools/Driver.h"
+#include "tools/TrainingPlot.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "runtime/CpuExecutor.h"
@@ -19,8 +20,12 @@
 #include <cmath>
 #include <cstdio>
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <numeric>
+
+#include <unistd.h>
 
 namespace nn {
 
@@ -110,6 +115,11 @@ int runTrain(const Args &args) {
   opts.interruptPath = base + ".interrupted.safetensors";
   if (!args.has("quiet"))
     opts.log = &std::cerr;
+  // A progress bar only on a terminal; logs get plain lines.
+  const char *term = std::getenv("TERM");
+  opts.progressBar = isatty(STDERR_FILENO) &&
+                     !(term && std::string(term) == "dumb");
+  opts.color = useColor();
 
   TensorMap state = startingState(args, step, recipe, "init");
   int64_t held = static_cast<int64_t>(std::llround(
@@ -127,6 +137,15 @@ int runTrain(const Args &args) {
               << (recipe.l2 > 0 ? ", l2 " + std::to_string(recipe.l2) : "")
               << std::endl;
   TrainResult r = trainer.train(std::move(state), data, opts);
+  if (auto plot = args.get("plot")) {
+    std::ofstream out(*plot, std::ios::trunc);
+    out << plotSvg(curvesFromHistory(r.history),
+                   step.name + ": loss and accuracy per epoch");
+    if (!out.flush())
+      throw UserError(*plot + ": error: cannot write the plot");
+    if (opts.log)
+      *opts.log << "wrote loss and accuracy curves to " << *plot << std::endl;
+  }
   if (r.interrupted) {
     if (!opts.log) // the trainer said where its checkpoint is, unless quiet
       std::cerr << "nnc: interrupted; checkpoint written to "
@@ -240,6 +259,7 @@ std::vector<FlagSpec> trainFlags() {
       {"resume", "FILE", "continue from a checkpoint, exactly"},
       {"steps", "N", "stop after N optimizer steps"},
       {"metrics", "FILE", "write per-epoch metrics as CSV"},
+      {"plot", "FILE", "draw the loss and accuracy curves as SVG"},
       {"quiet", "", "print only the final results"},
       {"verbose", "", "report compile time and whether the JIT cache hit", 'v'},
       {"sync", "", "cuda: wait after every kernel, naming a failing one"},

@@ -1,0 +1,259 @@
+//===- TrainingPlot.cpp - Loss and accuracy curves as SVG -----------------===//
+///
+/// \file
+/// A small SVG writer for two line charts. Each panel maps the epochs to x
+/// and the curve values to y with "nice" rounded ticks; each curve is one
+/// <path> (polyline through its finite points, a gap restarting with M),
+/// axes and grid are <line>s, labels <text> with XML-escaped content.
+///
+//===----------------------------------------------------------------------===//
+
+#include "tools/TrainingPlot.h"
+
+#include "ir/Support.h"
+#include "runtime/Csv.h"
+#include "tools/Driver.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <sstream>
+
+namespace nn {
+
+TrainingCurves curvesFromHistory(const std::vector<EpochStats> &history) {
+  TrainingCurves c;
+  for (const EpochStats &s : history) {
+    c.epoch.push_back(static_cast<double>(s.epoch));
+    c.trainLoss.push_back(s.train.loss);
+    c.trainAccuracy.push_back(s.train.accuracy);
+    c.valLoss.push_back(s.validation.loss);
+    c.valAccuracy.push_back(s.validation.accuracy);
+  }
+  return c;
+}
+
+TrainingCurves readMetricsCsv(const std::string &path) {
+  std::string text = readFile(path);
+  CsvReader reader(path, text);
+  std::vector<CsvField> f;
+  const std::vector<std::string> want = {"epoch",          "step",
+                                         "train_loss",     "train_accuracy",
+                                         "val_loss",       "val_accuracy",
+                                         "seconds"};
+  if (!reader.next(f))
+    throw UserError(path + ": error: empty metrics file");
+  for (size_t i = 0; i < want.size(); ++i)
+    if (i >= f.size() || f[i].text != want[i])
+      throw UserError(path + ":1:1: error: not a metrics file of nnc train "
+                             "--metrics (expected the header " +
+                      [&] {
+                        std::string h;
+                        for (const std::string &w : want)
+                          h += (h.empty() ? "" : ",") + w;
+                        return h;
+                      }() +
+                      ")");
+  TrainingCurves c;
+  while (reader.next(f)) {
+    if (f.size() < want.size())
+      throw UserError(path + ":" + std::to_string(f[0].line) +
+                      ":1: error: expected " + std::to_string(want.size()) +
+                      " fields, found " + std::to_string(f.size()));
+    double v[5];
+    for (int i = 0; i < 5; ++i) {
+      const CsvField &x = f[i == 0 ? 0 : i + 1];
+      char *end = nullptr;
+      v[i] = std::strtod(x.text.c_str(), &end);
+      if (x.text.empty() || *end != '\0')
+        throw UserError(path + ":" + std::to_string(x.line) + ":" +
+                        std::to_string(x.col) + ": error: not a number '" +
+                        x.text + "'");
+    }
+    c.epoch.push_back(v[0]);
+    c.trainLoss.push_back(v[1]);
+    c.trainAccuracy.push_back(v[2]);
+    c.valLoss.push_back(v[3]);
+    c.valAccuracy.push_back(v[4]);
+  }
+  return c;
+}
+
+namespace {
+
+std::string fmt(double v, int digits = 4) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
+  return buf;
+}
+
+std::string xmlEscape(const std::string &s) {
+  std::string out;
+  for (char ch : s)
+    switch (ch) {
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '&':
+      out += "&amp;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += ch;
+    }
+  return out;
+}
+
+/// A step of 1, 2 or 5 times a power of ten giving about `n` ticks.
+double niceStep(double range, int n) {
+  if (!(range > 0))
+    return 1;
+  double raw = range / n, p = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0, 10.0})
+    if (raw <= m * p)
+      return m * p;
+  return 10 * p;
+}
+
+struct Series {
+  std::string name;
+  std::string color;
+  const std::vector<double> *values;
+  bool dashed;
+};
+
+/// One panel at (x0, y0), w x h.
+void panel(std::ostringstream &os, double x0, double y0, double w, double h,
+           const std::string &title, const std::vector<double> &epochs,
+           const std::vector<Series> &series, bool percent) {
+  const double left = 56, right = 12, top = 28, bottom = 40;
+  double pw = w - left - right, ph = h - top - bottom;
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  std::vector<const Series *> shown;
+  for (const Series &s : series) {
+    bool any = false;
+    for (double v : *s.values)
+      if (std::isfinite(v)) {
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+        any = true;
+      }
+    if (any)
+      shown.push_back(&s);
+  }
+  os << "<g class=\"panel\">\n"
+     << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + 18, 6)
+     << "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
+     << xmlEscape(title) << "</text>\n";
+  if (shown.empty() || epochs.empty()) {
+    os << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + h / 2, 6)
+       << "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#666\">"
+       << "no values in this run</text>\n</g>\n";
+    return;
+  }
+  if (percent) {
+    lo *= 100;
+    hi *= 100;
+  }
+  if (hi - lo < 1e-12) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  double step = niceStep(hi - lo, 5);
+  lo = std::floor(lo / step) * step;
+  hi = std::ceil(hi / step) * step;
+  double e0 = epochs.front(), e1 = epochs.back();
+  if (e1 <= e0)
+    e1 = e0 + 1;
+  auto X = [&](double e) { return x0 + left + (e - e0) / (e1 - e0) * pw; };
+  auto Y = [&](double v) { return y0 + top + (hi - v) / (hi - lo) * ph; };
+  // Grid and y ticks.
+  for (double t = lo; t <= hi + step / 2; t += step) {
+    os << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\"" << fmt(Y(t), 6)
+       << "\" x2=\"" << fmt(x0 + left + pw, 6) << "\" y2=\"" << fmt(Y(t), 6)
+       << "\" stroke=\"#ddd\"/>\n"
+       << "<text x=\"" << fmt(x0 + left - 6, 6) << "\" y=\""
+       << fmt(Y(t) + 4, 6) << "\" text-anchor=\"end\" font-size=\"11\">"
+       << fmt(t) << (percent ? "%" : "") << "</text>\n";
+  }
+  // x ticks.
+  double xs = std::max(1.0, std::round(niceStep(e1 - e0, 6)));
+  for (double e = std::ceil(e0 / xs) * xs; e <= e1 + 1e-9; e += xs)
+    os << "<text x=\"" << fmt(X(e), 6) << "\" y=\"" << fmt(y0 + top + ph + 16, 6)
+       << "\" text-anchor=\"middle\" font-size=\"11\">" << fmt(e, 6)
+       << "</text>\n";
+  os << "<text x=\"" << fmt(x0 + left + pw / 2, 6) << "\" y=\""
+     << fmt(y0 + h - 6, 6)
+     << "\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n"
+     << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\"" << fmt(y0 + top, 6)
+     << "\" x2=\"" << fmt(x0 + left, 6) << "\" y2=\""
+     << fmt(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n"
+     << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\""
+     << fmt(y0 + top + ph, 6) << "\" x2=\"" << fmt(x0 + left + pw, 6)
+     << "\" y2=\"" << fmt(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n";
+  // Curves: one path each; a single point gets a short tick so it shows.
+  double ly = y0 + top + 8;
+  for (const Series *s : shown) {
+    std::string d;
+    bool pen = false;
+    for (size_t i = 0; i < epochs.size() && i < s->values->size(); ++i) {
+      double v = (*s->values)[i] * (percent ? 100 : 1);
+      if (!std::isfinite(v)) {
+        pen = false;
+        continue;
+      }
+      d += (pen ? " L" : (d.empty() ? "M" : " M")) + fmt(X(epochs[i]), 6) +
+           " " + fmt(Y(v), 6);
+      pen = true;
+    }
+    if (d.find('L') == std::string::npos)
+      d += " h2";
+    os << "<path class=\"curve\" data-name=\"" << xmlEscape(s->name)
+       << "\" d=\"" << d << "\" fill=\"none\" stroke=\"" << s->color
+       << "\" stroke-width=\"2\"" << (s->dashed ? " stroke-dasharray=\"6 4\"" : "")
+       << "/>\n";
+    // Legend entry.
+    os << "<line x1=\"" << fmt(x0 + left + pw - 110, 6) << "\" y1=\""
+       << fmt(ly, 6) << "\" x2=\"" << fmt(x0 + left + pw - 86, 6)
+       << "\" y2=\"" << fmt(ly, 6) << "\" stroke=\"" << s->color
+       << "\" stroke-width=\"2\"" << (s->dashed ? " stroke-dasharray=\"6 4\"" : "")
+       << "/>\n<text x=\"" << fmt(x0 + left + pw - 80, 6) << "\" y=\""
+       << fmt(ly + 4, 6) << "\" font-size=\"11\">" << xmlEscape(s->name)
+       << "</text>\n";
+    ly += 16;
+  }
+  os << "</g>\n";
+}
+
+} // namespace
+
+std::string plotSvg(const TrainingCurves &c, const std::string &title) {
+  const double w = 420, h = 300;
+  std::ostringstream os;
+  os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << 2 * w
+     << "\" height=\"" << h + 30 << "\" viewBox=\"0 0 " << 2 * w << " "
+     << h + 30 << "\" font-family=\"sans-serif\">\n"
+     << "<title>" << xmlEscape(title) << "</title>\n"
+     << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
+     << "<text x=\"" << w << "\" y=\"20\" text-anchor=\"middle\" "
+        "font-size=\"15\">"
+     << xmlEscape(title) << "</text>\n";
+  panel(os, 0, 30, w, h, "loss", c.epoch,
+        {{"train loss", "#1f77b4", &c.trainLoss, false},
+         {"validation loss", "#ff7f0e", &c.valLoss, true}},
+        false);
+  panel(os, w, 30, w, h, "accuracy", c.epoch,
+        {{"train accuracy", "#2ca02c", &c.trainAccuracy, false},
+         {"validation accuracy", "#d62728", &c.valAccuracy, true}},
+        true);
+  os << "</svg>\n";
+  return os.str();
+}
+
+} // namespace nn
