@@ -72,6 +72,11 @@ public:
   /// for (i = 0; i < n; ++i) body(i).
   void loop(llvm::Value *n, const char *name,
             const std::function<void(llvm::Value *)> &body);
+  /// for (i = begin; i < end; ++i) body(i) over this task's share of
+  /// [0, n): [part * n / parts, (part + 1) * n / parts) (all of it when the
+  /// kernel runs alone). For loops whose elements are independent.
+  void splitLoop(llvm::Value *n, const char *name,
+                 const std::function<void(llvm::Value *)> &body);
   /// Loops over `dims` (outermost first): body(outIndex, operandIndices)
   /// with the row-major index into `dims` and, for each entry of `strides`,
   /// sum(idx[d] * strides[k][d]).
@@ -189,6 +194,10 @@ std::vector<llvm::Value *> broadcastStrides(KernelEmitter &k,
 /// Whether `a` broadcasts to `out` (numpy, trailing dims).
 bool fitsBroadcast(const std::vector<int64_t> &a,
                    const std::vector<int64_t> &out);
+/// Whether node `id` (an elementwise op) reads each operand either whole, at
+/// the node's shape, or as one value: then emitBroadcastLoop runs one flat
+/// loop, which splits between threads.
+bool isFlatElementwise(const Graph &g, NodeId id);
 /// Whether every element of operand `i` is at index 0 (a scalar or an
 /// inlined constant).
 bool isSingle(KernelEmitter &k, size_t i);

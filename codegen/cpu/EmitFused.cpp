@@ -259,7 +259,7 @@ void emitSigmoidBceGrad(KernelEmitter &k) {
 void emitSgd(KernelEmitter &k, bool momentum) {
   LlvmMath math{k};
   Val c = k.load(2, k.i64(0));
-  k.loop(k.numel(k.node.type), "i", [&](Val i) {
+  k.splitLoop(k.numel(k.node.type), "i", [&](Val i) {
     Val a = k.load(0, i), g = k.load(1, i);
     k.store(i, momentum ? math.add(math.mul(c, a), g)
                         : math.sub(a, math.mul(c, g)));

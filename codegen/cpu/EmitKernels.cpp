@@ -13,6 +13,7 @@
 #include "ir/ElementwiseMath.h"
 #include "ir/Support.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace nn::cpu {
@@ -59,6 +60,19 @@ bool isSingle(KernelEmitter &k, size_t i) {
   return true;
 }
 
+bool isFlatElementwise(const Graph &g, NodeId id) {
+  const Node &n = g[id];
+  for (NodeId in : n.inputs) {
+    const Node &a = g[in];
+    bool single = (a.op == OpKind::Const && a.values.size() == 1) ||
+                  std::all_of(a.type.dims.begin(), a.type.dims.end(),
+                              [](int64_t d) { return d == 1; });
+    if (!single && a.type.dims != n.type.dims)
+      return false;
+  }
+  return true;
+}
+
 void emitBroadcastLoop(
     KernelEmitter &k,
     const std::function<Val(const std::vector<Val> &)> &compute) {
@@ -67,7 +81,7 @@ void emitBroadcastLoop(
   for (size_t i = 0; i < k.in.size(); ++i)
     flat &= isSingle(k, i) || k.inType(i).dims == out;
   if (flat) {
-    k.loop(k.numel(k.node.type), "i", [&](Val i) {
+    k.splitLoop(k.numel(k.node.type), "i", [&](Val i) {
       std::vector<Val> args;
       for (size_t j = 0; j < k.in.size(); ++j)
         args.push_back(k.load(j, isSingle(k, j) ? k.i64(0) : i));
@@ -177,9 +191,36 @@ void emitReduce(KernelEmitter &k, bool mean) {
     return b.CreateFPTrunc(s, k.f32());
   };
   if (k.node.axis == -1) {
-    Val acc = k.accumulator("acc");
+    // Eight double lanes (element i into lane i % 8), then the lanes added
+    // in order and the tail: vector loads, no loop-carried latency chain.
+    // The sum differs from the interpreter's sequential double sum only in
+    // double rounding; the same bits for any thread count.
     Val n = k.numel(k.inType(0));
-    k.loop(n, "i", [&](Val i) { k.accumulate(acc, k.load(0, i)); });
+    if (k.in[0].constant) {
+      Val acc = k.accumulator("acc");
+      k.loop(n, "i", [&](Val i) { k.accumulate(acc, k.load(0, i)); });
+      k.store(k.i64(0), finish(acc, n));
+      return;
+    }
+    auto *fv = FixedVectorType::get(k.f32(), 8);
+    auto *dv = FixedVectorType::get(k.f64(), 8);
+    Val lanes = k.slot(dv, "lanes");
+    b.CreateStore(ConstantAggregateZero::get(dv), lanes);
+    Val chunks = b.CreateUDiv(n, k.i64(8));
+    k.loop(chunks, "c", [&](Val c) {
+      Val p = b.CreateInBoundsGEP(k.f32(), k.in[0].ptr,
+                                  b.CreateMul(c, k.i64(8)));
+      Val x = b.CreateFPExt(b.CreateAlignedLoad(fv, p, Align(4)), dv);
+      b.CreateStore(b.CreateFAdd(b.CreateLoad(dv, lanes), x), lanes);
+    });
+    Val acc = k.accumulator("acc");
+    Val v = b.CreateLoad(dv, lanes);
+    for (unsigned l = 0; l < 8; ++l)
+      k.accumulate(acc, b.CreateExtractElement(v, l));
+    Val done = b.CreateMul(chunks, k.i64(8));
+    k.loop(b.CreateSub(n, done), "t", [&](Val t) {
+      k.accumulate(acc, k.load(0, b.CreateAdd(done, t)));
+    });
     k.store(k.i64(0), finish(acc, n));
     return;
   }
@@ -187,6 +228,32 @@ void emitReduce(KernelEmitter &k, bool mean) {
   NN_ASSERT(axis < a.size(), "reduction axis out of range");
   Val outer = k.product(a, 0, axis), len = k.dim(a[axis]);
   Val inner = k.product(a, axis + 1, a.size());
+  auto *constInner = dyn_cast<ConstantInt>(inner);
+  if (constInner && constInner->getSExtValue() > 1 &&
+      constInner->getSExtValue() <= kMaxPairCols && !k.in[0].constant) {
+    // A row of double sums, rows added in order (r ascending, as below):
+    // the inner loop is contiguous and its sums independent (vectorizes).
+    uint64_t w = constInner->getZExtValue();
+    Val sums = k.slot(ArrayType::get(k.f64(), w), "sums");
+    k.loop(outer, "o", [&](Val o) {
+      k.loop(inner, "i", [&](Val i) {
+        b.CreateStore(ConstantFP::get(k.f64(), 0.0),
+                      b.CreateInBoundsGEP(k.f64(), sums, i));
+      });
+      k.loop(len, "r", [&](Val r) {
+        Val row = b.CreateMul(b.CreateAdd(b.CreateMul(o, len), r), inner);
+        k.loop(inner, "i", [&](Val i) {
+          k.accumulate(b.CreateInBoundsGEP(k.f64(), sums, i),
+                       k.load(0, b.CreateAdd(row, i)));
+        });
+      });
+      k.loop(inner, "i", [&](Val i) {
+        k.store(b.CreateAdd(b.CreateMul(o, inner), i),
+                finish(b.CreateInBoundsGEP(k.f64(), sums, i), len));
+      });
+    });
+    return;
+  }
   k.loop(outer, "o", [&](Val o) {
     k.loop(inner, "i", [&](Val i) {
       Val acc = k.accumulator("acc");

@@ -95,6 +95,15 @@ void KernelEmitter::loop(llvm::Value *n, const char *name,
   b.SetInsertPoint(exit);
 }
 
+void KernelEmitter::splitLoop(llvm::Value *n, const char *name,
+                              const std::function<void(llvm::Value *)> &body) {
+  llvm::Value *begin = b.CreateSDiv(b.CreateMul(part, n), parts);
+  llvm::Value *end =
+      b.CreateSDiv(b.CreateMul(b.CreateAdd(part, i64(1)), n), parts);
+  loop(b.CreateSub(end, begin), name,
+       [&](llvm::Value *i) { body(b.CreateAdd(begin, i)); });
+}
+
 std::vector<llvm::Value *>
 KernelEmitter::denseStrides(const std::vector<int64_t> &dims) {
   std::vector<llvm::Value *> s(dims.size());
@@ -349,6 +358,26 @@ bool splittable(const Graph &g, NodeId id) {
   case OpKind::FusedMatMul:
   case OpKind::DenseGradInput:
   case OpKind::DenseGradWeight:
+  case OpKind::Sgd:
+  case OpKind::SgdMomentum:
+    return true;
+  default:
+    // Flat elementwise loops, unless too small ever to be worth a split.
+    return (g[id].op == OpKind::Elementwise ||
+            hasTrait(g[id].op, kElementwise)) &&
+           isFlatElementwise(g, id) &&
+           (g[id].type.hasBatch() || g[id].type.numel() >= 8192);
+  }
+}
+
+/// Whether node `id`'s kernel is a matrix product (else a flat loop).
+bool isProduct(const Graph &g, NodeId id) {
+  switch (g[id].op) {
+  case OpKind::MatMul:
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
     return true;
   default:
     return false;
@@ -490,7 +519,11 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
           std::find(outside.begin(), outside.end(), in) == outside.end())
         outside.push_back(in);
   size_t outs = grp.nodes.size();
-  bool split = grp.weight >= 0;
+  // A product splits by columns. The updates' loops split by ranges only
+  // where no result overlaps another buffer of the group: a task runs the
+  // next loop while another still reads the previous loop's operands, and
+  // the plan may have placed a later result over an earlier operand.
+  bool split = grp.weight >= 0 || disjointBuffers(g, plan, grp);
   std::vector<Type *> params(outs + outside.size(), ptrTy);
   if (split)
     params.insert(params.end(), 2, Type::getInt64Ty(ctx));
@@ -683,12 +716,25 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       return d == kBatch ? batch : b.getInt64(static_cast<uint64_t>(d));
     };
     const std::vector<int64_t> &dims = g[id].type.dims;
-    llvm::Value *cols = dims.empty() ? b.getInt64(1) : dimOf(dims.back());
-    llvm::Value *work = dimOf(productDepth(g, id));
+    llvm::Value *numel = b.getInt64(1);
     for (int64_t d : dims)
-      work = b.CreateMul(work, dimOf(d));
+      numel = b.CreateMul(numel, dimOf(d));
+    if (!isProduct(g, id)) // a flat loop: ranges of at least 4096 elements
+      return {b.CreateAdd(b.CreateUDiv(numel, b.getInt64(4096)),
+                          b.getInt64(1)),
+              numel};
+    llvm::Value *cols = dims.empty() ? b.getInt64(1) : dimOf(dims.back());
+    llvm::Value *work = b.CreateMul(dimOf(productDepth(g, id)), numel);
     return {b.CreateUDiv(b.CreateAdd(cols, b.getInt64(15)), b.getInt64(16)),
             work};
+  };
+  // The optimizer group: every update's elements.
+  auto splitOfUpdates = [&](const KernelGroup &grp) {
+    int64_t n = 0;
+    for (NodeId id : grp.nodes)
+      n += g[id].type.numel();
+    return std::pair<llvm::Value *, llvm::Value *>{b.getInt64(n / 4096 + 1),
+                                                   b.getInt64(n)};
   };
   std::vector<KernelGroup> groups = findGroups(g, plan);
   std::vector<int> groupOf = groupIndex(g, groups);
@@ -745,7 +791,8 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       for (NodeId in : outside)
         args.push_back(ptr[in]);
       args.push_back(batch);
-      auto [maxParts, work] = splitOf(grp.weight);
+      auto [maxParts, work] =
+          grp.weight >= 0 ? splitOf(grp.weight) : splitOfUpdates(grp);
       callKernel(b, k, args, maxParts, work);
       tick(k);
       continue;

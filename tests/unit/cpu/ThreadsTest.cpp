@@ -1,0 +1,112 @@
+//===- ThreadsTest.cpp - Parallel kernels give the same bits --------------===//
+///
+/// \file
+/// The CPU backend splits matrix products by column panels and flat loops
+/// by ranges between the pool's threads. Each element is computed by one
+/// task in an order that does not depend on the split, so a training step
+/// must give bit-identical outputs and updates with 1, 2, 3 and 5 threads,
+/// fused and unfused, at batch sizes that leave partial panels and tiles.
+/// Also the pool itself: every part of a job runs exactly once.
+///
+//===----------------------------------------------------------------------===//
+
+#ifdef NNC_HAVE_CPU_BACKEND
+
+#include "CpuTestUtil.h"
+
+#include "codegen/cpu/ThreadPool.h"
+
+#include <atomic>
+#include <cstring>
+
+using namespace nn;
+using namespace nn::test;
+
+namespace {
+
+/// Outputs and updated leaves of one step, as raw bits.
+std::map<std::string, std::vector<uint32_t>>
+stepBits(const Graph &g, const CpuProgram &prog, const ValueMap &leaves,
+         int64_t batch) {
+  CpuRun run = runProgram(g, prog, leaves, batch);
+  std::map<std::string, std::vector<uint32_t>> bits;
+  auto put = [&](const std::string &name, const std::vector<float> &v) {
+    std::vector<uint32_t> &b = bits[name];
+    b.resize(v.size());
+    std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
+  };
+  for (const auto &[name, v] : run.leaves)
+    put(name, v);
+  for (const Output &o : g.outputs)
+    put("output " + o.name, run.value(g, prog.plan(), o.node, batch));
+  return bits;
+}
+
+struct RestoreThreads {
+  int saved = cpuThreads();
+  ~RestoreThreads() { setCpuThreads(saved); }
+};
+
+TEST(CpuThreads, StepIsBitIdenticalForAnyThreadCount) {
+  RestoreThreads restore;
+  for (Stage stage : {Stage::Fused, Stage::Opt})
+    for (int64_t batch : {64, 37}) {
+      Model m = loadExample("mnist_mlp.nn", stage);
+      const Graph &g = m.graph;
+      MemoryPlan plan = planMemory(g, batch);
+      std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, {});
+      ValueMap leaves = randomLeaves(g, batch, 11);
+      setCpuThreads(1);
+      auto want = stepBits(g, *prog, leaves, batch);
+      for (int threads : {2, 3, 5}) {
+        setCpuThreads(threads);
+        for (int rep = 0; rep < 3; ++rep) {
+          auto got = stepBits(g, *prog, leaves, batch);
+          ASSERT_EQ(got.size(), want.size());
+          for (const auto &[name, w] : want)
+            EXPECT_TRUE(got.at(name) == w)
+                << name << " differs with " << threads << " threads (batch "
+                << batch << (stage == Stage::Fused ? ", fused)" : ")");
+        }
+      }
+    }
+}
+
+std::atomic<int> hits[64];
+
+void countPart(void *ctx, int64_t part, int64_t parts) {
+  ASSERT_LT(part, parts);
+  hits[part].fetch_add(1);
+  *static_cast<std::atomic<int64_t> *>(ctx) += parts;
+}
+
+TEST(CpuThreads, EveryPartRunsOnce) {
+  RestoreThreads restore;
+  for (int threads : {1, 2, 4}) {
+    setCpuThreads(threads);
+    for (int job = 0; job < 2000; ++job) {
+      for (auto &h : hits)
+        h = 0;
+      std::atomic<int64_t> seen{0};
+      int64_t maxParts = 1 + job % 7;
+      nnc_parallel_for(countPart, &seen, maxParts, kMinParallelWork);
+      int64_t parts = std::min<int64_t>(maxParts, threads);
+      for (int64_t p = 0; p < 64; ++p)
+        ASSERT_EQ(hits[p].load(), p < parts ? 1 : 0)
+            << "part " << p << " of job " << job << ", " << threads
+            << " threads";
+      ASSERT_EQ(seen.load(), parts * parts);
+    }
+    // Small jobs run on the caller alone, as one part.
+    for (auto &h : hits)
+      h = 0;
+    std::atomic<int64_t> seen{0};
+    nnc_parallel_for(countPart, &seen, 8, kMinParallelWork - 1);
+    EXPECT_EQ(hits[0].load(), 1);
+    EXPECT_EQ(seen.load(), 1);
+  }
+}
+
+} // namespace
+
+#endif // NNC_HAVE_CPU_BACKEND
