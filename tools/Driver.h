@@ -37,6 +37,7 @@ const Command &gradcheckCommand();
 const Command &compileCommand();
 const Command &benchCommand();
 const Command &explainCommand();
+const Command &graphCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);

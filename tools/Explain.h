@@ -9,10 +9,12 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "runtime/Interpreter.h"
 #include "tools/Driver.h"
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace nn {
 
@@ -29,5 +31,20 @@ std::string explainModel(const LoadedModel &m, int64_t samples);
 /// initial parameters, as scalar arithmetic (runtime/ScalarStep.h). Throws
 /// UserError for a model too big to write out.
 std::string explainScalar(const LoadedModel &m);
+
+/// The leaves of one training step of `g`: the initial parameters and
+/// optimizer state (from the recipe's seed) and the first batch of the
+/// recipe's training rows (after the validation split) in file order, whose
+/// row numbers go to `rows`. Throws UserError when the data cannot be read,
+/// does not fit the model, or has more than `maxRows` rows in the batch
+/// (-1: any).
+/// `nnc graph`: the graph of `stage` ("forward", "grad" or "fused") as DOT;
+/// with `values`, each node's value and gradient after one step on the
+/// interpreter (firstStepLeaves).
+std::string graphDot(const LoadedModel &m, const std::string &stage,
+                     bool values);
+
+ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g,
+                         int64_t maxRows, std::vector<int64_t> *rows);
 
 } // namespace nn

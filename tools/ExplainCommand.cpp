@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/Explain.h"
+#include "tools/KernelMap.h"
 
 #include "ir/Printer.h"
 #include "ir/Support.h"
@@ -228,93 +229,6 @@ private:
   std::vector<int> uses;
   std::vector<bool> root;
   std::vector<Phase> phase;
-};
-
-/// Which fused kernel(s) each node of the opt graph ended up in.
-class KernelMap {
-public:
-  KernelMap(const Graph &opt, FusionLog &log) {
-    Graph f = opt;
-    for (const std::string &name : fusionNames()) {
-      using Pass = Graph (*)(const Graph &, FusionLog &);
-      static const std::map<std::string, Pass> passes = {
-          {"dense-grad", fuseDenseGrad}, {"dense", fuseDense},
-          {"softmax-xent", fuseSoftmaxXent},
-          {"sigmoid-bce", fuseSigmoidBce}, {"sgd", fuseSgd},
-          {"elementwise", fuseElementwise}};
-      f = passes.at(name)(f, log);
-    }
-    fused = f;
-    std::vector<bool> live(f.size(), false);
-    for (const Output &o : f.outputs)
-      live[o.node] = true;
-    for (const Update &u : f.updates)
-      live[u.value] = true;
-    for (NodeId id = f.size() - 1; id >= 0; --id)
-      if (live[id])
-        for (NodeId in : f[id].inputs)
-          live[in] = true;
-    // A dead node belongs to the live nodes that reach it through dead
-    // nodes. Forward kernels claim first, and only forward nodes; a backward
-    // kernel does not reach through a forward kernel's nodes (dense_grad
-    // reads the activation, not the pre-activation sum it was made of).
-    std::vector<bool> seeded(opt.size(), false);
-    for (NodeId id = 0; id < opt.size(); ++id) {
-      seeded[id] = opt[id].op == OpKind::Const &&
-                   opt[id].name.rfind("d.", 0) == 0;
-      for (NodeId in : opt[id].inputs)
-        seeded[id] = seeded[id] || seeded[in];
-    }
-    owners.assign(opt.size(), {});
-    std::vector<bool> forwardClaimed(opt.size(), false);
-    NodeId shared = std::min(f.size(), opt.size());
-    for (bool backward : {false, true})
-      for (NodeId id = 0; id < shared; ++id) {
-        if (!live[id] || hasTrait(f[id].op, kLeaf) || seeded[id] != backward)
-          continue;
-        owners[id].insert(id);
-        std::vector<NodeId> stack(opt[id].inputs);
-        std::set<NodeId> seen;
-        while (!stack.empty()) {
-          NodeId n = stack.back();
-          stack.pop_back();
-          if (n >= shared || live[n] || !seen.insert(n).second ||
-              hasTrait(opt[n].op, kLeaf) || forwardClaimed[n] ||
-              (!backward && seeded[n]))
-            continue;
-          owners[n].insert(id);
-          stack.insert(stack.end(), opt[n].inputs.begin(),
-                       opt[n].inputs.end());
-        }
-        if (!backward)
-          for (NodeId n : seen)
-            if (!live[n])
-              forwardClaimed[n] = true;
-      }
-  }
-
-  /// "%fc1 = fused.dense {act = relu}" for each kernel holding `id`.
-  std::vector<std::string> kernels(NodeId id) const {
-    std::vector<std::string> out;
-    if (id >= static_cast<NodeId>(owners.size()))
-      return out;
-    for (NodeId k : owners[id]) {
-      const Node &n = fused[k];
-      std::string s = (n.name.empty() ? "%" + std::to_string(k) : "%" + n.name) +
-                      " = " + mnemonic(n.op);
-      if (n.op == OpKind::Dense || n.op == OpKind::DenseGradInput ||
-          n.op == OpKind::DenseGradWeight || n.op == OpKind::DenseGradBias)
-        s += std::string(" {act = ") + activationName(n.act) + "}";
-      if (n.op == OpKind::FusedMatMul && (n.transA || n.transB))
-        s += n.transA ? " {transA}" : " {transB}";
-      out.push_back(s);
-    }
-    return out;
-  }
-
-private:
-  Graph fused;
-  std::vector<std::set<NodeId>> owners;
 };
 
 std::string pad(const std::string &s, size_t w) {
@@ -586,6 +500,38 @@ std::string explainModel(const LoadedModel &m, int64_t samples) {
   return os.str();
 }
 
+ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g,
+                         int64_t maxRows, std::vector<int64_t> *rowsOut) {
+  const Recipe &r = m.model.recipe;
+  if (r.data.path.empty())
+    throw UserError("nnc: error: one step needs training data: the model "
+                    "names none (use --data)");
+  Dataset data = loadData(r.data);
+  Trainer(g, compileTo(m, Stage::Forward), r).checkData(data);
+  auto [train, val] = splitValidation(data.size(), r.validation, r.seed);
+  if (train.empty())
+    throw UserError("nnc: error: no training samples left for one step");
+  std::vector<int64_t> rows(
+      train.begin(),
+      train.begin() + std::min<int64_t>(r.batch,
+                                        static_cast<int64_t>(train.size())));
+  if (maxRows >= 0 && static_cast<int64_t>(rows.size()) > maxRows)
+    throw UserError("nnc: error: explain --scalar writes out at most " +
+                    std::to_string(maxRows) +
+                    " samples per step; the batch is " +
+                    std::to_string(rows.size()) + " (use --batch)");
+  Dataset batch = selectRows(data, rows);
+  TensorMap state = initState(g, r.seed);
+  ValueMap leaves;
+  for (const auto &[name, t] : state)
+    leaves[name] = toValue(t);
+  for (const auto &[name, t] : bindBatch(g, batch.x, batch.y))
+    leaves[name] = toValue(t);
+  if (rowsOut)
+    *rowsOut = rows;
+  return leaves;
+}
+
 std::string explainScalar(const LoadedModel &m) {
   const Recipe &r = m.model.recipe;
   Graph g = compileTo(m, Stage::Fused);
@@ -598,31 +544,9 @@ std::string explainScalar(const LoadedModel &m) {
                     withCommas(static_cast<double>(params)) +
                     ": try 'nnc explain' for the equations per layer");
 
-  if (r.data.path.empty())
-    throw UserError("nnc: error: explain --scalar needs training data: the "
-                    "model names none (use --data)");
-  Dataset data = loadData(r.data);
-  Trainer(g, compileTo(m, Stage::Forward), r).checkData(data);
-  auto [train, val] = splitValidation(data.size(), r.validation, r.seed);
-  if (train.empty())
-    throw UserError("nnc: error: no training samples for explain --scalar");
-  std::vector<int64_t> rows(
-      train.begin(),
-      train.begin() + std::min<int64_t>(r.batch,
-                                        static_cast<int64_t>(train.size())));
-  Dataset batch = selectRows(data, rows);
   ScalarLimits limits;
-  if (static_cast<int64_t>(rows.size()) > limits.maxBatch)
-    throw UserError("nnc: error: explain --scalar writes out at most " +
-                    std::to_string(limits.maxBatch) +
-                    " samples per step; the batch is " +
-                    std::to_string(rows.size()) + " (use --batch)");
-  TensorMap state = initState(g, r.seed);
-  ValueMap leaves;
-  for (const auto &[name, t] : state)
-    leaves[name] = toValue(t);
-  for (const auto &[name, t] : bindBatch(g, batch.x, batch.y))
-    leaves[name] = toValue(t);
+  std::vector<int64_t> rows;
+  ValueMap leaves = firstStepLeaves(m, g, limits.maxBatch, &rows);
   std::vector<ScalarLine> lines = scalarStep(g, leaves, limits);
 
   std::ostringstream os;

@@ -21,7 +21,8 @@ const std::vector<const Command *> &commands() {
   static const std::vector<const Command *> all = {
       &checkCommand(),   &emitCommand(), &summaryCommand(),
       &trainCommand(),   &evalCommand(), &predictCommand(),
-      &gradcheckCommand(), &compileCommand(), &explainCommand()
+      &gradcheckCommand(), &compileCommand(), &explainCommand(),
+      &graphCommand()
 #ifdef NNC_HAVE_CPU_BACKEND
       , &benchCommand()
 #endif
