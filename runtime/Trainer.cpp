@@ -108,11 +108,22 @@ BadCount countBad(const std::vector<double> &data) {
   return c;
 }
 
+/// Steps between copies of the state kept to explain a non-finite step.
+constexpr int64_t kSnapshotSteps = 64;
+
 bool allFinite(const TensorMap &m) {
-  for (const auto &[name, t] : m)
-    for (float v : t.data)
-      if (!std::isfinite(v))
-        return false;
+  // Branch-free over the exponent bits, so that it vectorizes: this runs
+  // after every step, over every parameter.
+  for (const auto &[name, t] : m) {
+    uint32_t bad = 0;
+    for (float v : t.data) {
+      uint32_t bits;
+      std::memcpy(&bits, &v, sizeof bits);
+      bad |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+    }
+    if (bad)
+      return false;
+  }
   return true;
 }
 
@@ -520,6 +531,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   TrainResult result;
   bool stoppedBySteps = false;
   const int64_t perEpoch = batcher.batchesPerEpoch();
+  TensorMap snapshot; // the state before step snapBatch of epoch snapEpoch
+  int64_t snapEpoch = -1, snapBatch = 0;
   Clock::time_point lastDrawn = Clock::now();
   bool barShown = false;
   while (p.epoch < recipe.epochs) {
@@ -533,11 +546,29 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
       }
       Batch batch = batcher.get(p.epoch, p.batch);
       TensorMap feed = bindBatch(stepGraph, batch.x, batch.y);
-      TensorMap before = exec->state(); // to explain a non-finite step
+      // A non-finite step is explained from the state before it. Copying
+      // the state before every step would cost as much as a small step, so
+      // it is copied every kSnapshotSteps steps (every step with
+      // --check-numerics) and, when needed, the steps since are replayed
+      // (a step is a function of the state and the batch).
+      if (opts.checkNumerics || snapEpoch != p.epoch ||
+          p.batch - snapBatch >= kSnapshotSteps) {
+        snapshot = exec->state();
+        snapEpoch = p.epoch;
+        snapBatch = p.batch;
+      }
       TensorMap out = exec->run(feed);
       double loss = out.at("loss")[0];
       bool bad = !std::isfinite(loss) || !allFinite(exec->state());
       if (bad || opts.checkNumerics) {
+        if (snapBatch < p.batch) {
+          exec->setState(snapshot);
+          for (int64_t b = snapBatch; b < p.batch; ++b) {
+            Batch earlier = batcher.get(p.epoch, b);
+            exec->run(bindBatch(stepGraph, earlier.x, earlier.y));
+          }
+        }
+        const TensorMap &before = snapBatch < p.batch ? exec->state() : snapshot;
         std::string first = findNonFinite(stepGraph, before, feed);
         if (bad || !first.empty()) {
           if (opts.log && barShown)

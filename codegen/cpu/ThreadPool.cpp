@@ -30,7 +30,7 @@
 namespace nn {
 namespace {
 
-constexpr int kSpins = 20000; ///< pause loops before a worker sleeps
+constexpr int kSpins = 4000; ///< pause loops (~0.1 ms) before a worker sleeps
 
 class Pool {
 public:
@@ -62,8 +62,13 @@ public:
       cv.notify_all();
     }
     runParts(gen);
-    while (remaining.load(std::memory_order_acquire) > 0)
-      NNC_PAUSE();
+    // Only parts a worker has claimed are left. Yield now and then: on a
+    // loaded machine that worker may be waiting for this very core.
+    for (int spins = 0; remaining.load(std::memory_order_acquire) > 0; ++spins)
+      if (spins < 2000)
+        NNC_PAUSE();
+      else
+        std::this_thread::yield();
   }
 
 private:
@@ -153,7 +158,12 @@ void setCpuThreads(int threads) {
 extern "C" void nnc_parallel_for(ParallelTask task, void *ctx,
                                  int64_t maxParts, int64_t work) {
   Pool &p = thePool();
-  int64_t parts = std::min<int64_t>(maxParts, p.threads());
+  // More parts than threads, claimed one at a time: a thread that the OS
+  // runs late takes fewer of them.
+  int64_t parts = p.threads() == 1
+                      ? 1
+                      : std::min<int64_t>(maxParts,
+                                          int64_t(kPartsPerThread) * p.threads());
   // One job at a time: a second caller (another thread's program, or a
   // task that itself loops in parallel) runs its loop alone.
   static std::mutex busy;

@@ -5,7 +5,8 @@
 /// be split (a matrix product, by column panels) is called through
 ///   nnc_parallel_for(task, ctx, maxParts, work)
 /// which runs task(ctx, part, parts) for part = 0 .. parts-1 on the pool's
-/// threads, parts <= maxParts, and returns when all are done. The kernels
+/// threads, parts <= maxParts (kPartsPerThread per thread, claimed one at a
+/// time), and returns when all are done. The kernels
 /// compute each output element in one task, in an order that does not depend
 /// on `parts`, so results are bit-identical for every thread count.
 /// Small jobs (`work`, in multiply-adds, under a threshold) run on the
@@ -35,6 +36,9 @@ extern "C" void nnc_parallel_for(ParallelTask task, void *ctx,
 int cpuThreads();
 /// Sets the thread count (>= 1); takes effect at the next parallel loop.
 void setCpuThreads(int threads);
+
+/// A job is split into up to this many parts per thread (at most maxParts).
+constexpr int kPartsPerThread = 4;
 
 /// Multiply-adds below which a loop runs on the caller alone.
 constexpr int64_t kMinParallelWork = 1 << 16;

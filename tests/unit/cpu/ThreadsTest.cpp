@@ -88,9 +88,11 @@ TEST(CpuThreads, EveryPartRunsOnce) {
       for (auto &h : hits)
         h = 0;
       std::atomic<int64_t> seen{0};
-      int64_t maxParts = 1 + job % 7;
+      int64_t maxParts = 1 + job % 19;
       nnc_parallel_for(countPart, &seen, maxParts, kMinParallelWork);
-      int64_t parts = std::min<int64_t>(maxParts, threads);
+      int64_t parts =
+          threads == 1 ? 1
+                       : std::min<int64_t>(maxParts, kPartsPerThread * threads);
       for (int64_t p = 0; p < 64; ++p)
         ASSERT_EQ(hits[p].load(), p < parts ? 1 : 0)
             << "part " << p << " of job " << job << ", " << threads
