@@ -219,7 +219,15 @@ std::string headerText(const AotModel &a, const std::string &source) {
     << "void nnc_" << p << "_train_step(const float *const *leaves, "
     << "float *arena, int64_t batch);\n"
     << "void nnc_" << p << "_forward(const float *const *leaves, "
-    << "float *arena, int64_t batch);\n\n";
+    << "float *arena, int64_t batch);\n\n"
+    << "/* The matrix products and large loops call through this pointer, set "
+       "to a\n * serial loop: task(ctx, 0, 1). Point it at a function that "
+       "runs\n * task(ctx, part, parts) for part = 0 .. parts-1 (parts <= "
+       "max_parts) on\n * several threads and returns when all are done: "
+       "the results are the\n * same bits for any `parts`. */\n"
+    << "extern void (*nnc_parallel_for_ptr)(void (*task)(void *ctx, int64_t "
+       "part,\n    int64_t parts), void *ctx, int64_t max_parts, int64_t "
+       "work);\n\n";
 
   h << "/* Sets every parameter to its first value (the initializers of the "
        ".nn file,\n * drawn with seed "
