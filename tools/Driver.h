@@ -38,6 +38,7 @@ const Command &compileCommand();
 const Command &benchCommand();
 const Command &explainCommand();
 const Command &graphCommand();
+const Command &reportCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);

@@ -18,6 +18,10 @@
 
 namespace nn {
 
+/// `nnc summary`: one row per statement (output shape, parameters, FLOPs
+/// per sample forward and backward), totals, the 6 x params rule, arena.
+std::string summaryText(const LoadedModel &m);
+
 /// `nnc explain`: every statement of the model with its forward, backward
 /// and update equations, then the FLOP totals per sample and per epoch
 /// beside the 6 x params x samples rule. `samples` is the number of

@@ -14,6 +14,7 @@
 #include "passes/FlopCount.h"
 #include "passes/MemoryPlan.h"
 #include "tools/Driver.h"
+#include "tools/Explain.h"
 
 #include <iomanip>
 #include <iostream>
@@ -53,9 +54,9 @@ std::string padLeft(const std::string &s, size_t w) {
   return s.size() >= w ? " " + s : std::string(w - s.size(), ' ') + s;
 }
 
-int runSummary(const Args &args) {
-  LoadedModel m = loadModel(args);
-  applyRecipeFlags(args, m.model.recipe);
+} // namespace
+
+std::string summaryText(const LoadedModel &m) {
   Graph fwd = compileTo(m, Stage::Forward);
   Graph grad = compileTo(m, Stage::Grad);
 
@@ -139,7 +140,15 @@ int runSummary(const Args &args) {
      << "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
         "needs no input gradient,\nso the exact count is below 6 x params "
         "plus the elementwise work.\n";
-  std::cout << os.str();
+  return os.str();
+}
+
+namespace {
+
+int runSummary(const Args &args) {
+  LoadedModel m = loadModel(args);
+  applyRecipeFlags(args, m.model.recipe);
+  std::cout << summaryText(m);
   return 0;
 }
 

@@ -219,11 +219,11 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
        << "\" stroke-width=\"2\"" << (s->dashed ? " stroke-dasharray=\"6 4\"" : "")
        << "/>\n";
     // Legend entry.
-    os << "<line x1=\"" << fmt(x0 + left + pw - 110, 6) << "\" y1=\""
-       << fmt(ly, 6) << "\" x2=\"" << fmt(x0 + left + pw - 86, 6)
+    os << "<line x1=\"" << fmt(x0 + left + pw - 150, 6) << "\" y1=\""
+       << fmt(ly, 6) << "\" x2=\"" << fmt(x0 + left + pw - 126, 6)
        << "\" y2=\"" << fmt(ly, 6) << "\" stroke=\"" << s->color
        << "\" stroke-width=\"2\"" << (s->dashed ? " stroke-dasharray=\"6 4\"" : "")
-       << "/>\n<text x=\"" << fmt(x0 + left + pw - 80, 6) << "\" y=\""
+       << "/>\n<text x=\"" << fmt(x0 + left + pw - 120, 6) << "\" y=\""
        << fmt(ly + 4, 6) << "\" font-size=\"11\">" << xmlEscape(s->name)
        << "</text>\n";
     ly += 16;

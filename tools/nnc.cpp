@@ -22,7 +22,7 @@ const std::vector<const Command *> &commands() {
       &checkCommand(),   &emitCommand(), &summaryCommand(),
       &trainCommand(),   &evalCommand(), &predictCommand(),
       &gradcheckCommand(), &compileCommand(), &explainCommand(),
-      &graphCommand()
+      &graphCommand(), &reportCommand()
 #ifdef NNC_HAVE_CPU_BACKEND
       , &benchCommand()
 #endif
