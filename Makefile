@@ -3,7 +3,7 @@ BUILD ?= build
 CMAKE_FLAGS ?=
 NNC = $(BUILD)/nnc
 
-.PHONY: all deps configure build test demo clean fuzz asan
+.PHONY: all deps configure build test demo clean fuzz asan bench
 
 all: build
 
@@ -23,6 +23,14 @@ test: build
 
 demo: build
 	$(NNC) train examples/mnist_mlp.nn --epochs 1 --backend=auto
+
+# Benchmarks, not tests: builds nnc_kernels (Google Benchmark) and the
+# OpenBLAS trainer, then times mnist_mlp epochs of nnc, OpenBLAS and PyTorch
+# side by side (benchmarks/README.md).
+bench: configure
+	cmake --build $(BUILD) --target nnc nnc_benchmarks
+	benchmarks/epoch_compare.sh --nnc $(NNC) \
+	  --trainer $(BUILD)/benchmarks/openblas_trainer
 
 # Sanitizers: the whole tree with AddressSanitizer and UBSan (gcc), then the
 # unit and golden suites. Any report fails the test that triggered it.

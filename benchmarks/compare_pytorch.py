@@ -1,0 +1,195 @@
+#!/usr/bin/python3
+"""compare_pytorch.py - mnist_mlp trained by PyTorch eager, at several threadings.
+
+The network and recipe of examples/mnist_mlp.nn (784-128-64-10, relu,
+softmax cross-entropy, SGD lr 0.05 momentum 0.9, L2 1e-4 on the weights,
+batch 64, shuffled each epoch, no validation split) on the same
+Fashion-MNIST files, written as a PyTorch user would: nn.Sequential of
+nn.Linear, CrossEntropyLoss, torch.optim.SGD (the L2 term's gradient,
+2 * 1e-4 * w, as weight_decay on the weights only).
+
+Each threading setup (torch threads, OPENBLAS_NUM_THREADS set or not) runs
+in its own process, because BLAS and OpenMP read their environment when
+torch is imported. Setups are interleaved over the repeats (the machine is
+noisy); the script prints each setup's median seconds per epoch (data
+loading not included) and which setup is best.
+
+  /usr/bin/python3 benchmarks/compare_pytorch.py [--epochs 1] [--repeats 2]
+      [--setups 1:1,2:1,1:unset,2:unset] [--data DIR]
+
+A setup is TORCH_THREADS:OPENBLAS (a thread count, or `unset` to leave
+OPENBLAS_NUM_THREADS out of the environment). The last line reads
+"best: torch threads T, OPENBLAS_NUM_THREADS=X: median S s/epoch".
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
+
+
+def parse_setup(text):
+    try:
+        threads, blas = text.split(":")
+        threads = int(threads)
+        if threads < 1 or (blas != "unset" and int(blas) < 1):
+            raise ValueError
+        return threads, blas
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"bad setup '{text}': want TORCH_THREADS:OPENBLAS, e.g. 2:1 or 2:unset")
+
+
+def describe(setup):
+    threads, blas = setup
+    return f"torch threads {threads}, OPENBLAS_NUM_THREADS={blas}"
+
+
+# ---------------------------------------------------------------- the child
+
+
+def read_idx(path):
+    import gzip
+    import numpy as np
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if data[0] != 0 or data[1] != 0 or data[2] != 8:
+        sys.exit(f"compare_pytorch.py: error: {path}: not an IDX file of bytes")
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load(prefix):
+    import torch
+
+    def find(stem):
+        for p in (stem + ".gz", stem):
+            if os.path.exists(p):
+                return p
+        sys.exit(f"compare_pytorch.py: error: {stem}[.gz]: no such file")
+
+    images = read_idx(find(prefix + "-images-idx3-ubyte"))
+    labels = read_idx(find(prefix + "-labels-idx1-ubyte"))
+    x = torch.from_numpy(images.reshape(len(images), 784).astype("float32") / 255.0)
+    y = torch.from_numpy(labels.astype("int64"))
+    return x, y
+
+
+def child(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(42)
+    x, y = load(os.path.join(args.data, "train"))
+    tx, ty = load(os.path.join(args.data, "t10k"))
+
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 128), torch.nn.ReLU(),
+        torch.nn.Linear(128, 64), torch.nn.ReLU(),
+        torch.nn.Linear(64, 10))
+    torch.nn.init.kaiming_normal_(model[0].weight, nonlinearity="relu")
+    torch.nn.init.kaiming_normal_(model[2].weight, nonlinearity="relu")
+    torch.nn.init.xavier_uniform_(model[4].weight)
+    for i in (0, 2, 4):
+        torch.nn.init.zeros_(model[i].bias)
+    weights = [model[i].weight for i in (0, 2, 4)]
+    biases = [model[i].bias for i in (0, 2, 4)]
+    opt = torch.optim.SGD([{"params": weights, "weight_decay": 2 * 1e-4},
+                           {"params": biases, "weight_decay": 0.0}],
+                          lr=0.05, momentum=0.9)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    batch = 64
+    seconds = []
+    for _ in range(args.epochs):
+        t0 = time.perf_counter()
+        order = torch.randperm(len(x))
+        for start in range(0, len(x), batch):
+            idx = order[start:start + batch]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(x[idx]), y[idx])
+            loss.backward()
+            opt.step()
+        seconds.append(time.perf_counter() - t0)
+    with torch.no_grad():
+        accuracy = (model(tx).argmax(1) == ty).float().mean().item()
+    print(json.dumps({"seconds": seconds, "accuracy": accuracy,
+                      "torch_threads": torch.get_num_threads(),
+                      "torch": torch.__version__}))
+
+
+# --------------------------------------------------------------- the parent
+
+
+def run_setup(args, setup):
+    threads, blas = setup
+    env = dict(os.environ)
+    env["OMP_NUM_THREADS"] = str(threads)
+    if blas == "unset":
+        env.pop("OPENBLAS_NUM_THREADS", None)
+    else:
+        env["OPENBLAS_NUM_THREADS"] = blas
+    cmd = [sys.executable, os.path.abspath(__file__), "--child",
+           "--threads", str(threads), "--epochs", str(args.epochs),
+           "--data", args.data]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"compare_pytorch.py: error: {describe(setup)} failed:\n"
+                 f"{out.stderr.strip()}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=1, help="epochs per run (1)")
+    ap.add_argument("--repeats", type=int, default=2,
+                    help="runs of each setup, interleaved (2)")
+    ap.add_argument("--setups", default="1:1,2:1,1:unset,2:unset",
+                    help="comma-separated TORCH_THREADS:OPENBLAS setups")
+    ap.add_argument("--data", default=DEFAULT_DATA,
+                    help="folder of the IDX files (train-*, t10k-*)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.epochs < 1 or args.repeats < 1:
+        ap.error("--epochs and --repeats must be at least 1")
+    if args.child:
+        child(args)
+        return
+    try:
+        setups = [parse_setup(s) for s in args.setups.split(",")]
+    except argparse.ArgumentTypeError as e:
+        ap.error(str(e))
+
+    seconds = {s: [] for s in setups}
+    accuracy = {}
+    version = "?"
+    for r in range(args.repeats):
+        for s in setups:
+            result = run_setup(args, s)
+            seconds[s] += result["seconds"]
+            accuracy[s] = result["accuracy"]
+            version = result["torch"]
+            print(f"round {r + 1}: {describe(s)}: "
+                  + ", ".join(f"{t:.3f}" for t in result["seconds"])
+                  + f" s/epoch, test accuracy {result['accuracy']:.4f}",
+                  flush=True)
+    print(f"PyTorch {version} eager, mnist_mlp, batch 64, {args.epochs} "
+          f"epoch(s) x {args.repeats} run(s) per setup:")
+    medians = {s: statistics.median(v) for s, v in seconds.items()}
+    for s in setups:
+        v = seconds[s]
+        print(f"  {describe(s)}: median {medians[s]:.3f} s/epoch "
+              f"(min {min(v):.3f}, max {max(v):.3f}), "
+              f"test accuracy {accuracy[s]:.4f}")
+    best = min(setups, key=lambda s: medians[s])
+    print(f"best: {describe(best)}: median {medians[best]:.3f} s/epoch")
+
+
+if __name__ == "__main__":
+    main()
