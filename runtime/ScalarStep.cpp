@@ -377,9 +377,22 @@ private:
       auto masked = [&](int64_t r, int64_t c, std::string &ts,
                         std::string &tn) {
         int64_t f = r * cols + c;
-        std::string fn = activationName(n.act);
-        ts = ref(da, f) + " * " + fn + "'(" + ref(a, f) + ")";
-        tn = num(at(da, f)) + " * " + fn + "'(" + num(at(a, f)) + ")";
+        // act'(z) written with the output a = act(z), as ir/FusedMath.h.
+        auto prime = [&](const std::string &av) {
+          switch (n.act) {
+          case Activation::Relu:
+            return "step(" + av + ")";
+          case Activation::Sigmoid:
+            return av + " * (1 - " + av + ")";
+          case Activation::Tanh:
+            return "(1 - " + av + " * " + av + ")";
+          case Activation::None:
+            break;
+          }
+          unsupported(n);
+        };
+        ts = ref(da, f) + " * " + prime(ref(a, f));
+        tn = num(at(da, f)) + " * " + prime(num(at(a, f)));
         return emitMaskedGrad(e, n.act, at(da, f), at(a, f));
       };
       int64_t rows = vals[da].shape.empty() ? 1 : vals[da].shape[0];

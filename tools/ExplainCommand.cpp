@@ -387,9 +387,12 @@ std::string explainModel(const LoadedModel &m, int64_t samples) {
       lines[opt[id].loc.line].push_back(id);
 
   double macs[3] = {0, 0, 0}, flops[3] = {0, 0, 0}, stepFlops = 0;
-  int64_t params = 0;
-  for (NodeId id : opt.leaves(OpKind::Param))
+  int64_t params = 0, weights = 0;
+  for (NodeId id : opt.leaves(OpKind::Param)) {
     params += opt[id].type.numel();
+    if (opt[id].isWeight)
+      weights += opt[id].type.numel();
+  }
 
   for (const auto &[line, ids] : lines) {
     std::string src = line ? sourceLine(m.text, line) : "";
@@ -484,8 +487,9 @@ std::string explainModel(const LoadedModel &m, int64_t samples) {
   os << "\nwhy the exact count differs from 6 x params:\n"
      << "  the rule counts one multiply-add per weight forward (2 FLOPs) and "
         "two backward (dW and dX: 4 FLOPs).\n"
-     << "  forward multiply-adds: " << withCommas(fwdMacs)
-     << " per sample, one per weight" << (fwdMacs == 0 ? "" : "") << ".\n"
+     << "  forward multiply-adds: " << withCommas(fwdMacs) << " per sample"
+     << (fwdMacs == static_cast<double>(weights) ? ", one per weight" : "")
+     << ".\n"
      << "  backward multiply-adds: " << withCommas(bwdMacs) << ", not 2 x "
      << withCommas(fwdMacs) << " = " << withCommas(ruleBwdMacs) << ": ";
   if (bwdMacs < ruleBwdMacs)
