@@ -295,8 +295,7 @@ std::string jsonString(const std::string &s) {
 }
 
 int runBench(const Args &args) {
-  LoadedModel m = loadModel(args);
-  applyRecipeFlags(args, m.model.recipe);
+  LoadedModel m = loadModel(args); // --batch is bench's own: a list
   const Recipe &recipe = m.model.recipe;
   std::string backend = args.get("backend").value_or("cpu");
   if (backend != "cpu")
@@ -328,7 +327,7 @@ int runBench(const Args &args) {
       throw UserError("nnc: error: --fuse needs at least one fusion set");
   }
   bool json = args.has("json");
-  MachinePeak peak = machinePeak();
+  MachinePeak peak = machinePeak(args.has("measure-peak"));
 
   std::vector<std::unique_ptr<Variant>> variants;
   for (int64_t batch : batches)
@@ -504,6 +503,8 @@ const Command &benchCommand() {
        {"warmup", "N", "untimed runs first (default 3)"},
        {"threads", "N", "threads of the CPU backend (default: all)"},
        {"backend", "NAME", "cpu (the only one benchmarked so far)"},
+       {"measure-peak", "", "measure the machine's peak again (on a quiet "
+                            "machine) and cache it"},
        {"json", "", "print one JSON object instead of tables"}},
       runBench};
   return c;

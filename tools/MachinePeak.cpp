@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -82,20 +83,23 @@ double measure(int threads) {
 
 } // namespace
 
-MachinePeak machinePeak() {
+MachinePeak machinePeak(bool remeasure) {
   MachinePeak p;
   p.threads = cpuThreads();
   p.cpu = cpuModel();
   std::string key = p.cpu + "; " + std::to_string(p.threads) + " threads";
   std::string dir = jitCacheDir();
   std::string path = dir.empty() ? "" : dir + "/peak.txt";
+  std::vector<std::string> others; // the cache's lines for other keys
   if (!path.empty()) {
     std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
       size_t tab = line.rfind('\t');
       if (tab != std::string::npos && line.substr(0, tab) == key) {
         p.gflops = std::atof(line.c_str() + tab + 1);
-        p.cached = p.gflops > 0;
+        p.cached = p.gflops > 0 && !remeasure;
+      } else if (!line.empty()) {
+        others.push_back(line);
       }
     }
   }
@@ -105,8 +109,14 @@ MachinePeak machinePeak() {
   if (!path.empty() && p.gflops > 0) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    std::ofstream out(path, std::ios::app);
-    out << key << '\t' << p.gflops << '\n';
+    std::string tmp = path + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      for (const std::string &l : others)
+        out << l << '\n';
+      out << key << '\t' << p.gflops << '\n';
+    }
+    std::filesystem::rename(tmp, path, ec);
   }
   return p;
 }

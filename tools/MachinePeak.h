@@ -21,7 +21,9 @@ struct MachinePeak {
   bool cached = false; ///< read from the cache rather than measured now
 };
 
-/// The peak for the pool's current thread count (cpuThreads()).
-MachinePeak machinePeak();
+/// The peak for the pool's current thread count (cpuThreads()): from the
+/// cache, or measured (best of three trials) and stored when the cache has
+/// none or `remeasure` (a figure taken on a busy machine is too low).
+MachinePeak machinePeak(bool remeasure = false);
 
 } // namespace nn
