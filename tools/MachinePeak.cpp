@@ -32,9 +32,12 @@ __attribute__((target("avx2,fma"))) float fmaLoop(float seed) {
   for (int i = 0; i < 12; ++i)
     a[i] = _mm256_set1_ps(seed + static_cast<float>(i));
   const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
-  for (int64_t n = 0; n < kIters; ++n)
+  // Unrolled, so that the accumulators stay in ymm registers.
+  for (int64_t n = 0; n < kIters; ++n) {
+#pragma GCC unroll 12
     for (int i = 0; i < 12; ++i)
       a[i] = _mm256_fmadd_ps(a[i], x, y);
+  }
   __m256 s = a[0];
   for (int i = 1; i < 12; ++i)
     s = _mm256_add_ps(s, a[i]);
