@@ -6,8 +6,9 @@
 /// interpreter uses (ir/ElementwiseMath.h, ir/FusedMath.h), and write the
 /// formula twice, once with names and once with the numbers. Sums are
 /// written term by term in the order the kernels add them (the reduction
-/// index innermost). Leaves and constants print nothing; transposes read in
-/// place print nothing either (the reading op names the element it reads).
+/// index innermost). Leaves, constants, counts, transposes and broadcasts
+/// print nothing: they move numbers or count them, and the op that reads
+/// them names the element it reads.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +22,8 @@
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <span>
+#include <utility>
 
 namespace nn {
 
@@ -187,7 +190,8 @@ private:
                     std::string(mnemonic(n.op)) +
                     "' yet (node " + nodeName(static_cast<NodeId>(&n - &g.nodes[0])) +
                     "); it covers dense layers, elementwise ops, sums, "
-                    "binary cross-entropy and SGD");
+                    "softmax, the stable losses (bce from logits, softmax "
+                    "cross-entropy on class ids, mse) and SGD");
   }
 
   /// The element of a matrix operand read as op(m)[r, c].
@@ -239,6 +243,91 @@ private:
         finish(acc, i, j, s, nv, v);
         emit(id, i * n + j, s, nv, v);
       }
+  }
+
+  /// The max of row r of `z` (rows of c) and the sum of exp(z - max), in
+  /// the interpreter's order.
+  std::pair<double, double> rowMaxAndSum(NodeId z, int64_t r, int64_t c) {
+    DoubleEmitter e;
+    double m = at(z, r * c);
+    for (int64_t j = 1; j < c; ++j)
+      m = emitMax(e, at(z, r * c + j), m);
+    double sum = 0;
+    for (int64_t j = 0; j < c; ++j)
+      sum += emitExpShifted(e, at(z, r * c + j), m);
+    return {m, sum};
+  }
+
+  /// The class id of row r, checked against c classes.
+  int64_t classOf(NodeId y, int64_t r, int64_t c) const {
+    double v = at(y, r);
+    if (!(v >= 0 && v < static_cast<double>(c)) || v != std::floor(v))
+      throw UserError("nnc: error: class id " + scalarText(v) + " of sample " +
+                      std::string(1, static_cast<char>('A' + r)) +
+                      " is not in 0.." + std::to_string(c - 1));
+    return static_cast<int64_t>(v);
+  }
+
+  /// A per-sample loss term (not a node's element).
+  void lossTerm(int64_t i, const std::string &text, double v) {
+    if (static_cast<int64_t>(lines.size()) >= limits.maxLines)
+      throw UserError("nnc: error: explain --scalar writes out at most " +
+                      std::to_string(limits.maxLines) +
+                      " scalars per step; this model needs more");
+    ScalarLine l;
+    l.section = Section::Loss;
+    l.node = -1;
+    l.index = i;
+    l.value = v;
+    l.text = text;
+    lines.push_back(l);
+  }
+
+  /// A fused.elementwise body written with `args` for its operands.
+  static std::string bodyText(const std::vector<ExprStep> &body,
+                              const std::vector<std::string> &args) {
+    std::vector<std::string> steps;
+    for (const ExprStep &st : body) {
+      if (st.op == OpKind::Const) {
+        steps.push_back(num(st.value));
+        continue;
+      }
+      std::vector<std::string> a;
+      for (int k : st.args)
+        a.push_back(k >= 0 ? args[static_cast<size_t>(k)]
+                           : steps[static_cast<size_t>(-1 - k)]);
+      std::string t;
+      switch (st.op) {
+      case OpKind::Add:
+        t = "(" + a[0] + " + " + a[1] + ")";
+        break;
+      case OpKind::Sub:
+        t = "(" + a[0] + " - " + a[1] + ")";
+        break;
+      case OpKind::Mul:
+        t = a[0] + " * " + a[1];
+        break;
+      case OpKind::Div:
+        t = a[0] + " / " + a[1];
+        break;
+      case OpKind::Neg:
+        t = "-" + a[0];
+        break;
+      default:
+        t = std::string(mnemonic(st.op)) + "(" + a[0] + ")";
+      }
+      steps.push_back(t);
+    }
+    // Outer parentheses off, when they enclose the whole text.
+    std::string r = steps.back();
+    int depth = 0;
+    bool outer = r.size() > 2 && r.front() == '(';
+    for (size_t i = 0; outer && i + 1 < r.size(); ++i) {
+      depth += r[i] == '(' ? 1 : r[i] == ')' ? -1 : 0;
+      if (depth == 0)
+        outer = false;
+    }
+    return outer && r.back() == ')' ? r.substr(1, r.size() - 2) : r;
   }
 
   // --- ops ----------------------------------------------------------------
@@ -511,17 +600,167 @@ private:
       }
       return;
     }
-    case OpKind::Transpose:
-    case OpKind::Expand:
-    case OpKind::Mean:
     case OpKind::Softmax:
+    case OpKind::SoftmaxXentGrad: {
+      alloc(id);
+      NodeId z = n.inputs[0];
+      int64_t c = vals[z].shape.empty() ? 1 : vals[z].shape.back();
+      int64_t rows = vals[z].numel() / std::max<int64_t>(c, 1);
+      bool grad = n.op == OpKind::SoftmaxXentGrad;
+      double scale = grad ? at(n.inputs[2], 0) / static_cast<double>(rows) : 1;
+      for (int64_t r = 0; r < rows; ++r) {
+        auto [m, sum] = rowMaxAndSum(z, r, c);
+        std::string den, denNum;
+        for (int64_t j = 0; j < c; ++j) {
+          den += (j ? " + " : "") + ("exp(" + ref(z, r * c + j) + ")");
+          denNum += (j ? " + " : "") + ("exp(" + scalarText(at(z, r * c + j)) + ")");
+        }
+        int64_t cls = grad ? classOf(n.inputs[1], r, c) : -1;
+        for (int64_t j = 0; j < c; ++j) {
+          double p = e.exp(e.sub(at(z, r * c + j), m)) / sum;
+          std::string sym = "exp(" + ref(z, r * c + j) + ") / (" + den + ")";
+          std::string nv = "exp(" + scalarText(at(z, r * c + j)) + ") / (" +
+                           denNum + ")";
+          if (!grad) {
+            emit(id, r * c + j, sym, nv, p);
+            continue;
+          }
+          double hot = j == cls ? 1.0 : 0.0;
+          emit(id, r * c + j,
+               "(" + sym + " - [" + ref(n.inputs[1], r) + " = " +
+                   std::to_string(j) + "]) * " + ref(n.inputs[2], 0) + " / " +
+                   std::to_string(rows),
+               "(" + scalarText(p) + " - " + scalarText(hot) + ") * " +
+                   num(at(n.inputs[2], 0)) + " / " + std::to_string(rows),
+               (p - hot) * scale);
+        }
+      }
+      return;
+    }
+    case OpKind::SoftmaxCrossEntropy: {
+      NodeId z = n.inputs[0], y = n.inputs[1];
+      int64_t c = vals[z].shape.empty() ? 1 : vals[z].shape.back();
+      int64_t rows = vals[z].numel() / std::max<int64_t>(c, 1);
+      if (vals[y].numel() != rows)
+        unsupported(n); // dense targets
+      std::string s, nv;
+      double total = 0;
+      for (int64_t r = 0; r < rows; ++r) {
+        auto [m, sum] = rowMaxAndSum(z, r, c);
+        int64_t k = classOf(y, r, c);
+        double t = emitLogSumExp(e, m, sum) - at(z, r * c + k);
+        std::string lse, lseNum;
+        for (int64_t j = 0; j < c; ++j) {
+          lse += (j ? " + " : "") + ("exp(" + ref(z, r * c + j) + ")");
+          lseNum += (j ? " + " : "") + ("exp(" + scalarText(at(z, r * c + j)) + ")");
+        }
+        std::string who = elem(z, r * c);
+        std::string sample = who.substr(who.find('['), 2) + "]";
+        lossTerm(r, "loss" + sample + " = -log softmax(" + nodeName(z) +
+                        sample + ")[" + ref(y, r) + "] = log(" + lse +
+                        ") - " + ref(z, r * c + k) + " = log(" + lseNum +
+                        ") - " + num(at(z, r * c + k)) + " = " + scalarText(t),
+                 t);
+        s += (r ? " + " : "") + ("loss" + sample);
+        nv += (r ? " + " : "") + num(t);
+        total += t;
+      }
+      vals[id] = Value::scalar(0);
+      emit(id, 0, "(" + s + ") / " + std::to_string(rows),
+           "(" + nv + ") / " + std::to_string(rows),
+           total / static_cast<double>(rows));
+      return;
+    }
+    case OpKind::Mse: {
+      NodeId p = n.inputs[0], y = n.inputs[1];
+      int64_t cnt = vals[p].numel();
+      std::string s, nv;
+      double total = 0;
+      for (int64_t i = 0; i < cnt; ++i) {
+        double t = emitSquaredError(e, at(p, i), at(y, i));
+        std::string who = elem(p, i);
+        size_t open = who.find('[');
+        std::string sample = open == std::string::npos ? "" : who.substr(open);
+        lossTerm(i, "loss" + sample + " = (" + who + " - " + ref(y, i) +
+                        ")^2 = (" + scalarText(at(p, i)) + " - " +
+                        num(at(y, i)) + ")^2 = " + scalarText(t),
+                 t);
+        s += (i ? " + " : "") + ("loss" + sample);
+        nv += (i ? " + " : "") + num(t);
+        total += t;
+      }
+      vals[id] = Value::scalar(0);
+      emit(id, 0, "(" + s + ") / " + std::to_string(cnt),
+           "(" + nv + ") / " + std::to_string(cnt),
+           total / static_cast<double>(cnt));
+      return;
+    }
+    case OpKind::Elementwise: {
+      alloc(id);
+      for (int64_t i = 0; i < vals[id].numel(); ++i) {
+        std::vector<double> operands;
+        std::vector<std::string> syms, nums;
+        for (NodeId in : n.inputs) {
+          int64_t k = bcast(in, vals[id].shape, i);
+          operands.push_back(at(in, k));
+          syms.push_back(ref(in, k));
+          nums.push_back(num(at(in, k)));
+        }
+        double v = emitFusedBody<DoubleEmitter>(
+            e, n.body, std::span<const double>(operands.data(), operands.size()));
+        emit(id, i, bodyText(n.body, syms), bodyText(n.body, nums), v);
+      }
+      return;
+    }
+    case OpKind::Transpose: {
+      // Moves numbers, computes none: no line.
+      alloc(id);
+      NodeId a = n.inputs[0];
+      const std::vector<int64_t> &sh = vals[a].shape;
+      if (sh.size() != 2) {
+        vals[id].data = vals[a].data;
+        return;
+      }
+      for (int64_t r = 0; r < sh[0]; ++r)
+        for (int64_t c = 0; c < sh[1]; ++c)
+          vals[id].data[c * sh[0] + r] = at(a, r * sh[1] + c);
+      return;
+    }
+    case OpKind::Expand: {
+      // A broadcast: no line.
+      alloc(id);
+      NodeId a = n.inputs[0];
+      const std::vector<int64_t> &out = vals[id].shape;
+      const std::vector<int64_t> &in = vals[a].shape;
+      if (n.axis >= 0 && in.size() + 1 == out.size()) {
+        for (int64_t i = 0; i < vals[id].numel(); ++i) {
+          // Drop dimension `axis` of the result's index.
+          int64_t rest = i, src = 0, mul = 1;
+          for (size_t d = out.size(); d-- > 0;) {
+            int64_t k = rest % out[d];
+            rest /= out[d];
+            if (static_cast<int64_t>(d) == n.axis)
+              continue;
+            src += k * mul;
+            mul *= out[d];
+          }
+          vals[id].data[i] = at(a, src);
+        }
+        return;
+      }
+      if (in.size() > out.size())
+        unsupported(n);
+      for (size_t d = 0; d < in.size(); ++d)
+        if (in[d] != 1 && in[d] != out[out.size() - in.size() + d])
+          unsupported(n);
+      for (int64_t i = 0; i < vals[id].numel(); ++i)
+        vals[id].data[i] = at(a, bcast(a, out, i));
+      return;
+    }
+    case OpKind::Mean:
     case OpKind::OneHot:
     case OpKind::Bce:
     case OpKind::CrossEntropy:
-    case OpKind::SoftmaxCrossEntropy:
-    case OpKind::Mse:
-    case OpKind::SoftmaxXentGrad:
-    case OpKind::Elementwise:
       unsupported(n);
     }
     NN_UNREACHABLE("unknown op");
