@@ -11,6 +11,7 @@
 #include "tools/TrainingPlot.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
+#include "codegen/cpu/ThreadPool.h"
 #include "runtime/CpuExecutor.h"
 #endif
 #ifdef NNC_HAVE_CUDA_BACKEND
@@ -77,6 +78,11 @@ int runTrain(const Args &args) {
   // The cpu backend: compile time and JIT cache hits on stderr with
   // --verbose; --no-cache compiles afresh and stores nothing.
   cpuExecutorOptions().noCache = args.has("no-cache");
+  if (auto t = args.getInt("threads")) {
+    if (*t < 1 || *t > 256)
+      throw UserError("nnc: error: --threads must be from 1 to 256");
+    setCpuThreads(static_cast<int>(*t));
+  }
   cpuExecutorOptions().verbose = args.has("verbose");
 #endif
 #ifdef NNC_HAVE_CUDA_BACKEND
@@ -264,6 +270,9 @@ std::vector<FlagSpec> trainFlags() {
       {"verbose", "", "report compile time and whether the JIT cache hit", 'v'},
       {"sync", "", "cuda: wait after every kernel, naming a failing one"},
       {"no-cache", "", "compile afresh: neither read nor write the JIT cache"},
+      {"threads", "N",
+       "cpu: threads of the compiled kernels (default: NNC_THREADS, else "
+       "all; the results are the same bits for any N)"},
       {"fuse", "LIST",
        "fusions of the training step: all (default), none, or a comma list "
        "of dense-grad, dense, softmax-xent, sigmoid-bce, sgd, elementwise"},
