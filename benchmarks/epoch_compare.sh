@@ -150,8 +150,9 @@ echo "ratios (nnc / other; below 1: nnc is faster):"
 for c in "${contenders[@]}"; do
   [ "$c" = nnc ] && continue
   awk -v a="${med[nnc]}" -v b="${med[$c]}" -v name="$c" \
-    'BEGIN { printf "  nnc/%-9s %.2f  (%s is %.2fx %s)\n", name, a / b, "nnc",
-             a > b ? a / b : b / a, a > b ? "slower" : "faster" }'
+    'BEGIN { slower = (a > b); x = slower ? a / b : b / a
+             printf "  nnc/%-9s %.2f  (nnc is %.2fx %s)\n", name, a / b, x,
+                    slower ? "slower" : "faster" }'
 done
 awk -v a="${med[nnc]}" -v f="$floor" \
   'BEGIN { printf "  nnc/floor     %.2f\n", a / f }'
