@@ -559,20 +559,40 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
       }
       TensorMap out = exec->run(feed);
       double loss = out.at("loss")[0];
-      bool bad = !std::isfinite(loss) || !allFinite(exec->state());
-      if (bad || opts.checkNumerics) {
-        if (snapBatch < p.batch) {
-          exec->setState(snapshot);
-          for (int64_t b = snapBatch; b < p.batch; ++b) {
-            Batch earlier = batcher.get(p.epoch, b);
-            exec->run(bindBatch(stepGraph, earlier.x, earlier.y));
-          }
+      // The parameters are scanned for NaN and infinities where a snapshot
+      // is due, before anything is written (an epoch's end, an interrupt,
+      // the last step) and with --check-numerics; the loss after every
+      // step. A bad value found late is traced back below.
+      bool lastStep = p.batch + 1 == perEpoch ||
+                      (opts.maxSteps >= 0 && p.step + 1 >= opts.maxSteps);
+      bool scan = opts.checkNumerics || lastStep || interruptRequested() ||
+                  p.batch + 1 - snapBatch >= kSnapshotSteps;
+      bool bad = !std::isfinite(loss) || (scan && !allFinite(exec->state()));
+      if (bad) {
+        // Replay from the snapshot, one step at a time (a step is a
+        // function of the state and the batch), to the first step whose
+        // loss or parameters are not finite; explain it from its state.
+        if (opts.log && barShown)
+          *opts.log << "\r\x1b[K" << std::flush; // erase the bar
+        exec->setState(snapshot);
+        Progress at = p;
+        at.step -= p.batch - snapBatch;
+        for (at.batch = snapBatch;; ++at.batch, ++at.step) {
+          TensorMap before = exec->state();
+          Batch b = batcher.get(p.epoch, at.batch);
+          TensorMap f = bindBatch(stepGraph, b.x, b.y);
+          double l = exec->run(f).at("loss")[0];
+          if (at.batch == p.batch || !std::isfinite(l) ||
+              !allFinite(exec->state()))
+            throw UserError(numericsError(
+                at, l, findNonFinite(stepGraph, before, f), opts));
         }
-        const TensorMap &before = snapBatch < p.batch ? exec->state() : snapshot;
-        std::string first = findNonFinite(stepGraph, before, feed);
-        if (bad || !first.empty()) {
+      }
+      if (opts.checkNumerics) { // every op, from the state before this step
+        std::string first = findNonFinite(stepGraph, snapshot, feed);
+        if (!first.empty()) {
           if (opts.log && barShown)
-            *opts.log << "\r\x1b[K" << std::flush; // erase the bar
+            *opts.log << "\r\x1b[K" << std::flush;
           throw UserError(numericsError(p, loss, first, opts));
         }
       }

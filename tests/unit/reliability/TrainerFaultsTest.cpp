@@ -256,6 +256,58 @@ loss mse(p, y)
   }
 }
 
+TEST_F(FaultsTest, ABlowUpMidEpochIsTracedBackToItsFirstStep) {
+  // 200 samples, batch 1, a huge learning rate with momentum: w overflows
+  // to +inf in an update while that step's loss (on the logits, bounded
+  // gradient) is still finite; the next step's loss is NaN. The parameters
+  // are scanned only every few dozen steps (the loss every step), so the
+  // trainer replays from its snapshot: it must name the same step (the
+  // update that overflowed), op and values as --check-numerics, which scans
+  // every step.
+  Compiled c = test::compileModel(R"(model blowup
+input x : f32[1]
+label y : binary
+param w : f32[1] = [1.0]
+p = sigmoid(x @ w)
+loss bce(p, y)
+)",
+                                  [](Recipe &r) {
+                                    r.optimizer.lr = 3e38;
+                                    r.optimizer.momentum = 0.9;
+                                    r.batch = 1;
+                                    r.epochs = 1;
+                                    r.shuffle = false;
+                                  });
+  Dataset d;
+  d.x = Tensor({200, 1});
+  d.y = Tensor({200});
+  for (int i = 0; i < 200; ++i) {
+    d.x.data[i] = 1;
+    d.y.data[i] = 1;
+  }
+  d.source = "blowup";
+  Trainer t(c.step, c.eval, c.recipe);
+  auto message = [&](bool checkNumerics) {
+    TrainOptions o;
+    o.checkNumerics = checkNumerics;
+    try {
+      t.train(initState(c.step, 0), d, o);
+    } catch (const UserError &e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  std::string periodic = message(false), everyStep = message(true);
+  EXPECT_NE(periodic.find("training stopped at step "), std::string::npos)
+      << periodic;
+  EXPECT_EQ(periodic.find("at step 1 "), std::string::npos) << periodic;
+  // Not the NaN loss of the step after: the update that overflowed.
+  EXPECT_NE(periodic.find(": non-finite values"), std::string::npos)
+      << periodic;
+  EXPECT_NE(periodic.find("the first: op '"), std::string::npos) << periodic;
+  EXPECT_EQ(periodic, everyStep);
+}
+
 TEST_F(FaultsTest, CheckNumericsCatchesAnIntermediateOverflow) {
   // exp(100) = 2.7e43 overflows float32, yet sigmoid(-exp(..)) = 0, the loss
   // (y = 0) and every gradient stay finite: only a per-op check sees it.
