@@ -194,8 +194,9 @@ std::string disagreement(const std::vector<std::vector<float>> &a,
 }
 
 /// A fused and an unfused compile of one graph, checked against each other
-/// once from the same leaves. Kept for the whole run (each is compiled once
-/// however often Google Benchmark calls the function).
+/// once from the same leaves. The last pair is kept, so that the variants
+/// (and repetitions) of one benchmark, which run one after the other, are
+/// compiled once; older pairs are freed (the large shapes take gigabytes).
 struct Pair {
   std::unique_ptr<Compiled> fused, unfused;
   double flops = 0; ///< of the unfused graph: the same work for both
@@ -206,9 +207,11 @@ Pair &pairFor(const std::string &key, const std::function<Graph()> &plain,
               const std::function<Graph(const Graph &)> &fuseIt,
               int64_t batch) {
   static std::map<std::string, std::unique_ptr<Pair>> pairs;
-  std::unique_ptr<Pair> &p = pairs[key + "/" + std::to_string(batch)];
-  if (p)
-    return *p;
+  std::string fullKey = key + "/" + std::to_string(batch);
+  if (auto it = pairs.find(fullKey); it != pairs.end())
+    return *it->second;
+  pairs.clear();
+  std::unique_ptr<Pair> &p = pairs[fullKey];
   p = std::make_unique<Pair>();
   Graph g = plain();
   p->flops = graphFlops(g, batch);
