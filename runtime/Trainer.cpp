@@ -169,17 +169,18 @@ std::string findNonFinite(const Graph &g, const TensorMap &state,
   return "";
 }
 
-TensorMap bindBatch(const Graph &g, const Tensor &x, const Tensor &y) {
+TensorMap bindBatch(const Graph &g, Tensor x, Tensor y) {
   const Node &in = singleLeaf(g, OpKind::Input);
   const Node &label = singleLeaf(g, OpKind::Label);
   int64_t rows = x.rank() ? x.shape[0] : 0;
   TensorMap out;
-  Tensor xs = x, ys = y;
+  int64_t xn = x.numel(), yn = y.numel();
+  Tensor xs = std::move(x), ys = std::move(y);
   xs.shape = in.type.dims;
   xs.shape[0] = rows;
   ys.shape = label.type.dims;
   ys.shape[0] = rows;
-  NN_ASSERT(xs.numel() == x.numel() && ys.numel() == y.numel(),
+  NN_ASSERT(xs.numel() == xn && ys.numel() == yn,
             "batch does not fit the model (checkData should have caught it)");
   out[in.name] = std::move(xs);
   out[label.name] = std::move(ys);
@@ -283,7 +284,7 @@ Metrics Trainer::evaluate(const TensorMap &state, const Dataset &data,
   int64_t correct = 0;
   for (int64_t b = 0; b < batcher.batchesPerEpoch(); ++b) {
     Batch batch = batcher.get(0, b);
-    TensorMap out = exec->run(bindBatch(evalGraph, batch.x, batch.y));
+    TensorMap out = exec->run(bindBatch(evalGraph, std::move(batch.x), batch.y));
     lossSum += out.at("loss")[0] * batch.size;
     correct += countCorrect(evalGraph, out.at("pred"), batch.y);
     m.samples += batch.size;
@@ -545,7 +546,7 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
         break;
       }
       Batch batch = batcher.get(p.epoch, p.batch);
-      TensorMap feed = bindBatch(stepGraph, batch.x, batch.y);
+      TensorMap feed = bindBatch(stepGraph, std::move(batch.x), batch.y);
       // A non-finite step is explained from the state before it. Copying
       // the state before every step would cost as much as a small step, so
       // it is copied every kSnapshotSteps steps (every step with

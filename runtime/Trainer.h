@@ -112,7 +112,8 @@ std::string findNonFinite(const Graph &g, const TensorMap &state,
 
 /// A batch's features and labels bound to the graph's Input and Label
 /// leaves by name, reshaped to their types with N = the rows of `x`.
-TensorMap bindBatch(const Graph &g, const Tensor &x, const Tensor &y);
+/// (Taken by value: a caller done with the batch moves it in.)
+TensorMap bindBatch(const Graph &g, Tensor x, Tensor y);
 
 /// How many of `pred`'s rows match `labels` (argmax for class labels,
 /// p > 0.5 for binary); -1 for real labels.
