@@ -13,6 +13,9 @@
 /// Phases: forward (does not depend on the loss seed dL/dL = 1), update
 /// (the new value of a parameter or optimizer state), backward (the rest).
 ///
+/// `--scalar` writes one step of a small model out number by number
+/// (runtime/ScalarStep) on the first batch of its data, in file order.
+///
 //===----------------------------------------------------------------------===//
 
 #include "tools/Explain.h"
@@ -360,8 +363,6 @@ int64_t trainingSamples(const LoadedModel &m, std::string &why) {
     return -1;
   }
 }
-
-int runExplain(const Args &args);
 
 } // namespace
 

@@ -5,7 +5,8 @@
 /// FILE.json]`: one self-contained HTML page (inline CSS, inline SVG, one
 /// small inline script; nothing fetched from the network) for a lecturer to
 /// show: the summary table, the forward / backward / fused graphs (SVG from
-/// Graphviz's dot, or the DOT text where dot is missing), the explain view,
+/// Graphviz's dot, or the DOT text where dot is missing), the explain view
+/// (and explain --scalar for a model small enough),
 /// the generated code of each kernel (LLVM IR of the CPU backend, CUDA C of
 /// the CUDA printer), the training curves of a run (the CSV of `nnc train
 /// --metrics`) and the fused-vs-unfused table of `nnc bench --json`. A part
@@ -381,6 +382,21 @@ std::string benchSection(const LoadedModel &m,
   return os.str();
 }
 
+/// explain --scalar for a model small enough, else why not.
+std::string scalarSection(const LoadedModel &m) {
+  std::ostringstream os;
+  os << "<section id=\"scalar\">\n<h2>One training step, number by "
+        "number</h2>\n";
+  try {
+    os << pre(explainScalar(m), "scalar");
+  } catch (const UserError &e) {
+    os << "<p class=\"note\">Not written out: " << html(e.what())
+       << "</p>\n";
+  }
+  os << "</section>\n";
+  return os.str();
+}
+
 std::string reportHtml(const LoadedModel &m,
                        const std::optional<std::string> &metrics,
                        const std::optional<std::string> &bench) {
@@ -399,7 +415,7 @@ std::string reportHtml(const LoadedModel &m,
      << "</code>. Self-contained: nothing on this page comes from the "
         "network.</p>\n<nav><a href=\"#summary\">summary</a><a "
         "href=\"#graphs\">graphs</a><a href=\"#explain\">explain</a><a "
-        "href=\"#code\">code</a><a href=\"#training\">training</a><a "
+        "href=\"#scalar\">one step</a><a href=\"#code\">code</a><a href=\"#training\">training</a><a "
         "href=\"#bench\">benchmark</a></nav>\n"
      << "<section id=\"source\">\n<h2>Model</h2>\n" << pre(m.text, "nn")
      << "</section>\n"
@@ -408,6 +424,7 @@ std::string reportHtml(const LoadedModel &m,
      << graphSection(m, haveDot) << "<section id=\"explain\">\n<h2>Forward "
         "and backward, layer by layer</h2>\n"
      << pre(explainModel(m, -1), "explain") << "</section>\n"
+     << scalarSection(m)
      << codeSection(m) << curves << benchHtml << "<script>" << kScript
      << "</script>\n</body>\n</html>\n";
   return os.str();

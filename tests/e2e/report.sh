@@ -12,6 +12,11 @@ export XDG_CACHE_HOME=$TMP/cache
 expect_ok "$NNC" report "$EX/xor.nn" -o "$TMP/xor.html"
 grep -q 'id="no-curves"' "$TMP/xor.html" || fail "no note on missing curves"
 grep -q 'id="no-bench"' "$TMP/xor.html" || fail "no note on a missing benchmark"
+grep -q 'new.out.bias\[1\] = out.bias\[1\] - lr \* new.optimizer.out.bias.momentum\[1\]' \
+  "$TMP/xor.html" || fail "xor: no scalar step"
+expect_ok "$NNC" report "$EX/mnist_mlp.nn" -o "$TMP/mnist.html" &&
+  grep -q 'Not written out: nnc: error: explain --scalar is for small models' \
+    "$TMP/mnist.html" || fail "mnist_mlp: no note why one step is not written out"
 grep -Eq '(src|href)="https?:' "$TMP/xor.html" && fail "the page fetches from the network"
 expect_error "needs -o FILE.html" "$NNC" report "$EX/xor.nn"
 env PATH=/nonexistent "$NNC" report "$EX/xor.nn" -o "$TMP/nodot.html" 2>/dev/null ||
@@ -78,6 +83,8 @@ grep -q 'kernel %z = fused.dense {act = none}' "$TMP/dom.html" ||
 curves=$(grep -o '<path class="curve"' "$TMP/dom.html" | wc -l)
 [ "$curves" -eq 4 ] || fail "want 4 training curves in the DOM, found $curves"
 grep -q 'd.w = x^T @ d.z' "$TMP/dom.html" || fail "no explain view"
+grep -q 'new.b = b - lr \* d.b = 0.4 - 0.02 \* (0.571012) = 0.38858' "$TMP/dom.html" ||
+  fail "no scalar step"
 grep -q 'define internal void @k[0-9]*_churn_nn_11_fused_dense' "$TMP/dom.html" ||
   grep -q 'without the CPU backend' "$TMP/dom.html" || fail "no LLVM IR per kernel"
 grep -q '__global__' "$TMP/dom.html" || fail "no CUDA C per kernel"
