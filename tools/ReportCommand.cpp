@@ -78,7 +78,8 @@ pre { background: #f6f8fa; padding: 10px; overflow-x: auto; font-size: 12px;
       line-height: 1.35; border-radius: 4px; }
 .graph { overflow: auto; max-height: 900px; border: 1px solid #ddd;
          border-radius: 4px; margin-bottom: 16px; }
-.graph svg { max-width: none; }
+.graph svg { width: 100%; height: auto; cursor: zoom-in; }
+.graph.natural svg { width: auto; cursor: zoom-out; }
 .note { color: #555; font-style: italic; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0 16px; }
 th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
@@ -96,6 +97,9 @@ const char *kScript = R"(
   }
   document.getElementById('expand-all').addEventListener('click', function () { setAll(true); });
   document.getElementById('collapse-all').addEventListener('click', function () { setAll(false); });
+  document.querySelectorAll('.graph').forEach(function (g) {
+    g.addEventListener('click', function () { g.classList.toggle('natural'); });
+  });
   document.body.setAttribute('data-ready', 'yes');
 })();
 )";
@@ -114,6 +118,9 @@ std::string graphSection(const LoadedModel &m, bool haveDot) {
           "(Debian package graphviz): the graphs are shown as DOT text. "
           "Paste it into any Graphviz viewer, or install graphviz and run "
           "the report again.</p>\n";
+  if (haveDot)
+    os << "<p>Each graph is scaled to the page; click it for its natural "
+          "size (scroll inside the frame), click again to fit.</p>\n";
   const std::pair<const char *, const char *> stages[] = {
       {"forward", "Forward: the model and its loss"},
       {"grad", "Backward: after autodiff (gradients in red), with the "
