@@ -168,9 +168,12 @@ using EpilogueFn =
 struct GemmSpec {
   GemmSpec(llvm::Value *m, llvm::Value *k, llvm::Value *n) : m(m), k(k), n(n) {}
   llvm::Value *m, *k, *n;
-  /// Elements of the operands, emitted on demand (b's are packed; a's are
-  /// read in the micro-kernel unless packA).
+  /// Elements of the operands, emitted on demand: b's are packed; a's
+  /// too where a is computed (packA) or not read in place (no aBase).
   ElemFn a, b;
+  /// a(i, p) = aBase[i * aRowStride + p * aColStride]: the micro-kernel
+  /// reads a in place (a matrix or its transpose).
+  llvm::Value *aBase = nullptr, *aRowStride = nullptr, *aColStride = nullptr;
   /// a is computed (an activation gradient folded in): pack it once per
   /// block instead of recomputing it for every column panel.
   bool packA = false;

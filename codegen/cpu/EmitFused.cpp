@@ -66,6 +66,9 @@ void emitDense(KernelEmitter &k) {
   gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, false); };
   gemm.b = [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, false); };
   gemm.epilogue = &epi;
+  gemm.aBase = k.in[0].ptr;
+  gemm.aRowStride = kk;
+  gemm.aColStride = k.i64(1);
   emitGemm(k, gemm);
 }
 
@@ -83,6 +86,9 @@ void emitFusedMatMul(KernelEmitter &k) {
   GemmSpec gemm(m, kk, n);
   gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, ta); };
   gemm.b = [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, tb); };
+  gemm.aBase = k.in[0].ptr; // [m, kk], or [kk, m] read transposed
+  gemm.aRowStride = ta ? k.i64(1) : kk;
+  gemm.aColStride = ta ? m : k.i64(1);
   emitGemm(k, gemm);
 }
 
@@ -124,6 +130,9 @@ void emitDenseGradWeight(KernelEmitter &k) {
   gemm.b = [&](Val p, Val j) {
     return maskedAt(k, 1, 2, b.CreateAdd(b.CreateMul(p, n), j));
   };
+  gemm.aBase = k.in[0].ptr; // x [m, kin] read transposed
+  gemm.aRowStride = k.i64(1);
+  gemm.aColStride = kin;
   emitGemm(k, gemm);
 }
 
@@ -194,6 +203,9 @@ void emitGradWithBias(KernelEmitter &k, Val biasOut) {
   GemmSpec gemm(kin, m, n);
   gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, kin, m, true); };
   gemm.b = [&](Val p, Val j) { return gradRightAt(k, p, j, n); };
+  gemm.aBase = k.in[0].ptr; // x [m, kin] read transposed
+  gemm.aRowStride = k.i64(1);
+  gemm.aColStride = kin;
   gemm.onB = [&](Val, Val j, Val v) {
     k.accumulate(b.CreateInBoundsGEP(k.f64(), sums, j), v);
   };

@@ -66,15 +66,23 @@ private:
 
   void packB(Val j0, Val ncb, Val p0, Val kcb);
   void packA(Val i0, Val mcb, Val p0, Val kcb);
-  void microKernel(Val i, Val j, Val rows, Val cols, Val bPanel, Val aPanel,
-                   Val p0, Val kcb, Val first, Val last);
+  /// The module's one micro-kernel function (emitted on first use):
+  ///   void nnc_gemm_6x16(ptr a, i64 aRowStride, i64 aColStride, ptr b,
+  ///                      i64 depth, ptr c, i64 ldc, i64 rows, i64 cols,
+  ///                      i64 first)
+  /// c[r * ldc + q] (+)= sum_p a[r * aRowStride + p * aColStride] *
+  /// b[p * kNr + q] for r < rows, q < cols: from zero when `first`, else
+  /// from c. Rows past `rows` read row rows - 1 of a (dropped).
+  Function *microKernelFn();
+  void emitMicroKernelBody(KernelEmitter &mk);
+  /// out = epilogue(out) on the rows x cols tile at (i, j).
+  void epilogue(Val i, Val j, Val rows, Val cols);
 
   KernelEmitter &k;
   IRBuilder<> &b;
   const GemmSpec &s;
   Type *vec;
-  Val bPack = nullptr, aPack = nullptr, tile = nullptr;
-  Val acc[kMr][2] = {};
+  Val bPack = nullptr, aPack = nullptr;
 };
 
 void GemmEmitter::branch(Val cond, const std::function<void()> &then,
@@ -146,126 +154,169 @@ void GemmEmitter::packA(Val i0, Val mcb, Val p0, Val kcb) {
   });
 }
 
-/// The kMr x kNr tile at (i, j), `rows` x `cols` of it inside the result,
-/// over depths [p0, p0 + kcb): accumulators from 0 (`first`) or from the
-/// tile, kcb FMA rows, back to the tile, and the epilogue when `last`.
-void GemmEmitter::microKernel(Val i, Val j, Val rows, Val cols, Val bPanel,
-                              Val aPanel, Val p0, Val kcb, Val first,
-                              Val last) {
-  Val full = b.CreateAnd(b.CreateICmpEQ(rows, k.i64(kMr)),
-                         b.CreateICmpEQ(cols, k.i64(kNr)));
-  auto rowPtr = [&](int64_t r) {
-    return at(k.out, b.CreateAdd(b.CreateMul(b.CreateAdd(i, k.i64(r)), s.n),
-                                 j));
+Function *GemmEmitter::microKernelFn() {
+  Module &m = *b.GetInsertBlock()->getModule();
+  if (Function *f = m.getFunction("nnc_gemm_6x16"))
+    return f;
+  Type *ptr = PointerType::get(b.getContext(), 0), *i64 = b.getInt64Ty();
+  auto *ty = FunctionType::get(
+      b.getVoidTy(), {ptr, i64, i64, ptr, i64, ptr, i64, i64, i64, i64},
+      false);
+  Function *f =
+      Function::Create(ty, GlobalValue::InternalLinkage, "nnc_gemm_6x16", m);
+  f->addFnAttr(Attribute::NoInline);
+  f->addFnAttr(Attribute::NoUnwind);
+  const char *names[] = {"a",   "ars",  "acs",  "b",    "depth",
+                         "c",   "ldc",  "rows", "cols", "first"};
+  for (unsigned i = 0; i < f->arg_size(); ++i)
+    f->getArg(i)->setName(names[i]);
+  for (unsigned i : {0u, 3u, 5u})
+    f->addParamAttr(i, Attribute::NoAlias);
+  f->addParamAttr(0, Attribute::ReadOnly);
+  f->addParamAttr(3, Attribute::ReadOnly);
+  // An emitter on the new function (its graph and node are the caller's,
+  // for context only: the body reads no operand).
+  NodeId id = static_cast<NodeId>(&k.node - k.g.nodes.data());
+  KernelEmitter mk(m, f, k.g, id, {}, f->getArg(5),
+                   BasicBlock::Create(b.getContext(), "entry", f));
+  emitMicroKernelBody(mk);
+  mk.b.CreateRetVoid();
+  return f;
+}
+
+void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
+  IRBuilder<> &b = mk.b;
+  Function *f = b.GetInsertBlock()->getParent();
+  Val a = f->getArg(0), ars = f->getArg(1), acs = f->getArg(2),
+      bp = f->getArg(3), depth = f->getArg(4), c = f->getArg(5),
+      ldc = f->getArg(6), rows = f->getArg(7), cols = f->getArg(8);
+  Val first = b.CreateICmpNE(f->getArg(9), mk.i64(0));
+  Val tile = mk.slot(ArrayType::get(mk.f32(), kMr * kNr), "tile");
+  Val acc[kMr][2];
+  for (auto &row : acc)
+    for (Val &x : row)
+      x = mk.slot(vec, "acc");
+  auto at = [&](Val base, Val idx) {
+    return b.CreateInBoundsGEP(mk.f32(), base, idx);
   };
-  // Partial tiles go through `tile` (kMr x kNr floats) element by element.
+  auto ifElse = [&](Val cond, const std::function<void()> &then,
+                    const std::function<void()> &otherwise) {
+    BasicBlock *t = BasicBlock::Create(b.getContext(), "then", f);
+    BasicBlock *e = BasicBlock::Create(b.getContext(), "else", f);
+    BasicBlock *done = BasicBlock::Create(b.getContext(), "endif", f);
+    b.CreateCondBr(cond, t, e);
+    b.SetInsertPoint(t);
+    then();
+    b.CreateBr(done);
+    b.SetInsertPoint(e);
+    otherwise();
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
+  };
+  Val full = b.CreateAnd(b.CreateICmpEQ(rows, mk.i64(kMr)),
+                         b.CreateICmpEQ(cols, mk.i64(kNr)));
+  auto cRow = [&](int64_t r, int v) {
+    return at(c, b.CreateAdd(b.CreateMul(mk.i64(r), ldc),
+                             mk.i64(v * kLanes)));
+  };
+  auto tileAt = [&](int64_t r, int v) {
+    return at(tile, mk.i64(r * kNr + v * kLanes));
+  };
+  // A partial tile goes through `tile` (kMr x kNr floats).
   auto edgeCopy = [&](bool toTile) {
-    k.loop(rows, "er", [&](Val r) {
-      k.loop(cols, "ec", [&](Val c) {
-        Val o = at(k.out, b.CreateAdd(
-                              b.CreateMul(b.CreateAdd(i, r), s.n),
-                              b.CreateAdd(j, c)));
-        Val t = at(tile, b.CreateAdd(b.CreateMul(r, k.i64(kNr)), c));
-        Val src = toTile ? o : t, dst = toTile ? t : o;
-        b.CreateStore(b.CreateLoad(k.f32(), src), dst);
+    mk.loop(rows, "er", [&](Val r) {
+      mk.loop(cols, "ec", [&](Val q) {
+        Val o = at(c, b.CreateAdd(b.CreateMul(r, ldc), q));
+        Val t = at(tile, b.CreateAdd(b.CreateMul(r, mk.i64(kNr)), q));
+        b.CreateStore(b.CreateLoad(mk.f32(), toTile ? o : t), toTile ? t : o);
       });
     });
   };
   Val zero = ConstantAggregateZero::get(vec);
-  branch(first,
-         [&] {
-           for (auto &row : acc)
-             for (Val a : row)
-               b.CreateStore(zero, a);
-         },
-         [&] {
-           branch(full,
-                  [&] {
-                    for (int64_t r = 0; r < kMr; ++r)
-                      for (int v = 0; v < 2; ++v)
-                        b.CreateStore(
-                            b.CreateAlignedLoad(
-                                vec, at(rowPtr(r), k.i64(v * kLanes)),
-                                Align(4)),
-                            acc[r][v]);
-                  },
-                  [&] {
-                    for (int64_t e = 0; e < kMr * kNr; ++e)
-                      b.CreateStore(k.f32(0), at(tile, k.i64(e)));
-                    edgeCopy(true);
-                    for (int64_t r = 0; r < kMr; ++r)
-                      for (int v = 0; v < 2; ++v)
-                        b.CreateStore(
-                            b.CreateAlignedLoad(
-                                vec, at(tile, k.i64(r * kNr + v * kLanes)),
-                                Align(4)),
-                            acc[r][v]);
-                  });
-         });
-  // Rows past m read row m - 1 of a direct operand (their sums are dropped).
-  Val lastRow = b.CreateSub(s.m, k.i64(1));
-  k.loop(kcb, "p", [&](Val p) {
-    Val brow = at(bPanel, b.CreateMul(p, k.i64(kNr)));
+  ifElse(
+      first,
+      [&] {
+        for (auto &row : acc)
+          for (Val x : row)
+            b.CreateStore(zero, x);
+      },
+      [&] {
+        ifElse(
+            full,
+            [&] {
+              for (int64_t r = 0; r < kMr; ++r)
+                for (int v = 0; v < 2; ++v)
+                  b.CreateStore(b.CreateAlignedLoad(vec, cRow(r, v), Align(4)),
+                                acc[r][v]);
+            },
+            [&] {
+              for (int64_t r = 0; r < kMr; ++r)
+                for (int v = 0; v < 2; ++v)
+                  b.CreateAlignedStore(zero, tileAt(r, v), Align(4));
+              edgeCopy(true);
+              for (int64_t r = 0; r < kMr; ++r)
+                for (int v = 0; v < 2; ++v)
+                  b.CreateStore(b.CreateAlignedLoad(vec, tileAt(r, v), Align(4)),
+                                acc[r][v]);
+            });
+      });
+  // Row r of a, clamped to the last row inside the result.
+  Val lastRow = b.CreateSub(rows, mk.i64(1));
+  Val aRow[kMr];
+  for (int64_t r = 0; r < kMr; ++r) {
+    Val rr = b.CreateSelect(b.CreateICmpSLT(mk.i64(r), lastRow), mk.i64(r),
+                            lastRow);
+    aRow[r] = at(a, b.CreateMul(rr, ars));
+  }
+  mk.loop(depth, "p", [&](Val p) {
+    Val brow = at(bp, b.CreateMul(p, mk.i64(kNr)));
     Val b0 = b.CreateAlignedLoad(vec, brow, Align(4));
-    Val b1 = b.CreateAlignedLoad(vec, at(brow, k.i64(kLanes)), Align(4));
+    Val b1 = b.CreateAlignedLoad(vec, at(brow, mk.i64(kLanes)), Align(4));
+    Val off = b.CreateMul(p, acs);
     for (int64_t r = 0; r < kMr; ++r) {
-      Val av;
-      if (aPanel) {
-        av = b.CreateLoad(k.f32(),
-                          at(aPanel, b.CreateAdd(b.CreateMul(p, k.i64(kMr)),
-                                                 k.i64(r))));
-      } else {
-        Val row = min(b.CreateAdd(i, k.i64(r)), lastRow);
-        av = s.a(row, b.CreateAdd(p0, p));
-      }
-      Val splat = b.CreateVectorSplat(kLanes, av);
+      Val splat = b.CreateVectorSplat(
+          kLanes, b.CreateLoad(mk.f32(), at(aRow[r], off)));
       for (int v = 0; v < 2; ++v)
-        b.CreateStore(fmaVec(splat, v ? b1 : b0,
-                             b.CreateLoad(vec, acc[r][v])),
-                      acc[r][v]);
+        b.CreateStore(
+            b.CreateIntrinsic(Intrinsic::fmuladd, {vec},
+                              {splat, v ? b1 : b0,
+                               b.CreateLoad(vec, acc[r][v])}),
+            acc[r][v]);
     }
   });
-  branch(full,
-         [&] {
-           for (int64_t r = 0; r < kMr; ++r)
-             for (int v = 0; v < 2; ++v)
-               b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]),
-                                    at(rowPtr(r), k.i64(v * kLanes)),
-                                    Align(4));
-         },
-         [&] {
-           for (int64_t r = 0; r < kMr; ++r)
-             for (int v = 0; v < 2; ++v)
-               b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]),
-                                    at(tile, k.i64(r * kNr + v * kLanes)),
-                                    Align(4));
-           edgeCopy(false);
-         });
-  if (!s.epilogue)
-    return;
-  branch(last,
-         [&] {
-           k.loop(rows, "er", [&](Val r) {
-             Val ii = b.CreateAdd(i, r);
-             k.loop(cols, "ec", [&](Val c) {
-               Val jj = b.CreateAdd(j, c);
-               Val o = at(k.out, b.CreateAdd(b.CreateMul(ii, s.n), jj));
-               b.CreateStore((*s.epilogue)(ii, jj, b.CreateLoad(k.f32(), o)),
-                             o);
-             });
-           });
-         },
-         nullptr);
+  ifElse(
+      full,
+      [&] {
+        for (int64_t r = 0; r < kMr; ++r)
+          for (int v = 0; v < 2; ++v)
+            b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]), cRow(r, v),
+                                 Align(4));
+      },
+      [&] {
+        for (int64_t r = 0; r < kMr; ++r)
+          for (int v = 0; v < 2; ++v)
+            b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]), tileAt(r, v),
+                                 Align(4));
+        edgeCopy(false);
+      });
+}
+
+void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {
+  k.loop(rows, "er", [&](Val r) {
+    Val ii = b.CreateAdd(i, r);
+    k.loop(cols, "ec", [&](Val c) {
+      Val jj = b.CreateAdd(j, c);
+      Val o = at(k.out, b.CreateAdd(b.CreateMul(ii, s.n), jj));
+      b.CreateStore((*s.epilogue)(ii, jj, b.CreateLoad(k.f32(), o)), o);
+    });
+  });
 }
 
 void GemmEmitter::emit() {
   bPack = k.slot(ArrayType::get(k.f32(), kKc * kNc), "bpack");
-  if (s.packA)
+  if (s.packA || !s.aBase)
     aPack = k.slot(ArrayType::get(k.f32(), kMc * kKc), "apack");
-  tile = k.slot(ArrayType::get(k.f32(), kMr * kNr), "tile");
-  for (auto &row : acc)
-    for (Val &a : row)
-      a = k.slot(vec, "acc");
+  Function *micro = microKernelFn();
   auto [colBegin, colEnd] = gemmColumns(k, s.n);
   Val width = b.CreateSub(colEnd, colBegin);
   // An empty product (k = 0) still runs one depth block, of depth 0, so
@@ -286,7 +337,7 @@ void GemmEmitter::emit() {
         k.loop(ceilDiv(s.m, kMc), "ic", [&](Val ic) {
           Val i0 = b.CreateMul(ic, k.i64(kMc));
           Val mcb = min(k.i64(kMc), b.CreateSub(s.m, i0));
-          if (s.packA)
+          if (aPack)
             packA(i0, mcb, p0, kcb);
           k.loop(ceilDiv(ncb, kNr), "jr", [&](Val jr) {
             Val j = b.CreateAdd(j0, b.CreateMul(jr, k.i64(kNr)));
@@ -296,12 +347,25 @@ void GemmEmitter::emit() {
             k.loop(ceilDiv(mcb, kMr), "ir", [&](Val ir) {
               Val i = b.CreateAdd(i0, b.CreateMul(ir, k.i64(kMr)));
               Val rows = min(k.i64(kMr), b.CreateSub(s.m, i));
-              Val aPanel =
-                  aPack ? at(aPack, b.CreateMul(b.CreateMul(ir, kcb),
-                                                k.i64(kMr)))
-                        : nullptr;
-              microKernel(i, j, rows, cols, bPanel, aPanel, p0, kcb, first,
-                          last);
+              // a's rows from i, depths from p0: packed (row stride 1,
+              // depth stride kMr) or read in place.
+              Val aTile, ars, acs;
+              if (aPack) {
+                aTile = at(aPack, b.CreateMul(b.CreateMul(ir, kcb),
+                                              k.i64(kMr)));
+                ars = k.i64(1);
+                acs = k.i64(kMr);
+              } else {
+                ars = s.aRowStride;
+                acs = s.aColStride;
+                aTile = at(s.aBase, b.CreateAdd(b.CreateMul(i, ars),
+                                                b.CreateMul(p0, acs)));
+              }
+              Val c = at(k.out, b.CreateAdd(b.CreateMul(i, s.n), j));
+              b.CreateCall(micro, {aTile, ars, acs, bPanel, kcb, c, s.n, rows,
+                                   cols, b.CreateZExt(first, b.getInt64Ty())});
+              if (s.epilogue)
+                branch(last, [&] { epilogue(i, j, rows, cols); }, nullptr);
             });
           });
         });

@@ -135,6 +135,9 @@ void emitMatMul(KernelEmitter &k) {
   gemm.b = [&](Val p, Val j) {
     return k.load(1, b.CreateAdd(b.CreateMul(p, n), j));
   };
+  gemm.aBase = k.in[0].ptr; // row-major [m, kk]
+  gemm.aRowStride = kk;
+  gemm.aColStride = k.i64(1);
   emitGemm(k, gemm);
 }
 
