@@ -116,11 +116,15 @@ private:
 constexpr const char *kSplitAttr = "nnc-split";
 
 /// The emitter for ir/ElementwiseMath.h: float arithmetic in LLVM IR, no
-/// fast-math (IEEE results, as the interpreter's).
+/// fast-math (IEEE results, as the interpreter's). With `lanes` > 0 the
+/// values are <lanes x float> vectors (libm calls element by element).
 struct LlvmMath {
   using Value = llvm::Value *;
   KernelEmitter &k;
-  Value constant(double c) { return k.f32(c); }
+  unsigned lanes = 0;
+  Value constant(double c) {
+    return lanes ? k.b.CreateVectorSplat(lanes, k.f32(c)) : k.f32(c);
+  }
   Value neg(Value a) { return k.b.CreateFNeg(a); }
   Value add(Value a, Value b) { return k.b.CreateFAdd(a, b); }
   Value sub(Value a, Value b) { return k.b.CreateFSub(a, b); }
@@ -128,11 +132,15 @@ struct LlvmMath {
   Value div(Value a, Value b) { return k.b.CreateFDiv(a, b); }
   Value exp(Value a);
   Value log(Value a);
-  Value log1p(Value a) { return k.b.CreateCall(k.libm("log1pf"), {a}); }
-  Value tanh(Value a) { return k.b.CreateCall(k.libm("tanhf"), {a}); }
+  Value log1p(Value a) { return call("log1pf", a); }
+  Value tanh(Value a) { return call("tanhf", a); }
   Value selectGt(Value a, Value b, Value t, Value f) {
     return k.b.CreateSelect(k.b.CreateFCmpOGT(a, b), t, f);
   }
+
+private:
+  /// The libm function `name` on a, lane by lane for a vector.
+  Value call(const char *name, Value a);
 };
 
 /// Fills the kernel of node `k.node` (any non-leaf op) with its loop nest.
@@ -178,6 +186,10 @@ struct GemmSpec {
   /// block instead of recomputing it for every column panel.
   bool packA = false;
   const EpilogueFn *epilogue = nullptr;
+  /// The epilogue on <8 x float> (i, columns j .. j+7), for whole tiles;
+  /// the scalar one for partial tiles. Null: scalar everywhere.
+  std::function<llvm::Value *(llvm::Value *, llvm::Value *, llvm::Value *)>
+      vecEpilogue;
   /// Sees every b(p, j) of this task's columns once, p ascending for each
   /// column (a bias gradient summed while b is packed).
   std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> onB;

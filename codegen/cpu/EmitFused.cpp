@@ -66,6 +66,26 @@ void emitDense(KernelEmitter &k) {
   gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, false); };
   gemm.b = [&](Val p, Val j) { return matrixAt(k, 1, p, j, kk, n, false); };
   gemm.epilogue = &epi;
+  // Whole tiles: eight columns at a time, the bias a vector (a row of
+  // [n], read in place) or one value.
+  auto *sjc = dyn_cast<ConstantInt>(sj);
+  if (k.in[2].constant || (sjc && (sjc->isZero() || sjc->isOne()))) {
+    gemm.vecEpilogue = [&](Val i, Val j, Val acc) {
+      LlvmMath vmath{k, 8};
+      Val bias;
+      if (k.in[2].constant) {
+        bias = vmath.constant(*k.in[2].constant);
+      } else if (sjc->isZero()) {
+        bias = b.CreateVectorSplat(8, k.load(2, b.CreateMul(i, si)));
+      } else {
+        Val at = b.CreateInBoundsGEP(k.f32(), k.in[2].ptr,
+                                     b.CreateAdd(b.CreateMul(i, si), j));
+        bias = b.CreateAlignedLoad(FixedVectorType::get(k.f32(), 8), at,
+                                   Align(4));
+      }
+      return emitActivation(vmath, k.node.act, vmath.add(acc, bias));
+    };
+  }
   gemm.aBase = k.in[0].ptr;
   gemm.aRowStride = kk;
   gemm.aColStride = k.i64(1);

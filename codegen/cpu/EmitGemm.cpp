@@ -302,14 +302,32 @@ void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
 }
 
 void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {
-  k.loop(rows, "er", [&](Val r) {
-    Val ii = b.CreateAdd(i, r);
-    k.loop(cols, "ec", [&](Val c) {
-      Val jj = b.CreateAdd(j, c);
-      Val o = at(k.out, b.CreateAdd(b.CreateMul(ii, s.n), jj));
-      b.CreateStore((*s.epilogue)(ii, jj, b.CreateLoad(k.f32(), o)), o);
+  auto apply = [&](Val width) {
+    k.loop(rows, "er", [&](Val r) {
+      Val ii = b.CreateAdd(i, r);
+      k.loop(width, "ec", [&](Val c) {
+        Val jj = b.CreateAdd(j, c);
+        Val o = at(k.out, b.CreateAdd(b.CreateMul(ii, s.n), jj));
+        b.CreateStore((*s.epilogue)(ii, jj, b.CreateLoad(k.f32(), o)), o);
+      });
     });
-  });
+  };
+  if (!s.vecEpilogue)
+    return apply(cols);
+  // A whole tile's rows: two <8 x float> each.
+  branch(b.CreateICmpEQ(cols, k.i64(kNr)),
+         [&] {
+           k.loop(rows, "er", [&](Val r) {
+             Val ii = b.CreateAdd(i, r);
+             for (int64_t v = 0; v < kNr / kLanes; ++v) {
+               Val jj = b.CreateAdd(j, k.i64(v * kLanes));
+               Val o = at(k.out, b.CreateAdd(b.CreateMul(ii, s.n), jj));
+               Val x = b.CreateAlignedLoad(vec, o, Align(4));
+               b.CreateAlignedStore(s.vecEpilogue(ii, jj, x), o, Align(4));
+             }
+           });
+         },
+         [&] { apply(cols); });
 }
 
 void GemmEmitter::emit() {

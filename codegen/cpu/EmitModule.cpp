@@ -188,6 +188,16 @@ LlvmMath::Value LlvmMath::log(Value a) {
   return k.b.CreateUnaryIntrinsic(Intrinsic::log, a);
 }
 
+LlvmMath::Value LlvmMath::call(const char *name, Value a) {
+  if (!lanes)
+    return k.b.CreateCall(k.libm(name), {a});
+  Value r = PoisonValue::get(a->getType());
+  for (unsigned l = 0; l < lanes; ++l)
+    r = k.b.CreateInsertElement(
+        r, k.b.CreateCall(k.libm(name), {k.b.CreateExtractElement(a, l)}), l);
+  return r;
+}
+
 /// `s` with every character outside [A-Za-z0-9_] replaced by '_'.
 std::string identifier(const std::string &s) {
   std::string r;
