@@ -1,8 +1,9 @@
 //===- FusedTest.cpp - Fused graphs on the CPU backend --------------------===//
 ///
 /// \file
-/// Every example and three extra models (sigmoid and tanh layers with mse;
-/// plain SGD with cross-entropy; a dense bce model), through the pipeline to
+/// Every example and four extra models (sigmoid and tanh layers with mse;
+/// plain SGD with cross-entropy; a dense bce model; layers wide enough for
+/// whole micro-kernel tiles with each activation), through the pipeline to
 /// Stage::Fused with all fusions and with each alone: the CPU backend against
 /// the interpreter on the same fused graph, node by node (float32 against
 /// double, 1e-4 relative), and the fused step against the unfused one, both
@@ -50,6 +51,19 @@ loss bce(sigmoid(out), y)
 train { data csv("d.csv", label = "y") optimizer sgd(lr = 0.3, momentum = 0.9) batch 8 epochs 1 l2 0.001 }
 )";
 
+// Layers 32 and 16 wide (whole 6 x 16 tiles, whose epilogue runs on
+// vectors) and 7 wide (a partial tile), with every activation.
+const char *kWideActivations = R"(model wide
+input x : f32[20]
+label y : class(7)
+h1 = dense(x, 32, sigmoid)
+h2 = dense(h1, 16, tanh)
+h3 = dense(h2, 48, relu)
+out = dense(h3, 7)
+loss cross_entropy(softmax(out), y)
+train { data csv("d.csv", label = "y") optimizer sgd(lr = 0.1, momentum = 0.9) batch 13 epochs 1 l2 0.001 }
+)";
+
 struct Case {
   std::string name;
   Model model; // lowered, before the passes
@@ -67,7 +81,8 @@ std::vector<Case> cases() {
           {"mnist_mlp", example("mnist_mlp.nn"), 6},
           {"sigmoid-mse", parseText("sig.nn", kSigmoidMse), 7},
           {"relu-plain-sgd", parseText("plain.nn", kReluPlainSgd), 4},
-          {"tanh-bce", parseText("tb.nn", kTanhBce), 8}};
+          {"tanh-bce", parseText("tb.nn", kTanhBce), 8},
+          {"wide-activations", parseText("wide.nn", kWideActivations), 13}};
 }
 
 /// Outputs and updated leaves of one CPU step of `g` (real memory plan).
