@@ -292,11 +292,14 @@ bool readsIntact(const Graph &g, const MemoryPlan &plan,
 }
 
 /// Whether a pair's results and its arena operands are pairwise disjoint
-/// (its two nodes write while they both read). An SGD group's loops run one
+/// (its two nodes write while they both read). With `sameSlotOk`, a result
+/// may also share exactly the slot (offset and size) of another buffer: in
+/// loops split into the same index ranges, element i of both is touched by
+/// one task only, in program order. An SGD group's loops run one
 /// after another, so readsIntact suffices; its kernel's parameters are
 /// noalias only where their buffers overlap no other's.
 bool disjointBuffers(const Graph &g, const MemoryPlan &plan,
-                     const KernelGroup &grp) {
+                     const KernelGroup &grp, bool sameSlotOk) {
   std::vector<NodeId> bufs = grp.nodes;
   for (NodeId id : grp.nodes)
     for (NodeId in : g[id].inputs)
@@ -304,7 +307,9 @@ bool disjointBuffers(const Graph &g, const MemoryPlan &plan,
         bufs.push_back(in);
   for (size_t i = 0; i < bufs.size(); ++i)
     for (size_t j = 0; j < grp.nodes.size() && j < i; ++j)
-      if (bufs[i] != bufs[j] && overlaps(plan, bufs[i], bufs[j]))
+      if (bufs[i] != bufs[j] && overlaps(plan, bufs[i], bufs[j]) &&
+          !(sameSlotOk && plan.offset[bufs[i]] == plan.offset[bufs[j]] &&
+            plan.bytes[bufs[i]] == plan.bytes[bufs[j]]))
         return false;
   return true;
 }
@@ -319,7 +324,7 @@ std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
     std::sort(grp.nodes.begin(), grp.nodes.end());
     std::vector<KernelGroup> with = groups;
     with.push_back(grp);
-    if ((grp.weight >= 0 && !disjointBuffers(g, plan, grp)) ||
+    if ((grp.weight >= 0 && !disjointBuffers(g, plan, grp, false)) ||
         !readsIntact(g, plan, runOrder(g, with)))
       return false;
     for (NodeId id : grp.nodes)
@@ -530,10 +535,11 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
         outside.push_back(in);
   size_t outs = grp.nodes.size();
   // A product splits by columns. The updates' loops split by ranges only
-  // where no result overlaps another buffer of the group: a task runs the
-  // next loop while another still reads the previous loop's operands, and
-  // the plan may have placed a later result over an earlier operand.
-  bool split = grp.weight >= 0 || disjointBuffers(g, plan, grp);
+  // where no result overlaps another buffer of the group, but in exactly
+  // its slot: a task runs the next loop while another still reads the
+  // previous loop's operands, and the plan may have placed a later result
+  // over an earlier operand.
+  bool split = grp.weight >= 0 || disjointBuffers(g, plan, grp, true);
   std::vector<Type *> params(outs + outside.size(), ptrTy);
   if (split)
     params.insert(params.end(), 2, Type::getInt64Ty(ctx));
