@@ -332,8 +332,14 @@ void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {
 
 void GemmEmitter::emit() {
   bPack = k.slot(ArrayType::get(k.f32(), kKc * kNc), "bpack");
-  if (s.packA || !s.aBase)
-    aPack = k.slot(ArrayType::get(k.f32(), kMc * kKc), "apack");
+  aPack = k.slot(ArrayType::get(k.f32(), kMc * kKc), "apack");
+  // a is packed where it is computed, and where it is read transposed over
+  // more than one depth block (rows kColStride apart: a cache line per
+  // element); else read in place.
+  Val packing = k.b.getTrue();
+  if (!s.packA && s.aBase)
+    packing = b.CreateAnd(b.CreateICmpNE(s.aColStride, k.i64(1)),
+                          b.CreateICmpSGT(s.k, k.i64(kKc)));
   Function *micro = microKernelFn();
   auto [colBegin, colEnd] = gemmColumns(k, s.n);
   Val width = b.CreateSub(colEnd, colBegin);
@@ -355,8 +361,7 @@ void GemmEmitter::emit() {
         k.loop(ceilDiv(s.m, kMc), "ic", [&](Val ic) {
           Val i0 = b.CreateMul(ic, k.i64(kMc));
           Val mcb = min(k.i64(kMc), b.CreateSub(s.m, i0));
-          if (aPack)
-            packA(i0, mcb, p0, kcb);
+          branch(packing, [&] { packA(i0, mcb, p0, kcb); }, nullptr);
           k.loop(ceilDiv(ncb, kNr), "jr", [&](Val jr) {
             Val j = b.CreateAdd(j0, b.CreateMul(jr, k.i64(kNr)));
             Val cols = min(k.i64(kNr), b.CreateSub(colEnd, j));
@@ -367,17 +372,16 @@ void GemmEmitter::emit() {
               Val rows = min(k.i64(kMr), b.CreateSub(s.m, i));
               // a's rows from i, depths from p0: packed (row stride 1,
               // depth stride kMr) or read in place.
-              Val aTile, ars, acs;
-              if (aPack) {
-                aTile = at(aPack, b.CreateMul(b.CreateMul(ir, kcb),
-                                              k.i64(kMr)));
-                ars = k.i64(1);
-                acs = k.i64(kMr);
-              } else {
-                ars = s.aRowStride;
-                acs = s.aColStride;
-                aTile = at(s.aBase, b.CreateAdd(b.CreateMul(i, ars),
-                                                b.CreateMul(p0, acs)));
+              Val aTile = at(aPack, b.CreateMul(b.CreateMul(ir, kcb),
+                                                k.i64(kMr)));
+              Val ars = k.i64(1), acs = k.i64(kMr);
+              if (!s.packA && s.aBase) {
+                Val direct = at(s.aBase,
+                                b.CreateAdd(b.CreateMul(i, s.aRowStride),
+                                            b.CreateMul(p0, s.aColStride)));
+                aTile = b.CreateSelect(packing, aTile, direct);
+                ars = b.CreateSelect(packing, ars, s.aRowStride);
+                acs = b.CreateSelect(packing, acs, s.aColStride);
               }
               Val c = at(k.out, b.CreateAdd(b.CreateMul(i, s.n), j));
               b.CreateCall(micro, {aTile, ars, acs, bPanel, kcb, c, s.n, rows,

@@ -164,6 +164,30 @@ TEST(CpuOps, MatMulOfMatricesAndVectors) {
   b.check("matmul", /*infer=*/false);
 }
 
+TEST(CpuOps, MatrixProductsAcrossBlocksAndLayouts) {
+  // Shapes that cross the GEMM's blocks (depth 300 > 256 and 600: a
+  // transposed a is then packed; rows 100 > 96 and the batch; 35 columns:
+  // two whole 16-column panels and a partial one), in the three layouts of
+  // training (A B, A^T B, A B^T, transposes read in place), split between
+  // the pool's threads.
+  Builder b;
+  b.batch = 270; // x^T y sums over 270 (and 273) samples: two depth blocks
+  NodeId a = b.param("a", {100, 300});
+  NodeId at = b.param("at", {300, 100});
+  NodeId w = b.param("w", {300, 35});
+  NodeId wt = b.param("wt", {35, 300});
+  NodeId x = b.input("x", {kBatch, 600});
+  NodeId y = b.input("y", {kBatch, 35});
+  b.out(b.typed(OpKind::MatMul, {a, w}, {100, 35}));
+  NodeId ta = b.out(b.typed(OpKind::FusedMatMul, {at, w}, {100, 35}));
+  b.g.nodes[static_cast<size_t>(ta)].transA = true;
+  NodeId tb = b.out(b.typed(OpKind::FusedMatMul, {a, wt}, {100, 35}));
+  b.g.nodes[static_cast<size_t>(tb)].transB = true;
+  NodeId xy = b.out(b.typed(OpKind::FusedMatMul, {x, y}, {600, 35}));
+  b.g.nodes[static_cast<size_t>(xy)].transA = true; // x^T y: depth = batch
+  b.check("gemm blocks", /*infer=*/false);
+}
+
 TEST(CpuOps, ExpandEveryForm) {
   Builder b;
   NodeId x = b.input("x", {kBatch, 3});
