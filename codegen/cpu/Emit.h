@@ -80,10 +80,13 @@ public:
   /// Loops over `dims` (outermost first): body(outIndex, operandIndices)
   /// with the row-major index into `dims` and, for each entry of `strides`,
   /// sum(idx[d] * strides[k][d]).
+  /// With `splitOuter`, the outermost dimension covers only this task's
+  /// share of it (splitLoop).
   void stridedLoop(const std::vector<int64_t> &dims,
                    const std::vector<std::vector<llvm::Value *>> &strides,
                    const std::function<void(llvm::Value *,
-                                            std::vector<llvm::Value *>)> &body);
+                                            std::vector<llvm::Value *>)> &body,
+                   bool splitOuter = false);
   /// Row-major strides of `dims`.
   std::vector<llvm::Value *> denseStrides(const std::vector<int64_t> &dims);
 
@@ -211,7 +214,8 @@ bool fitsBroadcast(const std::vector<int64_t> &a,
                    const std::vector<int64_t> &out);
 /// Whether node `id` (an elementwise op) reads each operand either whole, at
 /// the node's shape, or as one value: then emitBroadcastLoop runs one flat
-/// loop, which splits between threads.
+/// loop, split between threads in ranges (else a loop nest, split along
+/// its outermost dimension).
 bool isFlatElementwise(const Graph &g, NodeId id);
 /// Whether every element of operand `i` is at index 0 (a scalar or an
 /// inlined constant).

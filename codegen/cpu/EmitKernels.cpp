@@ -94,12 +94,15 @@ void emitBroadcastLoop(
     strides.push_back(k.in[j].constant
                           ? std::vector<Val>(out.size(), k.i64(0))
                           : broadcastStrides(k, k.inType(j).dims, out));
-  k.stridedLoop(out, strides, [&](Val flatIdx, std::vector<Val> offs) {
-    std::vector<Val> args;
-    for (size_t j = 0; j < k.in.size(); ++j)
-      args.push_back(k.load(j, offs[j]));
-    k.store(flatIdx, compute(args));
-  });
+  k.stridedLoop(
+      out, strides,
+      [&](Val flatIdx, std::vector<Val> offs) {
+        std::vector<Val> args;
+        for (size_t j = 0; j < k.in.size(); ++j)
+          args.push_back(k.load(j, offs[j]));
+        k.store(flatIdx, compute(args));
+      },
+      /*splitOuter=*/true);
 }
 
 namespace {

@@ -116,7 +116,8 @@ void KernelEmitter::stridedLoop(
     const std::vector<int64_t> &dims,
     const std::vector<std::vector<llvm::Value *>> &strides,
     const std::function<void(llvm::Value *, std::vector<llvm::Value *>)>
-        &body) {
+        &body,
+    bool splitOuter) {
   static const char *names[] = {"i", "j", "k", "l", "m", "n", "o", "p"};
   std::function<void(size_t, llvm::Value *, std::vector<llvm::Value *>)> nest =
       [&](size_t d, llvm::Value *flat, std::vector<llvm::Value *> offs) {
@@ -124,13 +125,18 @@ void KernelEmitter::stridedLoop(
           body(flat, std::move(offs));
           return;
         }
-        loop(dim(dims[d]), d < 8 ? names[d] : "q", [&](llvm::Value *i) {
+        auto each = [&](llvm::Value *i) {
           llvm::Value *f = b.CreateAdd(b.CreateMul(flat, dim(dims[d])), i);
           std::vector<llvm::Value *> o = offs;
           for (size_t k = 0; k < strides.size(); ++k)
             o[k] = b.CreateAdd(o[k], b.CreateMul(i, strides[k][d]));
           nest(d + 1, f, std::move(o));
-        });
+        };
+        const char *name = d < 8 ? names[d] : "q";
+        if (d == 0 && splitOuter)
+          splitLoop(dim(dims[d]), name, each);
+        else
+          loop(dim(dims[d]), name, each);
       };
   nest(0, i64(0), std::vector<llvm::Value *>(strides.size(), i64(0)));
 }
@@ -377,10 +383,11 @@ bool splittable(const Graph &g, NodeId id) {
   case OpKind::SgdMomentum:
     return true;
   default:
-    // Flat elementwise loops, unless too small ever to be worth a split.
+    // Elementwise loops (flat, or nests split along their outermost
+    // dimension), unless too small ever to be worth a split.
     return (g[id].op == OpKind::Elementwise ||
             hasTrait(g[id].op, kElementwise)) &&
-           isFlatElementwise(g, id) &&
+           (isFlatElementwise(g, id) || !g[id].type.dims.empty()) &&
            (g[id].type.hasBatch() || g[id].type.numel() >= 8192);
   }
 }
