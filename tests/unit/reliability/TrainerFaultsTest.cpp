@@ -9,6 +9,7 @@
 #include "FaultTestUtil.h"
 
 #include "ir/Support.h"
+#include "runtime/Executor.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Signals.h"
 
@@ -254,6 +255,62 @@ loss mse(p, y)
     EXPECT_NE(msg.find("non-finite"), std::string::npos) << msg;
     EXPECT_NE(msg.find("try a smaller learning rate"), std::string::npos);
   }
+}
+
+TEST_F(FaultsTest, ExtremeLogitsGiveFiniteLossesAndUpdates) {
+  // Logits of +-1e4 into softmax + cross-entropy (the wrong class: a loss of
+  // 2e4) and into sigmoid + bce (p rounds to exactly 1 in float32 while
+  // y = 0: a loss of 1e4): the stable-losses rewrite keeps every loss and
+  // gradient finite, on every backend this build has (but cuda).
+  const char *softmax = R"(model ext
+input x : f32[2]
+label y : class(2)
+param w : f32[2,2] = [1, 0, 0, 1]
+z = x @ w
+loss cross_entropy(softmax(z), y)
+)";
+  const char *bce = R"(model extb
+input x : f32[1]
+label y : binary
+param v : f32[1] = [1]
+p = sigmoid(x @ v)
+loss bce(p, y)
+)";
+  struct Case {
+    const char *model;
+    std::vector<float> x, y;
+    int64_t features;
+    double loss;
+  } cases[] = {{softmax, {1e4f, -1e4f, -1e4f, 1e4f}, {1, 0}, 2, 2e4},
+               {bce, {1e4f, -1e4f}, {0, 1}, 1, 1e4}};
+  for (const Case &cs : cases)
+    for (const std::string &backend : backendNames()) {
+      if (backend == "cuda")
+        continue; // needs a device; the CUDA tests cover it where present
+      Compiled c = test::compileModel(cs.model, [](Recipe &r) {
+        r.optimizer.lr = 1e-6;
+        r.batch = 2;
+        r.epochs = 1;
+        r.shuffle = false;
+      });
+      Dataset d;
+      d.x = Tensor({2, cs.features});
+      d.x.data = cs.x;
+      d.y = Tensor({2});
+      d.y.data = cs.y;
+      d.source = "extremes";
+      Trainer t(c.step, c.eval, c.recipe);
+      TrainOptions o;
+      o.backend = backend;
+      TrainResult r = t.train(initState(c.step, 0), d, o);
+      ASSERT_EQ(r.history.size(), 1u) << backend;
+      double loss = r.history[0].train.loss;
+      EXPECT_TRUE(std::isfinite(loss)) << backend;
+      EXPECT_NEAR(loss, cs.loss, 1e-3 * cs.loss) << backend << " " << cs.model;
+      for (const auto &[name, tensor] : r.state)
+        for (float v : tensor.data)
+          EXPECT_TRUE(std::isfinite(v)) << backend << ": " << name;
+    }
 }
 
 TEST_F(FaultsTest, ABlowUpMidEpochIsTracedBackToItsFirstStep) {
