@@ -536,6 +536,11 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   int64_t snapEpoch = -1, snapBatch = 0;
   Clock::time_point lastDrawn = Clock::now();
   bool barShown = false;
+  auto eraseBar = [&] {
+    if (opts.log && barShown)
+      *opts.log << "\r\x1b[K" << std::flush;
+    barShown = false;
+  };
   while (p.epoch < recipe.epochs) {
     Clock::time_point start = Clock::now();
     int64_t epochStartBatch = p.batch, firstSamples = p.samples;
@@ -573,8 +578,7 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
         // Replay from the snapshot, one step at a time (a step is a
         // function of the state and the batch), to the first step whose
         // loss or parameters are not finite; explain it from its state.
-        if (opts.log && barShown)
-          *opts.log << "\r\x1b[K" << std::flush; // erase the bar
+        eraseBar();
         exec->setState(snapshot);
         Progress at = p;
         at.step -= p.batch - snapBatch;
@@ -592,8 +596,7 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
       if (opts.checkNumerics) { // every op, from the state before this step
         std::string first = findNonFinite(stepGraph, snapshot, feed);
         if (!first.empty()) {
-          if (opts.log && barShown)
-            *opts.log << "\r\x1b[K" << std::flush;
+          eraseBar();
           throw UserError(numericsError(p, loss, first, opts));
         }
       }
@@ -639,10 +642,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
         break;
       }
     }
-    if (opts.log && barShown && (stoppedBySteps || interrupted)) {
-      *opts.log << "\r\x1b[K" << std::flush; // erase the bar
-      barShown = false;
-    }
+    if (stoppedBySteps || interrupted)
+      eraseBar();
     if (stoppedBySteps || interrupted)
       break; // possibly mid-epoch: p says where to resume
     EpochStats st;
@@ -662,10 +663,7 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     int64_t every = std::max<int64_t>(1, (recipe.epochs + 19) / 20);
     bool show = st.epoch % every == 0 || st.epoch == 1 ||
                 st.epoch == recipe.epochs;
-    if (opts.log && barShown) {
-      *opts.log << "\r\x1b[K" << std::flush; // erase the bar
-      barShown = false;
-    }
+    eraseBar();
     if (opts.log && show) {
       std::ostringstream line;
       line << "epoch " << st.epoch << "/" << recipe.epochs << "  loss "

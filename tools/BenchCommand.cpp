@@ -19,6 +19,7 @@
 #include "ir/Support.h"
 #include "passes/FlopCount.h"
 #include "passes/MemoryPlan.h"
+#include "runtime/Json.h"
 #include "runtime/LeafChecks.h"
 #include "runtime/ParamInit.h"
 #include "runtime/Rng.h"
@@ -65,7 +66,7 @@ struct KernelInfo {
 double nodeBytes(const Graph &g, NodeId id, int64_t batch) {
   auto bytes = [&](NodeId v) {
     const Node &n = g[v];
-    if (n.op == OpKind::Const && n.values.size() == 1)
+    if (n.op == OpKind::Const && n.values.size() == 1) // inlined
       return 0.0;
     return 4.0 * static_cast<double>(n.type.numelPerSample()) *
            (n.type.hasBatch() ? static_cast<double>(batch) : 1.0);
@@ -282,16 +283,6 @@ std::string fmt(const char *f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
-}
-
-std::string jsonString(const std::string &s) {
-  std::string r = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\')
-      r += '\\';
-    r += c;
-  }
-  return r + "\"";
 }
 
 int runBench(const Args &args) {

@@ -72,6 +72,9 @@ public:
   /// for (i = 0; i < n; ++i) body(i).
   void loop(llvm::Value *n, const char *name,
             const std::function<void(llvm::Value *)> &body);
+  /// if (cond) then() else otherwise() (no else block work when null).
+  void ifElse(llvm::Value *cond, const std::function<void()> &then,
+              const std::function<void()> &otherwise);
   /// for (i = begin; i < end; ++i) body(i) over this task's share of
   /// [0, n): [part * n / parts, (part + 1) * n / parts) (all of it when the
   /// kernel runs alone). For loops whose elements are independent.
@@ -212,6 +215,8 @@ std::vector<llvm::Value *> broadcastStrides(KernelEmitter &k,
 /// Whether `a` broadcasts to `out` (numpy, trailing dims).
 bool fitsBroadcast(const std::vector<int64_t> &a,
                    const std::vector<int64_t> &out);
+/// Whether `n` is a Const with one value (inlined into kernels).
+bool isScalarConst(const Node &n);
 /// Whether node `id` (an elementwise op) reads each operand either whole, at
 /// the node's shape, or as one value: then emitBroadcastLoop runs one flat
 /// loop, split between threads in ranges (else a loop nest, split along

@@ -56,9 +56,6 @@ private:
   Val ceilDiv(Val x, int64_t d) {
     return b.CreateSDiv(b.CreateAdd(x, k.i64(d - 1)), k.i64(d));
   }
-  /// if (cond) then() else otherwise().
-  void branch(Val cond, const std::function<void()> &then,
-              const std::function<void()> &otherwise);
   Val at(Val base, Val idx) { return b.CreateInBoundsGEP(k.f32(), base, idx); }
   Val fmaVec(Val a, Val x, Val acc) {
     return b.CreateIntrinsic(Intrinsic::fmuladd, {vec}, {a, x, acc});
@@ -85,24 +82,6 @@ private:
   Val bPack = nullptr, aPack = nullptr;
 };
 
-void GemmEmitter::branch(Val cond, const std::function<void()> &then,
-                         const std::function<void()> &otherwise) {
-  Function *f = b.GetInsertBlock()->getParent();
-  LLVMContext &ctx = b.getContext();
-  BasicBlock *t = BasicBlock::Create(ctx, "then", f);
-  BasicBlock *e = BasicBlock::Create(ctx, "else", f);
-  BasicBlock *done = BasicBlock::Create(ctx, "endif", f);
-  b.CreateCondBr(cond, t, e);
-  b.SetInsertPoint(t);
-  then();
-  b.CreateBr(done);
-  b.SetInsertPoint(e);
-  if (otherwise)
-    otherwise();
-  b.CreateBr(done);
-  b.SetInsertPoint(done);
-}
-
 /// bPack[(jp * kcb + p) * kNr + jj] = b(p0 + p, j0 + jp * kNr + jj), zero
 /// past column n. Full panels copy without a bounds check (contiguous rows
 /// vectorize); onB sees each element once, p ascending for every column.
@@ -124,12 +103,12 @@ void GemmEmitter::packB(Val j0, Val ncb, Val p0, Val kcb) {
           };
           if (!guarded)
             return copy();
-          branch(b.CreateICmpSLT(j, s.n), copy,
+          k.ifElse(b.CreateICmpSLT(j, s.n), copy,
                  [&] { b.CreateStore(k.f32(0), dst); });
         });
       });
     };
-    branch(b.CreateICmpSLE(b.CreateAdd(jbase, k.i64(kNr)), s.n),
+    k.ifElse(b.CreateICmpSLE(b.CreateAdd(jbase, k.i64(kNr)), s.n),
            [&] { fill(false); }, [&] { fill(true); });
   });
 }
@@ -146,7 +125,7 @@ void GemmEmitter::packA(Val i0, Val mcb, Val p0, Val kcb) {
         Val dst = at(aPack, b.CreateAdd(b.CreateAdd(panel, b.CreateMul(
                                                        p, k.i64(kMr))),
                                         k.i64(r)));
-        branch(b.CreateICmpSLT(i, s.m),
+        k.ifElse(b.CreateICmpSLT(i, s.m),
                [&] { b.CreateStore(s.a(i, b.CreateAdd(p0, p)), dst); },
                [&] { b.CreateStore(k.f32(0), dst); });
       }
@@ -199,20 +178,6 @@ void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
   auto at = [&](Val base, Val idx) {
     return b.CreateInBoundsGEP(mk.f32(), base, idx);
   };
-  auto ifElse = [&](Val cond, const std::function<void()> &then,
-                    const std::function<void()> &otherwise) {
-    BasicBlock *t = BasicBlock::Create(b.getContext(), "then", f);
-    BasicBlock *e = BasicBlock::Create(b.getContext(), "else", f);
-    BasicBlock *done = BasicBlock::Create(b.getContext(), "endif", f);
-    b.CreateCondBr(cond, t, e);
-    b.SetInsertPoint(t);
-    then();
-    b.CreateBr(done);
-    b.SetInsertPoint(e);
-    otherwise();
-    b.CreateBr(done);
-    b.SetInsertPoint(done);
-  };
   Val full = b.CreateAnd(b.CreateICmpEQ(rows, mk.i64(kMr)),
                          b.CreateICmpEQ(cols, mk.i64(kNr)));
   auto cRow = [&](int64_t r, int v) {
@@ -233,7 +198,7 @@ void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
     });
   };
   Val zero = ConstantAggregateZero::get(vec);
-  ifElse(
+  mk.ifElse(
       first,
       [&] {
         for (auto &row : acc)
@@ -241,7 +206,7 @@ void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
             b.CreateStore(zero, x);
       },
       [&] {
-        ifElse(
+        mk.ifElse(
             full,
             [&] {
               for (int64_t r = 0; r < kMr; ++r)
@@ -284,7 +249,7 @@ void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
             acc[r][v]);
     }
   });
-  ifElse(
+  mk.ifElse(
       full,
       [&] {
         for (int64_t r = 0; r < kMr; ++r)
@@ -315,7 +280,7 @@ void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {
   if (!s.vecEpilogue)
     return apply(cols);
   // A whole tile's rows: two <8 x float> each.
-  branch(b.CreateICmpEQ(cols, k.i64(kNr)),
+  k.ifElse(b.CreateICmpEQ(cols, k.i64(kNr)),
          [&] {
            k.loop(rows, "er", [&](Val r) {
              Val ii = b.CreateAdd(i, r);
@@ -348,7 +313,7 @@ void GemmEmitter::emit() {
   Val depthBlocks =
       b.CreateSelect(b.CreateICmpSGT(s.k, k.i64(0)), ceilDiv(s.k, kKc),
                      k.i64(1));
-  branch(b.CreateICmpSGT(width, k.i64(0)), [&] {
+  k.ifElse(b.CreateICmpSGT(width, k.i64(0)), [&] {
     k.loop(ceilDiv(width, kNc), "jc", [&](Val jc) {
       Val j0 = b.CreateAdd(colBegin, b.CreateMul(jc, k.i64(kNc)));
       Val ncb = min(k.i64(kNc), b.CreateSub(colEnd, j0));
@@ -361,7 +326,7 @@ void GemmEmitter::emit() {
         k.loop(ceilDiv(s.m, kMc), "ic", [&](Val ic) {
           Val i0 = b.CreateMul(ic, k.i64(kMc));
           Val mcb = min(k.i64(kMc), b.CreateSub(s.m, i0));
-          branch(packing, [&] { packA(i0, mcb, p0, kcb); }, nullptr);
+          k.ifElse(packing, [&] { packA(i0, mcb, p0, kcb); }, nullptr);
           k.loop(ceilDiv(ncb, kNr), "jr", [&](Val jr) {
             Val j = b.CreateAdd(j0, b.CreateMul(jr, k.i64(kNr)));
             Val cols = min(k.i64(kNr), b.CreateSub(colEnd, j));
@@ -387,7 +352,7 @@ void GemmEmitter::emit() {
               b.CreateCall(micro, {aTile, ars, acs, bPanel, kcb, c, s.n, rows,
                                    cols, b.CreateZExt(first, b.getInt64Ty())});
               if (s.epilogue)
-                branch(last, [&] { epilogue(i, j, rows, cols); }, nullptr);
+                k.ifElse(last, [&] { epilogue(i, j, rows, cols); }, nullptr);
             });
           });
         });

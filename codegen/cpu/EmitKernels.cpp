@@ -64,7 +64,7 @@ bool isFlatElementwise(const Graph &g, NodeId id) {
   const Node &n = g[id];
   for (NodeId in : n.inputs) {
     const Node &a = g[in];
-    bool single = (a.op == OpKind::Const && a.values.size() == 1) ||
+    bool single = isScalarConst(a) ||
                   std::all_of(a.type.dims.begin(), a.type.dims.end(),
                               [](int64_t d) { return d == 1; });
     if (!single && a.type.dims != n.type.dims)

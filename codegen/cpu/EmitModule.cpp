@@ -37,11 +37,6 @@ std::string identifier(const std::string &s) {
 
 namespace {
 
-/// Whether node `id` is a Const with one value (inlined into kernels).
-bool isScalarConst(const Node &n) {
-  return n.op == OpKind::Const && n.values.size() == 1;
-}
-
 /// Several nodes computed by one kernel function, called where the last of
 /// them was: a weight gradient and the bias gradient summed from the same
 /// operand in the same pass (emitGradWithBias), or every SGD update of a
@@ -192,30 +187,7 @@ void corrupt(Function *f) {
   late->insertAfter(early);
 }
 
-/// Whether node `id`'s kernel is a matrix product split between threads by
-/// column panels (EmitGemm.cpp): it then takes (..., i64 part, i64 parts,
-/// i64 batch) and is called through nnc_parallel_for.
-bool splittable(const Graph &g, NodeId id) {
-  switch (g[id].op) {
-  case OpKind::MatMul:
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::Sgd:
-  case OpKind::SgdMomentum:
-    return true;
-  default:
-    // Elementwise loops (flat, or nests split along their outermost
-    // dimension), unless too small ever to be worth a split.
-    return (g[id].op == OpKind::Elementwise ||
-            hasTrait(g[id].op, kElementwise)) &&
-           (isFlatElementwise(g, id) || !g[id].type.dims.empty()) &&
-           (g[id].type.hasBatch() || g[id].type.numel() >= 8192);
-  }
-}
-
-/// Whether node `id`'s kernel is a matrix product (else a flat loop).
+/// Whether node `id`'s kernel is a matrix product (EmitGemm.cpp).
 bool isProduct(const Graph &g, NodeId id) {
   switch (g[id].op) {
   case OpKind::MatMul:
@@ -227,6 +199,20 @@ bool isProduct(const Graph &g, NodeId id) {
   default:
     return false;
   }
+}
+
+/// Whether node `id`'s kernel is split between threads (products by column
+/// panels, loops by ranges): it then takes (..., i64 part, i64 parts,
+/// i64 batch) and is called through nnc_parallel_for.
+bool splittable(const Graph &g, NodeId id) {
+  OpKind op = g[id].op;
+  if (isProduct(g, id) || op == OpKind::Sgd || op == OpKind::SgdMomentum)
+    return true;
+  // Elementwise loops (flat, or nests split along their outermost
+  // dimension), unless too small ever to be worth a split.
+  return (op == OpKind::Elementwise || hasTrait(op, kElementwise)) &&
+         (isFlatElementwise(g, id) || !g[id].type.dims.empty()) &&
+         (g[id].type.hasBatch() || g[id].type.numel() >= 8192);
 }
 
 /// The depth (summed dimension) of node `id`'s product, kBatch possible.

@@ -85,6 +85,24 @@ void KernelEmitter::loop(llvm::Value *n, const char *name,
   b.SetInsertPoint(exit);
 }
 
+void KernelEmitter::ifElse(llvm::Value *cond,
+                           const std::function<void()> &then,
+                           const std::function<void()> &otherwise) {
+  LLVMContext &ctx = b.getContext();
+  BasicBlock *t = BasicBlock::Create(ctx, "then", fn);
+  BasicBlock *e = BasicBlock::Create(ctx, "else", fn);
+  BasicBlock *done = BasicBlock::Create(ctx, "endif", fn);
+  b.CreateCondBr(cond, t, e);
+  b.SetInsertPoint(t);
+  then();
+  b.CreateBr(done);
+  b.SetInsertPoint(e);
+  if (otherwise)
+    otherwise();
+  b.CreateBr(done);
+  b.SetInsertPoint(done);
+}
+
 void KernelEmitter::splitLoop(llvm::Value *n, const char *name,
                               const std::function<void(llvm::Value *)> &body) {
   llvm::Value *begin = b.CreateSDiv(b.CreateMul(part, n), parts);
@@ -92,6 +110,10 @@ void KernelEmitter::splitLoop(llvm::Value *n, const char *name,
       b.CreateSDiv(b.CreateMul(b.CreateAdd(part, i64(1)), n), parts);
   loop(b.CreateSub(end, begin), name,
        [&](llvm::Value *i) { body(b.CreateAdd(begin, i)); });
+}
+
+bool isScalarConst(const Node &n) {
+  return n.op == OpKind::Const && n.values.size() == 1;
 }
 
 std::vector<llvm::Value *>
