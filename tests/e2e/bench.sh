@@ -50,5 +50,7 @@ expect_error "invalid value '0' for --batch" "$NNC" bench "$EX/xor.nn" --batch 0
 expect_error "invalid value '8,x' for --batch" "$NNC" bench "$EX/xor.nn" --batch 8,x
 expect_error "unknown fusion" "$NNC" bench "$EX/xor.nn" --fuse=dense,bogus
 expect_error "--threads must be from 1 to 256" "$NNC" bench "$EX/xor.nn" --threads 0
+expect_error "--repeats must be at least 1" "$NNC" bench "$EX/xor.nn" --repeats 0
+expect_error "--warmup at least 0" "$NNC" bench "$EX/xor.nn" --warmup -1
 expect_error "times the cpu backend only" "$NNC" bench "$EX/xor.nn" --backend=cuda
 finish
