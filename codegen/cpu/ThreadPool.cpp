@@ -4,9 +4,11 @@
 /// A fixed set of worker threads (the caller is one more) that take the
 /// parts of one job at a time. Workers spin briefly between jobs (a step's
 /// kernels follow each other within microseconds) and then sleep on a
-/// condition variable. A part index is claimed with a compare-and-swap on a
-/// word holding the job's generation and the next index, so a worker that
-/// wakes late can never run a part of a newer job with an older job's task.
+/// condition variable. A part index is claimed with a compare-and-swap on
+/// one word holding the job's generation, its part count and the next index:
+/// a worker still leaving one job reads that job's count from the word it
+/// claims from, never the next job's (it once read a shared `parts` field
+/// the caller had already set for the next job, and ran a part twice).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -31,6 +33,9 @@ namespace nn {
 namespace {
 
 constexpr int kSpins = 4000; ///< pause loops (~0.1 ms) before a worker sleeps
+constexpr int kMaxThreads = 256;
+static_assert(kPartsPerThread * kMaxThreads < (1 << 16),
+              "a job's part count and index are 16-bit fields");
 
 class Pool {
 public:
@@ -52,10 +57,9 @@ public:
   void run(ParallelTask t, void *c, int64_t n) {
     task = t;
     ctx = c;
-    parts = n;
     remaining.store(n, std::memory_order_relaxed);
-    uint64_t gen = generation.load(std::memory_order_relaxed) + 1;
-    next.store(gen << 32, std::memory_order_relaxed);
+    uint64_t gen = (generation.load(std::memory_order_relaxed) + 1) & 0xffffffffu;
+    next.store(gen << 32 | uint64_t(n) << 16, std::memory_order_release);
     generation.store(gen, std::memory_order_seq_cst);
     if (sleepers.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> l(m);
@@ -77,11 +81,14 @@ private:
     for (;;) {
       uint64_t v = next.load(std::memory_order_acquire);
       do {
-        if ((v >> 32) != gen || static_cast<int64_t>(v & 0xffffffffu) >= parts)
+        if ((v >> 32) != gen || (v & 0xffff) >= ((v >> 16) & 0xffff))
           return;
       } while (!next.compare_exchange_weak(v, v + 1,
                                            std::memory_order_acq_rel));
-      task(ctx, static_cast<int64_t>(v & 0xffffffffu), parts);
+      // The claimed part is not done, so the caller is still in this job
+      // and `task` and `ctx` are still its own.
+      task(ctx, static_cast<int64_t>(v & 0xffff),
+           static_cast<int64_t>((v >> 16) & 0xffff));
       remaining.fetch_sub(1, std::memory_order_release);
     }
   }
@@ -115,19 +122,19 @@ private:
   std::condition_variable cv;
   bool stop = false;
   std::atomic<uint64_t> generation{0};
-  std::atomic<uint64_t> next{0}; ///< generation << 32 | next part index
+  /// generation << 32 | parts << 16 | next part index (parts < 2^16)
+  std::atomic<uint64_t> next{0};
   std::atomic<int64_t> remaining{0};
   std::atomic<int> sleepers{0};
   ParallelTask task = nullptr;
   void *ctx = nullptr;
-  int64_t parts = 0;
 };
 
 int defaultThreads() {
   if (const char *env = std::getenv("NNC_THREADS")) {
     int n = std::atoi(env);
     if (n >= 1)
-      return std::min(n, 256);
+      return std::min(n, kMaxThreads);
   }
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
@@ -147,7 +154,7 @@ Pool &thePool() {
 int cpuThreads() { return thePool().threads(); }
 
 void setCpuThreads(int threads) {
-  threads = std::max(1, std::min(threads, 256));
+  threads = std::max(1, std::min(threads, kMaxThreads));
   std::lock_guard<std::mutex> l(poolMutex);
   if (pool && pool->threads() == threads)
     return;

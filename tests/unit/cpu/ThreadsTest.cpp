@@ -84,11 +84,13 @@ TEST(CpuThreads, EveryPartRunsOnce) {
   RestoreThreads restore;
   for (int threads : {1, 2, 4}) {
     setCpuThreads(threads);
-    for (int job = 0; job < 2000; ++job) {
+    // Many short jobs whose part counts go up and down: a worker still
+    // leaving one job must not claim a part of the next.
+    for (int job = 0; job < 20000; ++job) {
       for (auto &h : hits)
         h = 0;
       std::atomic<int64_t> seen{0};
-      int64_t maxParts = 1 + job % 19;
+      int64_t maxParts = job % 2 ? 1 + job % 5 : 1 + job % 19;
       nnc_parallel_for(countPart, &seen, maxParts, kMinParallelWork);
       int64_t parts =
           threads == 1 ? 1
