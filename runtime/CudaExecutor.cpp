@@ -72,8 +72,12 @@ private:
   void preparePlan(int64_t batch);
   void freePlan();
   CudaDevicePtr ptrOf(NodeId id) const;
-  /// Enqueues the whole step for `n0` samples (batch already staged).
-  void enqueueStep(int64_t n0);
+  /// Enqueues the whole step for `n0` samples (batch already staged). With
+  /// `marks`, records an event first, after the batch copies, after each
+  /// kernel and last.
+  void enqueueStep(int64_t n0, std::vector<void *> *marks = nullptr);
+  /// Fills opts.times from the events of a finished step.
+  void recordTimes(std::vector<void *> &marks);
   std::string kernelDesc(const CudaKernel &k) const;
 
   Graph graph;
@@ -239,14 +243,21 @@ std::string CudaExecutor::kernelDesc(const CudaKernel &k) const {
          k.nodeText;
 }
 
-void CudaExecutor::enqueueStep(int64_t n0) {
+void CudaExecutor::enqueueStep(int64_t n0, std::vector<void *> *marks) {
+  auto mark = [&] {
+    if (marks)
+      marks->push_back(ctx->recordEvent());
+  };
+  mark();
   for (auto &[id, p] : batchBuf)
     ctx->copyToDevice(p, hostIn + hostInOff.at(id),
                       bytesOf(graph[id].type, n0));
+  mark();
   for (Launch &l : launches) {
     l.batch = n0;
     CudaLaunchDims d = cudaLaunchDims(*l.meta, n0);
     ctx->launch(l.fn, d.grid, d.block, l.args.data(), l.meta->name);
+    mark();
     if (opts.sync)
       ctx->synchronize(kernelDesc(*l.meta));
   }
@@ -274,6 +285,30 @@ void CudaExecutor::enqueueStep(int64_t n0) {
               "an update whose value is a parameter or state leaf");
     ctx->copyOnDevice(leafBuf.at(u.target), ptrOf(u.value), bytes);
   }
+  mark();
+}
+
+void CudaExecutor::recordTimes(std::vector<void *> &marks) {
+  CudaTimes &t = *opts.times;
+  t.device = ctx->deviceName() + ", " + ctx->arch() + ", " +
+             std::to_string(ctx->multiprocessors()) + " SMs";
+  t.peakGflops = ctx->fp32PeakGflops();
+  t.arenaBytes = plan.arenaBytes;
+  t.kernelMs.clear();
+  t.kernelNames.clear();
+  t.kernelNodes.clear();
+  if (!marks.empty())
+    t.stepMs = ctx->elapsedMs(marks.front(), marks.back());
+  // first, after the batch copies, one per kernel, last
+  if (marks.size() == launches.size() + 3)
+    for (size_t i = 0; i < launches.size(); ++i) {
+      t.kernelMs.push_back(ctx->elapsedMs(marks[i + 1], marks[i + 2]));
+      t.kernelNames.push_back(launches[i].meta->name);
+      t.kernelNodes.push_back(launches[i].meta->node);
+    }
+  for (void *e : marks)
+    ctx->destroyEvent(e);
+  marks.clear();
 }
 
 TensorMap CudaExecutor::run(const TensorMap &batch) {
@@ -301,8 +336,9 @@ TensorMap CudaExecutor::run(const TensorMap &batch) {
                 t.data.size() * sizeof(float));
   }
 
+  std::vector<void *> marks;
   if (opts.noGraph) {
-    enqueueStep(n0);
+    enqueueStep(n0, opts.times ? &marks : nullptr);
   } else {
     void *&exec = graphs[n0];
     if (!exec) {
@@ -320,13 +356,19 @@ TensorMap CudaExecutor::run(const TensorMap &batch) {
       }
       exec = ctx->endCapture();
     }
+    if (opts.times)
+      marks.push_back(ctx->recordEvent());
     ctx->launchGraph(exec);
+    if (opts.times)
+      marks.push_back(ctx->recordEvent());
   }
   ctx->synchronize(opts.noGraph ? "the training step of '" + graph.name + "'"
                                 : "the training step of '" + graph.name +
                                       "' (a replayed CUDA graph; --sync "
                                       "names the failing kernel)");
   hostCurrent = false;
+  if (opts.times)
+    recordTimes(marks);
 
   TensorMap out;
   for (const Output &o : graph.outputs) {

@@ -14,8 +14,23 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace nn {
+
+/// What a run measured on the GPU (for nnc bench): see CudaExecOptions.
+struct CudaTimes {
+  std::string device;     ///< "NVIDIA H100 80GB HBM3, sm_90, 132 SMs"
+  double peakGflops = 0;  ///< fp32 without tensor cores
+  int64_t arenaBytes = 0; ///< the memory plan's arena
+  /// The last step on the stream (batch copies, kernels, update and output
+  /// copies), from CUDA events.
+  double stepMs = 0;
+  /// Each kernel of the last step, in launch order (`noGraph` runs only).
+  std::vector<double> kernelMs;
+  std::vector<std::string> kernelNames;
+  std::vector<NodeId> kernelNodes;
+};
 
 struct CudaExecOptions {
   /// Launch kernel by kernel and wait after each, so that a failing kernel
@@ -28,6 +43,9 @@ struct CudaExecOptions {
   bool verbose = false;
   /// Bypass the cubin cache.
   bool noCache = false;
+  /// When set, every run records its times here (events around the step,
+  /// and around each kernel when launched one by one).
+  CudaTimes *times = nullptr;
 };
 
 /// The options of every executor that makeExecutor("cuda", ...) creates; the

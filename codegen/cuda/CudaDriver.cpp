@@ -177,7 +177,12 @@ std::unique_ptr<CudaContext> CudaContext::open() {
   check(a.cuDeviceGetAttribute(&c->sms,
                                CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT, dev),
         "cuDeviceGetAttribute");
+  check(a.cuDeviceGetAttribute(&c->clockKHz, CU_DEVICE_ATTRIBUTE_CLOCK_RATE,
+                               dev),
+        "cuDeviceGetAttribute");
   c->archName = "sm_" + std::to_string(major) + std::to_string(minor);
+  c->major = major;
+  c->minor = minor;
   CUcontext ctx;
   check(a.cuDevicePrimaryCtxRetain(&ctx, dev), "cuDevicePrimaryCtxRetain");
   c->ctx = ctx;
@@ -186,6 +191,13 @@ std::unique_ptr<CudaContext> CudaContext::open() {
   check(a.cuStreamCreate(&s, CU_STREAM_NON_BLOCKING), "cuStreamCreate");
   c->stream = s;
   return c;
+}
+
+double CudaContext::fp32PeakGflops() const {
+  // fp32 lanes per multiprocessor: 64 on Volta, Turing and the A100, 128
+  // from sm_86 on (GA10x, Ada, Hopper, Blackwell).
+  int lanes = major < 8 || (major == 8 && minor == 0) ? 64 : 128;
+  return static_cast<double>(sms) * lanes * 2 * clockKHz / 1e6;
 }
 
 CudaContext::~CudaContext() {

@@ -44,6 +44,10 @@ public:
   /// "sm_90".
   const std::string &arch() const { return archName; }
   int multiprocessors() const { return sms; }
+  /// The fp32 peak without tensor cores, in GFLOP/s: multiprocessors x
+  /// fp32 lanes per multiprocessor (by architecture) x 2 x the peak clock
+  /// (66,900 on an H100 SXM: 132 x 128 x 2 x 1.98 GHz).
+  double fp32PeakGflops() const;
 
   /// Device memory, zero-filled. Throws UserError when the device is out of
   /// memory (naming `what` and the size).
@@ -91,6 +95,8 @@ private:
   CudaContext() = default;
   std::string name, archName;
   int sms = 0;
+  int clockKHz = 0;
+  int major = 0, minor = 0;
   int device = 0;
   void *ctx = nullptr;
   void *stream = nullptr;

@@ -52,5 +52,6 @@ expect_error "unknown fusion" "$NNC" bench "$EX/xor.nn" --fuse=dense,bogus
 expect_error "--threads must be from 1 to 256" "$NNC" bench "$EX/xor.nn" --threads 0
 expect_error "--repeats must be at least 1" "$NNC" bench "$EX/xor.nn" --repeats 0
 expect_error "--warmup at least 0" "$NNC" bench "$EX/xor.nn" --warmup -1
-expect_error "times the cpu backend only" "$NNC" bench "$EX/xor.nn" --backend=cuda
+expect_error "no CUDA device found" "$NNC" bench "$EX/xor.nn" --backend=cuda
+expect_error "times the cpu and cuda backends" "$NNC" bench "$EX/xor.nn" --backend=interp
 finish

@@ -1,0 +1,164 @@
+//===- CudaBench.cpp - nnc bench --backend=cuda ---------------------------===//
+///
+/// \file
+/// The GPU half of `nnc bench`: every variant (batch size, fusion set) gets
+/// its own CUDA executor, the same parameters and the same batch as the CPU
+/// bench would use. Compile times are NVRTC's, cold (cache bypassed) and
+/// from the cubin cache. The step is timed with CUDA events around the
+/// replayed CUDA graph, variants interleaved; the kernels are timed by a
+/// second executor that launches them one by one with an event after each.
+/// Before it reports, one step of each variant from the same state must
+/// agree with every other variant of its batch size. The peak is the fp32
+/// (non-tensor-core) peak from the device's SM count and clock.
+///
+//===----------------------------------------------------------------------===//
+
+#include "tools/BenchReport.h"
+
+#include "ir/Support.h"
+
+#ifdef NNC_HAVE_CUDA_BACKEND
+
+#include "codegen/cuda/CudaPrinter.h"
+#include "codegen/cuda/Nvrtc.h"
+#include "passes/FlopCount.h"
+#include "runtime/CudaExecutor.h"
+#include "runtime/ParamInit.h"
+
+#include <chrono>
+#include <memory>
+
+namespace nn {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct CudaVariant {
+  BenchResult r;
+  Graph graph;
+  TensorMap state, batch;
+  CudaTimes times, kernelTimes;
+  std::unique_ptr<Executor> exec, profiled;
+};
+
+/// The outputs and updated Param/State leaves of one step from `v.state`.
+TensorMap oneStep(CudaVariant &v) {
+  v.exec->setState(v.state);
+  TensorMap r = v.exec->run(v.batch);
+  for (const auto &[name, t] : v.exec->state())
+    r[name] = t;
+  v.exec->setState(v.state);
+  return r;
+}
+
+} // namespace
+
+int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
+                 const std::vector<std::string> &fuses, int64_t repeats,
+                 int64_t warmup, bool json) {
+  std::string why = cudaBackendUnavailable();
+  if (!why.empty())
+    throw UserError("nnc: error: no CUDA device found (" + why + ")");
+  const Recipe &recipe = m.model.recipe;
+  std::vector<std::unique_ptr<CudaVariant>> variants;
+  std::vector<TensorMap> results;
+  for (int64_t batch : batches)
+    for (const std::string &f : fuses) {
+      auto v = std::make_unique<CudaVariant>();
+      v->r.batch = batch;
+      v->r.fuse = f;
+      PipelineOptions po;
+      po.fusions = parseFusionList(f);
+      v->graph = compileTo(m, Stage::Fused, po);
+      v->state = initState(v->graph, recipe.seed);
+      v->batch = benchBatch(v->graph, recipe.seed, batch);
+      v->r.flops = graphFlops(v->graph, batch);
+      CudaSource src = printCuda(v->graph);
+      NvrtcOptions cold;
+      cold.noCache = true;
+      v->r.compileCold = compileCuda(src, cold).compileSeconds;
+      compileCuda(src); // fills the cache
+      Clock::time_point t0 = Clock::now();
+      compileCuda(src);
+      v->r.compileCached =
+          std::chrono::duration<double>(Clock::now() - t0).count();
+      CudaExecOptions timed;
+      timed.times = &v->times;
+      v->exec = makeCudaExecutor(v->graph, timed);
+      CudaExecOptions byKernel;
+      byKernel.noGraph = true;
+      byKernel.times = &v->kernelTimes;
+      v->profiled = makeCudaExecutor(v->graph, byKernel);
+      v->profiled->setState(v->state);
+      results.push_back(oneStep(*v));
+      variants.push_back(std::move(v));
+    }
+  {
+    std::vector<BenchResult> rs;
+    for (const auto &v : variants)
+      rs.push_back(v->r);
+    checkVariantsAgree(rs, results);
+  }
+  // Interleaved, as on the CPU. The parameters are not reset between runs
+  // (that would add an upload to each): the work does not depend on them.
+  std::vector<std::vector<double>> steps(variants.size());
+  std::vector<std::vector<std::vector<double>>> kernels(variants.size());
+  for (int64_t r = 0; r < warmup + repeats; ++r)
+    for (size_t i = 0; i < variants.size(); ++i) {
+      CudaVariant &v = *variants[i];
+      v.exec->run(v.batch);
+      v.profiled->run(v.batch);
+      if (r < warmup)
+        continue;
+      steps[i].push_back(v.times.stepMs / 1e3);
+      kernels[i].resize(v.kernelTimes.kernelMs.size());
+      for (size_t k = 0; k < kernels[i].size(); ++k)
+        kernels[i][k].push_back(v.kernelTimes.kernelMs[k] / 1e3);
+    }
+  std::vector<BenchResult> rs;
+  for (size_t i = 0; i < variants.size(); ++i) {
+    CudaVariant &v = *variants[i];
+    v.r.step = summarize(steps[i]);
+    v.r.arenaBytes = v.times.arenaBytes;
+    for (size_t k = 0; k < kernels[i].size(); ++k) {
+      KernelInfo info;
+      info.name = v.kernelTimes.kernelNames[k];
+      NodeId id = v.kernelTimes.kernelNodes[k];
+      info.flops = nodeFlops(v.graph, id, v.r.batch);
+      info.bytes = nodeBytes(v.graph, id, v.r.batch);
+      info.time = summarize(kernels[i][k]);
+      v.r.bytes += info.bytes;
+      v.r.kernels.push_back(info);
+    }
+    rs.push_back(v.r);
+  }
+  BenchSetup setup;
+  setup.model = m.model.graph.name;
+  setup.backend = "cuda";
+  setup.device = variants.front()->times.device;
+  setup.peakGflops = variants.front()->times.peakGflops;
+  setup.peakNote = "SMs x fp32 lanes x 2 x clock; no tensor cores";
+  setup.timedBy = "CUDA events (step: the replayed CUDA graph with its "
+                  "copies; kernels: launched one by one)";
+  setup.repeats = repeats;
+  setup.warmup = warmup;
+  printBench(setup, rs, json);
+  return 0;
+}
+
+} // namespace nn
+
+#else // no CUDA backend in this build
+
+namespace nn {
+
+int runCudaBench(const LoadedModel &, const std::vector<int64_t> &,
+                 const std::vector<std::string> &, int64_t, int64_t, bool) {
+  throw UserError("nnc: error: no CUDA device found (this nnc was built "
+                  "without the CUDA backend: NVRTC was not found)");
+}
+
+} // namespace nn
+
+#endif
