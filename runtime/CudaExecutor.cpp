@@ -145,7 +145,11 @@ const TensorMap &CudaExecutor::state() const {
 }
 
 void CudaExecutor::compile() {
-  src = printCuda(graph);
+  CudaPrintOptions po;
+  po.tf32 = opts.tf32;
+  if (po.tf32)
+    checkTf32Arch(ctx->arch());
+  src = printCuda(graph, po);
   NvrtcOptions no;
   no.arch = ctx->arch();
   no.verbose = opts.verbose;
@@ -292,7 +296,7 @@ void CudaExecutor::recordTimes(std::vector<void *> &marks) {
   CudaTimes &t = *opts.times;
   t.device = ctx->deviceName() + ", " + ctx->arch() + ", " +
              std::to_string(ctx->multiprocessors()) + " SMs";
-  t.peakGflops = ctx->fp32PeakGflops();
+  t.peakGflops = opts.tf32 ? ctx->tf32PeakGflops() : ctx->fp32PeakGflops();
   t.arenaBytes = plan.arenaBytes;
   t.kernelMs.clear();
   t.kernelNames.clear();

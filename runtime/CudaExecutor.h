@@ -21,7 +21,7 @@ namespace nn {
 /// What a run measured on the GPU (for nnc bench): see CudaExecOptions.
 struct CudaTimes {
   std::string device;     ///< "NVIDIA H100 80GB HBM3, sm_90, 132 SMs"
-  double peakGflops = 0;  ///< fp32 without tensor cores
+  double peakGflops = 0;  ///< fp32 without tensor cores, or TF32's
   int64_t arenaBytes = 0; ///< the memory plan's arena
   /// The last step on the stream (batch copies, kernels, update and output
   /// copies), from CUDA events.
@@ -43,6 +43,8 @@ struct CudaExecOptions {
   bool verbose = false;
   /// Bypass the cubin cache.
   bool noCache = false;
+  /// GEMMs on tensor cores in TF32 (--precision=tf32; sm_80 and newer).
+  bool tf32 = false;
   /// When set, every run records its times here (events around the step,
   /// and around each kernel when launched one by one).
   CudaTimes *times = nullptr;

@@ -205,11 +205,13 @@ int runBench(const Args &args) {
       parseBatches(args.get("batch").value_or(std::to_string(recipe.batch)));
   std::vector<std::string> fuses =
       parseFuseSets(args.get("fuse").value_or("all;none"));
-  if (backend == "cuda")
-    return runCudaBench(m, batches, fuses, repeats, warmup, args.has("json"));
-  if (backend != "cpu")
+  if (backend != "cpu" && backend != "cuda")
     throw UserError("nnc: error: nnc bench times the cpu and cuda backends "
                     "(got --backend=" + backend + ")");
+  bool tf32 = tf32Flag(args, backend);
+  if (backend == "cuda")
+    return runCudaBench(m, batches, fuses, repeats, warmup, tf32,
+                        args.has("json"));
   if (auto t = args.getInt("threads")) {
     if (*t < 1 || *t > 256)
       throw UserError("nnc: error: --threads must be from 1 to 256");
@@ -307,6 +309,7 @@ const Command &benchCommand() {
        {"warmup", "N", "untimed runs first (default 3)"},
        {"threads", "N", "threads of the CPU backend (default: all)"},
        {"backend", "NAME", "cpu (default) or cuda"},
+       precisionFlag(),
        {"measure-peak", "", "measure the machine's peak again (on a quiet "
                             "machine) and cache it"},
        {"json", "", "print one JSON object instead of tables"}},

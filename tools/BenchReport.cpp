@@ -146,7 +146,8 @@ void printJson(const BenchSetup &setup, const std::vector<BenchResult> &rs) {
       << ", \"cpu\": " << jsonString(setup.device);
   else
     o << ", \"device\": " << jsonString(setup.device);
-  o << ", \"peak_gflops\": " << fmt("%.1f", setup.peakGflops)
+  o << ", \"precision\": " << jsonString(setup.precision)
+    << ", \"peak_gflops\": " << fmt("%.1f", setup.peakGflops)
     << ", \"timed_by\": " << jsonString(setup.timedBy)
     << ", \"repeats\": " << setup.repeats << ", \"warmup\": " << setup.warmup
     << ", \"results\": [";
@@ -206,7 +207,8 @@ void printBench(const BenchSetup &setup, const std::vector<BenchResult> &rs,
     std::cout << ", " << setup.threads << " thread"
               << (setup.threads == 1 ? "" : "s");
   std::cout << "; " << setup.device << ", peak "
-            << fmt("%.1f", setup.peakGflops) << " GFLOP/s fp32 ("
+            << fmt("%.1f", setup.peakGflops) << " GFLOP/s " << setup.precision
+            << " ("
             << setup.peakNote << ")\nmedian (min-max) of " << setup.repeats
             << " runs after " << setup.warmup
             << " warm-up, variants interleaved, timed by " << setup.timedBy

@@ -55,6 +55,7 @@ struct BenchSetup {
   std::string backend;  ///< "cpu", "cuda"
   std::string device;   ///< the CPU's or the GPU's name
   int threads = 0;      ///< CPU threads (0: not a CPU run)
+  std::string precision = "fp32"; ///< of the products, and of the peak
   double peakGflops = 0;
   std::string peakNote; ///< how the peak was found
   std::string timedBy;  ///< "steady_clock", "CUDA events"
@@ -89,6 +90,6 @@ void checkVariantsAgree(const std::vector<BenchResult> &rs,
 /// where there is none (or the build has no CUDA backend).
 int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
                  const std::vector<std::string> &fuses, int64_t repeats,
-                 int64_t warmup, bool json);
+                 int64_t warmup, bool tf32, bool json);
 
 } // namespace nn

@@ -102,6 +102,8 @@ int runEmit(const Args &args) {
   bool cudaStage = stage == "cuda" || stage == "ptx" || stage == "sass";
   NvrtcOptions nvrtc;
   nvrtc.arch = args.get("arch").value_or("");
+  CudaPrintOptions cudaPrint;
+  cudaPrint.tf32 = tf32Flag(args, cudaStage ? "cuda" : "--stage=" + stage);
   FusionLog fusionLog;
   opts.fusionLog = &fusionLog;
   if (auto f = args.get("fuse")) {
@@ -125,7 +127,7 @@ int runEmit(const Args &args) {
       throw;
     }
     if (cudaStage) {
-      std::cout << emitCudaText(g, stage, nvrtc);
+      std::cout << emitCudaText(g, stage, nvrtc, cudaPrint);
       return 0;
     }
     std::cout << printGraph(g, print);
@@ -153,7 +155,7 @@ int runEmit(const Args &args) {
     return 0;
   }
   if (cudaStage) {
-    std::cout << emitCudaText(g, stage, nvrtc);
+    std::cout << emitCudaText(g, stage, nvrtc, cudaPrint);
     return 0;
   }
   if (stage == "llvm" || stage == "llvm-opt" || stage == "asm") {
@@ -198,6 +200,7 @@ const Command &emitCommand() {
         {"arch", "SM",
          "GPU architecture for --stage=ptx|sass, e.g. sm_80 (default: the "
          "device's, or sm_90)"},
+        precisionFlag(),
         {"fuse", "LIST",
          "fusions for --stage=fused (and memplan, llvm, asm, cuda, ptx, sass "
          "when given): "

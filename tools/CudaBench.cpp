@@ -56,7 +56,7 @@ TensorMap oneStep(CudaVariant &v) {
 
 int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
                  const std::vector<std::string> &fuses, int64_t repeats,
-                 int64_t warmup, bool json) {
+                 int64_t warmup, bool tf32, bool json) {
   std::string why = cudaBackendUnavailable();
   if (!why.empty())
     throw UserError("nnc: error: no CUDA device found (" + why + ")");
@@ -74,7 +74,9 @@ int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
       v->state = initState(v->graph, recipe.seed);
       v->batch = benchBatch(v->graph, recipe.seed, batch);
       v->r.flops = graphFlops(v->graph, batch);
-      CudaSource src = printCuda(v->graph);
+      CudaPrintOptions print;
+      print.tf32 = tf32;
+      CudaSource src = printCuda(v->graph, print);
       NvrtcOptions cold;
       cold.noCache = true;
       v->r.compileCold = compileCuda(src, cold).compileSeconds;
@@ -84,9 +86,11 @@ int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
       v->r.compileCached =
           std::chrono::duration<double>(Clock::now() - t0).count();
       CudaExecOptions timed;
+      timed.tf32 = tf32;
       timed.times = &v->times;
       v->exec = makeCudaExecutor(v->graph, timed);
       CudaExecOptions byKernel;
+      byKernel.tf32 = tf32;
       byKernel.noGraph = true;
       byKernel.times = &v->kernelTimes;
       v->profiled = makeCudaExecutor(v->graph, byKernel);
@@ -136,9 +140,12 @@ int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
   BenchSetup setup;
   setup.model = m.model.graph.name;
   setup.backend = "cuda";
+  setup.precision = tf32 ? "tf32" : "fp32";
   setup.device = variants.front()->times.device;
   setup.peakGflops = variants.front()->times.peakGflops;
-  setup.peakNote = "SMs x fp32 lanes x 2 x clock; no tensor cores";
+  setup.peakNote = tf32 ? "TF32 tensor cores: SMs x TF32 FLOP per clock x "
+                          "clock; GEMMs in TF32"
+                        : "SMs x fp32 lanes x 2 x clock; no tensor cores";
   setup.timedBy = "CUDA events (step: the replayed CUDA graph with its "
                   "copies; kernels: launched one by one)";
   setup.repeats = repeats;
@@ -154,7 +161,8 @@ int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
 namespace nn {
 
 int runCudaBench(const LoadedModel &, const std::vector<int64_t> &,
-                 const std::vector<std::string> &, int64_t, int64_t, bool) {
+                 const std::vector<std::string> &, int64_t, int64_t, bool,
+                 bool) {
   throw UserError("nnc: error: no CUDA device found (this nnc was built "
                   "without the CUDA backend: NVRTC was not found)");
 }

@@ -178,4 +178,21 @@ std::string withCommas(double v) {
   return out;
 }
 
+bool tf32Flag(const Args &args, const std::string &backend) {
+  std::string p = args.get("precision").value_or("fp32");
+  if (p != "fp32" && p != "tf32")
+    throw UserError("nnc: error: invalid value '" + p +
+                    "' for --precision: expected fp32 or tf32");
+  if (p == "tf32" && backend != "cuda")
+    throw UserError("nnc: error: --precision=tf32 is for the cuda backend "
+                    "(this run uses " + backend + ")");
+  return p == "tf32";
+}
+
+FlagSpec precisionFlag() {
+  return {"precision", "P",
+          "fp32 (default), or tf32: cuda GEMMs on tensor cores (operands "
+          "rounded to a 10-bit mantissa)"};
+}
+
 } // namespace nn

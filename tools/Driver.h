@@ -76,4 +76,11 @@ DataSource dataSourceFromFlag(const std::string &path, const DataSource &like);
 /// "1,234,567".
 std::string withCommas(double v);
 
+/// The --precision flag (train, bench, emit): `--precision tf32` (GEMMs on
+/// tensor cores) gives true, fp32 or none false. Throws UserError for
+/// another value, or for tf32 when `backend` is not "cuda".
+bool tf32Flag(const Args &args, const std::string &backend);
+/// Its FlagSpec.
+FlagSpec precisionFlag();
+
 } // namespace nn

@@ -74,6 +74,7 @@ int runTrain(const Args &args) {
   std::string backend =
       resolveBackend(args.get("backend").value_or("auto"), &fallback);
   checkBackend(backend); // before any slow work
+  bool tf32 = tf32Flag(args, backend);
 #ifdef NNC_HAVE_CPU_BACKEND
   // The cpu backend: compile time and JIT cache hits on stderr with
   // --verbose; --no-cache compiles afresh and stores nothing.
@@ -89,6 +90,9 @@ int runTrain(const Args &args) {
   cudaExecutorOptions().noCache = args.has("no-cache");
   cudaExecutorOptions().verbose = args.has("verbose");
   cudaExecutorOptions().sync = args.has("sync");
+  cudaExecutorOptions().tf32 = tf32;
+#else
+  (void)tf32; // only the cuda backend has tensor cores
 #endif
   PipelineOptions fuseOpts; // every fusion unless --fuse says otherwise
   if (auto f = args.get("fuse"))
@@ -269,6 +273,7 @@ std::vector<FlagSpec> trainFlags() {
       {"quiet", "", "print only the final results"},
       {"verbose", "", "report compile time and whether the JIT cache hit", 'v'},
       {"sync", "", "cuda: wait after every kernel, naming a failing one"},
+      precisionFlag(),
       {"no-cache", "", "compile afresh: neither read nor write the JIT cache"},
       {"threads", "N",
        "cpu: threads of the compiled kernels (default: NNC_THREADS, else "

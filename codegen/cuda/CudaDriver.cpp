@@ -200,6 +200,13 @@ double CudaContext::fp32PeakGflops() const {
   return static_cast<double>(sms) * lanes * 2 * clockKHz / 1e6;
 }
 
+double CudaContext::tf32PeakGflops() const {
+  int perClock = major >= 9 ? 2048 : major == 8 && minor == 0 ? 1024
+                                   : major == 8                ? 256
+                                                               : 0;
+  return static_cast<double>(sms) * perClock * clockKHz / 1e6;
+}
+
 CudaContext::~CudaContext() {
   // Errors here cannot be reported (a destructor); the process is ending
   // or the executor is being replaced.

@@ -48,6 +48,10 @@ public:
   /// fp32 lanes per multiprocessor (by architecture) x 2 x the peak clock
   /// (66,900 on an H100 SXM: 132 x 128 x 2 x 1.98 GHz).
   double fp32PeakGflops() const;
+  /// The dense TF32 tensor-core peak in GFLOP/s: multiprocessors x TF32
+  /// FLOP per clock per multiprocessor (1024 on the A100, 256 on GA10x and
+  /// Ada, 2048 on Hopper and later) x the peak clock.
+  double tf32PeakGflops() const;
 
   /// Device memory, zero-filled. Throws UserError when the device is out of
   /// memory (naming `what` and the size).

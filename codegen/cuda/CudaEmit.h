@@ -26,10 +26,11 @@ std::string floatLit(double v);
 /// Builds the body of the kernel of one node.
 class KernelWriter {
 public:
-  KernelWriter(const Graph &g, NodeId id);
+  KernelWriter(const Graph &g, NodeId id, const CudaPrintOptions &opts = {});
 
   const Graph &g;
   const Node &node;
+  const CudaPrintOptions opts;
   /// The launch facts, filled by the op's printer.
   CudaKernel meta;
 

@@ -93,7 +93,8 @@ void printGemm(KernelWriter &k, const GemmSpec &s) {
   k.open("auto ep = [&](long long i, long long j, float acc)");
   s.epilogue();
   k.close(";");
-  k.line(std::string("nn_gemm<") + (s.aRowMajor ? "true" : "false") + ", " +
+  k.line(std::string(k.opts.tf32 ? "nn_gemm_tf32<" : "nn_gemm<") +
+         (s.aRowMajor ? "true" : "false") + ", " +
          (s.bRowMajor ? "true" : "false") + ">(M, N, K, la, lb, ep);");
 }
 

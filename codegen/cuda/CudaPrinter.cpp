@@ -95,7 +95,9 @@ std::string floatLit(double v) {
   return s[0] == '-' ? "(" + s + ")" : s;
 }
 
-KernelWriter::KernelWriter(const Graph &g, NodeId id) : g(g), node(g[id]) {
+KernelWriter::KernelWriter(const Graph &g, NodeId id,
+                           const CudaPrintOptions &opts)
+    : g(g), node(g[id]), opts(opts) {
   meta.node = id;
   meta.name = cudaKernelName(g, id);
   PrintOptions po;
@@ -335,6 +337,90 @@ __device__ __forceinline__ void nn_gemm(long long M, long long N, long long K,
 }
 )";
 
+/// The GEMM on tensor cores, added to the prelude for --precision=tf32.
+const char *const kTf32Gemm =
+    R"(
+// A float rounded to TF32 (10-bit mantissa, to nearest, ties away).
+__device__ __forceinline__ unsigned nn_tf32(float x) {
+  unsigned r;
+  asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
+  return r;
+}
+
+// nn_gemm with the multiply-adds on tensor cores (sm_80 and newer): the same
+// tiles, loaders and epilogue, each 8-deep slice of a tile's product one
+// mma.sync m16n8k8 per 16 x 8 piece, operands rounded to TF32, sums in fp32
+// (in the order the hardware adds them). Warp w of the block's 8 holds rows
+// 16 (w / 2) .. +16 and columns 32 (w % 2) .. +32 of the 64 x 64 tile: four
+// 16 x 8 accumulators; lane l holds rows l / 4 and l / 4 + 8 of each, columns
+// 2 (l % 4) and 2 (l % 4) + 1 (the PTX fragment layouts of m16n8k8).
+template <bool A_ROW, bool B_ROW, class LA, class LB, class EP>
+__device__ __forceinline__ void nn_gemm_tf32(long long M, long long N,
+                                             long long K, LA la, LB lb,
+                                             EP ep) {
+  __shared__ float As[NN_TK][NN_TILE + 4];
+  __shared__ float Bs[NN_TK][NN_TILE + 4];
+  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+  const int g = lane / 4, t = lane % 4;
+  const int wm = warp / 2 * 16, wn = warp % 2 * 32;
+  const long long tilesN = (N + NN_TILE - 1) / NN_TILE;
+  const long long i0 = (long long)blockIdx.x / tilesN * NN_TILE;
+  const long long j0 = (long long)blockIdx.x % tilesN * NN_TILE;
+  float acc[4][4];
+#pragma unroll
+  for (int c = 0; c < 4; ++c)
+#pragma unroll
+    for (int r = 0; r < 4; ++r)
+      acc[c][r] = 0.0f;
+  for (long long p0 = 0; p0 < K; p0 += NN_TK) {
+    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
+      const int ii = A_ROW ? e / NN_TK : e % NN_TILE;
+      const int pp = A_ROW ? e % NN_TK : e / NN_TILE;
+      const long long i = i0 + ii, p = p0 + pp;
+      As[pp][ii] = (i < M && p < K) ? la(i, p) : 0.0f;
+    }
+    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
+      const int jj = B_ROW ? e % NN_TILE : e / NN_TK;
+      const int pp = B_ROW ? e / NN_TILE : e % NN_TK;
+      const long long j = j0 + jj, p = p0 + pp;
+      Bs[pp][jj] = (j < N && p < K) ? lb(p, j) : 0.0f;
+    }
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < NN_TK; kk += 8) {
+      // A fragment (16 x 8, row-major): rows g, g + 8; depths t, t + 4.
+      const unsigned a0 = nn_tf32(As[kk + t][wm + g]);
+      const unsigned a1 = nn_tf32(As[kk + t][wm + g + 8]);
+      const unsigned a2 = nn_tf32(As[kk + t + 4][wm + g]);
+      const unsigned a3 = nn_tf32(As[kk + t + 4][wm + g + 8]);
+#pragma unroll
+      for (int c = 0; c < 4; ++c) {
+        // B fragment (8 x 8, column-major): depths t, t + 4; column g.
+        const unsigned b0 = nn_tf32(Bs[kk + t][wn + 8 * c + g]);
+        const unsigned b1 = nn_tf32(Bs[kk + t + 4][wn + 8 * c + g]);
+        asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+                     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+                     "{%0, %1, %2, %3};"
+                     : "+f"(acc[c][0]), "+f"(acc[c][1]), "+f"(acc[c][2]),
+                       "+f"(acc[c][3])
+                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+      }
+    }
+    __syncthreads();
+  }
+#pragma unroll
+  for (int c = 0; c < 4; ++c)
+#pragma unroll
+    for (int r = 0; r < 4; ++r) {
+      // Accumulator r: row g (+ 8 for r >= 2), column 2 t + (r & 1).
+      const long long i = i0 + wm + g + (r >= 2 ? 8 : 0);
+      const long long j = j0 + wn + 8 * c + 2 * t + (r & 1);
+      if (i < M && j < N)
+        ep(i, j, acc[c][r]);
+    }
+}
+)";
+
 int countLines(const std::string &s) {
   return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
 }
@@ -354,12 +440,23 @@ std::string cudaKernelName(const Graph &g, NodeId id) {
   return name + "_" + identifier(mnemonic(n.op));
 }
 
-CudaSource printCuda(const Graph &g) {
+void checkTf32Arch(const std::string &arch) {
+  int sm = 0;
+  if (arch.rfind("sm_", 0) == 0)
+    sm = std::atoi(arch.c_str() + 3);
+  if (sm < 80)
+    throw UserError("nnc: error: --precision=tf32 needs tensor cores with "
+                    "TF32: sm_80 or newer (this is " + arch + ")");
+}
+
+CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
   CudaSource src;
   src.graph = g.name;
   std::string &code = src.code;
   code = "// The training step of graph '" + g.name +
-         "', one kernel per node, generated by nnc.\n" + kPrelude;
+         "', one kernel per node, generated by nnc" +
+         (opts.tf32 ? " (GEMMs in TF32 on tensor cores)" : "") + ".\n" +
+         kPrelude + (opts.tf32 ? kTf32Gemm : "");
 
   // Constant tensors (single constants are inlined into the kernels).
   for (NodeId id = 0; id < g.size(); ++id) {
@@ -379,7 +476,7 @@ CudaSource printCuda(const Graph &g) {
       continue;
     NN_ASSERT(n.type.known, "cuda printer: node %" + std::to_string(id) +
                                 " has no known type");
-    cuda::KernelWriter k(g, id);
+    cuda::KernelWriter k(g, id, opts);
     cuda::printKernelBody(k);
     std::string head = "\n// ";
     if (n.loc.valid())

@@ -81,11 +81,23 @@ struct CudaSource {
   const CudaKernel *kernelOf(NodeId id) const;
 };
 
+/// How the GEMMs multiply (`--precision`).
+struct CudaPrintOptions {
+  /// On tensor cores (mma.sync m16n8k8, sm_80 and newer): the operands
+  /// rounded to TF32 (10-bit mantissa), the sums in fp32. Every other op is
+  /// unchanged.
+  bool tf32 = false;
+};
+
 /// Prints every non-leaf node of `g` (types known; fused ops included) as a
 /// kernel with the semantics of runtime/Interpreter.cpp, computed in float
 /// (sums and means accumulated in double; GEMMs in float, fused
-/// multiply-add, each result summing its terms in order).
-CudaSource printCuda(const Graph &g);
+/// multiply-add, each result summing its terms in order; or in TF32).
+CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts = {});
+
+/// Throws UserError when TF32 GEMMs cannot run on `arch` ("sm_75": tensor
+/// core TF32 needs sm_80 or newer).
+void checkTf32Arch(const std::string &arch);
 
 /// The kernel name of node `id`: "k<id>_<file>_<line>_<mnemonic>", made a C
 /// identifier ("k12_mnist_mlp_nn_7_fused_dense"); without a location,

@@ -9,6 +9,8 @@
 
 #include "codegen/cuda/Nvrtc.h"
 
+#include "codegen/cuda/CudaDriver.h"
+
 #include "ir/Support.h"
 
 #include <cstdio>
@@ -167,10 +169,13 @@ std::optional<std::string> disassembleCubin(const std::string &cubin,
 }
 
 std::string emitCudaText(const Graph &g, const std::string &stage,
-                         const NvrtcOptions &opts) {
-  CudaSource src = printCuda(g);
+                         const NvrtcOptions &opts,
+                         const CudaPrintOptions &print) {
+  CudaSource src = printCuda(g, print);
   if (stage == "cuda")
     return src.code;
+  if (print.tf32)
+    checkTf32Arch(opts.arch.empty() ? cudaDefaultArch() : opts.arch);
   if (stage == "ptx")
     return compileCudaPtx(src, opts);
   NN_ASSERT(stage == "sass", "unknown CUDA stage '" + stage + "'");

@@ -89,8 +89,10 @@ std::optional<std::string> disassembleCubin(const std::string &cubin,
 /// "cuda" (the CUDA C++ source), "ptx" (NVRTC's PTX) or "sass" (register
 /// and spill counts per kernel, then the SASS listing where cuobjdump or
 /// nvdisasm is installed, else a comment saying why it is missing).
+/// `print` picks the GEMMs' precision (TF32 needs an sm_80+ architecture).
 std::string emitCudaText(const Graph &g, const std::string &stage,
-                         const NvrtcOptions &opts = {});
+                         const NvrtcOptions &opts = {},
+                         const CudaPrintOptions &print = {});
 
 /// The folder of the cubin cache (see NvrtcOptions::cacheDir); "" when no
 /// folder can be found.

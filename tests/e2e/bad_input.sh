@@ -16,6 +16,13 @@ expect_error "--batch must be at least 1" "$NNC" train "$C" --batch 0
 expect_error "--lr must be a positive number" "$NNC" train "$C" --lr -1
 expect_error "--validation must be in [0, 1)" "$NNC" train "$C" --validation 1.5
 expect_error "unknown backend 'tpu'" "$NNC" train "$C" --backend tpu
+expect_error "invalid value 'bf16' for --precision" "$NNC" train "$C" --precision bf16
+expect_error "--precision=tf32 is for the cuda backend (this run uses cpu)" \
+  "$NNC" train "$C" --precision tf32 --backend cpu
+expect_error "--precision=tf32 is for the cuda backend (this run uses --stage=llvm)" \
+  "$NNC" emit "$C" --stage llvm --precision tf32
+expect_error "sm_80 or newer (this is sm_75)" \
+  "$NNC" emit "$C" --stage ptx --arch sm_75 --precision tf32
 expect_error "unknown stage 'llvmir'" "$NNC" emit "$C" --stage=llvmir
 expect_error "no model file given" "$NNC" check
 expect_error "$TMP/none.nn: error: cannot open file" "$NNC" check "$TMP/none.nn"

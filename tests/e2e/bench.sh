@@ -53,5 +53,7 @@ expect_error "--threads must be from 1 to 256" "$NNC" bench "$EX/xor.nn" --threa
 expect_error "--repeats must be at least 1" "$NNC" bench "$EX/xor.nn" --repeats 0
 expect_error "--warmup at least 0" "$NNC" bench "$EX/xor.nn" --warmup -1
 expect_error "no CUDA device found" "$NNC" bench "$EX/xor.nn" --backend=cuda
+expect_error "no CUDA device found" "$NNC" bench "$EX/xor.nn" --backend=cuda --precision tf32
+expect_error "--precision=tf32 is for the cuda backend" "$NNC" bench "$EX/xor.nn" --precision tf32
 expect_error "times the cpu and cuda backends" "$NNC" bench "$EX/xor.nn" --backend=interp
 finish

@@ -3,7 +3,8 @@
 # bounds and misaligned accesses, leaks of device memory) and racecheck
 # (shared-memory hazards in the tiled GEMM and the block reductions), on
 # every example, fused and unfused, with the step replayed as a CUDA graph
-# and launched kernel by kernel (--sync). Any report fails the test.
+# and launched kernel by kernel (--sync), and with TF32 GEMMs. Any report
+# fails the test.
 source "$(dirname "$0")/lib.bash"
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 if [ ! -x "$SAN" ]; then
@@ -34,5 +35,8 @@ for tool in memcheck racecheck; do
         --quiet --fuse=$fuse $sync
     done
   done
+  # The tensor-core GEMM (its own shared-memory tiles and fragments).
+  sanitize "$tool" train "$EX/mnist_mlp.nn" --backend=cuda --steps 3 \
+    --quiet --precision tf32 --batch 37
 done
 finish

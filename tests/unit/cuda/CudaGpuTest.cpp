@@ -170,4 +170,45 @@ TEST(CudaGpu, BadLabelsAreRejectedBeforeAnyKernel) {
 #endif
 }
 
+TEST(CudaGpu, Tf32StepIsCloseToFp32AndUsesTensorCores) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  // TF32 keeps 10 of fp32's 23 mantissa bits (unit roundoff 2^-11), so a
+  // step is compared tensor by tensor in norm, as reduced-precision GEMMs
+  // are: ||tf32 - fp32|| <= 1e-2 ||fp32||. And the two must differ
+  // somewhere, or the products did not run in TF32.
+  for (const char *f : {"mnist_mlp.nn", "churn.nn"}) {
+    Model m = loadExample(f, Stage::Fused);
+    const Graph &g = m.graph;
+    ValueMap leaves = randomLeaves(g, 200, 5);
+    CudaExecOptions fp32, tf32;
+    tf32.tf32 = true;
+    std::unique_ptr<Executor> a = makeCudaExecutor(g, fp32);
+    std::unique_ptr<Executor> b = makeCudaExecutor(g, tf32);
+    a->setState(toTensors(leaves, g, true));
+    b->setState(toTensors(leaves, g, true));
+    TensorMap oa = a->run(toTensors(leaves, g, false));
+    TensorMap ob = b->run(toTensors(leaves, g, false));
+    for (const auto &[name, t] : a->state())
+      oa["state " + name] = t;
+    for (const auto &[name, t] : b->state())
+      ob["state " + name] = t;
+    bool differs = false;
+    for (const auto &[name, t] : oa) {
+      const std::vector<float> &x = t.data, &y = ob.at(name).data;
+      ASSERT_EQ(x.size(), y.size()) << name;
+      double diff = 0, norm = 0;
+      for (size_t i = 0; i < x.size(); ++i) {
+        diff += (double(x[i]) - y[i]) * (double(x[i]) - y[i]);
+        norm += double(x[i]) * x[i];
+        differs |= x[i] != y[i];
+      }
+      EXPECT_LE(std::sqrt(diff), 1e-2 * std::sqrt(norm) + 1e-30)
+          << f << ": " << name;
+    }
+    EXPECT_TRUE(differs) << f << ": tf32 gave the fp32 bits";
+  }
+#endif
+}
+
 } // namespace

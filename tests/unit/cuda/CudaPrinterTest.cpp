@@ -188,4 +188,47 @@ TEST(CudaPrinter, EveryVariantPrints) {
   }
 }
 
+TEST(CudaPrinter, Tf32PutsEveryProductOnTensorCoresAndNothingElse) {
+  for (const char *f : {"mnist_mlp.nn", "churn.nn"})
+    for (Stage stage : {Stage::Opt, Stage::Fused}) {
+      Model m = loadExample(f, stage);
+      CudaPrintOptions tf32;
+      tf32.tf32 = true;
+      CudaSource a = printCuda(m.graph), b = printCuda(m.graph, tf32);
+      // The fp32 source has no tensor-core code at all.
+      EXPECT_EQ(a.code.find("mma.sync"), std::string::npos) << f;
+      EXPECT_EQ(a.code.find("nn_gemm_tf32"), std::string::npos) << f;
+      EXPECT_NE(b.code.find("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32"
+                            ".f32"),
+                std::string::npos)
+          << f;
+      ASSERT_EQ(a.kernels.size(), b.kernels.size()) << f;
+      int gemms = 0;
+      for (size_t i = 0; i < a.kernels.size(); ++i) {
+        // Kernel bodies: the same text but the GEMM's name.
+        auto body = [](const CudaSource &s, const CudaKernel &k) {
+          std::string text;
+          size_t pos = 0;
+          for (int line = 1; line < k.firstLine; ++line)
+            pos = s.code.find('\n', pos) + 1;
+          for (int line = k.firstLine; line <= k.lastLine; ++line) {
+            size_t end = s.code.find('\n', pos);
+            text += s.code.substr(pos, end - pos + 1);
+            pos = end + 1;
+          }
+          return text;
+        };
+        std::string ka = body(a, a.kernels[i]), kb = body(b, b.kernels[i]);
+        bool gemm = a.kernels[i].launch == CudaLaunchKind::Gemm;
+        gemms += gemm;
+        EXPECT_EQ(ka.find("nn_gemm<") != std::string::npos, gemm) << ka;
+        EXPECT_EQ(kb.find("nn_gemm_tf32<") != std::string::npos, gemm) << kb;
+        EXPECT_EQ(std::regex_replace(kb, std::regex("nn_gemm_tf32<"),
+                                     "nn_gemm<"),
+                  ka);
+      }
+      EXPECT_GE(gemms, 2) << f; // churn: forward and weight gradient
+    }
+}
+
 } // namespace

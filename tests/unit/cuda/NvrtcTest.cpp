@@ -214,4 +214,53 @@ TEST(CudaNvrtc, PtxasLogParsing) {
   EXPECT_TRUE(parsePtxasLog("").empty());
 }
 
+TEST(CudaNvrtc, Tf32KernelsCompileToTensorCoreInstructions) {
+  NEED_NVRTC();
+  CudaPrintOptions tf32;
+  tf32.tf32 = true;
+  for (const char *arch : {"sm_80", "sm_90"})
+    for (Stage stage : {Stage::Opt, Stage::Fused}) {
+      bool h100 = std::string(arch) == "sm_90";
+      if (!h100 && stage == Stage::Opt)
+        continue; // the A100: one variant is enough
+      Model m = loadExample("mnist_mlp.nn", stage);
+      NvrtcOptions opts;
+      opts.arch = arch;
+      opts.noCache = true;
+      std::string ptx = emitCudaText(m.graph, "ptx", opts, tf32);
+      CudaSource src = printCuda(m.graph, tf32);
+      int gemms = 0;
+      for (const CudaKernel &k : src.kernels)
+        gemms += k.launch == CudaLaunchKind::Gemm;
+      // Each GEMM kernel: 2 eight-deep slices x 4 mma tiles per k-step.
+      size_t mmas = 0;
+      for (size_t pos = 0;
+           (pos = ptx.find("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32."
+                           "f32",
+                           pos)) != std::string::npos;
+           ++pos)
+        ++mmas;
+      EXPECT_EQ(mmas, static_cast<size_t>(8 * gemms)) << arch;
+      EXPECT_NE(ptx.find("cvt.rna.tf32.f32"), std::string::npos) << arch;
+      if (!h100)
+        continue; // (sm_80's ptxas spills 4-8 bytes in two GEMM kernels)
+      CudaBinary bin;
+      ASSERT_NO_THROW(bin = compileCuda(src, opts)) << arch;
+      for (const KernelResources &r : bin.resources)
+        EXPECT_EQ(r.spillStoreBytes, 0) << arch << " " << r.kernel;
+    }
+  // Tensor-core TF32 starts at sm_80.
+  Model m = loadExample("xor.nn", Stage::Fused);
+  NvrtcOptions old;
+  old.arch = "sm_75";
+  try {
+    emitCudaText(m.graph, "ptx", old, tf32);
+    ADD_FAILURE() << "tf32 compiled for sm_75";
+  } catch (const UserError &e) {
+    EXPECT_NE(std::string(e.what()).find("sm_80 or newer (this is sm_75)"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 } // namespace
