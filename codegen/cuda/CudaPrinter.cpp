@@ -340,12 +340,28 @@ __device__ __forceinline__ void nn_gemm(long long M, long long N, long long K,
 /// The GEMM on tensor cores, added to the prelude for --precision=tf32.
 const char *const kTf32Gemm =
     R"(
+// The two PTX instructions (tests/unit/cuda's host emulator defines
+// NN_EMULATED_PTX and its own versions of these two functions).
+#ifndef NN_EMULATED_PTX
 // A float rounded to TF32 (10-bit mantissa, to nearest, ties away).
 __device__ __forceinline__ unsigned nn_tf32(float x) {
   unsigned r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
   return r;
 }
+
+// d += A (16 x 8) B (8 x 8) for the warp, from each lane's fragments.
+__device__ __forceinline__ void nn_mma_tf32(float (&d)[4], unsigned a0,
+                                            unsigned a1, unsigned a2,
+                                            unsigned a3, unsigned b0,
+                                            unsigned b1) {
+  asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
+               "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+               "{%0, %1, %2, %3};"
+               : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+               : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+#endif
 
 // nn_gemm with the multiply-adds on tensor cores (sm_80 and newer): the same
 // tiles, loaders and epilogue, each 8-deep slice of a tile's product one
@@ -398,12 +414,7 @@ __device__ __forceinline__ void nn_gemm_tf32(long long M, long long N,
         // B fragment (8 x 8, column-major): depths t, t + 4; column g.
         const unsigned b0 = nn_tf32(Bs[kk + t][wn + 8 * c + g]);
         const unsigned b1 = nn_tf32(Bs[kk + t + 4][wn + 8 * c + g]);
-        asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 "
-                     "{%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
-                     "{%0, %1, %2, %3};"
-                     : "+f"(acc[c][0]), "+f"(acc[c][1]), "+f"(acc[c][2]),
-                       "+f"(acc[c][3])
-                     : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+        nn_mma_tf32(acc[c], a0, a1, a2, a3, b0, b1);
       }
     }
     __syncthreads();

@@ -36,34 +36,6 @@ namespace {
   GTEST_SKIP() << "this build has no CUDA backend (CUDA toolkit not found)"
 #endif
 
-TensorMap toTensors(const ValueMap &v, const Graph &g, bool state) {
-  TensorMap t;
-  for (const Node &n : g.nodes) {
-    bool isState = n.op == OpKind::Param || n.op == OpKind::State;
-    bool isBatch = n.op == OpKind::Input || n.op == OpKind::Label;
-    if ((state && isState) || (!state && isBatch))
-      t[n.name] = toTensor(v.at(n.name));
-  }
-  return t;
-}
-
-void expectClose(const Tensor &got, const Value &want, double rtol,
-                 const std::string &what) {
-  ASSERT_EQ(got.shape, want.shape) << what;
-  double scale = 0;
-  for (double w : want.data)
-    scale = std::max(scale, std::fabs(w));
-  int bad = 0;
-  for (size_t i = 0; i < want.data.size(); ++i) {
-    double w = want.data[i], g = got.data[i];
-    double tol = rtol * (std::fabs(w) + 1e-2 * scale) + 1e-30;
-    bool same = std::isnan(w) ? std::isnan(g) : std::fabs(g - w) <= tol;
-    if (!same && ++bad <= 5)
-      ADD_FAILURE() << what << "[" << i << "]: cuda " << g << ", interpreter "
-                    << w;
-  }
-}
-
 #ifdef NNC_HAVE_CUDA_BACKEND
 /// One step of `g` on the CUDA executor against the interpreter.
 void checkStep(const Graph &g, int64_t batch, const std::string &what,

@@ -12,6 +12,7 @@
 #include "passes/Fuse.h"
 #include "passes/Pipeline.h"
 #include "runtime/Interpreter.h"
+#include "runtime/Tensor.h"
 
 #include <gtest/gtest.h>
 
@@ -115,6 +116,38 @@ inline ValueMap randomLeaves(const Graph &g, int64_t batch, uint64_t seed) {
     l[n.name] = v;
   }
   return l;
+}
+
+/// The Param and State leaves of `v` (state) or its Input and Label leaves
+/// (!state), as tensors.
+inline TensorMap toTensors(const ValueMap &v, const Graph &g, bool state) {
+  TensorMap t;
+  for (const Node &n : g.nodes) {
+    bool isState = n.op == OpKind::Param || n.op == OpKind::State;
+    bool isBatch = n.op == OpKind::Input || n.op == OpKind::Label;
+    if ((state && isState) || (!state && isBatch))
+      t[n.name] = toTensor(v.at(n.name));
+  }
+  return t;
+}
+
+/// Every element of `got` within rtol of `want` (relative to the element,
+/// plus 1e-2 of the tensor's largest magnitude); NaN where `want` is NaN.
+inline void expectClose(const Tensor &got, const Value &want, double rtol,
+                 const std::string &what) {
+  ASSERT_EQ(got.shape, want.shape) << what;
+  double scale = 0;
+  for (double w : want.data)
+    scale = std::max(scale, std::fabs(w));
+  int bad = 0;
+  for (size_t i = 0; i < want.data.size(); ++i) {
+    double w = want.data[i], g = got.data[i];
+    double tol = rtol * (std::fabs(w) + 1e-2 * scale) + 1e-30;
+    bool same = std::isnan(w) ? std::isnan(g) : std::fabs(g - w) <= tol;
+    if (!same && ++bad <= 5)
+      ADD_FAILURE() << what << "[" << i << "]: cuda " << g << ", interpreter "
+                    << w;
+  }
 }
 
 } // namespace nn::cudatest
