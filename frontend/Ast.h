@@ -94,6 +94,9 @@ struct Stmt {
 
 struct Program {
   std::vector<Stmt> stmts;
+  /// The parser stopped at a limit: statements after it were not read (so
+  /// a missing 'loss' is not reported).
+  bool truncated = false;
 };
 
 /// "Call 'dense' 7:7" style one-line description of an expression.

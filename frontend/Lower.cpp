@@ -64,7 +64,7 @@ public:
       lowerStatement(s, first);
       first = false;
     }
-    if (!lossStmt && !brokenLoss) {
+    if (!lossStmt && !brokenLoss && !prog.truncated) {
       const Stmt &at = prog.stmts.front();
       diags.error(at.loc, "model '" + g.name + "' has no 'loss' statement");
       diags.help(at.loc, "add one, e.g. 'loss bce(sigmoid(z), y)'");

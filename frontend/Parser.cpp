@@ -54,6 +54,7 @@ public:
           diags.error(errorLoc(cur()),
                       "too many statements (at most " +
                           std::to_string(kMaxStatements) + " in a file)");
+        prog.truncated = true;
         break;
       }
       try {

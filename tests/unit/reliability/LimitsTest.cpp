@@ -100,6 +100,9 @@ TEST(Limits, TooManyStatements) {
                    "in a file)"),
             std::string::npos)
       << d.substr(0, 400);
+  // The loss after the limit was never read: not a second error.
+  EXPECT_EQ(d.find("no 'loss' statement"), std::string::npos) << d.substr(0, 400);
+  EXPECT_NE(d.find("1 error generated"), std::string::npos) << d.substr(0, 400);
 }
 
 TEST(Limits, HugeShapesAreRejectedBeforeAnyArithmetic) {
