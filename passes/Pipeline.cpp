@@ -113,14 +113,14 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
                  (opts.printAfterAll ||
                   std::find(opts.printAfter.begin(), opts.printAfter.end(),
                             step.name) != opts.printAfter.end());
-    std::string before = print ? printGraph(g) : "";
+    std::string before = print ? printGraph(g, opts.print) : "";
     g = step.run(g);
     errs = verifyGraph(g);
     if (!errs.empty())
       throw InternalError(std::string("pass '") + step.name +
                           "' produced an invalid graph:" + joined(errs));
     if (print) {
-      std::string after = printGraph(g);
+      std::string after = printGraph(g, opts.print);
       if (after != before)
         *opts.log << "# after " << step.name << "\n" << after;
     }

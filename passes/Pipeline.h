@@ -8,6 +8,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "ir/Printer.h"
 #include "ir/Recipe.h"
 #include "passes/Fuse.h"
 
@@ -28,6 +29,8 @@ struct PipelineOptions {
   bool printAfterAll = false;
   /// Where printed graphs go; nothing is printed when null.
   std::ostream *log = nullptr;
+  /// How they are printed (--no-loc).
+  PrintOptions print;
   /// Stage::Fused: the fusions that run (names from fusionNames(); see
   /// parseFusionList for --fuse=). All of them by default.
   std::set<std::string> fusions = {fusionNames().begin(),

@@ -68,6 +68,7 @@ int runEmit(const Args &args) {
   PipelineOptions opts;
   opts.log = &std::cout;
   opts.printAfter = args.getAll("print-after");
+  opts.print = print;
   opts.printAfterAll = args.has("print-after-all");
   for (const std::string &p : opts.printAfter) {
     const std::vector<std::string> &names = passNames();
