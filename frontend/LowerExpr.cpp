@@ -128,7 +128,8 @@ TensorType guessType(const Graph &g, OpKind op, const std::vector<NodeId> &in,
   case OpKind::MatMul: {
     TensorType a = operand(0), b = operand(1);
     if (!a.known || !b.known || a.dtype != DType::F32 ||
-        b.dtype != DType::F32 || a.rank() != 2 || a.dims[1] != b.dims[0])
+        b.dtype != DType::F32 || a.rank() != 2 || b.rank() == 0 ||
+        a.dims[1] != b.dims[0])
       return unknown;
     if (b.rank() == 2)
       return TensorType::of({a.dims[0], b.dims[1]});

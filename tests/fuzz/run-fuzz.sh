@@ -40,6 +40,7 @@ printf '\2' | cat - "$root/examples/data/xor.csv" > "$seeds/Csv/xor-nolabel.csv"
 cp "$here"/seeds/safetensors/* "$seeds/Safetensors/"
 # Inputs that once crashed a target, replayed first (regressions).
 cp "$here"/seeds/ir/* "$seeds/IR/"
+cp "$here"/seeds/nn/* "$seeds/Nn/"
 
 : > "$build/fuzz-stats.txt"
 status=0
