@@ -13,6 +13,8 @@
 
 #include "ir/Support.h"
 
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/Bitcode/BitcodeWriter.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -24,12 +26,16 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/Transforms/Utils/SplitModule.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <exception>
 #include <mutex>
+#include <thread>
 
 namespace nn {
 
@@ -144,12 +150,58 @@ std::unique_ptr<Module> buildModule(LLVMContext &ctx,
   double emitted = secondsSince(t0);
   if (optimized)
     optimize(*m, tm, opts.optLevel);
-  if (opts.verbose)
+  if (opts.verbose && optimized)
     std::fprintf(stderr,
                  "nnc: cpu: emitted LLVM IR in %.3f s, optimized (O%d) in "
                  "%.3f s\n",
                  emitted, opts.optLevel, secondsSince(t0) - emitted);
+  else if (opts.verbose)
+    std::fprintf(stderr, "nnc: cpu: emitted LLVM IR in %.3f s\n", emitted);
   return m;
+}
+
+/// Several objects in one string: "NNCOBJS\n", u64 count, then each object
+/// as u64 size and bytes (little-endian), for loadCpuObject.
+constexpr char kBundleMagic[8] = {'N', 'N', 'C', 'O', 'B', 'J', 'S', '\n'};
+
+std::string bundleObjects(const std::vector<std::string> &objects) {
+  std::string out(kBundleMagic, sizeof kBundleMagic);
+  auto putU64 = [&](uint64_t v) {
+    for (int i = 0; i < 8; ++i)
+      out += static_cast<char>((v >> (8 * i)) & 0xff);
+  };
+  putU64(objects.size());
+  for (const std::string &o : objects) {
+    putU64(o.size());
+    out += o;
+  }
+  return out;
+}
+
+/// The objects of `blob`: its parts when it is a bundle, else itself.
+std::vector<std::string_view> unbundleObjects(std::string_view blob) {
+  if (blob.substr(0, sizeof kBundleMagic) !=
+      std::string_view(kBundleMagic, sizeof kBundleMagic))
+    return {blob};
+  size_t pos = sizeof kBundleMagic;
+  auto getU64 = [&] {
+    NN_ASSERT(pos + 8 <= blob.size(), "cpu backend: truncated object bundle");
+    uint64_t v = 0;
+    for (int i = 0; i < 8; ++i)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(blob[pos + i]))
+           << (8 * i);
+    pos += 8;
+    return v;
+  };
+  uint64_t count = getU64();
+  std::vector<std::string_view> parts;
+  for (uint64_t i = 0; i < count; ++i) {
+    uint64_t size = getU64();
+    NN_ASSERT(size <= blob.size() - pos, "cpu backend: truncated object bundle");
+    parts.push_back(blob.substr(pos, size));
+    pos += size;
+  }
+  return parts;
 }
 
 class JitProgram : public CpuProgram {
@@ -223,17 +275,76 @@ std::string cpuTargetDescription(const CpuOptions &opts) {
 }
 
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,
-                             const CpuOptions &opts) {
+                             const CpuOptions &opts, int parts) {
   std::unique_ptr<TargetMachine> tm = hostMachine(opts);
   LLVMContext ctx;
-  std::unique_ptr<Module> m = buildModule(ctx, entries, *tm, opts, true);
+  if (parts <= 1) {
+    std::unique_ptr<Module> m = buildModule(ctx, entries, *tm, opts, true);
+    Clock::time_point t0 = Clock::now();
+    std::string obj = codegen(*m, *tm, CodeGenFileType::ObjectFile);
+    if (opts.verbose)
+      std::fprintf(stderr,
+                   "nnc: cpu: generated %zu bytes of %s code in %.3f s\n",
+                   obj.size(), tm->getTargetCPU().str().c_str(),
+                   secondsSince(t0));
+    return obj;
+  }
+  // Split the verified module, then optimize and generate each part on its
+  // own thread, in its own context (a context is not shared across threads;
+  // the parts travel as bitcode). Functions called across parts are made
+  // hidden globals; the JIT links the objects.
   Clock::time_point t0 = Clock::now();
-  std::string obj = codegen(*m, *tm, CodeGenFileType::ObjectFile);
+  std::unique_ptr<Module> m = buildModule(ctx, entries, *tm, opts, false);
+  std::vector<SmallVector<char, 0>> bitcode;
+  SplitModule(
+      *m, static_cast<unsigned>(parts),
+      [&](std::unique_ptr<Module> part) {
+        bitcode.emplace_back();
+        raw_svector_ostream os(bitcode.back());
+        WriteBitcodeToFile(*part, os);
+      },
+      /*PreserveLocals=*/false, /*RoundRobin=*/true);
+  std::vector<std::string> objects(bitcode.size());
+  std::vector<std::exception_ptr> errors(bitcode.size());
+  auto compilePart = [&](size_t i) {
+    try {
+      LLVMContext c;
+      std::unique_ptr<TargetMachine> ptm = hostMachine(opts);
+      Expected<std::unique_ptr<Module>> pm = parseBitcodeFile(
+          MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()),
+                          "part"),
+          c);
+      if (!pm)
+        NN_UNREACHABLE("cpu backend: cannot read back a module part: " +
+                       errorText(pm.takeError()));
+      optimize(**pm, *ptm, opts.optLevel);
+      objects[i] = codegen(**pm, *ptm, CodeGenFileType::ObjectFile);
+    } catch (...) {
+      errors[i] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < bitcode.size(); ++i)
+    threads.emplace_back(compilePart, i);
+  compilePart(0);
+  for (std::thread &t : threads)
+    t.join();
+  for (const std::exception_ptr &e : errors)
+    if (e)
+      std::rethrow_exception(e);
+  std::string out = bundleObjects(objects);
   if (opts.verbose)
-    std::fprintf(stderr, "nnc: cpu: generated %zu bytes of %s code in %.3f s\n",
-                 obj.size(), tm->getTargetCPU().str().c_str(),
+    std::fprintf(stderr,
+                 "nnc: cpu: optimized and generated %zu bytes of %s code in "
+                 "%zu parts on as many threads in %.3f s\n",
+                 out.size(), tm->getTargetCPU().str().c_str(), objects.size(),
                  secondsSince(t0));
-  return obj;
+  return out;
+}
+
+int cpuCompileParts() {
+  unsigned n = std::thread::hardware_concurrency();
+  return static_cast<int>(std::clamp(n, 1u, 4u));
 }
 
 std::unique_ptr<CpuProgram> loadCpuObject(const Graph &g,
@@ -244,19 +355,23 @@ std::unique_ptr<CpuProgram> loadCpuObject(const Graph &g,
   if (!jit)
     NN_UNREACHABLE("cpu backend: cannot start the JIT: " +
                    errorText(jit.takeError()));
-  std::unique_ptr<MemoryBuffer> buf = MemoryBuffer::getMemBufferCopy(
-      object, cpuStepSymbol(g) + ".o");
-  if (Error e = (*jit)->addObjectFile(std::move(buf)))
-    NN_UNREACHABLE("cpu backend: cannot load the object into the JIT: " +
-                   errorText(std::move(e)));
+  int n = 0;
+  for (std::string_view part : unbundleObjects(object)) {
+    std::unique_ptr<MemoryBuffer> buf = MemoryBuffer::getMemBufferCopy(
+        StringRef(part.data(), part.size()),
+        cpuStepSymbol(g) + "." + std::to_string(n++) + ".o");
+    if (Error e = (*jit)->addObjectFile(std::move(buf)))
+      NN_UNREACHABLE("cpu backend: cannot load the object into the JIT: " +
+                     errorText(std::move(e)));
+  }
   return std::make_unique<JitProgram>(g, plan, std::move(*jit));
 }
 
 std::unique_ptr<CpuProgram> compileCpu(const Graph &g, const MemoryPlan &plan,
                                        const CpuOptions &opts) {
   Clock::time_point t0 = Clock::now();
-  std::string obj =
-      compileCpuObject({CpuEntry{&g, &plan, cpuStepSymbol(g)}}, opts);
+  std::string obj = compileCpuObject({CpuEntry{&g, &plan, cpuStepSymbol(g)}},
+                                     opts, cpuCompileParts());
   double compiled = secondsSince(t0);
   std::unique_ptr<CpuProgram> p = loadCpuObject(g, plan, obj);
   p->compileSeconds = compiled;

@@ -107,11 +107,16 @@ std::unique_ptr<CpuProgram> compileCpu(const Graph &g, const MemoryPlan &plan,
                                        const CpuOptions &opts);
 
 /// The pieces compileCpu is made of, for the JIT cache and AOT: an object file
-/// (ELF, relocatable, PIC) for these entries, in memory ...
+/// (ELF, relocatable, PIC) for these entries, in memory. With `parts` > 1
+/// the module is split into that many parts (llvm::SplitModule), optimized
+/// and compiled on as many threads, and the result is a bundle of objects
+/// that only loadCpuObject reads (AOT asks for one part) ...
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,
-                             const CpuOptions &opts);
-/// ... and an object file (from compileCpuObject, perhaps via a cache) loaded
-/// into an LLJIT, its entry point `cpuStepSymbol(g)`.
+                             const CpuOptions &opts, int parts = 1);
+/// ... the parts the JIT compiles in (the hardware threads, at most 4) ...
+int cpuCompileParts();
+/// ... and an object file or bundle (from compileCpuObject, perhaps via a
+/// cache) loaded into an LLJIT, its entry point `cpuStepSymbol(g)`.
 std::unique_ptr<CpuProgram> loadCpuObject(const Graph &g,
                                           const MemoryPlan &plan,
                                           const std::string &object);

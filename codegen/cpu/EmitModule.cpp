@@ -454,7 +454,10 @@ GlobalVariable *ModuleEmitter::parallelFor() {
                                    false);
   auto *forTy = FunctionType::get(Type::getVoidTy(ctx),
                                   {ptrTy, ptrTy, i64, i64}, false);
-  Function *serial = Function::Create(forTy, GlobalValue::LinkOnceODRLinkage,
+  // Weak, not linkonce: always emitted, so that when the JIT compiles the
+  // module in parts, the part holding it keeps it for the global's
+  // initializer in another part.
+  Function *serial = Function::Create(forTy, GlobalValue::WeakODRLinkage,
                                       "nnc_serial_for", mod);
   serial->setVisibility(GlobalValue::HiddenVisibility);
   serial->addFnAttr(Attribute::NoUnwind);

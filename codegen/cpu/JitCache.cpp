@@ -265,7 +265,7 @@ std::string cachedCpuObject(const std::vector<CpuEntry> &entries,
   r = CacheReport{};
   auto compile = [&] {
     Clock::time_point t0 = Clock::now();
-    std::string obj = compileCpuObject(entries, opts);
+    std::string obj = compileCpuObject(entries, opts, cpuCompileParts());
     r.compileSeconds = secondsSince(t0);
     return obj;
   };

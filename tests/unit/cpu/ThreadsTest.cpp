@@ -72,6 +72,27 @@ TEST(CpuThreads, StepIsBitIdenticalForAnyThreadCount) {
     }
 }
 
+TEST(CpuThreads, StepCompiledInPartsGivesTheSameBits) {
+  // The JIT compiles a module split into parts on several threads; the
+  // parts are linked back together, and the code computes the same bits.
+  for (Stage stage : {Stage::Fused, Stage::Opt}) {
+    Model m = loadExample("mnist_mlp.nn", stage);
+    const Graph &g = m.graph;
+    MemoryPlan plan = planMemory(g, 64);
+    std::vector<CpuEntry> entries{CpuEntry{&g, &plan, cpuStepSymbol(g)}};
+    std::string whole = compileCpuObject(entries, {}, 1);
+    std::string parts = compileCpuObject(entries, {}, 3);
+    EXPECT_EQ(whole.compare(0, 4, "\x7f" "ELF"), 0);
+    EXPECT_EQ(parts.compare(0, 8, "NNCOBJS\n"), 0);
+    ValueMap leaves = randomLeaves(g, 64, 3);
+    auto a = stepBits(g, *loadCpuObject(g, plan, whole), leaves, 64);
+    auto b = stepBits(g, *loadCpuObject(g, plan, parts), leaves, 64);
+    ASSERT_EQ(a.size(), b.size());
+    for (const auto &[name, bits] : a)
+      EXPECT_TRUE(b.at(name) == bits) << name;
+  }
+}
+
 std::atomic<int> hits[64];
 
 void countPart(void *ctx, int64_t part, int64_t parts) {
