@@ -343,8 +343,11 @@ std::string compileCpuObject(const std::vector<CpuEntry> &entries,
 }
 
 int cpuCompileParts() {
+  // Twice the cores: parts differ in size, and more of them balance the
+  // threads better (mnist_mlp's step on 2 cores: 0.76 s whole, 0.49 s in 2
+  // parts, 0.43 s in 4).
   unsigned n = std::thread::hardware_concurrency();
-  return static_cast<int>(std::clamp(n, 1u, 4u));
+  return n <= 1 ? 1 : static_cast<int>(std::min(2 * n, 8u));
 }
 
 std::unique_ptr<CpuProgram> loadCpuObject(const Graph &g,

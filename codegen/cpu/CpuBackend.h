@@ -113,7 +113,8 @@ std::unique_ptr<CpuProgram> compileCpu(const Graph &g, const MemoryPlan &plan,
 /// that only loadCpuObject reads (AOT asks for one part) ...
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,
                              const CpuOptions &opts, int parts = 1);
-/// ... the parts the JIT compiles in (the hardware threads, at most 4) ...
+/// ... the parts the JIT compiles in (twice the hardware threads, at most
+/// 8; 1 on one core) ...
 int cpuCompileParts();
 /// ... and an object file or bundle (from compileCpuObject, perhaps via a
 /// cache) loaded into an LLJIT, its entry point `cpuStepSymbol(g)`.

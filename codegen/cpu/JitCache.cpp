@@ -4,11 +4,12 @@
 /// An entry is one file named by a 128-bit hash of its key text:
 ///   "NNCJIT1\n", u64 key length, key text, u64 object length,
 ///   u64 checksum (FNV-1a over key and object), the object
-/// (integers little-endian). Everything is checked on load; any mismatch
-/// means "compile again and replace". Writes go to a temp file in the same
-/// folder, fsynced, then renamed over the entry, so readers see the old
-/// entry or the new one, never a torn mix. Uses no LLVM header: compiling
-/// and loading objects is CpuBackend's job.
+/// (integers little-endian; the object may be a bundle of the parts the JIT
+/// compiled on several threads, see compileCpuObject). Everything is checked
+/// on load; any mismatch means "compile again and replace". Writes go to a
+/// temp file in the same folder, fsynced, then renamed over the entry, so
+/// readers see the old entry or the new one, never a torn mix. Uses no LLVM
+/// header: compiling and loading objects is CpuBackend's job.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -198,7 +199,7 @@ std::string jitCacheDir() {
 
 std::string jitCacheKeyText(const std::vector<CpuEntry> &entries,
                             const CpuOptions &opts) {
-  std::string key = "nnc jit cache v1\nbuild: " + buildIdentity() +
+  std::string key = "nnc jit cache v2\nbuild: " + buildIdentity() +
                     "\ntarget: " + cpuTargetDescription(opts) + "\n";
   for (const CpuEntry &e : entries) {
     NN_ASSERT(e.graph && e.plan, "a cache entry needs a graph and a plan");
