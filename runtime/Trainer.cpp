@@ -659,8 +659,11 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     st.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     result.history.push_back(st);
 
-    // Long runs of short epochs print about 20 lines, not one per epoch.
-    int64_t every = std::max<int64_t>(1, (recipe.epochs + 19) / 20);
+    // On a terminal (where the bar shows the progress), long runs of short
+    // epochs keep about 20 lines; logs get one line per epoch.
+    int64_t every = opts.progressBar
+                        ? std::max<int64_t>(1, (recipe.epochs + 19) / 20)
+                        : 1;
     bool show = st.epoch % every == 0 || st.epoch == 1 ||
                 st.epoch == recipe.epochs;
     eraseBar();

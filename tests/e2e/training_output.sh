@@ -5,12 +5,14 @@
 # as an SVG that is well-formed XML with one <path> per curve.
 source "$(dirname "$0")/lib.bash"
 
-# Not a terminal: stderr is a file.
+# Not a terminal: stderr is a file, one plain line per epoch.
 expect_ok "$NNC" train "$EX/xor.nn" --epochs 30 --backend interp \
   --metrics "$TMP/xor.csv" --plot "$TMP/xor.svg"
 cp "$TMP/stderr" "$TMP/plain.log"
 grep -q '^epoch 30/30  loss [0-9.]*  acc [0-9.]*%' "$TMP/plain.log" ||
   fail "no plain epoch line:"$'\n'"$(cat "$TMP/plain.log")"
+lines=$(grep -c '^epoch [0-9]*/30  loss' "$TMP/plain.log")
+[ "$lines" = 30 ] || fail "$lines epoch lines for 30 epochs:"$'\n'"$(cat "$TMP/plain.log")"
 if LC_ALL=C grep -q -P '[\x00-\x08\x0B-\x1F\x7F]' "$TMP/plain.log"; then
   fail "control characters in a non-terminal log:"$'\n'"$(cat -A "$TMP/plain.log")"
 else
