@@ -82,13 +82,9 @@ def load(prefix):
     return x, y
 
 
-def child(args):
-    import torch
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(42)
-    x, y = load(os.path.join(args.data, "train"))
-    tx, ty = load(os.path.join(args.data, "t10k"))
-
+def mnist_mlp(torch, device="cpu"):
+    """examples/mnist_mlp.nn as PyTorch writes it: the model (initialized as
+    nnc does), its SGD optimizer (L2 on the weights only) and its loss."""
     model = torch.nn.Sequential(
         torch.nn.Linear(784, 128), torch.nn.ReLU(),
         torch.nn.Linear(128, 64), torch.nn.ReLU(),
@@ -98,12 +94,23 @@ def child(args):
     torch.nn.init.xavier_uniform_(model[4].weight)
     for i in (0, 2, 4):
         torch.nn.init.zeros_(model[i].bias)
+    model = model.to(device)
     weights = [model[i].weight for i in (0, 2, 4)]
     biases = [model[i].bias for i in (0, 2, 4)]
     opt = torch.optim.SGD([{"params": weights, "weight_decay": 2 * 1e-4},
                            {"params": biases, "weight_decay": 0.0}],
                           lr=0.05, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    return model, opt, torch.nn.CrossEntropyLoss()
+
+
+def child(args):
+    import torch
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(42)
+    x, y = load(os.path.join(args.data, "train"))
+    tx, ty = load(os.path.join(args.data, "t10k"))
+
+    model, opt, loss_fn = mnist_mlp(torch)
     batch = 64
     seconds = []
     for _ in range(args.epochs):

@@ -88,20 +88,11 @@ def mlp(args, torch, device):
 
 
 def epoch(args, torch, device):
-    from compare_pytorch import load
+    from compare_pytorch import load, mnist_mlp
     torch.manual_seed(42)
     x, y = load(os.path.join(args.data, "train"))
     x, y = x.to(device), y.to(device)
-    model = torch.nn.Sequential(
-        torch.nn.Linear(784, 128), torch.nn.ReLU(),
-        torch.nn.Linear(128, 64), torch.nn.ReLU(),
-        torch.nn.Linear(64, 10)).to(device)
-    weights = [model[i].weight for i in (0, 2, 4)]
-    biases = [model[i].bias for i in (0, 2, 4)]
-    opt = torch.optim.SGD([{"params": weights, "weight_decay": 2 * 1e-4},
-                           {"params": biases, "weight_decay": 0.0}],
-                          lr=0.05, momentum=0.9)
-    loss_fn = torch.nn.CrossEntropyLoss()
+    model, opt, loss_fn = mnist_mlp(torch, device)
     timer, seconds = Timer(torch, device), []
     for r in range(args.warmup + args.repeats):
         timer.start()
