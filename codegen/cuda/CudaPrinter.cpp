@@ -273,6 +273,30 @@ __device__ __forceinline__ double nn_block_sum(double v) {
   return r;
 }
 
+// Loads the NN_TK-deep slice p0 of the tile at (i0, j0): As[p][i] from
+// la(i0 + i, p0 + p), Bs[p][j] from lb(p0 + p, j0 + j), zero outside the
+// matrices. Consecutive threads walk A along p when A_ROW, B along j when
+// B_ROW (contiguous in memory). Both GEMMs load their tiles with it.
+template <bool A_ROW, bool B_ROW, int LD, class LA, class LB>
+__device__ __forceinline__ void
+nn_load_tiles(float (&As)[NN_TK][LD], float (&Bs)[NN_TK][LD], long long M,
+              long long N, long long K, long long i0, long long j0,
+              long long p0, LA la, LB lb) {
+  const int tid = threadIdx.x;
+    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
+      const int ii = A_ROW ? e / NN_TK : e % NN_TILE;
+      const int pp = A_ROW ? e % NN_TK : e / NN_TILE;
+      const long long i = i0 + ii, p = p0 + pp;
+      As[pp][ii] = (i < M && p < K) ? la(i, p) : 0.0f;
+    }
+    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
+      const int jj = B_ROW ? e % NN_TILE : e / NN_TK;
+      const int pp = B_ROW ? e / NN_TILE : e % NN_TK;
+      const long long j = j0 + jj, p = p0 + pp;
+      Bs[pp][jj] = (j < N && p < K) ? lb(p, j) : 0.0f;
+    }
+}
+
 // C[M, N] = A[M, K] @ B[K, N], tiled through shared memory: block b computes
 // the NN_TILE x NN_TILE tile (b / tilesN, b % tilesN) of C; thread t holds a
 // 4 x 4 register block of it (rows ty + 16r, columns tx + 16c). Elements come
@@ -296,18 +320,7 @@ __device__ __forceinline__ void nn_gemm(long long M, long long N, long long K,
     for (int c = 0; c < 4; ++c)
       acc[r][c] = 0.0f;
   for (long long p0 = 0; p0 < K; p0 += NN_TK) {
-    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
-      const int ii = A_ROW ? e / NN_TK : e % NN_TILE;
-      const int pp = A_ROW ? e % NN_TK : e / NN_TILE;
-      const long long i = i0 + ii, p = p0 + pp;
-      As[pp][ii] = (i < M && p < K) ? la(i, p) : 0.0f;
-    }
-    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
-      const int jj = B_ROW ? e % NN_TILE : e / NN_TK;
-      const int pp = B_ROW ? e / NN_TILE : e % NN_TK;
-      const long long j = j0 + jj, p = p0 + pp;
-      Bs[pp][jj] = (j < N && p < K) ? lb(p, j) : 0.0f;
-    }
+    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, K, i0, j0, p0, la, lb);
     __syncthreads();
 #pragma unroll
     for (int pp = 0; pp < NN_TK; ++pp) {
@@ -389,18 +402,7 @@ __device__ __forceinline__ void nn_gemm_tf32(long long M, long long N,
     for (int r = 0; r < 4; ++r)
       acc[c][r] = 0.0f;
   for (long long p0 = 0; p0 < K; p0 += NN_TK) {
-    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
-      const int ii = A_ROW ? e / NN_TK : e % NN_TILE;
-      const int pp = A_ROW ? e % NN_TK : e / NN_TILE;
-      const long long i = i0 + ii, p = p0 + pp;
-      As[pp][ii] = (i < M && p < K) ? la(i, p) : 0.0f;
-    }
-    for (int e = tid; e < NN_TILE * NN_TK; e += NN_BLOCK) {
-      const int jj = B_ROW ? e % NN_TILE : e / NN_TK;
-      const int pp = B_ROW ? e / NN_TILE : e % NN_TK;
-      const long long j = j0 + jj, p = p0 + pp;
-      Bs[pp][jj] = (j < N && p < K) ? lb(p, j) : 0.0f;
-    }
+    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, K, i0, j0, p0, la, lb);
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < NN_TK; kk += 8) {
