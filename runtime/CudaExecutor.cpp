@@ -62,7 +62,7 @@ private:
   /// for a plan; the batch size set per run).
   struct Launch {
     const CudaKernel *meta = nullptr;
-    void *fn = nullptr;
+    void *fn = nullptr, *bigFn = nullptr; // bigFn: the big-tile variant
     std::vector<CudaDevicePtr> ptrs;
     long long batch = 0;
     std::vector<void *> args;
@@ -89,7 +89,7 @@ private:
 
   CudaSource src;
   void *module = nullptr;
-  std::vector<void *> fns;                 // per src.kernels entry
+  std::vector<void *> fns, bigFns;         // per src.kernels entry
   std::map<NodeId, CudaDevicePtr> leafBuf; // Param, State, multi-value Const
 
   // Per plan (batch-size dependent).
@@ -147,6 +147,8 @@ const TensorMap &CudaExecutor::state() const {
 void CudaExecutor::compile() {
   CudaPrintOptions po;
   po.tf32 = opts.tf32;
+  if (opts.bigTileMin > 0)
+    po.bigTileMin = opts.bigTileMin;
   if (po.tf32)
     checkTf32Arch(ctx->arch());
   src = printCuda(graph, po);
@@ -156,8 +158,11 @@ void CudaExecutor::compile() {
   no.noCache = opts.noCache;
   CudaBinary bin = compileCuda(src, no);
   module = ctx->loadModule(bin.cubin);
-  for (const CudaKernel &k : src.kernels)
+  for (const CudaKernel &k : src.kernels) {
     fns.push_back(ctx->kernel(module, k.name));
+    bigFns.push_back(k.bigName.empty() ? nullptr
+                                       : ctx->kernel(module, k.bigName));
+  }
   // Parameters and optimizer state live on the device for the executor's
   // lifetime; constant tensors too (kernels read them from the module, but
   // an update or output may name one).
@@ -230,6 +235,7 @@ void CudaExecutor::preparePlan(int64_t batch) {
     Launch &l = launches[i];
     l.meta = &src.kernels[i];
     l.fn = fns[i];
+    l.bigFn = bigFns[i];
     const Node &n = graph[l.meta->node];
     l.ptrs.push_back(ptrOf(l.meta->node));
     for (NodeId in : n.inputs)
@@ -260,7 +266,8 @@ void CudaExecutor::enqueueStep(int64_t n0, std::vector<void *> *marks) {
   for (Launch &l : launches) {
     l.batch = n0;
     CudaLaunchDims d = cudaLaunchDims(*l.meta, n0);
-    ctx->launch(l.fn, d.grid, d.block, l.args.data(), l.meta->name);
+    ctx->launch(d.big ? l.bigFn : l.fn, d.grid, d.block, l.args.data(),
+                cudaLaunchName(*l.meta, d));
     mark();
     if (opts.sync)
       ctx->synchronize(kernelDesc(*l.meta));
@@ -392,7 +399,9 @@ TensorMap CudaExecutor::run(const TensorMap &batch) {
 
 CudaExecOptions &cudaExecutorOptions() {
   // Until the train command has flags for them: NNC_CUDA_SYNC=1 (kernel by
-  // kernel, naming a failing kernel), NNC_CUDA_NO_GRAPH=1, NNC_CUDA_VERBOSE=1.
+  // kernel, naming a failing kernel), NNC_CUDA_NO_GRAPH=1, NNC_CUDA_VERBOSE=1,
+  // NNC_CUDA_BIG_TILES_FROM=N (GEMM results of N elements or more on big
+  // tiles; 1: all of them, to test those kernels on small models).
   static CudaExecOptions opts = [] {
     auto on = [](const char *name) {
       const char *v = std::getenv(name);
@@ -402,6 +411,8 @@ CudaExecOptions &cudaExecutorOptions() {
     o.sync = on("NNC_CUDA_SYNC");
     o.noGraph = on("NNC_CUDA_NO_GRAPH");
     o.verbose = on("NNC_CUDA_VERBOSE");
+    if (const char *v = std::getenv("NNC_CUDA_BIG_TILES_FROM"))
+      o.bigTileMin = std::max(0LL, std::atoll(v));
     return o;
   }();
   return opts;

@@ -45,6 +45,10 @@ struct CudaExecOptions {
   bool noCache = false;
   /// GEMMs on tensor cores in TF32 (--precision=tf32; sm_80 and newer).
   bool tf32 = false;
+  /// GEMM results of at least this many elements run on 128 x 128 tiles;
+  /// 0: the printer's default, kCudaBigTileMin (NNC_CUDA_BIG_TILES_FROM=N;
+  /// tests set 1 to run every GEMM on big tiles).
+  int64_t bigTileMin = 0;
   /// When set, every run records its times here (events around the step,
   /// and around each kernel when launched one by one).
   CudaTimes *times = nullptr;

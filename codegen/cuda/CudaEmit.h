@@ -33,6 +33,8 @@ public:
   const CudaPrintOptions opts;
   /// The launch facts, filled by the op's printer.
   CudaKernel meta;
+  /// Print GEMMs on 128 x 128 tiles (the kernel's big variant).
+  bool bigTile = false;
 
   /// Appends one statement (or brace) at the current indentation.
   void line(const std::string &s);
@@ -129,6 +131,10 @@ void printUnflatten(KernelWriter &k, const std::string &flat,
 std::string offsetExpr(const std::string &var,
                        const std::vector<std::string> &strides);
 
+/// The code every module starts with: the block reduction and the GEMMs
+/// (CudaPrelude.cpp).
+std::string prelude(const CudaPrintOptions &opts);
+
 /// Prints the body of `k.node`'s kernel (any non-leaf op); CudaKernels.cpp.
 void printKernelBody(KernelWriter &k);
 /// The same for the fused ops of Ops.def; CudaFused.cpp.
@@ -153,7 +159,8 @@ void printClassIndex(KernelWriter &k, const std::string &v,
                      const std::string &classes, const std::string &id,
                      const std::string &ok);
 
-/// A GEMM through the prelude's nn_gemm: out(i, j) = epilogue(i, j,
+/// A GEMM through the prelude's nn_gemm64 (nn_gemm128 when k.bigTile;
+/// the _tf32 versions for --precision=tf32): out(i, j) = epilogue(i, j,
 /// sum_p A(i, p) * B(p, j)) for an [M, N] result with K terms, where M, N
 /// and K are the products of mDims, nDims, kDims (printed as constants `M`,
 /// `N`, `K`). `a` and `b` print the loader bodies and return the value of

@@ -6,7 +6,7 @@
 /// computed in float with sums accumulated in double; elementwise math and
 /// loss terms come from ir/ElementwiseMath.h through the CudaMath emitter.
 /// Element-parallel ops are grid-stride loops; full reductions and losses
-/// run in one block (nn_block_sum); matmuls use the prelude's tiled nn_gemm.
+/// run in one block (nn_block_sum); matmuls use the prelude's tiled GEMMs.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -79,6 +79,7 @@ void printClassIndex(KernelWriter &k, const std::string &v,
 
 void printGemm(KernelWriter &k, const GemmSpec &s) {
   k.meta.launch = CudaLaunchKind::Gemm;
+  k.meta.bigTileMin = k.opts.bigTileMin;
   k.meta.rows = KernelWriter::extent(s.mDims, 0, s.mDims.size());
   k.meta.cols = KernelWriter::extent(s.nDims, 0, s.nDims.size());
   k.line("const long long M = " + k.product(s.mDims, 0, s.mDims.size()) +
@@ -93,7 +94,8 @@ void printGemm(KernelWriter &k, const GemmSpec &s) {
   k.open("auto ep = [&](long long i, long long j, float acc)");
   s.epilogue();
   k.close(";");
-  k.line(std::string(k.opts.tf32 ? "nn_gemm_tf32<" : "nn_gemm<") +
+  k.line(std::string(k.bigTile ? "nn_gemm128" : "nn_gemm64") +
+         (k.opts.tf32 ? "_tf32<" : "<") +
          (s.aRowMajor ? "true" : "false") + ", " +
          (s.bRowMajor ? "true" : "false") + ">(M, N, K, la, lb, ep);");
 }

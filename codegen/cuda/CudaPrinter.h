@@ -20,9 +20,15 @@ namespace nn {
 
 /// Threads per block of every generated kernel.
 constexpr int kCudaBlock = 256;
-/// The output tile of a GEMM kernel: kCudaTile x kCudaTile results per block
-/// (each of the kCudaBlock threads computes a 4 x 4 register block).
+/// The output tiles of a GEMM kernel: kCudaTile x kCudaTile results per block
+/// (each of the kCudaBlock threads computes a 4 x 4 register block), or, in
+/// its big variant, kCudaBigTile x kCudaBigTile (8 x 8 per thread), launched
+/// for results of at least CudaPrintOptions::bigTileMin elements.
 constexpr int kCudaTile = 64;
+constexpr int kCudaBigTile = 128;
+/// 128 tiles of 128 x 128: about one per multiprocessor of an H100 (132).
+/// Smaller products keep the small tile, which makes 4 times more blocks.
+constexpr int64_t kCudaBigTileMin = int64_t(128) * kCudaBigTile * kCudaBigTile;
 
 /// A size that depends on the batch: fixed * batch^batchPow.
 struct CudaExtent {
@@ -40,7 +46,8 @@ enum class CudaLaunchKind {
   Elements,
   /// One block of kCudaBlock threads (a full reduction to a scalar).
   Single,
-  /// One block per kCudaTile x kCudaTile tile of an [m, n] result.
+  /// One block per tile of an [m, n] result: kCudaTile, or kCudaBigTile
+  /// (the kernel's big variant) when m * n >= CudaKernel::bigTileMin.
   Gemm,
 };
 
@@ -59,8 +66,12 @@ struct CudaKernel {
   CudaLaunchKind launch = CudaLaunchKind::Elements;
   /// Elements: the number of work items.
   CudaExtent count;
-  /// Gemm: the result's rows and columns.
+  /// Gemm: the result's rows and columns; the name of the variant on big
+  /// tiles ("k4_mnist_mlp_nn_7_fused_dense_big"; empty when the result is
+  /// never big enough), and the size from which it is launched.
   CudaExtent rows, cols;
+  std::string bigName;
+  int64_t bigTileMin = kCudaBigTileMin;
   /// The kernel's lines in the source, 1-based, both ends included (to map
   /// compiler messages back to kernels).
   int firstLine = 0, lastLine = 0;
@@ -87,6 +98,10 @@ struct CudaPrintOptions {
   /// rounded to TF32 (10-bit mantissa), the sums in fp32. Every other op is
   /// unchanged.
   bool tf32 = false;
+  /// GEMM kernels get a variant on 128 x 128 tiles, launched for results of
+  /// at least this many elements (tests lower it to run the big tiles on
+  /// small models). Both variants give the same bits.
+  int64_t bigTileMin = kCudaBigTileMin;
 };
 
 /// Prints every non-leaf node of `g` (types known; fused ops included) as a
@@ -108,10 +123,17 @@ std::string cudaKernelName(const Graph &g, NodeId id);
 struct CudaLaunchDims {
   unsigned grid = 1;
   unsigned block = kCudaBlock;
+  /// Launch the kernel's big-tile variant (CudaKernel::bigName).
+  bool big = false;
 };
 
 /// The launch of kernel `k` for `batch` samples; grid 0 when there is no
 /// work (an empty tensor).
 CudaLaunchDims cudaLaunchDims(const CudaKernel &k, int64_t batch);
+/// The name of the function that launch runs (k.name or k.bigName).
+inline const std::string &cudaLaunchName(const CudaKernel &k,
+                                         const CudaLaunchDims &d) {
+  return d.big ? k.bigName : k.name;
+}
 
 } // namespace nn

@@ -61,17 +61,21 @@ std::vector<KernelResources> parsePtxasLog(const std::string &log) {
 
 std::string printResources(const CudaSource &src, const CudaBinary &bin) {
   std::string s = "// " + src.graph + " for " + bin.arch + ": " +
-                  std::to_string(src.kernels.size()) + " kernels\n";
+                  std::to_string(src.kernels.size()) + " kernels";
+  size_t big = 0;
+  for (const CudaKernel &k : src.kernels)
+    big += !k.bigName.empty();
+  s += big ? " (and " + std::to_string(big) + " on big tiles)\n" : "\n";
   int spilling = 0;
-  for (const CudaKernel &k : src.kernels) {
+  auto report = [&](const CudaKernel &k, const std::string &name) {
     const KernelResources *r = nullptr;
     for (const KernelResources &x : bin.resources)
-      if (x.kernel == k.name)
+      if (x.kernel == name)
         r = &x;
-    s += "// " + k.name + ": ";
+    s += "// " + name + ": ";
     if (!r) {
       s += "no ptxas report\n";
-      continue;
+      return;
     }
     spilling += r->spillStoreBytes + r->spillLoadBytes > 0;
     s += std::to_string(r->registers) + " registers, " +
@@ -82,6 +86,11 @@ std::string printResources(const CudaSource &src, const CudaBinary &bin) {
     if (k.loc.valid())
       s += " (" + k.loc.str() + ")";
     s += "\n";
+  };
+  for (const CudaKernel &k : src.kernels) {
+    report(k, k.name);
+    if (!k.bigName.empty())
+      report(k, k.bigName);
   }
   s += "// " + std::to_string(spilling) + " kernels spill\n";
   return s;

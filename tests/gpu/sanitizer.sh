@@ -3,8 +3,8 @@
 # bounds and misaligned accesses, leaks of device memory) and racecheck
 # (shared-memory hazards in the tiled GEMM and the block reductions), on
 # every example, fused and unfused, with the step replayed as a CUDA graph
-# and launched kernel by kernel (--sync), and with TF32 GEMMs. Any report
-# fails the test.
+# and launched kernel by kernel (--sync), with TF32 GEMMs, and with every
+# GEMM on big tiles. Any report fails the test.
 source "$(dirname "$0")/lib.bash"
 SAN=$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)
 if [ ! -x "$SAN" ]; then
@@ -38,5 +38,10 @@ for tool in memcheck racecheck; do
   # The tensor-core GEMM (its own shared-memory tiles and fragments).
   sanitize "$tool" train "$EX/mnist_mlp.nn" --backend=cuda --steps 3 \
     --quiet --precision tf32 --batch 37
+  # Every GEMM on 128 x 128 tiles (double-buffered slices), fp32 and TF32.
+  for precision in fp32 tf32; do
+    NNC_CUDA_BIG_TILES_FROM=1 sanitize "$tool" train "$EX/mnist_mlp.nn" \
+      --backend=cuda --steps 3 --quiet --precision $precision --batch 200
+  done
 done
 finish

@@ -34,6 +34,11 @@ void (*nn_emu_syncthreads)() = nullptr;
 #define __shared__ static
 #define __launch_bounds__(n)
 #define __restrict__ __restrict
+#define __align__(n) __attribute__((aligned(n)))
+
+struct alignas(16) float4 {
+  float x, y, z, w;
+};
 
 inline void __syncthreads() { nn_emu_syncthreads(); }
 
@@ -47,6 +52,7 @@ inline unsigned nn_emu_bits(float f) {
   std::memcpy(&u, &f, sizeof u);
   return u;
 }
+inline unsigned __float_as_uint(float f) { return nn_emu_bits(f); }
 
 #define NN_EMULATED_PTX 1
 
@@ -64,7 +70,7 @@ inline unsigned nn_tf32(float x) {
 // thread's warp. Lane l (g = l / 4, t = l % 4) holds A(g, t), A(g + 8, t),
 // A(g, t + 4), A(g + 8, t + 4); B(t, g), B(t + 4, g); and D(g, 2t),
 // D(g, 2t + 1), D(g + 8, 2t), D(g + 8, 2t + 1). Every lane posts its
-// fragments, the block synchronizes (nn_gemm_tf32 calls this uniformly), each
+// fragments, the block synchronizes (the TF32 GEMMs call this uniformly), each
 // lane computes its four results (sums in fp32, k in order), and the block
 // synchronizes again before the slots are reused.
 inline void nn_mma_tf32(float (&d)[4], unsigned a0, unsigned a1, unsigned a2,

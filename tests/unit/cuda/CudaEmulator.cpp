@@ -1,5 +1,9 @@
 //===- CudaEmulator.cpp - Generated CUDA kernels run on the host ----------===//
 
+// Fibers switch stacks with _longjmp, which _FORTIFY_SOURCE's checked
+// longjmp would take for a jump into an unwound frame.
+#undef _FORTIFY_SOURCE
+
 #include "CudaEmulator.h"
 
 #include "ir/Support.h"
@@ -7,6 +11,7 @@
 #include "runtime/LeafChecks.h"
 
 #include <dlfcn.h>
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <cstdio>
@@ -37,26 +42,32 @@ struct ModuleGlobals {
 enum class FiberState { Ready, AtBarrier, Done };
 
 struct Fiber {
-  ucontext_t ctx;
+  ucontext_t start;      // where the fiber begins (makecontext)
+  jmp_buf resume;        // where it waits at a barrier
   std::vector<char> stack;
   FiberState state = FiberState::Ready;
+  bool started = false;
 };
 
 constexpr size_t kStackBytes = 64 * 1024;
 
-// The scheduler's state (one launch at a time).
-ucontext_t scheduler;
+// The scheduler's state (one launch at a time). Fibers start with
+// setcontext and switch with _setjmp/_longjmp, which (unlike swapcontext)
+// leave the signal mask alone: no system call per switch.
+jmp_buf scheduler;
 Fiber *current = nullptr;
 const std::function<void()> *threadBody = nullptr;
 
 void fiberMain() {
   (*threadBody)();
-  current->state = FiberState::Done; // uc_link returns to the scheduler
+  current->state = FiberState::Done;
+  _longjmp(scheduler, 1);
 }
 
 void syncthreads() {
   current->state = FiberState::AtBarrier;
-  swapcontext(&current->ctx, &scheduler);
+  if (!_setjmp(current->resume))
+    _longjmp(scheduler, 1);
 }
 
 /// Runs `body` once per thread of one block, as fibers that meet at each
@@ -65,21 +76,31 @@ void runBlock(std::vector<Fiber> &fibers, Dim3 *threadIdx,
               const std::function<void()> &body) {
   threadBody = &body;
   for (Fiber &f : fibers) {
-    f.stack.resize(kStackBytes);
-    getcontext(&f.ctx);
-    f.ctx.uc_stack.ss_sp = f.stack.data();
-    f.ctx.uc_stack.ss_size = f.stack.size();
-    f.ctx.uc_link = &scheduler;
-    makecontext(&f.ctx, fiberMain, 0);
+    if (f.stack.empty()) {
+      f.stack.resize(kStackBytes);
+      getcontext(&f.start);
+    }
+    f.start.uc_stack.ss_sp = f.stack.data();
+    f.start.uc_stack.ss_size = f.stack.size();
+    f.start.uc_link = nullptr; // fiberMain jumps back instead
+    makecontext(&f.start, fiberMain, 0);
     f.state = FiberState::Ready;
+    f.started = false;
   }
   for (;;) {
     for (size_t t = 0; t < fibers.size(); ++t) {
-      if (fibers[t].state != FiberState::Ready)
+      Fiber &f = fibers[t];
+      if (f.state != FiberState::Ready)
         continue;
       threadIdx->x = static_cast<unsigned>(t);
-      current = &fibers[t];
-      swapcontext(&scheduler, &fibers[t].ctx);
+      current = &f;
+      if (!_setjmp(scheduler)) {
+        if (!f.started) {
+          f.started = true;
+          setcontext(&f.start);
+        }
+        _longjmp(f.resume, 1);
+      }
     }
     size_t done = 0, waiting = 0;
     for (const Fiber &f : fibers) {
@@ -155,13 +176,14 @@ void CudaEmulator::launch(const CudaKernel &k, const std::vector<float *> &ptrs,
   m.blockDim = static_cast<Dim3 *>(dlsym(lib, "blockDim"));
   m.gridDim = static_cast<Dim3 *>(dlsym(lib, "gridDim"));
   m.syncthreads = reinterpret_cast<void (**)()>(dlsym(lib, "nn_emu_syncthreads"));
-  void *fn = dlsym(lib, k.name.c_str());
+  CudaLaunchDims d = cudaLaunchDims(k, batch);
+  const std::string &name = cudaLaunchName(k, d);
+  void *fn = dlsym(lib, name.c_str());
   if (!m.threadIdx || !m.blockIdx || !m.blockDim || !m.gridDim ||
       !m.syncthreads || !fn)
-    throw std::runtime_error("the module lacks " + k.name +
+    throw std::runtime_error("the module lacks " + name +
                              " or the emulator's globals");
   *m.syncthreads = syncthreads;
-  CudaLaunchDims d = cudaLaunchDims(k, batch);
   *m.blockDim = {d.block, 1, 1};
   *m.gridDim = {d.grid, 1, 1};
   std::function<void()> body;
@@ -180,15 +202,16 @@ void CudaEmulator::launch(const CudaKernel &k, const std::vector<float *> &ptrs,
     NN_ARITY(8)
 #undef NN_ARITY
   default:
-    throw std::runtime_error(k.name + ": too many arguments to emulate");
+    throw std::runtime_error(name + ": too many arguments to emulate");
   }
-  std::vector<Fiber> fibers(d.block);
+  static std::vector<Fiber> fibers; // reused: stacks outlive launches
+  fibers.resize(d.block);
   for (unsigned b = 0; b < d.grid; ++b) {
     *m.blockIdx = {b, 0, 0};
     try {
       runBlock(fibers, m.threadIdx, body);
     } catch (const std::runtime_error &e) {
-      throw std::runtime_error(k.name + ", block " + std::to_string(b) +
+      throw std::runtime_error(name + ", block " + std::to_string(b) +
                                ": " + e.what());
     }
   }

@@ -5,8 +5,9 @@
 /// (CudaEmulator.h: the module compiled as C++, each block's threads as
 /// fibers meeting at __syncthreads) against the reference interpreter: every
 /// example's unfused and fused training step, a partial batch and several
-/// GEMM tiles, steps chained through the updated state, and the TF32
-/// tensor-core GEMM with the PTX fragment layouts emulated. These are the
+/// GEMM tiles, steps chained through the updated state, the GEMMs' big-tile
+/// variants (the same bits as the small tiles), and the TF32 tensor-core
+/// GEMM with the PTX fragment layouts emulated. These are the
 /// checks of CudaGpuTest that need no driver, so they run in `make test`.
 ///
 //===----------------------------------------------------------------------===//
@@ -17,6 +18,7 @@
 #include "codegen/cuda/CudaPrinter.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace nn;
 using namespace nn::cudatest;
@@ -29,6 +31,52 @@ namespace {
 #else
 #define NEED_FIBERS()
 #endif
+
+TEST(CudaEmulator, ThreadsMeetAtBarriersAndDivergentOnesAreErrors) {
+  NEED_FIBERS();
+  CudaSource src;
+  src.graph = "barriers";
+  // Each thread writes its index to shared memory; after the barrier, it
+  // reads its mirror's, which only works if every thread wrote first.
+  src.code = R"(
+extern "C" __global__ void k_mirror(float *out, const long long batch) {
+  __shared__ float s[256];
+  for (int round = 0; round < 3; ++round) {
+    s[threadIdx.x] = (float)(threadIdx.x + round);
+    __syncthreads();
+    out[blockIdx.x * 256 + threadIdx.x] += s[255 - threadIdx.x];
+    __syncthreads();
+  }
+}
+extern "C" __global__ void k_divergent(float *out, const long long batch) {
+  if (threadIdx.x < 10)
+    return;
+  __syncthreads();
+  out[threadIdx.x] = 1.0f;
+}
+)";
+  CudaEmulator emu(src);
+  CudaKernel mirror;
+  mirror.name = "k_mirror";
+  mirror.count = {512, 0}; // two blocks
+  std::vector<float> out(512, 0.0f);
+  emu.launch(mirror, {out.data()}, 1);
+  for (int i = 0; i < 512; ++i)
+    ASSERT_EQ(out[i], 3.0f * (255 - i % 256) + 3.0f) << i;
+  CudaKernel divergent;
+  divergent.name = "k_divergent";
+  divergent.launch = CudaLaunchKind::Single;
+  try {
+    emu.launch(divergent, {out.data()}, 1);
+    ADD_FAILURE() << "a barrier 10 threads skip ran";
+  } catch (const std::runtime_error &e) {
+    EXPECT_NE(std::string(e.what()).find(
+                  "k_divergent, block 0: 246 threads wait at __syncthreads "
+                  "after 10 threads of the block returned"),
+              std::string::npos)
+        << e.what();
+  }
+}
 
 /// One step of `g` on the emulator against the interpreter.
 void checkStep(const Graph &g, int64_t batch, const std::string &what,
@@ -115,6 +163,73 @@ TEST(CudaEmulator, Tf32GemmsAreCloseInNormAndRounded) {
   for (const auto &[name, v] : want.updates)
     check(sa.at(name), sb.at(name), v, "update of " + name);
   EXPECT_TRUE(differs) << "TF32 gave the fp32 bits";
+}
+
+/// Every output and update of a step, in order (names sorted by the maps).
+std::vector<std::pair<std::string, const Tensor *>>
+results(const TensorMap &out, const TensorMap &state) {
+  std::vector<std::pair<std::string, const Tensor *>> r;
+  for (const auto &[name, t] : out)
+    r.push_back({"output " + name, &t});
+  for (const auto &[name, t] : state)
+    r.push_back({"state " + name, &t});
+  return r;
+}
+
+/// For each batch, one step on small tiles and one with every GEMM on big
+/// tiles, from the same leaves: the same bits (each result adds the same
+/// products in the same order), and close to the interpreter.
+void checkBigTiles(const Graph &g, const std::vector<int64_t> &batches,
+                   const std::string &what, CudaPrintOptions opts) {
+  CudaSource small = printCuda(g, opts);
+  opts.bigTileMin = 0;
+  CudaSource big = printCuda(g, opts);
+  CudaEmulator smallEmu(small), bigEmu(big);
+  for (int64_t batch : batches) {
+    std::string at = what + ", batch " + std::to_string(batch);
+    int bigLaunches = 0;
+    for (const CudaKernel &k : big.kernels)
+      bigLaunches += cudaLaunchDims(k, batch).big;
+    ASSERT_GE(bigLaunches, 2) << at;
+    for (const CudaKernel &k : small.kernels)
+      ASSERT_FALSE(cudaLaunchDims(k, batch).big) << at << ": " << k.name;
+    ValueMap leaves = randomLeaves(g, batch, 3);
+    TensorMap sa = toTensors(leaves, g, true), sb = sa;
+    TensorMap oa = smallEmu.runStep(g, sa, toTensors(leaves, g, false));
+    TensorMap ob = bigEmu.runStep(g, sb, toTensors(leaves, g, false));
+    auto ra = results(oa, sa), rb = results(ob, sb);
+    ASSERT_EQ(ra.size(), rb.size());
+    for (size_t i = 0; i < ra.size(); ++i) {
+      const Tensor &a = *ra[i].second, &b = *rb[i].second;
+      ASSERT_EQ(a.data.size(), b.data.size()) << at << ": " << ra[i].first;
+      size_t differ = 0;
+      for (size_t e = 0; e < a.data.size(); ++e)
+        differ += std::memcmp(&a.data[e], &b.data[e], sizeof(float)) != 0;
+      EXPECT_EQ(differ, 0u) << at << ": " << ra[i].first << " ("
+                            << a.data.size() << " elements)";
+    }
+    if (opts.tf32)
+      continue; // (CudaEmulator.Tf32GemmsAreCloseInNormAndRounded)
+    Interpreter::Result want = Interpreter(g).step(leaves);
+    for (const auto &[name, v] : want.outputs)
+      expectClose(ob.at(name), v, 1e-4, at + ": output " + name);
+    for (const auto &[name, v] : want.updates)
+      expectClose(sb.at(name), v, 1e-4, at + ": update of " + name);
+  }
+}
+
+TEST(CudaEmulator, BigTilesGiveTheSmallTilesBits) {
+  NEED_FIBERS();
+  // 200 rows: a full 128-row tile and a partial one; 5: one partial tile.
+  // Fused mnist has every operand layout (transposes read in place, the
+  // activation gradient folded into loads) and the dense epilogue.
+  CudaPrintOptions fp32, tf32;
+  tf32.tf32 = true;
+  Model fused = loadExample("mnist_mlp.nn", Stage::Fused);
+  Model plain = loadExample("mnist_mlp.nn", Stage::Opt);
+  checkBigTiles(fused.graph, {200, 5}, "mnist_mlp fused", fp32);
+  checkBigTiles(plain.graph, {200}, "mnist_mlp unfused", fp32);
+  checkBigTiles(fused.graph, {200}, "mnist_mlp fused, TF32", tf32);
 }
 
 } // namespace

@@ -142,6 +142,38 @@ TEST(CudaGpu, BadLabelsAreRejectedBeforeAnyKernel) {
 #endif
 }
 
+TEST(CudaGpu, BigTilesGiveTheSmallTilesBits) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  // Every GEMM on 128 x 128 tiles (bigTileMin 1) against the default (all
+  // small at these sizes): the same bits, fp32 and TF32, over 3 steps.
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  const Graph &g = m.graph;
+  for (bool tf32 : {false, true})
+    for (int64_t batch : {200, 37}) {
+      ValueMap leaves = randomLeaves(g, batch, 9);
+      CudaExecOptions small, big;
+      small.tf32 = big.tf32 = tf32;
+      big.bigTileMin = 1;
+      std::unique_ptr<Executor> a = makeCudaExecutor(g, small);
+      std::unique_ptr<Executor> b = makeCudaExecutor(g, big);
+      a->setState(toTensors(leaves, g, true));
+      b->setState(toTensors(leaves, g, true));
+      for (int step = 0; step < 3; ++step) {
+        TensorMap oa = a->run(toTensors(leaves, g, false));
+        TensorMap ob = b->run(toTensors(leaves, g, false));
+        for (const auto &[name, t] : oa)
+          EXPECT_EQ(t.data, ob.at(name).data)
+              << name << " step " << step << " batch " << batch
+              << (tf32 ? " tf32" : "");
+      }
+      for (const auto &[name, t] : a->state())
+        EXPECT_EQ(t.data, b->state().at(name).data)
+            << name << " batch " << batch << (tf32 ? " tf32" : "");
+    }
+#endif
+}
+
 TEST(CudaGpu, Tf32StepIsCloseToFp32AndUsesTensorCores) {
   NEED_GPU();
 #ifdef NNC_HAVE_CUDA_BACKEND

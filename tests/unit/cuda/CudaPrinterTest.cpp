@@ -13,6 +13,7 @@
 #include "codegen/cuda/CudaEmit.h"
 #include "codegen/cuda/CudaPrinter.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <regex>
 
@@ -65,6 +66,20 @@ TEST(CudaPrinter, ExtentsAndLaunchShapes) {
   k.cols = {128, 0};
   EXPECT_EQ(cudaLaunchDims(k, 64).grid, 2u); // 1 x 2 tiles of 64 x 64
   EXPECT_EQ(cudaLaunchDims(k, 65).grid, 4u); // 2 x 2
+  EXPECT_FALSE(cudaLaunchDims(k, 65).big);
+  EXPECT_EQ(cudaLaunchName(k, cudaLaunchDims(k, 65)), k.name);
+  // The big variant from bigTileMin results on: tiles of 128 x 128.
+  k.name = "k1";
+  k.bigName = "k1_big";
+  k.bigTileMin = 128 * 1000;
+  EXPECT_FALSE(cudaLaunchDims(k, 999).big);
+  EXPECT_EQ(cudaLaunchDims(k, 999).grid, 32u); // 16 x 2 of 64 x 64
+  EXPECT_TRUE(cudaLaunchDims(k, 1000).big);
+  EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 8u); // 8 x 1 of 128 x 128
+  EXPECT_EQ(cudaLaunchName(k, cudaLaunchDims(k, 1000)), "k1_big");
+  k.bigName.clear(); // no big variant: never big
+  EXPECT_FALSE(cudaLaunchDims(k, 1000).big);
+  EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 32u);
   k.launch = CudaLaunchKind::Single;
   EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 1u);
 }
@@ -138,6 +153,48 @@ TEST(CudaPrinter, LaunchesFollowTheOp) {
   EXPECT_GE(singles, 4);
 }
 
+TEST(CudaPrinter, BigTileVariantsWhereAProductCanBeBig) {
+  // mnist: the products with a batch dimension can reach the big tiles'
+  // size; the weight gradients (784 x 128, 128 x 64, 64 x 10) never do.
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  CudaSource src = printCuda(m.graph);
+  int big = 0;
+  for (const CudaKernel &k : src.kernels) {
+    if (k.launch != CudaLaunchKind::Gemm) {
+      EXPECT_TRUE(k.bigName.empty()) << k.name;
+      continue;
+    }
+    bool batched = k.rows.batchPow + k.cols.batchPow > 0;
+    EXPECT_EQ(k.bigName.empty(), !batched) << k.name;
+    if (!batched)
+      continue;
+    ++big;
+    EXPECT_EQ(k.bigName, k.name + "_big");
+    // The same body but the GEMM, and within the kernel's lines.
+    auto body = [&](const std::string &name) {
+      size_t at = src.code.find("\n" + name + "(");
+      at = src.code.find('{', at);
+      return src.code.substr(at, src.code.find("\n}\n", at) - at);
+    };
+    EXPECT_EQ(std::regex_replace(body(k.bigName), std::regex("nn_gemm128<"),
+                                 "nn_gemm64<"),
+              body(k.name));
+    // The line of the big variant's name.
+    size_t at = src.code.find("\n" + k.bigName + "(");
+    int line = static_cast<int>(
+        std::count(src.code.begin(),
+                   src.code.begin() + static_cast<std::ptrdiff_t>(at), '\n') +
+        2);
+    EXPECT_EQ(src.kernelAtLine(line), &k) << k.bigName;
+  }
+  EXPECT_EQ(big, 5); // 3 dense layers, 2 input gradients
+  // 4096 x 4096 weight gradients are big at any batch size.
+  Model wide = loadExample("../benchmarks/mlp4096.nn", Stage::Fused);
+  for (const CudaKernel &k : printCuda(wide.graph).kernels)
+    if (wide.graph[k.node].op == OpKind::DenseGradWeight)
+      EXPECT_EQ(k.bigName, k.name + "_big");
+}
+
 TEST(CudaPrinter, FusedOpsGetFusedKernels) {
   Model m = loadExample("mnist_mlp.nn", Stage::Fused);
   const Graph &g = m.graph;
@@ -158,7 +215,7 @@ TEST(CudaPrinter, FusedOpsGetFusedKernels) {
       EXPECT_NE(body.find("auto ep = "), std::string::npos);
       EXPECT_NE(body.find("(0.0f > t0) ? 0.0f : t0"), std::string::npos)
           << body;
-      EXPECT_NE(body.find("nn_gemm<true, true>"), std::string::npos);
+      EXPECT_NE(body.find("nn_gemm64<true, true>"), std::string::npos);
     }
   }
   for (OpKind op :
@@ -197,7 +254,7 @@ TEST(CudaPrinter, Tf32PutsEveryProductOnTensorCoresAndNothingElse) {
       CudaSource a = printCuda(m.graph), b = printCuda(m.graph, tf32);
       // The fp32 source has no tensor-core code at all.
       EXPECT_EQ(a.code.find("mma.sync"), std::string::npos) << f;
-      EXPECT_EQ(a.code.find("nn_gemm_tf32"), std::string::npos) << f;
+      EXPECT_EQ(a.code.find("_tf32<"), std::string::npos) << f;
       EXPECT_NE(b.code.find("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32"
                             ".f32"),
                 std::string::npos)
@@ -221,10 +278,11 @@ TEST(CudaPrinter, Tf32PutsEveryProductOnTensorCoresAndNothingElse) {
         std::string ka = body(a, a.kernels[i]), kb = body(b, b.kernels[i]);
         bool gemm = a.kernels[i].launch == CudaLaunchKind::Gemm;
         gemms += gemm;
-        EXPECT_EQ(ka.find("nn_gemm<") != std::string::npos, gemm) << ka;
-        EXPECT_EQ(kb.find("nn_gemm_tf32<") != std::string::npos, gemm) << kb;
-        EXPECT_EQ(std::regex_replace(kb, std::regex("nn_gemm_tf32<"),
-                                     "nn_gemm<"),
+        EXPECT_EQ(ka.find("nn_gemm64<") != std::string::npos, gemm) << ka;
+        EXPECT_EQ(kb.find("nn_gemm64_tf32<") != std::string::npos, gemm)
+            << kb;
+        EXPECT_EQ(std::regex_replace(kb, std::regex("(nn_gemm(64|128))_tf32<"),
+                                     "$1<"),
                   ka);
       }
       EXPECT_GE(gemms, 2) << f; // churn: forward and weight gradient
