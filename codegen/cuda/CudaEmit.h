@@ -159,6 +159,14 @@ void printClassIndex(KernelWriter &k, const std::string &v,
                      const std::string &classes, const std::string &id,
                      const std::string &ok);
 
+/// A Columns launch through the prelude's nn_column_sums: out(i) = the sum
+/// over r < len (an expression) of element() (divided by len when mean),
+/// for every i of outDims; `element` prints its statements and returns the
+/// value of row r of result i (variables `i`, `r`).
+void printColumnSums(KernelWriter &k, const std::vector<int64_t> &outDims,
+                     const std::string &len, bool mean,
+                     const std::function<std::string()> &element);
+
 /// A GEMM through the prelude's nn_gemm64 (nn_gemm128 when k.bigTile;
 /// the _tf32 versions for --precision=tf32): out(i, j) = epilogue(i, j,
 /// sum_p A(i, p) * B(p, j)) for an [M, N] result with K terms, where M, N

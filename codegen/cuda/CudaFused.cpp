@@ -126,19 +126,13 @@ void printDenseGradWeight(KernelWriter &k) {
   printGemm(k, g);
 }
 
-/// Column sums of da * act'(a): [m,n] -> [n], one thread per column, rows
-/// added in order (in double).
+/// Column sums of da * act'(a): [m,n] -> [n] (nn_column_sums).
 void printDenseGradBias(KernelWriter &k) {
   const Dims &da = k.inType(0).dims;
   NN_ASSERT(da.size() == 2, "fused.dense_grad_bias of " + dimsStr(da));
   k.line("const long long m = " + k.dim(da[0]) + ", n = " + k.dim(da[1]) + ";");
-  k.gridLoop("j", da, 1, 2);
-  k.line("double acc = 0.0;");
-  k.open("for (long long r = 0; r < m; ++r)");
-  k.line("acc += (double)" + maskedAt(k, 0, 1, "r * n + j") + ";");
-  k.close();
-  k.line("out[j] = (float)acc;");
-  k.close();
+  printColumnSums(k, {da[1]}, "m", /*mean=*/false,
+                  [&] { return maskedAt(k, 0, 1, "r * n + i"); });
 }
 
 /// The upstream gradient (operand `op`, a scalar) divided by `count`, in

@@ -77,6 +77,18 @@ void printClassIndex(KernelWriter &k, const std::string &v,
          " : 0LL;");
 }
 
+void printColumnSums(KernelWriter &k, const std::vector<int64_t> &outDims,
+                     const std::string &len, bool mean,
+                     const std::function<std::string()> &element) {
+  k.meta.launch = CudaLaunchKind::Columns;
+  k.meta.count = KernelWriter::extent(outDims, 0, outDims.size());
+  k.open("auto v = [&](long long i, long long r) -> float");
+  k.line("return " + element() + ";");
+  k.close(";");
+  k.line("nn_column_sums(out, " + k.product(outDims, 0, outDims.size()) +
+         ", " + len + ", " + (mean ? "true" : "false") + ", v);");
+}
+
 void printGemm(KernelWriter &k, const GemmSpec &s) {
   k.meta.launch = CudaLaunchKind::Gemm;
   k.meta.bigTileMin = k.opts.bigTileMin;
@@ -191,21 +203,15 @@ void printReduce(KernelWriter &k, bool mean) {
   }
   size_t axis = static_cast<size_t>(k.node.axis);
   NN_ASSERT(axis < a.size(), "reduction axis out of range");
-  // One thread per result: out[o * inner + t] sums a[(o * len + r) * inner
-  // + t] over r in order.
+  // out[o * inner + t] sums a[(o * len + r) * inner + t] over r.
   Dims outDims = a;
   outDims.erase(outDims.begin() + static_cast<std::ptrdiff_t>(axis));
   k.line("const long long len = " + k.dim(a[axis]) +
          ", inner = " + k.product(a, axis + 1, a.size()) + ";");
-  k.gridLoop("i", outDims, 0, outDims.size());
-  k.line("const long long o = i / inner, t = i % inner;");
-  k.line("double acc = 0.0;");
-  k.open("for (long long r = 0; r < len; ++r)");
-  k.line("acc += (double)" + k.at(0, "(o * len + r) * inner + t") + ";");
-  k.close();
-  k.line(std::string("out[i] = (float)") +
-         (mean ? "(acc / (double)len);" : "acc;"));
-  k.close();
+  printColumnSums(k, outDims, "len", mean, [&] {
+    k.line("const long long o = i / inner, t = i % inner;");
+    return k.at(0, "(o * len + r) * inner + t");
+  });
 }
 
 void printCount(KernelWriter &k) {

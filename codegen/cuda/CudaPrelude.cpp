@@ -45,6 +45,32 @@ __device__ __forceinline__ double nn_block_sum(double v) {
   return r;
 }
 
+// out[i] = sum over r < len of v(i, r) (divided by len when mean), for the
+// 32 results i of this block: lane l of each of the 8 warps adds rows w,
+// w + 8, ... of result 32 b + l in double, then the 8 partial sums are added
+// in warp order (the same result on every run). One block per 32 results:
+// consecutive lanes read consecutive results, the rows of a column sum.
+template <class V>
+__device__ __forceinline__ void nn_column_sums(float *out, long long n,
+                                               long long len, bool mean,
+                                               V v) {
+  __shared__ double nn_part[NN_BLOCK / 32][32];
+  const int lane = threadIdx.x % 32, w = threadIdx.x / 32;
+  const long long i = (long long)blockIdx.x * 32 + lane;
+  double acc = 0.0;
+  if (i < n)
+    for (long long r = w; r < len; r += NN_BLOCK / 32)
+      acc += (double)v(i, r);
+  nn_part[w][lane] = acc;
+  __syncthreads();
+  if (w == 0 && i < n) {
+    double sum = 0.0;
+    for (int k = 0; k < NN_BLOCK / 32; ++k)
+      sum += nn_part[k][lane];
+    out[i] = (float)(mean ? sum / (double)len : sum);
+  }
+}
+
 // Loads the NN_TK-deep slice p0 of the tile at (i0, j0): As[p][i] from
 // la(i0 + i, p0 + p), Bs[p][j] from lb(p0 + p, j0 + j), zero outside the
 // matrices. Consecutive threads walk A along p when A_ROW, B along j when

@@ -63,6 +63,10 @@ CudaLaunchDims cudaLaunchDims(const CudaKernel &k, int64_t batch) {
   case CudaLaunchKind::Single:
     grid = 1;
     break;
+  case CudaLaunchKind::Columns:
+    grid = blocks(k.count.at(batch), kCudaColumns);
+    NN_ASSERT(grid < (int64_t(1) << 31), "column-sum grid too large");
+    break;
   case CudaLaunchKind::Gemm: {
     const int64_t rows = k.rows.at(batch), cols = k.cols.at(batch);
     d.big = !k.bigName.empty() && rows * cols >= k.bigTileMin;

@@ -25,6 +25,8 @@ constexpr int kCudaBlock = 256;
 /// its big variant, kCudaBigTile x kCudaBigTile (8 x 8 per thread), launched
 /// for results of at least CudaPrintOptions::bigTileMin elements.
 constexpr int kCudaTile = 64;
+/// Results per block of a Columns launch (one per lane of a warp).
+constexpr int kCudaColumns = 32;
 constexpr int kCudaBigTile = 128;
 /// 128 tiles of 128 x 128: about one per multiprocessor of an H100 (132).
 /// Smaller products keep the small tile, which makes 4 times more blocks.
@@ -46,6 +48,9 @@ enum class CudaLaunchKind {
   Elements,
   /// One block of kCudaBlock threads (a full reduction to a scalar).
   Single,
+  /// One block per kCudaColumns of `count` results, each a sum over rows
+  /// that the block's warps share (nn_column_sums).
+  Columns,
   /// One block per tile of an [m, n] result: kCudaTile, or kCudaBigTile
   /// (the kernel's big variant) when m * n >= CudaKernel::bigTileMin.
   Gemm,

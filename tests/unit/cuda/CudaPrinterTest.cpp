@@ -82,6 +82,12 @@ TEST(CudaPrinter, ExtentsAndLaunchShapes) {
   EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 32u);
   k.launch = CudaLaunchKind::Single;
   EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 1u);
+  k.launch = CudaLaunchKind::Columns; // 32 results per block
+  k.count = {4096, 0};
+  EXPECT_EQ(cudaLaunchDims(k, 1).grid, 128u);
+  k.count = {10, 1};
+  EXPECT_EQ(cudaLaunchDims(k, 7).grid, 3u); // 70 results
+  EXPECT_EQ(cudaLaunchDims(k, 0).grid, 0u);
 }
 
 TEST(CudaPrinter, OneKernelPerNodeNamedAfterItsLine) {
@@ -129,7 +135,7 @@ TEST(CudaPrinter, LaunchesFollowTheOp) {
   Model m = loadExample("mnist_mlp.nn", Stage::Opt);
   const Graph &g = m.graph;
   CudaSource src = printCuda(g);
-  int gemms = 0, singles = 0;
+  int gemms = 0, singles = 0, columns = 0;
   for (const CudaKernel &k : src.kernels) {
     const Node &n = g[k.node];
     if (n.op == OpKind::MatMul) {
@@ -139,6 +145,10 @@ TEST(CudaPrinter, LaunchesFollowTheOp) {
       ASSERT_EQ(d.size(), 2u);
       EXPECT_EQ(k.rows.at(64), d[0] == kBatch ? 64 : d[0]) << k.name;
       EXPECT_EQ(k.cols.at(64), d[1] == kBatch ? 64 : d[1]) << k.name;
+    } else if (n.op == OpKind::Sum && n.axis >= 0) {
+      ++columns; // the bias gradients
+      EXPECT_EQ(k.launch, CudaLaunchKind::Columns) << k.name;
+      EXPECT_EQ(k.count.at(64), n.type.numel(64)) << k.name;
     } else if (n.op == OpKind::SoftmaxCrossEntropy ||
                (n.op == OpKind::Sum && n.axis == -1)) {
       ++singles;
@@ -151,6 +161,7 @@ TEST(CudaPrinter, LaunchesFollowTheOp) {
   // 3 forward, 3 weight gradients, 2 input gradients (none for x).
   EXPECT_EQ(gemms, 8);
   EXPECT_GE(singles, 4);
+  EXPECT_EQ(columns, 3);
 }
 
 TEST(CudaPrinter, BigTileVariantsWhereAProductCanBeBig) {
@@ -207,6 +218,8 @@ TEST(CudaPrinter, FusedOpsGetFusedKernels) {
         n.op == OpKind::DenseGradInput || n.op == OpKind::DenseGradWeight) {
       EXPECT_EQ(k.launch, CudaLaunchKind::Gemm) << k.name;
     }
+    if (n.op == OpKind::DenseGradBias)
+      EXPECT_EQ(k.launch, CudaLaunchKind::Columns) << k.name;
     if (n.op == OpKind::Dense && n.act == Activation::Relu) {
       // The activation is in the GEMM's epilogue: relu as a select on the
       // biased sum, stored once.
