@@ -6,8 +6,14 @@
 #      eager on the same GPU (pytorch_gpu.py --what epoch, data on the GPU),
 #      R rounds interleaved.
 #   2. benchmarks/mlp4096.nn (4 dense layers of width 4096) at batch 4096:
-#      `nnc bench --backend=cuda`, fused and unfused, step and kernels,
-#      against PyTorch eager (cuBLAS) in fp32 and with TF32 enabled.
+#      `nnc bench --backend=cuda`, fused and unfused, step and kernels, and
+#      fused with --precision tf32, against PyTorch eager (cuBLAS) in fp32
+#      and with TF32 enabled.
+#   3. The GEMM tiles on that MLP, fused, fp32: the default (128 x 128
+#      tiles, compiled for one block per multiprocessor), the big tiles
+#      compiled for two blocks (NNC_CUDA_BIG_MIN_BLOCKS=2: at most 128
+#      registers, some spills), and 64 x 64 tiles only
+#      (NNC_CUDA_BIG_TILES_FROM larger than any product).
 # Then the medians and the ratios against the targets (epoch: nnc 3x faster
 # than PyTorch; mlp4096 step: within 1.3x of PyTorch fp32, 1.5x of TF32).
 #
@@ -67,11 +73,26 @@ done
   --repeats 10 --warmup 2 >"$out/nnc_mlp.txt"
 "$nnc" bench "$root/benchmarks/mlp4096.nn" --backend=cuda --batch 4096 \
   --repeats 10 --warmup 2 --json >"$out/nnc_mlp.json"
+"$nnc" bench "$root/benchmarks/mlp4096.nn" --backend=cuda --batch 4096 \
+  --repeats 10 --warmup 2 --fuse all --precision tf32 --json >"$out/nnc_mlp_tf32.json"
 for p in fp32 tf32; do
   "$python" "$root/benchmarks/pytorch_gpu.py" --what mlp --precision $p \
     >"$out/torch_mlp_$p.json"
 done
 cat "$out/nnc_mlp.txt"
+
+# 3. The GEMM tiles.
+tiles() { # NAME [VAR=VALUE]: the fused fp32 step, as JSON in $out/tiles_NAME.json
+  local name=$1
+  shift
+  env "$@" "$nnc" bench "$root/benchmarks/mlp4096.nn" --backend=cuda \
+    --batch 4096 --repeats 10 --warmup 2 --fuse all --json >"$out/tiles_$name.json"
+}
+for r in $(seq 1 "$rounds"); do
+  tiles "big_$r"
+  tiles "big2_$r" NNC_CUDA_BIG_MIN_BLOCKS=2
+  tiles "small_$r" NNC_CUDA_BIG_TILES_FROM=9223372036854775807
+done
 
 "$python" - "$out" "$rounds" <<'PY'
 import json, os, statistics, sys
@@ -93,6 +114,17 @@ print(f"mlp4096 step, batch 4096: nnc fused {step['all'] * 1e3:.2f} ms, "
       f"{step['none'] / step['all']:.2f}x)")
 print(f"  PyTorch fp32 {tf['fp32'] * 1e3:.2f} ms: nnc/PyTorch "
       f"{step['all'] / tf['fp32']:.2f} (target at most 1.3)")
-print(f"  PyTorch TF32 {tf['tf32'] * 1e3:.2f} ms: nnc fp32/PyTorch TF32 "
-      f"{step['all'] / tf['tf32']:.2f} (nnc has no TF32 path yet; target 1.5)")
+tf32 = json.load(open(os.path.join(out, "nnc_mlp_tf32.json")))
+tf32_step = [r["median_s"] for r in tf32["results"] if r["scope"] == "step"][0]
+print(f"  PyTorch TF32 {tf['tf32'] * 1e3:.2f} ms, nnc TF32 "
+      f"{tf32_step * 1e3:.2f} ms: nnc/PyTorch {tf32_step / tf['tf32']:.2f} "
+      f"(target at most 1.5)")
+def tiles(name):
+    return statistics.median(
+        [r["median_s"] for r in json.load(open(os.path.join(out, f"tiles_{name}_{i}.json")))["results"]
+         if r["scope"] == "step"][0] for i in range(1, rounds + 1))
+big, big2, small = tiles("big"), tiles("big2"), tiles("small")
+print(f"mlp4096 fused fp32 step by GEMM tiles: 128 x 128 {big * 1e3:.2f} ms, "
+      f"128 x 128 for 2 blocks/SM {big2 * 1e3:.2f} ms, 64 x 64 only "
+      f"{small * 1e3:.2f} ms (small/big {small / big:.2f}x)")
 PY

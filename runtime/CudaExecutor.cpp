@@ -149,6 +149,8 @@ void CudaExecutor::compile() {
   po.tf32 = opts.tf32;
   if (opts.bigTileMin > 0)
     po.bigTileMin = opts.bigTileMin;
+  if (opts.bigMinBlocks > 0)
+    po.bigMinBlocks = opts.bigMinBlocks;
   if (po.tf32)
     checkTf32Arch(ctx->arch());
   src = printCuda(graph, po);
@@ -314,7 +316,9 @@ void CudaExecutor::recordTimes(std::vector<void *> &marks) {
   if (marks.size() == launches.size() + 3)
     for (size_t i = 0; i < launches.size(); ++i) {
       t.kernelMs.push_back(ctx->elapsedMs(marks[i + 1], marks[i + 2]));
-      t.kernelNames.push_back(launches[i].meta->name);
+      const Launch &l = launches[i]; // the variant that ran (small, _big)
+      t.kernelNames.push_back(
+          cudaLaunchName(*l.meta, cudaLaunchDims(*l.meta, l.batch)));
       t.kernelNodes.push_back(launches[i].meta->node);
     }
   for (void *e : marks)
@@ -401,7 +405,9 @@ CudaExecOptions &cudaExecutorOptions() {
   // Until the train command has flags for them: NNC_CUDA_SYNC=1 (kernel by
   // kernel, naming a failing kernel), NNC_CUDA_NO_GRAPH=1, NNC_CUDA_VERBOSE=1,
   // NNC_CUDA_BIG_TILES_FROM=N (GEMM results of N elements or more on big
-  // tiles; 1: all of them, to test those kernels on small models).
+  // tiles; 1: all of them, to test those kernels on small models),
+  // NNC_CUDA_BIG_MIN_BLOCKS=N (the big tiles compiled for N blocks per
+  // multiprocessor: fewer registers; to compare on a GPU).
   static CudaExecOptions opts = [] {
     auto on = [](const char *name) {
       const char *v = std::getenv(name);
@@ -413,6 +419,8 @@ CudaExecOptions &cudaExecutorOptions() {
     o.verbose = on("NNC_CUDA_VERBOSE");
     if (const char *v = std::getenv("NNC_CUDA_BIG_TILES_FROM"))
       o.bigTileMin = std::max(0LL, std::atoll(v));
+    if (const char *v = std::getenv("NNC_CUDA_BIG_MIN_BLOCKS"))
+      o.bigMinBlocks = std::clamp(std::atoi(v), 0, 8);
     return o;
   }();
   return opts;

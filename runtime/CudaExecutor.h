@@ -28,7 +28,7 @@ struct CudaTimes {
   double stepMs = 0;
   /// Each kernel of the last step, in launch order (`noGraph` runs only).
   std::vector<double> kernelMs;
-  std::vector<std::string> kernelNames;
+  std::vector<std::string> kernelNames; ///< the variants run ("k4_..._big")
   std::vector<NodeId> kernelNodes;
 };
 
@@ -49,6 +49,9 @@ struct CudaExecOptions {
   /// 0: the printer's default, kCudaBigTileMin (NNC_CUDA_BIG_TILES_FROM=N;
   /// tests set 1 to run every GEMM on big tiles).
   int64_t bigTileMin = 0;
+  /// Blocks per multiprocessor the big-tile GEMMs are compiled for; 0: the
+  /// printer's default, 1 (NNC_CUDA_BIG_MIN_BLOCKS=N).
+  int bigMinBlocks = 0;
   /// When set, every run records its times here (events around the step,
   /// and around each kernel when launched one by one).
   CudaTimes *times = nullptr;

@@ -318,10 +318,12 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
     head += k.meta.nodeText;
     std::replace(head.begin() + 1, head.end(), '\n', ' ');
     head += "\n";
-    auto signature = [&](const std::string &name) {
-      std::string sig =
-          "extern \"C\" __global__ void __launch_bounds__(NN_BLOCK)\n" +
-          name + "(float *__restrict__ out";
+    auto signature = [&](const std::string &name, int minBlocks = 1) {
+      std::string bounds = minBlocks > 1
+                               ? "NN_BLOCK, " + std::to_string(minBlocks)
+                               : "NN_BLOCK";
+      std::string sig = "extern \"C\" __global__ void __launch_bounds__(" +
+                        bounds + ")\n" + name + "(float *__restrict__ out";
       for (size_t i = 0; i < n.inputs.size(); ++i)
         sig += ", const float *__restrict__ in" + std::to_string(i);
       return sig + ", const long long batch) {\n";
@@ -339,7 +341,8 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
       k.meta.bigName = m.name + "_big";
       code += "// The same on 128 x 128 tiles, launched for results of " +
               std::to_string(opts.bigTileMin) + " elements or more.\n" +
-              signature(k.meta.bigName) + big.body() + "}\n";
+              signature(k.meta.bigName, opts.bigMinBlocks) + big.body() +
+              "}\n";
     }
     k.meta.lastLine = countLines(code);
     src.kernels.push_back(k.meta);

@@ -107,6 +107,10 @@ struct CudaPrintOptions {
   /// at least this many elements (tests lower it to run the big tiles on
   /// small models). Both variants give the same bits.
   int64_t bigTileMin = kCudaBigTileMin;
+  /// Blocks per multiprocessor the big variants are compiled for
+  /// (`__launch_bounds__(NN_BLOCK, n)`): 1 lets ptxas use up to 255
+  /// registers; 2 caps them at 128 (more warps, some spills).
+  int bigMinBlocks = 1;
 };
 
 /// Prints every non-leaf node of `g` (types known; fused ops included) as a

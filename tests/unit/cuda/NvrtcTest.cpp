@@ -60,18 +60,24 @@ TEST(CudaNvrtc, EveryKernelOfEveryExampleCompilesForSm90) {
     ASSERT_NO_THROW(bin = compileCuda(src, opts)) << v.what;
     EXPECT_TRUE(isElf(bin.cubin)) << v.what;
     EXPECT_EQ(bin.arch, "sm_90");
-    // ptxas reports every kernel: each is in the cubin.
-    for (const CudaKernel &k : src.kernels) {
-      bool found = false;
-      for (const KernelResources &r : bin.resources)
-        if (r.kernel == k.name) {
-          found = true;
-          EXPECT_GT(r.registers, 0) << k.name;
-          EXPECT_LE(r.registers, 255) << k.name;
-        }
-      EXPECT_TRUE(found) << v.what << ": no ptxas report for " << k.name;
-      EXPECT_NE(bin.cubin.find(k.name), std::string::npos) << k.name;
-    }
+    // ptxas reports every kernel and big-tile variant: each is in the
+    // cubin, and the big tiles do not spill.
+    for (const CudaKernel &k : src.kernels)
+      for (const std::string &name : {k.name, k.bigName}) {
+        if (name.empty())
+          continue;
+        bool found = false;
+        for (const KernelResources &r : bin.resources)
+          if (r.kernel == name) {
+            found = true;
+            EXPECT_GT(r.registers, 0) << name;
+            EXPECT_LE(r.registers, 255) << name;
+            if (name == k.bigName)
+              EXPECT_EQ(r.spillStoreBytes, 0) << v.what << ": " << name;
+          }
+        EXPECT_TRUE(found) << v.what << ": no ptxas report for " << name;
+        EXPECT_NE(bin.cubin.find(name), std::string::npos) << name;
+      }
   }
 }
 
@@ -180,11 +186,40 @@ TEST(CudaNvrtc, PtxAndResourceReport) {
   for (const CudaKernel &k : src.kernels)
     EXPECT_NE(ptx.find(".entry " + k.name + "("), std::string::npos) << k.name;
   std::string sass = emitCudaText(m.graph, "sass", opts);
-  for (const CudaKernel &k : src.kernels)
+  for (const CudaKernel &k : src.kernels) {
     EXPECT_NE(sass.find("// " + k.name + ": "), std::string::npos) << k.name;
+    if (!k.bigName.empty())
+      EXPECT_NE(sass.find("// " + k.bigName + ": "), std::string::npos);
+  }
+  EXPECT_NE(sass.find(" kernels (and 5 on big tiles)\n"), std::string::npos);
   EXPECT_NE(sass.find(" registers, "), std::string::npos);
   EXPECT_NE(sass.find(" bytes spill stores, "), std::string::npos);
   EXPECT_NE(sass.find("kernels spill"), std::string::npos);
+}
+
+TEST(CudaNvrtc, BigTilesForTwoBlocksPerMultiprocessorFitIn128Registers) {
+  NEED_NVRTC();
+  // __launch_bounds__(NN_BLOCK, 2) on the big variants only: ptxas keeps
+  // them within 128 registers (65536 per multiprocessor / 512 threads).
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  CudaPrintOptions two;
+  two.bigMinBlocks = 2;
+  CudaSource src = printCuda(m.graph, two);
+  EXPECT_NE(src.code.find("__launch_bounds__(NN_BLOCK, 2)\n" +
+                          src.kernels[0].name + "_big("),
+            std::string::npos);
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.noCache = true;
+  CudaBinary bin = compileCuda(src, opts);
+  int big = 0;
+  for (const CudaKernel &k : src.kernels)
+    for (const KernelResources &r : bin.resources)
+      if (!k.bigName.empty() && r.kernel == k.bigName) {
+        ++big;
+        EXPECT_LE(r.registers, 128) << r.kernel;
+      }
+  EXPECT_EQ(big, 5);
 }
 
 TEST(CudaNvrtc, PtxasLogParsing) {
