@@ -70,6 +70,19 @@ void syncthreads() {
     _longjmp(scheduler, 1);
 }
 
+/// Runs fiber `f` until it waits at a barrier or returns. (Alone in its
+/// frame: no local of the scheduler's loop is live across the _setjmp.)
+__attribute__((noinline)) void resume(Fiber *f) {
+  current = f;
+  if (!_setjmp(scheduler)) {
+    if (!current->started) {
+      current->started = true;
+      setcontext(&current->start);
+    }
+    _longjmp(current->resume, 1);
+  }
+}
+
 /// Runs `body` once per thread of one block, as fibers that meet at each
 /// __syncthreads; throws on a barrier that only some threads reach.
 void runBlock(std::vector<Fiber> &fibers, Dim3 *threadIdx,
@@ -89,18 +102,10 @@ void runBlock(std::vector<Fiber> &fibers, Dim3 *threadIdx,
   }
   for (;;) {
     for (size_t t = 0; t < fibers.size(); ++t) {
-      Fiber &f = fibers[t];
-      if (f.state != FiberState::Ready)
+      if (fibers[t].state != FiberState::Ready)
         continue;
       threadIdx->x = static_cast<unsigned>(t);
-      current = &f;
-      if (!_setjmp(scheduler)) {
-        if (!f.started) {
-          f.started = true;
-          setcontext(&f.start);
-        }
-        _longjmp(f.resume, 1);
-      }
+      resume(&fibers[t]);
     }
     size_t done = 0, waiting = 0;
     for (const Fiber &f : fibers) {

@@ -201,9 +201,11 @@ TEST(CudaPrinter, BigTileVariantsWhereAProductCanBeBig) {
   EXPECT_EQ(big, 5); // 3 dense layers, 2 input gradients
   // 4096 x 4096 weight gradients are big at any batch size.
   Model wide = loadExample("../benchmarks/mlp4096.nn", Stage::Fused);
-  for (const CudaKernel &k : printCuda(wide.graph).kernels)
-    if (wide.graph[k.node].op == OpKind::DenseGradWeight)
+  for (const CudaKernel &k : printCuda(wide.graph).kernels) {
+    if (wide.graph[k.node].op == OpKind::DenseGradWeight) {
       EXPECT_EQ(k.bigName, k.name + "_big");
+    }
+  }
 }
 
 TEST(CudaPrinter, FusedOpsGetFusedKernels) {
@@ -218,8 +220,9 @@ TEST(CudaPrinter, FusedOpsGetFusedKernels) {
         n.op == OpKind::DenseGradInput || n.op == OpKind::DenseGradWeight) {
       EXPECT_EQ(k.launch, CudaLaunchKind::Gemm) << k.name;
     }
-    if (n.op == OpKind::DenseGradBias)
+    if (n.op == OpKind::DenseGradBias) {
       EXPECT_EQ(k.launch, CudaLaunchKind::Columns) << k.name;
+    }
     if (n.op == OpKind::Dense && n.act == Activation::Relu) {
       // The activation is in the GEMM's epilogue: relu as a select on the
       // biased sum, stored once.

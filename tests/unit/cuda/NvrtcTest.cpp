@@ -72,8 +72,9 @@ TEST(CudaNvrtc, EveryKernelOfEveryExampleCompilesForSm90) {
             found = true;
             EXPECT_GT(r.registers, 0) << name;
             EXPECT_LE(r.registers, 255) << name;
-            if (name == k.bigName)
+            if (name == k.bigName) {
               EXPECT_EQ(r.spillStoreBytes, 0) << v.what << ": " << name;
+            }
           }
         EXPECT_TRUE(found) << v.what << ": no ptxas report for " << name;
         EXPECT_NE(bin.cubin.find(name), std::string::npos) << name;
@@ -188,8 +189,9 @@ TEST(CudaNvrtc, PtxAndResourceReport) {
   std::string sass = emitCudaText(m.graph, "sass", opts);
   for (const CudaKernel &k : src.kernels) {
     EXPECT_NE(sass.find("// " + k.name + ": "), std::string::npos) << k.name;
-    if (!k.bigName.empty())
+    if (!k.bigName.empty()) {
       EXPECT_NE(sass.find("// " + k.bigName + ": "), std::string::npos);
+    }
   }
   EXPECT_NE(sass.find(" kernels (and 5 on big tiles)\n"), std::string::npos);
   EXPECT_NE(sass.find(" registers, "), std::string::npos);
