@@ -182,6 +182,8 @@ void CudaExecutor::compile() {
 }
 
 CudaDevicePtr CudaExecutor::ptrOf(NodeId id) const {
+  if (src.inPlace[id] >= 0) // an update computed into its leaf
+    return leafBuf.at(src.inPlace[id]);
   const Node &n = graph[id];
   if (isBatchLeaf(n))
     return batchBuf.at(id);
@@ -296,6 +298,8 @@ void CudaExecutor::enqueueStep(int64_t n0, std::vector<void *> *marks) {
     }
     NN_ASSERT(value.op != OpKind::Param && value.op != OpKind::State,
               "an update whose value is a parameter or state leaf");
+    if (src.inPlace[u.value] == u.target)
+      continue; // its kernel wrote the leaf
     ctx->copyOnDevice(leafBuf.at(u.target), ptrOf(u.value), bytes);
   }
   mark();

@@ -90,6 +90,10 @@ struct CudaSource {
   std::string code;
   /// One per non-leaf node, in graph order.
   std::vector<CudaKernel> kernels;
+  /// Per node: the Param or State leaf whose buffer its kernel writes
+  /// (passes/InPlaceUpdates: an update computed in place, with no copy
+  /// after the step), or -1. Those kernels' pointers are not __restrict__.
+  std::vector<NodeId> inPlace;
 
   /// The kernel whose source contains 1-based `line`, or nullptr.
   const CudaKernel *kernelAtLine(int line) const;

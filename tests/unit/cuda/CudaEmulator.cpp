@@ -241,6 +241,8 @@ TensorMap CudaEmulator::runStep(const Graph &g, TensorMap &state,
       leaf[id].assign(n.values.begin(), n.values.end());
   }
   auto ptrOf = [&](NodeId id) -> float * {
+    if (src.inPlace[id] >= 0) // an update computed into its leaf
+      return leaf.at(src.inPlace[id]).data();
     if (auto it = leaf.find(id); it != leaf.end())
       return it->second.data();
     if (g[id].op == OpKind::Const)
@@ -270,6 +272,8 @@ TensorMap CudaEmulator::runStep(const Graph &g, TensorMap &state,
     if (value.op == OpKind::Const && value.values.size() == 1)
       std::fill(target.data.begin(), target.data.end(),
                 static_cast<float>(value.values[0]));
+    else if (src.inPlace[u.value] == u.target)
+      target.data = leaf.at(u.target); // computed in place
     else
       std::memcpy(target.data.data(), ptrOf(u.value),
                   target.data.size() * sizeof(float));

@@ -208,6 +208,30 @@ TEST(CudaPrinter, BigTileVariantsWhereAProductCanBeBig) {
   }
 }
 
+TEST(CudaPrinter, UpdatesComputedInPlaceHaveNoRestrictPointers) {
+  // mnist's 6 parameters and 6 momenta: each SGD kernel writes its leaf
+  // (passes/InPlaceUpdates), so its pointers may alias; the others keep
+  // __restrict__.
+  for (Stage stage : {Stage::Fused, Stage::Opt}) {
+    Model m = loadExample("mnist_mlp.nn", stage);
+    CudaSource src = printCuda(m.graph);
+    ASSERT_EQ(src.inPlace.size(), m.graph.nodes.size());
+    int inPlace = 0;
+    for (const CudaKernel &k : src.kernels) {
+      size_t at = src.code.find("\n" + k.name + "(");
+      std::string sig = src.code.substr(at, src.code.find('{', at) - at);
+      bool restricted = sig.find("__restrict__") != std::string::npos;
+      EXPECT_EQ(restricted, src.inPlace[k.node] < 0) << sig;
+      if (src.inPlace[k.node] >= 0) {
+        ++inPlace;
+        const Node &leaf = m.graph[src.inPlace[k.node]];
+        EXPECT_TRUE(leaf.op == OpKind::Param || leaf.op == OpKind::State);
+      }
+    }
+    EXPECT_EQ(inPlace, 12) << (stage == Stage::Fused ? "fused" : "unfused");
+  }
+}
+
 TEST(CudaPrinter, FusedOpsGetFusedKernels) {
   Model m = loadExample("mnist_mlp.nn", Stage::Fused);
   const Graph &g = m.graph;
