@@ -2,9 +2,9 @@
 # gpu_compare.sh - the GPU figures of issue 5 in one run (needs a CUDA device).
 #
 #   1. mnist_mlp epoch at batch 64: `nnc train --backend=cuda` (the epoch
-#      line's samples/s: no compile or data loading in it) against PyTorch
-#      eager on the same GPU (pytorch_gpu.py --what epoch, data on the GPU),
-#      R rounds interleaved.
+#      line's samples/s: no compile or data loading in it), and without
+#      split-K, against PyTorch eager on the same GPU (pytorch_gpu.py --what
+#      epoch, data on the GPU), R rounds interleaved.
 #   2. benchmarks/mlp4096.nn (4 dense layers of width 4096) at batch 4096:
 #      `nnc bench --backend=cuda`, fused and unfused, step and kernels, and
 #      fused with --precision tf32, against PyTorch eager (cuBLAS) in fp32
@@ -62,6 +62,12 @@ for r in $(seq 1 "$rounds"); do
   sps=$(sed -n 's/^epoch 1\/1 .* \([0-9][0-9]*\) samples\/s.*/\1/p' "$out/nnc_epoch_$r.log" | tail -1)
   [ -n "$sps" ] || die "no epoch line in $out/nnc_epoch_$r.log"
   awk -v s="$sps" 'BEGIN { printf "%.4f\n", 60000 / s }' >>"$out/nnc_epoch.times"
+  # The same without split-K (its small GEMMs as few blocks).
+  NNC_CUDA_SPLIT_K=0 "$nnc" train "$root/examples/mnist_mlp.nn" --epochs 1 \
+    --validation 0 --backend=cuda >"$out/nnc_epoch_nosplit_$r.log" 2>&1 ||
+    die "nnc train --backend=cuda failed (NNC_CUDA_SPLIT_K=0)"
+  sps=$(sed -n 's/^epoch 1\/1 .* \([0-9][0-9]*\) samples\/s.*/\1/p' "$out/nnc_epoch_nosplit_$r.log" | tail -1)
+  awk -v s="$sps" 'BEGIN { printf "%.4f\n", 60000 / s }' >>"$out/nnc_epoch_nosplit.times"
   "$python" "$root/benchmarks/pytorch_gpu.py" --what epoch --repeats 1 \
     >"$out/torch_epoch_$r.json"
   echo "round $r/$rounds: nnc $(tail -1 "$out/nnc_epoch.times") s, PyTorch" \
@@ -109,6 +115,8 @@ print(f"\n{bench['device']}; medians")
 print(f"mnist_mlp epoch, batch 64: nnc {nnc_epoch:.3f} s, PyTorch eager "
       f"{torch_epoch:.3f} s: nnc is {torch_epoch / nnc_epoch:.2f}x faster "
       f"(target 3x)")
+nosplit = statistics.median(float(l) for l in open(os.path.join(out, "nnc_epoch_nosplit.times")))
+print(f"  nnc without split-K (NNC_CUDA_SPLIT_K=0): {nosplit:.3f} s")
 print(f"mlp4096 step, batch 4096: nnc fused {step['all'] * 1e3:.2f} ms, "
       f"unfused {step['none'] * 1e3:.2f} ms (unfused/fused "
       f"{step['none'] / step['all']:.2f}x)")

@@ -151,6 +151,7 @@ void CudaExecutor::compile() {
     po.bigTileMin = opts.bigTileMin;
   if (opts.bigMinBlocks > 0)
     po.bigMinBlocks = opts.bigMinBlocks;
+  po.splitK = opts.splitK;
   if (po.tf32)
     checkTf32Arch(ctx->arch());
   src = printCuda(graph, po);
@@ -411,7 +412,8 @@ CudaExecOptions &cudaExecutorOptions() {
   // NNC_CUDA_BIG_TILES_FROM=N (GEMM results of N elements or more on big
   // tiles; 1: all of them, to test those kernels on small models),
   // NNC_CUDA_BIG_MIN_BLOCKS=N (the big tiles compiled for N blocks per
-  // multiprocessor: fewer registers; to compare on a GPU).
+  // multiprocessor: fewer registers; to compare on a GPU), NNC_CUDA_SPLIT_K=0
+  // (no split-K).
   static CudaExecOptions opts = [] {
     auto on = [](const char *name) {
       const char *v = std::getenv(name);
@@ -423,6 +425,8 @@ CudaExecOptions &cudaExecutorOptions() {
     o.verbose = on("NNC_CUDA_VERBOSE");
     if (const char *v = std::getenv("NNC_CUDA_BIG_TILES_FROM"))
       o.bigTileMin = std::max(0LL, std::atoll(v));
+    if (const char *v = std::getenv("NNC_CUDA_SPLIT_K"))
+      o.splitK = std::string(v) != "0";
     if (const char *v = std::getenv("NNC_CUDA_BIG_MIN_BLOCKS"))
       o.bigMinBlocks = std::clamp(std::atoi(v), 0, 8);
     return o;

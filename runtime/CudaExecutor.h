@@ -49,6 +49,9 @@ struct CudaExecOptions {
   /// 0: the printer's default, kCudaBigTileMin (NNC_CUDA_BIG_TILES_FROM=N;
   /// tests set 1 to run every GEMM on big tiles).
   int64_t bigTileMin = 0;
+  /// Split long K among blocks for GEMMs of few tiles (NNC_CUDA_SPLIT_K=0
+  /// turns it off).
+  bool splitK = true;
   /// Blocks per multiprocessor the big-tile GEMMs are compiled for; 0: the
   /// printer's default, 1 (NNC_CUDA_BIG_MIN_BLOCKS=N).
   int bigMinBlocks = 0;

@@ -92,8 +92,10 @@ void printColumnSums(KernelWriter &k, const std::vector<int64_t> &outDims,
 void printGemm(KernelWriter &k, const GemmSpec &s) {
   k.meta.launch = CudaLaunchKind::Gemm;
   k.meta.bigTileMin = k.opts.bigTileMin;
+  k.meta.splitK = k.opts.splitK;
   k.meta.rows = KernelWriter::extent(s.mDims, 0, s.mDims.size());
   k.meta.cols = KernelWriter::extent(s.nDims, 0, s.nDims.size());
+  k.meta.depth = KernelWriter::extent(s.kDims, 0, s.kDims.size());
   k.line("const long long M = " + k.product(s.mDims, 0, s.mDims.size()) +
          ", N = " + k.product(s.nDims, 0, s.nDims.size()) +
          ", K = " + k.product(s.kDims, 0, s.kDims.size()) + ";");

@@ -6,8 +6,10 @@
 /// many blocks to fill the GPU), and nn_gemm128, a 128 x 128 tile (8 x 8 per
 /// thread, the next slice fetched while the block multiplies the last:
 /// large products). Both add each result's terms in the same order with the
-/// same fused multiply-adds, so they give the same bits. --precision=tf32
-/// adds the same two tiles on tensor cores.
+/// same fused multiply-adds, so they give the same bits. Products of few
+/// small tiles and a long K may be split among blocks (split-K), whose sums
+/// the last block adds in a fixed order. --precision=tf32 adds the same two
+/// tiles on tensor cores.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -95,13 +97,94 @@ nn_load_tiles(float (&As)[NN_TK][LD], float (&Bs)[NN_TK][LD], long long M,
     }
 }
 
-// C[M, N] = A[M, K] @ B[K, N] on 64 x 64 tiles through shared memory: block
-// b computes the tile (b / tilesN, b % tilesN) of C; thread t holds a 4 x 4
-// register block of it (rows ty + 16r, columns tx + 16c). Elements come
-// from the loaders la(i, p) and lb(p, j), which fold in transposes and
-// activation gradients; ep(i, j, acc) stores each result. Each result sums
-// its K terms in order p = 0, 1, ... with fused multiply-adds. A_ROW: A is
-// contiguous along p; B_ROW: B is contiguous along j (the tile loads follow).
+// Split-K for products with few tiles and a long K (the launcher's choice,
+// cudaLaunchDims): gridDim.x = tiles x splits, block b computes split
+// b % splits of tile b / splits, K slices [k0, k1) of it. With one split,
+// the whole of K.
+struct nn_split {
+  long long k0, k1;
+  int tile, s, splits;
+};
+__device__ __forceinline__ nn_split nn_split_of(long long tiles, long long K) {
+  nn_split r;
+  r.splits = tiles > 0 ? (int)(gridDim.x / tiles) : 1;
+  r.tile = (int)blockIdx.x / r.splits;
+  r.s = (int)blockIdx.x % r.splits;
+  const long long slices = (K + NN_TK - 1) / NN_TK;
+  const long long chunk = (slices + r.splits - 1) / r.splits * NN_TK;
+  r.k0 = min(K, (long long)r.s * chunk);
+  r.k1 = min(K, r.k0 + chunk);
+  return r;
+}
+
+// The partial sums of every split (at most NN_SPLIT_TILES tiles x
+// NN_SPLITS splits x 16 per thread), and per tile the splits done so far.
+// Kernels of a module run one after another, so they share them.
+__device__ float nn_split_sums[NN_SPLIT_TILES * NN_SPLITS * 16 * NN_BLOCK];
+__device__ unsigned nn_split_done[NN_SPLIT_TILES];
+
+// The cold part of nn_split_reduce, outlined so that it takes no registers
+// from the GEMM around it: stores this block's 16 partial sums per thread;
+// the last block of the tile to finish adds all of them in split order
+// (the same result on every run) into part, resets the tile's count for
+// the next launch, and returns true; the others return false.
+__device__ __noinline__ bool nn_split_add(float *part, int tile, int s,
+                                          int splits) {
+  __shared__ int nn_last;
+  const int tid = threadIdx.x;
+  float *mine = nn_split_sums + (tile * splits + s) * 16 * NN_BLOCK;
+  for (int q = 0; q < 16; ++q)
+    mine[q * NN_BLOCK + tid] = part[q];
+  __threadfence(); // the partial sums are visible before the count says so
+  __syncthreads();
+  if (tid == 0)
+    nn_last = atomicAdd(&nn_split_done[tile], 1u) == (unsigned)splits - 1;
+  __syncthreads();
+  if (!nn_last)
+    return false;
+  __threadfence();
+  const float *all = nn_split_sums + tile * splits * 16 * NN_BLOCK;
+  for (int q = 0; q < 16; ++q) {
+    float sum = 0.0f;
+    for (int k = 0; k < splits; ++k)
+      sum += __ldcg(all + (k * 16 + q) * NN_BLOCK + tid); // not from L1
+    part[q] = sum;
+  }
+  if (tid == 0)
+    nn_split_done[tile] = 0;
+  return true;
+}
+
+// Adds acc over the splits of its tile (see nn_split_add); true in the
+// block that holds the sums (every block when K is not split). Computed
+// from M and N, which the epilogue needs anyway.
+__device__ __forceinline__ bool nn_split_reduce(float (&acc)[4][4],
+                                                long long M, long long N) {
+  const nn_split sp = nn_split_of(
+      (M + NN_TILE - 1) / NN_TILE * ((N + NN_TILE - 1) / NN_TILE), 0);
+  if (sp.splits == 1)
+    return true;
+  float part[16];
+#pragma unroll
+  for (int q = 0; q < 16; ++q)
+    part[q] = acc[q / 4][q % 4];
+  if (!nn_split_add(part, sp.tile, sp.s, sp.splits))
+    return false;
+#pragma unroll
+  for (int q = 0; q < 16; ++q)
+    acc[q / 4][q % 4] = part[q];
+  return true;
+}
+
+// C[M, N] = A[M, K] @ B[K, N] on 64 x 64 tiles through shared memory: the
+// tile (t / tilesN, t % tilesN) of C, t = nn_split_of(...).tile; thread t
+// holds a 4 x 4 register block of it (rows ty + 16r, columns tx + 16c).
+// Elements come from the loaders la(i, p) and lb(p, j), which fold in
+// transposes and activation gradients; ep(i, j, acc) stores each result.
+// Each result sums its K terms in order p = 0, 1, ... with fused
+// multiply-adds (with split-K: each split's terms in order, then the splits'
+// sums in order). A_ROW: A is contiguous along p; B_ROW: B is contiguous
+// along j (the tile loads follow).
 template <bool A_ROW, bool B_ROW, class LA, class LB, class EP>
 __device__ __forceinline__ void nn_gemm64(long long M, long long N,
                                           long long K, LA la, LB lb, EP ep) {
@@ -109,16 +192,17 @@ __device__ __forceinline__ void nn_gemm64(long long M, long long N,
   __shared__ float Bs[NN_TK][NN_TILE + 1];
   const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
   const long long tilesN = (N + NN_TILE - 1) / NN_TILE;
-  const long long i0 = (long long)blockIdx.x / tilesN * NN_TILE;
-  const long long j0 = (long long)blockIdx.x % tilesN * NN_TILE;
+  const nn_split sp = nn_split_of((M + NN_TILE - 1) / NN_TILE * tilesN, K);
+  const long long i0 = (long long)sp.tile / tilesN * NN_TILE;
+  const long long j0 = (long long)sp.tile % tilesN * NN_TILE;
   float acc[4][4];
 #pragma unroll
   for (int r = 0; r < 4; ++r)
 #pragma unroll
     for (int c = 0; c < 4; ++c)
       acc[r][c] = 0.0f;
-  for (long long p0 = 0; p0 < K; p0 += NN_TK) {
-    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, K, i0, j0, p0, la, lb);
+  for (long long p0 = sp.k0; p0 < sp.k1; p0 += NN_TK) {
+    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, sp.k1, i0, j0, p0, la, lb);
     __syncthreads();
 #pragma unroll
     for (int pp = 0; pp < NN_TK; ++pp) {
@@ -137,6 +221,8 @@ __device__ __forceinline__ void nn_gemm64(long long M, long long N,
     }
     __syncthreads();
   }
+  if (!nn_split_reduce(acc, M, N))
+    return;
 #pragma unroll
   for (int r = 0; r < 4; ++r)
 #pragma unroll
@@ -329,16 +415,17 @@ __device__ __forceinline__ void nn_gemm64_tf32(long long M, long long N,
   const int g = lane / 4, t = lane % 4;
   const int wm = warp / 2 * 16, wn = warp % 2 * 32;
   const long long tilesN = (N + NN_TILE - 1) / NN_TILE;
-  const long long i0 = (long long)blockIdx.x / tilesN * NN_TILE;
-  const long long j0 = (long long)blockIdx.x % tilesN * NN_TILE;
+  const nn_split sp = nn_split_of((M + NN_TILE - 1) / NN_TILE * tilesN, K);
+  const long long i0 = (long long)sp.tile / tilesN * NN_TILE;
+  const long long j0 = (long long)sp.tile % tilesN * NN_TILE;
   float acc[4][4];
 #pragma unroll
   for (int c = 0; c < 4; ++c)
 #pragma unroll
     for (int r = 0; r < 4; ++r)
       acc[c][r] = 0.0f;
-  for (long long p0 = 0; p0 < K; p0 += NN_TK) {
-    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, K, i0, j0, p0, la, lb);
+  for (long long p0 = sp.k0; p0 < sp.k1; p0 += NN_TK) {
+    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, sp.k1, i0, j0, p0, la, lb);
     __syncthreads();
 #pragma unroll
     for (int kk = 0; kk < NN_TK; kk += 8) {
@@ -357,6 +444,8 @@ __device__ __forceinline__ void nn_gemm64_tf32(long long M, long long N,
     }
     __syncthreads();
   }
+  if (!nn_split_reduce(acc, M, N))
+    return;
 #pragma unroll
   for (int c = 0; c < 4; ++c)
 #pragma unroll
@@ -439,7 +528,10 @@ __device__ __forceinline__ void nn_gemm128_tf32(long long M, long long N,
 } // namespace
 
 std::string prelude(const CudaPrintOptions &opts) {
-  return std::string(kHead) + kBody + (opts.tf32 ? kTf32 : "");
+  return std::string(kHead) + "#define NN_SPLIT_TILES " +
+         std::to_string(kCudaSplitTiles) + "\n#define NN_SPLITS " +
+         std::to_string(kCudaMaxSplits) + "\n" + kBody +
+         (opts.tf32 ? kTf32 : "");
 }
 
 } // namespace nn::cuda

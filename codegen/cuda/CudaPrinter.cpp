@@ -73,6 +73,18 @@ CudaLaunchDims cudaLaunchDims(const CudaKernel &k, int64_t batch) {
     d.big = !k.bigName.empty() && rows * cols >= k.bigTileMin;
     const int64_t tile = d.big ? kCudaBigTile : kCudaTile;
     grid = blocks(rows, tile) * blocks(cols, tile);
+    // Split-K (the prelude's nn_split_of reads the splits off the grid).
+    const int64_t slices = blocks(k.depth.at(batch), 16);
+    if (!d.big && k.splitK && grid > 0 && grid <= kCudaSplitTiles) {
+      int64_t want = std::min<int64_t>(
+          {kCudaMaxSplits, slices / kCudaSplitMinSlices,
+           std::max<int64_t>(1, kCudaSplitBlocks / grid)});
+      if (want >= 2) {
+        // As even as slices allow, none empty.
+        d.splits = static_cast<unsigned>(blocks(slices, blocks(slices, want)));
+        grid *= d.splits;
+      }
+    }
     NN_ASSERT(grid < (int64_t(1) << 31), "GEMM grid too large");
     break;
   }

@@ -25,6 +25,15 @@ constexpr int kCudaBlock = 256;
 /// its big variant, kCudaBigTile x kCudaBigTile (8 x 8 per thread), launched
 /// for results of at least CudaPrintOptions::bigTileMin elements.
 constexpr int kCudaTile = 64;
+/// Split-K (small-tile GEMMs only): a product of at most kCudaSplitTiles
+/// tiles with a long K runs as tiles x splits blocks (at most
+/// kCudaMaxSplits, each at least kCudaSplitMinSlices slices of 16, about
+/// kCudaSplitBlocks blocks in all); the last block of each tile adds the
+/// partial sums in split order.
+constexpr int kCudaSplitTiles = 16;
+constexpr int kCudaMaxSplits = 16;
+constexpr int kCudaSplitMinSlices = 4;
+constexpr int kCudaSplitBlocks = 128;
 /// Results per block of a Columns launch (one per lane of a warp).
 constexpr int kCudaColumns = 32;
 constexpr int kCudaBigTile = 128;
@@ -77,6 +86,10 @@ struct CudaKernel {
   CudaExtent rows, cols;
   std::string bigName;
   int64_t bigTileMin = kCudaBigTileMin;
+  /// Gemm: the number of terms of each result (K), and whether the launch
+  /// may split it (CudaPrintOptions::splitK).
+  CudaExtent depth;
+  bool splitK = true;
   /// The kernel's lines in the source, 1-based, both ends included (to map
   /// compiler messages back to kernels).
   int firstLine = 0, lastLine = 0;
@@ -111,6 +124,10 @@ struct CudaPrintOptions {
   /// at least this many elements (tests lower it to run the big tiles on
   /// small models). Both variants give the same bits.
   int64_t bigTileMin = kCudaBigTileMin;
+  /// Split long K among blocks for products of few tiles (see
+  /// kCudaSplitTiles): more blocks, partial sums added in a fixed order,
+  /// so other bits than without.
+  bool splitK = true;
   /// Blocks per multiprocessor the big variants are compiled for
   /// (`__launch_bounds__(NN_BLOCK, n)`): 1 lets ptxas use up to 255
   /// registers; 2 caps them at 128 (more warps, some spills).
@@ -138,6 +155,8 @@ struct CudaLaunchDims {
   unsigned block = kCudaBlock;
   /// Launch the kernel's big-tile variant (CudaKernel::bigName).
   bool big = false;
+  /// Gemm: blocks per tile (split-K; 1: none).
+  unsigned splits = 1;
 };
 
 /// The launch of kernel `k` for `batch` samples; grid 0 when there is no

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <cstring>
 #include <math.h>
 
@@ -31,6 +32,7 @@ void (*nn_emu_syncthreads)() = nullptr;
 #define __global__
 #define __device__
 #define __forceinline__ inline
+#define __noinline__ __attribute__((noinline))
 #define __shared__ static
 #define __launch_bounds__(n)
 #define __restrict__ __restrict
@@ -41,6 +43,16 @@ struct alignas(16) float4 {
 };
 
 inline void __syncthreads() { nn_emu_syncthreads(); }
+// Blocks run one after another, threads as fibers that switch only at
+// __syncthreads: memory is always coherent, atomics are plain.
+inline void __threadfence() {}
+inline unsigned atomicAdd(unsigned *p, unsigned v) {
+  unsigned old = *p;
+  *p += v;
+  return old;
+}
+inline float __ldcg(const float *p) { return *p; }
+using std::min;
 
 inline float __uint_as_float(unsigned u) {
   float f;

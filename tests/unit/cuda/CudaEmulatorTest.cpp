@@ -181,6 +181,7 @@ results(const TensorMap &out, const TensorMap &state) {
 /// products in the same order), and close to the interpreter.
 void checkBigTiles(const Graph &g, const std::vector<int64_t> &batches,
                    const std::string &what, CudaPrintOptions opts) {
+  opts.splitK = false; // (split sums add in another order)
   CudaSource small = printCuda(g, opts);
   opts.bigTileMin = 0;
   CudaSource big = printCuda(g, opts);

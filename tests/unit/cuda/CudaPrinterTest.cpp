@@ -80,6 +80,24 @@ TEST(CudaPrinter, ExtentsAndLaunchShapes) {
   k.bigName.clear(); // no big variant: never big
   EXPECT_FALSE(cudaLaunchDims(k, 1000).big);
   EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 32u);
+  // Split-K: mnist's first layer at batch 64 (64 x 128, K = 784) is 2 tiles
+  // of 49 slices: 10 splits of at most 5 slices, 20 blocks.
+  k.rows = {1, 1};
+  k.cols = {128, 0};
+  k.depth = {784, 0};
+  CudaLaunchDims split = cudaLaunchDims(k, 64);
+  EXPECT_EQ(split.splits, 10u);
+  EXPECT_EQ(split.grid, 20u);
+  k.depth = {48, 0}; // 3 slices: too short to split
+  EXPECT_EQ(cudaLaunchDims(k, 64).splits, 1u);
+  EXPECT_EQ(cudaLaunchDims(k, 64).grid, 2u);
+  k.depth = {1 << 20, 0}; // long: at most kCudaMaxSplits
+  EXPECT_EQ(cudaLaunchDims(k, 64).splits,
+            static_cast<unsigned>(kCudaMaxSplits));
+  EXPECT_EQ(cudaLaunchDims(k, 1100).splits, 1u); // 18 x 2 tiles: enough
+  k.splitK = false;
+  EXPECT_EQ(cudaLaunchDims(k, 64).splits, 1u);
+  EXPECT_EQ(cudaLaunchDims(k, 64).grid, 2u);
   k.launch = CudaLaunchKind::Single;
   EXPECT_EQ(cudaLaunchDims(k, 1000).grid, 1u);
   k.launch = CudaLaunchKind::Columns; // 32 results per block
