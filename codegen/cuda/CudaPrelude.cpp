@@ -23,10 +23,6 @@ const char *const kHead =
     R"(// Compiled at run time by NVRTC (IEEE float: no fast math, no contraction
 // of a * b + c; the GEMM uses fmaf explicitly).
 
-#define NN_BLOCK 256
-#define NN_TILE 64
-#define NN_BIG 128
-#define NN_TK 16
 )";
 
 const char *const kBody =
@@ -76,7 +72,7 @@ __device__ __forceinline__ void nn_column_sums(float *out, long long n,
 // Loads the NN_TK-deep slice p0 of the tile at (i0, j0): As[p][i] from
 // la(i0 + i, p0 + p), Bs[p][j] from lb(p0 + p, j0 + j), zero outside the
 // matrices. Consecutive threads walk A along p when A_ROW, B along j when
-// B_ROW (contiguous in memory). Both 64 x 64 GEMMs load their tiles with it.
+// B_ROW (contiguous in memory). nn_tile64 loads its slices with it.
 template <bool A_ROW, bool B_ROW, int LD, class LA, class LB>
 __device__ __forceinline__ void
 nn_load_tiles(float (&As)[NN_TK][LD], float (&Bs)[NN_TK][LD], long long M,
@@ -176,52 +172,68 @@ __device__ __forceinline__ bool nn_split_reduce(float (&acc)[4][4],
   return true;
 }
 
-// C[M, N] = A[M, K] @ B[K, N] on 64 x 64 tiles through shared memory: the
-// tile (t / tilesN, t % tilesN) of C, t = nn_split_of(...).tile; thread t
-// holds a 4 x 4 register block of it (rows ty + 16r, columns tx + 16c).
-// Elements come from the loaders la(i, p) and lb(p, j), which fold in
-// transposes and activation gradients; ep(i, j, acc) stores each result.
-// Each result sums its K terms in order p = 0, 1, ... with fused
+// The K loop of this block's 64 x 64 tile of C[M, N] = A[M, K] @ B[K, N],
+// over its split of K (nn_split_of): the tile t / tilesN, t % tilesN, at
+// (i0, j0); each NN_TK-deep slice loaded to shared memory (rows padded to
+// LD) and mul(As, Bs) run on it, in order; then acc summed over the splits
+// (nn_split_reduce). False in a block that has no result to store. Both
+// 64 x 64 GEMMs run their tiles with it.
+template <bool A_ROW, bool B_ROW, int LD, class LA, class LB, class MUL>
+__device__ __forceinline__ bool
+nn_tile64(long long M, long long N, long long K, LA la, LB lb,
+          float (&acc)[4][4], long long &i0, long long &j0, MUL mul) {
+  __shared__ float As[NN_TK][LD];
+  __shared__ float Bs[NN_TK][LD];
+  const long long tilesN = (N + NN_TILE - 1) / NN_TILE;
+  const nn_split sp = nn_split_of((M + NN_TILE - 1) / NN_TILE * tilesN, K);
+  i0 = (long long)sp.tile / tilesN * NN_TILE;
+  j0 = (long long)sp.tile % tilesN * NN_TILE;
+#pragma unroll
+  for (int q = 0; q < 16; ++q)
+    acc[q / 4][q % 4] = 0.0f;
+  for (long long p0 = sp.k0; p0 < sp.k1; p0 += NN_TK) {
+    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, sp.k1, i0, j0, p0, la, lb);
+    __syncthreads();
+    mul(As, Bs);
+    __syncthreads();
+  }
+  return nn_split_reduce(acc, M, N);
+}
+
+// C[M, N] = A[M, K] @ B[K, N] on 64 x 64 tiles (nn_tile64): thread t holds
+// a 4 x 4 register block of its block's tile (rows ty + 16r, columns
+// tx + 16c). Elements come from the loaders la(i, p) and lb(p, j), which
+// fold in transposes and activation gradients; ep(i, j, acc) stores each
+// result. Each result sums its K terms in order p = 0, 1, ... with fused
 // multiply-adds (with split-K: each split's terms in order, then the splits'
 // sums in order). A_ROW: A is contiguous along p; B_ROW: B is contiguous
 // along j (the tile loads follow).
 template <bool A_ROW, bool B_ROW, class LA, class LB, class EP>
 __device__ __forceinline__ void nn_gemm64(long long M, long long N,
                                           long long K, LA la, LB lb, EP ep) {
-  __shared__ float As[NN_TK][NN_TILE + 1];
-  __shared__ float Bs[NN_TK][NN_TILE + 1];
-  const int tid = threadIdx.x, tx = tid % 16, ty = tid / 16;
-  const long long tilesN = (N + NN_TILE - 1) / NN_TILE;
-  const nn_split sp = nn_split_of((M + NN_TILE - 1) / NN_TILE * tilesN, K);
-  const long long i0 = (long long)sp.tile / tilesN * NN_TILE;
-  const long long j0 = (long long)sp.tile % tilesN * NN_TILE;
+  const int tx = threadIdx.x % 16, ty = threadIdx.x / 16;
   float acc[4][4];
+  long long i0, j0;
+  if (!nn_tile64<A_ROW, B_ROW, NN_TILE + 1>(
+          M, N, K, la, lb, acc, i0, j0,
+          [&](const float (&As)[NN_TK][NN_TILE + 1],
+              const float (&Bs)[NN_TK][NN_TILE + 1]) {
 #pragma unroll
-  for (int r = 0; r < 4; ++r)
+            for (int pp = 0; pp < NN_TK; ++pp) {
+              float a[4], b[4];
 #pragma unroll
-    for (int c = 0; c < 4; ++c)
-      acc[r][c] = 0.0f;
-  for (long long p0 = sp.k0; p0 < sp.k1; p0 += NN_TK) {
-    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, sp.k1, i0, j0, p0, la, lb);
-    __syncthreads();
+              for (int r = 0; r < 4; ++r)
+                a[r] = As[pp][ty + 16 * r];
 #pragma unroll
-    for (int pp = 0; pp < NN_TK; ++pp) {
-      float a[4], b[4];
+              for (int c = 0; c < 4; ++c)
+                b[c] = Bs[pp][tx + 16 * c];
 #pragma unroll
-      for (int r = 0; r < 4; ++r)
-        a[r] = As[pp][ty + 16 * r];
+              for (int r = 0; r < 4; ++r)
 #pragma unroll
-      for (int c = 0; c < 4; ++c)
-        b[c] = Bs[pp][tx + 16 * c];
-#pragma unroll
-      for (int r = 0; r < 4; ++r)
-#pragma unroll
-        for (int c = 0; c < 4; ++c)
-          acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
-    }
-    __syncthreads();
-  }
-  if (!nn_split_reduce(acc, M, N))
+                for (int c = 0; c < 4; ++c)
+                  acc[r][c] = fmaf(a[r], b[c], acc[r][c]);
+            }
+          }))
     return;
 #pragma unroll
   for (int r = 0; r < 4; ++r)
@@ -409,42 +421,33 @@ template <bool A_ROW, bool B_ROW, class LA, class LB, class EP>
 __device__ __forceinline__ void nn_gemm64_tf32(long long M, long long N,
                                                long long K, LA la, LB lb,
                                                EP ep) {
-  __shared__ float As[NN_TK][NN_TILE + 4];
-  __shared__ float Bs[NN_TK][NN_TILE + 4];
-  const int tid = threadIdx.x, lane = tid % 32, warp = tid / 32;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
   const int g = lane / 4, t = lane % 4;
   const int wm = warp / 2 * 16, wn = warp % 2 * 32;
-  const long long tilesN = (N + NN_TILE - 1) / NN_TILE;
-  const nn_split sp = nn_split_of((M + NN_TILE - 1) / NN_TILE * tilesN, K);
-  const long long i0 = (long long)sp.tile / tilesN * NN_TILE;
-  const long long j0 = (long long)sp.tile % tilesN * NN_TILE;
   float acc[4][4];
+  long long i0, j0;
+  if (!nn_tile64<A_ROW, B_ROW, NN_TILE + 4>(
+          M, N, K, la, lb, acc, i0, j0,
+          [&](const float (&As)[NN_TK][NN_TILE + 4],
+              const float (&Bs)[NN_TK][NN_TILE + 4]) {
 #pragma unroll
-  for (int c = 0; c < 4; ++c)
+            for (int kk = 0; kk < NN_TK; kk += 8) {
+              // A fragment (16 x 8, row-major): rows g, g + 8; depths t,
+              // t + 4.
+              const unsigned a0 = nn_tf32(As[kk + t][wm + g]);
+              const unsigned a1 = nn_tf32(As[kk + t][wm + g + 8]);
+              const unsigned a2 = nn_tf32(As[kk + t + 4][wm + g]);
+              const unsigned a3 = nn_tf32(As[kk + t + 4][wm + g + 8]);
 #pragma unroll
-    for (int r = 0; r < 4; ++r)
-      acc[c][r] = 0.0f;
-  for (long long p0 = sp.k0; p0 < sp.k1; p0 += NN_TK) {
-    nn_load_tiles<A_ROW, B_ROW>(As, Bs, M, N, sp.k1, i0, j0, p0, la, lb);
-    __syncthreads();
-#pragma unroll
-    for (int kk = 0; kk < NN_TK; kk += 8) {
-      // A fragment (16 x 8, row-major): rows g, g + 8; depths t, t + 4.
-      const unsigned a0 = nn_tf32(As[kk + t][wm + g]);
-      const unsigned a1 = nn_tf32(As[kk + t][wm + g + 8]);
-      const unsigned a2 = nn_tf32(As[kk + t + 4][wm + g]);
-      const unsigned a3 = nn_tf32(As[kk + t + 4][wm + g + 8]);
-#pragma unroll
-      for (int c = 0; c < 4; ++c) {
-        // B fragment (8 x 8, column-major): depths t, t + 4; column g.
-        const unsigned b0 = nn_tf32(Bs[kk + t][wn + 8 * c + g]);
-        const unsigned b1 = nn_tf32(Bs[kk + t + 4][wn + 8 * c + g]);
-        nn_mma_tf32(acc[c], a0, a1, a2, a3, b0, b1);
-      }
-    }
-    __syncthreads();
-  }
-  if (!nn_split_reduce(acc, M, N))
+              for (int c = 0; c < 4; ++c) {
+                // B fragment (8 x 8, column-major): depths t, t + 4;
+                // column g.
+                const unsigned b0 = nn_tf32(Bs[kk + t][wn + 8 * c + g]);
+                const unsigned b1 = nn_tf32(Bs[kk + t + 4][wn + 8 * c + g]);
+                nn_mma_tf32(acc[c], a0, a1, a2, a3, b0, b1);
+              }
+            }
+          }))
     return;
 #pragma unroll
   for (int c = 0; c < 4; ++c)
@@ -528,10 +531,16 @@ __device__ __forceinline__ void nn_gemm128_tf32(long long M, long long N,
 } // namespace
 
 std::string prelude(const CudaPrintOptions &opts) {
-  return std::string(kHead) + "#define NN_SPLIT_TILES " +
-         std::to_string(kCudaSplitTiles) + "\n#define NN_SPLITS " +
-         std::to_string(kCudaMaxSplits) + "\n" + kBody +
-         (opts.tf32 ? kTf32 : "");
+  // The sizes the launcher (cudaLaunchDims) computes with.
+  std::string sizes;
+  for (auto [name, value] : {std::pair<const char *, int>{"NN_BLOCK", kCudaBlock},
+                             {"NN_TILE", kCudaTile},
+                             {"NN_BIG", kCudaBigTile},
+                             {"NN_TK", kCudaSliceDepth},
+                             {"NN_SPLIT_TILES", kCudaSplitTiles},
+                             {"NN_SPLITS", kCudaMaxSplits}})
+    sizes += "#define " + std::string(name) + " " + std::to_string(value) + "\n";
+  return std::string(kHead) + sizes + kBody + (opts.tf32 ? kTf32 : "");
 }
 
 } // namespace nn::cuda

@@ -74,7 +74,7 @@ CudaLaunchDims cudaLaunchDims(const CudaKernel &k, int64_t batch) {
     const int64_t tile = d.big ? kCudaBigTile : kCudaTile;
     grid = blocks(rows, tile) * blocks(cols, tile);
     // Split-K (the prelude's nn_split_of reads the splits off the grid).
-    const int64_t slices = blocks(k.depth.at(batch), 16);
+    const int64_t slices = blocks(k.depth.at(batch), kCudaSliceDepth);
     if (!d.big && k.splitK && grid > 0 && grid <= kCudaSplitTiles) {
       int64_t want = std::min<int64_t>(
           {kCudaMaxSplits, slices / kCudaSplitMinSlices,

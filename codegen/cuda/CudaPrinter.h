@@ -25,9 +25,11 @@ constexpr int kCudaBlock = 256;
 /// its big variant, kCudaBigTile x kCudaBigTile (8 x 8 per thread), launched
 /// for results of at least CudaPrintOptions::bigTileMin elements.
 constexpr int kCudaTile = 64;
+/// The depth of the K slices a GEMM block loads into shared memory.
+constexpr int kCudaSliceDepth = 16;
 /// Split-K (small-tile GEMMs only): a product of at most kCudaSplitTiles
 /// tiles with a long K runs as tiles x splits blocks (at most
-/// kCudaMaxSplits, each at least kCudaSplitMinSlices slices of 16, about
+/// kCudaMaxSplits, each at least kCudaSplitMinSlices slices, about
 /// kCudaSplitBlocks blocks in all); the last block of each tile adds the
 /// partial sums in split order.
 constexpr int kCudaSplitTiles = 16;

@@ -75,26 +75,36 @@ TEST(CudaGpu, PartialBatchesAndSyncMode) {
 #endif
 }
 
+#ifdef NNC_HAVE_CUDA_BACKEND
+/// 3 steps of `g` from the same leaves on two CUDA executors: the same bits
+/// in every output and in the final state.
+void expectSameBits(const Graph &g, const ValueMap &leaves,
+                    const CudaExecOptions &oa, const CudaExecOptions &ob,
+                    const std::string &what) {
+  std::unique_ptr<Executor> a = makeCudaExecutor(g, oa);
+  std::unique_ptr<Executor> b = makeCudaExecutor(g, ob);
+  a->setState(toTensors(leaves, g, true));
+  b->setState(toTensors(leaves, g, true));
+  for (int step = 0; step < 3; ++step) {
+    TensorMap ra = a->run(toTensors(leaves, g, false));
+    TensorMap rb = b->run(toTensors(leaves, g, false));
+    for (const auto &[name, t] : ra)
+      EXPECT_EQ(t.data, rb.at(name).data)
+          << what << ": " << name << " step " << step;
+  }
+  for (const auto &[name, t] : a->state())
+    EXPECT_EQ(t.data, b->state().at(name).data) << what << ": " << name;
+}
+#endif
+
 TEST(CudaGpu, GraphReplayEqualsKernelByKernel) {
   NEED_GPU();
 #ifdef NNC_HAVE_CUDA_BACKEND
   Model m = loadExample("mnist_mlp.nn", Stage::Fused);
-  const Graph &g = m.graph;
-  ValueMap leaves = randomLeaves(g, 64, 21);
   CudaExecOptions replay, direct;
   direct.noGraph = true;
-  std::unique_ptr<Executor> a = makeCudaExecutor(g, replay);
-  std::unique_ptr<Executor> b = makeCudaExecutor(g, direct);
-  a->setState(toTensors(leaves, g, true));
-  b->setState(toTensors(leaves, g, true));
-  for (int step = 0; step < 3; ++step) {
-    TensorMap oa = a->run(toTensors(leaves, g, false));
-    TensorMap ob = b->run(toTensors(leaves, g, false));
-    for (const auto &[name, t] : oa)
-      EXPECT_EQ(t.data, ob.at(name).data) << name << " step " << step;
-  }
-  for (const auto &[name, t] : a->state())
-    EXPECT_EQ(t.data, b->state().at(name).data) << name;
+  expectSameBits(m.graph, randomLeaves(m.graph, 64, 21), replay, direct,
+                 "replayed vs kernel by kernel");
 #endif
 }
 
@@ -152,26 +162,13 @@ TEST(CudaGpu, BigTilesGiveTheSmallTilesBits) {
   const Graph &g = m.graph;
   for (bool tf32 : {false, true})
     for (int64_t batch : {200, 37}) {
-      ValueMap leaves = randomLeaves(g, batch, 9);
       CudaExecOptions small, big;
       small.tf32 = big.tf32 = tf32;
       small.splitK = false; // (split sums add in another order)
       big.bigTileMin = 1;
-      std::unique_ptr<Executor> a = makeCudaExecutor(g, small);
-      std::unique_ptr<Executor> b = makeCudaExecutor(g, big);
-      a->setState(toTensors(leaves, g, true));
-      b->setState(toTensors(leaves, g, true));
-      for (int step = 0; step < 3; ++step) {
-        TensorMap oa = a->run(toTensors(leaves, g, false));
-        TensorMap ob = b->run(toTensors(leaves, g, false));
-        for (const auto &[name, t] : oa)
-          EXPECT_EQ(t.data, ob.at(name).data)
-              << name << " step " << step << " batch " << batch
-              << (tf32 ? " tf32" : "");
-      }
-      for (const auto &[name, t] : a->state())
-        EXPECT_EQ(t.data, b->state().at(name).data)
-            << name << " batch " << batch << (tf32 ? " tf32" : "");
+      expectSameBits(g, randomLeaves(g, batch, 9), small, big,
+                     "batch " + std::to_string(batch) +
+                         (tf32 ? ", tf32" : ""));
     }
 #endif
 }
