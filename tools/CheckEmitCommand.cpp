@@ -101,6 +101,10 @@ int runEmit(const Args &args) {
                     "' (stages: tokens, ast, ir, grad, opt, fused, memplan, "
                     "llvm, llvm-opt, asm, cuda, ptx, sass)");
   bool cudaStage = stage == "cuda" || stage == "ptx" || stage == "sass";
+  bool cpuStage = stage == "llvm" || stage == "llvm-opt" || stage == "asm";
+  if (args.has("cpu") && !cpuStage)
+    throw UserError("nnc: error: --cpu applies to --stage=llvm, llvm-opt and "
+                    "asm, not --stage=" + stage);
   NvrtcOptions nvrtc;
   nvrtc.arch = args.get("arch").value_or("");
   CudaPrintOptions cudaPrint;
@@ -159,11 +163,15 @@ int runEmit(const Args &args) {
     std::cout << emitCudaText(g, stage, nvrtc, cudaPrint);
     return 0;
   }
-  if (stage == "llvm" || stage == "llvm-opt" || stage == "asm") {
+  if (cpuStage) {
 #ifdef NNC_HAVE_CPU_BACKEND
     MemoryPlan plan = planMemory(g, m.model.recipe.batch);
-    std::cout << (stage == "asm" ? emitAsmText(g, plan)
-                                 : emitLlvmText(g, plan, stage == "llvm-opt"));
+    CpuOptions cpu;
+    cpu.cpu = args.get("cpu").value_or("");
+    checkCpuName(cpu.cpu);
+    std::cout << (stage == "asm"
+                      ? emitAsmText(g, plan, cpu)
+                      : emitLlvmText(g, plan, stage == "llvm-opt", cpu));
     return 0;
 #else
     throw UserError("nnc: error: --stage=" + stage +
@@ -202,6 +210,7 @@ const Command &emitCommand() {
          "GPU architecture for --stage=ptx|sass, e.g. sm_80 (default: the "
          "device's, or sm_90)"},
         precisionFlag(),
+        cpuFlag(),
         {"fuse", "LIST",
          "fusions for --stage=fused (and memplan, llvm, asm, cuda, ptx, sass "
          "when given): "

@@ -331,6 +331,8 @@ int runCompile(const Args &args) {
   AotModel a = buildAot(m, maxBatch, fuseOpts);
   CpuOptions opts;
   opts.verbose = args.has("verbose");
+  opts.cpu = args.get("cpu").value_or("");
+  checkCpuName(opts.cpu);
   if (auto level = args.getInt("opt-level")) {
     if (*level < 0 || *level > 3)
       throw UserError("nnc: error: --opt-level must be 0, 1, 2 or 3");
@@ -365,6 +367,7 @@ const Command &compileCommand() {
          "largest batch the entry points take (default: "
          "the recipe's batch)"},
         {"opt-level", "N", "LLVM optimization level, 0-3 (default 2)"},
+        cpuFlag(),
         {"fuse", "LIST",
          "fusions: all (default), none, or a comma list of " +
              [] {

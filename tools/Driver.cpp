@@ -189,6 +189,12 @@ bool tf32Flag(const Args &args, const std::string &backend) {
   return p == "tf32";
 }
 
+FlagSpec cpuFlag() {
+  return {"cpu", "NAME",
+          "the CPU to generate code for: host (default), or an LLVM CPU name "
+          "such as x86-64-v3 (AVX2) or x86-64-v4 (AVX-512)"};
+}
+
 FlagSpec precisionFlag() {
   return {"precision", "P",
           "fp32 (default), or tf32: cuda GEMMs on tensor cores (operands "

@@ -82,5 +82,7 @@ std::string withCommas(double v);
 bool tf32Flag(const Args &args, const std::string &backend);
 /// Its FlagSpec.
 FlagSpec precisionFlag();
+/// --cpu NAME (emit's llvm/asm stages, compile): codegen/cpu's CpuOptions::cpu.
+FlagSpec cpuFlag();
 
 } // namespace nn

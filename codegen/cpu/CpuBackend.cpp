@@ -11,6 +11,7 @@
 #include "codegen/cpu/ThreadPool.h"
 #include "codegen/cpu/Emit.h"
 
+#include "ir/Diagnostics.h"
 #include "ir/Support.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
@@ -18,6 +19,7 @@
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ExecutionEngine/Orc/LLJIT.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -86,16 +88,34 @@ CodeGenOptLevel codegenLevel(int opt) {
   return CodeGenOptLevel::Default;
 }
 
-std::unique_ptr<TargetMachine> hostMachine(const CpuOptions &opts) {
+bool isHostCpu(const std::string &cpu) { return cpu.empty() || cpu == "host"; }
+
+/// The CPU name and feature string `opts` asks for: the host's, or a named
+/// CPU whose features its name implies.
+std::pair<std::string, std::string> cpuAndFeatures(const CpuOptions &opts) {
+  if (isHostCpu(opts.cpu))
+    return {sys::getHostCPUName().str(), hostFeatures()};
+  return {opts.cpu, ""};
+}
+
+const Target &hostTarget() {
   initLlvm();
   std::string triple = sys::getProcessTriple();
   std::string err;
   const Target *t = TargetRegistry::lookupTarget(triple, err);
   NN_ASSERT(t, "cpu backend: no LLVM target for " + triple + ": " + err);
+  return *t;
+}
+
+/// The TargetMachine for `opts.cpu` (the host's when empty).
+std::unique_ptr<TargetMachine> targetMachine(const CpuOptions &opts) {
+  const Target &t = hostTarget();
+  std::string triple = sys::getProcessTriple();
+  auto [cpu, features] = cpuAndFeatures(opts);
   TargetOptions to;
-  std::unique_ptr<TargetMachine> tm(t->createTargetMachine(
-      triple, sys::getHostCPUName(), hostFeatures(), to, Reloc::PIC_,
-      std::nullopt, codegenLevel(opts.optLevel)));
+  std::unique_ptr<TargetMachine> tm(t.createTargetMachine(
+      triple, cpu, features, to, Reloc::PIC_, std::nullopt,
+      codegenLevel(opts.optLevel)));
   NN_ASSERT(tm, "cpu backend: cannot create a target machine for " + triple);
   return tm;
 }
@@ -266,17 +286,41 @@ std::string cpuStepSymbol(const Graph &g) {
   return r + "_step";
 }
 
+void checkCpuName(const std::string &cpu) {
+  if (isHostCpu(cpu))
+    return;
+  std::unique_ptr<TargetMachine> tm = targetMachine(CpuOptions{});
+  std::vector<std::string> names;
+  for (const SubtargetSubTypeKV &kv :
+       tm->getMCSubtargetInfo()->getAllProcessorDescriptions())
+    names.push_back(kv.Key);
+  if (std::find(names.begin(), names.end(), cpu) != names.end())
+    return;
+  std::string near = closestMatch(cpu, names);
+  throw UserError("nnc: error: unknown cpu '" + cpu + "'" +
+                  (near.empty() ? "" : "; did you mean '" + near + "'?") +
+                  "\nnnc: note: give host (the default), or a name LLVM's x86 "
+                  "target knows: x86-64-v2, x86-64-v3 (AVX2, FMA), x86-64-v4 "
+                  "(AVX-512), skylake-avx512, znver3, znver4, ...");
+}
+
+std::string cpuTargetSummary(const CpuOptions &opts) {
+  initLlvm();
+  auto [cpu, features] = cpuAndFeatures(opts);
+  return cpu + "; " + (features.empty() ? "(features implied by the name)"
+                                        : features);
+}
+
 std::string cpuTargetDescription(const CpuOptions &opts) {
   initLlvm();
   return std::string("llvm ") + LLVM_VERSION_STRING + "; " +
-         sys::getProcessTriple() + "; " + sys::getHostCPUName().str() + "; " +
-         hostFeatures() + "; O" + std::to_string(opts.optLevel) +
-         (opts.profile ? "; profile" : "");
+         sys::getProcessTriple() + "; " + cpuTargetSummary(opts) + "; O" +
+         std::to_string(opts.optLevel) + (opts.profile ? "; profile" : "");
 }
 
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,
                              const CpuOptions &opts, int parts) {
-  std::unique_ptr<TargetMachine> tm = hostMachine(opts);
+  std::unique_ptr<TargetMachine> tm = targetMachine(opts);
   LLVMContext ctx;
   if (parts <= 1) {
     std::unique_ptr<Module> m = buildModule(ctx, entries, *tm, opts, true);
@@ -309,7 +353,7 @@ std::string compileCpuObject(const std::vector<CpuEntry> &entries,
   auto compilePart = [&](size_t i) {
     try {
       LLVMContext c;
-      std::unique_ptr<TargetMachine> ptm = hostMachine(opts);
+      std::unique_ptr<TargetMachine> ptm = targetMachine(opts);
       Expected<std::unique_ptr<Module>> pm = parseBitcodeFile(
           MemoryBufferRef(StringRef(bitcode[i].data(), bitcode[i].size()),
                           "part"),
@@ -390,7 +434,7 @@ std::unique_ptr<CpuProgram> compileCpu(const Graph &g, const MemoryPlan &plan,
 
 std::string emitLlvmText(const Graph &g, const MemoryPlan &plan,
                          bool optimized, const CpuOptions &opts) {
-  std::unique_ptr<TargetMachine> tm = hostMachine(opts);
+  std::unique_ptr<TargetMachine> tm = targetMachine(opts);
   LLVMContext ctx;
   std::unique_ptr<Module> m = buildModule(
       ctx, {CpuEntry{&g, &plan, cpuStepSymbol(g)}}, *tm, opts, optimized);
@@ -402,7 +446,7 @@ std::string emitLlvmText(const Graph &g, const MemoryPlan &plan,
 
 std::string emitAsmText(const Graph &g, const MemoryPlan &plan,
                         const CpuOptions &opts) {
-  std::unique_ptr<TargetMachine> tm = hostMachine(opts);
+  std::unique_ptr<TargetMachine> tm = targetMachine(opts);
   LLVMContext ctx;
   std::unique_ptr<Module> m = buildModule(
       ctx, {CpuEntry{&g, &plan, cpuStepSymbol(g)}}, *tm, opts, true);

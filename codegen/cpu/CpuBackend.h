@@ -27,6 +27,14 @@ struct CpuOptions {
   bool verbose = false;
   /// LLVM's pipeline: 0 (none), 1, 2 or 3 (buildPerModuleDefaultPipeline).
   int optLevel = 2;
+  /// The CPU to generate code for: empty (or "host") for this machine's name
+  /// and features, else an LLVM x86 CPU name such as "x86-64-v3" (AVX2, FMA)
+  /// or "x86-64-v4" (AVX-512), whose features are implied by the name. Golden
+  /// tests pin one, so they check the same text on every host; an AOT object
+  /// built for one runs on every machine that has its features. The JIT's
+  /// callers leave it empty (code for another CPU may not run here). Check a
+  /// name with checkCpuName.
+  std::string cpu;
   /// Time every kernel call: the entry point stores the cycle counter before
   /// the first call and after each into `<symbol>_profile_ticks` (i64s), and
   /// `<symbol>_profile_names` holds the called kernels' names, one per line
@@ -122,8 +130,16 @@ std::unique_ptr<CpuProgram> loadCpuObject(const Graph &g,
                                           const MemoryPlan &plan,
                                           const std::string &object);
 
+/// Throws UserError unless `cpu` is empty, "host" or a CPU LLVM's x86
+/// target knows ("unknown cpu 'x86-64-v5'; did you mean 'x86-64-v4'?").
+void checkCpuName(const std::string &cpu);
+
+/// The CPU name and the features code compiled with `opts` is generated for
+/// ("znver4; +avx512f,+fma,...", or "x86-64-v3; (implied by the name)").
+std::string cpuTargetSummary(const CpuOptions &opts);
+
 /// What code compiled here depends on besides the IR, for cache keys: the
-/// LLVM version, target triple, host CPU name and features, and optLevel.
+/// LLVM version, target triple, CPU name and features, and optLevel.
 std::string cpuTargetDescription(const CpuOptions &opts);
 
 /// The module as LLVM IR text, before (`optimized` false) or after the
