@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/Emit.h"
+#include "codegen/cpu/KernelReuse.h"
 
 #include "ir/Printer.h"
 #include "ir/Support.h"
@@ -22,6 +23,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 namespace nn::cpu {
 
@@ -237,8 +239,14 @@ public:
       : ctx(ctx), mod(m), opts(opts), ptrTy(PointerType::get(ctx, 0)) {}
 
   void emitEntry(const CpuEntry &e);
+  /// Kernels that were copies of an earlier one (KernelReuse).
+  int reusedKernels() const { return reuse.reused(); }
 
 private:
+  /// `k`, or the identical kernel emitted before it (not with --profile,
+  /// whose tick names must name each node's own kernel).
+  Function *shared(Function *k) { return opts.profile ? k : reuse.reuse(k); }
+
   Function *emitKernel(const Graph &g, NodeId id);
   Function *emitGroupKernel(const Graph &g, const MemoryPlan &plan,
                             const KernelGroup &grp, const std::string &symbol,
@@ -258,6 +266,7 @@ private:
   Module &mod;
   const CpuOptions &opts;
   PointerType *ptrTy;
+  KernelReuse reuse;
 };
 
 llvm::Value *ModuleEmitter::constGlobal(const Graph &g, NodeId id) {
@@ -619,7 +628,7 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       if (id != grp.nodes.back())
         continue; // called with the group's last node
       std::vector<NodeId> outside;
-      Function *k = emitGroupKernel(g, plan, grp, e.symbol, outside);
+      Function *k = shared(emitGroupKernel(g, plan, grp, e.symbol, outside));
       std::vector<llvm::Value *> args;
       for (NodeId m : grp.nodes)
         args.push_back(ptr[m]);
@@ -632,7 +641,7 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       tick(k);
       continue;
     }
-    Function *k = emitKernel(g, id);
+    Function *k = shared(emitKernel(g, id));
     std::vector<llvm::Value *> args{ptr[id]};
     for (NodeId in : n.inputs)
       args.push_back(ptr[in]);
@@ -686,6 +695,9 @@ std::unique_ptr<Module> emitModule(LLVMContext &ctx,
   ModuleEmitter me(ctx, *m, opts);
   for (const CpuEntry &e : entries)
     me.emitEntry(e);
+  if (opts.verbose && me.reusedKernels() > 0)
+    std::fprintf(stderr, "nnc: cpu: %d kernels are copies of another, "
+                 "compiled once\n", me.reusedKernels());
   std::string err;
   raw_string_ostream os(err);
   if (verifyModule(*m, &os))
