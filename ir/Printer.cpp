@@ -225,6 +225,13 @@ std::string printNode(const Graph &g, NodeId id, const PrintOptions &opts) {
   return nodeLine(g, id, computeLabels(g), opts);
 }
 
+NodePrinter::NodePrinter(const Graph &g, const PrintOptions &opts)
+    : g(g), opts(opts), labels(computeLabels(g)) {}
+
+std::string NodePrinter::operator()(NodeId id) const {
+  return nodeLine(g, id, labels, opts);
+}
+
 std::string printGraph(const Graph &g, const PrintOptions &opts) {
   std::vector<std::string> labels = computeLabels(g);
   auto ref = [&](NodeId id) {

@@ -131,11 +131,6 @@ MemoryPlan planMemory(const Graph &g, int64_t maxBatch) {
 
 namespace {
 
-/// "%fc1.matmul": the label the IR printer gives node `id`.
-std::string labelOf(const Graph &g, NodeId id) {
-  std::string line = printNode(g, id, PrintOptions{false});
-  return line.substr(0, line.find(" = "));
-}
 
 std::string withCommas(int64_t v) {
   std::string s = std::to_string(v), out;
@@ -157,8 +152,9 @@ std::string printMemoryPlan(const Graph &g, const MemoryPlan &plan) {
   std::vector<LiveRange> live = liveRanges(g);
   std::vector<std::string> labels;
   size_t width = 0;
+  NodePrinter printer(g);
   for (NodeId i = 0; i < g.size(); ++i) {
-    labels.push_back(labelOf(g, i));
+    labels.push_back("%" + printer.label(i));
     width = std::max(width, labels.back().size());
   }
   int64_t total = 0, buffers = 0;

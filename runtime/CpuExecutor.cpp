@@ -54,6 +54,7 @@ public:
   const TensorMap &state() const override { return held; }
 
   TensorMap run(const TensorMap &batch) override;
+  void prepare(int64_t maxBatch) override { ensureCompiled(maxBatch); }
 
 private:
   void ensureCompiled(int64_t batch);

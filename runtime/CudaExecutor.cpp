@@ -56,6 +56,10 @@ public:
   void setState(const TensorMap &s) override;
   const TensorMap &state() const override;
   TensorMap run(const TensorMap &batch) override;
+  void prepare(int64_t maxBatch) override {
+    if (!module)
+      compile();
+  }
 
 private:
   /// One kernel launch: its function and argument values (pointers fixed

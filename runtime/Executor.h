@@ -31,6 +31,11 @@ public:
   /// batch size), runs the graph, applies its updates to the held state and
   /// returns its named outputs.
   virtual TensorMap run(const TensorMap &batch) = 0;
+  /// Does the one-time work of batches of up to `maxBatch` rows now (the
+  /// compiled backends compile), so that the first run() is a plain step
+  /// and the trainer can show and time the compilation on its own. Optional:
+  /// run() does it when it was not done.
+  virtual void prepare(int64_t maxBatch) {}
 };
 
 /// Names of the backends this build offers ("interp", ...).

@@ -25,6 +25,7 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Executor.h"
 #include "runtime/Interpreter.h"
+#include "runtime/ProgressNotice.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Signals.h"
 #include "runtime/WeightsFile.h"
@@ -505,6 +506,18 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   }
   std::unique_ptr<Executor> exec = makeExecutor(opts.backend, stepGraph);
   exec->setState(state);
+  // The one-time compile, timed apart from the first epoch (whose line says
+  // how long it took); a terminal sees it happen when it takes a while.
+  double compileSeconds = 0;
+  {
+    ProgressNotice notice(opts.progressBar ? opts.log : nullptr,
+                          "compiling " + stepGraph.name + " for " +
+                              opts.backend);
+    Clock::time_point t0 = Clock::now();
+    exec->prepare(recipe.batch);
+    compileSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  }
+  const int64_t firstEpoch = p.epoch + 1;
 
   std::ofstream metrics;
   if (!opts.metricsPath.empty()) {
@@ -681,6 +694,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
       line << "  " << fixed(st.seconds, 1) << "s  "
            << static_cast<int64_t>(p.samples / std::max(st.seconds, 1e-9))
            << " samples/s";
+      if (st.epoch == firstEpoch && compileSeconds >= 0.1)
+        line << "  (compiled in " << fixed(compileSeconds, 1) << "s)";
       *opts.log << line.str() << std::endl;
     }
     if (metrics)

@@ -203,11 +203,11 @@ std::string codeSection(const LoadedModel &m) {
         "below is what the CUDA printer writes (<code>nnc emit "
         "--stage=cuda</code>), not compiled here.</p>\n";
 #endif
-  PrintOptions po;
+  NodePrinter nodeText(g);
   for (NodeId id = 0; id < g.size(); ++id) {
     if (hasTrait(g[id].op, kLeaf))
       continue;
-    std::string title = printNode(g, id, po);
+    std::string title = nodeText(id);
     os << "<details class=\"kernel\"><summary>" << html(title)
        << "</summary>\n";
     std::string prefix = "k" + std::to_string(id) + "_";

@@ -267,6 +267,9 @@ private:
   const CpuOptions &opts;
   PointerType *ptrTy;
   KernelReuse reuse;
+  /// The entry's graph's nodes as text, without locations (set by emitEntry
+  /// for its kernels).
+  const NodePrinter *nodeText = nullptr;
 };
 
 llvm::Value *ModuleEmitter::constGlobal(const Graph &g, NodeId id) {
@@ -293,9 +296,7 @@ Function *ModuleEmitter::emitKernel(const Graph &g, NodeId id) {
     f->addFnAttr(kSplitAttr);
   f->addFnAttr(Attribute::NoInline);
   f->addFnAttr(Attribute::NoUnwind);
-  PrintOptions po;
-  po.locations = false;
-  f->addFnAttr("nnc-node", printNode(g, id, po));
+  f->addFnAttr("nnc-node", (*nodeText)(id));
   if (n.loc.valid())
     f->addFnAttr("nnc-loc", n.loc.str());
   unsigned ptrs = static_cast<unsigned>(n.inputs.size()) + 1;
@@ -332,7 +333,7 @@ Function *ModuleEmitter::emitKernel(const Graph &g, NodeId id) {
   raw_string_ostream os(err);
   if (verifyFunction(*f, &os))
     NN_UNREACHABLE("cpu backend: the generated kernel " + f->getName().str() +
-                   " for '" + printNode(g, id, po) +
+                   " for '" + (*nodeText)(id) +
                    "' fails LLVM's verifier: " + os.str());
   return f;
 }
@@ -379,11 +380,9 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
     f->addFnAttr(kSplitAttr);
   f->addFnAttr(Attribute::NoInline);
   f->addFnAttr(Attribute::NoUnwind);
-  PrintOptions po;
-  po.locations = false;
   std::string nodes, locs;
   for (NodeId id : grp.nodes) {
-    nodes += (nodes.empty() ? "" : "; ") + printNode(g, id, po);
+    nodes += (nodes.empty() ? "" : "; ") + (*nodeText)(id);
     if (g[id].loc.valid() && locs.find(g[id].loc.str()) == std::string::npos)
       locs += (locs.empty() ? "" : "; ") + g[id].loc.str();
   }
@@ -545,6 +544,8 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
                                  mod);
   f->addFnAttr(Attribute::NoUnwind);
   f->addFnAttr("nnc-graph", g.name);
+  NodePrinter printer(g, PrintOptions{false});
+  nodeText = &printer;
   llvm::Value *leaves = f->getArg(0), *arena = f->getArg(1),
               *batch = f->getArg(2);
   leaves->setName("leaves");
@@ -678,6 +679,7 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
                    b.CreateMul(count, b.getInt64(4)));
   }
   b.CreateRetVoid();
+  nodeText = nullptr;
   std::string err;
   raw_string_ostream os(err);
   if (verifyFunction(*f, &os))

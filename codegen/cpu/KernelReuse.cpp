@@ -20,7 +20,9 @@ std::string keyOf(llvm::Function &k) {
   for (unsigned a = 0; a < k.arg_size(); ++a)
     os << k.getAttributes().getParamAttrs(a).getAsString() << ";";
   os << "\n";
-  llvm::ModuleSlotTracker slots(k.getParent());
+  // Numbers this function only (all of the module's metadata would make
+  // every key cost as much as the whole module so far).
+  llvm::ModuleSlotTracker slots(k.getParent(), /*ShouldInitializeAllMetadata=*/false);
   slots.incorporateFunction(k);
   for (llvm::BasicBlock &bb : k) {
     bb.printAsOperand(os, false, slots);

@@ -120,10 +120,7 @@ KernelWriter::KernelWriter(const Graph &g, NodeId id,
     : g(g), node(g[id]), opts(opts) {
   meta.node = id;
   meta.name = cudaKernelName(g, id);
-  PrintOptions po;
-  po.locations = false;
-  meta.nodeText = printNode(g, id, po);
-  meta.loc = node.loc;
+  meta.loc = node.loc; // meta.nodeText: set by the caller (a NodePrinter)
 }
 
 void KernelWriter::line(const std::string &s) {
@@ -318,6 +315,7 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
     code += "};\n";
   }
 
+  NodePrinter nodeText(g, PrintOptions{false});
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
     if (hasTrait(n.op, kLeaf))
@@ -325,6 +323,7 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
     NN_ASSERT(n.type.known, "cuda printer: node %" + std::to_string(id) +
                                 " has no known type");
     cuda::KernelWriter k(g, id, opts);
+    k.meta.nodeText = nodeText(id);
     cuda::printKernelBody(k);
     std::string head = "\n// ";
     if (n.loc.valid())
