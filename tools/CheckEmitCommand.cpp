@@ -34,7 +34,9 @@ int verifyFile(const std::string &path) {
   std::optional<Model> model = parseModel(path, text, diags);
   if (model && !diags.hasErrors()) {
     try {
-      runPipeline(model->graph, model->recipe, Stage::Forward, {}, diags);
+      PipelineOptions opts;
+      opts.checkModel = true;
+      runPipeline(model->graph, model->recipe, Stage::Forward, opts, diags);
     } catch (const DiagnosedError &) {
     }
   }
@@ -74,8 +76,12 @@ int runEmit(const Args &args) {
     const std::vector<std::string> &names = passNames();
     if (std::find(names.begin(), names.end(), p) == names.end()) {
       std::string near = closestMatch(p, names);
-      throw UserError("nnc: error: unknown pass '" + p + "'" +
-                      (near.empty() ? "" : "; did you mean '" + near + "'?"));
+      std::string all;
+      for (const std::string &n : names)
+        all += (all.empty() ? "" : ", ") + n;
+      throw UserError("nnc: error: unknown pass '" + p + "' in --print-after" +
+                      (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                      "; passes: " + all);
     }
   }
 
