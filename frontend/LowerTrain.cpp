@@ -123,10 +123,10 @@ private:
       return std::nullopt;
     std::optional<int64_t> v = integerValue(*item.value);
     if (!v && *d == std::floor(*d))
-      diags.error(spanOf(*item.value),
-                  std::string(what) + " must be a whole number from " +
-                      std::to_string(min) + " to " +
-                      std::to_string(kMaxWholeNumber));
+      diags.error(spanOf(*item.value), std::string(what) +
+                                           " must be a whole number from " +
+                                           std::to_string(min) + " to " +
+                                           std::to_string(kMaxWholeNumber));
     else if (!v)
       diags.error(spanOf(*item.value),
                   std::string(what) + " must be a whole number");

@@ -156,8 +156,8 @@ private:
       operandNotes(n);
       const TensorType &big = &t == &a ? b : a;
       if (big.rank() == 2 && big.dims[1] == 1 && t.rank() == 1)
-        diags.help(n.loc, "write 'sum(v, axis = 1)' to turn the " +
-                              big.str() + " operand into " + t.str() +
+        diags.help(n.loc, "write 'sum(v, axis = 1)' to turn the " + big.str() +
+                              " operand into " + t.str() +
                               ", or give both operands the same shape");
       else
         diags.help(n.loc, "a batched value f32[N,...] combines with one of "
