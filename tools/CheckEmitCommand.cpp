@@ -43,6 +43,25 @@ int verifyFile(const std::string &path) {
   return verifyDiagnostics(path, text, diags, std::cerr) ? 0 : 1;
 }
 
+/// `nnc train` feeds exactly one input and one label (runtime/Trainer.cpp);
+/// other commands (compile) take more, so check warns rather than fails.
+void warnUntrainable(const LoadedModel &m, const Graph &g) {
+  DiagEngine diags;
+  diags.addSource(m.path, m.text);
+  for (OpKind kind : {OpKind::Input, OpKind::Label}) {
+    std::vector<NodeId> ids = g.leaves(kind);
+    if (ids.size() == 1)
+      continue;
+    SrcLoc at = ids.empty() ? g[*g.output("loss")].loc : g[ids[1]].loc;
+    diags.warning(at, "'nnc train' needs exactly one " +
+                          std::string(mnemonic(kind)) +
+                          " declaration; this model has " +
+                          std::to_string(ids.size()));
+  }
+  if (!diags.diagnostics().empty())
+    diags.print(std::cerr, useColor());
+}
+
 int runCheck(const Args &args) {
   if (args.has("verify-diagnostics")) {
     if (args.positional().size() != 1)
@@ -51,6 +70,7 @@ int runCheck(const Args &args) {
   }
   LoadedModel m = loadModel(args);
   Graph g = compileTo(m, Stage::Forward);
+  warnUntrainable(m, g);
   int64_t params = 0;
   for (NodeId id : g.leaves(OpKind::Param))
     params += g[id].type.numel();

@@ -70,6 +70,15 @@ for f in "$EX"/*.nn "$NNC_SOURCE_DIR"/benchmarks/*.nn; do
   expect_ok "$NNC" check "$f" && echo "ok: $(basename "$f")"
 done
 
+# train feeds one input and one label; check warns (compile takes more).
+model two_inputs $'input x : f32[2]\ninput z : f32[2]\nlabel y : binary\nparam w : f32[2]\nloss bce(sigmoid(x @ w + z @ w), y)\n'
+if expect_ok "$NNC" check "$TMP/two_inputs.nn" &&
+  grep -q "two_inputs.nn:2:7: warning: 'nnc train' needs exactly one input declaration; this model has 2" "$TMP/stderr"; then
+  echo "ok: check warns of two inputs"
+else
+  fail "check of two inputs:"$'\n'"$(cat "$TMP/stderr")"
+fi
+
 # A UTF-8 byte order mark is accepted.
 printf '\xef\xbb\xbf' >"$TMP/bom.nn"
 printf '%s' "$HEAD"$'label y : binary\nloss bce(sigmoid(x @ w), y)\n' >>"$TMP/bom.nn"
