@@ -94,6 +94,8 @@ expect_error "seed.nn:6:8: error: seed must be a whole number from 0 to 10000000
 model epochs "$HEAD$train"$'  epochs 99999999999999999999\n}\n'
 expect_error "number of epochs must be a whole number from 1 to 1000000000000000" \
   "$NNC" check "$TMP/epochs.nn"
+expect_error "invalid value '18446744073709551615' for --seed: out of range (an integer from" \
+  "$NNC" train "$EX/xor.nn" --seed 18446744073709551615 --steps 1
 model f32big $'input x : f32[2]\nparam w : f32[2] = [1e39, 1]\nlabel y : binary\nloss bce(sigmoid(x @ w), y)\n'
 expect_error "f32big.nn:2:21: error: value is out of range for f32" "$NNC" check "$TMP/f32big.nn"
 model constbig "$HEAD"$'label y : binary\nloss bce(sigmoid(x @ w * -1e39), y)\n'
