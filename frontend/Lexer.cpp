@@ -87,6 +87,10 @@ public:
       : file(file), text(text), diags(diags) {}
 
   std::vector<Token> run() {
+    // A UTF-8 byte order mark (editors on Windows write one) is no text;
+    // columns count from after it.
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0)
+      pos = lineStart = 3;
     while (pos < text.size()) {
       if (pos - lineStart > kMaxLineLength && line != longLine) {
         longLine = line;
@@ -270,6 +274,12 @@ private:
     if (!bad) {
       const char *b = text.data() + start, *e = text.data() + pos;
       auto [ptr, ec] = std::from_chars(b, e, t.number);
+      if (ec == std::errc::result_out_of_range && ptr == e) {
+        diags.error(t.loc, "number '" + t.text + "' is out of range");
+        t.kind = Tok::Invalid;
+        toks.push_back(t);
+        return;
+      }
       bad = ec != std::errc() || ptr != e;
     }
     if (bad) {

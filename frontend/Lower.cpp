@@ -34,7 +34,7 @@ SrcLoc spanOf(const Expr &e) {
 
 std::optional<int64_t> integerValue(const Expr &e) {
   double v;
-  if (!e.constant(v) || v != std::floor(v) || std::fabs(v) > 1e15)
+  if (!e.constant(v) || v != std::floor(v) || std::fabs(v) > static_cast<double>(kMaxWholeNumber))
     return std::nullopt;
   return static_cast<int64_t>(v);
 }

@@ -25,6 +25,9 @@ void lowerTrain(const Stmt &train, Recipe &recipe, DiagEngine &diags);
 /// and the number.
 SrcLoc spanOf(const Expr &e);
 
+/// The largest whole number integerValue accepts.
+constexpr int64_t kMaxWholeNumber = 1000000000000000;
+
 /// An integer literal (possibly negated) in `e`, or nullopt.
 std::optional<int64_t> integerValue(const Expr &e);
 

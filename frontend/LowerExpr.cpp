@@ -3,8 +3,9 @@
 /// \file
 /// Algorithm: a post-order walk of each expression. Operands are lowered
 /// first (all of them, so every error in an expression is reported); a node
-/// over a poison operand is poison. Types are set where they follow plainly
-/// from the operands (shape checking proper is inferShapes' job).
+/// over a poison operand is poison. Each node is typed by the shape rules
+/// as it is made (for the width of a dense layer's input); a node whose
+/// rule fails stays untyped, and inferShapes reports the error.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -13,8 +14,11 @@
 #include "frontend/Lower.h"
 #include "frontend/Suggest.h"
 #include "ir/Support.h"
+#include "passes/ShapeRules.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 
 namespace nn {
 
@@ -69,88 +73,12 @@ std::string plural(size_t n, const char *word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
 }
 
-/// The result type of `op` when it follows plainly from known operand
-/// types; an unknown type otherwise.
-TensorType guessType(const Graph &g, OpKind op, const std::vector<NodeId> &in,
-                     int64_t axis) {
-  TensorType unknown;
-  auto operand = [&](size_t i) { return g[in[i]].type; };
-  switch (op) {
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::Count:
-  case OpKind::OneHot:
-  case OpKind::Step:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-  case OpKind::Elementwise:
-    return unknown;
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Softmax:
-    return operand(0).known && operand(0).dtype == DType::F32 ? operand(0)
-                                                              : unknown;
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div: {
-    TensorType a = operand(0), b = operand(1);
-    if (!a.known || !b.known || a.dtype != DType::F32 || a.dtype != b.dtype)
-      return unknown;
-    // Broadcasting of trailing dimensions: [N,k] + [k] is [N,k].
-    auto suffix = [](const TensorType &big, const TensorType &small) {
-      return small.rank() <= big.rank() &&
-             std::equal(small.dims.begin(), small.dims.end(),
-                        big.dims.end() - small.rank());
-    };
-    if (suffix(a, b))
-      return a;
-    if (suffix(b, a))
-      return b;
-    return unknown;
-  }
-  case OpKind::MatMul: {
-    TensorType a = operand(0), b = operand(1);
-    if (!a.known || !b.known || a.dtype != DType::F32 ||
-        b.dtype != DType::F32 || a.rank() != 2 || b.rank() == 0 ||
-        a.dims[1] != b.dims[0])
-      return unknown;
-    if (b.rank() == 2)
-      return TensorType::of({a.dims[0], b.dims[1]});
-    if (b.rank() == 1)
-      return TensorType::of({a.dims[0]});
-    return unknown;
-  }
-  case OpKind::Sum:
-  case OpKind::Mean:
-    return axis == -1 ? TensorType::scalar() : unknown;
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
-    return TensorType::scalar();
-  }
-  return unknown;
-}
-
 } // namespace
+
+TensorType ExprLowerer::typeOf(const Node &n) const {
+  ShapeResult r = inferNodeType(g, n);
+  return r.error.empty() ? r.type : TensorType{};
+}
 
 NodeId ExprLowerer::add(OpKind op, std::vector<NodeId> inputs,
                         const SrcLoc &loc) {
@@ -158,7 +86,7 @@ NodeId ExprLowerer::add(OpKind op, std::vector<NodeId> inputs,
     if (in == kPoison)
       return kPoison;
   Node n = makeNode(op, std::move(inputs), loc);
-  n.type = guessType(g, op, n.inputs, n.axis);
+  n.type = typeOf(n);
   return g.add(std::move(n));
 }
 
@@ -168,6 +96,8 @@ NodeId ExprLowerer::lowerExpr(const Expr &e) {
   case Expr::Kind::Unary: {
     double v;
     if (e.constant(v)) {
+      if (!fitsF32(e, v))
+        return kPoison;
       Node n = makeNode(OpKind::Const, {}, spanOf(e));
       n.values = {v};
       n.type = TensorType::scalar();
@@ -254,6 +184,14 @@ bool ExprLowerer::checkArgs(const Expr &e, size_t count,
   return ok;
 }
 
+bool ExprLowerer::fitsF32(const Expr &e, double v) {
+  if (std::fabs(v) <= std::numeric_limits<float>::max())
+    return true;
+  diags.error(spanOf(e), "value is out of range for f32 (largest magnitude "
+                         "about 3.4e38)");
+  return false;
+}
+
 std::optional<int64_t> ExprLowerer::positiveInt(const Expr &e,
                                                 const std::string &msg) {
   std::optional<int64_t> v = integerValue(e);
@@ -293,7 +231,7 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
       return kPoison;
     Node n = makeNode(f->op, {x}, e.loc);
     n.axis = axis;
-    n.type = guessType(g, f->op, n.inputs, axis);
+    n.type = typeOf(n);
     return g.add(std::move(n));
   }
   if (const FnInfo *f = findFn(kLossFns, e.text)) {
@@ -334,6 +272,25 @@ NodeId ExprLowerer::lowerLossCall(OpKind op, const Expr &e) {
   return add(op, {p, y}, e.loc);
 }
 
+void ExprLowerer::explainUnknown(NodeId x, const SrcLoc &where) {
+  // The first node under x whose shape rule fails is the cause.
+  std::vector<NodeId> todo = {x};
+  while (!todo.empty()) {
+    NodeId id = todo.back();
+    todo.pop_back();
+    ShapeResult r = inferNodeType(g, g[id]);
+    if (!r.error.empty()) {
+      diags.note(g[id].loc, "its shape is unknown: " + r.error);
+      return;
+    }
+    for (NodeId in : g[id].inputs)
+      if (!g[in].type.known)
+        todo.push_back(in);
+  }
+  diags.help(where, "the input needs a known shape f32[N,k]: an input, a "
+                    "dense layer, or an expression of them");
+}
+
 NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
   bool ok = checkArgs(call, call.args.size(), {});
   if (call.args.size() < 2 || call.args.size() > 3) {
@@ -366,8 +323,7 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
   SrcLoc xloc = spanOf(*call.args[0]);
   if (!xt.known) {
     diags.error(xloc, "cannot tell the width of the input of 'dense'");
-    diags.help(xloc, "bind the input to a name with a known shape: an input, "
-                     "a param or another dense layer");
+    explainUnknown(x, xloc);
     return kPoison;
   }
   if (xt.rank() != 2 || xt.dims[0] != kBatch) {

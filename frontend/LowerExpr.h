@@ -40,6 +40,8 @@ protected:
   bool lowerInit(const Stmt &s, Node &n);
   /// The positive integer in `e`, or nullopt after an error `msg` under it.
   std::optional<int64_t> positiveInt(const Expr &e, const std::string &msg);
+  /// False after an error under `e` when `v` (its value) overflows f32.
+  bool fitsF32(const Expr &e, double v);
 
   DiagEngine &diags;
   Graph g;
@@ -56,6 +58,11 @@ private:
   NodeId lowerCall(const Expr &e);
   NodeId lowerLossCall(OpKind op, const Expr &e);
   NodeId add(OpKind op, std::vector<NodeId> inputs, const SrcLoc &loc);
+  /// `n`'s type by the shape rules (passes/ShapeRules.h); unknown when an
+  /// operand's is or the rule fails (inferShapes reports that later).
+  TensorType typeOf(const Node &n) const;
+  /// Why `x` has no type: a note at the node whose shape rule fails.
+  void explainUnknown(NodeId x, const SrcLoc &where);
   bool checkArgs(const Expr &e, size_t count,
                  const std::vector<std::string> &kwargs);
   bool flatten(const Expr &list, const std::vector<int64_t> &dims, size_t depth,

@@ -61,6 +61,7 @@ bool ExprLowerer::flatten(const Expr &list, const std::vector<int64_t> &dims,
   for (const ExprPtr &a : list.args) {
     double v;
     if (leaf && a->constant(v)) {
+      ok &= fitsF32(*a, v);
       out.push_back(v);
     } else if (!leaf && a->kind == Expr::Kind::List) {
       ok &= flatten(*a, dims, depth + 1, out);
@@ -92,6 +93,8 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
                                 ")' to give every element that value");
       return false;
     }
+    if (!fitsF32(v, c))
+      return false;
     n.init.kind = InitKind::Values;
     n.values = {c};
     return true;
@@ -145,6 +148,8 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
       diags.error(spanOf(*v.args[i]), "expected a number");
       return false;
     }
+    if (!fitsF32(*v.args[i], args[i]))
+      return false;
   }
   n.init.a = args[0];
   n.init.b = args[1];

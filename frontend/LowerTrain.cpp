@@ -13,6 +13,7 @@
 #include "frontend/Suggest.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace nn {
@@ -64,15 +65,15 @@ private:
     } else if (k == "optimizer") {
       lowerOptimizer(item);
     } else if (k == "batch") {
-      auto v = integer(item, "batch size", "batch 64");
+      auto v = integer(item, "batch size", "batch 64", 1);
       if (v && check(*v >= 1, item, "batch size must be at least 1"))
         r.batch = *v;
     } else if (k == "epochs") {
-      auto v = integer(item, "number of epochs", "epochs 10");
+      auto v = integer(item, "number of epochs", "epochs 10", 1);
       if (v && check(*v >= 1, item, "number of epochs must be at least 1"))
         r.epochs = *v;
     } else if (k == "seed") {
-      auto v = integer(item, "seed", "seed 42");
+      auto v = integer(item, "seed", "seed 42", 0);
       if (v && check(*v >= 0, item, "seed must not be negative"))
         r.seed = static_cast<uint64_t>(*v);
     } else if (k == "l2") {
@@ -113,13 +114,20 @@ private:
     return std::nullopt;
   }
 
+  /// A whole number; `min` is the smallest the setting takes (for the
+  /// message when the value is too large; the caller checks it).
   std::optional<int64_t> integer(const TrainItem &item, const char *what,
-                                 const char *example) {
+                                 const char *example, int64_t min) {
     std::optional<double> d = number(item, example);
     if (!d)
       return std::nullopt;
     std::optional<int64_t> v = integerValue(*item.value);
-    if (!v)
+    if (!v && *d == std::floor(*d))
+      diags.error(spanOf(*item.value), std::string(what) +
+                                           " must be a whole number from " +
+                                           std::to_string(min) + " to " +
+                                           std::to_string(kMaxWholeNumber));
+    else if (!v)
       diags.error(spanOf(*item.value),
                   std::string(what) + " must be a whole number");
     return v;

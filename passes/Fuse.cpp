@@ -26,28 +26,48 @@ const std::vector<std::string> &fusionNames() {
   return names;
 }
 
+namespace {
+
+/// "all, none, dense-grad, dense, ...": every value --fuse takes.
+std::string fusionChoices() {
+  std::string all = "all, none";
+  for (const std::string &n : fusionNames())
+    all += ", " + n;
+  return all;
+}
+
+[[noreturn]] void badFusionList(const std::string &msg) {
+  throw UserError("nnc: error: " + msg + "; fusions: " + fusionChoices());
+}
+
+} // namespace
+
 std::set<std::string> parseFusionList(const std::string &spec) {
   if (spec == "all")
     return {fusionNames().begin(), fusionNames().end()};
   std::set<std::string> out;
   if (spec == "none")
     return out;
+  if (spec.empty())
+    badFusionList("empty --fuse");
   size_t start = 0;
   while (true) {
     size_t comma = spec.find(',', start);
     std::string name = spec.substr(start, comma == std::string::npos
                                               ? std::string::npos
                                               : comma - start);
+    if (name.empty())
+      badFusionList("empty fusion name in --fuse '" + spec + "'");
+    if (name == "all" || name == "none")
+      badFusionList("'" + name + "' cannot be part of a list in --fuse; give "
+                    "it alone, or list the fusions");
     if (std::find(fusionNames().begin(), fusionNames().end(), name) ==
         fusionNames().end()) {
-      std::string msg = "nnc: error: unknown fusion '" + name + "' in --fuse";
+      std::string msg = "unknown fusion '" + name + "' in --fuse";
       std::string near = closestMatch(name, fusionNames());
       if (!near.empty())
         msg += " (did you mean '" + near + "'?)";
-      std::string all;
-      for (const std::string &n : fusionNames())
-        all += (all.empty() ? "" : ", ") + n;
-      throw UserError(msg + "; fusions: all, none, " + all);
+      badFusionList(msg);
     }
     out.insert(name);
     if (comma == std::string::npos)

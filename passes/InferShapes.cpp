@@ -37,8 +37,16 @@ broadcastDims(const std::vector<int64_t> &a, const std::vector<int64_t> &b) {
 
 namespace {
 
-ShapeResult fail(std::string msg) { return {TensorType{}, std::move(msg)}; }
-ShapeResult ok(TensorType t) { return {std::move(t), ""}; }
+ShapeResult fail(std::string msg) {
+  ShapeResult r;
+  r.error = std::move(msg);
+  return r;
+}
+ShapeResult ok(TensorType t) {
+  ShapeResult r;
+  r.type = std::move(t);
+  return r;
+}
 
 /// Number of operands whose type is not known yet.
 bool operandsKnown(const Graph &g, const Node &n) {
@@ -71,6 +79,13 @@ ShapeResult pairLossType(const Node &n, const TensorType &p,
                          const TensorType &y) {
   if (p.dtype != DType::F32)
     return fail(needsF32(n, p));
+  if (y.dtype != DType::F32) {
+    ShapeResult r = fail(std::string("'") + mnemonic(n.op) +
+                         "' needs f32 targets, got class ids " + y.str());
+    r.help = "use 'cross_entropy' for class labels, or declare the label "
+             "'binary' or 'real'";
+    return r;
+  }
   if (p.hasBatch() != y.hasBatch() ||
       p.numelPerSample() != y.numelPerSample())
     return fail(std::string("'") + mnemonic(n.op) +
@@ -250,6 +265,8 @@ Graph inferShapes(const Graph &g, DiagEngine &diags) {
     }
     failed = true;
     diags.error(n.loc, r.error);
+    if (!r.help.empty())
+      diags.help(n.loc, r.help);
     for (size_t i = 0; i < n.inputs.size(); ++i) {
       NodeId in = n.inputs[i];
       if (in < 0 || in >= out.size() || !out[in].loc.valid())

@@ -11,6 +11,7 @@
 #include "passes/AddL2.h"
 #include "passes/Autodiff.h"
 #include "passes/CSE.h"
+#include "passes/CheckModel.h"
 #include "passes/DCE.h"
 #include "passes/InferShapes.h"
 #include "passes/StableLosses.h"
@@ -83,8 +84,14 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
   };
 
   auto infer = [&](const Graph &g) { return inferShapes(g, diags); };
+  auto checkIfAsked = [&](const Graph &g) {
+    if (opts.checkModel)
+      checkModel(g, diags);
+    return g;
+  };
   const std::vector<Step> steps = {
       {"infer-shapes", Stage::Forward, infer},
+      {"check-model", Stage::Forward, checkIfAsked},
       {"stable-losses", Stage::Forward, stableLosses},
       {"add-l2", Stage::Grad,
        [&](const Graph &g) { return addL2(g, recipe.l2); }},

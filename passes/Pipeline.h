@@ -38,6 +38,10 @@ struct PipelineOptions {
   /// Stage::Fused: where the fusion passes say what they fused and why not;
   /// not kept when null.
   FusionLog *fusionLog = nullptr;
+  /// A model from a .nn file: after the first infer-shapes, checkModel
+  /// reports values that mix the samples of a batch and what training
+  /// cannot differentiate (passes/CheckModel.h). Off for .nnir graphs.
+  bool checkModel = false;
 };
 
 /// Runs infer-shapes, stable-losses (Forward), then add-l2 (recipe.l2),

@@ -17,6 +17,7 @@ namespace nn {
 struct ShapeResult {
   TensorType type; // known == false when an operand's type is unknown
   std::string error; // empty when fine; lower case, no final period
+  std::string help;  // optional: how to fix it
 };
 
 /// Applies the shape rule of `n.op` to the types of `n`'s operands in `g`.

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
+#include <string>
 
 namespace nn {
 
@@ -106,6 +108,13 @@ std::optional<int64_t> Args::getInt(const std::string &name) const {
   errno = 0;
   char *end = nullptr;
   long long n = std::strtoll(v->c_str(), &end, 10);
+  if (!v->empty() && *end == '\0' && errno == ERANGE)
+    throw UserError("nnc: error: invalid value '" + *v + "' for --" + name +
+                    ": out of range (an integer from " +
+                    std::to_string(std::numeric_limits<long long>::min()) +
+                    " to " +
+                    std::to_string(std::numeric_limits<long long>::max()) +
+                    ")");
   if (v->empty() || *end != '\0' || errno == ERANGE)
     throw UserError("nnc: error: invalid value '" + *v + "' for --" + name +
                     ": expected an integer");

@@ -34,11 +34,32 @@ int verifyFile(const std::string &path) {
   std::optional<Model> model = parseModel(path, text, diags);
   if (model && !diags.hasErrors()) {
     try {
-      runPipeline(model->graph, model->recipe, Stage::Forward, {}, diags);
+      PipelineOptions opts;
+      opts.checkModel = true;
+      runPipeline(model->graph, model->recipe, Stage::Forward, opts, diags);
     } catch (const DiagnosedError &) {
     }
   }
   return verifyDiagnostics(path, text, diags, std::cerr) ? 0 : 1;
+}
+
+/// `nnc train` feeds exactly one input and one label (runtime/Trainer.cpp);
+/// other commands (compile) take more, so check warns rather than fails.
+void warnUntrainable(const LoadedModel &m, const Graph &g) {
+  DiagEngine diags;
+  diags.addSource(m.path, m.text);
+  for (OpKind kind : {OpKind::Input, OpKind::Label}) {
+    std::vector<NodeId> ids = g.leaves(kind);
+    if (ids.size() == 1)
+      continue;
+    SrcLoc at = ids.empty() ? g[*g.output("loss")].loc : g[ids[1]].loc;
+    diags.warning(at, "'nnc train' needs exactly one " +
+                          std::string(mnemonic(kind)) +
+                          " declaration; this model has " +
+                          std::to_string(ids.size()));
+  }
+  if (!diags.diagnostics().empty())
+    diags.print(std::cerr, useColor());
 }
 
 int runCheck(const Args &args) {
@@ -49,6 +70,7 @@ int runCheck(const Args &args) {
   }
   LoadedModel m = loadModel(args);
   Graph g = compileTo(m, Stage::Forward);
+  warnUntrainable(m, g);
   int64_t params = 0;
   for (NodeId id : g.leaves(OpKind::Param))
     params += g[id].type.numel();
@@ -74,8 +96,12 @@ int runEmit(const Args &args) {
     const std::vector<std::string> &names = passNames();
     if (std::find(names.begin(), names.end(), p) == names.end()) {
       std::string near = closestMatch(p, names);
-      throw UserError("nnc: error: unknown pass '" + p + "'" +
-                      (near.empty() ? "" : "; did you mean '" + near + "'?"));
+      std::string all;
+      for (const std::string &n : names)
+        all += (all.empty() ? "" : ", ") + n;
+      throw UserError("nnc: error: unknown pass '" + p + "' in --print-after" +
+                      (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                      "; passes: " + all);
     }
   }
 

@@ -134,7 +134,9 @@ Graph compileTo(const LoadedModel &m, Stage stop, const PipelineOptions &opts) {
   DiagEngine diags;
   diags.addSource(m.path, m.text);
   try {
-    return runPipeline(m.model.graph, m.model.recipe, stop, opts, diags);
+    PipelineOptions checked = opts;
+    checked.checkModel = true;
+    return runPipeline(m.model.graph, m.model.recipe, stop, checked, diags);
   } catch (const DiagnosedError &) {
     diags.print(std::cerr, useColor());
     throw;
