@@ -25,6 +25,8 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Executor.h"
 #include "runtime/Interpreter.h"
+#include "runtime/NonFiniteOrigin.h"
+#include "runtime/Resume.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Signals.h"
 #include "runtime/WeightsFile.h"
@@ -36,6 +38,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <sstream>
 #include <sys/stat.h>
@@ -137,7 +140,7 @@ std::string shapeStr(const std::vector<int64_t> &shape) {
 } // namespace
 
 std::string findNonFinite(const Graph &g, const TensorMap &state,
-                          const TensorMap &batch) {
+                          const TensorMap &batch, std::string *help) {
   ValueMap leaves;
   for (const auto &[name, t] : state)
     leaves[name] = toValue(t);
@@ -164,6 +167,8 @@ std::string findNonFinite(const Graph &g, const TensorMap &state,
        << values[id].numel() << ", shape " << shapeStr(values[id].shape);
     if (n.op == OpKind::Input || n.op == OpKind::Label)
       os << ": the data holds them";
+    if (help)
+      *help = nonFiniteHelp(g, id, values);
     return os.str();
   }
   return "";
@@ -384,7 +389,8 @@ Progress readProgress(const Metadata &m, const Recipe &r,
 
 /// The message of a step that produced NaN or infinities.
 std::string numericsError(const Progress &p, double loss,
-                          const std::string &first, const TrainOptions &opts) {
+                          const std::string &first, const std::string &help,
+                          const TrainOptions &opts) {
   std::ostringstream os;
   os << "nnc: error: training stopped at step " << p.step + 1 << " (epoch "
      << p.epoch + 1 << ", batch " << p.batch + 1 << "): ";
@@ -405,7 +411,9 @@ std::string numericsError(const Progress &p, double loss,
   if (!opts.checkpointPath.empty())
     os << "; the last good checkpoint '" << opts.checkpointPath
        << "' is kept";
-  os << "\nnnc: help: check the data for NaN, or try a smaller learning rate";
+  os << "\nnnc: help: "
+     << (help.empty() ? "check the data for NaN, or try a smaller learning rate"
+                      : help);
   return os.str();
 }
 
@@ -483,6 +491,7 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   if (!opts.resumePath.empty()) {
     LoadedWeights lw;
     try {
+      requireCheckpoint(opts.resumePath);
       lw = loadWeights(opts.resumePath, stepGraph, true, {"best."});
     } catch (const UserError &e) {
       std::string prev = opts.resumePath + ".prev";
@@ -500,6 +509,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     }
     state = lw.values;
     p = readProgress(lw.metadata, recipe, opts.resumePath);
+    checkResumeIdentity(lw.metadata, opts.resumePath, evalGraph, recipe,
+                        opts.log ? opts.log : &std::cerr);
     for (auto &[name, t] : lw.extra)
       best[name.substr(5)] = t;
   }
@@ -523,8 +534,9 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     TensorMap extra;
     for (auto &[name, t] : best)
       extra["best." + name] = t;
-    saveCheckpoint(path, stepGraph, exec->state(), progressMetadata(p, recipe),
-                   extra);
+    Metadata meta = progressMetadata(p, recipe);
+    meta.merge(checkpointIdentity(evalGraph, recipe)); // checked on resume
+    saveCheckpoint(path, stepGraph, exec->state(), meta, extra);
   };
   InterruptScope interruptScope;
   bool interrupted = false;
@@ -532,6 +544,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   TrainResult result;
   bool stoppedBySteps = false;
   const int64_t perEpoch = batcher.batchesPerEpoch();
+  warnAboutLength(opts.log ? *opts.log : std::cerr, p.epoch, p.batch, p.step,
+                  perEpoch, recipe.epochs, opts.maxSteps, opts.resumePath);
   TensorMap snapshot; // the state before step snapBatch of epoch snapEpoch
   int64_t snapEpoch = -1, snapBatch = 0;
   Clock::time_point lastDrawn = Clock::now();
@@ -588,16 +602,19 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
           TensorMap f = bindBatch(stepGraph, b.x, b.y);
           double l = exec->run(f).at("loss")[0];
           if (at.batch == p.batch || !std::isfinite(l) ||
-              !allFinite(exec->state()))
-            throw UserError(numericsError(
-                at, l, findNonFinite(stepGraph, before, f), opts));
+              !allFinite(exec->state())) {
+            std::string help;
+            std::string first = findNonFinite(stepGraph, before, f, &help);
+            throw UserError(numericsError(at, l, first, help, opts));
+          }
         }
       }
       if (opts.checkNumerics) { // every op, from the state before this step
-        std::string first = findNonFinite(stepGraph, snapshot, feed);
+        std::string help;
+        std::string first = findNonFinite(stepGraph, snapshot, feed, &help);
         if (!first.empty()) {
           eraseBar();
-          throw UserError(numericsError(p, loss, first, opts));
+          throw UserError(numericsError(p, loss, first, help, opts));
         }
       }
       p.lossSum += loss * batch.size;
@@ -754,11 +771,33 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   }
   result.state = exec->state();
   result.steps = p.step;
+  result.epochs = p.epoch;
   result.bestEpoch = p.bestEpoch;
+  if (p.samples > 0) { // stopped in an epoch
+    result.train.samples = p.samples;
+    result.train.loss = p.lossSum / static_cast<double>(p.samples);
+    if (!realLabels)
+      result.train.accuracy =
+          static_cast<double>(p.correct) / static_cast<double>(p.samples);
+    if (!valRows.empty() && !interrupted)
+      result.validation = evaluate(result.state, valSet, opts.backend);
+  } else if (!result.history.empty()) {
+    result.train = result.history.back().train;
+    result.validation = result.history.back().validation;
+  }
   if (recipe.earlyStop.enabled && recipe.earlyStop.restoreBest &&
       !best.empty() && p.bestEpoch != p.epoch) {
     for (auto &[name, t] : best)
       result.state[name] = t;
+    // The figures reported are those of the weights returned (and saved).
+    result.train = result.validation = Metrics();
+    for (const EpochStats &st : result.history)
+      if (st.epoch == p.bestEpoch) {
+        result.train = st.train;
+        result.validation = st.validation;
+      }
+    if (std::isnan(result.validation.loss) && !valRows.empty())
+      result.validation = evaluate(result.state, valSet, opts.backend);
     if (opts.log)
       *opts.log << "restored the weights of epoch " << p.bestEpoch
                 << std::endl;
