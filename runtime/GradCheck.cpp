@@ -110,6 +110,10 @@ GradCheckReport gradCheck(const Graph &forward, const ValueMap &leaves,
       e.ok |= e.kink;
       rep.kinks += e.kink ? 1 : 0;
       rep.failures += e.ok ? 0 : 1;
+      if (e.kink) { // its central difference straddles the kink
+        rep.entries.push_back(std::move(e));
+        continue;
+      }
       rep.maxAbsErr = std::max(rep.maxAbsErr, err);
       rep.maxRelErr =
           std::max(rep.maxRelErr, err / std::max(absOrInf(e.numeric), atol));
@@ -138,10 +142,12 @@ std::string formatGradCheck(const GradCheckReport &r, int maxLines) {
   if (r.failures > shown)
     s += "... and " + std::to_string(r.failures - shown) + " more\n";
   std::snprintf(buf, sizeof buf,
-                "checked %zu elements of %zu params: %d failures, max abs err "
-                "%.3g, max rel err %.3g\n",
-                r.entries.size(), params.size(), r.failures, r.maxAbsErr,
-                r.maxRelErr);
+                "checked %zu elements of %zu params: %d failures%s, max abs "
+                "err %.3g, max rel err %.3g\n",
+                r.entries.size(), params.size(), r.failures,
+                r.kinks ? (" (" + std::to_string(r.kinks) + " at kinks)").c_str()
+                        : "",
+                r.maxAbsErr, r.maxRelErr);
   return s + buf;
 }
 

@@ -33,8 +33,8 @@ struct GradCheckReport {
   int failures = 0;
   int kinks = 0; ///< elements at a non-differentiable point (see kink)
   /// Largest |numeric - analytic|, and largest |numeric - analytic| /
-  /// max(|numeric|, atol) (relative where the gradient is not tiny). NaN or
-  /// infinite differences count as +inf.
+  /// max(|numeric|, atol) (relative where the gradient is not tiny), kinks
+  /// left out. NaN or infinite differences count as +inf.
   double maxAbsErr = 0, maxRelErr = 0;
 };
 
