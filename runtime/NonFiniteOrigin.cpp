@@ -58,8 +58,8 @@ std::string nonFiniteHelp(const Graph &g, NodeId id,
     return "remove the NaN and infinities from the data, or fill them in";
   case OpKind::Param:
   case OpKind::State:
-    return "the weights held them before this step: check the initializer "
-           "of '" + n.name + "' and the --init file";
+    return "the weights held them before the step: check the initializer "
+           "of '" + n.name + "' (or the --init file)";
   case OpKind::Bce:
   case OpKind::CrossEntropy: {
     std::string h = lossHelp(g, n, values);
