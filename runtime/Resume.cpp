@@ -64,7 +64,7 @@ std::vector<std::string> splitLines(const std::string &s) {
   return out;
 }
 
-/// "sgd(lr = 0.1)": a note when the current value differs.
+/// A note when the current value of optimizer setting `key` differs.
 void noteChange(const Metadata &m, const std::string &key, double now,
                 const char *flag, std::ostream *log) {
   auto it = m.find(key);
@@ -102,10 +102,10 @@ Metadata checkpointIdentity(const Graph &forward, const Recipe &r) {
           {"momentum", number(r.optimizer.momentum)}};
 }
 
-void requireCheckpoint(const std::string &path) {
+Metadata requireCheckpoint(const std::string &path) {
   SafetensorsFile f = readSafetensors(path);
   if (f.metadata.count("format"))
-    return;
+    return f.metadata;
   std::string msg =
       path + ": error: this is a weights file, not a checkpoint: it holds no "
              "optimizer state or training progress to resume";
@@ -125,8 +125,8 @@ void checkResumeIdentity(const Metadata &m, const std::string &path,
     while (i < was.size() && i < now.size() && was[i] == now[i])
       ++i;
     if (i < was.size() || i < now.size()) {
-      std::string msg = path + ": error: the checkpoint was written for a "
-                               "different model '" + forward.name + "'";
+      std::string msg = path + ": error: model '" + forward.name +
+                        "' has changed since this checkpoint was written";
       msg += "\n  node %" + std::to_string(i) + " was " +
              (i < was.size() ? "'" + was[i] + "'" : "absent") + ", now " +
              (i < now.size() ? "'" + now[i] + "'" : "absent");
@@ -156,6 +156,11 @@ void warnAboutLength(std::ostream &out, int64_t epoch, int64_t batch,
         << epochs << (epochs == 1 ? " epoch" : " epochs")
         << "; stopping after step " << step + left
         << " (raise --epochs to run more)" << std::endl;
+}
+
+bool trainedWithoutMomentum(const Metadata &m) {
+  auto it = m.find("momentum");
+  return it != m.end() && it->second == number(0);
 }
 
 } // namespace nn

@@ -32,7 +32,12 @@ Metadata checkpointIdentity(const Graph &forward, const Recipe &r);
 /// Throws UserError when `path` is not an nnc checkpoint: a weights file
 /// (from --save) says so, and points at --init. (The caller adds a note on
 /// an intact `path.prev`.)
-void requireCheckpoint(const std::string &path);
+/// Returns the checkpoint's metadata.
+Metadata requireCheckpoint(const std::string &path);
+
+/// The checkpoint (metadata `m`) was trained with momentum 0, so it has no
+/// momentum buffers: a run resumed with momentum starts them at zero.
+bool trainedWithoutMomentum(const Metadata &m);
 
 /// Throws UserError when checkpoint metadata `m` (of `path`) was written for
 /// a model other than `forward`, naming the first node that differs; writes

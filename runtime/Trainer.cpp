@@ -491,8 +491,9 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   if (!opts.resumePath.empty()) {
     LoadedWeights lw;
     try {
-      requireCheckpoint(opts.resumePath);
-      lw = loadWeights(opts.resumePath, stepGraph, true, {"best."});
+      bool noMomentum = trainedWithoutMomentum(
+          requireCheckpoint(opts.resumePath));
+      lw = loadWeights(opts.resumePath, stepGraph, !noMomentum, {"best."});
     } catch (const UserError &e) {
       std::string prev = opts.resumePath + ".prev";
       bool prevOk = false;
@@ -507,7 +508,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
                       "\nnnc: note: the previous checkpoint '" + prev +
                       "' is intact; continue from it with --resume " + prev);
     }
-    state = lw.values;
+    for (auto &[name, t] : lw.values) // momentum added now starts at zero
+      state[name] = t;
     p = readProgress(lw.metadata, recipe, opts.resumePath);
     checkResumeIdentity(lw.metadata, opts.resumePath, evalGraph, recipe,
                         opts.log ? opts.log : &std::cerr);

@@ -108,11 +108,14 @@ sed -i "s|\"data/churn.csv\"|\"$CSV\"|" "$TMP/a.nn" "$TMP/b.nn"
 grep -q tanh "$TMP/a.nn" || fail "the test's model edit did not apply"
 expect_ok "$NNC" train "$TMP/a.nn" "${B[@]}" --epochs 1 --quiet --checkpoint "$TMP/a.ck"
 expect_error "was 'tanh(%" "$NNC" train "$TMP/b.nn" "${B[@]}" --epochs 2 --resume "$TMP/a.ck"
-expect_error "the checkpoint was written for a different model 'churn'" \
+expect_error "error: model 'churn' has changed since this checkpoint was written" \
   "$NNC" train "$TMP/b.nn" "${B[@]}" --epochs 2 --resume "$TMP/a.ck"
 expect_ok "$NNC" train "$TMP/a.nn" "${B[@]}" --epochs 2 --lr 0.05 --resume "$TMP/a.ck"
 grep -q "note: resuming with learning rate 0.05; the checkpoint was trained with 0.02" "$TMP/stderr" ||
   fail "no note on the changed learning rate: $(cat "$TMP/stderr")"
+expect_ok "$NNC" train "$TMP/a.nn" "${B[@]}" --epochs 2 --momentum 0.5 --resume "$TMP/a.ck"
+grep -q "note: resuming with momentum 0.5; the checkpoint was trained with 0" "$TMP/stderr" ||
+  fail "no note on the changed momentum: $(cat "$TMP/stderr")"
 
 # --- --steps beyond the epochs says where it stops. -------------------------
 expect_ok "$NNC" train "$C" "${B[@]}" --epochs 1 --steps 1000
