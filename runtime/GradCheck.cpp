@@ -141,13 +141,13 @@ std::string formatGradCheck(const GradCheckReport &r, int maxLines) {
   }
   if (r.failures > shown)
     s += "... and " + std::to_string(r.failures - shown) + " more\n";
-  std::snprintf(buf, sizeof buf,
-                "checked %zu elements of %zu params: %d failures%s, max abs "
-                "err %.3g, max rel err %.3g\n",
-                r.entries.size(), params.size(), r.failures,
-                r.kinks ? (" (" + std::to_string(r.kinks) + " at kinks)").c_str()
-                        : "",
-                r.maxAbsErr, r.maxRelErr);
+  std::snprintf(
+      buf, sizeof buf,
+      "checked %zu elements of %zu params: %d failures%s, max abs "
+      "err %.3g, max rel err %.3g\n",
+      r.entries.size(), params.size(), r.failures,
+      r.kinks ? (" (" + std::to_string(r.kinks) + " at kinks)").c_str() : "",
+      r.maxAbsErr, r.maxRelErr);
   return s + buf;
 }
 

@@ -32,16 +32,20 @@ std::string lossHelp(const Graph &g, const Node &n,
   const Node &first = g[n.inputs[0]];
   const char *name = mnemonic(n.op);
   if (first.op == OpKind::Label)
-    return std::string(name) + " takes the probabilities first and the "
-           "labels second: write " + name + "(p, " + first.name + ")";
+    return std::string(name) +
+           " takes the probabilities first and the "
+           "labels second: write " +
+           name + "(p, " + first.name + ")";
   double bad = 0;
   if (!outsideUnit(values[n.inputs[0]], bad))
     return "";
   char buf[48];
   std::snprintf(buf, sizeof buf, "%g", bad);
   bool bce = n.op == OpKind::Bce;
-  return std::string(name) + " takes probabilities in [0, 1], but its first "
-         "argument holds " + buf + ": " +
+  return std::string(name) +
+         " takes probabilities in [0, 1], but its first "
+         "argument holds " +
+         buf + ": " +
          (bce ? "apply sigmoid first, or give the logits to bce_logits"
               : "apply softmax first, or give the logits to "
                 "softmax_cross_entropy");
@@ -59,7 +63,8 @@ std::string nonFiniteHelp(const Graph &g, NodeId id,
   case OpKind::Param:
   case OpKind::State:
     return "the weights held them before the step: check the initializer "
-           "of '" + n.name + "' (or the --init file)";
+           "of '" +
+           n.name + "' (or the --init file)";
   case OpKind::Bce:
   case OpKind::CrossEntropy: {
     std::string h = lossHelp(g, n, values);

@@ -133,7 +133,8 @@ void checkResumeIdentity(const Metadata &m, const std::string &path,
       if (i < now.size() && forward[static_cast<NodeId>(i)].loc.valid())
         msg += " at " + forward[static_cast<NodeId>(i)].loc.str();
       msg += "\nnnc: help: resume with the model that wrote the checkpoint, "
-             "or start a new run from its weights with --init " + path;
+             "or start a new run from its weights with --init " +
+             path;
       throw UserError(msg);
     }
   }

@@ -491,8 +491,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   if (!opts.resumePath.empty()) {
     LoadedWeights lw;
     try {
-      bool noMomentum = trainedWithoutMomentum(
-          requireCheckpoint(opts.resumePath));
+      bool noMomentum =
+          trainedWithoutMomentum(requireCheckpoint(opts.resumePath));
       lw = loadWeights(opts.resumePath, stepGraph, !noMomentum, {"best."});
     } catch (const UserError &e) {
       std::string prev = opts.resumePath + ".prev";

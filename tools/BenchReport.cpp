@@ -102,8 +102,8 @@ std::string disagreement(const TensorMap &a, const TensorMap &b) {
     for (size_t i = 0; i < ta.data.size(); ++i) {
       double x = ta.data[i], y = it->second.data[i];
       bool same = x == y || (std::isnan(x) && std::isnan(y)); // inf == inf
-      if (!same && !(std::fabs(x - y) <= 1e-5 + 1e-4 * std::max(std::fabs(x),
-                                                        std::fabs(y))))
+      if (!same && !(std::fabs(x - y) <=
+                     1e-5 + 1e-4 * std::max(std::fabs(x), std::fabs(y))))
         return "'" + name + "'[" + std::to_string(i) + "]: " +
                std::to_string(x) + " vs " + std::to_string(y);
     }
