@@ -1,7 +1,9 @@
 //===- NonFiniteOrigin.cpp - Why a value became NaN or infinite -----------===//
 ///
 /// \file
-/// Algorithm: look at the first non-finite node and, for the losses on
+/// Algorithm: findNonFinite runs the step on the interpreter and stops at
+/// the first node, in graph order, holding NaN or infinities (in float32).
+/// The help looks at that node and, for the losses on
 /// probabilities, at their first operand's values: a label there means the
 /// arguments are swapped; values outside [0, 1] mean logits (or anything
 /// but probabilities) were given.
@@ -10,8 +12,12 @@
 
 #include "runtime/NonFiniteOrigin.h"
 
+#include "runtime/Trainer.h"
+
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <sstream>
 
 namespace nn {
 
@@ -51,6 +57,32 @@ std::string lossHelp(const Graph &g, const Node &n,
                 "softmax_cross_entropy");
 }
 
+/// Counts of values that are NaN, or infinite once rounded to float32.
+struct BadCount {
+  int64_t nan = 0, posInf = 0, negInf = 0;
+  int64_t total() const { return nan + posInf + negInf; }
+};
+
+BadCount countBad(const std::vector<double> &data) {
+  BadCount c;
+  for (double d : data) {
+    if (std::isnan(d))
+      ++c.nan;
+    else if (d > FLT_MAX)
+      ++c.posInf;
+    else if (d < -FLT_MAX)
+      ++c.negInf;
+  }
+  return c;
+}
+
+std::string shapeStr(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 } // namespace
 
 std::string nonFiniteHelp(const Graph &g, NodeId id,
@@ -76,6 +108,42 @@ std::string nonFiniteHelp(const Graph &g, NodeId id,
     break;
   }
   return "check the data for NaN, or try a smaller learning rate";
+}
+
+// Declared in runtime/Trainer.h, which the trainer's callers include.
+std::string findNonFinite(const Graph &g, const TensorMap &state,
+                          const TensorMap &batch, std::string *help) {
+  ValueMap leaves;
+  for (const auto &[name, t] : state)
+    leaves[name] = toValue(t);
+  for (const auto &[name, t] : batch)
+    leaves[name] = toValue(t);
+  std::vector<Value> values = Interpreter(g).run(leaves);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    BadCount c = countBad(values[id].data);
+    if (c.total() == 0)
+      continue;
+    const Node &n = g[id];
+    std::ostringstream os;
+    bool leaf = hasTrait(n.op, kLeaf);
+    if (leaf)
+      os << mnemonic(n.op) << " '" << n.name << "'";
+    else
+      os << "op '" << mnemonic(n.op) << "' (node %" << id
+         << (n.name.empty() ? "" : " '" + n.name + "'") << ")";
+    if (n.loc.valid())
+      os << " at " << n.loc.str();
+    os << (leaf ? " holds " : " produced ") << c.total() << " non-finite "
+       << (c.total() == 1 ? "value" : "values") << " (" << c.nan << " NaN, "
+       << c.posInf << " +inf, " << c.negInf << " -inf) of "
+       << values[id].numel() << ", shape " << shapeStr(values[id].shape);
+    if (n.op == OpKind::Input || n.op == OpKind::Label)
+      os << ": the data holds them";
+    if (help)
+      *help = nonFiniteHelp(g, id, values);
+    return os.str();
+  }
+  return "";
 }
 
 } // namespace nn

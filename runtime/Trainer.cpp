@@ -25,7 +25,6 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Executor.h"
 #include "runtime/Interpreter.h"
-#include "runtime/NonFiniteOrigin.h"
 #include "runtime/Resume.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Signals.h"
@@ -92,25 +91,6 @@ void saveCheckpoint(const std::string &path, const Graph &g,
 
 namespace {
 
-/// Counts of values that are NaN, or infinite once rounded to float32.
-struct BadCount {
-  int64_t nan = 0, posInf = 0, negInf = 0;
-  int64_t total() const { return nan + posInf + negInf; }
-};
-
-BadCount countBad(const std::vector<double> &data) {
-  BadCount c;
-  for (double d : data) {
-    if (std::isnan(d))
-      ++c.nan;
-    else if (d > FLT_MAX)
-      ++c.posInf;
-    else if (d < -FLT_MAX)
-      ++c.negInf;
-  }
-  return c;
-}
-
 /// Steps between copies of the state kept to explain a non-finite step.
 constexpr int64_t kSnapshotSteps = 64;
 
@@ -130,49 +110,7 @@ bool allFinite(const TensorMap &m) {
   return true;
 }
 
-std::string shapeStr(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 } // namespace
-
-std::string findNonFinite(const Graph &g, const TensorMap &state,
-                          const TensorMap &batch, std::string *help) {
-  ValueMap leaves;
-  for (const auto &[name, t] : state)
-    leaves[name] = toValue(t);
-  for (const auto &[name, t] : batch)
-    leaves[name] = toValue(t);
-  std::vector<Value> values = Interpreter(g).run(leaves);
-  for (NodeId id = 0; id < g.size(); ++id) {
-    BadCount c = countBad(values[id].data);
-    if (c.total() == 0)
-      continue;
-    const Node &n = g[id];
-    std::ostringstream os;
-    bool leaf = hasTrait(n.op, kLeaf);
-    if (leaf)
-      os << mnemonic(n.op) << " '" << n.name << "'";
-    else
-      os << "op '" << mnemonic(n.op) << "' (node %" << id
-         << (n.name.empty() ? "" : " '" + n.name + "'") << ")";
-    if (n.loc.valid())
-      os << " at " << n.loc.str();
-    os << (leaf ? " holds " : " produced ") << c.total() << " non-finite "
-       << (c.total() == 1 ? "value" : "values") << " (" << c.nan << " NaN, "
-       << c.posInf << " +inf, " << c.negInf << " -inf) of "
-       << values[id].numel() << ", shape " << shapeStr(values[id].shape);
-    if (n.op == OpKind::Input || n.op == OpKind::Label)
-      os << ": the data holds them";
-    if (help)
-      *help = nonFiniteHelp(g, id, values);
-    return os.str();
-  }
-  return "";
-}
 
 TensorMap bindBatch(const Graph &g, Tensor x, Tensor y) {
   const Node &in = singleLeaf(g, OpKind::Input);
