@@ -309,6 +309,14 @@ private:
         k.loc = next().loc;
         next();
         k.value = parseExpr();
+        // A keyword given twice is an error at the second, with a note at
+        // the first (calls look keywords up by name: one would be ignored).
+        for (const KwArg &prev : *kwargs)
+          if (prev.name == k.name) {
+            diags.error(k.loc, "argument '" + k.name + "' is given twice");
+            diags.note(prev.loc, "first given here");
+            break;
+          }
         kwargs->push_back(std::move(k));
       } else {
         if (kwargs && !kwargs->empty())

@@ -21,14 +21,20 @@ struct GradCheckEntry {
   int64_t index; ///< flat, row-major
   double analytic, numeric;
   bool ok;
+  /// The loss has a kink here (its one-sided differences disagree, as at
+  /// relu(0)) and the analytic gradient lies between them: autodiff took
+  /// one side, as PyTorch does (relu'(0) = 0). Counted as ok.
+  bool kink = false;
+  double left = 0, right = 0; ///< one-sided differences, at kinks
 };
 
 struct GradCheckReport {
   std::vector<GradCheckEntry> entries;
   int failures = 0;
+  int kinks = 0; ///< elements at a non-differentiable point (see kink)
   /// Largest |numeric - analytic|, and largest |numeric - analytic| /
-  /// max(|numeric|, atol) (relative where the gradient is not tiny). NaN or
-  /// infinite differences count as +inf.
+  /// max(|numeric|, atol) (relative where the gradient is not tiny), kinks
+  /// left out. NaN or infinite differences count as +inf.
   double maxAbsErr = 0, maxRelErr = 0;
 };
 
@@ -38,7 +44,10 @@ struct GradCheckReport {
 /// compares every parameter element (or at most `maxPerParam` elements per
 /// param, spread evenly from the first to the last, deterministically) with
 /// (L(p + eps) - L(p - eps)) / (2 eps). An element passes when
-/// |numeric - analytic| <= atol + rtol * |numeric|. `leaves` binds every
+/// |numeric - analytic| <= atol + rtol * |numeric|, or when it is at a kink:
+/// the one-sided differences (L(p) - L(p - eps)) / eps and (L(p + eps) -
+/// L(p)) / eps differ by more than that tolerance and the analytic gradient
+/// lies between them (within it). `leaves` binds every
 /// leaf, as for Interpreter::run. Throws UserError when the graph has no
 /// "loss" or a leaf is missing.
 GradCheckReport gradCheck(const Graph &forward, const ValueMap &leaves,

@@ -26,6 +26,7 @@
 #include "runtime/Executor.h"
 #include "runtime/Interpreter.h"
 #include "runtime/ProgressNotice.h"
+#include "runtime/Resume.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Signals.h"
 #include "runtime/WeightsFile.h"
@@ -37,6 +38,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <sstream>
 #include <sys/stat.h>
@@ -90,25 +92,6 @@ void saveCheckpoint(const std::string &path, const Graph &g,
 
 namespace {
 
-/// Counts of values that are NaN, or infinite once rounded to float32.
-struct BadCount {
-  int64_t nan = 0, posInf = 0, negInf = 0;
-  int64_t total() const { return nan + posInf + negInf; }
-};
-
-BadCount countBad(const std::vector<double> &data) {
-  BadCount c;
-  for (double d : data) {
-    if (std::isnan(d))
-      ++c.nan;
-    else if (d > FLT_MAX)
-      ++c.posInf;
-    else if (d < -FLT_MAX)
-      ++c.negInf;
-  }
-  return c;
-}
-
 /// Steps between copies of the state kept to explain a non-finite step.
 constexpr int64_t kSnapshotSteps = 64;
 
@@ -128,47 +111,7 @@ bool allFinite(const TensorMap &m) {
   return true;
 }
 
-std::string shapeStr(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 } // namespace
-
-std::string findNonFinite(const Graph &g, const TensorMap &state,
-                          const TensorMap &batch) {
-  ValueMap leaves;
-  for (const auto &[name, t] : state)
-    leaves[name] = toValue(t);
-  for (const auto &[name, t] : batch)
-    leaves[name] = toValue(t);
-  std::vector<Value> values = Interpreter(g).run(leaves);
-  for (NodeId id = 0; id < g.size(); ++id) {
-    BadCount c = countBad(values[id].data);
-    if (c.total() == 0)
-      continue;
-    const Node &n = g[id];
-    std::ostringstream os;
-    bool leaf = hasTrait(n.op, kLeaf);
-    if (leaf)
-      os << mnemonic(n.op) << " '" << n.name << "'";
-    else
-      os << "op '" << mnemonic(n.op) << "' (node %" << id
-         << (n.name.empty() ? "" : " '" + n.name + "'") << ")";
-    if (n.loc.valid())
-      os << " at " << n.loc.str();
-    os << (leaf ? " holds " : " produced ") << c.total() << " non-finite "
-       << (c.total() == 1 ? "value" : "values") << " (" << c.nan << " NaN, "
-       << c.posInf << " +inf, " << c.negInf << " -inf) of "
-       << values[id].numel() << ", shape " << shapeStr(values[id].shape);
-    if (n.op == OpKind::Input || n.op == OpKind::Label)
-      os << ": the data holds them";
-    return os.str();
-  }
-  return "";
-}
 
 TensorMap bindBatch(const Graph &g, Tensor x, Tensor y) {
   const Node &in = singleLeaf(g, OpKind::Input);
@@ -385,7 +328,8 @@ Progress readProgress(const Metadata &m, const Recipe &r,
 
 /// The message of a step that produced NaN or infinities.
 std::string numericsError(const Progress &p, double loss,
-                          const std::string &first, const TrainOptions &opts) {
+                          const std::string &first, const std::string &help,
+                          const TrainOptions &opts) {
   std::ostringstream os;
   os << "nnc: error: training stopped at step " << p.step + 1 << " (epoch "
      << p.epoch + 1 << ", batch " << p.batch + 1 << "): ";
@@ -406,7 +350,9 @@ std::string numericsError(const Progress &p, double loss,
   if (!opts.checkpointPath.empty())
     os << "; the last good checkpoint '" << opts.checkpointPath
        << "' is kept";
-  os << "\nnnc: help: check the data for NaN, or try a smaller learning rate";
+  os << "\nnnc: help: "
+     << (help.empty() ? "check the data for NaN, or try a smaller learning rate"
+                      : help);
   return os.str();
 }
 
@@ -484,7 +430,9 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   if (!opts.resumePath.empty()) {
     LoadedWeights lw;
     try {
-      lw = loadWeights(opts.resumePath, stepGraph, true, {"best."});
+      bool noMomentum =
+          trainedWithoutMomentum(requireCheckpoint(opts.resumePath));
+      lw = loadWeights(opts.resumePath, stepGraph, !noMomentum, {"best."});
     } catch (const UserError &e) {
       std::string prev = opts.resumePath + ".prev";
       bool prevOk = false;
@@ -499,8 +447,11 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
                       "\nnnc: note: the previous checkpoint '" + prev +
                       "' is intact; continue from it with --resume " + prev);
     }
-    state = lw.values;
+    for (auto &[name, t] : lw.values) // momentum added now starts at zero
+      state[name] = t;
     p = readProgress(lw.metadata, recipe, opts.resumePath);
+    checkResumeIdentity(lw.metadata, opts.resumePath, evalGraph, recipe,
+                        opts.log ? opts.log : &std::cerr);
     for (auto &[name, t] : lw.extra)
       best[name.substr(5)] = t;
   }
@@ -536,8 +487,9 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     TensorMap extra;
     for (auto &[name, t] : best)
       extra["best." + name] = t;
-    saveCheckpoint(path, stepGraph, exec->state(), progressMetadata(p, recipe),
-                   extra);
+    Metadata meta = progressMetadata(p, recipe);
+    meta.merge(checkpointIdentity(evalGraph, recipe)); // checked on resume
+    saveCheckpoint(path, stepGraph, exec->state(), meta, extra);
   };
   InterruptScope interruptScope;
   bool interrupted = false;
@@ -545,6 +497,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   TrainResult result;
   bool stoppedBySteps = false;
   const int64_t perEpoch = batcher.batchesPerEpoch();
+  warnAboutLength(opts.log ? *opts.log : std::cerr, p.epoch, p.batch, p.step,
+                  perEpoch, recipe.epochs, opts.maxSteps, opts.resumePath);
   TensorMap snapshot; // the state before step snapBatch of epoch snapEpoch
   int64_t snapEpoch = -1, snapBatch = 0;
   Clock::time_point lastDrawn = Clock::now();
@@ -601,16 +555,19 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
           TensorMap f = bindBatch(stepGraph, b.x, b.y);
           double l = exec->run(f).at("loss")[0];
           if (at.batch == p.batch || !std::isfinite(l) ||
-              !allFinite(exec->state()))
-            throw UserError(numericsError(
-                at, l, findNonFinite(stepGraph, before, f), opts));
+              !allFinite(exec->state())) {
+            std::string help;
+            std::string first = findNonFinite(stepGraph, before, f, &help);
+            throw UserError(numericsError(at, l, first, help, opts));
+          }
         }
       }
       if (opts.checkNumerics) { // every op, from the state before this step
-        std::string first = findNonFinite(stepGraph, snapshot, feed);
+        std::string help;
+        std::string first = findNonFinite(stepGraph, snapshot, feed, &help);
         if (!first.empty()) {
           eraseBar();
-          throw UserError(numericsError(p, loss, first, opts));
+          throw UserError(numericsError(p, loss, first, help, opts));
         }
       }
       p.lossSum += loss * batch.size;
@@ -769,11 +726,33 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   }
   result.state = exec->state();
   result.steps = p.step;
+  result.epochs = p.epoch;
   result.bestEpoch = p.bestEpoch;
+  if (p.samples > 0) { // stopped in an epoch
+    result.train.samples = p.samples;
+    result.train.loss = p.lossSum / static_cast<double>(p.samples);
+    if (!realLabels)
+      result.train.accuracy =
+          static_cast<double>(p.correct) / static_cast<double>(p.samples);
+    if (!valRows.empty() && !interrupted)
+      result.validation = evaluate(result.state, valSet, opts.backend);
+  } else if (!result.history.empty()) {
+    result.train = result.history.back().train;
+    result.validation = result.history.back().validation;
+  }
   if (recipe.earlyStop.enabled && recipe.earlyStop.restoreBest &&
       !best.empty() && p.bestEpoch != p.epoch) {
     for (auto &[name, t] : best)
       result.state[name] = t;
+    // The figures reported are those of the weights returned (and saved).
+    result.train = result.validation = Metrics();
+    for (const EpochStats &st : result.history)
+      if (st.epoch == p.bestEpoch) {
+        result.train = st.train;
+        result.validation = st.validation;
+      }
+    if (std::isnan(result.validation.loss) && !valRows.empty())
+      result.validation = evaluate(result.state, valSet, opts.backend);
     if (opts.log)
       *opts.log << "restored the weights of epoch " << p.bestEpoch
                 << std::endl;

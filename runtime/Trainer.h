@@ -63,7 +63,14 @@ struct TrainOptions {
 struct TrainResult {
   std::vector<EpochStats> history;
   TensorMap state;  // parameters and optimizer state at the end
-  int64_t steps = 0;
+  int64_t steps = 0;  // optimizer steps, all runs of a resumed training
+  int64_t epochs = 0; // epochs completed, all runs of a resumed training
+  /// Validation metrics of `state` (after early stopping restored the best
+  /// weights: that epoch's); NaN when nothing is held out.
+  Metrics validation;
+  /// Training metrics (running means over the batches) of the epoch whose
+  /// weights `state` holds, or of the steps of an epoch cut short.
+  Metrics train;
   bool stoppedEarly = false;
   int64_t bestEpoch = 0;
   /// Stopped by SIGINT/SIGTERM after finishing a step; the checkpoint is at
@@ -107,8 +114,10 @@ void saveCheckpoint(const std::string &path, const Graph &g,
 /// leaves) and describes the first node, in graph order, whose value holds
 /// NaN or infinities once rounded to float32: its op, name, source location,
 /// shape and how many values are bad. "" when every value is finite.
+/// `help`, when given, receives advice fitted to that origin
+/// (runtime/NonFiniteOrigin.h).
 std::string findNonFinite(const Graph &g, const TensorMap &state,
-                          const TensorMap &batch);
+                          const TensorMap &batch, std::string *help = nullptr);
 
 /// A batch's features and labels bound to the graph's Input and Label
 /// leaves by name, reshaped to their types with N = the rows of `x`.

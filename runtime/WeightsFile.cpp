@@ -5,6 +5,8 @@
 #include "ir/Support.h"
 #include "runtime/Safetensors.h"
 
+#include <cmath>
+
 namespace nn {
 
 Tensor transposed(const Tensor &t) {
@@ -47,6 +49,25 @@ std::vector<int64_t> fileShape(const Graph &g, const Node &leaf) {
     std::swap(s[0], s[1]);
   return s;
 }
+
+/// "'fc1.bias' holds 3 non-finite values (2 NaN, 1 inf) of 128", or "".
+std::string nonFiniteProblem(const std::string &name, const Tensor &t) {
+  int64_t nan = 0, inf = 0;
+  for (float v : t.data) {
+    nan += std::isnan(v);
+    inf += std::isinf(v);
+  }
+  if (nan + inf == 0)
+    return "";
+  int64_t bad = nan + inf;
+  return "'" + name + "' holds " + std::to_string(bad) + " non-finite " +
+         (bad == 1 ? "value" : "values") + " (" + std::to_string(nan) +
+         " NaN, " + std::to_string(inf) + " inf) of " +
+         std::to_string(t.numel());
+}
+
+/// A checkpoint's early-stopping copy of a leaf: "best.<leaf>".
+bool isBestCopy(const std::string &name) { return name.rfind("best.", 0) == 0; }
 
 } // namespace
 
@@ -99,7 +120,7 @@ LoadedWeights loadWeights(const std::string &path, const Graph &g,
       isLeaf |= g[id].name == name;
     if (isLeaf)
       continue;
-    bool isExtra = false;
+    bool isExtra = isBestCopy(name);
     for (const std::string &p : extraPrefixes)
       isExtra |= name.rfind(p, 0) == 0;
     if (isExtra)
@@ -116,6 +137,20 @@ LoadedWeights loadWeights(const std::string &path, const Graph &g,
     for (const std::string &p : problems)
       msg += "\n  " + p;
     throw UserError(msg);
+  }
+  // Weights holding NaN or infinities would only print NaN figures (or stop
+  // training at its first step): name each such tensor, whatever its role.
+  for (const auto &[name, t] : file.tensors) {
+    std::string bad = nonFiniteProblem(name, t);
+    if (!bad.empty())
+      problems.push_back(bad);
+  }
+  if (!problems.empty()) {
+    std::string msg = path + ": error: the weights are not finite";
+    for (const std::string &p : problems)
+      msg += "\n  " + p;
+    throw UserError(msg + "\nnnc: help: these weights cannot be used; train "
+                          "again, or load an earlier checkpoint");
   }
   return lw;
 }

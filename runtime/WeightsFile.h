@@ -35,8 +35,10 @@ struct LoadedWeights {
 /// Reads a weights file for `g`. Every Param must be present with the right
 /// shape; with `requireState` every State leaf too. Otherwise throws
 /// UserError naming the file, the model and every mismatched tensor.
-/// Tensors named with a prefix in `extraPrefixes` go to `extra`; any other
-/// unknown tensor is a mismatch.
+/// Tensors named with a prefix in `extraPrefixes`, and a checkpoint's
+/// early-stopping copies "best.<leaf>", go to `extra` (so a checkpoint loads
+/// wherever weights do); any other unknown tensor is a mismatch. Any tensor
+/// holding NaN or infinities is an error naming it and the count.
 LoadedWeights loadWeights(const std::string &path, const Graph &g,
                           bool requireState,
                           const std::vector<std::string> &extraPrefixes = {});

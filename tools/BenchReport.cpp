@@ -101,8 +101,9 @@ std::string disagreement(const TensorMap &a, const TensorMap &b) {
       return "'" + name + "' is missing or has another shape";
     for (size_t i = 0; i < ta.data.size(); ++i) {
       double x = ta.data[i], y = it->second.data[i];
-      if (!(std::fabs(x - y) <= 1e-5 + 1e-4 * std::max(std::fabs(x),
-                                                        std::fabs(y))))
+      bool same = x == y || (std::isnan(x) && std::isnan(y)); // inf == inf
+      if (!same && !(std::fabs(x - y) <=
+                     1e-5 + 1e-4 * std::max(std::fabs(x), std::fabs(y))))
         return "'" + name + "'[" + std::to_string(i) + "]: " +
                std::to_string(x) + " vs " + std::to_string(y);
     }
@@ -112,6 +113,22 @@ std::string disagreement(const TensorMap &a, const TensorMap &b) {
 
 void checkVariantsAgree(const std::vector<BenchResult> &rs,
                         const std::vector<TensorMap> &results) {
+  // A loss that is not finite makes every comparison moot (inf equals inf)
+  // and the timings those of non-finite arithmetic: say so first.
+  for (size_t i = 0; i < rs.size(); ++i) {
+    auto it = results[i].find("loss");
+    if (it == results[i].end() || it->second.data.empty() ||
+        std::isfinite(it->second.data[0]))
+      continue;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", it->second.data[0]);
+    throw UserError("nnc: error: the loss of a step is not finite (" +
+                    std::string(buf) + " with --fuse=" + rs[i].fuse +
+                    " at batch " + std::to_string(rs[i].batch) +
+                    "); not timing non-finite arithmetic\nnnc: help: find "
+                    "the op that produces it with 'nnc train "
+                    "--check-numerics'");
+  }
   for (size_t i = 0; i < rs.size(); ++i)
     for (size_t j = 0; j < i; ++j)
       if (rs[i].batch == rs[j].batch) {

@@ -166,18 +166,19 @@ int runTrain(const Args &args) {
   if (auto path = args.get("save")) {
     saveWeights(*path, step, r.state,
                 {{"steps", std::to_string(r.steps)},
-                 {"epochs", std::to_string(r.history.size())}},
+                 {"epochs", std::to_string(r.epochs)}},
                 false);
     if (opts.log)
       *opts.log << "saved weights to " << *path << std::endl;
   }
-  if (!r.history.empty()) {
-    const EpochStats &last = r.history.back();
-    if (!std::isnan(last.validation.loss))
-      printMetrics("validation", last.validation);
-  }
+  // The figures of the weights returned (the restored epoch's after early
+  // stopping); the training loss when nothing is held out or tested.
+  if (!std::isnan(r.validation.loss))
+    printMetrics("validation", r.validation);
   if (test)
     printMetrics("test", trainer.evaluate(r.state, *test, backend));
+  else if (std::isnan(r.validation.loss) && r.train.samples > 0)
+    printMetrics("train", r.train);
   return 0;
 }
 

@@ -11,6 +11,10 @@
 #include "ir/Support.h"
 #include "tools/Driver.h"
 
+#ifdef NNC_HAVE_CPU_BACKEND
+#include "codegen/cpu/ThreadPool.h"
+#endif
+
 #include <iostream>
 
 #ifdef __GLIBC__
@@ -78,6 +82,9 @@ int main(int argc, char **argv) {
     return 0;
   }
   try {
+#ifdef NNC_HAVE_CPU_BACKEND
+    checkThreadsEnvironment(); // as --threads is checked: not ignored
+#endif
     for (const Command *c : commands())
       if (name == c->name)
         return runCommand(*c, {argList.begin() + 1, argList.end()});

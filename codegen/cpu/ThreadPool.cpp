@@ -14,11 +14,15 @@
 
 #include "codegen/cpu/ThreadPool.h"
 
+#include "ir/Support.h"
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -130,12 +134,22 @@ private:
   void *ctx = nullptr;
 };
 
+/// NNC_THREADS as a thread count, or 0 when it is unset or not one.
+int threadsFromEnvironment() {
+  const char *env = std::getenv("NNC_THREADS");
+  if (!env || !*env)
+    return 0;
+  errno = 0;
+  char *end = nullptr;
+  long n = std::strtol(env, &end, 10);
+  if (*end != '\0' || errno == ERANGE || n < 1 || n > kMaxThreads)
+    return 0;
+  return static_cast<int>(n);
+}
+
 int defaultThreads() {
-  if (const char *env = std::getenv("NNC_THREADS")) {
-    int n = std::atoi(env);
-    if (n >= 1)
-      return std::min(n, kMaxThreads);
-  }
+  if (int n = threadsFromEnvironment())
+    return n;
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
@@ -152,6 +166,15 @@ Pool &thePool() {
 } // namespace
 
 int cpuThreads() { return thePool().threads(); }
+
+void checkThreadsEnvironment() {
+  const char *env = std::getenv("NNC_THREADS");
+  if (env && threadsFromEnvironment() == 0)
+    throw UserError("nnc: error: invalid value '" + std::string(env) +
+                    "' for NNC_THREADS: expected an integer from 1 to " +
+                    std::to_string(kMaxThreads) +
+                    "\nnnc: help: unset NNC_THREADS to use every core");
+}
 
 void setCpuThreads(int threads) {
   threads = std::max(1, std::min(threads, kMaxThreads));

@@ -34,6 +34,9 @@ extern "C" void nnc_parallel_for(ParallelTask task, void *ctx,
 /// Threads the pool uses (the caller included): NNC_THREADS when set, else
 /// the hardware's thread count.
 int cpuThreads();
+/// Throws UserError when NNC_THREADS is set to anything but a thread count
+/// from 1 to 256 (as --threads is checked); the driver calls it first.
+void checkThreadsEnvironment();
 /// Sets the thread count (>= 1); takes effect at the next parallel loop.
 void setCpuThreads(int threads);
 

@@ -367,29 +367,33 @@ TEST(GradCheck, MseRegressionWithL2) {
       "mse + l2");
 }
 
-TEST(GradCheck, ReportsAWrongGradient) {
+TEST(GradCheck, ReportsAKinkNotAFailure) {
   // relu at its kink: the central difference sees slope 1/2, relu' = step
-  // says 0. The checker must call that a failure.
+  // says 0, the one-sided differences 0 (left) and 1 (right). Autodiff took
+  // the left side, as PyTorch does: a kink, not a failure (issue 12).
   Case c;
   NodeId a = c.param("a", {3}, -1, 1);
   c.leaves["a"].data = {0.0, 1.0, -1.0};
   NodeId s = c.add(OpKind::Sum, {c.add(OpKind::Relu, {a})});
   GradCheckReport r = c.check(s);
   ASSERT_EQ(r.entries.size(), 3u);
-  EXPECT_EQ(r.failures, 1);
-  EXPECT_FALSE(r.entries[0].ok);
+  EXPECT_EQ(r.failures, 0);
+  EXPECT_EQ(r.kinks, 1);
+  EXPECT_TRUE(r.entries[0].ok);
+  EXPECT_TRUE(r.entries[0].kink);
   EXPECT_NEAR(r.entries[0].numeric, 0.5, 1e-9);
   EXPECT_EQ(r.entries[0].analytic, 0.0);
+  EXPECT_NEAR(r.entries[0].left, 0.0, 1e-9);
+  EXPECT_NEAR(r.entries[0].right, 1.0, 1e-9);
   EXPECT_TRUE(r.entries[1].ok);
+  EXPECT_FALSE(r.entries[1].kink);
   EXPECT_NEAR(r.entries[1].analytic, 1.0, 1e-12);
   EXPECT_TRUE(r.entries[2].ok);
-  EXPECT_NEAR(r.maxAbsErr, 0.5, 1e-9);
-  EXPECT_NE(formatGradCheck(r).find("FAIL a[0]: analytic 0, numeric 0.5"),
+  EXPECT_LT(r.maxAbsErr, 1e-6); // the kink's central difference is no error
+  EXPECT_NE(formatGradCheck(r).find("checked 3 elements of 1 params: 0 "
+                                    "failures (1 at kinks)"),
             std::string::npos)
       << formatGradCheck(r);
-  EXPECT_NE(formatGradCheck(r).find("checked 3 elements of 1 params: 1 "
-                                    "failures"),
-            std::string::npos);
 }
 
 TEST(GradCheck, SpreadsChecksOverLargeParams) {
