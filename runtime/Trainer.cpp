@@ -25,6 +25,8 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Executor.h"
 #include "runtime/Interpreter.h"
+#include "runtime/MetricsFile.h"
+#include "runtime/OutputPaths.h"
 #include "runtime/Safetensors.h"
 #include "runtime/Signals.h"
 #include "runtime/WeightsFile.h"
@@ -37,6 +39,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,14 +63,17 @@ const Node &singleLeaf(const Graph &g, OpKind kind) {
 void saveCheckpoint(const std::string &path, const Graph &g,
                     const TensorMap &values, const Metadata &metadata,
                     const TensorMap &extra) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+  // Through a symbolic link, FILE.prev is kept beside the final target;
+  // a device or a pipe has no previous version to keep.
+  OutputTarget target = resolveOutput(path);
+  if (target.kind == OutputKind::Regular) {
     // Keep the current file as FILE.prev, itself replaced atomically: a
     // hard link renamed into place, or a copy where links are not possible.
-    std::string prev = path + ".prev";
+    const std::string &file = target.path;
+    std::string prev = file + ".prev";
     std::string tmp = prev + ".tmp." + std::to_string(::getpid());
     ::unlink(tmp.c_str());
-    if (::link(path.c_str(), tmp.c_str()) == 0) {
+    if (::link(file.c_str(), tmp.c_str()) == 0) {
       if (::rename(tmp.c_str(), prev.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
@@ -76,7 +82,7 @@ void saveCheckpoint(const std::string &path, const Graph &g,
                         std::strerror(err));
       }
     } else {
-      std::ifstream in(path, std::ios::binary);
+      std::ifstream in(file, std::ios::binary);
       std::string bytes((std::istreambuf_iterator<char>(in)),
                         std::istreambuf_iterator<char>());
       if (!in.eof() && in.fail())
@@ -384,7 +390,8 @@ Progress readProgress(const Metadata &m, const Recipe &r,
 
 /// The message of a step that produced NaN or infinities.
 std::string numericsError(const Progress &p, double loss,
-                          const std::string &first, const TrainOptions &opts) {
+                          const std::string &first, const TrainOptions &opts,
+                          bool checkpointKept) {
   std::ostringstream os;
   os << "nnc: error: training stopped at step " << p.step + 1 << " (epoch "
      << p.epoch + 1 << ", batch " << p.batch + 1 << "): ";
@@ -402,9 +409,11 @@ std::string numericsError(const Progress &p, double loss,
   else
     os << "the first: " << first;
   os << "\nnnc: note: nothing was written after step " << p.step;
-  if (!opts.checkpointPath.empty())
+  if (checkpointKept)
     os << "; the last good checkpoint '" << opts.checkpointPath
        << "' is kept";
+  else if (!opts.checkpointPath.empty())
+    os << "; no checkpoint was written";
   os << "\nnnc: help: check the data for NaN, or try a smaller learning rate";
   return os.str();
 }
@@ -506,16 +515,31 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   std::unique_ptr<Executor> exec = makeExecutor(opts.backend, stepGraph);
   exec->setState(state);
 
-  std::ofstream metrics;
-  if (!opts.metricsPath.empty()) {
-    bool append = !opts.resumePath.empty();
-    metrics.open(opts.metricsPath, append ? std::ios::app : std::ios::trunc);
-    if (!metrics)
-      throw UserError(opts.metricsPath + ": error: cannot write metrics file");
-    if (!append)
-      metrics << "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,"
-                 "seconds\n";
-  }
+  // Nothing is written before the first epoch ends. A write that fails
+  // stops the metrics, not the run: the result's metricsError says why.
+  std::optional<MetricsFile> metrics;
+  if (!opts.metricsPath.empty())
+    metrics.emplace(opts.metricsPath,
+                    "epoch,step,train_loss,train_accuracy,val_loss,"
+                    "val_accuracy,seconds",
+                    !opts.resumePath.empty());
+  TrainResult result;
+  auto addMetrics = [&](const std::string &line) {
+    try {
+      metrics->addLine(line);
+    } catch (const UserError &e) {
+      metrics.reset();
+      result.metricsError = e.what();
+      if (opts.log)
+        *opts.log << e.what() << "\nnnc: note: training goes on without "
+                  << "--metrics" << std::endl;
+    }
+  };
+  // Whether opts.checkpointPath holds a checkpoint of this run (or the one
+  // it resumed from) that a failure below leaves as the last good one.
+  bool checkpointKept = !opts.checkpointPath.empty() &&
+                        !opts.resumePath.empty() &&
+                        sameFile(opts.checkpointPath, opts.resumePath);
 
   auto checkpoint = [&](const std::string &path) {
     if (path.empty())
@@ -525,11 +549,12 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
       extra["best." + name] = t;
     saveCheckpoint(path, stepGraph, exec->state(), progressMetadata(p, recipe),
                    extra);
+    if (path == opts.checkpointPath)
+      checkpointKept = true;
   };
   InterruptScope interruptScope;
   bool interrupted = false;
 
-  TrainResult result;
   bool stoppedBySteps = false;
   const int64_t perEpoch = batcher.batchesPerEpoch();
   TensorMap snapshot; // the state before step snapBatch of epoch snapEpoch
@@ -589,15 +614,16 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
           double l = exec->run(f).at("loss")[0];
           if (at.batch == p.batch || !std::isfinite(l) ||
               !allFinite(exec->state()))
-            throw UserError(numericsError(
-                at, l, findNonFinite(stepGraph, before, f), opts));
+            throw UserError(numericsError(at, l,
+                                          findNonFinite(stepGraph, before, f),
+                                          opts, checkpointKept));
         }
       }
       if (opts.checkNumerics) { // every op, from the state before this step
         std::string first = findNonFinite(stepGraph, snapshot, feed);
         if (!first.empty()) {
           eraseBar();
-          throw UserError(numericsError(p, loss, first, opts));
+          throw UserError(numericsError(p, loss, first, opts, checkpointKept));
         }
       }
       p.lossSum += loss * batch.size;
@@ -683,11 +709,13 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
            << " samples/s";
       *opts.log << line.str() << std::endl;
     }
-    if (metrics)
-      metrics << st.epoch << ',' << st.steps << ',' << num(st.train.loss) << ','
-              << num(st.train.accuracy) << ',' << num(st.validation.loss)
-              << ',' << num(st.validation.accuracy) << ',' << num(st.seconds)
-              << std::endl;
+    if (metrics) {
+      std::ostringstream line;
+      line << st.epoch << ',' << st.steps << ',' << num(st.train.loss) << ','
+           << num(st.train.accuracy) << ',' << num(st.validation.loss) << ','
+           << num(st.validation.accuracy) << ',' << num(st.seconds);
+      addMetrics(line.str());
+    }
 
     // Early stopping watches the validation loss (the training loss when
     // nothing is held out).
