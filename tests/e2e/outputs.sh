@@ -67,12 +67,19 @@ if mknod "$TMP/null" c 1 3 2>/dev/null && mknod "$TMP/full" c 1 7 &&
 else
   echo "skip: cannot make device nodes in $TMP (mknod needs root, no nodev)"
 fi
-# /dev/null itself, and standard output through /dev/stdout.
-expect_ok train --epochs 2 --save /dev/null --metrics /dev/null --plot /dev/null
-expect_ok train --epochs 3 --metrics /dev/stdout
+# Several outputs onto one device; standard output through a link into
+# /proc, as /dev/stdout is. (Never the real /dev/null or /dev/stdout: an nnc
+# with the bug would replace them for the whole machine.)
+if [ -c "$TMP/null" ]; then
+  expect_ok train --epochs 2 --save "$TMP/null" --metrics "$TMP/null" \
+    --plot "$TMP/null"
+  [ -c "$TMP/null" ] || fail "the device node null was replaced"
+fi
+ln -s /proc/self/fd/1 "$TMP/stdout"
+expect_ok train --epochs 3 --metrics "$TMP/stdout"
 [ "$(printf '%s\n' "$OUT" | grep -c '^[0-9]')" -eq 3 ] ||
-  fail "--metrics /dev/stdout: $OUT"
-[ -c /dev/null ] || fail "/dev/null is no longer a device"
+  fail "--metrics through /proc/self/fd/1: $OUT"
+[ -L "$TMP/stdout" ] || fail "the link to /proc/self/fd/1 was replaced"
 
 # A pipe: written in place.
 mkfifo "$TMP/pipe"
@@ -271,6 +278,11 @@ if mount -t tmpfs -o size=256k tmpfs "$DISK" 2>/dev/null; then
   [ -f "$TMP/late.st" ] || fail "the weights were lost with the plot"
   grep -qF "written: the weights '$TMP/late.st'; not written: the plot" "$TMP/err" ||
     fail "no note of what was written: $(cat "$TMP/err")"
+  # compile -o on a full disk: no x.o.tmp left behind (checked below).
+  if "$NNC" compile "$XOR" -o "$TMP/probe.o" >/dev/null 2>&1; then # LLVM
+    expect_error "$DISK/x.o: error: cannot write file: No space left on device" \
+      "$NNC" compile "$XOR" -o "$DISK/x.o" --header "$TMP/x.h"
+  fi
   # --metrics on a disk that fills up mid-run: exit 1, whole lines only, and
   # the weights still saved.
   rm -f "$DISK"/*
