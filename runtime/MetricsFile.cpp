@@ -8,8 +8,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
 #include <iterator>
+#include <unistd.h>
 
 namespace nn {
 
@@ -25,35 +27,54 @@ MetricsFile::MetricsFile(std::string path, std::string header, bool append)
     if (!old.empty() && old.back() != '\n')
       old += '\n';
   }
-  std::string start = old.empty() ? header + "\n" : old;
-  (inPlace_ ? pending_ : contents_) = start;
+  pending_ = old.empty() ? header + "\n" : old;
 }
 
 MetricsFile::~MetricsFile() {
-  if (stream_)
-    std::fclose(stream_);
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 void MetricsFile::addLine(const std::string &line) {
-  if (!inPlace_) {
-    contents_ += line + "\n";
-    // Not fsynced per epoch: the rename alone keeps the file whole.
-    writeFileAtomic(path_, contents_, false);
+  if (fd_ < 0 && !inPlace_) {
+    // The first line: the whole file, replaced atomically (not fsynced:
+    // the rename alone keeps it whole), then appended to.
+    writeFileAtomic(path_, pending_ + line + "\n", false);
+    pending_.clear();
+    fd_ = ::open(resolveOutput(path_).path.c_str(),
+                 O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0)
+      throw UserError(path_ + ": error: cannot write file: " +
+                      std::strerror(errno));
     return;
   }
-  pending_ += line + "\n";
-  if (!stream_) {
-    stream_ = std::fopen(path_.c_str(), "ab");
-    if (!stream_)
+  if (fd_ < 0) {
+    fd_ = ::open(resolveOutput(path_).path.c_str(),
+                 O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd_ < 0)
       throw UserError(path_ + ": error: cannot write file: " +
                       std::strerror(errno));
   }
-  errno = 0;
-  size_t n = std::fwrite(pending_.data(), 1, pending_.size(), stream_);
-  if (n != pending_.size() || std::fflush(stream_) != 0)
-    throw UserError(path_ + ": error: cannot write file: " +
-                    std::strerror(errno ? errno : EIO));
+  append(pending_ + line + "\n");
   pending_.clear();
+}
+
+void MetricsFile::append(const std::string &text) {
+  off_t before = inPlace_ ? -1 : ::lseek(fd_, 0, SEEK_END);
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      if (before >= 0) // cut a torn line off again
+        (void)::ftruncate(fd_, before);
+      throw UserError(path_ + ": error: cannot write file: " +
+                      std::strerror(err));
+    }
+    done += static_cast<size_t>(n);
+  }
 }
 
 } // namespace nn
