@@ -81,6 +81,16 @@ expect_ok train --epochs 3 --metrics "$TMP/stdout"
   fail "--metrics through /proc/self/fd/1: $OUT"
 [ -L "$TMP/stdout" ] || fail "the link to /proc/self/fd/1 was replaced"
 
+# graph -o and report -o name the reason, here through a link to /dev/full
+# (an nnc with the bug replaces only the link).
+ln -s /dev/full "$TMP/gfull.dot"
+ln -s /dev/full "$TMP/rfull.html"
+expect_error "$TMP/gfull.dot: error: cannot write file: No space left on device" \
+  "$NNC" graph "$XOR" -o "$TMP/gfull.dot"
+expect_error "$TMP/rfull.html: error: cannot write file: No space left on device" \
+  "$NNC" report "$XOR" -o "$TMP/rfull.html"
+[ -L "$TMP/gfull.dot" ] && [ -L "$TMP/rfull.html" ] || fail "a link to /dev/full was replaced"
+
 # A pipe: written in place.
 mkfifo "$TMP/pipe"
 cat "$TMP/pipe" >"$TMP/from-pipe.svg" &
