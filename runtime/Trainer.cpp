@@ -524,15 +524,15 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
                     "val_accuracy,seconds",
                     !opts.resumePath.empty());
   TrainResult result;
-  auto addMetrics = [&](const std::string &line) {
+  auto addMetrics = [&](int64_t epoch, const std::string &line) {
     try {
       metrics->addLine(line);
     } catch (const UserError &e) {
       metrics.reset();
       result.metricsError = e.what();
-      if (opts.log)
-        *opts.log << e.what() << "\nnnc: note: training goes on without "
-                  << "--metrics" << std::endl;
+      if (opts.log) // the error itself comes at the end, with the others
+        *opts.log << "nnc: warning: cannot write --metrics from epoch "
+                  << epoch << " on; training goes on" << std::endl;
     }
   };
   // Whether opts.checkpointPath holds a checkpoint of this run (or the one
@@ -714,7 +714,7 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
       line << st.epoch << ',' << st.steps << ',' << num(st.train.loss) << ','
            << num(st.train.accuracy) << ',' << num(st.validation.loss) << ','
            << num(st.validation.accuracy) << ',' << num(st.seconds);
-      addMetrics(line.str());
+      addMetrics(st.epoch, line.str());
     }
 
     // Early stopping watches the validation loss (the training loss when

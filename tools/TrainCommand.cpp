@@ -121,7 +121,7 @@ std::string writeTrainResults(const Args &args, const Graph &step,
   if (!r.metricsError.empty()) {
     errors.push_back(r.metricsError);
     lost.push_back("the metrics '" + args.get("metrics").value_or("") +
-                   "' (from the failed epoch on)");
+                   "' (its lines stop where it failed)");
   }
   if (errors.empty())
     return "";
