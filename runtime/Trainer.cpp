@@ -25,6 +25,8 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/Executor.h"
 #include "runtime/Interpreter.h"
+#include "runtime/MetricsFile.h"
+#include "runtime/OutputPaths.h"
 #include "runtime/ProgressNotice.h"
 #include "runtime/Resume.h"
 #include "runtime/Safetensors.h"
@@ -40,6 +42,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -63,14 +66,17 @@ const Node &singleLeaf(const Graph &g, OpKind kind) {
 void saveCheckpoint(const std::string &path, const Graph &g,
                     const TensorMap &values, const Metadata &metadata,
                     const TensorMap &extra) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+  // Through a symbolic link, FILE.prev is kept beside the final target;
+  // a device or a pipe has no previous version to keep.
+  OutputTarget target = resolveOutput(path);
+  if (target.kind == OutputKind::Regular) {
     // Keep the current file as FILE.prev, itself replaced atomically: a
     // hard link renamed into place, or a copy where links are not possible.
-    std::string prev = path + ".prev";
+    const std::string &file = target.path;
+    std::string prev = file + ".prev";
     std::string tmp = prev + ".tmp." + std::to_string(::getpid());
     ::unlink(tmp.c_str());
-    if (::link(path.c_str(), tmp.c_str()) == 0) {
+    if (::link(file.c_str(), tmp.c_str()) == 0) {
       if (::rename(tmp.c_str(), prev.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
@@ -79,7 +85,7 @@ void saveCheckpoint(const std::string &path, const Graph &g,
                         std::strerror(err));
       }
     } else {
-      std::ifstream in(path, std::ios::binary);
+      std::ifstream in(file, std::ios::binary);
       std::string bytes((std::istreambuf_iterator<char>(in)),
                         std::istreambuf_iterator<char>());
       if (!in.eof() && in.fail())
@@ -329,7 +335,7 @@ Progress readProgress(const Metadata &m, const Recipe &r,
 /// The message of a step that produced NaN or infinities.
 std::string numericsError(const Progress &p, double loss,
                           const std::string &first, const std::string &help,
-                          const TrainOptions &opts) {
+                          const TrainOptions &opts, bool checkpointKept) {
   std::ostringstream os;
   os << "nnc: error: training stopped at step " << p.step + 1 << " (epoch "
      << p.epoch + 1 << ", batch " << p.batch + 1 << "): ";
@@ -347,9 +353,11 @@ std::string numericsError(const Progress &p, double loss,
   else
     os << "the first: " << first;
   os << "\nnnc: note: nothing was written after step " << p.step;
-  if (!opts.checkpointPath.empty())
+  if (checkpointKept)
     os << "; the last good checkpoint '" << opts.checkpointPath
        << "' is kept";
+  else if (!opts.checkpointPath.empty())
+    os << "; no checkpoint was written";
   os << "\nnnc: help: "
      << (help.empty() ? "check the data for NaN, or try a smaller learning rate"
                       : help);
@@ -470,16 +478,31 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
   }
   const int64_t firstEpoch = p.epoch + 1;
 
-  std::ofstream metrics;
-  if (!opts.metricsPath.empty()) {
-    bool append = !opts.resumePath.empty();
-    metrics.open(opts.metricsPath, append ? std::ios::app : std::ios::trunc);
-    if (!metrics)
-      throw UserError(opts.metricsPath + ": error: cannot write metrics file");
-    if (!append)
-      metrics << "epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,"
-                 "seconds\n";
-  }
+  // Nothing is written before the first epoch ends. A write that fails
+  // stops the metrics, not the run: the result's metricsError says why.
+  std::optional<MetricsFile> metrics;
+  if (!opts.metricsPath.empty())
+    metrics.emplace(opts.metricsPath,
+                    "epoch,step,train_loss,train_accuracy,val_loss,"
+                    "val_accuracy,seconds",
+                    !opts.resumePath.empty());
+  TrainResult result;
+  auto addMetrics = [&](int64_t epoch, const std::string &line) {
+    try {
+      metrics->addLine(line);
+    } catch (const UserError &e) {
+      metrics.reset();
+      result.metricsError = e.what();
+      if (opts.log) // the error itself comes at the end, with the others
+        *opts.log << "nnc: warning: cannot write --metrics from epoch "
+                  << epoch << " on; training goes on" << std::endl;
+    }
+  };
+  // Whether opts.checkpointPath holds a checkpoint of this run (or the one
+  // it resumed from) that a failure below leaves as the last good one.
+  bool checkpointKept = !opts.checkpointPath.empty() &&
+                        !opts.resumePath.empty() &&
+                        sameFile(opts.checkpointPath, opts.resumePath);
 
   auto checkpoint = [&](const std::string &path) {
     if (path.empty())
@@ -490,11 +513,12 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
     Metadata meta = progressMetadata(p, recipe);
     meta.merge(checkpointIdentity(evalGraph, recipe)); // checked on resume
     saveCheckpoint(path, stepGraph, exec->state(), meta, extra);
+    if (path == opts.checkpointPath)
+      checkpointKept = true;
   };
   InterruptScope interruptScope;
   bool interrupted = false;
 
-  TrainResult result;
   bool stoppedBySteps = false;
   const int64_t perEpoch = batcher.batchesPerEpoch();
   warnAboutLength(opts.log ? *opts.log : std::cerr, p.epoch, p.batch, p.step,
@@ -558,7 +582,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
               !allFinite(exec->state())) {
             std::string help;
             std::string first = findNonFinite(stepGraph, before, f, &help);
-            throw UserError(numericsError(at, l, first, help, opts));
+            throw UserError(
+                numericsError(at, l, first, help, opts, checkpointKept));
           }
         }
       }
@@ -567,7 +592,8 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
         std::string first = findNonFinite(stepGraph, snapshot, feed, &help);
         if (!first.empty()) {
           eraseBar();
-          throw UserError(numericsError(p, loss, first, help, opts));
+          throw UserError(
+              numericsError(p, loss, first, help, opts, checkpointKept));
         }
       }
       p.lossSum += loss * batch.size;
@@ -655,11 +681,13 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
         line << "  (compiled in " << fixed(compileSeconds, 1) << "s)";
       *opts.log << line.str() << std::endl;
     }
-    if (metrics)
-      metrics << st.epoch << ',' << st.steps << ',' << num(st.train.loss) << ','
-              << num(st.train.accuracy) << ',' << num(st.validation.loss)
-              << ',' << num(st.validation.accuracy) << ',' << num(st.seconds)
-              << std::endl;
+    if (metrics) {
+      std::ostringstream line;
+      line << st.epoch << ',' << st.steps << ',' << num(st.train.loss) << ','
+           << num(st.train.accuracy) << ',' << num(st.validation.loss) << ','
+           << num(st.validation.accuracy) << ',' << num(st.seconds);
+      addMetrics(st.epoch, line.str());
+    }
 
     // Early stopping watches the validation loss (the training loss when
     // nothing is held out).

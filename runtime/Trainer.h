@@ -77,6 +77,9 @@ struct TrainResult {
   /// `interruptCheckpoint` (exit with kExitInterrupted).
   bool interrupted = false;
   std::string interruptCheckpoint;
+  /// Set when writing the --metrics file failed (the message); training went
+  /// on without it, and the caller must report it (exit 1).
+  std::string metricsError;
 };
 
 class Trainer {

@@ -13,6 +13,7 @@
 #include "passes/GraphUtil.h"
 #include "passes/MemoryPlan.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/OutputPaths.h"
 #include "runtime/ParamInit.h"
 #include "tools/Driver.h"
 
@@ -318,9 +319,10 @@ int runCompile(const Args &args) {
                           : m.path.find_last_of('/') + 1),
         ".o");
   std::string header = args.get("header").value_or(replaceExtension(out, ".h"));
-  if (header == out)
-    throw UserError("nnc: error: the header and the object file are both '" +
-                    out + "'");
+  // --header is spelled as --header even when it defaults from -o.
+  checkOutputPaths({{"the model", m.path}},
+                   {{"--output", out, "the object file"},
+                    {"--header", header, "the header"}});
   int64_t maxBatch = args.getInt("max-batch").value_or(m.model.recipe.batch);
   if (maxBatch < 1 || maxBatch > (int64_t(1) << 24))
     throw UserError("nnc: error: --max-batch must be between 1 and 16777216");
@@ -342,7 +344,7 @@ int runCompile(const Args &args) {
       {&a.init, &a.initPlan, "nnc_" + a.prefix + "_init"},
       {&a.step, &a.stepPlan, "nnc_" + a.prefix + "_train_step"},
       {&a.forward, &a.forwardPlan, "nnc_" + a.prefix + "_forward"}};
-  emitObjectFile(entries, out, opts);
+  writeFileAtomic(out, compileCpuObject(entries, opts));
   writeFileAtomic(header, headerText(a, m.path));
   std::cout << "wrote " << out << " and " << header << ": " << a.prefix
             << "_init, " << a.prefix << "_train_step, " << a.prefix

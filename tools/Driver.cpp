@@ -4,8 +4,10 @@
 
 #include "ir/Support.h"
 
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -28,6 +30,83 @@ std::string readFile(const std::string &path) {
 
 bool useColor() {
   return std::getenv("NO_COLOR") == nullptr && isatty(STDERR_FILENO);
+}
+
+namespace {
+
+/// The reason of the first failed write to standard output, 0 if none.
+int stdoutErrno = 0;
+
+void noteStdoutError() {
+  if (stdoutErrno == 0)
+    stdoutErrno = errno ? errno : EIO;
+}
+
+/// std::cout's buffer: like libstdc++'s stdio_sync_filebuf (each write goes
+/// straight into stdio's stdout, so std::printf output stays in order), but
+/// it keeps errno of a failed write, which is long gone by exit.
+class CheckedStdoutBuf : public std::streambuf {
+protected:
+  int_type overflow(int_type c) override {
+    if (traits_type::eq_int_type(c, traits_type::eof()))
+      return traits_type::not_eof(c);
+    errno = 0;
+    if (std::fputc(c, stdout) == EOF) {
+      noteStdoutError();
+      return traits_type::eof();
+    }
+    return c;
+  }
+  std::streamsize xsputn(const char *s, std::streamsize n) override {
+    errno = 0;
+    size_t done = std::fwrite(s, 1, static_cast<size_t>(n), stdout);
+    if (done != static_cast<size_t>(n))
+      noteStdoutError();
+    return static_cast<std::streamsize>(done);
+  }
+  int sync() override {
+    errno = 0;
+    if (std::fflush(stdout) != 0) {
+      noteStdoutError();
+      return -1;
+    }
+    return 0;
+  }
+};
+
+[[noreturn]] void stdoutFailed(int err) {
+  std::clearerr(stdout); // reported once, not again at exit
+  std::cout.clear();
+  throw UserError(std::string("nnc: error: cannot write to standard output: ") +
+                  std::strerror(err));
+}
+
+} // namespace
+
+void checkStdoutWrites() {
+  static CheckedStdoutBuf buf;
+  std::cout.rdbuf(&buf);
+}
+
+void checkStdout() {
+  std::cout.flush();
+  errno = 0;
+  if (std::fflush(stdout) != 0)
+    noteStdoutError();
+  if (!std::ferror(stdout) && std::cout.good() && stdoutErrno == 0)
+    return;
+  noteStdoutError();
+  stdoutFailed(stdoutErrno);
+}
+
+void writeStdout(const std::string &text) {
+  std::cout.flush(); // what came before goes first
+  errno = 0;
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+      std::fflush(stdout) != 0)
+    noteStdoutError();
+  if (stdoutErrno != 0)
+    stdoutFailed(stdoutErrno);
 }
 
 namespace {

@@ -46,6 +46,19 @@ std::string readFile(const std::string &path);
 /// True when stderr is a terminal and NO_COLOR is unset.
 bool useColor();
 
+/// Makes std::cout remember why a write to standard output failed (for
+/// checkStdout); main calls it first.
+void checkStdoutWrites();
+
+/// Flushes standard output and throws a UserError ("nnc: error: cannot
+/// write to standard output: No space left on device") when any write to it
+/// failed: output that stops short is never a success.
+void checkStdout();
+
+/// Writes `text` to standard output and flushes it; throws as checkStdout
+/// does, with the reason of the write that failed.
+void writeStdout(const std::string &text);
+
 /// A parsed model with its source path.
 struct LoadedModel {
   std::string path;

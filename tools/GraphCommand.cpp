@@ -13,11 +13,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "ir/Support.h"
+#include "runtime/AtomicFile.h"
+#include "runtime/OutputPaths.h"
 #include "tools/Driver.h"
 #include "tools/Explain.h"
 #include "tools/Graphviz.h"
 
-#include <fstream>
 #include <iostream>
 
 namespace nn {
@@ -75,8 +76,11 @@ int runGraph(const Args &args) {
                     (near.empty() ? "" : "; did you mean '" + near + "'?") +
                     " (stages: forward, grad, fused)");
   }
-  std::string dot = graphDot(m, stage, args.has("values"));
   auto out = args.get("output");
+  if (out)
+    checkOutputPaths({{"the model", m.path}},
+                     {{"--output", *out, "the graph"}});
+  std::string dot = graphDot(m, stage, args.has("values"));
   if (!out) {
     std::cout << dot;
     return 0;
@@ -92,10 +96,7 @@ int runGraph(const Args &args) {
   else
     throw UserError("nnc: error: cannot tell the format of '" + *out +
                     "': name it .dot, .gv, .svg or .png");
-  std::ofstream f(*out, std::ios::binary | std::ios::trunc);
-  f << bytes;
-  if (!f.flush())
-    throw UserError("nnc: error: cannot write '" + *out + "'");
+  writeFileAtomic(*out, bytes);
   return 0;
 }
 

@@ -6,6 +6,8 @@
 
 #include "codegen/cpu/JitCache.h"
 #include "codegen/cpu/ThreadPool.h"
+#include "ir/Support.h"
+#include "runtime/AtomicFile.h"
 
 #include <algorithm>
 #include <chrono>
@@ -112,14 +114,15 @@ MachinePeak machinePeak(bool remeasure) {
   if (!path.empty() && p.gflops > 0) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
-    std::string tmp = path + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      for (const std::string &l : others)
-        out << l << '\n';
-      out << key << '\t' << p.gflops << '\n';
+    std::ostringstream out;
+    for (const std::string &l : others)
+      out << l << '\n';
+    out << key << '\t' << p.gflops << '\n';
+    try {
+      writeFileAtomic(path, out.str());
+    } catch (const UserError &) {
+      // A cache: not written, measured again next time.
     }
-    std::filesystem::rename(tmp, path, ec);
   }
   return p;
 }

@@ -18,7 +18,9 @@
 #include "ir/Printer.h"
 #include "ir/Support.h"
 #include "passes/MemoryPlan.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/Json.h"
+#include "runtime/OutputPaths.h"
 #include "tools/Driver.h"
 #include "tools/Explain.h"
 #include "tools/Graphviz.h"
@@ -443,11 +445,12 @@ int runReport(const Args &args) {
   auto out = args.get("output");
   if (!out)
     throw UserError("nnc: error: nnc report needs -o FILE.html");
+  checkOutputPaths({{"the model", m.path},
+                    {"--metrics", args.get("metrics").value_or("")},
+                    {"--bench", args.get("bench").value_or("")}},
+                   {{"--output", *out, "the report"}});
   std::string page = reportHtml(m, args.get("metrics"), args.get("bench"));
-  std::ofstream f(*out, std::ios::binary | std::ios::trunc);
-  f << page;
-  if (!f.flush())
-    throw UserError("nnc: error: cannot write '" + *out + "'");
+  writeFileAtomic(*out, page);
   std::cerr << "wrote " << *out << " (" << withCommas(page.size())
             << " bytes)\n";
   return 0;

@@ -2,7 +2,9 @@
 
 #include "ir/Support.h"
 #include "runtime/Batcher.h"
+#include "runtime/AtomicFile.h"
 #include "runtime/Executor.h"
+#include "runtime/OutputPaths.h"
 #include "runtime/ParamInit.h"
 #include "runtime/Signals.h"
 #include "runtime/Trainer.h"
@@ -23,6 +25,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <numeric>
 
@@ -66,10 +69,80 @@ void printMetrics(const char *what, const Metrics &m) {
             << " samples)" << std::endl;
 }
 
+/// Every file train writes, checked before any slow work: its directory
+/// exists and is writable, and it is not an input or another output.
+void checkTrainOutputs(const Args &args, const LoadedModel &m) {
+  auto path = [&](const char *flag) { return args.get(flag).value_or(""); };
+  std::vector<PathArg> inputs = {{"the model", m.path},
+                                 {"--init", path("init")},
+                                 {"--resume", path("resume")}};
+  for (const DataSource *d : {&m.model.recipe.data, &m.model.recipe.test})
+    if (d->format == DataSource::Format::Csv)
+      inputs.push_back({"the data", d->path});
+  checkOutputPaths(inputs,
+                   {{"--save", path("save"), "the weights"},
+                    {"--checkpoint", path("checkpoint"), "the checkpoint"},
+                    {"--metrics", path("metrics"), "the metrics"},
+                    {"--plot", path("plot"), "the plot"}},
+                   {{"--checkpoint", "--resume"}}); // resuming where it left
+}
+
+/// The files of a finished (or interrupted) run: the weights first, then
+/// the plot; a failure of one does not stop the other. Returns every failure
+/// (the metrics' too) and what was and was not written; "" when none.
+std::string writeTrainResults(const Args &args, const Graph &step,
+                       const TrainResult &r, std::ostream *log) {
+  std::vector<std::string> errors, written, lost;
+  auto attempt = [&](const std::string &what, const std::string &path,
+                     const std::function<void()> &write) {
+    try {
+      write();
+      written.push_back(what + " '" + path + "'");
+      if (log)
+        *log << "wrote " << what << " to " << path << std::endl;
+    } catch (const UserError &e) {
+      errors.push_back(e.what());
+      lost.push_back(what + " '" + path + "'");
+    }
+  };
+  if (auto path = args.get("save"))
+    attempt("the weights", *path, [&] {
+      saveWeights(*path, step, r.state,
+                  {{"steps", std::to_string(r.steps)},
+                   {"epochs", std::to_string(r.epochs)}},
+                  false);
+    });
+  if (auto path = args.get("plot"))
+    attempt("the plot", *path, [&] {
+      writeFileAtomic(*path, plotSvg(curvesFromHistory(r.history),
+                                     step.name +
+                                         ": loss and accuracy per epoch"));
+    });
+  if (!r.metricsError.empty()) {
+    errors.push_back(r.metricsError);
+    lost.push_back("the metrics '" + args.get("metrics").value_or("") +
+                   "' (its lines stop where it failed)");
+  }
+  if (errors.empty())
+    return "";
+  auto join = [](const std::vector<std::string> &v, const char *sep) {
+    std::string s;
+    for (const std::string &x : v)
+      s += (s.empty() ? "" : sep) + x;
+    return s;
+  };
+  std::string note = "\nnnc: note: " +
+                     (written.empty() ? std::string("nothing else written")
+                                      : "written: " + join(written, ", ")) +
+                     "; not written: " + join(lost, ", ");
+  return join(errors, "\n") + note;
+}
+
 int runTrain(const Args &args) {
   LoadedModel m = loadModel(args);
   Recipe &recipe = m.model.recipe;
   applyRecipeFlags(args, recipe);
+  checkTrainOutputs(args, m);
   std::string fallback;
   std::string backend =
       resolveBackend(args.get("backend").value_or("auto"), &fallback);
@@ -147,30 +220,18 @@ int runTrain(const Args &args) {
               << (recipe.l2 > 0 ? ", l2 " + std::to_string(recipe.l2) : "")
               << std::endl;
   TrainResult r = trainer.train(std::move(state), data, opts);
-  if (auto plot = args.get("plot")) {
-    std::ofstream out(*plot, std::ios::trunc);
-    out << plotSvg(curvesFromHistory(r.history),
-                   step.name + ": loss and accuracy per epoch");
-    if (!out.flush())
-      throw UserError(*plot + ": error: cannot write the plot");
-    if (opts.log)
-      *opts.log << "wrote loss and accuracy curves to " << *plot << std::endl;
-  }
+  // Interrupted too: the user asked for these files, and r.state holds
+  // what the trainer said it restored.
+  std::string failed = writeTrainResults(args, step, r, opts.log);
   if (r.interrupted) {
+    if (!failed.empty())
+      throw UserError(failed);
     if (!opts.log) // the trainer said where its checkpoint is, unless quiet
       std::cerr << "nnc: interrupted; checkpoint written to "
                 << r.interruptCheckpoint << std::endl;
     return kExitInterrupted;
   }
 
-  if (auto path = args.get("save")) {
-    saveWeights(*path, step, r.state,
-                {{"steps", std::to_string(r.steps)},
-                 {"epochs", std::to_string(r.epochs)}},
-                false);
-    if (opts.log)
-      *opts.log << "saved weights to " << *path << std::endl;
-  }
   // The figures of the weights returned (the restored epoch's after early
   // stopping); the training loss when nothing is held out or tested.
   if (!std::isnan(r.validation.loss))
@@ -179,6 +240,8 @@ int runTrain(const Args &args) {
     printMetrics("test", trainer.evaluate(r.state, *test, backend));
   else if (std::isnan(r.validation.loss) && r.train.samples > 0)
     printMetrics("train", r.train);
+  if (!failed.empty())
+    throw UserError(failed);
   return 0;
 }
 
@@ -236,6 +299,8 @@ int runPredict(const Args &args) {
     Batch batch = batcher.get(0, b);
     Tensor pred = exec->run(bindBatch(eval, batch.x, batch.y)).at("pred");
     int64_t width = pred.numel() / batch.size;
+    std::string text; // one batch's rows, written and checked at once
+    char buf[128];
     for (int64_t r = 0; r < batch.size; ++r) {
       int64_t row = b * 256 + r;
       const float *p = &pred.data[r * width];
@@ -243,19 +308,22 @@ int runPredict(const Args &args) {
       switch (label.labelKind) {
       case LabelKind::Class: {
         int64_t best = std::max_element(p, p + width) - p;
-        std::printf("%lld,%lld,%.6f,%g\n", (long long)row, (long long)best,
-                    p[best], y);
+        std::snprintf(buf, sizeof buf, "%lld,%lld,%.6f,%g\n", (long long)row,
+                      (long long)best, p[best], y);
         break;
       }
       case LabelKind::Binary:
-        std::printf("%lld,%d,%.6f,%g\n", (long long)row, p[0] > 0.5f ? 1 : 0,
-                    p[0], y);
+        std::snprintf(buf, sizeof buf, "%lld,%d,%.6f,%g\n", (long long)row,
+                      p[0] > 0.5f ? 1 : 0, p[0], y);
         break;
       case LabelKind::Real:
-        std::printf("%lld,%g,%g\n", (long long)row, p[0], y);
+        std::snprintf(buf, sizeof buf, "%lld,%g,%g\n", (long long)row, p[0],
+                      y);
         break;
       }
+      text += buf;
     }
+    writeStdout(text); // a full disk stops the run here, with the reason
   }
   return 0;
 }

@@ -15,6 +15,7 @@
 #include "codegen/cpu/ThreadPool.h"
 #endif
 
+#include <csignal>
 #include <iostream>
 
 #ifdef __GLIBC__
@@ -52,13 +53,15 @@ int runCommand(const Command &cmd, const std::vector<std::string> &rest) {
   std::vector<FlagSpec> flags = cmd.flags;
   flags.push_back({"help", "", "show this help"});
   Args args(rest, flags);
-  if (args.has("help")) {
+  int rc = 0;
+  if (args.has("help"))
     std::cout << "usage: nnc " << cmd.name << " model.nn [options]\n\n"
               << cmd.summary << "\n\noptions:\n"
               << formatFlags(flags);
-    return 0;
-  }
-  return cmd.run(args);
+  else
+    rc = cmd.run(args);
+  checkStdout(); // what a command printed must have been written
+  return rc;
 }
 
 } // namespace
@@ -71,17 +74,22 @@ int main(int argc, char **argv) {
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
 #endif
+  // Past a file size limit (ulimit -f), a write fails with EFBIG and is
+  // reported like a full disk, instead of the process dying of SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
+  checkStdoutWrites();
   std::vector<std::string> argList(argv + 1, argv + argc);
   if (argList.empty()) {
     printUsage(std::cerr);
     return 2;
   }
   const std::string &name = argList[0];
-  if (name == "--help" || name == "-h" || name == "help") {
-    printUsage(std::cout);
-    return 0;
-  }
   try {
+    if (name == "--help" || name == "-h" || name == "help") {
+      printUsage(std::cout);
+      checkStdout();
+      return 0;
+    }
 #ifdef NNC_HAVE_CPU_BACKEND
     checkThreadsEnvironment(); // as --threads is checked: not ignored
 #endif

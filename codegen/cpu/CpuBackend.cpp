@@ -33,7 +33,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <exception>
 #include <mutex>
@@ -451,24 +450,6 @@ std::string emitAsmText(const Graph &g, const MemoryPlan &plan,
   std::unique_ptr<Module> m = buildModule(
       ctx, {CpuEntry{&g, &plan, cpuStepSymbol(g)}}, *tm, opts, true);
   return codegen(*m, *tm, CodeGenFileType::AssemblyFile);
-}
-
-void emitObjectFile(const std::vector<CpuEntry> &entries,
-                    const std::string &path, const CpuOptions &opts) {
-  std::string obj = compileCpuObject(entries, opts);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f)
-      throw UserError(path + ": error: cannot write the object file");
-    f.write(obj.data(), static_cast<std::streamsize>(obj.size()));
-    if (!f)
-      throw UserError(path + ": error: cannot write the object file");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw UserError(path + ": error: cannot write the object file");
-  }
 }
 
 } // namespace nn

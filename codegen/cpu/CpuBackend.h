@@ -149,9 +149,5 @@ std::string emitLlvmText(const Graph &g, const MemoryPlan &plan,
 /// The host assembly of the optimized module, for `nnc emit --stage=asm`.
 std::string emitAsmText(const Graph &g, const MemoryPlan &plan,
                         const CpuOptions &opts = {});
-/// Writes compileCpuObject(entries, opts) to `path` (atomically); throws
-/// UserError when it cannot be written.
-void emitObjectFile(const std::vector<CpuEntry> &entries,
-                    const std::string &path, const CpuOptions &opts = {});
 
 } // namespace nn

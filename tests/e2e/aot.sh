@@ -105,7 +105,7 @@ fi
 # --- Errors.
 expect_error "--max-batch must be between 1" \
   "$NNC" compile "$EX/xor.nn" --output "$TMP/e.o" --max-batch 0
-expect_error "are both" \
+expect_error "are the same file" \
   "$NNC" compile "$EX/xor.nn" --output "$TMP/e.o" --header "$TMP/e.o"
 expect_error "--opt-level must be" \
   "$NNC" compile "$EX/xor.nn" --output "$TMP/e.o" --opt-level 7

@@ -116,7 +116,7 @@ TEST(AtomicFile, Errors) {
           dir.path("missing") + "': No such file or directory");
   std::filesystem::create_directory(dir.path("d"));
   EXPECT_USER_ERROR(writeFileAtomic(dir.path("d"), std::string_view("x")),
-                    dir.path("d") + ": error: cannot replace file: Is a "
+                    dir.path("d") + ": error: cannot write file: it is a "
                                     "directory");
   EXPECT_EQ(dir.list(), (std::vector<std::string>{"d"}));
 }

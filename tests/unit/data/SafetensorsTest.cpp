@@ -198,10 +198,11 @@ TEST(Safetensors, WriteErrors) {
       dir.path("no/such/dir/w.safetensors") +
           ": error: cannot create a temporary file in '" +
           dir.path("no/such/dir") + "': No such file or directory");
-  // A directory in the way of the target name: rename fails, no temp left.
+  // A directory in the way of the target name: refused, no temp left.
   std::filesystem::create_directory(dir.path("taken"));
   EXPECT_USER_ERROR(writeSafetensors(dir.path("taken"), sampleTensors()),
-                    dir.path("taken") + ": error: cannot replace file: ");
+                    dir.path("taken") + ": error: cannot write file: it is a "
+                                        "directory");
   EXPECT_EQ(dir.list(), (std::vector<std::string>{"taken"}));
 }
 
