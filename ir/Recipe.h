@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace nn {
 
@@ -25,8 +26,8 @@ struct DataSource {
   /// holding those. Csv: the file. Relative paths are relative to the .nn
   /// file's directory.
   std::string path;
-  /// Csv: the label column's name; "" = the last column.
-  std::string labelColumn;
+  /// Csv: the label columns' names, in order; empty = the last column.
+  std::vector<std::string> labelColumns;
   SrcLoc loc;
 };
 

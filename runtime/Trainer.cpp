@@ -234,12 +234,15 @@ void Trainer::checkData(const Dataset &data) const {
                     in.name + "' " +
                     (in.loc.valid() ? "(" + in.loc.str() + ") " : "") +
                     "takes " + std::to_string(in.type.numelPerSample()));
+  if (!data.hasLabels)
+    return; // features only, for prediction
   int64_t labelWidth = data.y.numel() / n;
   if (labelWidth != label.type.numelPerSample())
-    throw UserError(data.source + ": error: labels have " +
-                    std::to_string(labelWidth) + " values per sample, but '" +
-                    label.name + "' takes " +
-                    std::to_string(label.type.numelPerSample()));
+    throw UserError(
+        (data.labelSource.empty() ? data.source : data.labelSource) +
+        ": error: labels have " + std::to_string(labelWidth) +
+        " values per sample, but '" + label.name + "' takes " +
+        std::to_string(label.type.numelPerSample()));
   for (int64_t i = 0; i < data.y.numel(); ++i) {
     float v = data.y[i];
     bool ok = true;
@@ -260,9 +263,8 @@ void Trainer::checkData(const Dataset &data) const {
     }
     if (!ok) {
       std::ostringstream os;
-      os << data.source << ": error: label " << v << " of sample "
-         << i / labelWidth << " is not " << want << " (label '" << label.name
-         << "')";
+      os << labelErrorPrefix(data, i) << " is not " << want << " (label '"
+         << label.name << "')";
       throw UserError(os.str());
     }
   }
