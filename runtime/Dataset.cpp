@@ -38,9 +38,8 @@ splitValidation(int64_t n, double fraction, uint64_t seed) {
   if (n > 0 && numVal >= n) {
     std::ostringstream os;
     os << "nnc: error: validation fraction " << fraction << " of " << n
-       << (n == 1 ? " sample" : " samples") << " holds out " << numVal
-       << " and leaves no training data\nnnc: help: use a validation "
-          "fraction below "
+       << " samples leaves no training data (it holds out " << numVal
+       << ")\nnnc: help: use a validation fraction below "
        << (double(n) - 0.5) / double(n) << ", or more data";
     throw UserError(os.str());
   }

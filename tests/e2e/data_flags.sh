@@ -102,7 +102,7 @@ expect_error "option '-o' needs a value" \
   "$NNC" compile "$EX/xor.nn" -o --verbose
 
 # --- A validation fraction that leaves nothing to train on.
-expect_error "nnc: error: validation fraction 0.99 of 4 samples holds out 4" \
+expect_error "nnc: error: validation fraction 0.99 of 4 samples leaves no training data (it holds out 4)" \
   "$NNC" train "$EX/xor.nn" --validation 0.99 --quiet "${B[@]}"
 
 # --- report: a --bench file that is not JSON, bad --metrics numbers.
