@@ -29,8 +29,11 @@ namespace nn {
 /// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid.
 static size_t utf8Length(std::string_view s, size_t i) {
   unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                            : (c >> 3) == 30 ? 4 : 0;
+  size_t len = c < 0x80         ? 1
+               : (c >> 5) == 6  ? 2
+               : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4
+                                : 0;
   if (len == 0 || i + len > s.size())
     return 0;
   for (size_t k = 1; k < len; ++k)
@@ -60,8 +63,9 @@ std::string printable(std::string_view s) {
 CsvReader::CsvReader(std::string name, std::string_view text)
     : name(std::move(name)), text(text) {
   if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF")
-    fail(1, 1, "the file is UTF-16 text (it starts with a UTF-16 byte order "
-               "mark); save it as UTF-8");
+    fail(1, 1,
+         "the file is UTF-16 text (it starts with a UTF-16 byte order "
+         "mark); save it as UTF-8");
   if (this->text.substr(0, 3) == "\xEF\xBB\xBF")
     pos = lineStart = 3;
   size_t nul = text.find('\0');
@@ -87,9 +91,9 @@ std::string CsvReader::excerpt(int64_t l, int64_t c) const {
     size_t e = text.find_first_of("\r\n", start);
     if (e == std::string_view::npos)
       return "";
-    start = e + (text[e] == '\r' && e + 1 < text.size() && text[e + 1] == '\n'
-                     ? 2
-                     : 1);
+    start =
+        e +
+        (text[e] == '\r' && e + 1 < text.size() && text[e + 1] == '\n' ? 2 : 1);
   }
   size_t end = text.find_first_of("\r\n", start);
   std::string_view line =
@@ -252,8 +256,8 @@ std::string lower(std::string s) {
 /// case-insensitively first.
 [[noreturn]] void noSuchColumn(const std::string &name, const std::string &want,
                                const std::vector<std::string> &names) {
-  std::string msg = name + ":1:1: error: no column named '" +
-                    printable(want) + "' (the columns are ";
+  std::string msg = name + ":1:1: error: no column named '" + printable(want) +
+                    "' (the columns are ";
   std::string guess;
   for (size_t i = 0; i < names.size(); ++i) {
     msg += (i ? ", '" : "'") + printable(names[i]) + "'";
@@ -374,8 +378,7 @@ Dataset parseCsvDataset(const std::string &name, std::string_view text,
       throw UserError(name + ":" + std::to_string(line) + ":" +
                       std::to_string(col) + ": error: expected " +
                       std::to_string(ncols) + " fields, got " +
-                      std::to_string(row.size()) +
-                      reader.excerpt(line, col));
+                      std::to_string(row.size()) + reader.excerpt(line, col));
     }
     for (size_t i = 0; i < ncols; ++i) {
       float v = 0;
@@ -406,8 +409,8 @@ Dataset parseCsvDataset(const std::string &name, std::string_view text,
   ds.hasLabels = nlabels > 0;
   if (nlabels == 0)
     ys.assign(static_cast<size_t>(n), 0.0f);
-  ds.y.shape = nlabels > 1 ? std::vector<int64_t>{n, nlabels}
-                           : std::vector<int64_t>{n};
+  ds.y.shape =
+      nlabels > 1 ? std::vector<int64_t>{n, nlabels} : std::vector<int64_t>{n};
   ds.y.data = std::move(ys);
   ds.labelOrigins = std::move(origins);
   return ds;

@@ -25,8 +25,7 @@ std::pair<std::vector<int64_t>, std::vector<int64_t>>
 splitValidation(int64_t n, double fraction, uint64_t seed) {
   if (!(fraction >= 0.0 && fraction < 1.0)) {
     std::ostringstream os;
-    os << "nnc: error: validation fraction must be in [0, 1), got "
-       << fraction;
+    os << "nnc: error: validation fraction must be in [0, 1), got " << fraction;
     throw UserError(os.str());
   }
   if (n < 0)

@@ -16,9 +16,9 @@
 #include <bit>
 #include <cerrno>
 #include <cmath>
-#include <limits>
 #include <cstring>
 #include <dirent.h>
+#include <limits>
 #include <set>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -197,9 +197,8 @@ void convert(uint8_t type, const uint8_t *p, size_t count, float *out) {
 /// finite or does not fit float32; `count` when all are fine.
 size_t firstNonFinite(uint8_t type, const uint8_t *p, size_t count) {
   for (size_t i = 0; i < count; ++i) {
-    if (type == 0x0D &&
-        !std::isfinite(std::bit_cast<float>(
-            static_cast<uint32_t>(loadBE(p + 4 * i, 4)))))
+    if (type == 0x0D && !std::isfinite(std::bit_cast<float>(
+                            static_cast<uint32_t>(loadBE(p + 4 * i, 4)))))
       return i;
     if (type == 0x0E) {
       double d = std::bit_cast<double>(loadBE(p + 8 * i, 8));
@@ -217,9 +216,10 @@ size_t firstNonFinite(uint8_t type, const uint8_t *p, size_t count) {
                                 uint8_t type, const uint8_t *p, uint64_t index,
                                 const std::vector<int64_t> &dims,
                                 uint64_t offset) {
-  double v = type == 0x0D ? double(std::bit_cast<float>(
-                                static_cast<uint32_t>(loadBE(p, 4))))
-                          : std::bit_cast<double>(loadBE(p, 8));
+  double v =
+      type == 0x0D
+          ? double(std::bit_cast<float>(static_cast<uint32_t>(loadBE(p, 4))))
+          : std::bit_cast<double>(loadBE(p, 8));
   char text[40];
   std::snprintf(text, sizeof text, "%g", v);
   uint64_t perSample = 1;
@@ -230,8 +230,7 @@ size_t firstNonFinite(uint8_t type, const uint8_t *p, size_t count) {
     where = "value " + std::to_string(index % perSample + 1) + " of " + where;
   std::string what = std::isfinite(v) ? "value " + std::string(text) +
                                             " out of range for float32"
-                                      : "non-finite value " +
-                                            std::string(text);
+                                      : "non-finite value " + std::string(text);
   fail(name, src, what + " at " + where + " (nan and inf are not valid data)",
        offset);
 }
@@ -447,12 +446,15 @@ Dataset loadIdx(const std::string &prefixIn) {
     prefix = dir + *found.begin();
   }
   if (isFile(prefix))
-    throw UserError(prefixIn + ": error: a file, not an IDX prefix: IDX data "
-                               "is two files, named by their common prefix "
-                               "(e.g. 'data/train' for "
-                               "'data/train-images-idx3-ubyte')\n" +
-                    prefixIn + ": help: for CSV data, use a name ending in "
-                               "'.csv' or csv(\"" + prefixIn + "\")");
+    throw UserError(prefixIn +
+                    ": error: a file, not an IDX prefix: IDX data "
+                    "is two files, named by their common prefix "
+                    "(e.g. 'data/train' for "
+                    "'data/train-images-idx3-ubyte')\n" +
+                    prefixIn +
+                    ": help: for CSV data, use a name ending in "
+                    "'.csv' or csv(\"" +
+                    prefixIn + "\")");
   std::vector<std::string> tried;
   std::string images = findPart(prefix, "images-idx3-ubyte", tried);
   if (images.empty())

@@ -105,13 +105,10 @@ private:
 
   void expect(char c) {
     if (pos >= size)
-      fail((bad + "expected '") + c +
-               "', found the end of the " + endName,
+      fail((bad + "expected '") + c + "', found the end of the " + endName,
            pos);
     if (text[pos] != c)
-      fail((bad + "expected '") + c + "', found " +
-               describe(text[pos]),
-           pos);
+      fail((bad + "expected '") + c + "', found " + describe(text[pos]), pos);
     ++pos;
   }
 
@@ -272,8 +269,7 @@ private:
         break;
       }
       default:
-        fail(bad + "unknown escape '\\" + std::string(1, e) + "'",
-             escAt);
+        fail(bad + "unknown escape '\\" + std::string(1, e) + "'", escAt);
       }
     }
   }

@@ -25,7 +25,8 @@ static std::string nextValue(const std::vector<std::string> &argv, size_t &i,
     throw UserError("nnc: error: option '" + given + "' needs a value (" +
                     placeholder + "), but the next argument '" + next +
                     "' is an option\nnnc: help: to give a value that starts "
-                    "with '--', write '--" + name + "=" + next + "'");
+                    "with '--', write '--" +
+                    name + "=" + next + "'");
   return argv[++i];
 }
 
@@ -53,8 +54,8 @@ Args::Args(const std::vector<std::string> &argv,
           flags.emplace(alias->name, "");
           continue;
         }
-        flags.emplace(alias->name, nextValue(argv, i, a, alias->name,
-                                             alias->value));
+        flags.emplace(alias->name,
+                      nextValue(argv, i, a, alias->name, alias->value));
         continue;
       }
       pos.push_back(a);

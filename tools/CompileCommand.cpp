@@ -121,18 +121,23 @@ const std::set<std::string> &reservedCNames() {
   static const std::set<std::string> r = [] {
     std::set<std::string> out;
     for (const char *w :
-         {"auto", "break", "case", "char", "const", "continue", "default",
-          "do", "double", "else", "enum", "extern", "float", "for", "goto",
-          "if", "inline", "int", "long", "register", "restrict", "return",
-          "short", "signed", "sizeof", "static", "struct", "switch",
-          "typedef", "union", "unsigned", "void", "volatile", "while", "bool",
-          "true", "false", "class", "delete", "new", "namespace", "template",
-          "this", "throw", "try", "catch", "private", "public", "protected",
-          "virtual", "operator", "friend", "using", "typename", "mutable",
-          "explicit", "export", "asm", "nullptr", "constexpr", "decltype",
-          "noexcept", "alignas", "alignof", "and", "or", "not", "xor",
-          "state", "arena", "batch", "loss", "pred", "leaves", "memcpy",
-          "size_t", "int64_t", "uint64_t", "int32_t", "uint32_t", "NULL"})
+         {"auto",      "break",    "case",     "char",      "const",
+          "continue",  "default",  "do",       "double",    "else",
+          "enum",      "extern",   "float",    "for",       "goto",
+          "if",        "inline",   "int",      "long",      "register",
+          "restrict",  "return",   "short",    "signed",    "sizeof",
+          "static",    "struct",   "switch",   "typedef",   "union",
+          "unsigned",  "void",     "volatile", "while",     "bool",
+          "true",      "false",    "class",    "delete",    "new",
+          "namespace", "template", "this",     "throw",     "try",
+          "catch",     "private",  "public",   "protected", "virtual",
+          "operator",  "friend",   "using",    "typename",  "mutable",
+          "explicit",  "export",   "asm",      "nullptr",   "constexpr",
+          "decltype",  "noexcept", "alignas",  "alignof",   "and",
+          "or",        "not",      "xor",      "state",     "arena",
+          "batch",     "loss",     "pred",     "leaves",    "memcpy",
+          "size_t",    "int64_t",  "uint64_t", "int32_t",   "uint32_t",
+          "NULL"})
       out.insert(upper(w));
     return out;
   }();

@@ -186,11 +186,11 @@ int runTrain(const Args &args) {
 Dataset evalData(const Args &args, const Recipe &recipe,
                  int64_t featuresOnly = -1) {
   if (auto v = args.get("data"))
-    return loadData(dataSourceFromFlag(*v, recipe.test.format ==
-                                                   DataSource::Format::None
-                                               ? recipe.data
-                                               : recipe.test),
-                    featuresOnly);
+    return loadData(
+        dataSourceFromFlag(*v, recipe.test.format == DataSource::Format::None
+                                   ? recipe.data
+                                   : recipe.test),
+        featuresOnly);
   if (recipe.test.format != DataSource::Format::None)
     return loadData(recipe.test, featuresOnly);
   throw UserError("nnc: error: no test data: give the model a 'test' line in "

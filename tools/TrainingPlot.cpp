@@ -54,8 +54,9 @@ static double metricsNumber(const std::string &path, const std::string &column,
   if (x.text.empty() || *end != '\0' || std::isnan(v))
     fail("not a number '" + printable(x.text) + "'");
   if (!std::isfinite(v))
-    fail(std::string(errno == ERANGE ? "number out of range" : "non-finite "
-                                                               "value") +
+    fail(std::string(errno == ERANGE ? "number out of range"
+                                     : "non-finite "
+                                       "value") +
          " '" + printable(x.text) + "'");
   if (accuracy && !(v >= 0 && v <= 1))
     fail("accuracy '" + printable(x.text) + "' is not in [0, 1]");

@@ -88,8 +88,8 @@ TEST(LoaderReliability, IdxLabelErrorsNameTheLabelsFileAndSample) {
   writeBytes(dir.path("t-images-idx3-ubyte"),
              idxBytes(0x08, {3, 1, 1}, "\x01\x02\x03"));
   writeBytes(dir.path("t-labels-idx1-ubyte"),
-             idxBytes(0x0C, {3}, beBytes(1, 4) + beBytes(2, 4) +
-                                     beBytes(2000000000, 4)));
+             idxBytes(0x0C, {3},
+                      beBytes(1, 4) + beBytes(2, 4) + beBytes(2000000000, 4)));
   Dataset ds = loadIdx(dir.path("t"));
   EXPECT_EQ(ds.labelSource, dir.path("t-labels-idx1-ubyte"));
   EXPECT_EQ(labelErrorPrefix(ds, 2),
@@ -100,8 +100,7 @@ TEST(LoaderReliability, IdxLabelErrorsNameTheLabelsFileAndSample) {
              idxBytes(0x08, {2, 1, 1}, "\x01\x02"));
   writeBytes(dir.path("u-labels-idx1-ubyte"), idxBytes(0x08, {1}, "\x01"));
   std::string e = userErrorOf([&] { loadIdx(dir.path("u")); });
-  EXPECT_EQ(e.rfind(dir.path("u-labels-idx1-ubyte") + ": error:", 0), 0u)
-      << e;
+  EXPECT_EQ(e.rfind(dir.path("u-labels-idx1-ubyte") + ": error:", 0), 0u) << e;
 }
 
 TEST(LoaderReliability, CsvLabelErrorsShowLineAndValueAsWritten) {
@@ -194,8 +193,9 @@ TEST(LoaderReliability, IdxRejectsNonFiniteFloat32) {
   EXPECT_EQ(e, dir.path("f") +
                    ": error: non-finite value nan at value 2 of sample 2 (nan "
                    "and inf are not valid data) (byte offset 24)");
-  writeBytes(dir.path("g"),
-             idxBytes(0x0D, {1}, f32s({-std::numeric_limits<float>::infinity()})));
+  writeBytes(
+      dir.path("g"),
+      idxBytes(0x0D, {1}, f32s({-std::numeric_limits<float>::infinity()})));
   e = userErrorOf([&] { readIdx(dir.path("g")); });
   EXPECT_NE(e.find("non-finite value -inf at sample 1"), std::string::npos)
       << e;
