@@ -82,8 +82,10 @@ private:
     } else if (k == "validation") {
       auto v = number(item, "validation 0.1");
       if (v && check(*v >= 0 && *v < 1, item,
-                     "validation fraction must be in [0, 1)"))
+                     "validation fraction must be in [0, 1)")) {
         r.validation = *v;
+        r.validationLoc = spanOf(*item.value);
+      }
     } else if (k == "shuffle") {
       if (!item.value) {
         r.shuffle = true;

@@ -53,6 +53,7 @@ struct Recipe {
   int64_t epochs = 1;
   double l2 = 0.0;         // lambda: loss += lambda * sum of squared weights
   double validation = 0.0; // fraction of the training data held out
+  SrcLoc validationLoc;    // its value in the .nn file; none from a flag
   uint64_t seed = 0;
   bool shuffle = true;
   EarlyStop earlyStop;

@@ -22,10 +22,12 @@
 namespace nn {
 
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
-splitValidation(int64_t n, double fraction, uint64_t seed) {
+splitValidation(int64_t n, double fraction, uint64_t seed,
+                const std::string &where) {
   if (!(fraction >= 0.0 && fraction < 1.0)) {
     std::ostringstream os;
-    os << "nnc: error: validation fraction must be in [0, 1), got " << fraction;
+    os << where << ": error: validation fraction must be in [0, 1), got "
+       << fraction;
     throw UserError(os.str());
   }
   if (n < 0)
@@ -36,9 +38,9 @@ splitValidation(int64_t n, double fraction, uint64_t seed) {
   int64_t numVal = static_cast<int64_t>(std::llround(fraction * double(n)));
   if (n > 0 && numVal >= n) {
     std::ostringstream os;
-    os << "nnc: error: validation fraction " << fraction << " of " << n
-       << " samples leaves no training data (it holds out " << numVal
-       << ")\nnnc: help: use a validation fraction below "
+    os << where << ": error: validation fraction " << fraction << " of " << n
+       << " samples leaves no training data (it holds out " << numVal << ")\n"
+       << where << ": help: use a validation fraction below "
        << (double(n) - 0.5) / double(n) << ", or more data";
     throw UserError(os.str());
   }

@@ -89,8 +89,11 @@ std::string labelErrorPrefix(const Dataset &data, int64_t index);
 /// the split decides membership only and an unshuffled run keeps file order.
 /// `fraction` must be in [0, 1) and leave at least one training sample when
 /// n > 0.
+/// Errors start with `where` ("file:line:col" of the fraction in the .nn
+/// file, or "nnc" when it came from a flag).
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
-splitValidation(int64_t n, double fraction, uint64_t seed);
+splitValidation(int64_t n, double fraction, uint64_t seed,
+                const std::string &where = "nnc");
 
 /// The rows `indices` of `data`, in that order, as a new data set.
 Dataset selectRows(const Dataset &data, const std::vector<int64_t> &indices);

@@ -470,8 +470,9 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
                            const TrainOptions &opts) const {
   using Clock = std::chrono::steady_clock;
   checkData(data);
-  auto [trainRows, valRows] =
-      splitValidation(data.size(), recipe.validation, recipe.seed);
+  auto [trainRows, valRows] = splitValidation(
+      data.size(), recipe.validation, recipe.seed,
+      recipe.validationLoc.valid() ? recipe.validationLoc.str() : "nnc");
   if (trainRows.empty())
     throw UserError(data.source + ": error: no training samples left after "
                     "holding out " + percent(recipe.validation) +

@@ -120,6 +120,7 @@ void applyRecipeFlags(const Args &args, Recipe &r) {
     if (!(*v >= 0 && *v < 1))
       fail("--validation must be in [0, 1)");
     r.validation = *v;
+    r.validationLoc = {};
   }
   if (auto v = args.getInt("seed")) {
     if (*v < 0)

@@ -105,6 +105,15 @@ expect_error "option '-o' needs a value" \
 expect_error "nnc: error: validation fraction 0.99 of 4 samples leaves no training data (it holds out 4)" \
   "$NNC" train "$EX/xor.nn" --validation 0.99 --quiet "${B[@]}"
 
+mkdir -p "$TMP/val/data"
+cp "$EX/data/xor.csv" "$TMP/val/data/"
+sed 's/^  seed 1$/  seed 1\n  validation 0.99/' "$EX/xor.nn" >"$TMP/val/xor.nn"
+line=$(grep -n 'validation 0.99' "$TMP/val/xor.nn" | cut -d: -f1)
+expect_error "xor.nn:$line:14: error: validation fraction 0.99 of 4 samples" \
+  "$NNC" train "$TMP/val/xor.nn" --quiet "${B[@]}"
+expect_error "xor.nn:$line:14: help: use a validation fraction below 0.875" \
+  "$NNC" train "$TMP/val/xor.nn" --quiet "${B[@]}"
+
 # --- report: a --bench file that is not JSON, bad --metrics numbers.
 echo "not json" >"$TMP/bench.txt"
 expect_error "bench.txt: error: bad JSON document: unexpected" \
