@@ -83,8 +83,10 @@ private:
     } else if (k == "validation") {
       auto v = number(item, "validation 0.1");
       if (v && check(*v >= 0 && *v < 1, item,
-                     "validation fraction must be in [0, 1)"))
+                     "validation fraction must be in [0, 1)")) {
         r.validation = *v;
+        r.validationLoc = spanOf(*item.value);
+      }
     } else if (k == "shuffle") {
       if (!item.value) {
         r.shuffle = true;
@@ -198,14 +200,14 @@ private:
       diags.error(call->args[0]->loc, "empty file path");
       ok = false;
     }
-    std::string label;
+    std::vector<std::string> labels;
     for (const KwArg &k : call->kwargs) {
       if (csv && k.name == "label") {
-        if (k.value->kind == Expr::Kind::String) {
-          label = k.value->text;
+        if (labelColumns(*k.value, labels))
           continue;
-        }
-        diags.error(spanOf(*k.value), "'label' takes a column name in quotes");
+        diags.error(spanOf(*k.value),
+                    "'label' takes a column name in quotes, or a list of "
+                    "them, as in label = [\"y0\", \"y1\"]");
       } else {
         diags.error(k.loc, "unknown argument '" + k.name + "' for '" +
                                call->text + "'");
@@ -218,8 +220,26 @@ private:
       return;
     src.format = csv ? DataSource::Format::Csv : DataSource::Format::Idx;
     src.path = call->args[0]->text;
-    src.labelColumn = label;
+    src.labelColumns = labels;
     src.loc = call->args[0]->loc;
+  }
+
+  /// The column names of csv(..., label = "y") or label = ["y0", "y1"];
+  /// false when `v` is neither (a non-empty list of strings).
+  static bool labelColumns(const Expr &v, std::vector<std::string> &out) {
+    if (v.kind == Expr::Kind::String) {
+      out = {v.text};
+      return true;
+    }
+    if (v.kind != Expr::Kind::List || v.args.empty())
+      return false;
+    out.clear();
+    for (const ExprPtr &e : v.args) {
+      if (e->kind != Expr::Kind::String)
+        return false;
+      out.push_back(e->text);
+    }
+    return true;
   }
 
   void lowerOptimizer(const TrainItem &item) {

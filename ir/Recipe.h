@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace nn {
 
@@ -25,8 +26,8 @@ struct DataSource {
   /// holding those. Csv: the file. Relative paths are relative to the .nn
   /// file's directory.
   std::string path;
-  /// Csv: the label column's name; "" = the last column.
-  std::string labelColumn;
+  /// Csv: the label columns' names, in order; empty = the last column.
+  std::vector<std::string> labelColumns;
   SrcLoc loc;
 };
 
@@ -52,6 +53,7 @@ struct Recipe {
   int64_t epochs = 1;
   double l2 = 0.0;         // lambda: loss += lambda * sum of squared weights
   double validation = 0.0; // fraction of the training data held out
+  SrcLoc validationLoc;    // its value in the .nn file; none from a flag
   uint64_t seed = 0;
   bool shuffle = true;
   EarlyStop earlyStop;

@@ -11,6 +11,8 @@
 #include "ir/Diagnostics.h"
 #include "ir/Support.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -24,15 +26,94 @@
 
 namespace nn {
 
+/// Length of the UTF-8 sequence starting at s[i], or 0 if it is not valid.
+static size_t utf8Length(std::string_view s, size_t i) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  size_t len = c < 0x80         ? 1
+               : (c >> 5) == 6  ? 2
+               : (c >> 4) == 14 ? 3
+               : (c >> 3) == 30 ? 4
+                                : 0;
+  if (len == 0 || i + len > s.size())
+    return 0;
+  for (size_t k = 1; k < len; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2)
+      return 0;
+  return len;
+}
+
+std::string printable(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = utf8Length(s, i);
+    if (len > 1 || (len == 1 && c >= 0x20 && c != 0x7F)) {
+      out.append(s.substr(i, len));
+      i += len;
+      continue;
+    }
+    char hex[8];
+    std::snprintf(hex, sizeof(hex), "\\x%02x", c);
+    out += hex;
+    ++i;
+  }
+  return out;
+}
+
 CsvReader::CsvReader(std::string name, std::string_view text)
     : name(std::move(name)), text(text) {
+  if (text.substr(0, 2) == "\xFF\xFE" || text.substr(0, 2) == "\xFE\xFF")
+    fail(1, 1,
+         "the file is UTF-16 text (it starts with a UTF-16 byte order "
+         "mark); save it as UTF-8");
   if (this->text.substr(0, 3) == "\xEF\xBB\xBF")
     pos = lineStart = 3;
+  size_t nul = text.find('\0');
+  if (nul != std::string_view::npos) {
+    int64_t l = 1 + std::count(text.begin(), text.begin() + nul, '\n');
+    size_t start = text.find_last_of('\n', nul);
+    start = start == std::string_view::npos ? 0 : start + 1;
+    fail(l, static_cast<int64_t>(nul - start) + 1,
+         "NUL byte in a text file (is it UTF-16 or binary? CSV files must be "
+         "UTF-8 text)");
+  }
 }
 
 void CsvReader::fail(int64_t l, int64_t c, const std::string &msg) {
   throw UserError(name + ":" + std::to_string(l) + ":" + std::to_string(c) +
-                  ": error: " + msg);
+                  ": error: " + msg + excerpt(l, c));
+}
+
+std::string CsvReader::excerpt(int64_t l, int64_t c) const {
+  // Find line `l` the way the reader counts lines (CR, LF or CRLF).
+  size_t start = 0;
+  for (int64_t k = 1; k < l && start < text.size(); ++k) {
+    size_t e = text.find_first_of("\r\n", start);
+    if (e == std::string_view::npos)
+      return "";
+    start =
+        e +
+        (text[e] == '\r' && e + 1 < text.size() && text[e + 1] == '\n' ? 2 : 1);
+  }
+  size_t end = text.find_first_of("\r\n", start);
+  std::string_view line =
+      text.substr(start, end == std::string_view::npos ? end : end - start);
+  if (c < 1 || static_cast<size_t>(c) > line.size() + 1)
+    return "";
+  // At most kExcerpt bytes around the column, so the caret stays inside.
+  const size_t kExcerpt = 200;
+  size_t at = static_cast<size_t>(c) - 1, from = 0;
+  if (line.size() > kExcerpt && at > kExcerpt / 2)
+    from = std::min(at - kExcerpt / 2, line.size() - kExcerpt);
+  std::string shown(line.substr(from, kExcerpt));
+  for (char &ch : shown)
+    if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t')
+      ch = '?';
+  std::string pad = from > 0 ? "   " : "";
+  for (size_t i = from; i < at; ++i)
+    pad += line[i] == '\t' ? '\t' : ' ';
+  return "\n  " + std::string(from > 0 ? "..." : "") + shown +
+         (from + kExcerpt < line.size() ? "..." : "") + "\n  " + pad + "^";
 }
 
 bool CsvReader::atLineEnd() const {
@@ -83,13 +164,7 @@ bool CsvReader::next(std::vector<CsvField> &fields) {
         ++pos;
       }
       if (pos < text.size() && text[pos] != ',' && !atLineEnd()) {
-        std::string shown(1, text[pos]);
-        if (static_cast<unsigned char>(text[pos]) < 0x20) {
-          char hex[8];
-          std::snprintf(hex, sizeof(hex), "\\x%02x",
-                        static_cast<unsigned char>(text[pos]));
-          shown = hex;
-        }
+        std::string shown = printable(text.substr(pos, 1));
         fail(line, static_cast<int64_t>(pos - lineStart) + 1,
              "unexpected '" + shown +
                  "' after a closing quote (expected ',' "
@@ -130,7 +205,7 @@ float parseCsvNumber(const std::string &name, const CsvField &field) {
   std::string_view s = trim(field.text);
   if (s.empty())
     fail("empty field (expected a number)");
-  std::string shown(s.substr(0, 40));
+  std::string shown = printable(s.substr(0, 40));
   if (s.size() > 40)
     shown += "...";
   std::string_view digits = s;
@@ -169,9 +244,56 @@ static bool looksNumeric(const CsvField &f) {
   }
 }
 
-Dataset parseCsvDataset(const std::string &name, std::string_view text,
-                        const std::string &labelColumn) {
-  CsvReader reader(name, text);
+namespace {
+
+std::string lower(std::string s) {
+  for (char &c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// "no column named 'y'" with the columns and a near-miss, compared
+/// case-insensitively first.
+[[noreturn]] void noSuchColumn(const std::string &name, const std::string &want,
+                               const std::vector<std::string> &names) {
+  std::string msg = name + ":1:1: error: no column named '" + printable(want) +
+                    "' (the columns are ";
+  std::string guess;
+  for (size_t i = 0; i < names.size(); ++i) {
+    msg += (i ? ", '" : "'") + printable(names[i]) + "'";
+    if (guess.empty() && lower(names[i]) == lower(want))
+      guess = names[i];
+  }
+  msg += ")";
+  if (guess.empty())
+    guess = closestMatch(want, names);
+  if (!guess.empty())
+    msg += "\n" + name + ":1:1: help: did you mean '" + printable(guess) + "'?";
+  throw UserError(msg);
+}
+
+/// The index of column `want` in `names`; throws when it is missing or
+/// appears more than once.
+size_t columnIndex(const std::string &name, const std::string &want,
+                   const std::vector<std::string> &names) {
+  size_t found = names.size(), count = 0;
+  for (size_t i = 0; i < names.size(); ++i)
+    if (names[i] == want) {
+      found = count == 0 ? i : found;
+      ++count;
+    }
+  if (count == 0)
+    noSuchColumn(name, want, names);
+  if (count > 1)
+    throw UserError(name + ":1:1: error: the label column '" + printable(want) +
+                    "' appears " + std::to_string(count) +
+                    " times in the header");
+  return found;
+}
+
+/// The column names of the header row.
+std::vector<std::string> headerNames(const std::string &name,
+                                     CsvReader &reader) {
   std::vector<CsvField> header;
   if (!reader.next(header))
     throw UserError(name + ": error: empty file (a header row with column "
@@ -190,41 +312,62 @@ Dataset parseCsvDataset(const std::string &name, std::string_view text,
                       std::to_string(f.col) + ": error: empty column name");
     names.push_back(n);
   }
+  return names;
+}
+
+/// The label columns' indices, in the order named; empty for a
+/// features-only file.
+std::vector<size_t> labelColumns(const std::string &name,
+                                 const std::vector<std::string> &names,
+                                 const CsvColumns &columns) {
   size_t ncols = names.size();
+  if (columns.featuresOnly >= 0 &&
+      static_cast<size_t>(columns.featuresOnly) == ncols) {
+    bool named = !columns.labels.empty();
+    for (const std::string &l : columns.labels)
+      named = named && std::find(names.begin(), names.end(), l) != names.end();
+    if (!named)
+      return {};
+  }
   if (ncols < 2)
     throw UserError(name +
                     ":1:1: error: need at least two columns (features "
                     "and a label), found 1 ('" +
-                    names[0] + "')");
-  size_t label = ncols - 1;
-  if (!labelColumn.empty()) {
-    size_t found = ncols, count = 0;
-    for (size_t i = 0; i < ncols; ++i)
-      if (names[i] == labelColumn) {
-        if (found == ncols)
-          found = i;
-        ++count;
-      }
-    if (count == 0) {
-      std::string msg = name + ":1:1: error: no column named '" + labelColumn +
-                        "' (the columns are ";
-      for (size_t i = 0; i < ncols; ++i)
-        msg += (i ? ", '" : "'") + names[i] + "'";
-      msg += ")";
-      std::string guess = closestMatch(labelColumn, names);
-      if (!guess.empty())
-        msg += "\n" + name + ":1:1: help: did you mean '" + guess + "'?";
-      throw UserError(msg);
-    }
-    if (count > 1)
-      throw UserError(name + ":1:1: error: the label column '" + labelColumn +
-                      "' appears " + std::to_string(count) +
-                      " times in the header");
-    label = found;
+                    printable(names[0]) + "')");
+  if (columns.labels.empty())
+    return {ncols - 1};
+  std::vector<size_t> out;
+  for (const std::string &l : columns.labels) {
+    size_t i = columnIndex(name, l, names);
+    if (std::find(out.begin(), out.end(), i) != out.end())
+      throw UserError(name + ":1:1: error: the label column '" + printable(l) +
+                      "' is named twice");
+    out.push_back(i);
   }
+  if (out.size() == ncols)
+    throw UserError(name + ":1:1: error: every column is a label: no "
+                           "columns are left for the features");
+  return out;
+}
+
+} // namespace
+
+Dataset parseCsvDataset(const std::string &name, std::string_view text,
+                        const CsvColumns &columns) {
+  CsvReader reader(name, text);
+  std::vector<std::string> names = headerNames(name, reader);
+  size_t ncols = names.size();
+  std::vector<size_t> labels = labelColumns(name, names, columns);
+  // Which label slot each column fills, or -1 for a feature.
+  std::vector<int64_t> slot(ncols, -1);
+  for (size_t k = 0; k < labels.size(); ++k)
+    slot[labels[k]] = static_cast<int64_t>(k);
 
   std::vector<float> xs, ys;
+  std::vector<LabelOrigin> origins;
   std::vector<CsvField> row;
+  std::vector<float> rowLabels(labels.size());
+  std::vector<LabelOrigin> rowOrigins(labels.size());
   int64_t n = 0;
   while (reader.next(row)) {
     if (row.size() != ncols) {
@@ -235,26 +378,60 @@ Dataset parseCsvDataset(const std::string &name, std::string_view text,
       throw UserError(name + ":" + std::to_string(line) + ":" +
                       std::to_string(col) + ": error: expected " +
                       std::to_string(ncols) + " fields, got " +
-                      std::to_string(row.size()));
+                      std::to_string(row.size()) + reader.excerpt(line, col));
     }
     for (size_t i = 0; i < ncols; ++i) {
-      float v = parseCsvNumber(name, row[i]);
-      (i == label ? ys : xs).push_back(v);
+      float v = 0;
+      try {
+        v = parseCsvNumber(name, row[i]);
+      } catch (const UserError &e) {
+        throw UserError(e.what() + reader.excerpt(row[i].line, row[i].col));
+      }
+      if (slot[i] < 0) {
+        xs.push_back(v);
+        continue;
+      }
+      rowLabels[slot[i]] = v;
+      rowOrigins[slot[i]] = {row[i].line, row[i].col,
+                             std::string(trim(row[i].text))};
     }
+    ys.insert(ys.end(), rowLabels.begin(), rowLabels.end());
+    origins.insert(origins.end(), rowOrigins.begin(), rowOrigins.end());
     ++n;
   }
   if (n == 0)
     throw UserError(name + ": error: no data rows after the header");
   Dataset ds;
   ds.source = name;
-  ds.x.shape = {n, static_cast<int64_t>(ncols - 1)};
+  int64_t nlabels = static_cast<int64_t>(labels.size());
+  ds.x.shape = {n, static_cast<int64_t>(ncols) - nlabels};
   ds.x.data = std::move(xs);
-  ds.y.shape = {n};
+  ds.hasLabels = nlabels > 0;
+  if (nlabels == 0)
+    ys.assign(static_cast<size_t>(n), 0.0f);
+  ds.y.shape =
+      nlabels > 1 ? std::vector<int64_t>{n, nlabels} : std::vector<int64_t>{n};
   ds.y.data = std::move(ys);
+  ds.labelOrigins = std::move(origins);
   return ds;
 }
 
+Dataset parseCsvDataset(const std::string &name, std::string_view text,
+                        const std::string &labelColumn) {
+  CsvColumns c;
+  if (!labelColumn.empty())
+    c.labels = {labelColumn};
+  return parseCsvDataset(name, text, c);
+}
+
 Dataset loadCsv(const std::string &path, const std::string &labelColumn) {
+  CsvColumns c;
+  if (!labelColumn.empty())
+    c.labels = {labelColumn};
+  return loadCsv(path, c);
+}
+
+Dataset loadCsv(const std::string &path, const CsvColumns &columns) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     throw UserError(path +
@@ -270,7 +447,7 @@ Dataset loadCsv(const std::string &path, const std::string &labelColumn) {
   if (in.bad())
     throw UserError(path + ": error: cannot read file");
   std::string text = std::move(buf).str();
-  return parseCsvDataset(path, text, labelColumn);
+  return parseCsvDataset(path, text, columns);
 }
 
 } // namespace nn

@@ -42,6 +42,11 @@ public:
   int64_t endLine() const { return lastEndLine; }
   int64_t endCol() const { return lastEndCol; }
 
+  /// "\n  <line l>\n  <caret under column c>" for a message: at most 200
+  /// bytes of the line around the column ("..." where cut), control bytes
+  /// as '?'; "" when there is no such line.
+  std::string excerpt(int64_t l, int64_t c) const;
+
 private:
   bool atLineEnd() const;
   void skipLineEnd();
@@ -59,11 +64,17 @@ private:
 /// Parses CSV text into a data set (see loadCsv); `name` is used in messages.
 /// The entry point for fuzzing.
 Dataset parseCsvDataset(const std::string &name, std::string_view text,
+                        const CsvColumns &columns);
+Dataset parseCsvDataset(const std::string &name, std::string_view text,
                         const std::string &labelColumn);
 
 /// Parses one CSV number (surrounding blanks allowed, a leading '+' too).
 /// Throws UserError "name:line:col: error: ..." for empty fields, text that
 /// is not a number, "nan"/"inf", and values outside the float32 range.
 float parseCsvNumber(const std::string &name, const CsvField &field);
+
+/// `s` with control bytes and bytes that are not UTF-8 written as "\\xNN",
+/// for messages that quote file contents.
+std::string printable(std::string_view s);
 
 } // namespace nn

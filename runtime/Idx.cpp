@@ -15,8 +15,10 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <dirent.h>
+#include <limits>
 #include <set>
 #include <sys/stat.h>
 #include <zlib.h>
@@ -191,6 +193,48 @@ void convert(uint8_t type, const uint8_t *p, size_t count, float *out) {
   }
 }
 
+/// The index of the first of `count` float values at `p` that is not
+/// finite or does not fit float32; `count` when all are fine.
+size_t firstNonFinite(uint8_t type, const uint8_t *p, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    if (type == 0x0D && !std::isfinite(std::bit_cast<float>(
+                            static_cast<uint32_t>(loadBE(p + 4 * i, 4)))))
+      return i;
+    if (type == 0x0E) {
+      double d = std::bit_cast<double>(loadBE(p + 8 * i, 8));
+      if (!std::isfinite(d) ||
+          std::fabs(d) > double(std::numeric_limits<float>::max()))
+        return i;
+    }
+  }
+  return count;
+}
+
+/// "non-finite value nan in sample 3 (value 5 of it)": where value number
+/// `index` (0-based, in file order) sits, 1-based.
+[[noreturn]] void failNonFinite(const std::string &name, const ByteSource &src,
+                                uint8_t type, const uint8_t *p, uint64_t index,
+                                const std::vector<int64_t> &dims,
+                                uint64_t offset) {
+  double v =
+      type == 0x0D
+          ? double(std::bit_cast<float>(static_cast<uint32_t>(loadBE(p, 4))))
+          : std::bit_cast<double>(loadBE(p, 8));
+  char text[40];
+  std::snprintf(text, sizeof text, "%g", v);
+  uint64_t perSample = 1;
+  for (size_t d = 1; d < dims.size(); ++d)
+    perSample *= static_cast<uint64_t>(dims[d]);
+  std::string where = "sample " + std::to_string(index / perSample + 1);
+  if (perSample > 1)
+    where = "value " + std::to_string(index % perSample + 1) + " of " + where;
+  std::string what = std::isfinite(v) ? "value " + std::string(text) +
+                                            " out of range for float32"
+                                      : "non-finite value " + std::string(text);
+  fail(name, src, what + " at " + where + " (nan and inf are not valid data)",
+       offset);
+}
+
 IdxArray parse(const std::string &name, ByteSource &src) {
   uint8_t magic[4];
   size_t got = src.read(magic, 4);
@@ -275,6 +319,9 @@ IdxArray parse(const std::string &name, ByteSource &src) {
     size_t whole = n / esize;
     size_t old = out.values.data.size();
     out.values.data.resize(old + whole);
+    if (size_t bad = firstNonFinite(type, buf.data(), whole); bad < whole)
+      failNonFinite(name, src, type, buf.data() + bad * esize, old + bad, dims,
+                    headerSize + done + bad * esize);
     convert(type, buf.data(), whole, out.values.data.data() + old);
     done += n;
     if (n < want)
@@ -362,6 +409,7 @@ Dataset loadIdxFiles(const std::string &images, const std::string &labels) {
                     " images");
   Dataset ds;
   ds.source = images;
+  ds.labelSource = labels;
   ds.x.data = std::move(img.values.data);
   ds.x.shape = {n, n == 0 ? 0 : static_cast<int64_t>(ds.x.data.size()) / n};
   if (img.type == IdxType::U8)
@@ -397,6 +445,16 @@ Dataset loadIdx(const std::string &prefixIn) {
     }
     prefix = dir + *found.begin();
   }
+  if (isFile(prefix))
+    throw UserError(prefixIn +
+                    ": error: a file, not an IDX prefix: IDX data "
+                    "is two files, named by their common prefix "
+                    "(e.g. 'data/train' for "
+                    "'data/train-images-idx3-ubyte')\n" +
+                    prefixIn +
+                    ": help: for CSV data, use a name ending in "
+                    "'.csv' or csv(\"" +
+                    prefixIn + "\")");
   std::vector<std::string> tried;
   std::string images = findPart(prefix, "images-idx3-ubyte", tried);
   if (images.empty())

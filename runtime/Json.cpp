@@ -34,15 +34,17 @@ namespace {
 class JsonParser {
 public:
   JsonParser(const std::string &name, const char *text, size_t size,
-             size_t base)
-      : name(name), text(text), size(size), base(base) {}
+             size_t base, bool whole)
+      : name(name), text(text), size(size), base(base),
+        doc(whole ? "JSON document" : "JSON header"),
+        endName(whole ? "file" : "header"), bad("bad " + doc + ": ") {}
 
   Json parseDocument() {
     skipSpace();
     Json v = parseValue(0);
     skipSpace();
     if (pos < size)
-      fail("unexpected text after the JSON header", pos);
+      fail("unexpected text after the " + doc, pos);
     return v;
   }
 
@@ -61,9 +63,9 @@ private:
 
   Json parseValue(int depth) {
     if (depth > kMaxDepth)
-      fail("JSON header nested too deeply", pos);
+      fail(doc + " nested too deeply", pos);
     if (pos >= size)
-      fail("bad JSON header: unexpected end of the header", pos);
+      fail(bad + "unexpected end of the " + endName, pos);
     char c = text[pos];
     if (c == '{')
       return parseObject(depth);
@@ -89,7 +91,7 @@ private:
         return v;
       }
     }
-    fail(std::string("bad JSON header: unexpected ") + describe(c), pos);
+    fail((bad + "unexpected ") + describe(c), pos);
   }
 
   static std::string describe(char c) {
@@ -103,13 +105,10 @@ private:
 
   void expect(char c) {
     if (pos >= size)
-      fail(std::string("bad JSON header: expected '") + c +
-               "', found the end of the header",
+      fail((bad + "expected '") + c + "', found the end of the " + endName,
            pos);
     if (text[pos] != c)
-      fail(std::string("bad JSON header: expected '") + c + "', found " +
-               describe(text[pos]),
-           pos);
+      fail((bad + "expected '") + c + "', found " + describe(text[pos]), pos);
     ++pos;
   }
 
@@ -131,7 +130,7 @@ private:
       std::string key = parseString();
       for (const auto &f : v.fields)
         if (f.first == key)
-          fail("bad JSON header: duplicate key '" + key + "'", keyAt);
+          fail(bad + "duplicate key '" + key + "'", keyAt);
       skipSpace();
       expect(':');
       skipSpace();
@@ -171,7 +170,7 @@ private:
 
   unsigned hex4(size_t at) {
     if (size - at < 4)
-      fail("bad JSON header: truncated \\u escape", at);
+      fail(bad + "truncated \\u escape", at);
     unsigned v = 0;
     for (size_t i = 0; i < 4; ++i) {
       char c = text[at + i];
@@ -183,7 +182,7 @@ private:
       else if (c >= 'A' && c <= 'F')
         d = c - 'A' + 10;
       else
-        fail("bad JSON header: bad hex digit in \\u escape", at + i);
+        fail(bad + "bad hex digit in \\u escape", at + i);
       v = v * 16 + d;
     }
     return v;
@@ -213,21 +212,21 @@ private:
     std::string out;
     for (;;) {
       if (pos >= size)
-        fail("bad JSON header: unterminated string", start);
+        fail(bad + "unterminated string", start);
       char c = text[pos];
       if (c == '"') {
         ++pos;
         return out;
       }
       if (static_cast<unsigned char>(c) < 0x20)
-        fail("bad JSON header: control character in a string", pos);
+        fail(bad + "control character in a string", pos);
       if (c != '\\') {
         out += c;
         ++pos;
         continue;
       }
       if (pos + 1 >= size)
-        fail("bad JSON header: unterminated string", start);
+        fail(bad + "unterminated string", start);
       char e = text[pos + 1];
       size_t escAt = pos;
       pos += 2;
@@ -257,21 +256,20 @@ private:
         pos += 4;
         if (cp >= 0xD800 && cp < 0xDC00) {
           if (size - pos < 6 || text[pos] != '\\' || text[pos + 1] != 'u')
-            fail("bad JSON header: unpaired surrogate in \\u escape", escAt);
+            fail(bad + "unpaired surrogate in \\u escape", escAt);
           unsigned lo = hex4(pos + 2);
           if (lo < 0xDC00 || lo >= 0xE000)
-            fail("bad JSON header: unpaired surrogate in \\u escape", escAt);
+            fail(bad + "unpaired surrogate in \\u escape", escAt);
           pos += 6;
           cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
         } else if (cp >= 0xDC00 && cp < 0xE000) {
-          fail("bad JSON header: unpaired surrogate in \\u escape", escAt);
+          fail(bad + "unpaired surrogate in \\u escape", escAt);
         }
         appendUtf8(out, cp);
         break;
       }
       default:
-        fail("bad JSON header: unknown escape '\\" + std::string(1, e) + "'",
-             escAt);
+        fail(bad + "unknown escape '\\" + std::string(1, e) + "'", escAt);
       }
     }
   }
@@ -285,12 +283,12 @@ private:
     if (negative)
       ++pos;
     if (pos >= size || !(text[pos] >= '0' && text[pos] <= '9'))
-      fail("bad JSON header: bad number", start);
+      fail(bad + "bad number", start);
     bool overflow = false;
     uint64_t u = 0;
     if (text[pos] == '0' && pos + 1 < size && text[pos + 1] >= '0' &&
         text[pos + 1] <= '9')
-      fail("bad JSON header: number with a leading zero", start);
+      fail(bad + "number with a leading zero", start);
     while (pos < size && text[pos] >= '0' && text[pos] <= '9') {
       unsigned d = text[pos] - '0';
       if (u > (UINT64_MAX - d) / 10)
@@ -304,7 +302,7 @@ private:
       integer = false;
       ++pos;
       if (pos >= size || !(text[pos] >= '0' && text[pos] <= '9'))
-        fail("bad JSON header: bad number", start);
+        fail(bad + "bad number", start);
       while (pos < size && text[pos] >= '0' && text[pos] <= '9')
         ++pos;
     }
@@ -314,7 +312,7 @@ private:
       if (pos < size && (text[pos] == '+' || text[pos] == '-'))
         ++pos;
       if (pos >= size || !(text[pos] >= '0' && text[pos] <= '9'))
-        fail("bad JSON header: bad number", start);
+        fail(bad + "bad number", start);
       while (pos < size && text[pos] >= '0' && text[pos] <= '9')
         ++pos;
     }
@@ -328,6 +326,8 @@ private:
   const char *text;
   size_t size;
   size_t base;
+  // Messages: "JSON header" in safetensors, "JSON document" for a whole file.
+  std::string doc, endName, bad;
   size_t pos = 0;
 };
 
@@ -335,7 +335,13 @@ private:
 
 Json parseJson(const std::string &name, const char *text, size_t size,
                size_t base) {
-  return JsonParser(name, text, size, base).parseDocument();
+  return JsonParser(name, text, size, base, false).parseDocument();
+}
+
+Json parseJsonFile(const std::string &name, const std::string &text) {
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos)
+    throw UserError(name + ": error: empty file (expected a JSON document)");
+  return JsonParser(name, text.data(), text.size(), 0, true).parseDocument();
 }
 
 void failJson(const std::string &name, size_t base, const std::string &msg,

@@ -42,6 +42,10 @@ const char *jsonKindName(Json::Kind k);
 Json parseJson(const std::string &name, const char *text, size_t size,
                size_t base);
 
+/// Parses a whole file `name` holding one JSON document; errors say "bad
+/// JSON document: ..." (UserError).
+Json parseJsonFile(const std::string &name, const std::string &text);
+
 /// Throws UserError "name: error: msg (byte offset base+at)".
 [[noreturn]] void failJson(const std::string &name, size_t base,
                            const std::string &msg, size_t at);

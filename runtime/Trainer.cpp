@@ -184,12 +184,15 @@ void Trainer::checkData(const Dataset &data) const {
                     in.name + "' " +
                     (in.loc.valid() ? "(" + in.loc.str() + ") " : "") +
                     "takes " + std::to_string(in.type.numelPerSample()));
+  if (!data.hasLabels)
+    return; // features only, for prediction
   int64_t labelWidth = data.y.numel() / n;
   if (labelWidth != label.type.numelPerSample())
-    throw UserError(data.source + ": error: labels have " +
-                    std::to_string(labelWidth) + " values per sample, but '" +
-                    label.name + "' takes " +
-                    std::to_string(label.type.numelPerSample()));
+    throw UserError(
+        (data.labelSource.empty() ? data.source : data.labelSource) +
+        ": error: labels have " + std::to_string(labelWidth) +
+        " values per sample, but '" + label.name + "' takes " +
+        std::to_string(label.type.numelPerSample()));
   for (int64_t i = 0; i < data.y.numel(); ++i) {
     float v = data.y[i];
     bool ok = true;
@@ -210,9 +213,8 @@ void Trainer::checkData(const Dataset &data) const {
     }
     if (!ok) {
       std::ostringstream os;
-      os << data.source << ": error: label " << v << " of sample "
-         << i / labelWidth << " is not " << want << " (label '" << label.name
-         << "')";
+      os << labelErrorPrefix(data, i) << " is not " << want << " (label '"
+         << label.name << "')";
       throw UserError(os.str());
     }
   }
@@ -423,8 +425,9 @@ TrainResult Trainer::train(TensorMap state, const Dataset &data,
                            const TrainOptions &opts) const {
   using Clock = std::chrono::steady_clock;
   checkData(data);
-  auto [trainRows, valRows] =
-      splitValidation(data.size(), recipe.validation, recipe.seed);
+  auto [trainRows, valRows] = splitValidation(
+      data.size(), recipe.validation, recipe.seed,
+      recipe.validationLoc.valid() ? recipe.validationLoc.str() : "nnc");
   if (trainRows.empty())
     throw UserError(data.source + ": error: no training samples left after "
                     "holding out " + percent(recipe.validation) +

@@ -12,6 +12,26 @@
 
 namespace nn {
 
+/// The value of option `given` (spelled as on the command line) taken from
+/// the next argument, advancing `i`. A next argument that starts with "--"
+/// is another option, not a value: "--save --quiet" is a missing value and
+/// "--save=--quiet" the way to give such a value.
+static std::string nextValue(const std::vector<std::string> &argv, size_t &i,
+                             const std::string &given, const std::string &name,
+                             const std::string &placeholder) {
+  if (i + 1 >= argv.size())
+    throw UserError("nnc: error: option '" + given + "' needs a value (" +
+                    placeholder + ")");
+  const std::string &next = argv[i + 1];
+  if (next.size() > 2 && next.rfind("--", 0) == 0)
+    throw UserError("nnc: error: option '" + given + "' needs a value (" +
+                    placeholder + "), but the next argument '" + next +
+                    "' is an option\nnnc: help: to give a value that starts "
+                    "with '--', write '--" +
+                    name + "=" + next + "'");
+  return argv[++i];
+}
+
 Args::Args(const std::vector<std::string> &argv,
            const std::vector<FlagSpec> &specs) {
   auto find = [&](const std::string &name) -> const FlagSpec * {
@@ -36,10 +56,8 @@ Args::Args(const std::vector<std::string> &argv,
           flags.emplace(alias->name, "");
           continue;
         }
-        if (i + 1 >= argv.size())
-          throw UserError("nnc: error: option '" + a + "' needs a value (" +
-                          alias->value + ")");
-        flags.emplace(alias->name, argv[++i]);
+        flags.emplace(alias->name,
+                      nextValue(argv, i, a, alias->name, alias->value));
         continue;
       }
       pos.push_back(a);
@@ -74,12 +92,8 @@ Args::Args(const std::vector<std::string> &argv,
       flags.emplace(name, "");
       continue;
     }
-    if (!hasValue) {
-      if (i + 1 >= argv.size())
-        throw UserError("nnc: error: option '--" + name + "' needs a value (" +
-                        spec->value + ")");
-      value = argv[++i];
-    }
+    if (!hasValue)
+      value = nextValue(argv, i, a, name, spec->value);
     flags.emplace(name, value);
   }
 }

@@ -25,6 +25,8 @@
 #include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <map>
+#include <set>
 #include <sstream>
 
 namespace nn {
@@ -109,7 +111,77 @@ struct AotModel {
   std::vector<Slot> slots;
   int64_t stateFloats = 0;
   int64_t arenaBytes = 0;
+  /// The C identifier of each input, label and state tensor (assignCNames).
+  std::map<std::string, std::string> cNames;
 };
+
+/// C and C++ keywords and the wrappers' own parameter names, upper-cased
+/// (STATE and PRED also keep <P>_<NAME>_FLOATS apart from <P>_STATE_FLOATS
+/// and <P>_PRED_FLOATS).
+const std::set<std::string> &reservedCNames() {
+  static const std::set<std::string> r = [] {
+    std::set<std::string> out;
+    for (const char *w :
+         {"auto",      "break",    "case",     "char",      "const",
+          "continue",  "default",  "do",       "double",    "else",
+          "enum",      "extern",   "float",    "for",       "goto",
+          "if",        "inline",   "int",      "long",      "register",
+          "restrict",  "return",   "short",    "signed",    "sizeof",
+          "static",    "struct",   "switch",   "typedef",   "union",
+          "unsigned",  "void",     "volatile", "while",     "bool",
+          "true",      "false",    "class",    "delete",    "new",
+          "namespace", "template", "this",     "throw",     "try",
+          "catch",     "private",  "public",   "protected", "virtual",
+          "operator",  "friend",   "using",    "typename",  "mutable",
+          "explicit",  "export",   "asm",      "nullptr",   "constexpr",
+          "decltype",  "noexcept", "alignas",  "alignof",   "and",
+          "or",        "not",      "xor",      "state",     "arena",
+          "batch",     "loss",     "pred",     "leaves",    "memcpy",
+          "size_t",    "int64_t",  "uint64_t", "int32_t",   "uint32_t",
+          "NULL"})
+      out.insert(upper(w));
+    return out;
+  }();
+  return r;
+}
+
+/// Gives every tensor the wrappers name a C identifier that differs from all
+/// the others even after upper-casing (the header's macros are upper case):
+/// `w` and `W`, or a layer's `a.bias` and a `param a_bias`, must not share
+/// a macro. The first of a clash keeps its plain name, the others get "_2",
+/// "_3", ... in the order of the state block, then inputs, then labels.
+void assignCNames(AotModel &a) {
+  std::vector<std::string> names;
+  for (const Slot &s : a.slots)
+    names.push_back(s.name);
+  for (OpKind k : {OpKind::Input, OpKind::Label})
+    for (NodeId id : a.step.leaves(k))
+      names.push_back(a.step[id].name);
+  std::set<std::string> taken = reservedCNames();
+  for (const std::string &n : names) {
+    if (a.cNames.count(n))
+      continue;
+    std::string base = cIdent(n), c = base;
+    for (int k = 2; taken.count(upper(c)); ++k)
+      c = base + "_" + std::to_string(k);
+    taken.insert(upper(c));
+    a.cNames[n] = c;
+  }
+  NN_ASSERT(taken.size() == reservedCNames().size() + a.cNames.size(),
+            "C names of the model's tensors are not distinct");
+}
+
+/// The C identifier of tensor `name` (see assignCNames).
+const std::string &cName(const AotModel &a, const std::string &name) {
+  auto it = a.cNames.find(name);
+  NN_ASSERT(it != a.cNames.end(), "no C name for " + name);
+  return it->second;
+}
+
+/// The macro name part of tensor `name`: "<P>_" + this + "_OFFSET".
+std::string macroName(const AotModel &a, const std::string &name) {
+  return upper(cName(a, name));
+}
 
 const Slot &slotOf(const AotModel &a, const std::string &name) {
   for (const Slot &s : a.slots)
@@ -131,10 +203,10 @@ std::string leavesArray(const AotModel &a, const Graph &g, bool constState) {
     const Node &n = g[order[i]];
     os << (i ? ",\n      " : "\n      ");
     if (n.op == OpKind::Input || n.op == OpKind::Label)
-      os << cIdent(n.name);
+      os << cName(a, n.name);
     else
       os << (constState ? "" : "(const float *)") << "state + "
-         << upper(a.prefix) << "_" << upper(cIdent(n.name)) << "_OFFSET";
+         << upper(a.prefix) << "_" << macroName(a, n.name) << "_OFFSET";
   }
   if (order.empty())
     os << "0";
@@ -188,11 +260,11 @@ std::string headerText(const AotModel &a, const std::string &source) {
     << "#define " << P << "_ARENA_BYTES " << a.arenaBytes << "\n"
     << "#define " << P << "_STATE_FLOATS " << a.stateFloats << "\n";
   for (NodeId id : inputs)
-    h << "#define " << P << "_" << upper(cIdent(a.step[id].name)) << "_FLOATS "
+    h << "#define " << P << "_" << macroName(a, a.step[id].name) << "_FLOATS "
       << a.step[id].type.numelPerSample() << " /* input " << a.step[id].name
       << ": " << typeComment(a.step[id].type) << " */\n";
   for (NodeId id : labels)
-    h << "#define " << P << "_" << upper(cIdent(a.step[id].name)) << "_FLOATS "
+    h << "#define " << P << "_" << macroName(a, a.step[id].name) << "_FLOATS "
       << a.step[id].type.numelPerSample() << " /* label " << a.step[id].name
       << ": " << typeComment(a.step[id].type) << " */\n";
   h << "#define " << P << "_PRED_FLOATS "
@@ -200,17 +272,17 @@ std::string headerText(const AotModel &a, const std::string &source) {
     << " /* prediction: " << typeComment(a.forward[pred].type) << " */\n\n"
     << "/* The state block: offsets and sizes in floats. */\n";
   for (const Slot &s : a.slots)
-    h << "#define " << P << "_" << upper(cIdent(s.name)) << "_OFFSET "
+    h << "#define " << P << "_" << macroName(a, s.name) << "_OFFSET "
       << s.offset << " /* " << s.name << ": " << s.type.str() << " */\n";
   for (const Slot &s : a.slots)
-    h << "#define " << P << "_" << upper(cIdent(s.name)) << "_SIZE "
+    h << "#define " << P << "_" << macroName(a, s.name) << "_SIZE "
       << s.type.numel() << "\n";
 
   std::string inArgs, labelArgs;
   for (NodeId id : inputs)
-    inArgs += ", const float *" + cIdent(a.step[id].name);
+    inArgs += ", const float *" + cName(a, a.step[id].name);
   for (NodeId id : labels)
-    labelArgs += ", const float *" + cIdent(a.step[id].name);
+    labelArgs += ", const float *" + cName(a, a.step[id].name);
 
   h << "\n/* The raw entry points in " << p << ".o:\n"
     << " *   void f(const float *const *leaves, float *arena, int64_t batch)\n"
@@ -288,6 +360,7 @@ AotModel buildAot(const LoadedModel &m, int64_t maxBatch,
   for (NodeId id = 0; id < a.forward.size(); ++id)
     if (a.forward[id].op == OpKind::Param)
       slotOf(a, a.forward[id].name); // every forward param is in the block
+  assignCNames(a);
   a.initPlan = planMemory(a.init, 1);
   a.stepPlan = planMemory(a.step, maxBatch);
   a.forwardPlan = planMemory(a.forward, maxBatch);

@@ -199,6 +199,7 @@ void applyRecipeFlags(const Args &args, Recipe &r) {
     if (!(*v >= 0 && *v < 1))
       fail("--validation must be in [0, 1)");
     r.validation = *v;
+    r.validationLoc = {};
   }
   if (auto v = args.getInt("seed")) {
     if (*v < 0)
@@ -225,14 +226,14 @@ Graph compileTo(const LoadedModel &m, Stage stop, const PipelineOptions &opts) {
 DataSource dataSourceFromFlag(const std::string &path, const DataSource &like) {
   DataSource src;
   src.path = path;
-  bool csv = path.size() >= 4 && path.compare(path.size() - 4, 4, ".csv") == 0;
+  bool csv = looksLikeCsv(path);
   src.format = csv ? DataSource::Format::Csv : DataSource::Format::Idx;
   if (csv && like.format == DataSource::Format::Csv)
-    src.labelColumn = like.labelColumn;
+    src.labelColumns = like.labelColumns;
   return src;
 }
 
-Dataset loadData(const DataSource &src) {
+Dataset loadData(const DataSource &src, int64_t featuresOnly) {
   switch (src.format) {
   case DataSource::Format::None:
     throw UserError("nnc: error: no data: give the model a 'data' line in "
@@ -240,7 +241,7 @@ Dataset loadData(const DataSource &src) {
   case DataSource::Format::Idx:
     return loadIdx(src.path);
   case DataSource::Format::Csv:
-    return loadCsv(src.path, src.labelColumn);
+    return loadCsv(src.path, CsvColumns{src.labelColumns, featuresOnly});
   }
   NN_UNREACHABLE("bad DataSource::Format");
 }

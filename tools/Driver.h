@@ -81,7 +81,9 @@ Graph compileTo(const LoadedModel &m, Stage stop,
                 const PipelineOptions &opts = {});
 
 /// The data set a DataSource names; throws UserError when it cannot be read.
-Dataset loadData(const DataSource &src);
+/// `featuresOnly` >= 0 (prediction): a CSV file of exactly that many columns
+/// and without the named label columns is read as features only.
+Dataset loadData(const DataSource &src, int64_t featuresOnly = -1);
 /// A DataSource for a path given on the command line: CSV when it ends in
 /// ".csv" (label column from `like` when that was CSV too), IDX otherwise.
 DataSource dataSourceFromFlag(const std::string &path, const DataSource &like);

@@ -357,7 +357,14 @@ std::string benchSection(const LoadedModel &m,
     return os.str();
   }
   std::string text = readFile(*bench);
-  Json doc = parseJson(*bench, text.data(), text.size(), 0);
+  Json doc;
+  try {
+    doc = parseJsonFile(*bench, text);
+  } catch (const UserError &e) {
+    throw UserError(std::string(e.what()) + "\n" + *bench +
+                    ": note: --bench takes the output of 'nnc bench MODEL "
+                    "--json'");
+  }
   if (doc.kind != Json::Kind::Object)
     throw UserError(*bench + ": error: expected a JSON object from nnc bench "
                              "--json, found " +

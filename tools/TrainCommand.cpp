@@ -246,16 +246,28 @@ int runTrain(const Args &args) {
 }
 
 /// The data set eval and predict read: --data, else the model's test data.
-Dataset evalData(const Args &args, const Recipe &recipe) {
+/// `featuresOnly` as for loadData (predict needs no labels).
+Dataset evalData(const Args &args, const Recipe &recipe,
+                 int64_t featuresOnly = -1) {
   if (auto v = args.get("data"))
-    return loadData(dataSourceFromFlag(*v, recipe.test.format ==
-                                                   DataSource::Format::None
-                                               ? recipe.data
-                                               : recipe.test));
+    return loadData(
+        dataSourceFromFlag(*v, recipe.test.format == DataSource::Format::None
+                                   ? recipe.data
+                                   : recipe.test),
+        featuresOnly);
   if (recipe.test.format != DataSource::Format::None)
-    return loadData(recipe.test);
+    return loadData(recipe.test, featuresOnly);
   throw UserError("nnc: error: no test data: give the model a 'test' line in "
                   "its train block, or pass --data PATH");
+}
+
+/// Row `r`'s label as predict prints it: "%g" (the first value of a
+/// multi-value label, as before).
+std::string labelText(const Tensor &y, int64_t r, int64_t rows) {
+  int64_t width = rows ? y.numel() / rows : 1;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", double(y[r * width]));
+  return buf;
 }
 
 int runEval(const Args &args) {
@@ -279,7 +291,8 @@ int runPredict(const Args &args) {
   if (!args.has("weights"))
     throw UserError("nnc: error: predict needs --weights FILE.safetensors");
   TensorMap state = startingState(args, eval, m.model.recipe, "weights");
-  Dataset data = evalData(args, m.model.recipe);
+  const Node &input = eval[eval.leaves(OpKind::Input).at(0)];
+  Dataset data = evalData(args, m.model.recipe, input.type.numelPerSample());
   trainer.checkData(data);
   int64_t limit = args.getInt("limit").value_or(data.size());
   if (limit < 0)
@@ -304,21 +317,21 @@ int runPredict(const Args &args) {
     for (int64_t r = 0; r < batch.size; ++r) {
       int64_t row = b * 256 + r;
       const float *p = &pred.data[r * width];
-      double y = batch.y[r];
+      std::string y = data.hasLabels ? labelText(batch.y, r, batch.size) : "";
       switch (label.labelKind) {
       case LabelKind::Class: {
         int64_t best = std::max_element(p, p + width) - p;
-        std::snprintf(buf, sizeof buf, "%lld,%lld,%.6f,%g\n", (long long)row,
-                      (long long)best, p[best], y);
+        std::snprintf(buf, sizeof buf, "%lld,%lld,%.6f,%s\n", (long long)row,
+                      (long long)best, p[best], y.c_str());
         break;
       }
       case LabelKind::Binary:
-        std::snprintf(buf, sizeof buf, "%lld,%d,%.6f,%g\n", (long long)row,
-                      p[0] > 0.5f ? 1 : 0, p[0], y);
+        std::snprintf(buf, sizeof buf, "%lld,%d,%.6f,%s\n", (long long)row,
+                      p[0] > 0.5f ? 1 : 0, p[0], y.c_str());
         break;
       case LabelKind::Real:
-        std::snprintf(buf, sizeof buf, "%lld,%g,%g\n", (long long)row, p[0],
-                      y);
+        std::snprintf(buf, sizeof buf, "%lld,%g,%s\n", (long long)row, p[0],
+                      y.c_str());
         break;
       }
       text += buf;

@@ -15,6 +15,7 @@
 #include "tools/Driver.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -32,6 +33,36 @@ TrainingCurves curvesFromHistory(const std::vector<EpochStats> &history) {
     c.valAccuracy.push_back(s.validation.accuracy);
   }
   return c;
+}
+
+/// One field of a metrics file, column `column`: a finite number (an
+/// accuracy in [0, 1]); "nan" only where nnc train writes it: val_loss when
+/// nothing is held out, an accuracy for real-valued labels.
+static double metricsNumber(const std::string &path, const std::string &column,
+                            const CsvField &x) {
+  auto fail = [&](const std::string &msg) {
+    throw UserError(path + ":" + std::to_string(x.line) + ":" +
+                    std::to_string(x.col) + ": error: " + msg + " in column '" +
+                    column + "'");
+  };
+  bool accuracy = column.find("accuracy") != std::string::npos;
+  if ((accuracy || column == "val_loss") && x.text == "nan")
+    return std::numeric_limits<double>::quiet_NaN();
+  char *end = nullptr;
+  errno = 0;
+  double v = std::strtod(x.text.c_str(), &end);
+  if (x.text.empty() || *end != '\0' || std::isnan(v))
+    fail("not a number '" + printable(x.text) + "'");
+  if (!std::isfinite(v))
+    fail(std::string(errno == ERANGE ? "number out of range"
+                                     : "non-finite "
+                                       "value") +
+         " '" + printable(x.text) + "'");
+  if (accuracy && !(v >= 0 && v <= 1))
+    fail("accuracy '" + printable(x.text) + "' is not in [0, 1]");
+  if ((column == "epoch" || column == "step") && (v < 0 || v != std::floor(v)))
+    fail("'" + printable(x.text) + "' is not a count");
+  return v;
 }
 
 TrainingCurves readMetricsCsv(const std::string &path) {
@@ -61,21 +92,14 @@ TrainingCurves readMetricsCsv(const std::string &path) {
       throw UserError(path + ":" + std::to_string(f[0].line) +
                       ":1: error: expected " + std::to_string(want.size()) +
                       " fields, found " + std::to_string(f.size()));
-    double v[5];
-    for (int i = 0; i < 5; ++i) {
-      const CsvField &x = f[i == 0 ? 0 : i + 1];
-      char *end = nullptr;
-      v[i] = std::strtod(x.text.c_str(), &end);
-      if (x.text.empty() || *end != '\0')
-        throw UserError(path + ":" + std::to_string(x.line) + ":" +
-                        std::to_string(x.col) + ": error: not a number '" +
-                        x.text + "'");
-    }
+    double v[7];
+    for (size_t i = 0; i < want.size(); ++i)
+      v[i] = metricsNumber(path, want[i], f[i]);
     c.epoch.push_back(v[0]);
-    c.trainLoss.push_back(v[1]);
-    c.trainAccuracy.push_back(v[2]);
-    c.valLoss.push_back(v[3]);
-    c.valAccuracy.push_back(v[4]);
+    c.trainLoss.push_back(v[2]);
+    c.trainAccuracy.push_back(v[3]);
+    c.valLoss.push_back(v[4]);
+    c.valAccuracy.push_back(v[5]);
   }
   return c;
 }

@@ -42,7 +42,7 @@ expect_error "ragged.csv:3:" "$NNC" train "$C" --data "$TMP/ragged.csv" --steps 
 printf 'hours,days,keep\n15,22,1\n8,six,0\n' >"$TMP/nan.csv"
 expect_error "nan.csv:3:3: error: not a number 'six'" "$NNC" train "$C" --data "$TMP/nan.csv" --steps 1
 printf 'hours,days,keep\n15,22,1\n8,6,7\n' >"$TMP/label.csv"
-expect_error "label 7 of sample 1 is not 0 or 1" "$NNC" train "$C" --data "$TMP/label.csv" --steps 1
+expect_error "label.csv:3:5: error: label '7' on line 3 is not 0 or 1" "$NNC" train "$C" --data "$TMP/label.csv" --steps 1
 printf 'a,b,c,keep\n1,2,3,1\n' >"$TMP/wide.csv"
 expect_error "samples have 3 values, but input 'x'" "$NNC" train "$C" --data "$TMP/wide.csv" --steps 1
 

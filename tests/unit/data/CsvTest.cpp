@@ -19,8 +19,18 @@ Dataset parse(const std::string &text, const std::string &label = "") {
   return parseCsvDataset("d.csv", text, label);
 }
 
+/// The message without its source excerpt (the lines starting with two
+/// blanks: LoaderReliabilityTest checks those).
 std::string errorOf(const std::string &text, const std::string &label = "") {
-  return userErrorOf([&] { parse(text, label); });
+  std::string msg = userErrorOf([&] { parse(text, label); }), out;
+  for (size_t at = 0; at < msg.size();) {
+    size_t nl = msg.find('\n', at);
+    std::string line = msg.substr(at, nl == std::string::npos ? nl : nl - at);
+    if (line.rfind("  ", 0) != 0)
+      out += (out.empty() ? "" : "\n") + line;
+    at = nl == std::string::npos ? msg.size() : nl + 1;
+  }
+  return out;
 }
 
 } // namespace

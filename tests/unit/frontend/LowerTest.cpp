@@ -67,7 +67,7 @@ TEST(Lower, ChurnNeuron) {
   const Recipe &r = p->model->recipe;
   EXPECT_EQ(r.data.format, DataSource::Format::Csv);
   EXPECT_EQ(r.data.path, "data/churn.csv"); // kept relative
-  EXPECT_EQ(r.data.labelColumn, "keep");
+  EXPECT_EQ(r.data.labelColumns, std::vector<std::string>{"keep"});
   EXPECT_EQ(r.data.loc.line, 16);
   EXPECT_EQ(r.test.format, DataSource::Format::None);
   EXPECT_DOUBLE_EQ(r.optimizer.lr, 0.02);
@@ -168,7 +168,8 @@ TEST(Lower, XorExamples) {
     EXPECT_EQ(g[pred].op, OpKind::Sigmoid);
     EXPECT_EQ(g[pred].inputs[0], out);
     EXPECT_EQ(g[*g.output("loss")].op, OpKind::Bce); // no rewrite here
-    EXPECT_EQ(p->model->recipe.data.labelColumn, "y");
+    EXPECT_EQ(p->model->recipe.data.labelColumns,
+              std::vector<std::string>{"y"});
     EXPECT_EQ(p->model->recipe.seed, 1u);
   }
   auto p = parseExample("xor.nn");
@@ -348,7 +349,7 @@ train { data csv("d.csv")  optimizer sgd(lr = 0.5)  batch 7  epochs 3
   ASSERT_TRUE(p->model) << p->diags.str();
   const Recipe &r = p->model->recipe;
   EXPECT_EQ(r.data.path, "d.csv");
-  EXPECT_EQ(r.data.labelColumn, ""); // the last column
+  EXPECT_TRUE(r.data.labelColumns.empty()); // the last column
   EXPECT_DOUBLE_EQ(r.optimizer.lr, 0.5);
   EXPECT_EQ(r.batch, 7);
   EXPECT_EQ(r.epochs, 3);
