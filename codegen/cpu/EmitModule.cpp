@@ -46,7 +46,13 @@ namespace {
 struct KernelGroup {
   NodeId weight = -1; ///< the weight gradient of a pair; -1: SGD updates
   std::vector<NodeId> nodes; ///< ascending
+  int index = 0; ///< SGD updates: which of the step's optimizer kernels
 };
+
+/// The most SGD updates one optimizer kernel makes: a deep model's updates
+/// in one function (8,404 lines of IR for 200 layers) made LLVM's code
+/// generation superlinear in the depth.
+constexpr size_t kUpdatesPerKernel = 64;
 
 /// Whether the arena buffers of `a` and `b` (a != b) share a byte.
 bool overlaps(const MemoryPlan &plan, NodeId a, NodeId b) {
@@ -166,12 +172,20 @@ std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
       if (!taken[b] && b != w && isGradBiasPair(g, w, b))
         tryAdd({w, {w, b}});
   }
-  KernelGroup sgd;
+  std::vector<NodeId> updates;
   for (NodeId id = 0; id < g.size(); ++id)
     if (g[id].op == OpKind::Sgd || g[id].op == OpKind::SgdMomentum)
-      sgd.nodes.push_back(id);
-  if (sgd.nodes.size() >= 2)
-    tryAdd(sgd);
+      updates.push_back(id);
+  for (size_t i = 0; i < updates.size(); i += kUpdatesPerKernel) {
+    KernelGroup sgd;
+    sgd.index = static_cast<int>(i / kUpdatesPerKernel);
+    sgd.nodes.assign(updates.begin() + static_cast<ptrdiff_t>(i),
+                     updates.begin() + static_cast<ptrdiff_t>(std::min(
+                                           updates.size(),
+                                           i + kUpdatesPerKernel)));
+    if (sgd.nodes.size() >= 2)
+      tryAdd(sgd);
+  }
   return groups;
 }
 
@@ -232,6 +246,9 @@ int64_t productDepth(const Graph &g, NodeId id) {
     return a.back();
   }
 }
+
+/// The most kernel calls one function of a step makes (see emitEntry).
+constexpr int64_t kCallsPerPart = 128;
 
 class ModuleEmitter {
 public:
@@ -373,7 +390,9 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
   auto *fty = FunctionType::get(Type::getVoidTy(ctx), params, false);
   std::string name = grp.weight >= 0
                          ? cpuKernelName(g, grp.weight) + "_with_bias"
-                         : symbol + "_optimizer";
+                         : symbol + "_optimizer" +
+                               (grp.index ? "_" + std::to_string(grp.index + 1)
+                                          : "");
   Function *f =
       Function::Create(fty, GlobalValue::InternalLinkage, name, mod);
   if (split)
@@ -605,25 +624,83 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
         b.CreateConstInBoundsGEP2_64(ticks->getValueType(), ticks, 0,
                                      static_cast<uint64_t>(calls)));
   };
+  // A step of more than kCallsPerPart kernel calls is cut into parts, each
+  // a function of the entry's arguments that the entry calls in order: one
+  // function of thousands of calls (a 200-layer stack) made LLVM's register
+  // allocator and schedulers superlinear in the model's depth. A part
+  // derives the pointers it uses from the arguments itself, so no value
+  // lives across parts; a short step stays one function.
+  int64_t kernelCalls = 0;
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (!hasTrait(g[id].op, kLeaf) &&
+        (groupOf[id] < 0 ||
+         id == groups[static_cast<size_t>(groupOf[id])].nodes.back()))
+      ++kernelCalls;
+  const bool parted = kernelCalls > kCallsPerPart;
+  IRBuilder<> top(b.GetInsertBlock()); // the entry's own body when parted
+  int part = 0;
+  int64_t callsInPart = 0;
+  auto startPart = [&] {
+    if (part > 0)
+      b.CreateRetVoid();
+    Function *p = Function::Create(fty, GlobalValue::InternalLinkage,
+                                   e.symbol + "_part" + std::to_string(part++),
+                                   mod);
+    p->addFnAttr(Attribute::NoInline);
+    p->addFnAttr(Attribute::NoUnwind);
+    top.CreateCall(p, {f->getArg(0), f->getArg(1), f->getArg(2)});
+    leaves = p->getArg(0);
+    arena = p->getArg(1);
+    batch = p->getArg(2);
+    b.SetInsertPoint(BasicBlock::Create(ctx, "entry", p));
+    callsInPart = 0;
+  };
+  if (parted)
+    startPart();
+
+  // Node pointers: constants once; leaves and arena slots in the part that
+  // uses them (all of them up front in an unparted step).
   std::vector<llvm::Value *> ptr(g.nodes.size(), nullptr);
+  std::vector<int> ptrPart(g.nodes.size(), -1); // part of ptr[id]; -2: any
+  std::vector<int> leafIndexOf(g.nodes.size(), -1);
+  auto at = [&](NodeId id) -> llvm::Value * {
+    if (ptrPart[id] == -2 || ptrPart[id] == part)
+      return ptr[id];
+    if (leafIndexOf[id] >= 0)
+      ptr[id] = b.CreateLoad(
+          ptrTy, b.CreateConstInBoundsGEP1_64(ptrTy, leaves, leafIndexOf[id]),
+          g[id].name);
+    else
+      ptr[id] = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), arena,
+                                             plan.offset[id]);
+    ptrPart[id] = part;
+    return ptr[id];
+  };
   int leafIndex = 0;
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
     if (n.op == OpKind::Const) {
       ptr[id] = isScalarConst(n) ? ConstantPointerNull::get(ptrTy)
                                  : constGlobal(g, id);
+      ptrPart[id] = -2;
       continue;
     }
     if (hasTrait(n.op, kLeaf)) { // Input, Label, Param, State
-      llvm::Value *slot = b.CreateConstInBoundsGEP1_64(ptrTy, leaves,
-                                                       leafIndex++);
-      ptr[id] = b.CreateLoad(ptrTy, slot, n.name);
+      leafIndexOf[id] = leafIndex++;
+      if (!parted)
+        at(id);
       continue;
     }
     NN_ASSERT(plan.offset[id] >= 0, "node %" + std::to_string(id) +
                                         " has no buffer in the memory plan");
-    ptr[id] = b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), arena,
-                                           plan.offset[id]);
+    bool callsHere =
+        groupOf[id] < 0 ||
+        id == groups[static_cast<size_t>(groupOf[id])].nodes.back();
+    if (parted && callsHere && callsInPart++ == kCallsPerPart) {
+      startPart();
+      ++callsInPart;
+    }
+    at(id);
     if (int gi = groupOf[id]; gi >= 0) {
       const KernelGroup &grp = groups[static_cast<size_t>(gi)];
       if (id != grp.nodes.back())
@@ -632,9 +709,9 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       Function *k = shared(emitGroupKernel(g, plan, grp, e.symbol, outside));
       std::vector<llvm::Value *> args;
       for (NodeId m : grp.nodes)
-        args.push_back(ptr[m]);
+        args.push_back(at(m));
       for (NodeId in : outside)
-        args.push_back(ptr[in]);
+        args.push_back(at(in));
       args.push_back(batch);
       auto [maxParts, work] =
           grp.weight >= 0 ? splitOf(grp.weight) : splitOfUpdates(grp);
@@ -643,9 +720,9 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       continue;
     }
     Function *k = shared(emitKernel(g, id));
-    std::vector<llvm::Value *> args{ptr[id]};
+    std::vector<llvm::Value *> args{at(id)};
     for (NodeId in : n.inputs)
-      args.push_back(ptr[in]);
+      args.push_back(at(in));
     args.push_back(batch);
     auto [maxParts, work] = splitOf(id);
     callKernel(b, k, args, maxParts, work);
@@ -658,8 +735,14 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
                        e.symbol + "_profile_names");
   }
 
-  // Updates: every value is computed (and live) by now; copy into targets.
+  // Updates: every value is computed (and live) by now; copy into targets
+  // (each counted as a call: hundreds of small copies in one block made the
+  // schedulers superlinear too).
   for (const Update &u : g.updates) {
+    if (parted && callsInPart++ == kCallsPerPart) {
+      startPart();
+      ++callsInPart;
+    }
     const Node &value = g[u.value];
     const TensorType &t = g[u.target].type;
     int64_t fixed = t.numelPerSample();
@@ -672,13 +755,15 @@ void ModuleEmitter::emitEntry(const CpuEntry &e) {
       for (int64_t i = 0; i < fixed; ++i)
         b.CreateStore(ConstantFP::get(b.getFloatTy(), value.values[0]),
                       b.CreateConstInBoundsGEP1_64(b.getFloatTy(),
-                                                   ptr[u.target], i));
+                                                   at(u.target), i));
       continue;
     }
-    b.CreateMemCpy(ptr[u.target], MaybeAlign(4), ptr[u.value], MaybeAlign(4),
+    b.CreateMemCpy(at(u.target), MaybeAlign(4), at(u.value), MaybeAlign(4),
                    b.CreateMul(count, b.getInt64(4)));
   }
   b.CreateRetVoid();
+  if (parted)
+    top.CreateRetVoid();
   nodeText = nullptr;
   std::string err;
   raw_string_ostream os(err);

@@ -6,6 +6,10 @@
 /// (it had one per node, so compile time grew with depth), every node still
 /// gets its value (checked against the interpreter, fused and unfused), and
 /// --profile builds keep one kernel per node (their tick names name nodes).
+/// A long step is cut into functions of at most 128 kernel calls, and its
+/// SGD updates into optimizer kernels of at most 64 (one function of
+/// everything made LLVM's code generation superlinear in the depth), with
+/// the same values.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -88,6 +92,59 @@ TEST(CpuKernelReuse, ProfiledModulesKeepOneKernelPerNode) {
   // Each kernel is called once (from the entry point or from its task).
   EXPECT_EQ(count(timed, "define internal void @k"),
             count(timed, "call void @k"));
+}
+
+/// The lines of the function `name` in `ir` (its body), "" if none.
+std::string functionBody(const std::string &ir, const std::string &name) {
+  size_t at = ir.find("define internal void @" + name + "(");
+  if (at == std::string::npos)
+    at = ir.find("define void @" + name + "(");
+  if (at == std::string::npos)
+    return "";
+  return ir.substr(at, ir.find("\n}\n", at) - at);
+}
+
+TEST(CpuKernelReuse, LongStepsAreCutIntoParts) {
+  Model m = stack(60, Stage::Fused, kAll);
+  const Graph &g = m.graph;
+  std::string ir = emitLlvmText(g, planMemory(g, 4), false);
+  int parts = count(ir, "define internal void @deep_step_part");
+  EXPECT_GE(parts, 2);
+  EXPECT_EQ(count(functionBody(ir, "deep_step"), "call void @deep_step_part"),
+            parts)
+      << "the entry calls each part";
+  for (int p = 0; p < parts; ++p) {
+    std::string body = functionBody(ir, "deep_step_part" + std::to_string(p));
+    EXPECT_LE(count(body, "call void @k") + count(body, "@parallel_for") +
+                  count(body, "call void @deep_step_optimizer") +
+                  count(body, "@llvm.memcpy"),
+              128)
+        << "part " << p;
+  }
+  int updates = 0;
+  for (NodeId id = 0; id < g.size(); ++id)
+    updates += g[id].op == OpKind::Sgd || g[id].op == OpKind::SgdMomentum;
+  ASSERT_GT(updates, 64);
+  // (Counted without kernel reuse, which shares equal optimizer kernels.)
+  CpuOptions profiled;
+  profiled.profile = true;
+  EXPECT_EQ(count(emitLlvmText(g, planMemory(g, 4), false, profiled),
+                  "define internal void @deep_step_optimizer"),
+            (updates + 63) / 64);
+  // A short step stays one function (the golden tests read it whole).
+  Model small = stack(5, Stage::Fused, kAll);
+  EXPECT_EQ(count(emitLlvmText(small.graph, planMemory(small.graph, 4), false),
+                  "_part"),
+            0);
+}
+
+TEST(CpuKernelReuse, PartsComputeWhatTheInterpreterDoes) {
+  for (const std::set<std::string> &fusions :
+       {kAll, std::set<std::string>{}}) {
+    Model m = stack(60, Stage::Fused, fusions);
+    checkAgainstInterpreter(m.graph, randomLeaves(m.graph, 3, 11), 3, 4, 1e-4,
+                            fusions.empty() ? "unfused" : "fused");
+  }
 }
 
 } // namespace
