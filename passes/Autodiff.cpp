@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Autodiff.h"
+#include "passes/GraphUtil.h"
 #include "passes/Builder.h"
 
 #include "ir/Support.h"
@@ -61,20 +62,7 @@ std::string gradName(const Node &n) {
 }
 
 void Differentiator::markNodes(NodeId loss) {
-  std::vector<bool> fromParam(numForward, false), toLoss(numForward, false);
-  for (NodeId i = 0; i < numForward; ++i) {
-    fromParam[i] = g[i].op == OpKind::Param;
-    for (NodeId in : g[i].inputs)
-      fromParam[i] = fromParam[i] || fromParam[in];
-  }
-  toLoss[loss] = true;
-  for (NodeId i = loss; i >= 0; --i)
-    if (toLoss[i])
-      for (NodeId in : g[i].inputs)
-        toLoss[in] = true;
-  marked.assign(numForward, false);
-  for (NodeId i = 0; i < numForward; ++i)
-    marked[i] = fromParam[i] && toLoss[i];
+  marked = differentiatedNodes(g, loss, numForward);
 }
 
 void Differentiator::contribute(NodeId operand, NodeId grad) {

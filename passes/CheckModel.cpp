@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/CheckModel.h"
+#include "passes/GraphUtil.h"
 
 #include "ir/Support.h"
 
@@ -218,21 +219,7 @@ private:
 
   /// Autodiff's markNodes: fed by a param and read by the loss.
   std::vector<bool> differentiated(NodeId loss) const {
-    std::vector<bool> fromParam(g.size(), false), toLoss(g.size(), false);
-    for (NodeId i = 0; i < g.size(); ++i) {
-      fromParam[i] = g[i].op == OpKind::Param;
-      for (NodeId in : g[i].inputs)
-        fromParam[i] = fromParam[i] || fromParam[in];
-    }
-    toLoss[loss] = true;
-    for (NodeId i = loss; i >= 0; --i)
-      if (toLoss[i])
-        for (NodeId in : g[i].inputs)
-          toLoss[in] = true;
-    std::vector<bool> marked(g.size());
-    for (NodeId i = 0; i < g.size(); ++i)
-      marked[i] = fromParam[i] && toLoss[i];
-    return marked;
+    return differentiatedNodes(g, loss, g.size());
   }
 
   void checkGradient(NodeId id, const std::vector<bool> &marked) {

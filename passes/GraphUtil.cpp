@@ -45,4 +45,23 @@ Graph compactGraph(const Graph &g, const std::vector<bool> &keep,
   return out;
 }
 
+std::vector<bool> differentiatedNodes(const Graph &g, NodeId loss,
+                                      NodeId count) {
+  std::vector<bool> fromParam(count, false), toLoss(count, false);
+  for (NodeId i = 0; i < count; ++i) {
+    fromParam[i] = g[i].op == OpKind::Param;
+    for (NodeId in : g[i].inputs)
+      fromParam[i] = fromParam[i] || fromParam[in];
+  }
+  toLoss[loss] = true;
+  for (NodeId i = loss; i >= 0; --i)
+    if (toLoss[i])
+      for (NodeId in : g[i].inputs)
+        toLoss[in] = true;
+  std::vector<bool> marked(count, false);
+  for (NodeId i = 0; i < count; ++i)
+    marked[i] = fromParam[i] && toLoss[i];
+  return marked;
+}
+
 } // namespace nn

@@ -20,4 +20,10 @@ namespace nn {
 Graph compactGraph(const Graph &g, const std::vector<bool> &keep,
                    const std::vector<NodeId> &replace);
 
+/// The nodes among the first `count` of `g` that autodiff differentiates:
+/// those fed (through any path) by a Param and read (through any path) by
+/// node `loss`. Autodiff and check-model must agree on them.
+std::vector<bool> differentiatedNodes(const Graph &g, NodeId loss,
+                                      NodeId count);
+
 } // namespace nn

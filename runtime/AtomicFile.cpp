@@ -28,8 +28,6 @@
 
 namespace nn {
 
-namespace {
-
 std::string dirOf(const std::string &path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos)
@@ -38,6 +36,8 @@ std::string dirOf(const std::string &path) {
     return "/";
   return path.substr(0, slash);
 }
+
+namespace {
 
 std::string errnoText(int err) { return std::strerror(err); }
 

@@ -21,6 +21,9 @@
 
 namespace nn {
 
+/// The directory part of `path`: "." for a bare name, "/" at the root.
+std::string dirOf(const std::string &path);
+
 /// What an output path leads to, once symbolic links are followed.
 enum class OutputKind {
   Missing, ///< nothing there yet: created atomically

@@ -195,4 +195,13 @@ inline void checkAgainstInterpreter(const Graph &g, const ValueMap &leaves,
                 what + ": update of '" + g[u.target].name + "'");
 }
 
+/// How many times `what` occurs in `s` (overlaps counted).
+inline int count(const std::string &s, const std::string &what) {
+  int n = 0;
+  for (size_t p = s.find(what); p != std::string::npos;
+       p = s.find(what, p + 1))
+    ++n;
+  return n;
+}
+
 } // namespace nn::test

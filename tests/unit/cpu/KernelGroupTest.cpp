@@ -70,14 +70,6 @@ bool sameBits(const std::vector<float> &a, const std::vector<float> &b) {
          std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-int count(const std::string &s, const std::string &what) {
-  int n = 0;
-  for (size_t p = s.find(what); p != std::string::npos;
-       p = s.find(what, p + 1))
-    ++n;
-  return n;
-}
-
 // 37 rows of dW: two blocks of kGemmRows, the second partial.
 const char *kDenseGradPair = R"(graph pair {
   %x = input "x" : f32[N,37]

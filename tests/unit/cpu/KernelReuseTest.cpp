@@ -34,14 +34,6 @@ Model stack(int layers, Stage stage, std::set<std::string> fusions) {
   return throughPipeline(parseText("deep.nn", text), stage, fusions);
 }
 
-int count(const std::string &s, const std::string &what) {
-  int n = 0;
-  for (size_t p = s.find(what); p != std::string::npos;
-       p = s.find(what, p + 1))
-    ++n;
-  return n;
-}
-
 const std::set<std::string> kAll = {fusionNames().begin(),
                                     fusionNames().end()};
 
