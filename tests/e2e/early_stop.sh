@@ -4,22 +4,7 @@
 # restore_best brings back epoch 1's weights (equal to a 1-epoch run). The
 # metrics CSV has one row per epoch.
 source "$(dirname "$0")/lib.bash"
-cat >"$TMP/es.nn" <<NN
-model es
-input x : f32[2]
-label y : binary
-out = dense(x, 1)
-loss bce(sigmoid(out), y)
-train {
-  data csv("$EX/data/churn.csv", label = "keep")
-  optimizer sgd(lr = 0.01, momentum = 0.5)
-  batch 2
-  epochs 50
-  validation 0.4
-  seed 5
-  early_stop(patience = 2, min_delta = 100, restore_best = true)
-}
-NN
+es_model "$TMP/es.nn" 50 2
 expect_ok "$NNC" train "$TMP/es.nn" --save "$TMP/es.safetensors" --metrics "$TMP/m.csv"
 grep -q "early stop: no improvement of the validation loss for 2 epochs; best epoch 1" "$TMP/stderr" ||
   fail "no early-stop message: $(cat "$TMP/stderr")"

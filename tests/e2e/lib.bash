@@ -41,6 +41,25 @@ expect_ok() {
   return 0
 }
 
+# es_model FILE EPOCHS PATIENCE: the churn neuron with a validation split
+# and early stopping that restores the best weights (min_delta 100: no
+# epoch counts as better than the first), shared by the early-stop tests.
+es_model() {
+  cat >"$1" <<NN
+model es
+input x : f32[2]
+label y : binary
+out = dense(x, 1)
+loss bce(sigmoid(out), y)
+train {
+  data csv("$EX/data/churn.csv", label = "keep")
+  optimizer sgd(lr = 0.01, momentum = 0.5)
+  batch 2  epochs $2  validation 0.4  seed 5
+  early_stop(patience = $3, min_delta = 100, restore_best = true)
+}
+NN
+}
+
 finish() {
   if [ "$failures" -ne 0 ]; then
     echo "$failures failure(s)"

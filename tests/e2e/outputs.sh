@@ -195,19 +195,7 @@ grep -q "no checkpoint was written" "$TMP/div.err" || fail "$(cat "$TMP/div.err"
 
 # --- An interrupted run that restores the best weights writes them to
 # --save, as asked (it used to say "restored" and write nothing).
-cat >"$TMP/es.nn" <<NN
-model es
-input x : f32[2]
-label y : binary
-out = dense(x, 1)
-loss bce(sigmoid(out), y)
-train {
-  data csv("$EX/data/churn.csv", label = "keep")
-  optimizer sgd(lr = 0.01, momentum = 0.5)
-  batch 2  epochs 100000  validation 0.4  seed 5
-  early_stop(patience = 100000, min_delta = 100, restore_best = true)
-}
-NN
+es_model "$TMP/es.nn" 100000 100000
 "$NNC" train "$TMP/es.nn" --backend interp --metrics "$TMP/es.csv" \
   --save "$TMP/es.st" 2>"$TMP/es.err" &
 pid=$! waited=0

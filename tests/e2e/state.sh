@@ -11,22 +11,7 @@ CSV=$EX/data/churn.csv
 B=(--backend interp)
 
 # --- Early stopping: the final validation line is the restored epoch's. ----
-cat >"$TMP/es.nn" <<NN
-model es
-input x : f32[2]
-label y : binary
-out = dense(x, 1)
-loss bce(sigmoid(out), y)
-train {
-  data csv("$CSV", label = "keep")
-  optimizer sgd(lr = 0.01, momentum = 0.5)
-  batch 2
-  epochs 50
-  validation 0.4
-  seed 5
-  early_stop(patience = 2, min_delta = 100, restore_best = true)
-}
-NN
+es_model "$TMP/es.nn" 50 2
 if expect_ok "$NNC" train "$TMP/es.nn" "${B[@]}" --metrics "$TMP/m.csv" \
   --checkpoint "$TMP/es.ck" --save "$TMP/es.safetensors"; then
   "$PY" - "$TMP/m.csv" "$OUT" <<'PY' || fail "validation line is not epoch 1's"
