@@ -104,7 +104,39 @@ std::string nonFiniteHelp(const Graph &g, NodeId id,
       return h;
     break;
   }
-  default:
+  case OpKind::Const:
+  case OpKind::Neg:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Tanh:
+  case OpKind::Step:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::MatMul:
+  case OpKind::Transpose:
+  case OpKind::Expand:
+  case OpKind::Sum:
+  case OpKind::Mean:
+  case OpKind::Count:
+  case OpKind::Softmax:
+  case OpKind::OneHot:
+  case OpKind::BceLogits:
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::Mse:
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
+  case OpKind::DenseGradBias:
+  case OpKind::SoftmaxXentGrad:
+  case OpKind::SigmoidBceGrad:
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+  case OpKind::Elementwise:
     break;
   }
   return "check the data for NaN, or try a smaller learning rate";

@@ -320,7 +320,42 @@ std::string lossTemplate(const Graph &g, const std::vector<NodeId> &ids) {
     case OpKind::Mse:
       return "  mean squared error: loss = mean of (p - y)^2\n"
              "    backward:  dp = 2 (p - y) / numel\n";
-    default:
+    case OpKind::Input:
+    case OpKind::Label:
+    case OpKind::Param:
+    case OpKind::State:
+    case OpKind::Const:
+    case OpKind::Neg:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sigmoid:
+    case OpKind::Relu:
+    case OpKind::Tanh:
+    case OpKind::Step:
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::MatMul:
+    case OpKind::Transpose:
+    case OpKind::Expand:
+    case OpKind::Sum:
+    case OpKind::Mean:
+    case OpKind::Count:
+    case OpKind::Softmax:
+    case OpKind::OneHot:
+    case OpKind::Bce:
+    case OpKind::CrossEntropy:
+    case OpKind::Dense:
+    case OpKind::FusedMatMul:
+    case OpKind::DenseGradInput:
+    case OpKind::DenseGradWeight:
+    case OpKind::DenseGradBias:
+    case OpKind::SoftmaxXentGrad:
+    case OpKind::SigmoidBceGrad:
+    case OpKind::SgdMomentum:
+    case OpKind::Sgd:
+    case OpKind::Elementwise:
       break;
     }
   return "";
