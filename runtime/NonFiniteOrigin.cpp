@@ -12,6 +12,7 @@
 
 #include "runtime/NonFiniteOrigin.h"
 
+#include "ir/Format.h"
 #include "runtime/Trainer.h"
 
 #include <cfloat>
@@ -74,13 +75,6 @@ BadCount countBad(const std::vector<double> &data) {
       ++c.negInf;
   }
   return c;
-}
-
-std::string shapeStr(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
 }
 
 } // namespace

@@ -21,6 +21,7 @@
 #include "tools/Explain.h"
 #include "tools/KernelMap.h"
 
+#include "ir/Format.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
 #include "passes/FlopCount.h"
@@ -233,10 +234,6 @@ private:
   std::vector<bool> root;
   std::vector<Phase> phase;
 };
-
-std::string pad(const std::string &s, size_t w) {
-  return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
-}
 
 /// Line `line` (1-based) of `text`, trimmed.
 std::string sourceLine(const std::string &text, int line) {
@@ -462,8 +459,8 @@ std::string explainModel(const LoadedModel &m, int64_t samples) {
         }
         flops[static_cast<int>(ph)] += smp;
         stepFlops += step;
-        os << "    " << pad(eq.ref(id) + " = " + eq.rhs(id), 46) << " "
-           << pad(opt[id].type.str(), 12) << " " << flopsText(smp, step)
+        os << "    " << column(eq.ref(id) + " = " + eq.rhs(id), 46) << " "
+           << column(opt[id].type.str(), 12) << " " << flopsText(smp, step)
            << "\n";
         os << "        IR: " << irs << "\n";
         std::string kt;
