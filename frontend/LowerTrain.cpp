@@ -271,7 +271,7 @@ private:
       }
     if (const KwArg *k = call->kwarg("momentum"))
       if (auto v = kwNumber(*k)) {
-        if (*v >= 0 && *v < 1)
+        if (OptimizerSpec::validMomentum(*v))
           r.optimizer.momentum = *v;
         else
           diags.error(spanOf(*k->value), "momentum must be in [0, 1)");

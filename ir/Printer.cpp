@@ -179,6 +179,29 @@ std::string nodeLine(const Graph &g, NodeId id,
   if (!hasLeafName(n.op) && !n.name.empty() &&
       !(isIRIdentifier(n.name) && labels[id] == n.name))
     attrs.push_back("name = " + quoteIRString(n.name));
+  for (std::string &a : attributeTexts(n))
+    attrs.push_back(std::move(a));
+  if (!attrs.empty()) {
+    s += " {";
+    for (size_t i = 0; i < attrs.size(); ++i)
+      s += (i ? ", " : "") + attrs[i];
+    s += "}";
+  }
+  s += " : " + n.type.str();
+
+  if (opts.locations && !(n.loc == SrcLoc{})) {
+    constexpr size_t kLocColumn = 56;
+    s += s.size() + 2 < kLocColumn ? std::string(kLocColumn - 2 - s.size(), ' ')
+                                   : std::string(" ");
+    s += locStr(n.loc);
+  }
+  return s;
+}
+
+} // namespace
+
+std::vector<std::string> attributeTexts(const Node &n) {
+  std::vector<std::string> attrs;
   if (n.axis != -1)
     attrs.push_back("axis = " + std::to_string(n.axis));
   if (n.classes != 0)
@@ -202,24 +225,8 @@ std::string nodeLine(const Graph &g, NodeId id,
     attrs.push_back("transB");
   if (!n.body.empty())
     attrs.push_back("body = " + bodyExpr(n.body, n.body.size() - 1));
-  if (!attrs.empty()) {
-    s += " {";
-    for (size_t i = 0; i < attrs.size(); ++i)
-      s += (i ? ", " : "") + attrs[i];
-    s += "}";
-  }
-  s += " : " + n.type.str();
-
-  if (opts.locations && !(n.loc == SrcLoc{})) {
-    constexpr size_t kLocColumn = 56;
-    s += s.size() + 2 < kLocColumn ? std::string(kLocColumn - 2 - s.size(), ' ')
-                                   : std::string(" ");
-    s += locStr(n.loc);
-  }
-  return s;
+  return attrs;
 }
-
-} // namespace
 
 std::string printNode(const Graph &g, NodeId id, const PrintOptions &opts) {
   return nodeLine(g, id, computeLabels(g), opts);

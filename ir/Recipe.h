@@ -36,6 +36,10 @@ struct OptimizerSpec {
   Kind kind = Kind::Sgd;
   double lr = 0.01;
   double momentum = 0.0; // PyTorch semantics: v = mu*v + g; w -= lr*v
+
+  /// Whether `m` is a momentum nnc accepts: in [0, 1) ("momentum must be in
+  /// [0, 1)" otherwise, from the .nn file and from --momentum alike).
+  static bool validMomentum(double m) { return m >= 0 && m < 1; }
 };
 
 struct EarlyStop {

@@ -3,7 +3,9 @@
 /// \file
 /// Algorithm: value numbering in one forward walk. Each node's key is its
 /// op, its operands (already replaced by their survivors; sorted for add and
-/// mul, which commute), every attribute and its type; a node whose key was
+/// mul, which commute), every attribute (attributeTexts, the printer's list:
+/// act, transA/transB and a fused body included), its values bit for bit
+/// and its type; a node whose key was
 /// seen is replaced by the first node with that key. Input, label, param and
 /// state leaves are the graph's interface and never merge; Consts merge when
 /// value, type and name agree. A survivor without a name takes the name of
@@ -12,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/CSE.h"
+#include "ir/Printer.h"
 #include "passes/GraphUtil.h"
 
 #include <algorithm>
@@ -35,14 +38,13 @@ std::string keyOf(const Node &n, const std::vector<NodeId> &ins) {
   std::string k = std::to_string(static_cast<int>(n.op)) + "|";
   for (NodeId in : operands)
     k += std::to_string(in) + ",";
-  k += "|" + std::to_string(n.axis) + "|" + std::to_string(n.classes) + "|" +
-       std::to_string(static_cast<int>(n.labelKind)) + "|";
+  // Every attribute, as the printer lists them (act, transA, body, ...).
+  for (const std::string &a : attributeTexts(n))
+    k += "|" + a;
+  k += "|";
   for (double v : n.values)
     k += bits(v) + ",";
-  k += "|" + std::to_string(static_cast<int>(n.init.kind)) + "," +
-       bits(n.init.a) + "," + bits(n.init.b) + "|" +
-       (n.isWeight ? "w" : "") + (n.storedTransposed ? "t" : "") + "|" +
-       n.type.str();
+  k += "|" + n.type.str();
   if (n.op == OpKind::Const)
     k += "|" + n.name;
   return k;

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/MemoryPlan.h"
+#include "ir/Format.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
 
@@ -131,17 +132,6 @@ MemoryPlan planMemory(const Graph &g, int64_t maxBatch) {
 
 namespace {
 
-
-std::string withCommas(int64_t v) {
-  std::string s = std::to_string(v), out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i && (s.size() - i) % 3 == 0)
-      out += ',';
-    out += s[i];
-  }
-  return out;
-}
-
 const char *whereLeafLives(OpKind op) {
   return op == OpKind::Const ? "inlined" : "bound by the executor";
 }
@@ -160,34 +150,31 @@ std::string printMemoryPlan(const Graph &g, const MemoryPlan &plan) {
   int64_t total = 0, buffers = 0;
   std::ostringstream os;
   os << "memplan " << g.name << " (max batch " << plan.maxBatch << "): arena "
-     << withCommas(plan.arenaBytes) << " bytes\n";
-  auto pad = [](std::string s, size_t w) {
-    return s.size() < w ? s + std::string(w - s.size(), ' ') : s;
-  };
+     << withCommas(static_cast<double>(plan.arenaBytes)) << " bytes\n";
   for (NodeId i = 0; i < g.size(); ++i) {
     const Node &n = g[i];
-    os << "  " << pad(labels[i], width) << "  ";
+    os << "  " << padRight(labels[i], width) << "  ";
     std::string range =
         "[" + std::to_string(live[i].first) + ", " +
         (live[i].last == g.size() ? std::string("end")
                                   : std::to_string(live[i].last)) +
         "]";
     if (plan.offset[i] < 0) {
-      os << pad(std::string("-"), 11) << "  " << pad("", 11) << "  "
-         << pad(range, 12) << "  " << n.type.str() << "  (" << mnemonic(n.op)
-         << ", " << whereLeafLives(n.op) << ")\n";
+      os << padRight(std::string("-"), 11) << "  " << padRight("", 11) << "  "
+         << padRight(range, 12) << "  " << n.type.str() << "  ("
+         << mnemonic(n.op) << ", " << whereLeafLives(n.op) << ")\n";
       continue;
     }
     total += plan.bytes[i];
     ++buffers;
-    os << pad("@" + std::to_string(plan.offset[i]), 11) << "  "
-       << pad(std::to_string(plan.bytes[i]) + " B", 11) << "  "
-       << pad(range, 12) << "  " << n.type.str() << "  (" << mnemonic(n.op)
+    os << padRight("@" + std::to_string(plan.offset[i]), 11) << "  "
+       << padRight(std::to_string(plan.bytes[i]) + " B", 11) << "  "
+       << padRight(range, 12) << "  " << n.type.str() << "  (" << mnemonic(n.op)
        << ")\n";
   }
-  os << buffers << " buffers, " << withCommas(total)
-     << " bytes in all; the arena is " << withCommas(plan.arenaBytes)
-     << " bytes";
+  os << buffers << " buffers, " << withCommas(static_cast<double>(total))
+     << " bytes in all; the arena is "
+     << withCommas(static_cast<double>(plan.arenaBytes)) << " bytes";
   if (total > 0)
     os << " (" << (100 * plan.arenaBytes + total / 2) / total << "% of all)";
   os << "\n";

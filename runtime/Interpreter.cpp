@@ -10,6 +10,7 @@
 #include "runtime/Interpreter.h"
 
 #include "ir/ElementwiseMath.h"
+#include "ir/Format.h"
 #include "ir/FusedMath.h"
 #include "ir/Support.h"
 
@@ -45,14 +46,6 @@ int64_t numelOf(const Shape &s) {
   for (int64_t d : s)
     n *= d;
   return n;
-}
-
-/// "[2,3]"; "[]" for a scalar.
-std::string shapeStr(const Shape &s) {
-  std::string r = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    r += (i ? "," : "") + std::to_string(s[i]);
-  return r + "]";
 }
 
 /// The dims of `t` with the batch dimension set to `batch`.

@@ -12,6 +12,7 @@
 
 #include "runtime/NonFiniteOrigin.h"
 
+#include "ir/Format.h"
 #include "runtime/Trainer.h"
 
 #include <cfloat>
@@ -76,13 +77,6 @@ BadCount countBad(const std::vector<double> &data) {
   return c;
 }
 
-std::string shapeStr(const std::vector<int64_t> &shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i)
-    s += (i ? "," : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 } // namespace
 
 std::string nonFiniteHelp(const Graph &g, NodeId id,
@@ -104,7 +98,39 @@ std::string nonFiniteHelp(const Graph &g, NodeId id,
       return h;
     break;
   }
-  default:
+  case OpKind::Const:
+  case OpKind::Neg:
+  case OpKind::Exp:
+  case OpKind::Log:
+  case OpKind::Sigmoid:
+  case OpKind::Relu:
+  case OpKind::Tanh:
+  case OpKind::Step:
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::MatMul:
+  case OpKind::Transpose:
+  case OpKind::Expand:
+  case OpKind::Sum:
+  case OpKind::Mean:
+  case OpKind::Count:
+  case OpKind::Softmax:
+  case OpKind::OneHot:
+  case OpKind::BceLogits:
+  case OpKind::SoftmaxCrossEntropy:
+  case OpKind::Mse:
+  case OpKind::Dense:
+  case OpKind::FusedMatMul:
+  case OpKind::DenseGradInput:
+  case OpKind::DenseGradWeight:
+  case OpKind::DenseGradBias:
+  case OpKind::SoftmaxXentGrad:
+  case OpKind::SigmoidBceGrad:
+  case OpKind::SgdMomentum:
+  case OpKind::Sgd:
+  case OpKind::Elementwise:
     break;
   }
   return "check the data for NaN, or try a smaller learning rate";

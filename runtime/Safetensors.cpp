@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "runtime/Safetensors.h"
 
+#include "ir/Format.h"
 #include "ir/Support.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Crc32.h"
@@ -129,13 +130,6 @@ struct Entry {
   uint64_t begin, end;
   size_t offsetsAt; // header offset of data_offsets, for messages
 };
-
-std::string shapeStr(const std::vector<int64_t> &s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
-}
 
 } // namespace
 
@@ -263,7 +257,7 @@ SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
                  std::to_string(bufferSize) + " bytes (truncated file?)",
              e.offsetsAt);
     if (tooBig || numel * e.dtype->size != e.end - e.begin)
-      failAt("tensor '" + key + "': shape " + shapeStr(e.shape) + " of " +
+      failAt("tensor '" + key + "': shape " + shapeStr(e.shape, ", ") + " of " +
                  e.dtype->name + " needs " +
                  (tooBig ? std::string("more")
                          : std::to_string(numel * e.dtype->size)) +
@@ -374,11 +368,11 @@ std::string buildHeader(const TensorMap &tensors,
         throw UserError("error: tensor '" + name +
                         "' has a negative "
                         "dimension in shape " +
-                        shapeStr(t.shape));
+                        shapeStr(t.shape, ", "));
     if (static_cast<int64_t>(t.data.size()) != t.numel())
       throw UserError("error: tensor '" + name + "' has " +
                       std::to_string(t.data.size()) + " values but shape " +
-                      shapeStr(t.shape) + " needs " +
+                      shapeStr(t.shape, ", ") + " needs " +
                       std::to_string(t.numel()));
     if constexpr (std::endian::native == std::endian::little) {
       crc = crc32(t.data.data(), t.data.size() * sizeof(float), crc);

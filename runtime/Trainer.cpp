@@ -20,6 +20,7 @@
 
 #include "runtime/Trainer.h"
 
+#include "ir/Format.h"
 #include "ir/Support.h"
 #include "runtime/Batcher.h"
 #include "runtime/AtomicFile.h"
@@ -364,12 +365,6 @@ std::string numericsError(const Progress &p, double loss,
      << (help.empty() ? "check the data for NaN, or try a smaller learning rate"
                       : help);
   return os.str();
-}
-
-std::string percent(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-  return buf;
 }
 
 std::string fixed(double v, int digits = 4) {

@@ -1,5 +1,6 @@
 //===- CheckEmitCommand.cpp - nnc check, nnc emit -------------------------===//
 
+#include "ir/Format.h"
 #include "ir/IRParser.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"

@@ -8,6 +8,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "ir/Format.h"
 #include "ir/Support.h"
 #include "passes/Fuse.h"
 #include "passes/GraphUtil.h"

@@ -2,6 +2,7 @@
 
 #include "tools/Driver.h"
 
+#include "ir/Format.h"
 #include "ir/Support.h"
 
 #include <cerrno>
@@ -186,7 +187,7 @@ void applyRecipeFlags(const Args &args, Recipe &r) {
     r.optimizer.lr = *v;
   }
   if (auto v = args.getDouble("momentum")) {
-    if (!(*v >= 0 && *v < 1))
+    if (!OptimizerSpec::validMomentum(*v))
       fail("--momentum must be in [0, 1)");
     r.optimizer.momentum = *v;
   }
@@ -244,20 +245,6 @@ Dataset loadData(const DataSource &src, int64_t featuresOnly) {
     return loadCsv(src.path, CsvColumns{src.labelColumns, featuresOnly});
   }
   NN_UNREACHABLE("bad DataSource::Format");
-}
-
-std::string withCommas(double v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.0f", v);
-  std::string s = buf, out;
-  size_t start = s[0] == '-' ? 1 : 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    out += s[i];
-    size_t left = s.size() - i - 1;
-    if (i >= start && left > 0 && left % 3 == 0)
-      out += ',';
-  }
-  return out;
 }
 
 bool tf32Flag(const Args &args, const std::string &backend) {

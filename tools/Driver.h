@@ -88,9 +88,6 @@ Dataset loadData(const DataSource &src, int64_t featuresOnly = -1);
 /// ".csv" (label column from `like` when that was CSV too), IDX otherwise.
 DataSource dataSourceFromFlag(const std::string &path, const DataSource &like);
 
-/// "1,234,567".
-std::string withCommas(double v);
-
 /// The --precision flag (train, bench, emit): `--precision tf32` (GEMMs on
 /// tensor cores) gives true, fp32 or none false. Throws UserError for
 /// another value, or for tf32 when `backend` is not "cuda".

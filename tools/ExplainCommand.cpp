@@ -21,6 +21,7 @@
 #include "tools/Explain.h"
 #include "tools/KernelMap.h"
 
+#include "ir/Format.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
 #include "passes/FlopCount.h"
@@ -234,10 +235,6 @@ private:
   std::vector<Phase> phase;
 };
 
-std::string pad(const std::string &s, size_t w) {
-  return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
-}
-
 /// Line `line` (1-based) of `text`, trimmed.
 std::string sourceLine(const std::string &text, int line) {
   std::istringstream is(text);
@@ -320,7 +317,42 @@ std::string lossTemplate(const Graph &g, const std::vector<NodeId> &ids) {
     case OpKind::Mse:
       return "  mean squared error: loss = mean of (p - y)^2\n"
              "    backward:  dp = 2 (p - y) / numel\n";
-    default:
+    case OpKind::Input:
+    case OpKind::Label:
+    case OpKind::Param:
+    case OpKind::State:
+    case OpKind::Const:
+    case OpKind::Neg:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sigmoid:
+    case OpKind::Relu:
+    case OpKind::Tanh:
+    case OpKind::Step:
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::MatMul:
+    case OpKind::Transpose:
+    case OpKind::Expand:
+    case OpKind::Sum:
+    case OpKind::Mean:
+    case OpKind::Count:
+    case OpKind::Softmax:
+    case OpKind::OneHot:
+    case OpKind::Bce:
+    case OpKind::CrossEntropy:
+    case OpKind::Dense:
+    case OpKind::FusedMatMul:
+    case OpKind::DenseGradInput:
+    case OpKind::DenseGradWeight:
+    case OpKind::DenseGradBias:
+    case OpKind::SoftmaxXentGrad:
+    case OpKind::SigmoidBceGrad:
+    case OpKind::SgdMomentum:
+    case OpKind::Sgd:
+    case OpKind::Elementwise:
       break;
     }
   return "";
@@ -427,8 +459,8 @@ std::string explainModel(const LoadedModel &m, int64_t samples) {
         }
         flops[static_cast<int>(ph)] += smp;
         stepFlops += step;
-        os << "    " << pad(eq.ref(id) + " = " + eq.rhs(id), 46) << " "
-           << pad(opt[id].type.str(), 12) << " " << flopsText(smp, step)
+        os << "    " << column(eq.ref(id) + " = " + eq.rhs(id), 46) << " "
+           << column(opt[id].type.str(), 12) << " " << flopsText(smp, step)
            << "\n";
         os << "        IR: " << irs << "\n";
         std::string kt;

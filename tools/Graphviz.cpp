@@ -143,11 +143,45 @@ std::string graphToDot(const Graph &g, const DotOptions &opts) {
       return "shape=ellipse, style=filled, fillcolor=\"#eeeeee\"";
     case OpKind::Const:
       return "shape=plaintext, fontsize=9";
-    default:
+    case OpKind::Neg:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Sigmoid:
+    case OpKind::Relu:
+    case OpKind::Tanh:
+    case OpKind::Step:
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::MatMul:
+    case OpKind::Transpose:
+    case OpKind::Expand:
+    case OpKind::Sum:
+    case OpKind::Mean:
+    case OpKind::Count:
+    case OpKind::Softmax:
+    case OpKind::OneHot:
+    case OpKind::Bce:
+    case OpKind::BceLogits:
+    case OpKind::CrossEntropy:
+    case OpKind::SoftmaxCrossEntropy:
+    case OpKind::Mse:
+    case OpKind::Dense:
+    case OpKind::FusedMatMul:
+    case OpKind::DenseGradInput:
+    case OpKind::DenseGradWeight:
+    case OpKind::DenseGradBias:
+    case OpKind::SoftmaxXentGrad:
+    case OpKind::SigmoidBceGrad:
+    case OpKind::SgdMomentum:
+    case OpKind::Sgd:
+    case OpKind::Elementwise:
       return g[id].name.rfind("d.", 0) == 0
                  ? "shape=box, style=\"rounded,filled\", fillcolor=\"#f4cccc\""
                  : "shape=box, style=\"rounded,filled\", fillcolor=\"#ffffff\"";
     }
+    NN_UNREACHABLE("bad OpKind");
   };
   auto nodeLine = [&](NodeId id, const std::string &indent) {
     os << indent << "n" << id << " [label=\"" << esc(label(id)) << "\", "

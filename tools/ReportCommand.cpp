@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cuda/CudaPrinter.h"
+#include "ir/Format.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
 #include "passes/MemoryPlan.h"
@@ -42,32 +43,9 @@ namespace nn {
 
 namespace {
 
-std::string html(const std::string &s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s)
-    switch (ch) {
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '&':
-      out += "&amp;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += ch;
-    }
-  return out;
-}
-
 std::string pre(const std::string &text, const std::string &cls = "") {
   return "<pre" + (cls.empty() ? "" : " class=\"" + cls + "\"") + ">" +
-         html(text) + "</pre>\n";
+         htmlEscape(text) + "</pre>\n";
 }
 
 const char *kStyle = R"(
@@ -131,8 +109,8 @@ std::string graphSection(const LoadedModel &m, bool haveDot) {
                 "kernel a green cluster"}};
   for (const auto &[stage, title] : stages) {
     std::string dot = graphDot(m, stage, false);
-    os << "<h3>" << html(title) << "</h3>\n<div class=\"graph\" id=\"graph-"
-       << stage << "\">";
+    os << "<h3>" << htmlEscape(title)
+       << "</h3>\n<div class=\"graph\" id=\"graph-" << stage << "\">";
     if (haveDot)
       os << inlineSvg(runDot(dot, "svg"));
     else
@@ -182,7 +160,7 @@ std::string codeSection(const LoadedModel &m) {
         "--stage=llvm</code>; the step function calls the kernels in "
         "order).</p>\n";
   if (auto it = llvm.find(g.name + "_step"); it != llvm.end())
-    os << "<details><summary>@" << html(it->first)
+    os << "<details><summary>@" << htmlEscape(it->first)
        << ": the training step</summary>\n"
        << pre(it->second, "llvm") << "</details>\n";
 #else
@@ -210,13 +188,14 @@ std::string codeSection(const LoadedModel &m) {
     if (hasTrait(g[id].op, kLeaf))
       continue;
     std::string title = nodeText(id);
-    os << "<details class=\"kernel\"><summary>" << html(title)
+    os << "<details class=\"kernel\"><summary>" << htmlEscape(title)
        << "</summary>\n";
     std::string prefix = "k" + std::to_string(id) + "_";
     bool any = false;
     for (const auto &[name, body] : llvm)
       if (name.rfind(prefix, 0) == 0) {
-        os << "<p>LLVM IR: @" << html(name) << "</p>\n" << pre(body, "llvm");
+        os << "<p>LLVM IR: @" << htmlEscape(name) << "</p>\n"
+           << pre(body, "llvm");
         any = true;
       }
 #ifdef NNC_HAVE_CPU_BACKEND
@@ -231,7 +210,8 @@ std::string codeSection(const LoadedModel &m) {
                                  l <= static_cast<int>(cudaLines.size());
            ++l)
         src += cudaLines[l - 1] + "\n";
-      os << "<p>CUDA C++: " << html(k->name) << "</p>\n" << pre(src, "cuda");
+      os << "<p>CUDA C++: " << htmlEscape(k->name) << "</p>\n"
+         << pre(src, "cuda");
     }
     os << "</details>\n";
   }
@@ -252,14 +232,15 @@ std::string curvesSection(const LoadedModel &m,
   if (!metrics) {
     os << "<p class=\"note\" id=\"no-curves\">No training run given. Train "
           "with <code>nnc train "
-       << html(m.path)
+       << htmlEscape(m.path)
        << " --metrics run.csv</code> and make the report with "
           "<code>--metrics run.csv</code>.</p>\n</section>\n";
     return os.str();
   }
   TrainingCurves c = readMetricsCsv(*metrics);
-  os << "<p>From <code>" << html(*metrics) << "</code>, " << c.epoch.size()
-     << (c.epoch.size() == 1 ? " epoch" : " epochs") << ".</p>\n"
+  os << "<p>From <code>" << htmlEscape(*metrics) << "</code>, "
+     << c.epoch.size() << (c.epoch.size() == 1 ? " epoch" : " epochs")
+     << ".</p>\n"
      << "<div id=\"curves\">\n"
      << plotSvg(c, m.model.graph.name + ": loss and accuracy per epoch")
      << "</div>\n";
@@ -328,7 +309,7 @@ std::string jsonTable(const Json &rows, std::vector<std::string> columns) {
   std::ostringstream os;
   os << "<table><tr>";
   for (const std::string &c : used)
-    os << "<th>" << html(c) << "</th>";
+    os << "<th>" << htmlEscape(c) << "</th>";
   os << "</tr>\n";
   for (const Json &r : rows.items) {
     os << "<tr>";
@@ -336,7 +317,7 @@ std::string jsonTable(const Json &rows, std::vector<std::string> columns) {
       const Json *v = field(r, c);
       bool text = v && v->kind == Json::Kind::String;
       os << "<td" << (text ? " class=\"text\"" : "") << ">"
-         << html(v ? jsonCell(*v) : "") << "</td>";
+         << htmlEscape(v ? jsonCell(*v) : "") << "</td>";
     }
     os << "</tr>\n";
   }
@@ -351,7 +332,7 @@ std::string benchSection(const LoadedModel &m,
   if (!bench) {
     os << "<p class=\"note\" id=\"no-bench\">No benchmark given. Run "
           "<code>nnc bench "
-       << html(m.path)
+       << htmlEscape(m.path)
        << " --json &gt; bench.json</code> and make the report with "
           "<code>--bench bench.json</code>.</p>\n</section>\n";
     return os.str();
@@ -377,11 +358,11 @@ std::string benchSection(const LoadedModel &m,
     if (r.kind != Json::Kind::Object)
       throw UserError(*bench + ": error: \"results\" holds " +
                       jsonKindName(r.kind) + ", expected objects");
-  os << "<p>From <code>" << html(*bench) << "</code>:";
+  os << "<p>From <code>" << htmlEscape(*bench) << "</code>:";
   for (const char *k : {"model", "backend", "threads", "cpu", "peak_gflops",
                         "repeats"})
     if (const Json *v = field(doc, k))
-      os << " " << k << " <b>" << html(jsonCell(*v)) << "</b>";
+      os << " " << k << " <b>" << htmlEscape(jsonCell(*v)) << "</b>";
   os << ". Times are medians (min and max beside them); GFLOP/s and % of "
         "peak from the exact FLOP counts.</p>\n";
   const Json *ratios = field(doc, "ratios");
@@ -406,7 +387,7 @@ std::string scalarSection(const LoadedModel &m) {
   try {
     os << pre(explainScalar(m), "scalar");
   } catch (const UserError &e) {
-    os << "<p class=\"note\">Not written out: " << html(e.what())
+    os << "<p class=\"note\">Not written out: " << htmlEscape(e.what())
        << "</p>\n";
   }
   os << "</section>\n";
@@ -424,25 +405,26 @@ std::string reportHtml(const LoadedModel &m,
   std::ostringstream os;
   os << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta "
         "charset=\"utf-8\">\n<title>nnc report: "
-     << html(name) << "</title>\n<style>" << kStyle
-     << "</style>\n</head>\n<body>\n<h1>" << html(name)
+     << htmlEscape(name) << "</title>\n<style>" << kStyle
+     << "</style>\n</head>\n<body>\n<h1>" << htmlEscape(name)
      << "</h1>\n<p>Made by <code>nnc report</code> from <code>"
-     << html(m.path)
+     << htmlEscape(m.path)
      << "</code>. Self-contained: nothing on this page comes from the "
         "network.</p>\n<nav><a href=\"#summary\">summary</a><a "
         "href=\"#graphs\">graphs</a><a href=\"#explain\">explain</a><a "
-        "href=\"#scalar\">one step</a><a href=\"#code\">code</a><a href=\"#training\">training</a><a "
+        "href=\"#scalar\">one step</a><a href=\"#code\">code</a><a "
+        "href=\"#training\">training</a><a "
         "href=\"#bench\">benchmark</a></nav>\n"
-     << "<section id=\"source\">\n<h2>Model</h2>\n" << pre(m.text, "nn")
-     << "</section>\n"
+     << "<section id=\"source\">\n<h2>Model</h2>\n"
+     << pre(m.text, "nn") << "</section>\n"
      << "<section id=\"summary\">\n<h2>Summary</h2>\n"
      << pre(summaryText(m), "summary") << "</section>\n"
-     << graphSection(m, haveDot) << "<section id=\"explain\">\n<h2>Forward "
+     << graphSection(m, haveDot)
+     << "<section id=\"explain\">\n<h2>Forward "
         "and backward, layer by layer</h2>\n"
      << pre(explainModel(m, -1), "explain") << "</section>\n"
-     << scalarSection(m)
-     << codeSection(m) << curves << benchHtml << "<script>" << kScript
-     << "</script>\n</body>\n</html>\n";
+     << scalarSection(m) << codeSection(m) << curves << benchHtml << "<script>"
+     << kScript << "</script>\n</body>\n</html>\n";
   return os.str();
 }
 

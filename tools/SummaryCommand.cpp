@@ -10,6 +10,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "ir/Format.h"
 #include "ir/Support.h"
 #include "passes/FlopCount.h"
 #include "passes/MemoryPlan.h"
@@ -45,13 +46,6 @@ std::map<int, std::vector<NodeId>> byLine(const Graph &g) {
     if (g[id].op != OpKind::Const && g[id].op != OpKind::State)
       lines[g[id].loc.line].push_back(id);
   return lines;
-}
-
-std::string pad(const std::string &s, size_t w) {
-  return s.size() >= w ? s + " " : s + std::string(w - s.size(), ' ');
-}
-std::string padLeft(const std::string &s, size_t w) {
-  return s.size() >= w ? " " + s : std::string(w - s.size(), ' ') + s;
 }
 
 } // namespace
@@ -96,26 +90,28 @@ std::string summaryText(const LoadedModel &m) {
   const size_t w0 = 28, w1 = 16, w2 = 12, w3 = 16, w4 = 16;
   std::ostringstream os;
   std::string rule(w0 + w1 + w2 + w3 + w4, '-');
-  os << "model " << fwd.name << "  (" << m.path << ")\n" << rule << "\n"
-     << pad("layer (ops)", w0) << pad("output shape", w1)
-     << padLeft("params", w2) << padLeft("fwd FLOPs/smp", w3)
-     << padLeft("bwd FLOPs/smp", w4) << "\n"
+  os << "model " << fwd.name << "  (" << m.path << ")\n"
+     << rule << "\n"
+     << column("layer (ops)", w0) << column("output shape", w1)
+     << columnRight("params", w2) << columnRight("fwd FLOPs/smp", w3)
+     << columnRight("bwd FLOPs/smp", w4) << "\n"
      << rule << "\n";
   int64_t params = 0;
   double f = 0, b = 0;
   for (const Row &r : rows) {
-    os << pad(r.name + " (" + r.ops + ")", w0) << pad(r.shape, w1)
-       << padLeft(withCommas(static_cast<double>(r.params)), w2)
-       << padLeft(withCommas(r.fwd), w3) << padLeft(withCommas(r.bwd), w4)
-       << "\n";
+    os << column(r.name + " (" + r.ops + ")", w0) << column(r.shape, w1)
+       << columnRight(withCommas(static_cast<double>(r.params)), w2)
+       << columnRight(withCommas(r.fwd), w3)
+       << columnRight(withCommas(r.bwd), w4) << "\n";
     params += r.params;
     f += r.fwd;
     b += r.bwd;
   }
   double rule6 = 6.0 * static_cast<double>(params);
   os << rule << "\n"
-     << pad("total", w0 + w1) << padLeft(withCommas(static_cast<double>(params)), w2)
-     << padLeft(withCommas(f), w3) << padLeft(withCommas(b), w4) << "\n"
+     << column("total", w0 + w1)
+     << columnRight(withCommas(static_cast<double>(params)), w2)
+     << columnRight(withCommas(f), w3) << columnRight(withCommas(b), w4) << "\n"
      << rule << "\n"
      << "parameters:             " << withCommas(static_cast<double>(params))
      << "\n"

@@ -1,5 +1,6 @@
 //===- TrainCommand.cpp - nnc train, nnc eval, nnc predict ----------------===//
 
+#include "ir/Format.h"
 #include "ir/Support.h"
 #include "runtime/Batcher.h"
 #include "runtime/AtomicFile.h"
@@ -34,12 +35,6 @@
 namespace nn {
 
 namespace {
-
-std::string percent(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * v);
-  return buf;
-}
 
 std::string optimizerStr(const OptimizerSpec &o) {
   char buf[96];

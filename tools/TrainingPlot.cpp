@@ -10,6 +10,7 @@
 
 #include "tools/TrainingPlot.h"
 
+#include "ir/Format.h"
 #include "ir/Support.h"
 #include "runtime/Csv.h"
 #include "tools/Driver.h"
@@ -112,28 +113,6 @@ std::string fmt(double v, int digits = 4) {
   return buf;
 }
 
-std::string xmlEscape(const std::string &s) {
-  std::string out;
-  for (char ch : s)
-    switch (ch) {
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '&':
-      out += "&amp;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += ch;
-    }
-  return out;
-}
-
 /// A step of 1, 2 or 5 times a power of ten giving about `n` ticks.
 double niceStep(double range, int n) {
   if (!(range > 0))
@@ -174,7 +153,7 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
   os << "<g class=\"panel\">\n"
      << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + 18, 6)
      << "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
-     << xmlEscape(title) << "</text>\n";
+     << htmlEscape(title) << "</text>\n";
   if (shown.empty() || epochs.empty()) {
     os << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + h / 2, 6)
        << "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#666\">"
@@ -238,18 +217,17 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
     }
     if (d.find('L') == std::string::npos)
       d += " h2";
-    os << "<path class=\"curve\" data-name=\"" << xmlEscape(s->name)
+    os << "<path class=\"curve\" data-name=\"" << htmlEscape(s->name)
        << "\" d=\"" << d << "\" fill=\"none\" stroke=\"" << s->color
-       << "\" stroke-width=\"2\"" << (s->dashed ? " stroke-dasharray=\"6 4\"" : "")
-       << "/>\n";
+       << "\" stroke-width=\"2\""
+       << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
     // Legend entry.
     os << "<line x1=\"" << fmt(x0 + left + pw - 150, 6) << "\" y1=\""
-       << fmt(ly, 6) << "\" x2=\"" << fmt(x0 + left + pw - 126, 6)
-       << "\" y2=\"" << fmt(ly, 6) << "\" stroke=\"" << s->color
-       << "\" stroke-width=\"2\"" << (s->dashed ? " stroke-dasharray=\"6 4\"" : "")
-       << "/>\n<text x=\"" << fmt(x0 + left + pw - 120, 6) << "\" y=\""
-       << fmt(ly + 4, 6) << "\" font-size=\"11\">" << xmlEscape(s->name)
-       << "</text>\n";
+       << fmt(ly, 6) << "\" x2=\"" << fmt(x0 + left + pw - 126, 6) << "\" y2=\""
+       << fmt(ly, 6) << "\" stroke=\"" << s->color << "\" stroke-width=\"2\""
+       << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n<text x=\""
+       << fmt(x0 + left + pw - 120, 6) << "\" y=\"" << fmt(ly + 4, 6)
+       << "\" font-size=\"11\">" << htmlEscape(s->name) << "</text>\n";
     ly += 16;
   }
   os << "</g>\n";
@@ -263,11 +241,12 @@ std::string plotSvg(const TrainingCurves &c, const std::string &title) {
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << 2 * w
      << "\" height=\"" << h + 30 << "\" viewBox=\"0 0 " << 2 * w << " "
      << h + 30 << "\" font-family=\"sans-serif\">\n"
-     << "<title>" << xmlEscape(title) << "</title>\n"
+     << "<title>" << htmlEscape(title) << "</title>\n"
      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-     << "<text x=\"" << w << "\" y=\"20\" text-anchor=\"middle\" "
+     << "<text x=\"" << w
+     << "\" y=\"20\" text-anchor=\"middle\" "
         "font-size=\"15\">"
-     << xmlEscape(title) << "</text>\n";
+     << htmlEscape(title) << "</text>\n";
   panel(os, 0, 30, w, h, "loss", c.epoch,
         {{"train loss", "#1f77b4", &c.trainLoss, false},
          {"validation loss", "#ff7f0e", &c.valLoss, true}},
