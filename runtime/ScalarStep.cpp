@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "runtime/ScalarStep.h"
+#include "runtime/ElementwiseText.h"
 
 #include "ir/ElementwiseMath.h"
 #include "ir/FusedMath.h"
@@ -281,86 +282,6 @@ private:
     l.value = v;
     l.text = text;
     lines.push_back(l);
-  }
-
-  /// A fused.elementwise body written with `args` for its operands.
-  static std::string bodyText(const std::vector<ExprStep> &body,
-                              const std::vector<std::string> &args) {
-    std::vector<std::string> steps;
-    for (const ExprStep &st : body) {
-      if (st.op == OpKind::Const) {
-        steps.push_back(num(st.value));
-        continue;
-      }
-      std::vector<std::string> a;
-      for (int k : st.args)
-        a.push_back(k >= 0 ? args[static_cast<size_t>(k)]
-                           : steps[static_cast<size_t>(-1 - k)]);
-      std::string t;
-      switch (st.op) {
-      case OpKind::Add:
-        t = "(" + a[0] + " + " + a[1] + ")";
-        break;
-      case OpKind::Sub:
-        t = "(" + a[0] + " - " + a[1] + ")";
-        break;
-      case OpKind::Mul:
-        t = a[0] + " * " + a[1];
-        break;
-      case OpKind::Div:
-        t = a[0] + " / " + a[1];
-        break;
-      case OpKind::Neg:
-        t = "-" + a[0];
-        break;
-      case OpKind::Input:
-      case OpKind::Label:
-      case OpKind::Param:
-      case OpKind::State:
-      case OpKind::Const:
-      case OpKind::Exp:
-      case OpKind::Log:
-      case OpKind::Sigmoid:
-      case OpKind::Relu:
-      case OpKind::Tanh:
-      case OpKind::Step:
-      case OpKind::MatMul:
-      case OpKind::Transpose:
-      case OpKind::Expand:
-      case OpKind::Sum:
-      case OpKind::Mean:
-      case OpKind::Count:
-      case OpKind::Softmax:
-      case OpKind::OneHot:
-      case OpKind::Bce:
-      case OpKind::BceLogits:
-      case OpKind::CrossEntropy:
-      case OpKind::SoftmaxCrossEntropy:
-      case OpKind::Mse:
-      case OpKind::Dense:
-      case OpKind::FusedMatMul:
-      case OpKind::DenseGradInput:
-      case OpKind::DenseGradWeight:
-      case OpKind::DenseGradBias:
-      case OpKind::SoftmaxXentGrad:
-      case OpKind::SigmoidBceGrad:
-      case OpKind::SgdMomentum:
-      case OpKind::Sgd:
-      case OpKind::Elementwise:
-        t = std::string(mnemonic(st.op)) + "(" + a[0] + ")";
-      }
-      steps.push_back(t);
-    }
-    // Outer parentheses off, when they enclose the whole text.
-    std::string r = steps.back();
-    int depth = 0;
-    bool outer = r.size() > 2 && r.front() == '(';
-    for (size_t i = 0; outer && i + 1 < r.size(); ++i) {
-      depth += r[i] == '(' ? 1 : r[i] == ')' ? -1 : 0;
-      if (depth == 0)
-        outer = false;
-    }
-    return outer && r.back() == ')' ? r.substr(1, r.size() - 2) : r;
   }
 
   // --- ops ----------------------------------------------------------------
@@ -741,7 +662,8 @@ private:
         }
         double v = emitFusedBody<DoubleEmitter>(
             e, n.body, std::span<const double>(operands.data(), operands.size()));
-        emit(id, i, bodyText(n.body, syms), bodyText(n.body, nums), v);
+        emit(id, i, elementwiseText(n.body, syms), elementwiseText(n.body, nums),
+             v);
       }
       return;
     }
