@@ -85,8 +85,11 @@ protected:
 } // namespace
 
 void checkStdoutWrites() {
-  static CheckedStdoutBuf buf;
-  std::cout.rdbuf(&buf);
+  // Never destroyed: std::cout is flushed after every static object is
+  // gone (ios_base::Init's destructor, at exit), and a static buffer would
+  // be destroyed before that flush (AddressSanitizer: SEGV in flush()).
+  static CheckedStdoutBuf *buf = new CheckedStdoutBuf;
+  std::cout.rdbuf(buf);
 }
 
 void checkStdout() {
