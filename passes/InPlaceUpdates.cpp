@@ -9,52 +9,13 @@ namespace nn {
 namespace {
 
 /// Whether element i of `n`'s result depends only on element i of its
-/// operands that have its shape (and on broadcast operands).
+/// operands that have its shape (and on broadcast operands): the ops the
+/// table (ir/Ops.def) marks elementwise, and of the fused ops the SGD steps
+/// and fused.elementwise chains. A trait, not a list of cases, so that a new
+/// elementwise op is covered by its table row.
 bool elementwiseKernel(const Node &n) {
-  switch (n.op) {
-  case OpKind::Sgd:
-  case OpKind::SgdMomentum:
-  case OpKind::Elementwise:
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-    return true;
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Count:
-  case OpKind::Softmax:
-  case OpKind::OneHot:
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-    return false;
-  }
-  NN_UNREACHABLE("bad OpKind");
+  return hasTrait(n.op, kElementwise) || n.op == OpKind::Sgd ||
+         n.op == OpKind::SgdMomentum || n.op == OpKind::Elementwise;
 }
 
 } // namespace
