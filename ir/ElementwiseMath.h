@@ -133,66 +133,76 @@ typename E::Value emitSquaredError(E &e, typename E::Value p,
 }
 
 /// The value of elementwise op `op` on `args` (1 or 2 operands, as Ops.def
-/// says). Calling it with any other op is an internal error.
+/// says). This switch is the one place an elementwise op's value is
+/// written; every backend instantiates it.
+template <class E>
+typename E::Value emitElementwise(E &e, ElementwiseOp op,
+                                  std::span<const typename E::Value> args) {
+  NN_ASSERT(static_cast<int>(args.size()) == opInfo(opOf(op)).arity,
+            std::string("wrong operand count for ") + mnemonic(opOf(op)));
+  switch (op) {
+  case ElementwiseOp::Neg:
+    return e.neg(args[0]);
+  case ElementwiseOp::Exp:
+    return e.exp(args[0]);
+  case ElementwiseOp::Log:
+    return e.log(args[0]);
+  case ElementwiseOp::Sigmoid:
+    return emitSigmoid(e, args[0]);
+  case ElementwiseOp::Relu:
+    return emitRelu(e, args[0]);
+  case ElementwiseOp::Tanh:
+    return e.tanh(args[0]);
+  case ElementwiseOp::Step:
+    return emitStep(e, args[0]);
+  case ElementwiseOp::Add:
+    return e.add(args[0], args[1]);
+  case ElementwiseOp::Sub:
+    return e.sub(args[0], args[1]);
+  case ElementwiseOp::Mul:
+    return e.mul(args[0], args[1]);
+  case ElementwiseOp::Div:
+    return e.div(args[0], args[1]);
+  }
+  NN_UNREACHABLE("bad ElementwiseOp");
+}
+
+/// The same for an OpKind of the elementwise family.
 template <class E>
 typename E::Value emitElementwise(E &e, OpKind op,
                                   std::span<const typename E::Value> args) {
-  NN_ASSERT(static_cast<int>(args.size()) == opInfo(op).arity,
-            std::string("wrong operand count for ") + mnemonic(op));
-  switch (op) {
-  case OpKind::Neg:
-    return e.neg(args[0]);
-  case OpKind::Exp:
-    return e.exp(args[0]);
-  case OpKind::Log:
-    return e.log(args[0]);
-  case OpKind::Sigmoid:
-    return emitSigmoid(e, args[0]);
-  case OpKind::Relu:
-    return emitRelu(e, args[0]);
-  case OpKind::Tanh:
-    return e.tanh(args[0]);
-  case OpKind::Step:
-    return emitStep(e, args[0]);
-  case OpKind::Add:
-    return e.add(args[0], args[1]);
-  case OpKind::Sub:
-    return e.sub(args[0], args[1]);
-  case OpKind::Mul:
-    return e.mul(args[0], args[1]);
-  case OpKind::Div:
-    return e.div(args[0], args[1]);
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Count:
-  case OpKind::Softmax:
-  case OpKind::OneHot:
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-  case OpKind::Elementwise:
+  return emitElementwise(e, member<ElementwiseOp>(op), args);
+}
+
+/// act(x): x itself for Activation::None.
+template <class E>
+typename E::Value emitActivation(E &e, Activation act, typename E::Value x) {
+  if (act == Activation::None)
+    return x;
+  return emitElementwise(e, activationOp(act),
+                         std::span<const typename E::Value>(&x, 1));
+}
+
+/// act'(z) written with the activation's output a = act(z), for the fused
+/// backward of a dense layer (ir/Ops.def): relu: step(a) (equal to step(z)
+/// for every z, NaN included); sigmoid: a * (1 - a); tanh: 1 - a * a.
+/// Autodiff builds the same formula (passes/Autodiff.cpp), so the fused
+/// backward computes what the unfused graph does. Activation::None has no
+/// derivative here (the fusion passes use fused.matmul and sum for it).
+template <class E>
+typename E::Value emitActivationGrad(E &e, Activation act,
+                                     typename E::Value a) {
+  switch (act) {
+  case Activation::Relu:
+    return emitStep(e, a);
+  case Activation::Sigmoid:
+    return e.mul(a, e.sub(e.constant(1.0), a));
+  case Activation::Tanh:
+    return e.sub(e.constant(1.0), e.mul(a, a));
+  case Activation::None:
     break;
   }
-  NN_UNREACHABLE(std::string("not an elementwise op: ") + mnemonic(op));
+  NN_UNREACHABLE("activation gradient of 'none'");
 }
 
 } // namespace nn

@@ -17,48 +17,47 @@
 
 namespace nn {
 
-/// act(x): x itself for Activation::None.
-template <class E>
-typename E::Value emitActivation(E &e, Activation act, typename E::Value x) {
-  switch (act) {
-  case Activation::None:
-    return x;
-  case Activation::Relu:
-    return emitRelu(e, x);
-  case Activation::Sigmoid:
-    return emitSigmoid(e, x);
-  case Activation::Tanh:
-    return e.tanh(x);
-  }
-  NN_UNREACHABLE("bad Activation");
-}
-
-/// act'(z) written with the activation's output a = act(z): relu: step(a)
-/// (equal to step(z) for every z, NaN included); sigmoid: a * (1 - a);
-/// tanh: 1 - a * a. Activation::None has no derivative here (the fusion
-/// passes use fused.matmul and sum for it): an internal error.
-template <class E>
-typename E::Value emitActivationGrad(E &e, Activation act,
-                                     typename E::Value a) {
-  switch (act) {
-  case Activation::Relu:
-    return emitStep(e, a);
-  case Activation::Sigmoid:
-    return e.mul(a, e.sub(e.constant(1.0), a));
-  case Activation::Tanh:
-    return e.sub(e.constant(1.0), e.mul(a, a));
-  case Activation::None:
-    break;
-  }
-  NN_UNREACHABLE("activation gradient of 'none'");
-}
-
 /// da * act'(a): the gradient at the pre-activation of a dense layer, in the
 /// order autodiff multiplies it (upstream gradient first).
 template <class E>
 typename E::Value emitMaskedGrad(E &e, Activation act, typename E::Value da,
                                  typename E::Value a) {
   return e.mul(da, emitActivationGrad(e, act, a));
+}
+
+/// The value of fused update op `op` on one element: `args` are its tensor
+/// operands' elements, then the scalar hyperparameter (Ops.def).
+///   fused.sgd_momentum(v, g, mu) = mu * v + g
+///   fused.sgd(w, s, lr)          = w - lr * s
+template <class E>
+typename E::Value emitUpdate(E &e, UpdateOp op,
+                             std::span<const typename E::Value> args) {
+  NN_ASSERT(args.size() == 3, "an update takes three operands");
+  switch (op) {
+  case UpdateOp::SgdMomentum:
+    return e.add(e.mul(args[2], args[0]), args[1]);
+  case UpdateOp::Sgd:
+    return e.sub(args[0], e.mul(args[2], args[1]));
+  }
+  NN_UNREACHABLE("bad UpdateOp");
+}
+
+/// One element of fused.sigmoid_bce_grad: (sigmoid(z) - y) * scale, where
+/// scale = g / numel(z).
+template <class E>
+typename E::Value emitSigmoidBceGrad(E &e, typename E::Value z,
+                                     typename E::Value y,
+                                     typename E::Value scale) {
+  return e.mul(e.sub(emitSigmoid(e, z), y), scale);
+}
+
+/// One element of fused.softmax_xent_grad: (p - hot) * scale, where p is the
+/// softmax, hot the one-hot label and scale = g / rows.
+template <class E>
+typename E::Value emitSoftmaxXentGrad(E &e, typename E::Value p,
+                                      typename E::Value hot,
+                                      typename E::Value scale) {
+  return e.mul(e.sub(p, hot), scale);
 }
 
 /// Why `body` is not a well-formed fused.elementwise body over `numOperands`

@@ -7,7 +7,9 @@ namespace nn {
 
 namespace {
 const OpInfo kOpInfos[] = {
-#define NN_OP(Kind, Mnemonic, Arity, Traits) {Mnemonic, Arity, Traits},
+#define NN_OP(Kind, Mnemonic, Arity, Family, Traits)                           \
+  {Mnemonic, Arity, Traits, OpFamily::Family,                                  \
+   static_cast<int>(Family##Op::Kind)},
 #include "ir/Ops.def"
 };
 } // namespace
@@ -23,10 +25,65 @@ std::optional<OpKind> opFromMnemonic(std::string_view m) {
 
 const std::vector<OpKind> &allOps() {
   static const std::vector<OpKind> ops = {
-#define NN_OP(Kind, Mnemonic, Arity, Traits) OpKind::Kind,
+#define NN_OP(Kind, Mnemonic, Arity, Family, Traits) OpKind::Kind,
 #include "ir/Ops.def"
   };
   return ops;
+}
+
+const char *familyName(OpFamily f) {
+  switch (f) {
+#define NN_FAMILY_NAME(F)                                                      \
+  case OpFamily::F:                                                            \
+    return #F;
+    NN_OP_FAMILIES(NN_FAMILY_NAME)
+#undef NN_FAMILY_NAME
+  }
+  NN_UNREACHABLE("bad OpFamily");
+}
+
+void throwWrongFamily(OpKind k, OpFamily want) {
+  NN_UNREACHABLE(std::string("'") + mnemonic(k) + "' is not of family " +
+                 familyName(want));
+}
+
+OpKind opOfMember(OpFamily f, int member) {
+  for (OpKind k : allOps())
+    if (family(k) == f && opInfo(k).member == member)
+      return k;
+  NN_UNREACHABLE(std::string("no member ") + std::to_string(member) +
+                 " in family " + familyName(f));
+}
+
+namespace {
+const ElementwiseOp kActivationOps[] = {
+#define NN_ACTIVATION(Kind, Mnemonic) ElementwiseOp::Kind,
+#include "ir/Ops.def"
+};
+} // namespace
+
+const std::vector<Activation> &allActivations() {
+  static const std::vector<Activation> acts = {
+#define NN_ACTIVATION(Kind, Mnemonic) Activation::Kind,
+#include "ir/Ops.def"
+  };
+  return acts;
+}
+
+ElementwiseOp activationOp(Activation a) {
+  NN_ASSERT(a != Activation::None, "activation 'none' applies no op");
+  return kActivationOps[static_cast<int>(a) - 1];
+}
+
+const char *activationName(Activation a) {
+  return a == Activation::None ? "none" : mnemonic(opOf(activationOp(a)));
+}
+
+std::optional<Activation> activationOf(OpKind op) {
+  for (Activation a : allActivations())
+    if (opOf(activationOp(a)) == op)
+      return a;
+  return std::nullopt;
 }
 
 const char *initName(InitKind k) {

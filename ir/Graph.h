@@ -24,7 +24,72 @@
 namespace nn {
 
 enum class OpKind {
-#define NN_OP(Kind, Mnemonic, Arity, Traits) Kind,
+#define NN_OP(Kind, Mnemonic, Arity, Family, Traits) Kind,
+#include "ir/Ops.def"
+};
+
+/// The op families of Ops.def. Stages dispatch on the family first, then on
+/// the family's own enum below, so each switch is complete without `default`
+/// and names only the ops whose behaviour it defines.
+#define NN_OP_FAMILIES(X)                                                      \
+  X(Leaf) X(Elementwise) X(Linalg) X(Reduce) X(Rows) X(Loss) X(Dense)          \
+      X(LossGrad) X(Update) X(FusedElementwise)
+
+enum class OpFamily {
+#define NN_FAMILY_ENUMERATOR(F) F,
+  NN_OP_FAMILIES(NN_FAMILY_ENUMERATOR)
+#undef NN_FAMILY_ENUMERATOR
+};
+
+// One enum per family, its members in table order: LeafOp::Input,
+// ElementwiseOp::Tanh, LossOp::Mse, ...
+enum class LeafOp {
+#define NN_LEAF(Kind, Mnemonic) Kind,
+#include "ir/Ops.def"
+};
+enum class ElementwiseOp {
+#define NN_ELEMENTWISE(Kind, Mnemonic, Arity) Kind,
+#include "ir/Ops.def"
+};
+enum class LinalgOp {
+#define NN_LINALG(Kind, Mnemonic, Arity) Kind,
+#include "ir/Ops.def"
+};
+enum class ReduceOp {
+#define NN_REDUCE(Kind, Mnemonic) Kind,
+#include "ir/Ops.def"
+};
+enum class RowsOp {
+#define NN_ROWS(Kind, Mnemonic) Kind,
+#include "ir/Ops.def"
+};
+enum class LossOp {
+#define NN_LOSS(Kind, Mnemonic) Kind,
+#include "ir/Ops.def"
+};
+enum class DenseOp {
+#define NN_DENSE(Kind, Mnemonic, Arity) Kind,
+#include "ir/Ops.def"
+};
+enum class LossGradOp {
+#define NN_LOSS_GRAD(Kind, Mnemonic) Kind,
+#include "ir/Ops.def"
+};
+enum class UpdateOp {
+#define NN_UPDATE(Kind, Mnemonic) Kind,
+#include "ir/Ops.def"
+};
+enum class FusedElementwiseOp {
+#define NN_FUSED_ELEMENTWISE(Kind, Mnemonic) Kind,
+#include "ir/Ops.def"
+};
+
+/// The activation a fused dense op applies (Dense) or differentiates
+/// (DenseGradInput, DenseGradWeight, DenseGradBias): none, or one of the
+/// NN_ACTIVATION rows of Ops.def.
+enum class Activation {
+  None,
+#define NN_ACTIVATION(Kind, Mnemonic) Kind,
 #include "ir/Ops.def"
 };
 
@@ -42,6 +107,9 @@ struct OpInfo {
   const char *mnemonic;
   int arity;
   unsigned traits;
+  OpFamily family;
+  /// The op's position in its family's enum.
+  int member;
 };
 
 /// Static facts about an op, from Ops.def.
@@ -53,24 +121,47 @@ std::optional<OpKind> opFromMnemonic(std::string_view m);
 /// Every op, in table order.
 const std::vector<OpKind> &allOps();
 
-/// The activation a fused dense op applies (Dense) or differentiates
-/// (DenseGradInput, DenseGradWeight, DenseGradBias).
-enum class Activation { None, Relu, Sigmoid, Tanh };
+inline OpFamily family(OpKind k) { return opInfo(k).family; }
+/// "Leaf", "Elementwise", ... (for messages).
+const char *familyName(OpFamily f);
 
-/// "none", "relu", "sigmoid", "tanh".
-inline const char *activationName(Activation a) {
-  switch (a) {
-  case Activation::None:
-    return "none";
-  case Activation::Relu:
-    return "relu";
-  case Activation::Sigmoid:
-    return "sigmoid";
-  case Activation::Tanh:
-    return "tanh";
-  }
-  return "?";
+/// The family enum type of each family, and back.
+template <OpFamily F> struct FamilyEnum;
+template <class T> struct FamilyOfEnum;
+#define NN_FAMILY_ENUM(F)                                                      \
+  template <> struct FamilyEnum<OpFamily::F> {                                 \
+    using type = F##Op;                                                        \
+  };                                                                           \
+  template <> struct FamilyOfEnum<F##Op> {                                     \
+    static constexpr OpFamily value = OpFamily::F;                             \
+  };
+NN_OP_FAMILIES(NN_FAMILY_ENUM)
+#undef NN_FAMILY_ENUM
+
+/// An internal error: op `k` is not of family `want`.
+[[noreturn]] void throwWrongFamily(OpKind k, OpFamily want);
+/// `k` as a member of its family's enum, e.g. `member<LossOp>(n.op)`; an
+/// op of another family is an internal error.
+template <class T> T member(OpKind k) {
+  if (family(k) != FamilyOfEnum<T>::value)
+    throwWrongFamily(k, FamilyOfEnum<T>::value);
+  return static_cast<T>(opInfo(k).member);
 }
+
+/// The OpKind of a family member: `opOf(ElementwiseOp::Tanh)`.
+OpKind opOfMember(OpFamily f, int member);
+template <class T> OpKind opOf(T m) {
+  return opOfMember(FamilyOfEnum<T>::value, static_cast<int>(m));
+}
+
+/// "none" or the activation op's mnemonic ("relu", ...).
+const char *activationName(Activation a);
+/// Every activation but None, in table order.
+const std::vector<Activation> &allActivations();
+/// The elementwise op an activation applies; None has none (internal error).
+ElementwiseOp activationOp(Activation a);
+/// The activation that applies elementwise op `op`, if it is one.
+std::optional<Activation> activationOf(OpKind op);
 
 /// One step of a fused.elementwise body: elementwise op `op` applied to
 /// `args`, or, when `op` is Const, the scalar `value` (no args). An arg

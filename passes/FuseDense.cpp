@@ -18,21 +18,6 @@
 
 namespace nn {
 
-namespace {
-
-/// The activation op `k` applies, None for any other op.
-Activation activationOf(OpKind k) {
-  if (k == OpKind::Relu)
-    return Activation::Relu;
-  if (k == OpKind::Sigmoid)
-    return Activation::Sigmoid;
-  if (k == OpKind::Tanh)
-    return Activation::Tanh;
-  return Activation::None;
-}
-
-} // namespace
-
 Graph fuseDense(const Graph &g, FusionLog &log) {
   Graph out = g;
   FuseContext c(g);
@@ -76,13 +61,13 @@ Graph fuseDense(const Graph &g, FusionLog &log) {
     Activation act = Activation::None;
     std::string note;
     if (c.uses[s] == 1 && c.users[s].size() == 1 &&
-        activationOf(g[c.users[s][0]].op) != Activation::None) {
+        activationOf(g[c.users[s][0]].op)) {
       root = c.users[s][0];
-      act = activationOf(g[root].op);
+      act = *activationOf(g[root].op);
     } else {
       bool feedsAct = false;
       for (NodeId u : c.users[s])
-        feedsAct = feedsAct || activationOf(g[u].op) != Activation::None;
+        feedsAct = feedsAct || activationOf(g[u].op).has_value();
       if (feedsAct)
         note = "; activation not fused: the pre-activation " + c.who(s) +
                " has " + c.usersStr(s);
