@@ -138,6 +138,20 @@ private:
     toks.push_back(make(kind, start, len));
   }
 
+  /// The token of a one-character punctuator, or Tok::Invalid.
+  static Tok punctuation(char c) {
+    static constexpr std::pair<char, Tok> kPunct[] = {
+        {'(', Tok::LParen},  {')', Tok::RParen}, {'[', Tok::LSquare},
+        {']', Tok::RSquare}, {'{', Tok::LBrace}, {'}', Tok::RBrace},
+        {':', Tok::Colon},   {',', Tok::Comma},  {'=', Tok::Equal},
+        {'@', Tok::At},      {'+', Tok::Plus},   {'-', Tok::Minus},
+        {'*', Tok::Star},    {'/', Tok::Slash}};
+    for (auto [ch, tok] : kPunct)
+      if (ch == c)
+        return tok;
+    return Tok::Invalid;
+  }
+
   void lexOne() {
     char c = peek();
     size_t start = pos;
@@ -180,53 +194,7 @@ private:
       lexString();
       return;
     }
-    Tok kind = Tok::Invalid;
-    switch (c) {
-    case '(':
-      kind = Tok::LParen;
-      break;
-    case ')':
-      kind = Tok::RParen;
-      break;
-    case '[':
-      kind = Tok::LSquare;
-      break;
-    case ']':
-      kind = Tok::RSquare;
-      break;
-    case '{':
-      kind = Tok::LBrace;
-      break;
-    case '}':
-      kind = Tok::RBrace;
-      break;
-    case ':':
-      kind = Tok::Colon;
-      break;
-    case ',':
-      kind = Tok::Comma;
-      break;
-    case '=':
-      kind = Tok::Equal;
-      break;
-    case '@':
-      kind = Tok::At;
-      break;
-    case '+':
-      kind = Tok::Plus;
-      break;
-    case '-':
-      kind = Tok::Minus;
-      break;
-    case '*':
-      kind = Tok::Star;
-      break;
-    case '/':
-      kind = Tok::Slash;
-      break;
-    default:
-      break;
-    }
+    Tok kind = punctuation(c);
     if (kind != Tok::Invalid) {
       ++pos;
       push(kind, start, 1);

@@ -11,6 +11,7 @@
 #include "frontend/Lower.h"
 #include "frontend/LowerExpr.h"
 #include "frontend/Suggest.h"
+#include "ir/Support.h"
 
 #include <algorithm>
 
@@ -75,6 +76,28 @@ bool ExprLowerer::flatten(const Expr &list, const std::vector<int64_t> &dims,
   return ok;
 }
 
+namespace {
+
+/// What the initializer called `name` takes, for "'normal' needs ...".
+std::string initArguments(const std::string &name) {
+  if (name == "constant")
+    return "a value, as in 'constant(0.1)'";
+  if (name == "uniform")
+    return "bounds, as in 'uniform(-0.1, 0.1)'";
+  return "a mean and a standard deviation, as in 'normal(0, 0.01)'";
+}
+
+/// The kind of a known initializer name.
+InitKind initKindNamed(const std::string &name) {
+  for (InitKind k : {InitKind::Zeros, InitKind::Constant, InitKind::Uniform,
+                     InitKind::Normal, InitKind::Xavier, InitKind::He})
+    if (name == initName(k))
+      return k;
+  NN_UNREACHABLE("unknown initializer '" + name + "'");
+}
+
+} // namespace
+
 bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
   const std::vector<int64_t> &dims = n.type.dims;
   if (!s.value) {
@@ -129,15 +152,7 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
     return false;
   }
   if (v.kind == Expr::Kind::Name && want > 0) {
-    diags.error(v.loc,
-                "'" + name + "' needs " +
-                    (want == 1           ? std::string("a value, as in "
-                                                                 "'constant(0.1)'")
-                     : name == "uniform" ? std::string("bounds, as in "
-                                                       "'uniform(-0.1, 0.1)'")
-                                         : std::string("a mean and a standard "
-                                                       "deviation, as in "
-                                                       "'normal(0, 0.01)'")));
+    diags.error(v.loc, "'" + name + "' needs " + initArguments(name));
     return false;
   }
   if (v.kind == Expr::Kind::Call && !checkArgs(v, want, {}))
@@ -153,24 +168,14 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
   }
   n.init.a = args[0];
   n.init.b = args[1];
-  if (name == "zeros") {
-    n.init.kind = InitKind::Zeros;
-  } else if (name == "constant") {
-    n.init.kind = InitKind::Constant;
-  } else if (name == "uniform") {
-    n.init.kind = InitKind::Uniform;
-    if (!(args[0] < args[1])) {
-      diags.error(v.loc, "uniform needs low < high");
-      return false;
-    }
-  } else if (name == "normal") {
-    n.init.kind = InitKind::Normal;
-    if (!(args[1] > 0)) {
-      diags.error(spanOf(*v.args[1]), "standard deviation must be positive");
-      return false;
-    }
-  } else {
-    n.init.kind = name == "xavier" ? InitKind::Xavier : InitKind::He;
+  n.init.kind = initKindNamed(name);
+  if (name == "uniform" && !(args[0] < args[1])) {
+    diags.error(v.loc, "uniform needs low < high");
+    return false;
+  }
+  if (name == "normal" && !(args[1] > 0)) {
+    diags.error(spanOf(*v.args[1]), "standard deviation must be positive");
+    return false;
   }
   return true;
 }

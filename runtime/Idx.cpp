@@ -235,7 +235,17 @@ size_t firstNonFinite(uint8_t type, const uint8_t *p, size_t count) {
        offset);
 }
 
-IdxArray parse(const std::string &name, ByteSource &src) {
+/// The header of an IDX file: magic number, element type and dimensions.
+struct IdxHeader {
+  uint8_t type = 0;
+  size_t esize = 0;
+  std::vector<int64_t> dims;
+  uint64_t count = 1; // elements the dimensions announce
+  uint64_t size = 0;  // header bytes
+};
+
+/// The magic number's element type (bytes 2 and 3 give type and rank).
+IdxHeader readMagic(const std::string &name, ByteSource &src) {
   uint8_t magic[4];
   size_t got = src.read(magic, 4);
   if (got < 4)
@@ -252,32 +262,34 @@ IdxArray parse(const std::string &name, ByteSource &src) {
              " (IDX files start with two zero bytes, e.g. 0x00000803)",
          0);
   }
-  uint8_t type = magic[2];
-  size_t esize = elementSize(type);
-  if (esize == 0) {
+  IdxHeader h;
+  h.type = magic[2];
+  h.esize = elementSize(h.type);
+  if (h.esize == 0) {
     char hex[8];
-    std::snprintf(hex, sizeof(hex), "0x%02x", type);
+    std::snprintf(hex, sizeof(hex), "0x%02x", h.type);
     fail(name, src,
          std::string("unknown IDX data type ") + hex +
              " (expected 0x08, 0x09, 0x0b, 0x0c, 0x0d or 0x0e)",
          2);
   }
-  int ndim = magic[3];
-  if (ndim == 0)
+  if (magic[3] == 0)
     fail(name, src, "IDX file declares 0 dimensions", 3);
+  h.dims.resize(magic[3]);
+  return h;
+}
 
+IdxHeader readHeader(const std::string &name, ByteSource &src) {
+  IdxHeader h = readMagic(name, src);
+  int ndim = static_cast<int>(h.dims.size());
   uint8_t dimBytes[255 * 4];
   size_t dimLen = static_cast<size_t>(ndim) * 4;
-  got = src.read(dimBytes, dimLen);
+  size_t got = src.read(dimBytes, dimLen);
   if (got < dimLen)
     fail(name, src,
          "truncated IDX header: " + std::to_string(ndim) + " dimensions need " +
              std::to_string(dimLen) + " bytes, found " + std::to_string(got),
          4 + got);
-  std::vector<int64_t> dims(static_cast<size_t>(ndim));
-  uint64_t count = 1;
-  // Values beyond this many bytes could never be in any file we can read.
-  const uint64_t limit = src.maxBytes();
   for (int d = 0; d < ndim; ++d) {
     uint32_t v = static_cast<uint32_t>(loadBE(dimBytes + 4 * d, 4));
     uint64_t offset = 4 + 4 * static_cast<uint64_t>(d);
@@ -288,56 +300,61 @@ IdxArray parse(const std::string &name, ByteSource &src) {
            "dimension " + std::to_string(d) + " is too large (" +
                std::to_string(v) + ")",
            offset);
-    dims[static_cast<size_t>(d)] = v;
-    if (count > UINT64_MAX / v)
+    h.dims[static_cast<size_t>(d)] = v;
+    if (h.count > UINT64_MAX / v)
       fail(name, src, "the dimensions' product overflows", offset);
-    count *= v;
+    h.count *= v;
   }
-  uint64_t headerSize = 4 + dimLen;
-  if (count > UINT64_MAX / esize || count * esize > limit)
+  h.size = 4 + dimLen;
+  // Values beyond this many bytes could never be in any file we can read.
+  if (h.count > UINT64_MAX / h.esize || h.count * h.esize > src.maxBytes())
     fail(name, src,
-         "truncated IDX file: the header announces " + std::to_string(count) +
-             " values of " + std::to_string(esize) +
+         "truncated IDX file: the header announces " + std::to_string(h.count) +
+             " values of " + std::to_string(h.esize) +
              " bytes, more than the file can hold",
-         headerSize);
-  uint64_t dataBytes = count * esize;
+         h.size);
+  return h;
+}
 
+IdxArray parse(const std::string &name, ByteSource &src) {
+  IdxHeader h = readHeader(name, src);
+  uint64_t dataBytes = h.count * h.esize;
   IdxArray out;
-  out.type = static_cast<IdxType>(type);
-  out.values.shape = dims;
-  out.values.data.reserve(static_cast<size_t>(count));
+  out.type = static_cast<IdxType>(h.type);
+  out.values.shape = h.dims;
+  out.values.data.reserve(static_cast<size_t>(h.count));
 
   // Read and convert in chunks of whole elements.
-  const size_t chunkElems = (size_t(1) << 20) / esize;
+  const size_t chunkElems = (size_t(1) << 20) / h.esize;
   std::vector<uint8_t> buf(
-      static_cast<size_t>(std::min<uint64_t>(chunkElems, count)) * esize);
+      static_cast<size_t>(std::min<uint64_t>(chunkElems, h.count)) * h.esize);
   uint64_t done = 0; // bytes of data read
   while (done < dataBytes) {
     size_t want =
         static_cast<size_t>(std::min<uint64_t>(dataBytes - done, buf.size()));
     size_t n = src.read(buf.data(), want);
-    size_t whole = n / esize;
+    size_t whole = n / h.esize;
     size_t old = out.values.data.size();
     out.values.data.resize(old + whole);
-    if (size_t bad = firstNonFinite(type, buf.data(), whole); bad < whole)
-      failNonFinite(name, src, type, buf.data() + bad * esize, old + bad, dims,
-                    headerSize + done + bad * esize);
-    convert(type, buf.data(), whole, out.values.data.data() + old);
+    if (size_t bad = firstNonFinite(h.type, buf.data(), whole); bad < whole)
+      failNonFinite(name, src, h.type, buf.data() + bad * h.esize, old + bad,
+                    h.dims, h.size + done + bad * h.esize);
+    convert(h.type, buf.data(), whole, out.values.data.data() + old);
     done += n;
     if (n < want)
       fail(name, src,
-           "truncated IDX file: the header announces " + std::to_string(count) +
-               " values (" + std::to_string(dataBytes) +
-               " bytes of data) but the data " + "ends after " +
-               std::to_string(done) + " bytes",
-           headerSize + done);
+           "truncated IDX file: the header announces " +
+               std::to_string(h.count) + " values (" +
+               std::to_string(dataBytes) + " bytes of data) but the data " +
+               "ends after " + std::to_string(done) + " bytes",
+           h.size + done);
   }
   uint8_t extra;
   if (src.read(&extra, 1) != 0)
     fail(name, src,
-         "trailing data after the " + std::to_string(count) +
+         "trailing data after the " + std::to_string(h.count) +
              " values the IDX header announces",
-         headerSize + dataBytes);
+         h.size + dataBytes);
   return out;
 }
 

@@ -28,7 +28,6 @@ namespace nn {
 
 namespace {
 
-
 //===----------------------------------------------------------------------===//
 // Data types
 //===----------------------------------------------------------------------===//
@@ -131,92 +130,142 @@ struct Entry {
   size_t offsetsAt; // header offset of data_offsets, for messages
 };
 
-} // namespace
+/// Reads one safetensors image: each step checks one thing and fails with
+/// the file name and byte offset.
+class Reader {
+public:
+  Reader(const std::string &name, const uint8_t *data, size_t size)
+      : name(name), data(data), size(size) {}
 
-SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
-                                 size_t size) {
-  auto fail = [&](const std::string &msg, uint64_t offset) {
-    throw UserError(name + ": error: " + msg + " (byte offset " +
-                    std::to_string(offset) + ")");
-  };
-  if (size < 8)
-    fail("truncated safetensors file: " + std::to_string(size) +
-             " bytes, too short for the 8-byte header size",
-         size);
-  uint64_t headerSize = loadLE(data, 8);
-  constexpr uint64_t kMaxHeader = 100u << 20;
-  if (headerSize > size - 8)
-    fail("header size " + std::to_string(headerSize) +
-             " exceeds the file size (" + std::to_string(size) +
-             " bytes): not a safetensors file, or truncated",
-         0);
-  if (headerSize > kMaxHeader)
-    fail("header size " + std::to_string(headerSize) +
-             " is too large (at most 100 MiB)",
-         0);
-  if (headerSize < 2 || data[8] != '{')
-    fail("bad JSON header: a safetensors header is a JSON object starting "
-         "with '{'",
-         8);
-  Json root = parseJson(name, reinterpret_cast<const char *>(data + 8),
-                        static_cast<size_t>(headerSize), 8);
-  auto failAt = [&](const std::string &msg, size_t headerOffset) {
-    failJson(name, 8, msg, headerOffset);
-  };
+  SafetensorsFile read() {
+    Json root = parseHeader();
+    for (const auto &[key, value] : root.fields) {
+      if (key == "__metadata__")
+        readMetadata(value);
+      else
+        entries.push_back(readEntry(key, value));
+    }
+    checkTiling();
+    checkCrc();
+    for (const Entry &e : entries) {
+      Tensor t;
+      t.shape = e.shape;
+      size_t count = static_cast<size_t>((e.end - e.begin) / e.dtype->size);
+      t.data.resize(count);
+      convertToFloat(*e.dtype, buffer + e.begin, count, t.data.data());
+      out.tensors.emplace(e.name, std::move(t));
+    }
+    return std::move(out);
+  }
 
-  const uint8_t *buffer = data + 8 + headerSize;
-  uint64_t bufferSize = size - 8 - headerSize;
-  uint64_t bufferAt = 8 + headerSize;
-
+private:
+  const std::string &name;
+  const uint8_t *data;
+  size_t size;
+  const uint8_t *buffer = nullptr;
+  uint64_t bufferSize = 0, bufferAt = 0;
   SafetensorsFile out;
   std::vector<Entry> entries;
-  for (const auto &[key, value] : root.fields) {
-    if (key == "__metadata__") {
-      if (value.kind != Json::Kind::Object)
-        failAt("__metadata__ must be an object of strings", value.offset);
-      for (const auto &[mk, mv] : value.fields) {
-        if (mv.kind != Json::Kind::String)
-          failAt("metadata '" + mk + "' must be a string, not " +
-                     jsonKindName(mv.kind),
-                 mv.offset);
-        out.metadata[mk] = mv.str;
-      }
-      continue;
+
+  [[noreturn]] void fail(const std::string &msg, uint64_t offset) const {
+    throw UserError(name + ": error: " + msg + " (byte offset " +
+                    std::to_string(offset) + ")");
+  }
+  [[noreturn]] void failAt(const std::string &msg, size_t headerOffset) const {
+    failJson(name, 8, msg, headerOffset);
+  }
+
+  /// The 8-byte size, the JSON header, and where the data buffer lies.
+  Json parseHeader() {
+    if (size < 8)
+      fail("truncated safetensors file: " + std::to_string(size) +
+               " bytes, too short for the 8-byte header size",
+           size);
+    uint64_t headerSize = loadLE(data, 8);
+    constexpr uint64_t kMaxHeader = 100u << 20;
+    if (headerSize > size - 8)
+      fail("header size " + std::to_string(headerSize) +
+               " exceeds the file size (" + std::to_string(size) +
+               " bytes): not a safetensors file, or truncated",
+           0);
+    if (headerSize > kMaxHeader)
+      fail("header size " + std::to_string(headerSize) +
+               " is too large (at most 100 MiB)",
+           0);
+    if (headerSize < 2 || data[8] != '{')
+      fail("bad JSON header: a safetensors header is a JSON object starting "
+           "with '{'",
+           8);
+    buffer = data + 8 + headerSize;
+    bufferSize = size - 8 - headerSize;
+    bufferAt = 8 + headerSize;
+    return parseJson(name, reinterpret_cast<const char *>(data + 8),
+                     static_cast<size_t>(headerSize), 8);
+  }
+
+  void readMetadata(const Json &value) {
+    if (value.kind != Json::Kind::Object)
+      failAt("__metadata__ must be an object of strings", value.offset);
+    for (const auto &[mk, mv] : value.fields) {
+      if (mv.kind != Json::Kind::String)
+        failAt("metadata '" + mk + "' must be a string, not " +
+                   jsonKindName(mv.kind),
+               mv.offset);
+      out.metadata[mk] = mv.str;
     }
+  }
+
+  /// The field `what` of tensor `key`'s object.
+  const Json &field(const std::string &key, const Json &value,
+                    const char *what) const {
+    for (const auto &[fk, fv] : value.fields)
+      if (fk == what)
+        return fv;
+    failAt("tensor '" + key + "' has no \"" + what + "\"", value.offset);
+  }
+
+  Entry readEntry(const std::string &key, const Json &value) {
     if (value.kind != Json::Kind::Object)
       failAt("tensor '" + key + "' must be an object, not " +
                  jsonKindName(value.kind),
              value.offset);
-    const Json *dtype = nullptr, *shape = nullptr, *offsets = nullptr;
-    for (const auto &[fk, fv] : value.fields) {
-      if (fk == "dtype")
-        dtype = &fv;
-      else if (fk == "shape")
-        shape = &fv;
-      else if (fk == "data_offsets")
-        offsets = &fv;
-    }
-    for (auto [field, what] : {std::pair{dtype, "dtype"},
-                               {shape, "shape"},
-                               {offsets, "data_offsets"}})
-      if (!field)
-        failAt("tensor '" + key + "' has no \"" + what + "\"", value.offset);
+    const Json &dtype = field(key, value, "dtype");
+    const Json &shape = field(key, value, "shape");
+    const Json &offsets = field(key, value, "data_offsets");
     Entry e;
     e.name = key;
-    if (dtype->kind != Json::Kind::String)
-      failAt("tensor '" + key + "': dtype must be a string", dtype->offset);
-    e.dtype = findDType(dtype->str);
+    if (dtype.kind != Json::Kind::String)
+      failAt("tensor '" + key + "': dtype must be a string", dtype.offset);
+    e.dtype = findDType(dtype.str);
     if (!e.dtype)
-      failAt("tensor '" + key + "': unsupported dtype '" + dtype->str +
+      failAt("tensor '" + key + "': unsupported dtype '" + dtype.str +
                  "' (nnc reads F32, F64, F16, BF16, I64, I32, I16, I8, U8 "
                  "and BOOL)",
-             dtype->offset);
-    if (shape->kind != Json::Kind::Array)
-      failAt("tensor '" + key + "': shape must be an array", shape->offset);
-    // Every element needs dtype bytes in the buffer, which bounds the product.
-    uint64_t numel = 1;
+             dtype.offset);
     bool tooBig = false;
-    for (const Json &d : shape->items) {
+    uint64_t bytes = readShape(key, shape, e, tooBig);
+    readOffsets(key, offsets, e);
+    std::string span =
+        "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
+    if (tooBig || bytes != e.end - e.begin)
+      failAt("tensor '" + key + "': shape " + shapeStr(e.shape, ", ") + " of " +
+                 e.dtype->name + " needs " +
+                 (tooBig ? std::string("more") : std::to_string(bytes)) +
+                 " bytes, but data_offsets " + span + " span " +
+                 std::to_string(e.end - e.begin),
+             e.offsetsAt);
+    return e;
+  }
+
+  /// Fills e.shape; returns the bytes it needs, or sets `tooBig` when they
+  /// overflow (every element needs dtype bytes in the buffer, which bounds
+  /// the product).
+  uint64_t readShape(const std::string &key, const Json &shape, Entry &e,
+                     bool &tooBig) const {
+    if (shape.kind != Json::Kind::Array)
+      failAt("tensor '" + key + "': shape must be an array", shape.offset);
+    uint64_t numel = 1;
+    for (const Json &d : shape.items) {
       if (!d.isUint)
         failAt("tensor '" + key +
                    "': shape entries must be non-negative "
@@ -235,15 +284,20 @@ SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
         numel = 0, tooBig = false;
     if (!tooBig && numel > UINT64_MAX / e.dtype->size)
       tooBig = true;
-    if (offsets->kind != Json::Kind::Array || offsets->items.size() != 2 ||
-        !offsets->items[0].isUint || !offsets->items[1].isUint)
+    return tooBig ? 0 : numel * e.dtype->size;
+  }
+
+  void readOffsets(const std::string &key, const Json &offsets,
+                   Entry &e) const {
+    if (offsets.kind != Json::Kind::Array || offsets.items.size() != 2 ||
+        !offsets.items[0].isUint || !offsets.items[1].isUint)
       failAt("tensor '" + key +
                  "': data_offsets must be [begin, end] with "
                  "non-negative integers",
-             offsets->offset);
-    e.begin = offsets->items[0].uint;
-    e.end = offsets->items[1].uint;
-    e.offsetsAt = offsets->offset;
+             offsets.offset);
+    e.begin = offsets.items[0].uint;
+    e.end = offsets.items[1].uint;
+    e.offsetsAt = offsets.offset;
     std::string span =
         "[" + std::to_string(e.begin) + ", " + std::to_string(e.end) + "]";
     if (e.end < e.begin)
@@ -256,46 +310,41 @@ SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
                  " out of range: the data buffer holds " +
                  std::to_string(bufferSize) + " bytes (truncated file?)",
              e.offsetsAt);
-    if (tooBig || numel * e.dtype->size != e.end - e.begin)
-      failAt("tensor '" + key + "': shape " + shapeStr(e.shape, ", ") + " of " +
-                 e.dtype->name + " needs " +
-                 (tooBig ? std::string("more")
-                         : std::to_string(numel * e.dtype->size)) +
-                 " bytes, but data_offsets " + span + " span " +
-                 std::to_string(e.end - e.begin),
-             e.offsetsAt);
-    entries.push_back(std::move(e));
   }
 
-  // The tensors must tile the buffer: no overlap, no gap, nothing after.
-  std::vector<const Entry *> order;
-  for (const Entry &e : entries)
-    order.push_back(&e);
-  std::sort(order.begin(), order.end(), [](const Entry *a, const Entry *b) {
-    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
-  });
-  uint64_t expect = 0;
-  const Entry *prev = nullptr;
-  for (const Entry *e : order) {
-    if (e->begin < expect)
-      failAt("tensors '" + prev->name + "' and '" + e->name +
-                 "' overlap in the data buffer",
-             e->offsetsAt);
-    if (e->begin > expect)
-      failAt("gap in the data buffer: bytes " + std::to_string(expect) +
-                 " to " + std::to_string(e->begin) +
-                 " belong to no tensor (before '" + e->name + "')",
-             e->offsetsAt);
-    expect = e->end;
-    prev = e;
+  /// The tensors must tile the buffer: no overlap, no gap, nothing after.
+  void checkTiling() const {
+    std::vector<const Entry *> order;
+    for (const Entry &e : entries)
+      order.push_back(&e);
+    std::sort(order.begin(), order.end(), [](const Entry *a, const Entry *b) {
+      return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+    });
+    uint64_t expect = 0;
+    const Entry *prev = nullptr;
+    for (const Entry *e : order) {
+      if (e->begin < expect)
+        failAt("tensors '" + prev->name + "' and '" + e->name +
+                   "' overlap in the data buffer",
+               e->offsetsAt);
+      if (e->begin > expect)
+        failAt("gap in the data buffer: bytes " + std::to_string(expect) +
+                   " to " + std::to_string(e->begin) +
+                   " belong to no tensor (before '" + e->name + "')",
+               e->offsetsAt);
+      expect = e->end;
+      prev = e;
+    }
+    if (expect != bufferSize)
+      fail(std::to_string(bufferSize - expect) +
+               " bytes of trailing data after the last tensor",
+           bufferAt + expect);
   }
-  if (expect != bufferSize)
-    fail(std::to_string(bufferSize - expect) +
-             " bytes of trailing data after the last tensor",
-         bufferAt + expect);
 
-  auto crc = out.metadata.find(kCrc32Key);
-  if (crc != out.metadata.end()) {
+  void checkCrc() const {
+    auto crc = out.metadata.find(kCrc32Key);
+    if (crc == out.metadata.end())
+      return;
     uint32_t actual = crc32(buffer, static_cast<size_t>(bufferSize));
     if (crc->second.size() != 8 ||
         crc->second.find_first_not_of("0123456789abcdefABCDEF") !=
@@ -310,16 +359,13 @@ SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
                crc32Hex(actual) + ", the header says " + crc->second + ")",
            bufferAt);
   }
+};
 
-  for (const Entry &e : entries) {
-    Tensor t;
-    t.shape = e.shape;
-    size_t count = static_cast<size_t>((e.end - e.begin) / e.dtype->size);
-    t.data.resize(count);
-    convertToFloat(*e.dtype, buffer + e.begin, count, t.data.data());
-    out.tensors.emplace(e.name, std::move(t));
-  }
-  return out;
+} // namespace
+
+SafetensorsFile parseSafetensors(const std::string &name, const uint8_t *data,
+                                 size_t size) {
+  return Reader(name, data, size).read();
 }
 
 SafetensorsFile readSafetensors(const std::string &path) {
@@ -350,7 +396,6 @@ SafetensorsFile readSafetensors(const std::string &path) {
 //===----------------------------------------------------------------------===//
 
 namespace {
-
 
 /// Checks the tensors and builds the padded header; returns the header (with
 /// its 8-byte size prefix).
