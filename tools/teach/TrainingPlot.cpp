@@ -8,7 +8,8 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "tools/TrainingPlot.h"
+#include "tools/teach/TrainingPlot.h"
+#include "tools/teach/Significant.h"
 
 #include "ir/Format.h"
 #include "ir/Support.h"
@@ -107,12 +108,6 @@ TrainingCurves readMetricsCsv(const std::string &path) {
 
 namespace {
 
-std::string fmt(double v, int digits = 4) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
 /// A step of 1, 2 or 5 times a power of ten giving about `n` ticks.
 double niceStep(double range, int n) {
   if (!(range > 0))
@@ -151,11 +146,11 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
       shown.push_back(&s);
   }
   os << "<g class=\"panel\">\n"
-     << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + 18, 6)
+     << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\"" << significant(y0 + 18, 6)
      << "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
      << htmlEscape(title) << "</text>\n";
   if (shown.empty() || epochs.empty()) {
-    os << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + h / 2, 6)
+    os << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\"" << significant(y0 + h / 2, 6)
        << "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#666\">"
        << "no values in this run</text>\n</g>\n";
     return;
@@ -178,28 +173,28 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
   auto Y = [&](double v) { return y0 + top + (hi - v) / (hi - lo) * ph; };
   // Grid and y ticks.
   for (double t = lo; t <= hi + step / 2; t += step) {
-    os << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\"" << fmt(Y(t), 6)
-       << "\" x2=\"" << fmt(x0 + left + pw, 6) << "\" y2=\"" << fmt(Y(t), 6)
+    os << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\"" << significant(Y(t), 6)
+       << "\" x2=\"" << significant(x0 + left + pw, 6) << "\" y2=\"" << significant(Y(t), 6)
        << "\" stroke=\"#ddd\"/>\n"
-       << "<text x=\"" << fmt(x0 + left - 6, 6) << "\" y=\""
-       << fmt(Y(t) + 4, 6) << "\" text-anchor=\"end\" font-size=\"11\">"
-       << fmt(t) << (percent ? "%" : "") << "</text>\n";
+       << "<text x=\"" << significant(x0 + left - 6, 6) << "\" y=\""
+       << significant(Y(t) + 4, 6) << "\" text-anchor=\"end\" font-size=\"11\">"
+       << significant(t) << (percent ? "%" : "") << "</text>\n";
   }
   // x ticks.
   double xs = std::max(1.0, std::round(niceStep(e1 - e0, 6)));
   for (double e = std::ceil(e0 / xs) * xs; e <= e1 + 1e-9; e += xs)
-    os << "<text x=\"" << fmt(X(e), 6) << "\" y=\"" << fmt(y0 + top + ph + 16, 6)
-       << "\" text-anchor=\"middle\" font-size=\"11\">" << fmt(e, 6)
+    os << "<text x=\"" << significant(X(e), 6) << "\" y=\"" << significant(y0 + top + ph + 16, 6)
+       << "\" text-anchor=\"middle\" font-size=\"11\">" << significant(e, 6)
        << "</text>\n";
-  os << "<text x=\"" << fmt(x0 + left + pw / 2, 6) << "\" y=\""
-     << fmt(y0 + h - 6, 6)
+  os << "<text x=\"" << significant(x0 + left + pw / 2, 6) << "\" y=\""
+     << significant(y0 + h - 6, 6)
      << "\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n"
-     << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\"" << fmt(y0 + top, 6)
-     << "\" x2=\"" << fmt(x0 + left, 6) << "\" y2=\""
-     << fmt(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n"
-     << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\""
-     << fmt(y0 + top + ph, 6) << "\" x2=\"" << fmt(x0 + left + pw, 6)
-     << "\" y2=\"" << fmt(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n";
+     << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\"" << significant(y0 + top, 6)
+     << "\" x2=\"" << significant(x0 + left, 6) << "\" y2=\""
+     << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n"
+     << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\""
+     << significant(y0 + top + ph, 6) << "\" x2=\"" << significant(x0 + left + pw, 6)
+     << "\" y2=\"" << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n";
   // Curves: one path each; a single point gets a short tick so it shows.
   double ly = y0 + top + 8;
   for (const Series *s : shown) {
@@ -211,8 +206,8 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
         pen = false;
         continue;
       }
-      d += (pen ? " L" : (d.empty() ? "M" : " M")) + fmt(X(epochs[i]), 6) +
-           " " + fmt(Y(v), 6);
+      d += (pen ? " L" : (d.empty() ? "M" : " M")) + significant(X(epochs[i]), 6) +
+           " " + significant(Y(v), 6);
       pen = true;
     }
     if (d.find('L') == std::string::npos)
@@ -222,11 +217,11 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
        << "\" stroke-width=\"2\""
        << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
     // Legend entry.
-    os << "<line x1=\"" << fmt(x0 + left + pw - 150, 6) << "\" y1=\""
-       << fmt(ly, 6) << "\" x2=\"" << fmt(x0 + left + pw - 126, 6) << "\" y2=\""
-       << fmt(ly, 6) << "\" stroke=\"" << s->color << "\" stroke-width=\"2\""
+    os << "<line x1=\"" << significant(x0 + left + pw - 150, 6) << "\" y1=\""
+       << significant(ly, 6) << "\" x2=\"" << significant(x0 + left + pw - 126, 6) << "\" y2=\""
+       << significant(ly, 6) << "\" stroke=\"" << s->color << "\" stroke-width=\"2\""
        << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n<text x=\""
-       << fmt(x0 + left + pw - 120, 6) << "\" y=\"" << fmt(ly + 4, 6)
+       << significant(x0 + left + pw - 120, 6) << "\" y=\"" << significant(ly + 4, 6)
        << "\" font-size=\"11\">" << htmlEscape(s->name) << "</text>\n";
     ly += 16;
   }
