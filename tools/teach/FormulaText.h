@@ -48,8 +48,9 @@ struct FormulaEmitter {
   /// select): such an op reads better as a call by its mnemonic.
   bool usedCalls = false;
 
+  /// A negative number is parenthesized as an operand: `a * (-2)`.
   Value constant(double c) {
-    return {formatDouble(c), c < 0 ? Value::kUnary : Value::kAtom, c == 1.0};
+    return {formatDouble(c), c < 0 ? Value::kSum : Value::kAtom, c == 1.0};
   }
   Value neg(Value a) { return {"-" + a.at(Value::kAtom), Value::kUnary}; }
   Value add(Value a, Value b) { return infix(a, " + ", b, Value::kSum); }
@@ -83,18 +84,67 @@ struct FormulaEmitter {
   }
 };
 
+namespace formula_detail {
+
+/// Whether act'(a) computed from a = act(z) equals act'(z) itself at a few
+/// points of each sign: then the formula reads the same on Z.
+inline bool sameOnPreactivation(Activation act) {
+  DoubleEmitter d;
+  for (double z : {-2.0, -0.5, 0.5, 2.0}) {
+    // One operand in storage for two: GCC's -Warray-bounds does not see
+    // that the binary cases are unreachable for a unary op.
+    double args[2] = {z, 0.0};
+    double a = emitElementwise(d, activationOp(act),
+                               std::span<const double>(args, 1));
+    if (emitActivationGrad(d, act, a) != emitActivationGrad(d, act, z))
+      return false;
+  }
+  return true;
+}
+
+/// The unary elementwise op whose formula on `x` is `text`, written as a
+/// call (`step(Z)`), if there is one and it is not already the text.
+inline std::string namedBy(const std::string &text, const FormulaText &x) {
+  for (OpKind k : allOps()) {
+    if (family(k) != OpFamily::Elementwise || opInfo(k).arity != 1)
+      continue;
+    FormulaEmitter e;
+    std::string call = std::string(mnemonic(k)) + "(" + x.text + ")";
+    if (emitElementwise(e, k, std::span<const FormulaText>(&x, 1)).text ==
+            text &&
+        call != text)
+      return call;
+  }
+  return "";
+}
+
+} // namespace formula_detail
+
 /// `act'(Z)` as explain writes it, from emitActivationGrad: with the
 /// activation's output A, as the fused backward computes it (`A * (1 -
 /// A)`), or with Z where the formula is the same function of Z (relu:
 /// step(A) = step(Z)); prefixed with the elementwise op that computes it
 /// where one does (`step(Z): 1 where Z > 0, else 0`). `act` is not None.
-std::string activationGradText(Activation act);
+inline std::string activationGradText(Activation act) {
+  FormulaEmitter e;
+  FormulaText x{formula_detail::sameOnPreactivation(act) ? "Z" : "A"};
+  std::string text = emitActivationGrad(e, act, x).text;
+  std::string name = formula_detail::namedBy(text, x);
+  return name.empty() ? text : name + ": " + text;
+}
 
 /// The infix text of elementwise op `op` on `args`, or nothing when its
 /// formula is more than arithmetic (then a call by its mnemonic reads
-/// better: `sigmoid(x)`, not its stable formula).
-std::optional<FormulaText> arithmeticText(OpKind op,
-                                          std::span<const FormulaText> args,
-                                          bool dropOnes);
+/// better: `sigmoid(x)`, not its stable formula). `dropOnes`: write
+/// `1 * x` as `x`.
+inline std::optional<FormulaText>
+arithmeticText(OpKind op, std::span<const FormulaText> args, bool dropOnes) {
+  FormulaEmitter e;
+  e.dropOnes = dropOnes;
+  FormulaText t = emitElementwise(e, op, args);
+  if (e.usedCalls)
+    return std::nullopt;
+  return t;
+}
 
 } // namespace nn
