@@ -16,10 +16,9 @@
 #include "passes/MemoryPlan.h"
 #include "tools/teach/Explain.h"
 
-#include <iomanip>
-#include <iostream>
+#include <fmt/format.h>
+
 #include <map>
-#include <sstream>
 
 namespace nn {
 
@@ -47,19 +46,16 @@ std::map<int, std::vector<NodeId>> byLine(const Graph &g) {
   return lines;
 }
 
-} // namespace
-
-std::string summaryText(const LoadedModel &m) {
-  Graph fwd = compileTo(m, Stage::Forward);
-  Graph grad = compileTo(m, Stage::Grad);
-
+/// One row per source line of the forward graph; the backward FLOPs of a
+/// line are those of its nodes in the grad graph less the forward ones.
+std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
+                             double &perStep) {
   std::map<int, double> gradFlops;
-  double perStep = 0;
+  perStep = 0;
   for (NodeId id = 0; id < grad.size(); ++id) {
     gradFlops[grad[id].loc.line] += perSample(grad, id);
     perStep += nodeFlops(grad, id, 1) - perSample(grad, id);
   }
-
   std::vector<Row> rows;
   for (const auto &[line, ids] : byLine(fwd)) {
     Row r;
@@ -85,57 +81,73 @@ std::string summaryText(const LoadedModel &m) {
     r.bwd = gradFlops[line] - r.fwd;
     rows.push_back(r);
   }
+  return rows;
+}
 
-  const size_t w0 = 28, w1 = 16, w2 = 12, w3 = 16, w4 = 16;
-  std::ostringstream os;
+const size_t w0 = 28, w1 = 16, w2 = 12, w3 = 16, w4 = 16;
+
+/// The table: a header, one line per row, the totals.
+std::string tableText(const std::vector<Row> &rows, int64_t &params,
+                      double &f, double &b) {
   std::string rule(w0 + w1 + w2 + w3 + w4, '-');
-  os << "model " << fwd.name << "  (" << m.path << ")\n"
-     << rule << "\n"
-     << column("layer (ops)", w0) << column("output shape", w1)
-     << columnRight("params", w2) << columnRight("fwd FLOPs/smp", w3)
-     << columnRight("bwd FLOPs/smp", w4) << "\n"
-     << rule << "\n";
-  int64_t params = 0;
-  double f = 0, b = 0;
+  std::string os = rule + "\n" + column("layer (ops)", w0) +
+                   column("output shape", w1) + columnRight("params", w2) +
+                   columnRight("fwd FLOPs/smp", w3) +
+                   columnRight("bwd FLOPs/smp", w4) + "\n" + rule + "\n";
+  params = 0;
+  f = b = 0;
   for (const Row &r : rows) {
-    os << column(r.name + " (" + r.ops + ")", w0) << column(r.shape, w1)
-       << columnRight(withCommas(static_cast<double>(r.params)), w2)
-       << columnRight(withCommas(r.fwd), w3)
-       << columnRight(withCommas(r.bwd), w4) << "\n";
+    os += column(r.name + " (" + r.ops + ")", w0) + column(r.shape, w1) +
+          columnRight(withCommas(static_cast<double>(r.params)), w2) +
+          columnRight(withCommas(r.fwd), w3) +
+          columnRight(withCommas(r.bwd), w4) + "\n";
     params += r.params;
     f += r.fwd;
     b += r.bwd;
   }
+  return os + rule + "\n" + column("total", w0 + w1) +
+         columnRight(withCommas(static_cast<double>(params)), w2) +
+         columnRight(withCommas(f), w3) + columnRight(withCommas(b), w4) +
+         "\n" + rule + "\n";
+}
+
+/// The arena of one training step at the recipe's batch, unfused and fused.
+std::string arenaText(const LoadedModel &m) {
+  int64_t batch = m.model.recipe.batch;
+  auto bytes = [&](Stage s) {
+    return withCommas(static_cast<double>(
+        planMemory(compileTo(m, s), batch).arenaBytes));
+  };
+  return fmt::format("arena, batch {}:       {} bytes unfused, {} fused (one "
+                     "training step)\n",
+                     batch, bytes(Stage::Opt), bytes(Stage::Fused));
+}
+
+} // namespace
+
+std::string summaryText(const LoadedModel &m) {
+  Graph fwd = compileTo(m, Stage::Forward);
+  Graph grad = compileTo(m, Stage::Grad);
+  double perStep = 0, f = 0, b = 0;
+  int64_t params = 0;
+  std::vector<Row> rows = summaryRows(fwd, grad, perStep);
+  std::string table = tableText(rows, params, f, b);
   double rule6 = 6.0 * static_cast<double>(params);
-  os << rule << "\n"
-     << column("total", w0 + w1)
-     << columnRight(withCommas(static_cast<double>(params)), w2)
-     << columnRight(withCommas(f), w3) << columnRight(withCommas(b), w4) << "\n"
-     << rule << "\n"
-     << "parameters:             " << withCommas(static_cast<double>(params))
-     << "\n"
-     << "training FLOPs/sample:  " << withCommas(f + b) << " (forward "
-     << withCommas(f) << " + backward " << withCommas(b) << ")\n"
-     << "6 x params rule:        " << withCommas(rule6);
+  std::string os = fmt::format(
+      "model {}  ({})\n{}parameters:             {}\n"
+      "training FLOPs/sample:  {} (forward {} + backward {})\n"
+      "6 x params rule:        {}",
+      fwd.name, m.path, table, withCommas(static_cast<double>(params)),
+      withCommas(f + b), withCommas(f), withCommas(b), withCommas(rule6));
   if (rule6 > 0)
-    os << " (exact count / rule = " << std::fixed << std::setprecision(3)
-       << (f + b) / rule6 << ")";
-  os << "\n"
-     << "per step, any batch:    " << withCommas(perStep)
-     << " FLOPs (optimizer update and L2)\n"
-     << "arena, batch " << m.model.recipe.batch << ":       "
-     << withCommas(static_cast<double>(
-            planMemory(compileTo(m, Stage::Opt), m.model.recipe.batch)
-                .arenaBytes))
-     << " bytes unfused, "
-     << withCommas(static_cast<double>(
-            planMemory(compileTo(m, Stage::Fused), m.model.recipe.batch)
-                .arenaBytes))
-     << " fused (one training step)\n"
-     << "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
-        "needs no input gradient,\nso the exact count is below 6 x params "
-        "plus the elementwise work.\n";
-  return os.str();
+    os += fmt::format(" (exact count / rule = {:.3f})", (f + b) / rule6);
+  return os + fmt::format("\nper step, any batch:    {} FLOPs (optimizer "
+                          "update and L2)\n",
+                          withCommas(perStep)) +
+         arenaText(m) +
+         "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
+         "needs no input gradient,\nso the exact count is below 6 x params "
+         "plus the elementwise work.\n";
 }
 
 } // namespace nn
