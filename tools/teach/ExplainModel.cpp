@@ -15,6 +15,7 @@
 #include "tools/teach/Equations.h"
 #include "tools/teach/Explain.h"
 #include "tools/teach/LayerText.h"
+#include "tools/teach/SourceLine.h"
 #include "tools/KernelMap.h"
 
 #include "ir/Format.h"
@@ -28,7 +29,6 @@
 
 #include <algorithm>
 #include <map>
-#include <sstream>
 
 namespace nn {
 
@@ -46,19 +46,6 @@ struct Totals {
   double macs[3] = {0, 0, 0}, flops[3] = {0, 0, 0}, stepFlops = 0;
   int64_t params = 0, weights = 0;
 };
-
-/// Line `line` (1-based) of `text`, trimmed.
-std::string sourceLine(const std::string &text, int line) {
-  std::istringstream is(text);
-  std::string s;
-  for (int i = 1; std::getline(is, s); ++i)
-    if (i == line) {
-      size_t b = s.find_first_not_of(" \t");
-      size_t e = s.find_last_not_of(" \t\r");
-      return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-    }
-  return "";
-}
 
 std::string flopsText(double smp, double step) {
   auto flops = [](double v) { return v == 1 ? " FLOP" : " FLOPs"; };

@@ -12,6 +12,7 @@
 
 #include "tools/teach/Graphviz.h"
 #include "tools/teach/Significant.h"
+#include "tools/teach/SourceLine.h"
 
 #include "ir/Printer.h"
 #include "ir/Support.h"
@@ -53,21 +54,15 @@ std::string esc(const std::string &s) {
   return out;
 }
 
-std::string sourceLine(const std::string &text, int line) {
-  std::istringstream is(text);
-  std::string s;
-  for (int i = 1; std::getline(is, s); ++i)
-    if (i == line) {
-      size_t b = s.find_first_not_of(" \t");
-      size_t e = s.find_last_not_of(" \t\r");
-      s = b == std::string::npos ? "" : s.substr(b, e - b + 1);
-      if (size_t hash = s.find('#'); hash != std::string::npos) {
-        s.resize(hash); // no comments
-        s.erase(s.find_last_not_of(" \t") + 1);
-      }
-      return s.size() > 44 ? s.substr(0, 41) + "..." : s;
-    }
-  return "";
+/// The source line of a node's label: without its comment, at most 44
+/// characters.
+std::string labelLine(const std::string &text, int line) {
+  std::string s = sourceLine(text, line);
+  if (size_t hash = s.find('#'); hash != std::string::npos) {
+    s.resize(hash); // no comments
+    s.erase(s.find_last_not_of(" \t") + 1);
+  }
+  return s.size() > 44 ? s.substr(0, 41) + "..." : s;
 }
 
 std::string nodeName(const Graph &g, NodeId id) {
@@ -129,7 +124,7 @@ std::string nodeLabel(const Graph &g, NodeId id, const DotOptions &opts) {
   if (n.loc.valid()) {
     std::string file = std::filesystem::path(n.loc.file).filename().string();
     l += fmt::format("\n{}:{}", file, n.loc.line);
-    std::string src = sourceLine(opts.sourceText, n.loc.line);
+    std::string src = labelLine(opts.sourceText, n.loc.line);
     if (!src.empty())
       l += "  " + src;
   }
