@@ -26,8 +26,7 @@ int runGraph(const Args &args) {
   std::string stage = args.get("stage").value_or("fused");
   if (stage != "forward" && stage != "grad" && stage != "fused") {
     std::string near = closestMatch(stage, {"forward", "grad", "fused"});
-    throw UserError("nnc: error: unknown stage '" + stage +
-                    "' for nnc graph" +
+    throw UserError("nnc: error: unknown stage '" + stage + "' for nnc graph" +
                     (near.empty() ? "" : "; did you mean '" + near + "'?") +
                     " (stages: forward, grad, fused)");
   }

@@ -43,8 +43,7 @@ const Command &reportCommand() {
   static const Command c = [] {
     std::vector<FlagSpec> flags = {
         {"output", "FILE", "the HTML page to write", 'o'},
-        {"metrics", "FILE",
-         "training curves: the CSV of nnc train --metrics"},
+        {"metrics", "FILE", "training curves: the CSV of nnc train --metrics"},
         {"bench", "FILE", "fused vs unfused timings: nnc bench --json"}};
     for (const FlagSpec &f : recipeFlags())
       flags.push_back(f);

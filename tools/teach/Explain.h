@@ -42,7 +42,7 @@ std::string explainScalar(const LoadedModel &m);
 /// row numbers go to `rows`. Throws UserError when the data cannot be read,
 /// does not fit the model, or has more than `maxRows` rows in the batch
 /// (-1: any).
-ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g,
-                         int64_t maxRows, std::vector<int64_t> *rows);
+ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g, int64_t maxRows,
+                         std::vector<int64_t> *rows);
 
 } // namespace nn

@@ -12,11 +12,11 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "tools/KernelMap.h"
 #include "tools/teach/Equations.h"
 #include "tools/teach/Explain.h"
 #include "tools/teach/LayerText.h"
 #include "tools/teach/SourceLine.h"
-#include "tools/KernelMap.h"
 
 #include "ir/Format.h"
 #include "ir/Support.h"
@@ -98,7 +98,8 @@ std::string equationText(const Graph &opt, const Equations &eq,
                      column(eq.ref(id) + " = " + eq.rhs(id), 46),
                      column(opt[id].type.str(), 12), flopsText(smp, step),
                      fmt::join(irs, ", "),
-                     ks.empty() ? "(none)" : fmt::format("{}", fmt::join(ks, ", ")));
+                     ks.empty() ? "(none)"
+                                : fmt::format("{}", fmt::join(ks, ", ")));
 }
 
 /// One source line: its text, the layer's textbook equations, then its
@@ -106,11 +107,11 @@ std::string equationText(const Graph &opt, const Equations &eq,
 std::string lineText(const LoadedModel &m, const Graph &opt,
                      const Equations &eq, const KernelMap &kernels, int line,
                      const std::vector<NodeId> &ids, Totals &t) {
-  std::string os = "\n" +
-                   (line ? fmt::format("line {}: {}", line,
-                                       sourceLine(m.text, line))
-                         : std::string("(no source line)")) +
-                   "\n";
+  std::string os =
+      "\n" +
+      (line ? fmt::format("line {}: {}", line, sourceLine(m.text, line))
+            : std::string("(no source line)")) +
+      "\n";
   os += denseLayerText(opt, ids, m.model.recipe.l2) + lossText(opt, ids);
   for (Phase ph : {Phase::Forward, Phase::Backward, Phase::Update}) {
     bool header = false;

@@ -1,4 +1,4 @@
-//===- ExplainScalar.cpp - nnc explain --scalar: one step, number by number ===//
+//===- ExplainScalar.cpp - nnc explain --scalar: one step, in numbers ---===//
 ///
 /// \file
 /// One training step of a small model written out number by number
@@ -35,8 +35,8 @@ std::vector<int64_t> firstBatchRows(const Recipe &r, int64_t size,
     throw UserError("nnc: error: no training samples left for one step");
   std::vector<int64_t> rows(
       train.begin(),
-      train.begin() + std::min<int64_t>(r.batch,
-                                        static_cast<int64_t>(train.size())));
+      train.begin() +
+          std::min<int64_t>(r.batch, static_cast<int64_t>(train.size())));
   if (maxRows >= 0 && static_cast<int64_t>(rows.size()) > maxRows)
     throw UserError(fmt::format(
         "nnc: error: explain --scalar writes out at most {} samples per "
@@ -95,8 +95,8 @@ std::string stepText(const std::vector<ScalarLine> &lines) {
 
 } // namespace
 
-ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g,
-                         int64_t maxRows, std::vector<int64_t> *rowsOut) {
+ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g, int64_t maxRows,
+                         std::vector<int64_t> *rowsOut) {
   const Recipe &r = m.model.recipe;
   if (r.data.path.empty())
     throw UserError("nnc: error: one step needs training data: the model "

@@ -25,8 +25,7 @@ namespace nn {
 
 /// One formula (or operand) as text.
 struct FormulaText {
-  static constexpr int kTop = 0, kSum = 1, kProduct = 2, kUnary = 3,
-                       kAtom = 4;
+  static constexpr int kTop = 0, kSum = 1, kProduct = 2, kUnary = 3, kAtom = 4;
   std::string text;
   int prec = kAtom;
   /// The constant 1 (so `1 * x` can be written `x`).
@@ -74,8 +73,7 @@ struct FormulaEmitter {
   }
 
   /// `a op b` at precedence `prec`, left-associative.
-  static Value infix(const Value &a, const char *op, const Value &b,
-                     int prec) {
+  static Value infix(const Value &a, const char *op, const Value &b, int prec) {
     return {a.at(prec) + op + b.at(prec + 1), prec};
   }
   Value call(const char *f, const Value &a) {
@@ -94,8 +92,8 @@ inline bool sameOnPreactivation(Activation act) {
     // One operand in storage for two: GCC's -Warray-bounds does not see
     // that the binary cases are unreachable for a unary op.
     double args[2] = {z, 0.0};
-    double a = emitElementwise(d, activationOp(act),
-                               std::span<const double>(args, 1));
+    double a =
+        emitElementwise(d, activationOp(act), std::span<const double>(args, 1));
     if (emitActivationGrad(d, act, a) != emitActivationGrad(d, act, z))
       return false;
   }

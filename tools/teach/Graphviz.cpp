@@ -253,9 +253,8 @@ std::optional<std::string> findDot() {
   size_t start = 0;
   while (start <= dirs.size()) {
     size_t colon = dirs.find(':', start);
-    std::string dir = dirs.substr(start, colon == std::string::npos
-                                             ? std::string::npos
-                                             : colon - start);
+    std::string dir = dirs.substr(
+        start, colon == std::string::npos ? std::string::npos : colon - start);
     std::string candidate = (dir.empty() ? "." : dir) + "/dot";
     if (access(candidate.c_str(), X_OK) == 0)
       return candidate;
@@ -300,8 +299,8 @@ std::string runDot(const std::string &dotText, const std::string &format) {
   posix_spawn_file_actions_addopen(&actions, 2, err.c_str(),
                                    O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid = 0;
-  int rc = posix_spawn(&pid, dot->c_str(), &actions, nullptr, argv.data(),
-                       environ);
+  int rc =
+      posix_spawn(&pid, dot->c_str(), &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0)
     throw UserError("nnc: error: cannot run " + *dot);

@@ -11,8 +11,8 @@
 #pragma once
 
 #include "ir/Graph.h"
-#include "tools/Driver.h"
 #include "runtime/Interpreter.h"
+#include "tools/Driver.h"
 #include "tools/KernelMap.h"
 
 #include <optional>

@@ -133,8 +133,9 @@ std::string curvesSection(const LoadedModel &m,
     os << "<table><tr><th>last epoch</th><th>train loss</th><th>train "
           "accuracy</th><th>validation loss</th><th>validation "
           "accuracy</th></tr>\n<tr><td>"
-       << significant(c.epoch[i], 6) << "</td><td>" << cell(c.trainLoss[i], false)
-       << "</td><td>" << cell(c.trainAccuracy[i], true) << "</td><td>"
+       << significant(c.epoch[i], 6) << "</td><td>"
+       << cell(c.trainLoss[i], false) << "</td><td>"
+       << cell(c.trainAccuracy[i], true) << "</td><td>"
        << cell(c.valLoss[i], false) << "</td><td>"
        << cell(c.valAccuracy[i], true) << "</td></tr></table>\n";
   }

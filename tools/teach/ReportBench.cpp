@@ -101,8 +101,9 @@ std::string benchSection(const LoadedModel &m,
                     "--json'");
   }
   if (doc.kind != Json::Kind::Object)
-    throw UserError(*bench + ": error: expected a JSON object from nnc bench "
-                             "--json, found " +
+    throw UserError(*bench +
+                    ": error: expected a JSON object from nnc bench "
+                    "--json, found " +
                     jsonKindName(doc.kind));
   const Json *results = field(doc, "results");
   if (!results || results->kind != Json::Kind::Array)
@@ -113,15 +114,14 @@ std::string benchSection(const LoadedModel &m,
       throw UserError(*bench + ": error: \"results\" holds " +
                       jsonKindName(r.kind) + ", expected objects");
   os << "<p>From <code>" << htmlEscape(*bench) << "</code>:";
-  for (const char *k : {"model", "backend", "threads", "cpu", "peak_gflops",
-                        "repeats"})
+  for (const char *k :
+       {"model", "backend", "threads", "cpu", "peak_gflops", "repeats"})
     if (const Json *v = field(doc, k))
       os << " " << k << " <b>" << htmlEscape(jsonCell(*v)) << "</b>";
   os << ". Times are medians (min and max beside them); GFLOP/s and % of "
         "peak from the exact FLOP counts.</p>\n";
   const Json *ratios = field(doc, "ratios");
-  if (ratios && ratios->kind == Json::Kind::Array &&
-      !ratios->items.empty()) {
+  if (ratios && ratios->kind == Json::Kind::Array && !ratios->items.empty()) {
     os << "<h3>Unfused time / fused time</h3>\n"
        << jsonTable(*ratios, {"batch", "name", "unfused_over_fused"});
   }

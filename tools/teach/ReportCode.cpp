@@ -105,9 +105,8 @@ std::string codeSection(const LoadedModel &m) {
 #endif
     if (const CudaKernel *k = cuda.kernelOf(id)) {
       std::string src;
-      for (int l = k->firstLine; l <= k->lastLine &&
-                                 l <= static_cast<int>(cudaLines.size());
-           ++l)
+      for (int l = k->firstLine;
+           l <= k->lastLine && l <= static_cast<int>(cudaLines.size()); ++l)
         src += cudaLines[l - 1] + "\n";
       os << "<p>CUDA C++: " << htmlEscape(k->name) << "</p>\n"
          << htmlPre(src, "cuda");

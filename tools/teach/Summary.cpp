@@ -1,4 +1,4 @@
-//===- Summary.cpp - nnc summary: a table of the layers --------------------===//
+//===- Summary.cpp - nnc summary: a table of the layers ------------------===//
 ///
 /// \file
 /// A Keras-style table: one row per statement of the .nn file (nodes are
@@ -87,8 +87,8 @@ std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
 const size_t w0 = 28, w1 = 16, w2 = 12, w3 = 16, w4 = 16;
 
 /// The table: a header, one line per row, the totals.
-std::string tableText(const std::vector<Row> &rows, int64_t &params,
-                      double &f, double &b) {
+std::string tableText(const std::vector<Row> &rows, int64_t &params, double &f,
+                      double &b) {
   std::string rule(w0 + w1 + w2 + w3 + w4, '-');
   std::string os = rule + "\n" + column("layer (ops)", w0) +
                    column("output shape", w1) + columnRight("params", w2) +
@@ -115,8 +115,8 @@ std::string tableText(const std::vector<Row> &rows, int64_t &params,
 std::string arenaText(const LoadedModel &m) {
   int64_t batch = m.model.recipe.batch;
   auto bytes = [&](Stage s) {
-    return withCommas(static_cast<double>(
-        planMemory(compileTo(m, s), batch).arenaBytes));
+    return withCommas(
+        static_cast<double>(planMemory(compileTo(m, s), batch).arenaBytes));
   };
   return fmt::format("arena, batch {}:       {} bytes unfused, {} fused (one "
                      "training step)\n",
@@ -141,9 +141,10 @@ std::string summaryText(const LoadedModel &m) {
       withCommas(f + b), withCommas(f), withCommas(b), withCommas(rule6));
   if (rule6 > 0)
     os += fmt::format(" (exact count / rule = {:.3f})", (f + b) / rule6);
-  return os + fmt::format("\nper step, any batch:    {} FLOPs (optimizer "
-                          "update and L2)\n",
-                          withCommas(perStep)) +
+  return os +
+         fmt::format("\nper step, any batch:    {} FLOPs (optimizer "
+                     "update and L2)\n",
+                     withCommas(perStep)) +
          arenaText(m) +
          "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
          "needs no input gradient,\nso the exact count is below 6 x params "

@@ -71,16 +71,16 @@ TrainingCurves readMetricsCsv(const std::string &path) {
   std::string text = readFile(path);
   CsvReader reader(path, text);
   std::vector<CsvField> f;
-  const std::vector<std::string> want = {"epoch",          "step",
-                                         "train_loss",     "train_accuracy",
-                                         "val_loss",       "val_accuracy",
-                                         "seconds"};
+  const std::vector<std::string> want = {
+      "epoch",    "step",         "train_loss", "train_accuracy",
+      "val_loss", "val_accuracy", "seconds"};
   if (!reader.next(f))
     throw UserError(path + ": error: empty metrics file");
   for (size_t i = 0; i < want.size(); ++i)
     if (i >= f.size() || f[i].text != want[i])
-      throw UserError(path + ":1:1: error: not a metrics file of nnc train "
-                             "--metrics (expected the header " +
+      throw UserError(path +
+                      ":1:1: error: not a metrics file of nnc train "
+                      "--metrics (expected the header " +
                       [&] {
                         std::string h;
                         for (const std::string &w : want)
@@ -146,11 +146,13 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
       shown.push_back(&s);
   }
   os << "<g class=\"panel\">\n"
-     << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\"" << significant(y0 + 18, 6)
+     << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\""
+     << significant(y0 + 18, 6)
      << "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
      << htmlEscape(title) << "</text>\n";
   if (shown.empty() || epochs.empty()) {
-    os << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\"" << significant(y0 + h / 2, 6)
+    os << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\""
+       << significant(y0 + h / 2, 6)
        << "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#666\">"
        << "no values in this run</text>\n</g>\n";
     return;
@@ -173,9 +175,9 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
   auto Y = [&](double v) { return y0 + top + (hi - v) / (hi - lo) * ph; };
   // Grid and y ticks.
   for (double t = lo; t <= hi + step / 2; t += step) {
-    os << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\"" << significant(Y(t), 6)
-       << "\" x2=\"" << significant(x0 + left + pw, 6) << "\" y2=\"" << significant(Y(t), 6)
-       << "\" stroke=\"#ddd\"/>\n"
+    os << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\""
+       << significant(Y(t), 6) << "\" x2=\"" << significant(x0 + left + pw, 6)
+       << "\" y2=\"" << significant(Y(t), 6) << "\" stroke=\"#ddd\"/>\n"
        << "<text x=\"" << significant(x0 + left - 6, 6) << "\" y=\""
        << significant(Y(t) + 4, 6) << "\" text-anchor=\"end\" font-size=\"11\">"
        << significant(t) << (percent ? "%" : "") << "</text>\n";
@@ -183,18 +185,20 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
   // x ticks.
   double xs = std::max(1.0, std::round(niceStep(e1 - e0, 6)));
   for (double e = std::ceil(e0 / xs) * xs; e <= e1 + 1e-9; e += xs)
-    os << "<text x=\"" << significant(X(e), 6) << "\" y=\"" << significant(y0 + top + ph + 16, 6)
+    os << "<text x=\"" << significant(X(e), 6) << "\" y=\""
+       << significant(y0 + top + ph + 16, 6)
        << "\" text-anchor=\"middle\" font-size=\"11\">" << significant(e, 6)
        << "</text>\n";
   os << "<text x=\"" << significant(x0 + left + pw / 2, 6) << "\" y=\""
      << significant(y0 + h - 6, 6)
      << "\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n"
-     << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\"" << significant(y0 + top, 6)
-     << "\" x2=\"" << significant(x0 + left, 6) << "\" y2=\""
-     << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n"
      << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\""
-     << significant(y0 + top + ph, 6) << "\" x2=\"" << significant(x0 + left + pw, 6)
-     << "\" y2=\"" << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n";
+     << significant(y0 + top, 6) << "\" x2=\"" << significant(x0 + left, 6)
+     << "\" y2=\"" << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n"
+     << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\""
+     << significant(y0 + top + ph, 6) << "\" x2=\""
+     << significant(x0 + left + pw, 6) << "\" y2=\""
+     << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n";
   // Curves: one path each; a single point gets a short tick so it shows.
   double ly = y0 + top + 8;
   for (const Series *s : shown) {
@@ -206,8 +210,8 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
         pen = false;
         continue;
       }
-      d += (pen ? " L" : (d.empty() ? "M" : " M")) + significant(X(epochs[i]), 6) +
-           " " + significant(Y(v), 6);
+      d += (pen ? " L" : (d.empty() ? "M" : " M")) +
+           significant(X(epochs[i]), 6) + " " + significant(Y(v), 6);
       pen = true;
     }
     if (d.find('L') == std::string::npos)
@@ -218,11 +222,14 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
        << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
     // Legend entry.
     os << "<line x1=\"" << significant(x0 + left + pw - 150, 6) << "\" y1=\""
-       << significant(ly, 6) << "\" x2=\"" << significant(x0 + left + pw - 126, 6) << "\" y2=\""
-       << significant(ly, 6) << "\" stroke=\"" << s->color << "\" stroke-width=\"2\""
+       << significant(ly, 6) << "\" x2=\""
+       << significant(x0 + left + pw - 126, 6) << "\" y2=\""
+       << significant(ly, 6) << "\" stroke=\"" << s->color
+       << "\" stroke-width=\"2\""
        << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n<text x=\""
-       << significant(x0 + left + pw - 120, 6) << "\" y=\"" << significant(ly + 4, 6)
-       << "\" font-size=\"11\">" << htmlEscape(s->name) << "</text>\n";
+       << significant(x0 + left + pw - 120, 6) << "\" y=\""
+       << significant(ly + 4, 6) << "\" font-size=\"11\">"
+       << htmlEscape(s->name) << "</text>\n";
     ly += 16;
   }
   os << "</g>\n";

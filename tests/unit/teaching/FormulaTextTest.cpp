@@ -62,8 +62,7 @@ TEST(FormulaText, OneTimesXIsXOnlyWhenAsked) {
 }
 
 TEST(FormulaText, ActivationDerivativesAsExplainWritesThem) {
-  EXPECT_EQ(activationGradText(*activationOf(OpKind::Sigmoid)),
-            "A * (1 - A)");
+  EXPECT_EQ(activationGradText(*activationOf(OpKind::Sigmoid)), "A * (1 - A)");
   EXPECT_EQ(activationGradText(*activationOf(OpKind::Tanh)), "1 - A * A");
   // relu'(a) = step(a) is the same function of Z: written with Z, and
   // named by the elementwise op that computes it.
