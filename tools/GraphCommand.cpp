@@ -2,13 +2,9 @@
 ///
 /// \file
 /// `nnc graph model.nn --stage=forward|grad|fused [-o FILE] [--values]`: the
-/// graph of a stage as Graphviz DOT, or as SVG/PNG through `dot` when FILE
-/// ends in .svg or .png. forward is the lowered model with the loss; grad
-/// adds the backward pass and the update (after autodiff); fused draws the
-/// training graph after CSE and DCE with each fused kernel as a cluster
-/// (the nodes it computes in one loop). --values runs one training step on
-/// the reference interpreter (first batch in file order, initial
-/// parameters) and writes each node's value and gradient into its label.
+/// flags and the output file. The graph of a stage comes from tools/teach
+/// (graphDot) as Graphviz DOT, written as it is or turned into SVG/PNG by
+/// `dot` when FILE ends in .svg or .png.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -16,52 +12,11 @@
 #include "runtime/AtomicFile.h"
 #include "runtime/OutputPaths.h"
 #include "tools/Driver.h"
-#include "tools/Explain.h"
-#include "tools/Graphviz.h"
+#include "tools/teach/Graphviz.h"
 
 #include <iostream>
 
 namespace nn {
-
-std::string graphDot(const LoadedModel &m, const std::string &stage,
-                     bool values) {
-  Stage s = stage == "forward" ? Stage::Forward
-            : stage == "grad"  ? Stage::Grad
-                               : Stage::Opt;
-  Graph g = compileTo(m, s);
-  FusionLog log;
-  std::optional<KernelMap> kernels;
-  DotOptions opts;
-  opts.sourceText = m.text;
-  opts.sourcePath = m.path;
-  if (stage == "fused") {
-    kernels.emplace(g, log);
-    opts.kernels = &*kernels;
-  }
-  std::vector<Value> vals;
-  ValueMap grads;
-  if (values) {
-    // Gradients come from the training graph (the forward graph has none).
-    Graph step = s == Stage::Forward ? compileTo(m, Stage::Opt) : g;
-    ValueMap leaves = firstStepLeaves(m, step, -1, nullptr);
-    std::vector<Value> stepVals = Interpreter(step).run(leaves);
-    for (NodeId id = 0; id < step.size(); ++id)
-      if (step[id].name.rfind("d.", 0) == 0 && !stepVals[id].data.empty())
-        grads[step[id].name.substr(2)] = stepVals[id];
-    if (s == Stage::Forward) {
-      ValueMap fwdLeaves;
-      for (NodeId id = 0; id < g.size(); ++id)
-        if (hasTrait(g[id].op, kLeaf) && g[id].op != OpKind::Const)
-          fwdLeaves[g[id].name] = leaves.at(g[id].name);
-      vals = Interpreter(g).run(fwdLeaves);
-    } else {
-      vals = stepVals;
-    }
-    opts.values = &vals;
-    opts.gradients = &grads;
-  }
-  return graphToDot(g, opts);
-}
 
 namespace {
 
@@ -71,8 +26,7 @@ int runGraph(const Args &args) {
   std::string stage = args.get("stage").value_or("fused");
   if (stage != "forward" && stage != "grad" && stage != "fused") {
     std::string near = closestMatch(stage, {"forward", "grad", "fused"});
-    throw UserError("nnc: error: unknown stage '" + stage +
-                    "' for nnc graph" +
+    throw UserError("nnc: error: unknown stage '" + stage + "' for nnc graph" +
                     (near.empty() ? "" : "; did you mean '" + near + "'?") +
                     " (stages: forward, grad, fused)");
   }

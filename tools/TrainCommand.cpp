@@ -11,7 +11,7 @@
 #include "runtime/Trainer.h"
 #include "runtime/WeightsFile.h"
 #include "tools/Driver.h"
-#include "tools/TrainingPlot.h"
+#include "tools/teach/TrainingPlot.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "codegen/cpu/ThreadPool.h"

@@ -12,6 +12,7 @@
 
 #include "ir/Graph.h"
 #include "runtime/Interpreter.h"
+#include "tools/Driver.h"
 #include "tools/KernelMap.h"
 
 #include <optional>
@@ -36,6 +37,12 @@ struct DotOptions {
 
 /// `g` as a DOT digraph.
 std::string graphToDot(const Graph &g, const DotOptions &opts);
+
+/// `nnc graph`: the graph of `stage` ("forward", "grad" or "fused") as DOT;
+/// with `values`, each node's value and gradient after one step on the
+/// interpreter (firstStepLeaves in tools/teach/Explain.h).
+std::string graphDot(const LoadedModel &m, const std::string &stage,
+                     bool values);
 
 /// Where `dot` is on PATH, if it is.
 std::optional<std::string> findDot();

@@ -1,10 +1,10 @@
 //===- Explain.h - The teaching views of a model ---------------*- C++ -*-===//
 ///
 /// \file
-/// The text of `nnc explain` (layer by layer: forward and backward equations
-/// as autodiff derived them, shapes, IR nodes, fused kernels, FLOPs) and of
-/// `nnc explain --scalar` (one training step as scalar multiply-adds). The
-/// report page shows the same text.
+/// The text of `nnc summary`, of `nnc explain` (layer by layer: forward and
+/// backward equations as autodiff derived them, shapes, IR nodes, fused
+/// kernels, FLOPs) and of `nnc explain --scalar` (one training step as
+/// scalar multiply-adds). The report page shows the same text.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -42,13 +42,7 @@ std::string explainScalar(const LoadedModel &m);
 /// row numbers go to `rows`. Throws UserError when the data cannot be read,
 /// does not fit the model, or has more than `maxRows` rows in the batch
 /// (-1: any).
-/// `nnc graph`: the graph of `stage` ("forward", "grad" or "fused") as DOT;
-/// with `values`, each node's value and gradient after one step on the
-/// interpreter (firstStepLeaves).
-std::string graphDot(const LoadedModel &m, const std::string &stage,
-                     bool values);
-
-ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g,
-                         int64_t maxRows, std::vector<int64_t> *rows);
+ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g, int64_t maxRows,
+                         std::vector<int64_t> *rows);
 
 } // namespace nn

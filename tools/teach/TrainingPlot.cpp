@@ -8,7 +8,8 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "tools/TrainingPlot.h"
+#include "tools/teach/TrainingPlot.h"
+#include "tools/teach/Significant.h"
 
 #include "ir/Format.h"
 #include "ir/Support.h"
@@ -70,16 +71,16 @@ TrainingCurves readMetricsCsv(const std::string &path) {
   std::string text = readFile(path);
   CsvReader reader(path, text);
   std::vector<CsvField> f;
-  const std::vector<std::string> want = {"epoch",          "step",
-                                         "train_loss",     "train_accuracy",
-                                         "val_loss",       "val_accuracy",
-                                         "seconds"};
+  const std::vector<std::string> want = {
+      "epoch",    "step",         "train_loss", "train_accuracy",
+      "val_loss", "val_accuracy", "seconds"};
   if (!reader.next(f))
     throw UserError(path + ": error: empty metrics file");
   for (size_t i = 0; i < want.size(); ++i)
     if (i >= f.size() || f[i].text != want[i])
-      throw UserError(path + ":1:1: error: not a metrics file of nnc train "
-                             "--metrics (expected the header " +
+      throw UserError(path +
+                      ":1:1: error: not a metrics file of nnc train "
+                      "--metrics (expected the header " +
                       [&] {
                         std::string h;
                         for (const std::string &w : want)
@@ -107,12 +108,6 @@ TrainingCurves readMetricsCsv(const std::string &path) {
 
 namespace {
 
-std::string fmt(double v, int digits = 4) {
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%.*g", digits, v);
-  return buf;
-}
-
 /// A step of 1, 2 or 5 times a power of ten giving about `n` ticks.
 double niceStep(double range, int n) {
   if (!(range > 0))
@@ -131,13 +126,21 @@ struct Series {
   bool dashed;
 };
 
-/// One panel at (x0, y0), w x h.
-void panel(std::ostringstream &os, double x0, double y0, double w, double h,
-           const std::string &title, const std::vector<double> &epochs,
-           const std::vector<Series> &series, bool percent) {
-  const double left = 56, right = 12, top = 28, bottom = 40;
-  double pw = w - left - right, ph = h - top - bottom;
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+/// A panel's plot area and scales: epochs [e0, e1] to x, values [lo, hi]
+/// (percent already applied) to y.
+struct Frame {
+  static constexpr double left = 56, right = 12, top = 28, bottom = 40;
+  double x0 = 0, y0 = 0, w = 0, h = 0, pw = 0, ph = 0;
+  double lo = 0, hi = 1, step = 1, e0 = 0, e1 = 1;
+  double X(double e) const { return x0 + left + (e - e0) / (e1 - e0) * pw; }
+  double Y(double v) const { return y0 + top + (hi - v) / (hi - lo) * ph; }
+};
+
+/// The series with a finite value, and the range of their values.
+std::vector<const Series *> shownSeries(const std::vector<Series> &series,
+                                        double &lo, double &hi) {
+  lo = std::numeric_limits<double>::infinity();
+  hi = -lo;
   std::vector<const Series *> shown;
   for (const Series &s : series) {
     bool any = false;
@@ -150,84 +153,119 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
     if (any)
       shown.push_back(&s);
   }
-  os << "<g class=\"panel\">\n"
-     << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + 18, 6)
-     << "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
-     << htmlEscape(title) << "</text>\n";
-  if (shown.empty() || epochs.empty()) {
-    os << "<text x=\"" << fmt(x0 + w / 2, 6) << "\" y=\"" << fmt(y0 + h / 2, 6)
-       << "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#666\">"
-       << "no values in this run</text>\n</g>\n";
-    return;
-  }
-  if (percent) {
-    lo *= 100;
-    hi *= 100;
-  }
+  return shown;
+}
+
+/// Rounds [lo, hi] out to whole ticks, and the epochs to a nonempty range.
+Frame makeFrame(double x0, double y0, double w, double h, double lo, double hi,
+                const std::vector<double> &epochs) {
+  Frame f;
+  f.x0 = x0;
+  f.y0 = y0;
+  f.w = w;
+  f.h = h;
+  f.pw = w - Frame::left - Frame::right;
+  f.ph = h - Frame::top - Frame::bottom;
   if (hi - lo < 1e-12) {
     lo -= 0.5;
     hi += 0.5;
   }
-  double step = niceStep(hi - lo, 5);
-  lo = std::floor(lo / step) * step;
-  hi = std::ceil(hi / step) * step;
-  double e0 = epochs.front(), e1 = epochs.back();
-  if (e1 <= e0)
-    e1 = e0 + 1;
-  auto X = [&](double e) { return x0 + left + (e - e0) / (e1 - e0) * pw; };
-  auto Y = [&](double v) { return y0 + top + (hi - v) / (hi - lo) * ph; };
-  // Grid and y ticks.
-  for (double t = lo; t <= hi + step / 2; t += step) {
-    os << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\"" << fmt(Y(t), 6)
-       << "\" x2=\"" << fmt(x0 + left + pw, 6) << "\" y2=\"" << fmt(Y(t), 6)
-       << "\" stroke=\"#ddd\"/>\n"
-       << "<text x=\"" << fmt(x0 + left - 6, 6) << "\" y=\""
-       << fmt(Y(t) + 4, 6) << "\" text-anchor=\"end\" font-size=\"11\">"
-       << fmt(t) << (percent ? "%" : "") << "</text>\n";
+  f.step = niceStep(hi - lo, 5);
+  f.lo = std::floor(lo / f.step) * f.step;
+  f.hi = std::ceil(hi / f.step) * f.step;
+  f.e0 = epochs.front();
+  f.e1 = epochs.back();
+  if (f.e1 <= f.e0)
+    f.e1 = f.e0 + 1;
+  return f;
+}
+
+/// The grid with the y ticks, the x ticks, the axis label and the axes.
+void axes(std::ostringstream &os, const Frame &f, bool percent) {
+  double x0 = f.x0, y0 = f.y0, left = Frame::left, top = Frame::top;
+  double pw = f.pw, ph = f.ph;
+  for (double t = f.lo; t <= f.hi + f.step / 2; t += f.step) {
+    os << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\""
+       << significant(f.Y(t), 6) << "\" x2=\"" << significant(x0 + left + pw, 6)
+       << "\" y2=\"" << significant(f.Y(t), 6) << "\" stroke=\"#ddd\"/>\n"
+       << "<text x=\"" << significant(x0 + left - 6, 6) << "\" y=\""
+       << significant(f.Y(t) + 4, 6)
+       << "\" text-anchor=\"end\" font-size=\"11\">" << significant(t)
+       << (percent ? "%" : "") << "</text>\n";
   }
-  // x ticks.
-  double xs = std::max(1.0, std::round(niceStep(e1 - e0, 6)));
-  for (double e = std::ceil(e0 / xs) * xs; e <= e1 + 1e-9; e += xs)
-    os << "<text x=\"" << fmt(X(e), 6) << "\" y=\"" << fmt(y0 + top + ph + 16, 6)
-       << "\" text-anchor=\"middle\" font-size=\"11\">" << fmt(e, 6)
+  double xs = std::max(1.0, std::round(niceStep(f.e1 - f.e0, 6)));
+  for (double e = std::ceil(f.e0 / xs) * xs; e <= f.e1 + 1e-9; e += xs)
+    os << "<text x=\"" << significant(f.X(e), 6) << "\" y=\""
+       << significant(y0 + top + ph + 16, 6)
+       << "\" text-anchor=\"middle\" font-size=\"11\">" << significant(e, 6)
        << "</text>\n";
-  os << "<text x=\"" << fmt(x0 + left + pw / 2, 6) << "\" y=\""
-     << fmt(y0 + h - 6, 6)
+  os << "<text x=\"" << significant(x0 + left + pw / 2, 6) << "\" y=\""
+     << significant(y0 + f.h - 6, 6)
      << "\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n"
-     << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\"" << fmt(y0 + top, 6)
-     << "\" x2=\"" << fmt(x0 + left, 6) << "\" y2=\""
-     << fmt(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n"
-     << "<line x1=\"" << fmt(x0 + left, 6) << "\" y1=\""
-     << fmt(y0 + top + ph, 6) << "\" x2=\"" << fmt(x0 + left + pw, 6)
-     << "\" y2=\"" << fmt(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n";
-  // Curves: one path each; a single point gets a short tick so it shows.
-  double ly = y0 + top + 8;
-  for (const Series *s : shown) {
-    std::string d;
-    bool pen = false;
-    for (size_t i = 0; i < epochs.size() && i < s->values->size(); ++i) {
-      double v = (*s->values)[i] * (percent ? 100 : 1);
-      if (!std::isfinite(v)) {
-        pen = false;
-        continue;
-      }
-      d += (pen ? " L" : (d.empty() ? "M" : " M")) + fmt(X(epochs[i]), 6) +
-           " " + fmt(Y(v), 6);
-      pen = true;
+     << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\""
+     << significant(y0 + top, 6) << "\" x2=\"" << significant(x0 + left, 6)
+     << "\" y2=\"" << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n"
+     << "<line x1=\"" << significant(x0 + left, 6) << "\" y1=\""
+     << significant(y0 + top + ph, 6) << "\" x2=\""
+     << significant(x0 + left + pw, 6) << "\" y2=\""
+     << significant(y0 + top + ph, 6) << "\" stroke=\"#333\"/>\n";
+}
+
+/// One curve as a path (a single point gets a short tick so it shows) and
+/// its legend entry at height `ly`.
+void curve(std::ostringstream &os, const Frame &f, const Series &s,
+           const std::vector<double> &epochs, bool percent, double ly) {
+  std::string d;
+  bool pen = false;
+  for (size_t i = 0; i < epochs.size() && i < s.values->size(); ++i) {
+    double v = (*s.values)[i] * (percent ? 100 : 1);
+    if (!std::isfinite(v)) {
+      pen = false;
+      continue;
     }
-    if (d.find('L') == std::string::npos)
-      d += " h2";
-    os << "<path class=\"curve\" data-name=\"" << htmlEscape(s->name)
-       << "\" d=\"" << d << "\" fill=\"none\" stroke=\"" << s->color
-       << "\" stroke-width=\"2\""
-       << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n";
-    // Legend entry.
-    os << "<line x1=\"" << fmt(x0 + left + pw - 150, 6) << "\" y1=\""
-       << fmt(ly, 6) << "\" x2=\"" << fmt(x0 + left + pw - 126, 6) << "\" y2=\""
-       << fmt(ly, 6) << "\" stroke=\"" << s->color << "\" stroke-width=\"2\""
-       << (s->dashed ? " stroke-dasharray=\"6 4\"" : "") << "/>\n<text x=\""
-       << fmt(x0 + left + pw - 120, 6) << "\" y=\"" << fmt(ly + 4, 6)
-       << "\" font-size=\"11\">" << htmlEscape(s->name) << "</text>\n";
+    d += (pen ? " L" : (d.empty() ? "M" : " M")) +
+         significant(f.X(epochs[i]), 6) + " " + significant(f.Y(v), 6);
+    pen = true;
+  }
+  if (d.find('L') == std::string::npos)
+    d += " h2";
+  const char *dash = s.dashed ? " stroke-dasharray=\"6 4\"" : "";
+  double lx = f.x0 + Frame::left + f.pw;
+  os << "<path class=\"curve\" data-name=\"" << htmlEscape(s.name) << "\" d=\""
+     << d << "\" fill=\"none\" stroke=\"" << s.color << "\" stroke-width=\"2\""
+     << dash << "/>\n"
+     << "<line x1=\"" << significant(lx - 150, 6) << "\" y1=\""
+     << significant(ly, 6) << "\" x2=\"" << significant(lx - 126, 6)
+     << "\" y2=\"" << significant(ly, 6) << "\" stroke=\"" << s.color
+     << "\" stroke-width=\"2\"" << dash << "/>\n<text x=\""
+     << significant(lx - 120, 6) << "\" y=\"" << significant(ly + 4, 6)
+     << "\" font-size=\"11\">" << htmlEscape(s.name) << "</text>\n";
+}
+
+/// One panel at (x0, y0), w x h.
+void panel(std::ostringstream &os, double x0, double y0, double w, double h,
+           const std::string &title, const std::vector<double> &epochs,
+           const std::vector<Series> &series, bool percent) {
+  double lo, hi;
+  std::vector<const Series *> shown = shownSeries(series, lo, hi);
+  os << "<g class=\"panel\">\n"
+     << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\""
+     << significant(y0 + 18, 6)
+     << "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"bold\">"
+     << htmlEscape(title) << "</text>\n";
+  if (shown.empty() || epochs.empty()) {
+    os << "<text x=\"" << significant(x0 + w / 2, 6) << "\" y=\""
+       << significant(y0 + h / 2, 6)
+       << "\" text-anchor=\"middle\" font-size=\"12\" fill=\"#666\">"
+       << "no values in this run</text>\n</g>\n";
+    return;
+  }
+  double scale = percent ? 100 : 1;
+  Frame f = makeFrame(x0, y0, w, h, lo * scale, hi * scale, epochs);
+  axes(os, f, percent);
+  double ly = y0 + Frame::top + 8;
+  for (const Series *s : shown) {
+    curve(os, f, *s, epochs, percent, ly);
     ly += 16;
   }
   os << "</g>\n";
