@@ -17,7 +17,6 @@
 
 #include <cfloat>
 #include <cmath>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -143,6 +142,32 @@ std::string nonFiniteHelp(const Graph &g, NodeId id,
                    : h;
 }
 
+namespace {
+
+/// "op 'exp' (node %3 'h') at m.nn:4:5 produced 2 non-finite values (...)
+/// of 8, shape [2,4]": where the bad values of node `id` are, and how many.
+std::string describeBad(const Graph &g, NodeId id, const Value &v,
+                        const BadCount &c) {
+  const Node &n = g[id];
+  bool leaf = hasTrait(n.op, kLeaf);
+  std::string s =
+      leaf ? fmt::format("{} '{}'", mnemonic(n.op), n.name)
+           : fmt::format("op '{}' (node %{}{})", mnemonic(n.op), id,
+                         n.name.empty() ? "" : " '" + n.name + "'");
+  if (n.loc.valid())
+    s += " at " + n.loc.str();
+  s += fmt::format(" {} {} non-finite {} ({} NaN, {} +inf, {} -inf) of {}, "
+                   "shape {}",
+                   leaf ? "holds" : "produced", c.total(),
+                   c.total() == 1 ? "value" : "values", c.nan, c.posInf,
+                   c.negInf, v.numel(), shapeStr(v.shape));
+  if (n.op == OpKind::Input || n.op == OpKind::Label)
+    s += ": the data holds them";
+  return s;
+}
+
+} // namespace
+
 // Declared in runtime/Trainer.h, which the trainer's callers include.
 std::string findNonFinite(const Graph &g, const TensorMap &state,
                           const TensorMap &batch, std::string *help) {
@@ -156,25 +181,9 @@ std::string findNonFinite(const Graph &g, const TensorMap &state,
     BadCount c = countBad(values[id].data);
     if (c.total() == 0)
       continue;
-    const Node &n = g[id];
-    std::ostringstream os;
-    bool leaf = hasTrait(n.op, kLeaf);
-    if (leaf)
-      os << mnemonic(n.op) << " '" << n.name << "'";
-    else
-      os << "op '" << mnemonic(n.op) << "' (node %" << id
-         << (n.name.empty() ? "" : " '" + n.name + "'") << ")";
-    if (n.loc.valid())
-      os << " at " << n.loc.str();
-    os << (leaf ? " holds " : " produced ") << c.total() << " non-finite "
-       << (c.total() == 1 ? "value" : "values") << " (" << c.nan << " NaN, "
-       << c.posInf << " +inf, " << c.negInf << " -inf) of "
-       << values[id].numel() << ", shape " << shapeStr(values[id].shape);
-    if (n.op == OpKind::Input || n.op == OpKind::Label)
-      os << ": the data holds them";
     if (help)
       *help = nonFiniteHelp(g, id, values);
-    return os.str();
+    return describeBad(g, id, values[id], c);
   }
   return "";
 }

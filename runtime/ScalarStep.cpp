@@ -33,6 +33,16 @@ std::vector<ScalarLine> scalarStep(const Graph &g, const ValueMap &leaves,
 
 namespace scalar {
 
+namespace {
+
+/// A seed of the backward pass: the constant gradient "d.loss" = 1 that
+/// autodiff starts from.
+bool isSeed(const Node &n) {
+  return n.op == OpKind::Const && n.name.rfind("d.", 0) == 0;
+}
+
+} // namespace
+
 std::string num(double v) {
   std::string s = scalarText(v);
   return v < 0 ? "(" + s + ")" : s;
@@ -58,7 +68,7 @@ Writer::Writer(const Graph &g, const ValueMap &leaves,
   seeded.assign(g.size(), false);
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
-    seeded[id] = n.op == OpKind::Const && n.name.rfind("d.", 0) == 0;
+    seeded[id] = isSeed(n);
     for (NodeId in : n.inputs)
       seeded[id] = seeded[id] || seeded[in];
   }
@@ -102,8 +112,7 @@ std::string Writer::elem(NodeId id, int64_t flat) const {
 }
 
 std::string Writer::ref(NodeId id, int64_t flat) const {
-  if (g[id].op == OpKind::Const && vals[id].data.size() == 1 &&
-      g[id].name.rfind("d.", 0) == 0)
+  if (isSeed(g[id]) && vals[id].data.size() == 1)
     return scalarText(vals[id].data[0]);
   return elem(id, flat);
 }
