@@ -42,25 +42,6 @@ struct CountingEmitter {
   Value selectGt(Value, Value, Value, Value) { return ++calls; }
 };
 
-/// Writes each primitive as infix arithmetic; a sum or difference in
-/// parentheses, so that any nesting reads right.
-struct TextEmitter {
-  using Value = std::string;
-  Value constant(double c) { return num(c); }
-  Value neg(Value a) { return "-" + a; }
-  Value add(Value a, Value b) { return "(" + a + " + " + b + ")"; }
-  Value sub(Value a, Value b) { return "(" + a + " - " + b + ")"; }
-  Value mul(Value a, Value b) { return a + " * " + b; }
-  Value div(Value a, Value b) { return a + " / " + b; }
-  Value exp(Value a) { return "exp(" + a + ")"; }
-  Value log(Value a) { return "log(" + a + ")"; }
-  Value log1p(Value a) { return "log1p(" + a + ")"; }
-  Value tanh(Value a) { return "tanh(" + a + ")"; }
-  Value selectGt(Value a, Value b, Value t, Value f) {
-    return "(" + a + " > " + b + " ? " + t + " : " + f + ")";
-  }
-};
-
 /// The number of primitives op `op`'s math applies.
 int primitiveCount(ElementwiseOp op) {
   CountingEmitter c;
@@ -70,6 +51,19 @@ int primitiveCount(ElementwiseOp op) {
 }
 
 } // namespace
+
+TextEmitter::Value TextEmitter::constant(double c) { return num(c); }
+
+TextEmitter::Value TextEmitter::selectGt(Value a, Value b, Value t, Value f) {
+  if (b == "0" && t == "1" && f == "0")
+    return "step(" + a + ")";
+  return "(" + a + " > " + b + " ? " + t + " : " + f + ")";
+}
+
+std::string activationGradText(Activation act, const std::string &a) {
+  TextEmitter t;
+  return emitActivationGrad(t, act, a);
+}
 
 std::string elementwiseOpText(ElementwiseOp op,
                               const std::vector<std::string> &args) {

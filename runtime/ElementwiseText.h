@@ -20,6 +20,31 @@
 
 namespace nn {
 
+/// An emitter (ir/ElementwiseMath.h) whose values are text: each primitive
+/// as infix arithmetic, a sum or difference in parentheses so that any
+/// nesting reads right; constants as numbers (negative ones in
+/// parentheses); `a > 0 ? 1 : 0` as step(a), the way the lecture writes
+/// relu'.
+struct TextEmitter {
+  using Value = std::string;
+  Value constant(double c);
+  Value neg(Value a) { return "-" + a; }
+  Value add(Value a, Value b) { return "(" + a + " + " + b + ")"; }
+  Value sub(Value a, Value b) { return "(" + a + " - " + b + ")"; }
+  Value mul(Value a, Value b) { return a + " * " + b; }
+  Value div(Value a, Value b) { return a + " / " + b; }
+  Value exp(Value a) { return "exp(" + a + ")"; }
+  Value log(Value a) { return "log(" + a + ")"; }
+  Value log1p(Value a) { return "log1p(" + a + ")"; }
+  Value tanh(Value a) { return "tanh(" + a + ")"; }
+  Value selectGt(Value a, Value b, Value t, Value f);
+};
+
+/// act'(z) written with the activation's output `a`, from the template of
+/// the fused backward (emitActivationGrad): "step(a)", "a * (1 - a)",
+/// "(1 - a * a)". `act` is not None.
+std::string activationGradText(Activation act, const std::string &a);
+
 /// Elementwise op `op` applied to `args` (texts), with parentheses around a
 /// sum or difference ("(a + b)", "a * b", "-a", "exp(a)", "sigmoid(a)").
 std::string elementwiseOpText(ElementwiseOp op,

@@ -1,4 +1,4 @@
-//===- InterpKernels.h - The reference interpreter's naive kernels -*- C++ -*-===//
+//===- InterpKernels.h - The interpreter's naive kernels --------*- C++ -*-===//
 ///
 /// \file
 /// The loops the reference interpreter (runtime/Interpreter.h, which states

@@ -3,12 +3,13 @@
 /// \file
 /// Matrix products, dense layers (forward and the fused gradients) and sums,
 /// written term by term as result[i,j] = sum_k a(i,k) * b(k,j), in the
-/// order the kernels add them. The activation and its derivative come from
-/// the templates of ir/ElementwiseMath.h.
+/// order the kernels add them. act' is written from its template
+/// (runtime/ElementwiseText.h, activationGradText).
 ///
 //===----------------------------------------------------------------------===//
 
 #include "runtime/ScalarWriter.h"
+#include "runtime/ElementwiseText.h"
 
 #include "ir/ElementwiseMath.h"
 #include "ir/FusedMath.h"
@@ -17,33 +18,6 @@
 #include <algorithm>
 
 namespace nn::scalar {
-
-namespace {
-
-/// act'(a) as text, written with the activation's output a, through the
-/// template of the fused backward (ir/ElementwiseMath.h,
-/// emitActivationGrad): "step(a)", "a * (1 - a)", "(1 - a * a)".
-struct GradTextEmitter {
-  using Value = std::string;
-  Value constant(double c) { return scalarText(c); }
-  Value neg(Value a) { return "-" + a; }
-  Value add(Value a, Value b) { return "(" + a + " + " + b + ")"; }
-  Value sub(Value a, Value b) { return "(" + a + " - " + b + ")"; }
-  Value mul(Value a, Value b) { return a + " * " + b; }
-  Value div(Value a, Value b) { return a + " / " + b; }
-  Value exp(Value a) { return "exp(" + a + ")"; }
-  Value log(Value a) { return "log(" + a + ")"; }
-  Value log1p(Value a) { return "log1p(" + a + ")"; }
-  Value tanh(Value a) { return "tanh(" + a + ")"; }
-  /// a > 0 ? 1 : 0 is step(a), as the lecture writes relu'.
-  Value selectGt(Value a, Value b, Value t, Value f) {
-    if (b == "0" && t == "1" && f == "0")
-      return "step(" + a + ")";
-    return "(" + a + " > " + b + " ? " + t + " : " + f + ")";
-  }
-};
-
-} // namespace
 
 Writer::Operand Writer::operand(NodeId id, bool trans) const {
   const std::vector<int64_t> &s = vals[id].shape;
@@ -165,12 +139,8 @@ double Writer::masked(const Node &n, NodeId da, NodeId a, int64_t f,
                       Texts &t) const {
   if (n.act == Activation::None)
     unsupported(n);
-  GradTextEmitter te;
-  auto prime = [&](const std::string &av) {
-    return emitActivationGrad(te, n.act, av);
-  };
-  t = {ref(da, f) + " * " + prime(ref(a, f)),
-       num(at(da, f)) + " * " + prime(num(at(a, f)))};
+  t = {ref(da, f) + " * " + activationGradText(n.act, ref(a, f)),
+       num(at(da, f)) + " * " + activationGradText(n.act, num(at(a, f)))};
   DoubleEmitter e;
   return emitMaskedGrad(e, n.act, at(da, f), at(a, f));
 }
