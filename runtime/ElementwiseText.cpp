@@ -60,7 +60,7 @@ TextEmitter::Value TextEmitter::selectGt(Value a, Value b, Value t, Value f) {
   return "(" + a + " > " + b + " ? " + t + " : " + f + ")";
 }
 
-std::string activationGradText(Activation act, const std::string &a) {
+std::string activationPrimeText(Activation act, const std::string &a) {
   TextEmitter t;
   return emitActivationGrad(t, act, a);
 }

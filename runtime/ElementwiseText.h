@@ -43,7 +43,7 @@ struct TextEmitter {
 /// act'(z) written with the activation's output `a`, from the template of
 /// the fused backward (emitActivationGrad): "step(a)", "a * (1 - a)",
 /// "(1 - a * a)". `act` is not None.
-std::string activationGradText(Activation act, const std::string &a);
+std::string activationPrimeText(Activation act, const std::string &a);
 
 /// Elementwise op `op` applied to `args` (texts), with parentheses around a
 /// sum or difference ("(a + b)", "a * b", "-a", "exp(a)", "sigmoid(a)").

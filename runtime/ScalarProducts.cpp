@@ -4,7 +4,7 @@
 /// Matrix products, dense layers (forward and the fused gradients) and sums,
 /// written term by term as result[i,j] = sum_k a(i,k) * b(k,j), in the
 /// order the kernels add them. act' is written from its template
-/// (runtime/ElementwiseText.h, activationGradText).
+/// (runtime/ElementwiseText.h, activationPrimeText).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -139,8 +139,8 @@ double Writer::masked(const Node &n, NodeId da, NodeId a, int64_t f,
                       Texts &t) const {
   if (n.act == Activation::None)
     unsupported(n);
-  t = {ref(da, f) + " * " + activationGradText(n.act, ref(a, f)),
-       num(at(da, f)) + " * " + activationGradText(n.act, num(at(a, f)))};
+  t = {ref(da, f) + " * " + activationPrimeText(n.act, ref(a, f)),
+       num(at(da, f)) + " * " + activationPrimeText(n.act, num(at(a, f)))};
   DoubleEmitter e;
   return emitMaskedGrad(e, n.act, at(da, f), at(a, f));
 }

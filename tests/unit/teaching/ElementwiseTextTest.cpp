@@ -53,11 +53,11 @@ TEST(ElementwiseText, EveryOpNamesEachOperand) {
 
 TEST(ElementwiseText, ActivationGradientFromItsTemplate) {
   // act'(z) from the activation's output a, as the fused backward computes.
-  EXPECT_EQ(activationGradText(Activation::Relu, "a"), "step(a)");
-  EXPECT_EQ(activationGradText(Activation::Sigmoid, "a"), "a * (1 - a)");
-  EXPECT_EQ(activationGradText(Activation::Tanh, "a"), "(1 - a * a)");
+  EXPECT_EQ(activationPrimeText(Activation::Relu, "a"), "step(a)");
+  EXPECT_EQ(activationPrimeText(Activation::Sigmoid, "a"), "a * (1 - a)");
+  EXPECT_EQ(activationPrimeText(Activation::Tanh, "a"), "(1 - a * a)");
   for (Activation act : allActivations())
-    EXPECT_NE(activationGradText(act, "h[A,1]").find("h[A,1]"),
+    EXPECT_NE(activationPrimeText(act, "h[A,1]").find("h[A,1]"),
               std::string::npos)
         << activationName(act);
 }
