@@ -17,8 +17,8 @@
 
 #include <cfloat>
 #include <cmath>
-#include <cstdio>
-#include <sstream>
+
+#include <fmt/format.h>
 
 namespace nn {
 
@@ -46,16 +46,14 @@ std::string lossHelp(const Graph &g, const Node &n,
   double bad = 0;
   if (!outsideUnit(values[n.inputs[0]], bad))
     return "";
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%g", bad);
-  bool bce = n.op == OpKind::Bce;
-  return std::string(name) +
-         " takes probabilities in [0, 1], but its first "
-         "argument holds " +
-         buf + ": " +
-         (bce ? "apply sigmoid first, or give the logits to bce_logits"
-              : "apply softmax first, or give the logits to "
-                "softmax_cross_entropy");
+  bool bce = member<LossOp>(n.op) == LossOp::Bce;
+  return fmt::format("{} takes probabilities in [0, 1], but its first "
+                     "argument holds {:g}: {}",
+                     name, bad,
+                     bce ? "apply sigmoid first, or give the logits to "
+                           "bce_logits"
+                         : "apply softmax first, or give the logits to "
+                           "softmax_cross_entropy");
 }
 
 /// Counts of values that are NaN, or infinite once rounded to float32.
@@ -79,62 +77,96 @@ BadCount countBad(const std::vector<double> &data) {
 
 } // namespace
 
-std::string nonFiniteHelp(const Graph &g, NodeId id,
-                          const std::vector<Value> &values) {
-  const Node &n = g[id];
-  switch (n.op) {
-  case OpKind::Input:
-  case OpKind::Label:
+namespace {
+
+/// The help for a leaf holding non-finite values before the step.
+std::string leafHelp(LeafOp op, const Node &n) {
+  switch (op) {
+  case LeafOp::Input:
+  case LeafOp::Label:
     return "remove the NaN and infinities from the data, or fill them in";
-  case OpKind::Param:
-  case OpKind::State:
+  case LeafOp::Param:
+  case LeafOp::State:
     return "the weights held them before the step: check the initializer "
            "of '" +
            n.name + "' (or the --init file)";
-  case OpKind::Bce:
-  case OpKind::CrossEntropy: {
-    std::string h = lossHelp(g, n, values);
-    if (!h.empty())
-      return h;
+  case LeafOp::Const:
     break;
   }
-  case OpKind::Const:
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Count:
-  case OpKind::Softmax:
-  case OpKind::OneHot:
-  case OpKind::BceLogits:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-  case OpKind::Elementwise:
-    break;
-  }
-  return "check the data for NaN, or try a smaller learning rate";
+  return "";
 }
+
+/// The help for a loss that produced them: "" when nothing points at the
+/// loss's arguments.
+std::string lossOpHelp(LossOp op, const Graph &g, const Node &n,
+                       const std::vector<Value> &values) {
+  switch (op) {
+  case LossOp::Bce:
+  case LossOp::CrossEntropy:
+    return lossHelp(g, n, values);
+  case LossOp::BceLogits:
+  case LossOp::SoftmaxCrossEntropy:
+  case LossOp::Mse:
+    break;
+  }
+  return "";
+}
+
+/// The help fitted to node `n`'s family, or "" for the generic one.
+std::string familyHelp(const Graph &g, const Node &n,
+                       const std::vector<Value> &values) {
+  switch (family(n.op)) {
+  case OpFamily::Leaf:
+    return leafHelp(member<LeafOp>(n.op), n);
+  case OpFamily::Loss:
+    return lossOpHelp(member<LossOp>(n.op), g, n, values);
+  case OpFamily::Elementwise:
+  case OpFamily::Linalg:
+  case OpFamily::Reduce:
+  case OpFamily::Rows:
+  case OpFamily::Dense:
+  case OpFamily::LossGrad:
+  case OpFamily::Update:
+  case OpFamily::FusedElementwise:
+    break;
+  }
+  return "";
+}
+
+} // namespace
+
+std::string nonFiniteHelp(const Graph &g, NodeId id,
+                          const std::vector<Value> &values) {
+  std::string h = familyHelp(g, g[id], values);
+  return h.empty() ? "check the data for NaN, or try a smaller learning rate"
+                   : h;
+}
+
+namespace {
+
+/// "op 'exp' (node %3 'h') at m.nn:4:5 produced 2 non-finite values (...)
+/// of 8, shape [2,4]": where the bad values of node `id` are, and how many.
+std::string describeBad(const Graph &g, NodeId id, const Value &v,
+                        const BadCount &c) {
+  const Node &n = g[id];
+  bool leaf = hasTrait(n.op, kLeaf);
+  std::string s =
+      leaf ? fmt::format("{} '{}'", mnemonic(n.op), n.name)
+           : fmt::format("op '{}' (node %{}{})", mnemonic(n.op), id,
+                         n.name.empty() ? "" : " '" + n.name + "'");
+  if (n.loc.valid())
+    s += " at " + n.loc.str();
+  s += fmt::format(" {} {} non-finite {} ({} NaN, {} +inf, {} -inf) of {}, "
+                   "shape {}",
+                   leaf ? "holds" : "produced", c.total(),
+                   c.total() == 1 ? "value" : "values", c.nan, c.posInf,
+                   c.negInf, v.numel(), shapeStr(v.shape));
+  if (n.op == OpKind::Input || n.op == OpKind::Label)
+    s += ": the data holds them";
+  return s;
+}
+
+} // namespace
 
 // Declared in runtime/Trainer.h, which the trainer's callers include.
 std::string findNonFinite(const Graph &g, const TensorMap &state,
@@ -149,25 +181,9 @@ std::string findNonFinite(const Graph &g, const TensorMap &state,
     BadCount c = countBad(values[id].data);
     if (c.total() == 0)
       continue;
-    const Node &n = g[id];
-    std::ostringstream os;
-    bool leaf = hasTrait(n.op, kLeaf);
-    if (leaf)
-      os << mnemonic(n.op) << " '" << n.name << "'";
-    else
-      os << "op '" << mnemonic(n.op) << "' (node %" << id
-         << (n.name.empty() ? "" : " '" + n.name + "'") << ")";
-    if (n.loc.valid())
-      os << " at " << n.loc.str();
-    os << (leaf ? " holds " : " produced ") << c.total() << " non-finite "
-       << (c.total() == 1 ? "value" : "values") << " (" << c.nan << " NaN, "
-       << c.posInf << " +inf, " << c.negInf << " -inf) of "
-       << values[id].numel() << ", shape " << shapeStr(values[id].shape);
-    if (n.op == OpKind::Input || n.op == OpKind::Label)
-      os << ": the data holds them";
     if (help)
       *help = nonFiniteHelp(g, id, values);
-    return os.str();
+    return describeBad(g, id, values[id], c);
   }
   return "";
 }

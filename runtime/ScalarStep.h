@@ -4,8 +4,9 @@
 /// The teaching view of `nnc explain --scalar`: one training step of a small
 /// model written out as scalar multiply-adds with the actual numbers, node by
 /// node in the order of the fused graph (the order the generated code runs
-/// its kernels). Each line computes its value itself, in double, so a test
-/// can hold it against the reference interpreter.
+/// its kernels). The values are the reference interpreter's (it is not a
+/// third interpreter); the view writes their formulas, the text of
+/// elementwise math coming from the same templates (runtime/ElementwiseText.h).
 ///
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -1,11 +1,12 @@
 //===- ScalarStepTest.cpp - The scalar view against the interpreter -------===//
 ///
 /// \file
-/// `nnc explain --scalar` computes every number it prints itself; these
-/// tests hold each of them against the reference interpreter's value of the
-/// same node and element for the same step, on the lecture's churn neuron
-/// (file order, the lecture's initial weights) and on xor (tanh layer,
-/// fused dense gradients, SGD with momentum).
+/// `nnc explain --scalar` writes every element of every computing node with
+/// the reference interpreter's value; these tests hold each printed result
+/// against the interpreter's value of the same node and element for the
+/// same step (and every element must be written), on the lecture's churn
+/// neuron (file order, the lecture's initial weights) and on xor (tanh
+/// layer, fused dense gradients, SGD with momentum).
 ///
 //===----------------------------------------------------------------------===//
 
