@@ -99,14 +99,6 @@ std::string numericsError(const RunProgress &p, double loss,
   return os.str();
 }
 
-} // namespace
-
-void TrainObserver::warning(const std::string &text) {
-  std::cerr << text << std::flush;
-}
-
-namespace {
-
 /// The training and validation rows of `data`; throws UserError when
 /// nothing is left to train on.
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
@@ -115,14 +107,17 @@ splitRows(const Dataset &data, const Recipe &r) {
       splitValidation(data.size(), r.validation, r.seed,
                       r.validationLoc.valid() ? r.validationLoc.str() : "nnc");
   if (rows.first.empty())
-    throw UserError(data.source +
-                    ": error: no training samples left after "
-                    "holding out " +
-                    percent(r.validation) + " for validation");
+    throw UserError(fmt::format("{}: error: no training samples left after "
+                                "holding out {} for validation",
+                                data.source, percent(r.validation)));
   return rows;
 }
 
 } // namespace
+
+void TrainObserver::warning(const std::string &text) {
+  std::cerr << text << std::flush;
+}
 
 TrainRun::TrainRun(const TrainSetup &setup, const Dataset &data,
                    const TrainOptions &opts)
