@@ -50,6 +50,8 @@ class TrainRun {
 public:
   TrainRun(const TrainSetup &setup, const Dataset &data,
            const TrainOptions &opts);
+  TrainRun(const TrainRun &) = delete; // `observer` may refer to a member
+  TrainRun &operator=(const TrainRun &) = delete;
   /// Trains from `state` (every Param and State leaf).
   TrainResult run(TensorMap state);
 
