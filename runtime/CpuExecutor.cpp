@@ -37,17 +37,7 @@ public:
   CpuExecutor(const Graph &g, const CpuOptions &opts) : graph(g), opts(opts) {}
 
   void setState(const TensorMap &s) override {
-    for (OpKind kind : {OpKind::Param, OpKind::State})
-      for (NodeId id : graph.leaves(kind)) {
-        const Node &n = graph[id];
-        auto it = s.find(n.name);
-        NN_ASSERT(it != s.end(), "no value for '" + n.name + "'");
-        NN_ASSERT(it->second.shape == n.type.dims,
-                  "wrong shape for '" + n.name + "'");
-        NN_ASSERT(it->second.data.size() ==
-                      static_cast<size_t>(n.type.numel()),
-                  "wrong size for '" + n.name + "'");
-      }
+    checkStateLeaves(graph, s);
     held = s;
   }
 
@@ -122,11 +112,6 @@ TensorMap CpuExecutor::run(const TensorMap &batch) {
 }
 
 } // namespace
-
-CpuOptions &cpuExecutorOptions() {
-  static CpuOptions opts;
-  return opts;
-}
 
 std::unique_ptr<Executor> makeCpuExecutor(const Graph &g,
                                           const CpuOptions &opts) {

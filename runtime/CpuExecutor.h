@@ -15,10 +15,6 @@
 
 namespace nn {
 
-/// The options of every executor that makeExecutor("cpu", ...) creates; the
-/// driver sets them from its flags (-v, --no-cache) before training.
-CpuOptions &cpuExecutorOptions();
-
 /// An executor for `g` (types known) compiled with `opts`. The graph is
 /// compiled on the first run, for batches up to that run's batch size, and
 /// again (for the larger size) should a later batch be larger.

@@ -119,16 +119,7 @@ CudaExecutor::~CudaExecutor() {
 }
 
 void CudaExecutor::setState(const TensorMap &s) {
-  for (OpKind kind : {OpKind::Param, OpKind::State})
-    for (NodeId id : graph.leaves(kind)) {
-      const Node &n = graph[id];
-      auto it = s.find(n.name);
-      NN_ASSERT(it != s.end(), "no value for '" + n.name + "'");
-      NN_ASSERT(it->second.shape == n.type.dims,
-                "wrong shape for '" + n.name + "'");
-      NN_ASSERT(it->second.data.size() == static_cast<size_t>(n.type.numel()),
-                "wrong size for '" + n.name + "'");
-    }
+  checkStateLeaves(graph, s);
   held = s;
   hostCurrent = true;
   deviceCurrent = false;
@@ -409,34 +400,6 @@ TensorMap CudaExecutor::run(const TensorMap &batch) {
 }
 
 } // namespace
-
-CudaExecOptions &cudaExecutorOptions() {
-  // Until the train command has flags for them: NNC_CUDA_SYNC=1 (kernel by
-  // kernel, naming a failing kernel), NNC_CUDA_NO_GRAPH=1, NNC_CUDA_VERBOSE=1,
-  // NNC_CUDA_BIG_TILES_FROM=N (GEMM results of N elements or more on big
-  // tiles; 1: all of them, to test those kernels on small models),
-  // NNC_CUDA_BIG_MIN_BLOCKS=N (the big tiles compiled for N blocks per
-  // multiprocessor: fewer registers; to compare on a GPU), NNC_CUDA_SPLIT_K=0
-  // (no split-K).
-  static CudaExecOptions opts = [] {
-    auto on = [](const char *name) {
-      const char *v = std::getenv(name);
-      return v && v[0] && std::string(v) != "0";
-    };
-    CudaExecOptions o;
-    o.sync = on("NNC_CUDA_SYNC");
-    o.noGraph = on("NNC_CUDA_NO_GRAPH");
-    o.verbose = on("NNC_CUDA_VERBOSE");
-    if (const char *v = std::getenv("NNC_CUDA_BIG_TILES_FROM"))
-      o.bigTileMin = std::max(0LL, std::atoll(v));
-    if (const char *v = std::getenv("NNC_CUDA_SPLIT_K"))
-      o.splitK = std::string(v) != "0";
-    if (const char *v = std::getenv("NNC_CUDA_BIG_MIN_BLOCKS"))
-      o.bigMinBlocks = std::clamp(std::atoi(v), 0, 8);
-    return o;
-  }();
-  return opts;
-}
 
 std::string cudaBackendUnavailable() { return cudaUnavailableReason(); }
 

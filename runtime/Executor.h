@@ -11,6 +11,7 @@
 #pragma once
 
 #include "ir/Graph.h"
+#include "runtime/ExecutorOptions.h"
 #include "runtime/Tensor.h"
 
 #include <memory>
@@ -50,9 +51,14 @@ std::string resolveBackend(const std::string &requested,
 /// Throws UserError for an unknown or unavailable backend.
 void checkBackend(const std::string &backend);
 
-/// An executor for `g` (types known) on `backend`; throws UserError for an
-/// unknown or unavailable backend.
+/// An executor for `g` (types known) on `backend`, made with `opts` (the
+/// part of them for that backend); throws UserError for an unknown or
+/// unavailable backend. The registry lives in runtime/Backends.cpp.
 std::unique_ptr<Executor> makeExecutor(const std::string &backend,
-                                       const Graph &g);
+                                       const Graph &g,
+                                       const ExecutorOptions &opts = {});
+
+/// The reference interpreter as an executor (runtime/InterpExecutor.cpp).
+std::unique_ptr<Executor> makeInterpExecutor(const Graph &g);
 
 } // namespace nn

@@ -74,4 +74,17 @@ void checkLeafValue(const Node &n, const Tensor &t, int64_t rows) {
   }
 }
 
+void checkStateLeaves(const Graph &g, const TensorMap &state) {
+  for (OpKind kind : {OpKind::Param, OpKind::State})
+    for (NodeId id : g.leaves(kind)) {
+      const Node &n = g[id];
+      auto it = state.find(n.name);
+      NN_ASSERT(it != state.end(), "no value for '" + n.name + "'");
+      NN_ASSERT(it->second.shape == n.type.dims,
+                "wrong shape for '" + n.name + "'");
+      NN_ASSERT(it->second.data.size() == static_cast<size_t>(n.type.numel()),
+                "wrong size for '" + n.name + "'");
+    }
+}
+
 } // namespace nn

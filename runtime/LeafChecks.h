@@ -35,4 +35,10 @@ int64_t batchRows(const Graph &g, const TensorMap &batch);
 /// and for class labels that every value is an id in range.
 void checkLeafValue(const Node &n, const Tensor &t, int64_t rows);
 
+/// What every executor's setState checks: `state` holds a value for each
+/// Param and State leaf of `g`, of its declared shape and size. The trainer
+/// builds the state from the graph, so a miss is an internal error
+/// (InternalError), not the user's.
+void checkStateLeaves(const Graph &g, const TensorMap &state);
+
 } // namespace nn

@@ -12,16 +12,18 @@
 #include "ir/Graph.h"
 #include "ir/Recipe.h"
 #include "runtime/Dataset.h"
+#include "runtime/ExecutorOptions.h"
 #include "runtime/Tensor.h"
 #include "runtime/WeightsFile.h"
 
 #include <cstdint>
 #include <limits>
-#include <ostream>
 #include <string>
 #include <vector>
 
 namespace nn {
+
+class TrainObserver;
 
 /// Loss and accuracy over a data set. accuracy is NaN for real labels.
 struct Metrics {
@@ -44,14 +46,11 @@ struct TrainOptions {
   std::string checkpointPath;     // written after every epoch
   std::string resumePath;         // --resume
   std::string metricsPath;        // --metrics FILE.csv
-  std::ostream *log = nullptr;    // progress lines
-  /// `log` is a terminal: also draw a progress bar (epoch, step/total, loss,
-  /// accuracy, samples/s, ETA) redrawn in place with carriage returns about
-  /// ten times a second, and erased before each epoch line. Off, `log` gets
-  /// plain lines only (no control characters).
-  bool progressBar = false;
-  /// ANSI colour in the progress bar (the driver turns it off for NO_COLOR).
-  bool color = false;
+  /// Told what happens (runtime/TrainEvents.h); null: warnings go to
+  /// stderr, nothing else is shown.
+  TrainObserver *observer = nullptr;
+  /// How the compiled backends compile and run.
+  ExecutorOptions executor;
   /// Where a run stopped by SIGINT/SIGTERM writes its checkpoint when
   /// checkpointPath is empty (the driver passes <model>.interrupted.safetensors).
   std::string interruptPath;
@@ -94,7 +93,8 @@ public:
 
   /// Loss and accuracy of `state`'s parameters on `data`.
   Metrics evaluate(const TensorMap &state, const Dataset &data,
-                   const std::string &backend) const;
+                   const std::string &backend,
+                   const ExecutorOptions &exec = {}) const;
 
   /// Checks that `data` fits the model's input and label leaves; throws
   /// UserError naming the data source and the leaf otherwise.

@@ -5,9 +5,11 @@
 #include "ir/Format.h"
 #include "ir/Support.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -27,6 +29,25 @@ std::string readFile(const std::string &path) {
   std::ostringstream os;
   os << in.rdbuf();
   return os.str();
+}
+
+ExecutorOptions executorOptionsFromEnvironment() {
+  auto on = [](const char *name) {
+    const char *v = std::getenv(name);
+    return v && v[0] && std::string(v) != "0";
+  };
+  ExecutorOptions o;
+  CudaExecOptions &c = o.cuda;
+  c.sync = on("NNC_CUDA_SYNC");
+  c.noGraph = on("NNC_CUDA_NO_GRAPH");
+  c.verbose = on("NNC_CUDA_VERBOSE");
+  if (const char *v = std::getenv("NNC_CUDA_BIG_TILES_FROM"))
+    c.bigTileMin = std::max(0LL, std::atoll(v));
+  if (const char *v = std::getenv("NNC_CUDA_SPLIT_K"))
+    c.splitK = std::string(v) != "0";
+  if (const char *v = std::getenv("NNC_CUDA_BIG_MIN_BLOCKS"))
+    c.bigMinBlocks = std::clamp(std::atoi(v), 0, 8);
+  return o;
 }
 
 bool useColor() {

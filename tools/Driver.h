@@ -11,6 +11,7 @@
 #include "frontend/Frontend.h"
 #include "passes/Pipeline.h"
 #include "runtime/Dataset.h"
+#include "runtime/ExecutorOptions.h"
 #include "tools/Args.h"
 
 #include <iosfwd>
@@ -94,6 +95,15 @@ DataSource dataSourceFromFlag(const std::string &path, const DataSource &like);
 bool tf32Flag(const Args &args, const std::string &backend);
 /// Its FlagSpec.
 FlagSpec precisionFlag();
+/// The executor options the environment sets, read once by each command
+/// that makes executors: NNC_CUDA_SYNC=1 (kernel by kernel, naming a failing
+/// kernel), NNC_CUDA_NO_GRAPH=1, NNC_CUDA_VERBOSE=1, NNC_CUDA_BIG_TILES_FROM=N
+/// (GEMM results of N elements or more on big tiles; 1: all of them, to test
+/// those kernels on small models), NNC_CUDA_BIG_MIN_BLOCKS=N (the big tiles
+/// compiled for N blocks per multiprocessor: fewer registers; to compare on
+/// a GPU), NNC_CUDA_SPLIT_K=0 (no split-K). The rest are defaults.
+ExecutorOptions executorOptionsFromEnvironment();
+
 /// --cpu NAME (emit's llvm/asm stages, compile): codegen/cpu's CpuOptions::cpu.
 FlagSpec cpuFlag();
 

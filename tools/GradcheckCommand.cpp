@@ -27,38 +27,10 @@ namespace nn {
 
 namespace {
 
-int runGradcheck(const Args &args) {
-  LoadedModel m = loadModel(args);
-  Recipe &recipe = m.model.recipe;
-  applyRecipeFlags(args, recipe);
-  Graph fwd = compileTo(m, Stage::Forward);
-  Graph g = addL2(fwd, recipe.l2);
-
-  int64_t samples = args.getInt("samples").value_or(4);
-  int64_t perParam = args.getInt("per-param").value_or(20);
-  if (samples < 1)
-    throw UserError("nnc: error: --samples must be at least 1");
-  if (perParam < 1)
-    throw UserError("nnc: error: --per-param must be at least 1");
-
-  Dataset data = loadData(recipe.data);
-  Trainer(fwd, fwd, recipe).checkData(data);
-  samples = std::min(samples, data.size());
-  std::vector<int64_t> rows(static_cast<size_t>(samples));
-  std::iota(rows.begin(), rows.end(), 0);
-  Batch batch = Batcher(data, rows, samples, false, 0).get(0, 0);
-
-  TensorMap state = initState(g, recipe.seed);
-  if (auto path = args.get("init"))
-    for (auto &[name, t] : loadWeights(*path, g, false).values)
-      state[name] = t;
-  ValueMap leaves;
-  for (auto &[name, t] : state)
-    leaves[name] = toValue(t);
-  for (auto &[name, t] : bindBatch(g, batch.x, batch.y))
-    leaves[name] = toValue(t);
-
-  GradCheckReport rep = gradCheck(g, leaves, static_cast<int>(perParam));
+/// The report of `nnc gradcheck`: a table by parameter, the kinks, the
+/// mismatches and a verdict.
+void printGradcheck(const Graph &g, int64_t samples,
+                    const GradCheckReport &rep) {
   struct Stats {
     int checked = 0, failed = 0, kinks = 0;
     double maxAbs = 0, maxRel = 0;
@@ -107,6 +79,41 @@ int runGradcheck(const Args &args) {
   std::printf("%s: %zu gradients checked, %d failed\n",
               rep.failures ? "FAILED" : "passed", rep.entries.size(),
               rep.failures);
+}
+
+int runGradcheck(const Args &args) {
+  LoadedModel m = loadModel(args);
+  Recipe &recipe = m.model.recipe;
+  applyRecipeFlags(args, recipe);
+  Graph fwd = compileTo(m, Stage::Forward);
+  Graph g = addL2(fwd, recipe.l2);
+
+  int64_t samples = args.getInt("samples").value_or(4);
+  int64_t perParam = args.getInt("per-param").value_or(20);
+  if (samples < 1)
+    throw UserError("nnc: error: --samples must be at least 1");
+  if (perParam < 1)
+    throw UserError("nnc: error: --per-param must be at least 1");
+
+  Dataset data = loadData(recipe.data);
+  Trainer(fwd, fwd, recipe).checkData(data);
+  samples = std::min(samples, data.size());
+  std::vector<int64_t> rows(static_cast<size_t>(samples));
+  std::iota(rows.begin(), rows.end(), 0);
+  Batch batch = Batcher(data, rows, samples, false, 0).get(0, 0);
+
+  TensorMap state = initState(g, recipe.seed);
+  if (auto path = args.get("init"))
+    for (auto &[name, t] : loadWeights(*path, g, false).values)
+      state[name] = t;
+  ValueMap leaves;
+  for (auto &[name, t] : state)
+    leaves[name] = toValue(t);
+  for (auto &[name, t] : bindBatch(g, batch.x, batch.y))
+    leaves[name] = toValue(t);
+
+  GradCheckReport rep = gradCheck(g, leaves, static_cast<int>(perParam));
+  printGradcheck(g, samples, rep);
   return rep.failures ? 1 : 0;
 }
 

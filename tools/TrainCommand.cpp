@@ -2,8 +2,8 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
-#include "runtime/Batcher.h"
 #include "runtime/AtomicFile.h"
+#include "runtime/Batcher.h"
 #include "runtime/Executor.h"
 #include "runtime/OutputPaths.h"
 #include "runtime/ParamInit.h"
@@ -11,19 +11,18 @@
 #include "runtime/Trainer.h"
 #include "runtime/WeightsFile.h"
 #include "tools/Driver.h"
+#include "tools/TrainProgress.h"
 #include "tools/teach/TrainingPlot.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "codegen/cpu/ThreadPool.h"
-#include "runtime/CpuExecutor.h"
-#endif
-#ifdef NNC_HAVE_CUDA_BACKEND
-#include "runtime/CudaExecutor.h"
 #endif
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -37,9 +36,7 @@ namespace nn {
 namespace {
 
 std::string optimizerStr(const OptimizerSpec &o) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "sgd(lr=%g, momentum=%g)", o.lr, o.momentum);
-  return buf;
+  return fmt::format("sgd(lr={:g}, momentum={:g})", o.lr, o.momentum);
 }
 
 /// The model's parameters: from --init (or --weights) when given, else from
@@ -133,6 +130,68 @@ std::string writeTrainResults(const Args &args, const Graph &step,
   return join(errors, "\n") + note;
 }
 
+/// The executors' options: the environment's, then the flags (-v,
+/// --no-cache, --sync, --precision, --threads).
+ExecutorOptions trainExecutorOptions(const Args &args, bool tf32) {
+  ExecutorOptions o = executorOptionsFromEnvironment();
+  // The cpu backend: compile time and JIT cache hits on stderr with
+  // --verbose; --no-cache compiles afresh and stores nothing.
+  o.cpu.noCache = o.cuda.noCache = args.has("no-cache");
+  o.cpu.verbose = o.cuda.verbose = args.has("verbose");
+  o.cuda.sync = args.has("sync");
+  o.cuda.tf32 = tf32; // only the cuda backend has tensor cores
+#ifdef NNC_HAVE_CPU_BACKEND
+  if (auto t = args.getInt("threads")) {
+    if (*t < 1 || *t > 256)
+      throw UserError("nnc: error: --threads must be from 1 to 256");
+    setCpuThreads(static_cast<int>(*t));
+  }
+#endif
+  return o;
+}
+
+/// The trainer's options from the flags; `model` is the .nn file's path.
+TrainOptions trainOptions(const Args &args, const std::string &model,
+                          const std::string &backend,
+                          const ExecutorOptions &exec) {
+  TrainOptions opts;
+  opts.backend = backend;
+  opts.executor = exec;
+  opts.maxSteps = args.getInt("steps").value_or(-1);
+  if (args.has("steps") && opts.maxSteps < 0)
+    throw UserError("nnc: error: --steps must not be negative");
+  opts.checkpointPath = args.get("checkpoint").value_or("");
+  opts.resumePath = args.get("resume").value_or("");
+  opts.metricsPath = args.get("metrics").value_or("");
+  opts.checkNumerics = args.has("check-numerics");
+  // Interrupted without --checkpoint: next to the model.
+  std::string base = model;
+  if (base.size() > 3 && base.compare(base.size() - 3, 3, ".nn") == 0)
+    base.resize(base.size() - 3);
+  opts.interruptPath = base + ".interrupted.safetensors";
+  return opts;
+}
+
+/// "training xor on cpu: 4 samples, batch 4, 500 epochs, sgd(...)".
+std::string trainingHeader(const Graph &step, const std::string &backend,
+                           const std::string &fallback, int64_t samples,
+                           const Recipe &recipe) {
+  int64_t held = static_cast<int64_t>(
+      std::llround(recipe.validation * static_cast<double>(samples)));
+  std::string line =
+      fmt::format("training {} on {}{}: {} samples", step.name, backend,
+                  fallback.empty() ? "" : " (" + fallback + ")",
+                  withCommas(static_cast<double>(samples - held)));
+  if (held)
+    line += " (+" + withCommas(static_cast<double>(held)) + " for validation)";
+  line += fmt::format(", batch {}, {} {}, {}", recipe.batch, recipe.epochs,
+                      recipe.epochs == 1 ? "epoch" : "epochs",
+                      optimizerStr(recipe.optimizer));
+  if (recipe.l2 > 0)
+    line += ", l2 " + std::to_string(recipe.l2);
+  return line;
+}
+
 int runTrain(const Args &args) {
   LoadedModel m = loadModel(args);
   Recipe &recipe = m.model.recipe;
@@ -143,25 +202,8 @@ int runTrain(const Args &args) {
       resolveBackend(args.get("backend").value_or("auto"), &fallback);
   checkBackend(backend); // before any slow work
   bool tf32 = tf32Flag(args, backend);
-#ifdef NNC_HAVE_CPU_BACKEND
-  // The cpu backend: compile time and JIT cache hits on stderr with
-  // --verbose; --no-cache compiles afresh and stores nothing.
-  cpuExecutorOptions().noCache = args.has("no-cache");
-  if (auto t = args.getInt("threads")) {
-    if (*t < 1 || *t > 256)
-      throw UserError("nnc: error: --threads must be from 1 to 256");
-    setCpuThreads(static_cast<int>(*t));
-  }
-  cpuExecutorOptions().verbose = args.has("verbose");
-#endif
-#ifdef NNC_HAVE_CUDA_BACKEND
-  cudaExecutorOptions().noCache = args.has("no-cache");
-  cudaExecutorOptions().verbose = args.has("verbose");
-  cudaExecutorOptions().sync = args.has("sync");
-  cudaExecutorOptions().tf32 = tf32;
-#else
-  (void)tf32; // only the cuda backend has tensor cores
-#endif
+  ExecutorOptions execOpts = trainExecutorOptions(args, tf32);
+
   PipelineOptions fuseOpts; // every fusion unless --fuse says otherwise
   if (auto f = args.get("fuse"))
     fuseOpts.fusions = parseFusionList(*f);
@@ -177,51 +219,27 @@ int runTrain(const Args &args) {
     trainer.checkData(*test);
   }
 
-  TrainOptions opts;
-  opts.backend = backend;
-  opts.maxSteps = args.getInt("steps").value_or(-1);
-  if (args.has("steps") && opts.maxSteps < 0)
-    throw UserError("nnc: error: --steps must not be negative");
-  opts.checkpointPath = args.get("checkpoint").value_or("");
-  opts.resumePath = args.get("resume").value_or("");
-  opts.metricsPath = args.get("metrics").value_or("");
-  opts.checkNumerics = args.has("check-numerics");
-  // Interrupted without --checkpoint: next to the model.
-  std::string base = m.path;
-  if (base.size() > 3 && base.compare(base.size() - 3, 3, ".nn") == 0)
-    base.resize(base.size() - 3);
-  opts.interruptPath = base + ".interrupted.safetensors";
-  if (!args.has("quiet"))
-    opts.log = &std::cerr;
+  TrainOptions opts = trainOptions(args, m.path, backend, execOpts);
+  std::ostream *log = args.has("quiet") ? nullptr : &std::cerr;
   // A progress bar only on a terminal; logs get plain lines.
   const char *term = std::getenv("TERM");
-  opts.progressBar = isatty(STDERR_FILENO) &&
-                     !(term && std::string(term) == "dumb");
-  opts.color = useColor();
+  TrainProgress progress(
+      log, isatty(STDERR_FILENO) && !(term && std::string(term) == "dumb"),
+      useColor());
+  opts.observer = &progress;
 
   TensorMap state = startingState(args, step, recipe, "init");
-  int64_t held = static_cast<int64_t>(std::llround(
-      recipe.validation * static_cast<double>(data.size())));
-  if (opts.log)
-    *opts.log << "training " << step.name << " on " << backend
-              << (fallback.empty() ? "" : " (" + fallback + ")") << ": "
-              << withCommas(static_cast<double>(data.size() - held))
-              << " samples" << (held ? " (+" + withCommas(held) +
-                                           " for validation)"
-                                     : std::string())
-              << ", batch " << recipe.batch << ", " << recipe.epochs
-              << (recipe.epochs == 1 ? " epoch, " : " epochs, ")
-              << optimizerStr(recipe.optimizer)
-              << (recipe.l2 > 0 ? ", l2 " + std::to_string(recipe.l2) : "")
-              << std::endl;
+  if (log)
+    *log << trainingHeader(step, backend, fallback, data.size(), recipe)
+         << std::endl;
   TrainResult r = trainer.train(std::move(state), data, opts);
   // Interrupted too: the user asked for these files, and r.state holds
   // what the trainer said it restored.
-  std::string failed = writeTrainResults(args, step, r, opts.log);
+  std::string failed = writeTrainResults(args, step, r, log);
   if (r.interrupted) {
     if (!failed.empty())
       throw UserError(failed);
-    if (!opts.log) // the trainer said where its checkpoint is, unless quiet
+    if (!log) // the trainer said where its checkpoint is, unless quiet
       std::cerr << "nnc: interrupted; checkpoint written to "
                 << r.interruptCheckpoint << std::endl;
     return kExitInterrupted;
@@ -232,7 +250,7 @@ int runTrain(const Args &args) {
   if (!std::isnan(r.validation.loss))
     printMetrics("validation", r.validation);
   if (test)
-    printMetrics("test", trainer.evaluate(r.state, *test, backend));
+    printMetrics("test", trainer.evaluate(r.state, *test, backend, execOpts));
   else if (std::isnan(r.validation.loss) && r.train.samples > 0)
     printMetrics("train", r.train);
   if (!failed.empty())
@@ -274,8 +292,10 @@ int runEval(const Args &args) {
   TensorMap state = startingState(args, eval, m.model.recipe, "weights");
   Dataset data = evalData(args, m.model.recipe);
   trainer.checkData(data);
-  printMetrics("eval", trainer.evaluate(state, data,
-                                        resolveBackend(args.get("backend").value_or("auto"))));
+  printMetrics("eval", trainer.evaluate(
+                           state, data,
+                           resolveBackend(args.get("backend").value_or("auto")),
+                           executorOptionsFromEnvironment()));
   return 0;
 }
 
@@ -295,7 +315,8 @@ int runPredict(const Args &args) {
   limit = std::min(limit, data.size());
 
   std::unique_ptr<Executor> exec =
-      makeExecutor(resolveBackend(args.get("backend").value_or("auto")), eval);
+      makeExecutor(resolveBackend(args.get("backend").value_or("auto")), eval,
+                   executorOptionsFromEnvironment());
   exec->setState(state);
   std::vector<int64_t> rows(static_cast<size_t>(limit));
   std::iota(rows.begin(), rows.end(), 0);

@@ -24,7 +24,11 @@ namespace {
 
 /// Executors made here compile afresh: the tests leave the user's JIT cache
 /// alone (codegen/cpu/JitCache has its own tests).
-const bool kNoCache = (cpuExecutorOptions().noCache = true);
+const ExecutorOptions kNoCache = [] {
+  ExecutorOptions o;
+  o.cpu.noCache = true;
+  return o;
+}();
 
 Tensor tensor(std::vector<int64_t> shape, std::vector<float> data) {
   Tensor t(std::move(shape));
@@ -44,7 +48,7 @@ template <class F> std::string userErrorOf(F f) {
 
 TEST(CpuExecutor, ChurnGivesTheLectureLoss) {
   Model m = loadExample("churn.nn", Stage::Forward);
-  std::unique_ptr<Executor> ex = makeExecutor("cpu", m.graph);
+  std::unique_ptr<Executor> ex = makeExecutor("cpu", m.graph, kNoCache);
   ex->setState({{"w", tensor({2}, {0.1f, 0.5f})}, {"b", tensor({}, {0.4f})}});
   TensorMap out =
       ex->run({{"x", tensor({5, 2}, {15, 22, 8, 6, 60, 7, 12, 21, 5, 2})},
@@ -71,7 +75,7 @@ TEST(CpuExecutor, StepsUpdateTheHeldStateLikeTheInterpreter) {
     (k == OpKind::Param || k == OpKind::State ? state : batch)[name] =
         toTensor(v);
   }
-  std::unique_ptr<Executor> cpu = makeExecutor("cpu", m.graph);
+  std::unique_ptr<Executor> cpu = makeExecutor("cpu", m.graph, kNoCache);
   std::unique_ptr<Executor> interp = makeExecutor("interp", m.graph);
   cpu->setState(state);
   interp->setState(state);
@@ -89,7 +93,7 @@ TEST(CpuExecutor, StepsUpdateTheHeldStateLikeTheInterpreter) {
 
 TEST(CpuExecutor, LargerBatchRecompiles) {
   Model m = loadExample("churn.nn", Stage::Forward);
-  std::unique_ptr<Executor> ex = makeExecutor("cpu", m.graph);
+  std::unique_ptr<Executor> ex = makeExecutor("cpu", m.graph, kNoCache);
   ex->setState({{"w", tensor({2}, {0.1f, 0.5f})}, {"b", tensor({}, {0.4f})}});
   TensorMap small = ex->run({{"x", tensor({1, 2}, {15, 22})},
                              {"y", tensor({1}, {1})}});
@@ -103,7 +107,7 @@ TEST(CpuExecutor, LargerBatchRecompiles) {
 
 TEST(CpuExecutor, BadInputIsAUserError) {
   Model m = loadExample("mnist_mlp.nn", Stage::Forward);
-  std::unique_ptr<Executor> ex = makeExecutor("cpu", m.graph);
+  std::unique_ptr<Executor> ex = makeExecutor("cpu", m.graph, kNoCache);
   TensorMap state;
   for (NodeId id : m.graph.leaves(OpKind::Param))
     state[m.graph[id].name] = Tensor(m.graph[id].type.dims);
