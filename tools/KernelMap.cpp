@@ -12,6 +12,8 @@
 
 #include "tools/KernelMap.h"
 
+#include "ir/Attributes.h"
+
 #include <algorithm>
 #include <map>
 
@@ -94,8 +96,7 @@ std::string KernelMap::kernelLabel(NodeId k) const {
   const Node &n = fused[k];
   std::string s = (n.name.empty() ? "%" + std::to_string(k) : "%" + n.name) +
                   " = " + mnemonic(n.op);
-  if (n.op == OpKind::Dense || n.op == OpKind::DenseGradInput ||
-      n.op == OpKind::DenseGradWeight || n.op == OpKind::DenseGradBias)
+  if (carriesActivation(n.op))
     s += std::string(" {act = ") + activationName(n.act) + "}";
   if (n.op == OpKind::FusedMatMul && (n.transA || n.transB))
     s += n.transA ? " {transA}" : " {transB}";
