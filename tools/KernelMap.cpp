@@ -15,21 +15,13 @@
 #include "ir/Attributes.h"
 
 #include <algorithm>
-#include <map>
 
 namespace nn {
 
 KernelMap::KernelMap(const Graph &opt, FusionLog &log) {
   Graph f = opt;
-  for (const std::string &name : fusionNames()) {
-    using Pass = Graph (*)(const Graph &, FusionLog &);
-    static const std::map<std::string, Pass> passes = {
-        {"dense-grad", fuseDenseGrad}, {"dense", fuseDense},
-        {"softmax-xent", fuseSoftmaxXent},
-        {"sigmoid-bce", fuseSigmoidBce}, {"sgd", fuseSgd},
-        {"elementwise", fuseElementwise}};
-    f = passes.at(name)(f, log);
-  }
+  for (const FusionInfo &fusion : fusionTable())
+    f = fusion.pass(f, log);
   fused = f;
   std::vector<bool> live(f.size(), false);
   for (const Output &o : f.outputs)
