@@ -169,17 +169,19 @@ TensorType fusedElementwiseType(Checker &c) {
     c.fail(bodyErr);
     return {};
   }
-  std::vector<int64_t> dims;
-  for (size_t i = 0; i < c.ts.size(); ++i) {
+  std::vector<std::vector<int64_t>> dims;
+  for (const TensorType &t : c.ts)
+    dims.push_back(t.dims);
+  BroadcastResult b = broadcastAll(dims);
+  // Operands are checked in order: f32 first, then the broadcast.
+  size_t checked = b.failedAt ? *b.failedAt + 1 : c.ts.size();
+  for (size_t i = 0; i < checked; ++i)
     if (!c.f32(i))
       return {};
-    auto d = broadcastDims(dims, c.ts[i].dims);
-    if (!d)
-      return mismatch(c, "cannot broadcast " + c.ts[i].str() + " with " +
-                             dimsStr(dims));
-    dims = *d;
-  }
-  return of(dims);
+  if (b.failedAt)
+    return mismatch(c, "cannot broadcast " + c.ts[*b.failedAt].str() +
+                           " with " + dimsStr(b.dims));
+  return of(b.dims);
 }
 
 } // namespace

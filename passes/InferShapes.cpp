@@ -38,6 +38,19 @@ broadcastDims(const std::vector<int64_t> &a, const std::vector<int64_t> &b) {
   return out;
 }
 
+BroadcastResult broadcastAll(const std::vector<std::vector<int64_t>> &lists) {
+  BroadcastResult r;
+  for (size_t i = 0; i < lists.size(); ++i) {
+    auto d = broadcastDims(r.dims, lists[i]);
+    if (!d) {
+      r.failedAt = i;
+      return r;
+    }
+    r.dims = std::move(*d);
+  }
+  return r;
+}
+
 namespace {
 
 ShapeResult fail(std::string msg) {
@@ -148,18 +161,17 @@ ShapeResult leafType(const Node &n) {
 /// Every elementwise op, whatever its arity: f32 operands broadcast (numpy,
 /// trailing dimensions) to the result's shape.
 ShapeResult elementwiseType(const Node &n, const Operand &in) {
-  std::vector<int64_t> dims;
-  for (size_t i = 0; i < n.inputs.size(); ++i)
+  std::vector<std::vector<int64_t>> dims;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
     if (in(i).dtype != DType::F32)
       return fail(needsF32(n, in(i)));
-  for (size_t i = 0; i < n.inputs.size(); ++i) {
-    auto d = broadcastDims(dims, in(i).dims);
-    if (!d)
-      return fail("cannot broadcast " + TensorType::of(dims).str() + " and " +
-                  in(i).str() + " in '" + mnemonic(n.op) + "'");
-    dims = *d;
+    dims.push_back(in(i).dims);
   }
-  return ok(TensorType::of(dims));
+  BroadcastResult b = broadcastAll(dims);
+  if (b.failedAt)
+    return fail("cannot broadcast " + TensorType::of(b.dims).str() + " and " +
+                in(*b.failedAt).str() + " in '" + mnemonic(n.op) + "'");
+  return ok(TensorType::of(b.dims));
 }
 
 ShapeResult linalgType(const Node &n, const Operand &in) {

@@ -104,3 +104,14 @@ TEST(FamilyRules, UpdatesShareOneRule) {
                            "' operands 0 and 1 differ: f32[4,2] and f32[4,3]");
   }
 }
+
+TEST(FamilyRules, BroadcastAllFoldsBroadcastDims) {
+  BroadcastResult r = broadcastAll({{kBatch, 1}, {3}, {}});
+  EXPECT_FALSE(r.failedAt);
+  EXPECT_EQ(r.dims, (std::vector<int64_t>{kBatch, 3}));
+  EXPECT_TRUE(broadcastAll({}).dims.empty());
+  r = broadcastAll({{2, 3}, {1}, {4}, {3}});
+  ASSERT_TRUE(r.failedAt);
+  EXPECT_EQ(*r.failedAt, 2u);
+  EXPECT_EQ(r.dims, (std::vector<int64_t>{2, 3})); // those before it
+}
