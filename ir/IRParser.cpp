@@ -4,9 +4,9 @@
 /// Algorithm: a hand-written lexer (ir/IRLexer.h: identifiers, %labels,
 /// numbers, strings, punctuation; `#` comments) feeds a recursive-descent
 /// parser, one function per rule of the grammar below; each attribute is
-/// read by its row of the attribute table (ir/Attributes.h). Labels map to node ids as they are
-/// defined, so a use before its definition is an error and the result is in
-/// topological order. The first error is reported and parsing stops.
+/// read by its row of the attribute table (ir/Attributes.h). Labels map to
+/// node ids as they are defined, so a use before its definition is an error
+/// and the result is in topological order. The first error is reported and parsing stops.
 ///
 ///   file      := 'graph' name '{' stmt* '}'
 ///   stmt      := node | 'output' name '=' %label

@@ -4,8 +4,9 @@
 /// Algorithm: one walk in topological order; each node's type comes from its
 /// operands' (already inferred) types by the op's rule in inferNodeType: a
 /// complete switch over the op's family, then over the family's own enum;
-/// every elementwise op has one rule (broadcasting, broadcastDims). A node whose operand has no type stays
-/// unknown without a report, so one mistake gives one error.
+/// every elementwise op has one rule (broadcasting, broadcastDims). A node
+/// whose operand has no type stays unknown without a report, so one mistake
+/// gives one error.
 ///
 //===----------------------------------------------------------------------===//
 

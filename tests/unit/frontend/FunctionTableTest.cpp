@@ -58,8 +58,8 @@ TEST(FunctionTable, ActivationMessagesListTheTable) {
 
 TEST(FunctionTable, UnaryElementwiseOpsAreFunctions) {
   for (const char *fn : {"exp", "log", "sigmoid", "relu", "tanh", "softmax"}) {
-    auto p = parseText(std::string(kHead) + "p = " + fn +
-                       "(x)\nloss mse(p, x)\n");
+    auto p =
+        parseText(std::string(kHead) + "p = " + fn + "(x)\nloss mse(p, x)\n");
     EXPECT_TRUE(p->model) << fn << ": " << p->diags.str();
   }
 }
@@ -69,8 +69,8 @@ TEST(FunctionTable, UnaryElementwiseOpsAreFunctions) {
 TEST(FunctionTable, OpsThatAreNotFunctions) {
   for (const char *fn : {"neg", "step", "count", "onehot", "add", "matmul",
                          "transpose", "expand"}) {
-    auto p = parseText(std::string(kHead) + "p = " + fn +
-                       "(x)\nloss mse(p, x)\n");
+    auto p =
+        parseText(std::string(kHead) + "p = " + fn + "(x)\nloss mse(p, x)\n");
     EXPECT_EQ(firstError(*p), std::string("unknown function '") + fn + "'")
         << p->diags.str();
   }

@@ -63,8 +63,7 @@ TEST(FusionTable, OneUnknownFusionMessage) {
   PipelineOptions opts;
   opts.fusions = {"dense", "dens"};
   DiagEngine diags;
-  std::string fromPipeline = userErrorOf([&] {
-    runPipeline(mlpGraph(), Recipe{}, Stage::Fused, opts, diags);
-  });
+  std::string fromPipeline = userErrorOf(
+      [&] { runPipeline(mlpGraph(), Recipe{}, Stage::Fused, opts, diags); });
   EXPECT_EQ(fromPipeline, fromFlag);
 }

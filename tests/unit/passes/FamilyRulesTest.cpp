@@ -26,8 +26,7 @@ ShapeResult ruleOf(OpKind k, const std::vector<TensorType> &operands,
                    Graph &g) {
   std::vector<NodeId> ins;
   for (size_t i = 0; i < operands.size(); ++i)
-    ins.push_back(
-        leaf(g, OpKind::Input, "x" + std::to_string(i), operands[i]));
+    ins.push_back(leaf(g, OpKind::Input, "x" + std::to_string(i), operands[i]));
   NodeId id = op(g, k, ins);
   ShapeResult r = inferNodeType(g, g[id]);
   g[id].type = r.type;
@@ -78,8 +77,9 @@ TEST(FamilyRules, BinaryMismatchNamesBothOperands) {
     Graph g;
     ShapeResult r =
         ruleOf(k, {TensorType::of({kBatch, 3}), TensorType::of({4})}, g);
-    EXPECT_EQ(r.error, std::string("cannot broadcast f32[N,3] and f32[4] in '") +
-                           mnemonic(k) + "'");
+    EXPECT_EQ(r.error,
+              std::string("cannot broadcast f32[N,3] and f32[4] in '") +
+                  mnemonic(k) + "'");
   }
 }
 
@@ -88,18 +88,18 @@ TEST(FamilyRules, UpdatesShareOneRule) {
     if (family(k) != OpFamily::Update)
       continue;
     Graph g;
-    ShapeResult r = ruleOf(k,
-                           {TensorType::of({4, 2}), TensorType::of({4, 2}),
-                            TensorType::scalar()},
-                           g);
+    ShapeResult r = ruleOf(
+        k,
+        {TensorType::of({4, 2}), TensorType::of({4, 2}), TensorType::scalar()},
+        g);
     EXPECT_EQ(r.error, "") << mnemonic(k);
     EXPECT_EQ(r.type, TensorType::of({4, 2}));
     EXPECT_EQ(nodeFlops(g, g.size() - 1, 1), 16.0) << mnemonic(k);
     Graph bad;
-    r = ruleOf(k,
-               {TensorType::of({4, 2}), TensorType::of({4, 3}),
-                TensorType::scalar()},
-               bad);
+    r = ruleOf(
+        k,
+        {TensorType::of({4, 2}), TensorType::of({4, 3}), TensorType::scalar()},
+        bad);
     EXPECT_EQ(r.error, std::string("'") + mnemonic(k) +
                            "' operands 0 and 1 differ: f32[4,2] and f32[4,3]");
   }
