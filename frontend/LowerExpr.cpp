@@ -13,60 +13,78 @@
 
 #include "frontend/Lower.h"
 #include "frontend/Suggest.h"
+#include "ir/Attributes.h"
 #include "ir/Support.h"
 #include "passes/ShapeRules.h"
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
+#include <optional>
 
 namespace nn {
 
 namespace {
 
-struct FnInfo {
-  const char *name;
-  OpKind op;
-};
+/// Whether op `op` is a .nn function of its mnemonic: a unary elementwise,
+/// reduction, rows or loss op, but for the few the language writes
+/// otherwise. A new op of these families is a function by its table row.
+bool isFunction(OpKind op) {
+  // Written as an operator (neg: -x), or made only by autodiff.
+  static const OpKind kNotFunctions[] = {OpKind::Neg, OpKind::Step,
+                                         OpKind::Count, OpKind::OneHot};
+  if (std::find(std::begin(kNotFunctions), std::end(kNotFunctions), op) !=
+      std::end(kNotFunctions))
+    return false;
+  switch (family(op)) {
+  case OpFamily::Elementwise:
+    return opInfo(op).arity == 1;
+  case OpFamily::Reduce:
+  case OpFamily::Rows:
+  case OpFamily::Loss:
+    return true;
+  case OpFamily::Leaf:
+  case OpFamily::Linalg:
+  case OpFamily::Dense:
+  case OpFamily::LossGrad:
+  case OpFamily::Update:
+  case OpFamily::FusedElementwise:
+    return false;
+  }
+  NN_UNREACHABLE("bad OpFamily");
+}
 
-/// Elementwise and row functions of one argument.
-const FnInfo kUnaryFns[] = {
-    {"sigmoid", OpKind::Sigmoid}, {"relu", OpKind::Relu},
-    {"tanh", OpKind::Tanh},       {"exp", OpKind::Exp},
-    {"log", OpKind::Log},         {"softmax", OpKind::Softmax},
-};
-
-const FnInfo kReduceFns[] = {{"sum", OpKind::Sum}, {"mean", OpKind::Mean}};
-
-const FnInfo kLossFns[] = {
-    {"bce", OpKind::Bce},
-    {"bce_logits", OpKind::BceLogits},
-    {"cross_entropy", OpKind::CrossEntropy},
-    {"softmax_cross_entropy", OpKind::SoftmaxCrossEntropy},
-    {"mse", OpKind::Mse},
-};
-
-const FnInfo kActivations[] = {{"relu", OpKind::Relu},
-                               {"sigmoid", OpKind::Sigmoid},
-                               {"tanh", OpKind::Tanh}};
-
-template <size_t N>
-const FnInfo *findFn(const FnInfo (&table)[N], const std::string &name) {
-  for (const FnInfo &f : table)
-    if (name == f.name)
-      return &f;
-  return nullptr;
+/// The op that the .nn function `name` makes, if there is such a function.
+std::optional<OpKind> functionOp(const std::string &name) {
+  std::optional<OpKind> op = opFromMnemonic(name);
+  if (op && isFunction(*op))
+    return op;
+  return std::nullopt;
 }
 
 std::vector<std::string> allFunctionNames() {
   std::vector<std::string> names = {"dense"};
-  for (const FnInfo &f : kUnaryFns)
-    names.push_back(f.name);
-  for (const FnInfo &f : kReduceFns)
-    names.push_back(f.name);
-  for (const FnInfo &f : kLossFns)
-    names.push_back(f.name);
+  for (OpKind op : allOps())
+    if (isFunction(op))
+      names.push_back(mnemonic(op));
   return names;
+}
+
+/// The activations `dense` takes, by name: relu, sigmoid, tanh.
+std::vector<std::string> activationNames() {
+  std::vector<std::string> names;
+  for (Activation a : allActivations())
+    names.push_back(activationName(a));
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::optional<Activation> activationNamed(const std::string &name) {
+  for (Activation a : allActivations())
+    if (name == activationName(a))
+      return a;
+  return std::nullopt;
 }
 
 std::string plural(size_t n, const char *word) {
@@ -208,40 +226,32 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
                        "as in 'fc1 = dense(x, 128, relu)'");
     return kPoison;
   }
-  if (const FnInfo *f = findFn(kUnaryFns, e.text)) {
-    if (!checkArgs(e, 1, {}))
-      return kPoison;
-    return add(f->op, {lowerExpr(*e.args[0])}, e.loc);
-  }
-  if (const FnInfo *f = findFn(kReduceFns, e.text)) {
-    if (!checkArgs(e, 1, {"axis"}))
-      return kPoison;
-    int64_t axis = -1;
-    if (const KwArg *k = e.kwarg("axis")) {
-      std::optional<int64_t> v = integerValue(*k->value);
-      if (!v || *v < -1) {
-        diags.error(spanOf(*k->value),
-                    "axis must be an integer: 0, 1, ... or -1 for all axes");
+  if (std::optional<OpKind> op = functionOp(e.text)) {
+    switch (family(*op)) {
+    case OpFamily::Elementwise:
+    case OpFamily::Rows:
+      if (!checkArgs(e, 1, {}))
+        return kPoison;
+      return add(*op, {lowerExpr(*e.args[0])}, e.loc);
+    case OpFamily::Reduce:
+      return lowerReduceCall(*op, e);
+    case OpFamily::Loss:
+      if (!inLoss) {
+        diags.error(e.loc, "'" + e.text +
+                               "' is a loss function; use it in the "
+                               "'loss' statement");
         return kPoison;
       }
-      axis = *v;
+      return lowerLossCall(*op, e);
+    case OpFamily::Leaf:
+    case OpFamily::Linalg:
+    case OpFamily::Dense:
+    case OpFamily::LossGrad:
+    case OpFamily::Update:
+    case OpFamily::FusedElementwise:
+      break;
     }
-    NodeId x = lowerExpr(*e.args[0]);
-    if (x == kPoison)
-      return kPoison;
-    Node n = makeNode(f->op, {x}, e.loc);
-    n.axis = axis;
-    n.type = typeOf(n);
-    return g.add(std::move(n));
-  }
-  if (const FnInfo *f = findFn(kLossFns, e.text)) {
-    if (!inLoss) {
-      diags.error(e.loc, "'" + e.text +
-                             "' is a loss function; use it in the "
-                             "'loss' statement");
-      return kPoison;
-    }
-    return lowerLossCall(f->op, e);
+    NN_UNREACHABLE(std::string("not a .nn function: ") + mnemonic(*op));
   }
   diags.error(e.loc, "unknown function '" + e.text + "'");
   std::string guess = suggest(e.text, allFunctionNames());
@@ -250,6 +260,28 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
   else if (env.count(e.text))
     diags.help(e.loc, "'" + e.text + "' is a value, not a function");
   return kPoison;
+}
+
+NodeId ExprLowerer::lowerReduceCall(OpKind op, const Expr &e) {
+  if (!checkArgs(e, 1, {"axis"}))
+    return kPoison;
+  int64_t axis = -1;
+  if (const KwArg *k = e.kwarg("axis")) {
+    std::optional<int64_t> v = integerValue(*k->value);
+    if (!v || *v < -1) {
+      diags.error(spanOf(*k->value),
+                  "axis must be an integer: 0, 1, ... or -1 for all axes");
+      return kPoison;
+    }
+    axis = *v;
+  }
+  NodeId x = lowerExpr(*e.args[0]);
+  if (x == kPoison)
+    return kPoison;
+  Node n = makeNode(op, {x}, e.loc);
+  n.axis = axis;
+  n.type = typeOf(n);
+  return g.add(std::move(n));
 }
 
 NodeId ExprLowerer::lowerLossCall(OpKind op, const Expr &e) {
@@ -302,17 +334,18 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
   std::optional<int64_t> units =
       positiveInt(*call.args[1], "layer size must be a positive integer");
   ok &= units.has_value();
-  const FnInfo *act = nullptr;
+  std::optional<Activation> act;
   if (call.args.size() == 3) {
     const Expr &a = *call.args[2];
     if (a.kind != Expr::Kind::Name) {
-      diags.error(spanOf(a), "expected an activation: relu, sigmoid or tanh");
+      diags.error(spanOf(a),
+                  "expected an activation: " + activationChoices("or"));
       ok = false;
-    } else if (!(act = findFn(kActivations, a.text))) {
+    } else if (!(act = activationNamed(a.text))) {
       diags.error(a.loc, "unknown activation '" + a.text + "'");
-      std::string guess = suggest(a.text, {"relu", "sigmoid", "tanh"});
+      std::string guess = suggest(a.text, activationNames());
       diags.help(a.loc, guess.empty()
-                            ? "the activations are relu, sigmoid and tanh"
+                            ? "the activations are " + activationChoices("and")
                             : "did you mean '" + guess + "'?");
       ok = false;
     }
@@ -337,8 +370,8 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
   Node w = makeNode(OpKind::Param, {}, call.loc);
   w.name = name + ".weight";
   w.type = TensorType::of({in, out});
-  w.init.kind =
-      act && act->op == OpKind::Relu ? InitKind::He : InitKind::Xavier;
+  // He initialisation for relu layers, Xavier for the others.
+  w.init.kind = act == Activation::Relu ? InitKind::He : InitKind::Xavier;
   w.isWeight = true;
   w.storedTransposed = true; // weight files hold nn.Linear's [out, in]
   NodeId wid = g.add(std::move(w));
@@ -355,7 +388,7 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
   g[sum].name = act ? name + ".add" : name;
   if (!act)
     return sum;
-  NodeId y = add(act->op, {sum}, call.loc);
+  NodeId y = add(opOf(activationOp(*act)), {sum}, call.loc);
   g[y].name = name;
   return y;
 }

@@ -56,6 +56,7 @@ protected:
 private:
   NodeId lowerName(const Expr &e);
   NodeId lowerCall(const Expr &e);
+  NodeId lowerReduceCall(OpKind op, const Expr &e);
   NodeId lowerLossCall(OpKind op, const Expr &e);
   NodeId add(OpKind op, std::vector<NodeId> inputs, const SrcLoc &loc);
   /// `n`'s type by the shape rules (passes/ShapeRules.h); unknown when an

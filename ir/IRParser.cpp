@@ -1,11 +1,12 @@
 //===- IRParser.cpp - Reading the IR text form ----------------------------===//
 ///
 /// \file
-/// Algorithm: a hand-written lexer (identifiers, %labels, numbers, strings,
-/// punctuation; `#` comments) feeds a recursive-descent parser, one function
-/// per rule of the grammar below. Labels map to node ids as they are
-/// defined, so a use before its definition is an error and the result is in
-/// topological order. The first error is reported and parsing stops.
+/// Algorithm: a hand-written lexer (ir/IRLexer.h: identifiers, %labels,
+/// numbers, strings, punctuation; `#` comments) feeds a recursive-descent
+/// parser, one function per rule of the grammar below; each attribute is
+/// read by its row of the attribute table (ir/Attributes.h). Labels map to
+/// node ids as they are defined, so a use before its definition is an error
+/// and the result is in topological order. The first error is reported and parsing stops.
 ///
 ///   file      := 'graph' name '{' stmt* '}'
 ///   stmt      := node | 'output' name '=' %label
@@ -19,6 +20,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "ir/IRParser.h"
+#include "ir/Attributes.h"
+#include "ir/IRLexer.h"
 #include "ir/IRText.h"
 
 #include "ir/Support.h"
@@ -34,167 +37,14 @@ namespace nn {
 
 namespace {
 
-enum class Tok { Ident, Label, Number, String, Punct, End, Bad };
-
-struct Token {
-  Tok kind;
-  std::string text; // Label: without '%'; String: unescaped; Punct: itself
-  int line, col, len;
-};
-
-class Lexer {
-public:
-  Lexer(const std::string &text) : text(text) {}
-
-  /// The next token; a Bad token's text is the error message.
-  Token next() {
-    skipSpace();
-    int l = line, c = col;
-    size_t start = pos;
-    auto tok = [&](Tok k, std::string s) {
-      return Token{k, std::move(s), l, c, static_cast<int>(pos - start)};
-    };
-    if (pos >= text.size())
-      return Token{Tok::End, "", l, c, 1};
-    char ch = text[pos];
-    if (isIdentStart(ch)) {
-      while (pos < text.size() && isIdentChar(text[pos]))
-        advance();
-      return tok(Tok::Ident, text.substr(start, pos - start));
-    }
-    if (ch == '%') {
-      advance();
-      while (pos < text.size() && isIdentChar(text[pos]))
-        advance();
-      if (pos == start + 1)
-        return tok(Tok::Bad, "expected a value name after '%'");
-      return tok(Tok::Label, text.substr(start + 1, pos - start - 1));
-    }
-    if (std::isdigit(static_cast<unsigned char>(ch))) {
-      advance(); // the first digit; then text[pos - 1] exists
-      while (pos < text.size() && isNumberChar(text[pos], text[pos - 1]))
-        advance();
-      return tok(Tok::Number, text.substr(start, pos - start));
-    }
-    if (ch == '"')
-      return lexString(l, c);
-    if (ch == '<' && pos + 1 < text.size() && text[pos + 1] == '-') {
-      advance();
-      advance();
-      return tok(Tok::Punct, "<-");
-    }
-    if (std::string_view("=:,[]{}()?-").find(ch) != std::string_view::npos) {
-      advance();
-      return tok(Tok::Punct, std::string(1, ch));
-    }
-    advance();
-    std::string shown = std::isprint(static_cast<unsigned char>(ch))
-                            ? std::string(1, ch)
-                            : "\\x" + hex(static_cast<unsigned char>(ch));
-    return tok(Tok::Bad, "unexpected character '" + shown + "'");
-  }
-
-private:
-  const std::string &text;
-  size_t pos = 0;
-  int line = 1, col = 1;
-
-  static bool isIdentStart(char c) {
-    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
-  }
-  static bool isIdentChar(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.';
-  }
-  static bool isNumberChar(char c, char prev) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-           ((c == '-' || c == '+') && (prev == 'e' || prev == 'E'));
-  }
-  static std::string hex(unsigned char c) {
-    static const char kHex[] = "0123456789abcdef";
-    return {kHex[c >> 4], kHex[c & 15]};
-  }
-
-  void advance() {
-    if (text[pos] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-    ++pos;
-  }
-
-  void skipSpace() {
-    while (pos < text.size()) {
-      char c = text[pos];
-      if (c == '#') {
-        while (pos < text.size() && text[pos] != '\n')
-          advance();
-      } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-        advance();
-      } else {
-        return;
-      }
-    }
-  }
-
-  static int hexDigit(char c) {
-    if (c >= '0' && c <= '9')
-      return c - '0';
-    if (c >= 'a' && c <= 'f')
-      return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-      return c - 'A' + 10;
-    return -1;
-  }
-
-  Token lexString(int l, int c) {
-    size_t start = pos;
-    advance(); // the opening quote
-    std::string s;
-    auto bad = [&](std::string msg) {
-      return Token{Tok::Bad, std::move(msg), l, c,
-                   static_cast<int>(pos - start)};
-    };
-    while (true) {
-      if (pos >= text.size() || text[pos] == '\n')
-        return bad("missing terminating '\"' character");
-      char ch = text[pos];
-      advance();
-      if (ch == '"')
-        break;
-      if (ch != '\\') {
-        s += ch;
-        continue;
-      }
-      if (pos >= text.size())
-        return bad("missing terminating '\"' character");
-      char e = text[pos];
-      advance();
-      if (e == '"' || e == '\\') {
-        s += e;
-      } else if (e == 'n') {
-        s += '\n';
-      } else if (e == 't') {
-        s += '\t';
-      } else if (e == 'x' && pos + 1 < text.size() &&
-                 hexDigit(text[pos]) >= 0 && hexDigit(text[pos + 1]) >= 0) {
-        s += static_cast<char>(hexDigit(text[pos]) * 16 +
-                               hexDigit(text[pos + 1]));
-        advance();
-        advance();
-      } else {
-        return bad("unknown escape sequence in string");
-      }
-    }
-    return Token{Tok::String, s, l, c, static_cast<int>(pos - start)};
-  }
-};
+using irtext::Lexer;
+using irtext::Tok;
+using irtext::Token;
 
 /// Thrown after the first error has been reported.
 struct ParseFailed {};
 
-class Parser {
+class Parser : public AttrReader {
 public:
   Parser(const std::string &file, const std::string &text, DiagEngine &diags)
       : file(file), lexer(text), diags(diags) {
@@ -203,11 +53,29 @@ public:
 
   Graph parseFile();
 
+  // AttrReader: what the attribute table's rows read with.
+  int64_t readInt(int64_t lo, int64_t hi, const char *what) override {
+    return parseInt(lo, hi, what);
+  }
+  std::vector<double> readValues() override { return parseValueList(); }
+  std::optional<std::string> takeWord() override {
+    taken = take();
+    if (taken.kind != Tok::Ident)
+      return std::nullopt;
+    return taken.text;
+  }
+  [[noreturn]] void failAtTaken(const std::string &msg) override {
+    fail(taken, msg);
+  }
+  Init readInit() override { return parseInit(); }
+  void readBody(std::vector<ExprStep> &body) override { parseBodyExpr(body); }
+
 private:
   std::string file;
   Lexer lexer;
   DiagEngine &diags;
   Token tok;
+  Token taken{}; // the token takeWord took
   Graph g;
   std::map<std::string, NodeId> labels;
 
@@ -270,7 +138,7 @@ private:
   double parseDouble();
   int64_t parseInt(int64_t lo, int64_t hi, const char *what);
   void parseAttrs(Node &n, bool &hasNameAttr);
-  void parseInit(Node &n);
+  Init parseInit();
   int parseBodyExpr(std::vector<ExprStep> &body);
   TensorType parseType();
   SrcLoc parseLoc();
@@ -459,59 +327,19 @@ void Parser::parseAttrs(Node &n, bool &hasNameAttr) {
       if (s == key.text)
         fail(key, "duplicate attribute '" + key.text + "'");
     seen.push_back(key.text);
-    if (key.text == "weight") {
-      n.isWeight = true;
-      continue;
-    }
-    if (key.text == "transposed") {
-      n.storedTransposed = true;
-      continue;
-    }
-    if (key.text == "transA" || key.text == "transB") {
-      (key.text == "transA" ? n.transA : n.transB) = true;
-      continue;
-    }
-    expect("=", "after the attribute name");
-    constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+    const AttrSpec *attr = findAttribute(key.text);
+    if (!attr || !attr->flag)
+      expect("=", "after the attribute name");
     if (key.text == "name") {
       if (tok.kind != Tok::String)
         failHere("expected the name as a string");
       n.name = take().text;
       hasNameAttr = true;
-    } else if (key.text == "axis") {
-      n.axis = parseInt(-kMax, kMax, "an axis");
-    } else if (key.text == "classes") {
-      n.classes = parseInt(-kMax, kMax, "a number of classes");
-    } else if (key.text == "kind") {
-      Token k = take();
-      if (k.kind == Tok::Ident && k.text == "binary")
-        n.labelKind = LabelKind::Binary;
-      else if (k.kind == Tok::Ident && k.text == "class")
-        n.labelKind = LabelKind::Class;
-      else if (k.kind == Tok::Ident && k.text == "real")
-        n.labelKind = LabelKind::Real;
-      else
-        fail(k, "expected a label kind (binary, class or real)");
-    } else if (key.text == "init") {
-      parseInit(n);
-    } else if (key.text == "values") {
-      n.values = parseValueList();
-    } else if (key.text == "act") {
-      Token k = take();
-      bool found = false;
-      for (Activation a : {Activation::None, Activation::Relu,
-                           Activation::Sigmoid, Activation::Tanh})
-        if (k.kind == Tok::Ident && k.text == activationName(a)) {
-          n.act = a;
-          found = true;
-        }
-      if (!found)
-        fail(k, "expected an activation (none, relu, sigmoid or tanh)");
-    } else if (key.text == "body") {
-      parseBodyExpr(n.body);
-    } else {
-      fail(key, "unknown attribute '" + key.text + "'");
+      continue;
     }
+    if (!attr)
+      fail(key, "unknown attribute '" + key.text + "'");
+    attr->parse(*this, n);
   } while (accept(","));
   expect("}", "to close the attributes");
 }
@@ -558,26 +386,28 @@ int Parser::parseBodyExpr(std::vector<ExprStep> &body) {
   return -static_cast<int>(body.size());
 }
 
-void Parser::parseInit(Node &n) {
+Init Parser::parseInit() {
   if (tok.kind != Tok::Ident)
     failHere("expected an initializer");
   Token k = take();
+  Init init;
   bool found = false;
   for (InitKind kind : {InitKind::Zeros, InitKind::Constant, InitKind::Values,
                         InitKind::Uniform, InitKind::Normal, InitKind::Xavier,
                         InitKind::He})
     if (k.text == initName(kind)) {
-      n.init.kind = kind;
+      init.kind = kind;
       found = true;
     }
   if (!found)
     fail(k, "unknown initializer '" + k.text + "'");
   if (!accept("("))
-    return;
-  n.init.a = parseDouble();
+    return init;
+  init.a = parseDouble();
   if (accept(","))
-    n.init.b = parseDouble();
+    init.b = parseDouble();
   expect(")", "to close the initializer's arguments");
+  return init;
 }
 
 TensorType Parser::parseType() {

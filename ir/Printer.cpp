@@ -5,8 +5,8 @@
 /// A node's label is its name when that name is an identifier no other node
 /// uses, else its index; a name that cannot be a label is printed as the
 /// `name` attribute. Leaves other than Const print their name as a string.
-/// Every Node field that differs from its default appears, so the text
-/// parses back to an equal graph.
+/// Every Node field that differs from its default appears (the attribute
+/// table, ir/Attributes.h), so the text parses back to an equal graph.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -99,58 +99,6 @@ std::string identOrString(const std::string &s) {
   return isIRIdentifier(s) ? s : quoteIRString(s);
 }
 
-std::string valueList(const std::vector<double> &vs) {
-  std::string s = "[";
-  for (size_t i = 0; i < vs.size(); ++i)
-    s += (i ? ", " : "") + formatDouble(vs[i]);
-  return s + "]";
-}
-
-/// `he`, `constant(0.5)`, `uniform(-0.1, 0.1)`: the arguments the kind
-/// needs, and any other non-zero ones.
-std::string initStr(const Init &init) {
-  int needed = init.kind == InitKind::Constant ? 1
-               : init.kind == InitKind::Uniform || init.kind == InitKind::Normal
-                   ? 2
-                   : 0;
-  int n = std::max(needed, init.b != 0 ? 2 : init.a != 0 ? 1 : 0);
-  std::string s = initName(init.kind);
-  if (n == 0)
-    return s;
-  s += "(" + formatDouble(init.a);
-  if (n == 2)
-    s += ", " + formatDouble(init.b);
-  return s + ")";
-}
-
-/// Step `i` of a fused.elementwise body as a nested expression:
-/// `sub(%0, mul(0.05, %1))`. The fusion passes and the parser store bodies
-/// as trees in this order (post-order, arguments left to right), so the
-/// text parses back to the same steps.
-std::string bodyExpr(const std::vector<ExprStep> &body, size_t i) {
-  const ExprStep &s = body[i];
-  if (s.op == OpKind::Const)
-    return formatDouble(s.value);
-  std::string r = std::string(mnemonic(s.op)) + "(";
-  for (size_t k = 0; k < s.args.size(); ++k) {
-    int a = s.args[k];
-    r += k ? ", " : "";
-    if (a >= 0)
-      r += "%" + std::to_string(a);
-    else if (static_cast<size_t>(-1 - static_cast<int64_t>(a)) < i)
-      r += bodyExpr(body, static_cast<size_t>(-1 - static_cast<int64_t>(a)));
-    else
-      r += "?"; // malformed; the verifier says why
-  }
-  return r + ")";
-}
-
-bool hasActivationAttr(const Node &n) {
-  return n.op == OpKind::Dense || n.op == OpKind::DenseGradInput ||
-         n.op == OpKind::DenseGradWeight || n.op == OpKind::DenseGradBias ||
-         n.act != Activation::None;
-}
-
 std::string locStr(const SrcLoc &l) {
   std::string s = "loc(" + quoteIRString(l.file) + ":" +
                   std::to_string(l.line) + ":" + std::to_string(l.col);
@@ -168,7 +116,7 @@ std::string nodeLine(const Graph &g, NodeId id,
     s += " " + quoteIRString(n.name);
   if (n.op == OpKind::Const)
     s += " " + (n.values.size() == 1 ? formatDouble(n.values[0])
-                                     : valueList(n.values));
+                                     : valuesText(n.values));
   for (size_t i = 0; i < n.inputs.size(); ++i) {
     NodeId in = n.inputs[i];
     s += (i ? ", %" : " %") +
@@ -199,34 +147,6 @@ std::string nodeLine(const Graph &g, NodeId id,
 }
 
 } // namespace
-
-std::vector<std::string> attributeTexts(const Node &n) {
-  std::vector<std::string> attrs;
-  if (n.axis != -1)
-    attrs.push_back("axis = " + std::to_string(n.axis));
-  if (n.classes != 0)
-    attrs.push_back("classes = " + std::to_string(n.classes));
-  if (n.op == OpKind::Label || n.labelKind != LabelKind::Real)
-    attrs.push_back(std::string("kind = ") + labelKindName(n.labelKind));
-  if (n.op == OpKind::Param || n.init.kind != InitKind::Zeros ||
-      n.init.a != 0 || n.init.b != 0)
-    attrs.push_back("init = " + initStr(n.init));
-  if (n.isWeight)
-    attrs.push_back("weight");
-  if (n.storedTransposed)
-    attrs.push_back("transposed");
-  if (n.op != OpKind::Const && !n.values.empty())
-    attrs.push_back("values = " + valueList(n.values));
-  if (hasActivationAttr(n))
-    attrs.push_back(std::string("act = ") + activationName(n.act));
-  if (n.transA)
-    attrs.push_back("transA");
-  if (n.transB)
-    attrs.push_back("transB");
-  if (!n.body.empty())
-    attrs.push_back("body = " + bodyExpr(n.body, n.body.size() - 1));
-  return attrs;
-}
 
 std::string printNode(const Graph &g, NodeId id, const PrintOptions &opts) {
   return nodeLine(g, id, computeLabels(g), opts);

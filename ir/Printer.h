@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "ir/Attributes.h" // attributeTexts
 #include "ir/Graph.h"
 
 #include <string>
@@ -25,13 +26,6 @@ std::string printGraph(const Graph &g, const PrintOptions &opts = {});
 /// The text of one node's line, without indentation or newline. Names every
 /// value of the graph to do so: to print many nodes, use a NodePrinter.
 std::string printNode(const Graph &g, NodeId id, const PrintOptions &opts = {});
-
-/// The attributes of `n` as its line writes them between braces, in order,
-/// without its name: `axis = 1`, `act = relu`, `transA`, `body = ...`. They
-/// are every field of Node that changes what the node computes, except the
-/// op, operands, type and a Const's value (written before the operands);
-/// CSE keys on them.
-std::vector<std::string> attributeTexts(const Node &n);
 
 /// Prints nodes of one graph as printNode does, with the graph's value names
 /// computed once (printNode on each node of a 200-layer model cost as much

@@ -9,7 +9,9 @@
 
 #include "ir/Verifier.h"
 
+#include "ir/Attributes.h"
 #include "ir/FusedMath.h"
+#include "ir/Support.h"
 
 #include <map>
 #include <set>
@@ -32,18 +34,20 @@ bool dimsValid(const TensorType &t) {
   return true;
 }
 
+/// The dense gradients differentiate an activation, never none.
+bool needsActivation(OpKind op) {
+  return carriesActivation(op) && op != OpKind::Dense;
+}
+
 /// The fields only fused ops use: set only where they mean something.
 void checkFusedFields(const Graph &g, NodeId id,
                       std::vector<std::string> &errs) {
   const Node &n = g[id];
-  bool denseGrad = n.op == OpKind::DenseGradInput ||
-                   n.op == OpKind::DenseGradWeight ||
-                   n.op == OpKind::DenseGradBias;
-  if (n.act != Activation::None && n.op != OpKind::Dense && !denseGrad)
+  if (n.act != Activation::None && !carriesActivation(n.op))
     errs.push_back(where(g, id) + ": only fused dense ops have an activation");
-  if (denseGrad && n.act == Activation::None)
-    errs.push_back(where(g, id) + ": needs an activation (relu, sigmoid or "
-                                  "tanh)");
+  if (needsActivation(n.op) && n.act == Activation::None)
+    errs.push_back(where(g, id) + ": needs an activation (" +
+                   activationChoices("or") + ")");
   if ((n.transA || n.transB) && n.op != OpKind::FusedMatMul)
     errs.push_back(where(g, id) + ": only fused.matmul reads transposed");
   if (n.op == OpKind::Elementwise) {

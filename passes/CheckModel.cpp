@@ -30,64 +30,16 @@ namespace {
 
 using Dims = std::vector<int64_t>;
 
-bool isLossOp(OpKind op) {
-  return op == OpKind::Bce || op == OpKind::BceLogits || op == OpKind::Mse ||
-         op == OpKind::CrossEntropy || op == OpKind::SoftmaxCrossEntropy;
-}
-
-bool isElementwiseBinary(OpKind op) {
-  return op == OpKind::Add || op == OpKind::Sub || op == OpKind::Mul ||
-         op == OpKind::Div;
-}
-
+/// The .nn operator that writes an op, else its mnemonic (for messages).
 const char *spelling(OpKind op) {
-  switch (op) {
-  case OpKind::Add:
-    return "+";
-  case OpKind::Sub:
-    return "-";
-  case OpKind::Mul:
-    return "*";
-  case OpKind::Div:
-    return "/";
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Count:
-  case OpKind::Softmax:
-  case OpKind::OneHot:
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-  case OpKind::Elementwise:
-    return mnemonic(op);
-  }
-  NN_UNREACHABLE("bad OpKind");
+  static const std::pair<OpKind, const char *> kInfix[] = {{OpKind::Add, "+"},
+                                                           {OpKind::Sub, "-"},
+                                                           {OpKind::Mul, "*"},
+                                                           {OpKind::Div, "/"}};
+  for (const auto &[k, text] : kInfix)
+    if (k == op)
+      return text;
+  return mnemonic(op);
 }
 
 /// Autodiff's reshapeLike: [n] <-> [n,1], [k] -> [1,k].
@@ -131,9 +83,77 @@ bool mixesBatch(const Graph &g, const Node &n) {
   const TensorType &t = g[n.inputs[0]].type;
   if (!t.hasBatch())
     return false;
-  if (n.op == OpKind::Sum || n.op == OpKind::Mean)
-    return n.axis == -1 || n.axis == 0;
-  return n.op == OpKind::Softmax && t.rank() == 1;
+  switch (family(n.op)) {
+  case OpFamily::Reduce:
+    switch (member<ReduceOp>(n.op)) {
+    case ReduceOp::Sum:
+    case ReduceOp::Mean:
+      return n.axis == -1 || n.axis == 0;
+    case ReduceOp::Count:
+      return false;
+    }
+    NN_UNREACHABLE("bad ReduceOp");
+  case OpFamily::Rows:
+    return member<RowsOp>(n.op) == RowsOp::Softmax && t.rank() == 1;
+  case OpFamily::Leaf:
+  case OpFamily::Elementwise:
+  case OpFamily::Linalg:
+  case OpFamily::Loss:
+  case OpFamily::Dense:
+  case OpFamily::LossGrad:
+  case OpFamily::Update:
+  case OpFamily::FusedElementwise:
+    return false;
+  }
+  NN_UNREACHABLE("bad OpFamily");
+}
+
+/// Why autodiff's gradient rule of a reduction cannot handle `n`, or "".
+std::string reduceGradProblem(const Node &n, const TensorType &x) {
+  switch (member<ReduceOp>(n.op)) {
+  case ReduceOp::Sum:
+  case ReduceOp::Mean:
+    if (!canExpandAlong(n.axis, x.rank()))
+      return "supports reductions over all axes, axis 0, or axis 1 of a "
+             "matrix, not axis " +
+             std::to_string(n.axis) + " of " + x.str();
+    return "";
+  case ReduceOp::Count:
+    return "";
+  }
+  NN_UNREACHABLE("bad ReduceOp");
+}
+
+/// Why autodiff's gradient rule of softmax or onehot cannot handle `n`.
+std::string rowsGradProblem(const Node &n, const TensorType &x) {
+  switch (member<RowsOp>(n.op)) {
+  case RowsOp::Softmax: {
+    int64_t last = x.rank() - 1;
+    if (!canExpandAlong(last == 0 ? -1 : last, last + 1))
+      return "supports softmax of vectors and matrices, not of " + x.str();
+    return "";
+  }
+  case RowsOp::OneHot:
+    return "";
+  }
+  NN_UNREACHABLE("bad RowsOp");
+}
+
+/// Why autodiff's gradient rule of a loss cannot handle `n`.
+std::string lossGradProblem(const Node &n, const TensorType &p,
+                            const TensorType &y) {
+  switch (member<LossOp>(n.op)) {
+  case LossOp::Bce:
+  case LossOp::BceLogits:
+  case LossOp::Mse:
+    if (!canReshape(y.dims, p.dims) || !canReshape(p.dims, y.dims))
+      return "cannot match targets " + y.str() + " to predictions " + p.str();
+    return "";
+  case LossOp::CrossEntropy:
+  case LossOp::SoftmaxCrossEntropy:
+    return "";
+  }
+  NN_UNREACHABLE("bad LossOp");
 }
 
 class ModelChecker {
@@ -177,7 +197,7 @@ private:
 
   void checkBroadcast(NodeId id) {
     const Node &n = g[id];
-    if (!isElementwiseBinary(n.op) || !n.type.known)
+    if (family(n.op) != OpFamily::Elementwise || !n.type.known)
       return;
     for (NodeId in : n.inputs) {
       const TensorType &t = type(in);
@@ -212,7 +232,7 @@ private:
         region[o.node] = true;
     for (NodeId id = g.size() - 1; id >= 0; --id) {
       const Node &n = g[id];
-      if (region[id] || isLossOp(n.op))
+      if (region[id] || family(n.op) == OpFamily::Loss)
         for (NodeId in : n.inputs)
           region[in] = true;
     }
@@ -224,7 +244,7 @@ private:
     if (!mixesBatch(g, n))
       return;
     const TensorType &t = type(n.inputs[0]);
-    if (n.op == OpKind::Softmax) {
+    if (family(n.op) == OpFamily::Rows) {
       diags.error(n.loc, "'softmax' of " + t.str() +
                              " normalises across the samples of a batch, so "
                              "a prediction depends on the other samples");
@@ -257,6 +277,37 @@ private:
     return differentiatedNodes(g, loss, g.size());
   }
 
+  /// Why autodiff cannot differentiate `n` (operands typed), or "".
+  std::string gradientProblem(const Node &n,
+                              const std::vector<bool> &marked) const {
+    switch (family(n.op)) {
+    case OpFamily::Elementwise: {
+      // Each marked operand's gradient is summed back from the result; the
+      // last operand that cannot be is named.
+      std::string why;
+      for (NodeId in : n.inputs)
+        if (marked[in] && !canUnbroadcast(n.type.dims, type(in).dims))
+          why = "cannot sum its gradient " + n.type.str() + " back to " +
+                type(in).str();
+      return why;
+    }
+    case OpFamily::Reduce:
+      return reduceGradProblem(n, type(n.inputs[0]));
+    case OpFamily::Rows:
+      return rowsGradProblem(n, type(n.inputs[0]));
+    case OpFamily::Loss:
+      return lossGradProblem(n, type(n.inputs[0]), type(n.inputs[1]));
+    case OpFamily::Leaf:
+    case OpFamily::Linalg:
+    case OpFamily::Dense:
+    case OpFamily::LossGrad:
+    case OpFamily::Update:
+    case OpFamily::FusedElementwise:
+      return "";
+    }
+    NN_UNREACHABLE("bad OpFamily");
+  }
+
   void checkGradient(NodeId id, const std::vector<bool> &marked) {
     const Node &n = g[id];
     if (!n.type.known)
@@ -264,29 +315,7 @@ private:
     for (NodeId in : n.inputs)
       if (!type(in).known)
         return;
-    std::string why;
-    if (isElementwiseBinary(n.op)) {
-      for (NodeId in : n.inputs)
-        if (marked[in] && !canUnbroadcast(n.type.dims, type(in).dims))
-          why = "cannot sum its gradient " + n.type.str() + " back to " +
-                type(in).str();
-    } else if (n.op == OpKind::Sum || n.op == OpKind::Mean) {
-      if (!canExpandAlong(n.axis, type(n.inputs[0]).rank()))
-        why = "supports reductions over all axes, axis 0, or axis 1 of a "
-              "matrix, not axis " +
-              std::to_string(n.axis) + " of " + type(n.inputs[0]).str();
-    } else if (n.op == OpKind::Softmax) {
-      int64_t last = type(n.inputs[0]).rank() - 1;
-      if (!canExpandAlong(last == 0 ? -1 : last, last + 1))
-        why = "supports softmax of vectors and matrices, not of " +
-              type(n.inputs[0]).str();
-    } else if (n.op == OpKind::Bce || n.op == OpKind::BceLogits ||
-               n.op == OpKind::Mse) {
-      const Dims &p = type(n.inputs[0]).dims, &y = type(n.inputs[1]).dims;
-      if (!canReshape(y, p) || !canReshape(p, y))
-        why = "cannot match targets " + type(n.inputs[1]).str() +
-              " to predictions " + type(n.inputs[0]).str();
-    }
+    std::string why = gradientProblem(n, marked);
     if (why.empty())
       return;
     diags.error(n.loc, std::string("training cannot differentiate '") +

@@ -1,10 +1,12 @@
 //===- FlopCount.cpp - Floating-point operation counts --------------------===//
 ///
 /// \file
-/// Algorithm: one complete switch over OpKind on the node's and operands'
-/// types, with the batch dimension set. The counts are conventions for
-/// reports, not measurements: a multiply-add is 2 FLOPs, exp/log/tanh count
-/// 1 like any elementwise op, and ops that only move or count data are 0.
+/// Algorithm: a complete switch over the op's family, then over the
+/// family's enum, on the node's and operands' types, with the batch
+/// dimension set. The counts are conventions for reports, not measurements:
+/// a multiply-add is 2 FLOPs, every elementwise op (exp and tanh included)
+/// counts 1 per element by one rule, and ops that only move or count data
+/// are 0.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -28,102 +30,150 @@ constexpr double kMseFlops = 3;
 /// cross_entropy per sample: pick p[y], log, accumulate.
 constexpr double kCrossEntropyRowFlops = 2;
 
+/// The node's context: its graph, the batch, the result's element count.
+struct FlopCtx {
+  const Graph &g;
+  const Node &n;
+  int64_t batch;
+  double out;
+
+  double numel(NodeId x) const {
+    return static_cast<double>(g[x].type.numel(batch));
+  }
+  double operandNumel(int i) const { return numel(n.inputs[i]); }
+  /// A dimension, with the batch dimension set.
+  double dim(int64_t d) const {
+    return static_cast<double>(d == kBatch ? batch : d);
+  }
+};
+
+double linalgFlops(const FlopCtx &c) {
+  switch (member<LinalgOp>(c.n.op)) {
+  case LinalgOp::MatMul:
+    // [m,k] @ [k,n]: m*n dot products of length k, 2 FLOPs per term.
+    return 2.0 * c.out * c.dim(c.g[c.n.inputs[0]].type.dims.back());
+  case LinalgOp::Transpose:
+  case LinalgOp::Expand:
+    return 0;
+  }
+  NN_UNREACHABLE("bad LinalgOp");
+}
+
+double reduceFlops(const FlopCtx &c) {
+  switch (member<ReduceOp>(c.n.op)) {
+  case ReduceOp::Sum:
+  case ReduceOp::Mean:
+    return c.operandNumel(0);
+  case ReduceOp::Count:
+    return 0;
+  }
+  NN_UNREACHABLE("bad ReduceOp");
+}
+
+double rowsFlops(const FlopCtx &c) {
+  switch (member<RowsOp>(c.n.op)) {
+  case RowsOp::Softmax:
+    return kSoftmaxFlops * c.out;
+  case RowsOp::OneHot:
+    return 0;
+  }
+  NN_UNREACHABLE("bad RowsOp");
+}
+
+double lossFlops(const FlopCtx &c) {
+  switch (member<LossOp>(c.n.op)) {
+  case LossOp::Bce:
+    return kBceFlops * c.operandNumel(0);
+  case LossOp::BceLogits:
+    return kBceLogitsFlops * c.operandNumel(0);
+  case LossOp::Mse:
+    return kMseFlops * c.operandNumel(0);
+  case LossOp::CrossEntropy:
+    return kCrossEntropyRowFlops * c.operandNumel(1);
+  case LossOp::SoftmaxCrossEntropy:
+    return kSoftmaxFlops * c.operandNumel(0) +
+           kCrossEntropyRowFlops * c.operandNumel(1);
+  }
+  NN_UNREACHABLE("bad LossOp");
+}
+
+/// Fused dense ops: the FLOPs of the ops they replace, counted on the
+/// shapes the fused op sees (the activation and its derivative count 1
+/// each).
+double denseFlops(const FlopCtx &c) {
+  const Node &n = c.n;
+  switch (member<DenseOp>(n.op)) {
+  case DenseOp::Dense: {
+    // [m,k] @ [k,n], + bias, activation.
+    double k = static_cast<double>(c.g[n.inputs[0]].type.dims.back());
+    return 2.0 * c.out * k + c.out + (n.act == Activation::None ? 0 : c.out);
+  }
+  case DenseOp::FusedMatMul: {
+    const TensorType &a = c.g[n.inputs[0]].type;
+    return 2.0 * c.out * c.dim(n.transA ? a.dims[0] : a.dims.back());
+  }
+  case DenseOp::DenseGradInput:
+    // The mask (act' and a multiply per element of da), then
+    // [m,n] @ [n,k]^T: inner dimension n.
+    return 2.0 * c.operandNumel(0) +
+           2.0 * c.out * static_cast<double>(c.g[n.inputs[0]].type.dims.back());
+  case DenseOp::DenseGradWeight:
+    // The mask, then x^T @ dz: inner dimension m, the rows of x.
+    return 2.0 * c.operandNumel(1) +
+           2.0 * c.out * c.dim(c.g[n.inputs[0]].type.dims[0]);
+  case DenseOp::DenseGradBias:
+    return 3.0 * c.operandNumel(0);
+  }
+  NN_UNREACHABLE("bad DenseOp");
+}
+
+double lossGradFlops(const FlopCtx &c) {
+  switch (member<LossGradOp>(c.n.op)) {
+  case LossGradOp::SoftmaxXentGrad:
+    return (kSoftmaxFlops + 2) * c.out;
+  case LossGradOp::SigmoidBceGrad:
+    return 3 * c.out;
+  }
+  NN_UNREACHABLE("bad LossGradOp");
+}
+
+/// fused.elementwise: one FLOP per element for each op of its body.
+double fusedElementwiseFlops(const FlopCtx &c) {
+  double steps = 0;
+  for (const ExprStep &s : c.n.body)
+    steps += hasTrait(s.op, kElementwise) ? 1 : 0;
+  return steps * c.out;
+}
+
 } // namespace
 
 double nodeFlops(const Graph &g, NodeId id, int64_t batch) {
   const Node &n = g[id];
   NN_ASSERT(n.type.known, "nodeFlops needs known types");
-  auto numel = [&](NodeId x) {
-    return static_cast<double>(g[x].type.numel(batch));
-  };
-  double out = static_cast<double>(n.type.numel(batch));
-  switch (n.op) {
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Count:
-  case OpKind::OneHot:
+  FlopCtx c{g, n, batch, static_cast<double>(n.type.numel(batch))};
+  switch (family(n.op)) {
+  case OpFamily::Leaf:
     return 0;
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-    return out;
-  case OpKind::MatMul: {
-    // [m,k] @ [k,n]: m*n dot products of length k, 2 FLOPs per term.
-    const TensorType &a = g[n.inputs[0]].type;
-    int64_t k = a.dims.back() == kBatch ? batch : a.dims.back();
-    return 2.0 * out * static_cast<double>(k);
+  case OpFamily::Elementwise:
+    return c.out; // 1 FLOP per element, exp and tanh included
+  case OpFamily::Linalg:
+    return linalgFlops(c);
+  case OpFamily::Reduce:
+    return reduceFlops(c);
+  case OpFamily::Rows:
+    return rowsFlops(c);
+  case OpFamily::Loss:
+    return lossFlops(c);
+  case OpFamily::Dense:
+    return denseFlops(c);
+  case OpFamily::LossGrad:
+    return lossGradFlops(c);
+  case OpFamily::Update:
+    return 2 * c.out; // a multiply and an add per element
+  case OpFamily::FusedElementwise:
+    return fusedElementwiseFlops(c);
   }
-  case OpKind::Sum:
-  case OpKind::Mean:
-    return numel(n.inputs[0]);
-  case OpKind::Softmax:
-    return kSoftmaxFlops * out;
-  case OpKind::Bce:
-    return kBceFlops * numel(n.inputs[0]);
-  case OpKind::BceLogits:
-    return kBceLogitsFlops * numel(n.inputs[0]);
-  case OpKind::Mse:
-    return kMseFlops * numel(n.inputs[0]);
-  case OpKind::CrossEntropy:
-    return kCrossEntropyRowFlops * numel(n.inputs[1]);
-  case OpKind::SoftmaxCrossEntropy:
-    return kSoftmaxFlops * numel(n.inputs[0]) +
-           kCrossEntropyRowFlops * numel(n.inputs[1]);
-
-  // Fused ops: the FLOPs of the ops they replace, counted on the shapes
-  // the fused op sees (the activation and its derivative count 1 each).
-  case OpKind::Dense: {
-    // [m,k] @ [k,n], + bias, activation.
-    double k = static_cast<double>(g[n.inputs[0]].type.dims.back());
-    return 2.0 * out * k + out + (n.act == Activation::None ? 0 : out);
-  }
-  case OpKind::FusedMatMul: {
-    const TensorType &a = g[n.inputs[0]].type;
-    int64_t k = n.transA ? a.dims[0] : a.dims.back();
-    return 2.0 * out * static_cast<double>(k == kBatch ? batch : k);
-  }
-  case OpKind::DenseGradInput: {
-    // The mask (act' and a multiply per element of da), then
-    // [m,n] @ [n,k]^T: inner dimension n.
-    const TensorType &da = g[n.inputs[0]].type;
-    return 2.0 * numel(n.inputs[0]) +
-           2.0 * out * static_cast<double>(da.dims.back());
-  }
-  case OpKind::DenseGradWeight: {
-    // The mask, then x^T @ dz: inner dimension m, the rows of x.
-    int64_t m = g[n.inputs[0]].type.dims[0];
-    return 2.0 * numel(n.inputs[1]) +
-           2.0 * out * static_cast<double>(m == kBatch ? batch : m);
-  }
-  case OpKind::DenseGradBias:
-    return 3.0 * numel(n.inputs[0]);
-  case OpKind::SoftmaxXentGrad:
-    return (kSoftmaxFlops + 2) * out;
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-    return (n.op == OpKind::SigmoidBceGrad ? 3 : 2) * out;
-  case OpKind::Elementwise: {
-    double steps = 0;
-    for (const ExprStep &s : n.body)
-      steps += s.op == OpKind::Const ? 0 : 1;
-    return steps * out;
-  }
-  }
-  NN_UNREACHABLE("bad OpKind");
+  NN_UNREACHABLE("bad OpFamily");
 }
 
 double graphFlops(const Graph &g, int64_t batch) {

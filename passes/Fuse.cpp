@@ -17,30 +17,53 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 namespace nn {
 
+/// The fusion table: every fusion, in the order the passes run.
+const std::vector<FusionInfo> &fusionTable() {
+  static const std::vector<FusionInfo> table = {
+      {"dense-grad", fuseDenseGrad},     {"dense", fuseDense},
+      {"softmax-xent", fuseSoftmaxXent}, {"sigmoid-bce", fuseSigmoidBce},
+      {"sgd", fuseSgd},                  {"elementwise", fuseElementwise}};
+  return table;
+}
+
 const std::vector<std::string> &fusionNames() {
-  static const std::vector<std::string> names = {
-      "dense-grad", "dense", "softmax-xent", "sigmoid-bce", "sgd",
-      "elementwise"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const FusionInfo &f : fusionTable())
+      out.push_back(f.name);
+    return out;
+  }();
   return names;
+}
+
+std::string fusionNameList() {
+  return fmt::format("{}", fmt::join(fusionNames(), ", "));
 }
 
 namespace {
 
-/// "all, none, dense-grad, dense, ...": every value --fuse takes.
-std::string fusionChoices() {
-  std::string all = "all, none";
-  for (const std::string &n : fusionNames())
-    all += ", " + n;
-  return all;
-}
-
 [[noreturn]] void badFusionList(const std::string &msg) {
-  throw UserError("nnc: error: " + msg + "; fusions: " + fusionChoices());
+  throw UserError("nnc: error: " + msg + "; fusions: all, none, " +
+                  fusionNameList());
 }
 
 } // namespace
+
+void checkFusionName(const std::string &name) {
+  if (std::find(fusionNames().begin(), fusionNames().end(), name) !=
+      fusionNames().end())
+    return;
+  std::string msg = "unknown fusion '" + name + "' in --fuse";
+  std::string near = closestMatch(name, fusionNames());
+  if (!near.empty())
+    msg += " (did you mean '" + near + "'?)";
+  badFusionList(msg);
+}
 
 std::set<std::string> parseFusionList(const std::string &spec) {
   if (spec == "all")
@@ -61,14 +84,7 @@ std::set<std::string> parseFusionList(const std::string &spec) {
     if (name == "all" || name == "none")
       badFusionList("'" + name + "' cannot be part of a list in --fuse; give "
                     "it alone, or list the fusions");
-    if (std::find(fusionNames().begin(), fusionNames().end(), name) ==
-        fusionNames().end()) {
-      std::string msg = "unknown fusion '" + name + "' in --fuse";
-      std::string near = closestMatch(name, fusionNames());
-      if (!near.empty())
-        msg += " (did you mean '" + near + "'?)";
-      badFusionList(msg);
-    }
+    checkFusionName(name);
     out.insert(name);
     if (comma == std::string::npos)
       break;
@@ -90,15 +106,10 @@ std::string FusionLog::str() const {
 
 Graph fuse(const Graph &g, const std::set<std::string> &enabled,
            FusionLog &log) {
-  using Pass = Graph (*)(const Graph &, FusionLog &);
-  const std::pair<const char *, Pass> passes[] = {
-      {"dense-grad", fuseDenseGrad},   {"dense", fuseDense},
-      {"softmax-xent", fuseSoftmaxXent}, {"sigmoid-bce", fuseSigmoidBce},
-      {"sgd", fuseSgd},                {"elementwise", fuseElementwise}};
   Graph out = g;
-  for (const auto &[name, pass] : passes)
-    if (enabled.count(name))
-      out = pass(out, log);
+  for (const FusionInfo &f : fusionTable())
+    if (enabled.count(f.name))
+      out = f.pass(out, log);
   return dce(out);
 }
 

@@ -35,9 +35,30 @@ struct FusionLog {
   std::string str() const;
 };
 
-/// The fusion names, in the order the passes run: dense-grad, dense,
+/// One fusion: its `--fuse` name and its pass. The fusion table
+/// (fusionTable(), in Fuse.cpp) lists them in the order the passes run; the
+/// pipeline, `--fuse`, `--print-after`, the kernel map and the help texts
+/// all read it, so a new fusion is its pass file plus one row.
+struct FusionInfo {
+  const char *name; ///< the `--fuse` name: "dense-grad"
+  Graph (*pass)(const Graph &g, FusionLog &log);
+  /// Its name in `--print-after`: "fuse-" + name.
+  std::string passName() const { return std::string("fuse-") + name; }
+};
+
+/// Every fusion, in the order the passes run: dense-grad, dense,
 /// softmax-xent, sigmoid-bce, sgd, elementwise.
+const std::vector<FusionInfo> &fusionTable();
+
+/// The fusion names, in table order.
 const std::vector<std::string> &fusionNames();
+
+/// "dense-grad, dense, ...": the fusion names for help texts.
+std::string fusionNameList();
+
+/// Throws the UserError of an unknown `--fuse` name (with a near-miss
+/// suggestion and the valid choices) unless `name` is a fusion.
+void checkFusionName(const std::string &name);
 
 /// The set named by a --fuse= value: "all", "none", or a comma-separated
 /// list of fusion names. Throws UserError naming an unknown fusion (with a
@@ -59,7 +80,8 @@ Graph fuseSgd(const Graph &g, FusionLog &log);
 /// Chains of single-use elementwise ops -> fused.elementwise.
 Graph fuseElementwise(const Graph &g, FusionLog &log);
 
-/// Runs the enabled fusions (names from fusionNames()) in order, then DCE.
+/// Runs the enabled fusions (names from fusionNames()) in table order, then
+/// DCE.
 Graph fuse(const Graph &g, const std::set<std::string> &enabled,
            FusionLog &log);
 

@@ -98,14 +98,13 @@ private:
 /// The result dims of the group: the broadcast of its operands'.
 std::optional<std::vector<int64_t>> groupDims(const FuseContext &c,
                                               const GroupBuilder &b) {
-  std::vector<int64_t> dims;
-  for (NodeId o : b.operands) {
-    auto d = broadcastDims(dims, c.type(o).dims);
-    if (!d)
-      return std::nullopt;
-    dims = *d;
-  }
-  return dims;
+  std::vector<std::vector<int64_t>> dims;
+  for (NodeId o : b.operands)
+    dims.push_back(c.type(o).dims);
+  BroadcastResult r = broadcastAll(dims);
+  if (r.failedAt)
+    return std::nullopt;
+  return r.dims;
 }
 
 int opCount(const std::vector<ExprStep> &body) {

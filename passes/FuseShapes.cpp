@@ -1,9 +1,10 @@
 //===- FuseShapes.cpp - Shape rules of the fused ops ----------------------===//
 ///
 /// \file
-/// Algorithm: one complete switch over the fused ops; each case checks its
+/// Algorithm: a complete switch over the fused families, then over each
+/// family's enum (every update op by one rule); each rule checks the
 /// operands against the semantics written in Ops.def and returns the
-/// result's type. Non-fused ops are an internal error here.
+/// result's type. Non-fused families are an internal error here.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -56,132 +57,153 @@ struct Checker {
 
 } // namespace
 
-TensorType fusedOpType(const Node &n, const std::vector<TensorType> &ts,
-                       std::string &err) {
-  Checker c{n, ts, err};
-  auto of = [](std::vector<int64_t> dims) { return TensorType::of(dims); };
-  auto mismatch = [&](const std::string &what) {
-    c.fail("shapes do not match: " + what);
-    return TensorType{};
-  };
-  switch (n.op) {
-  case OpKind::Dense: {
-    if (!c.f32(0) || !c.f32(1) || !c.f32(2) || !c.rank(0, 2, 2) ||
-        !c.rank(1, 1, 2))
-      return {};
-    if (ts[0].dims[1] != ts[1].dims[0])
-      return mismatch(ts[0].str() + " @ " + ts[1].str());
-    TensorType prod = ts[1].rank() == 2 ? of({ts[0].dims[0], ts[1].dims[1]})
-                                        : of({ts[0].dims[0]});
-    auto dims = broadcastDims(prod.dims, ts[2].dims);
-    if (!dims || *dims != prod.dims)
-      return mismatch("bias " + ts[2].str() + " does not broadcast to " +
-                      prod.str());
-    return prod;
-  }
-  case OpKind::FusedMatMul: {
-    if (!c.f32(0) || !c.f32(1) || !c.rank(0, 2, 2) ||
-        !c.rank(1, n.transB ? 2 : 1, 2))
-      return {};
-    std::vector<int64_t> a = ts[0].dims, b = ts[1].dims;
-    if (n.transA)
-      std::swap(a[0], a[1]);
-    if (n.transB)
-      std::swap(b[0], b[1]);
-    if (a[1] != b[0])
-      return mismatch(dimsStr(a) + " @ " + dimsStr(b) + " (after transposes)");
-    return b.size() == 2 ? of({a[0], b[1]}) : of({a[0]});
-  }
-  case OpKind::DenseGradInput:
+namespace {
+
+TensorType of(std::vector<int64_t> dims) { return TensorType::of(dims); }
+
+TensorType mismatch(Checker &c, const std::string &what) {
+  c.fail("shapes do not match: " + what);
+  return TensorType{};
+}
+
+/// act(x @ w + b): the product's shape, the bias broadcast to it.
+TensorType denseType(Checker &c) {
+  const std::vector<TensorType> &ts = c.ts;
+  if (!c.f32(0) || !c.f32(1) || !c.f32(2) || !c.rank(0, 2, 2) ||
+      !c.rank(1, 1, 2))
+    return {};
+  if (ts[0].dims[1] != ts[1].dims[0])
+    return mismatch(c, ts[0].str() + " @ " + ts[1].str());
+  TensorType prod = ts[1].rank() == 2 ? of({ts[0].dims[0], ts[1].dims[1]})
+                                      : of({ts[0].dims[0]});
+  auto dims = broadcastDims(prod.dims, ts[2].dims);
+  if (!dims || *dims != prod.dims)
+    return mismatch(c, "bias " + ts[2].str() + " does not broadcast to " +
+                           prod.str());
+  return prod;
+}
+
+/// op(a) @ op(b), either operand read transposed.
+TensorType fusedMatMulType(Checker &c) {
+  const Node &n = c.n;
+  if (!c.f32(0) || !c.f32(1) || !c.rank(0, 2, 2) ||
+      !c.rank(1, n.transB ? 2 : 1, 2))
+    return {};
+  std::vector<int64_t> a = c.ts[0].dims, b = c.ts[1].dims;
+  if (n.transA)
+    std::swap(a[0], a[1]);
+  if (n.transB)
+    std::swap(b[0], b[1]);
+  if (a[1] != b[0])
+    return mismatch(c, dimsStr(a) + " @ " + dimsStr(b) + " (after transposes)");
+  return b.size() == 2 ? of({a[0], b[1]}) : of({a[0]});
+}
+
+TensorType denseFamilyType(Checker &c) {
+  const std::vector<TensorType> &ts = c.ts;
+  switch (member<DenseOp>(c.n.op)) {
+  case DenseOp::Dense:
+    return denseType(c);
+  case DenseOp::FusedMatMul:
+    return fusedMatMulType(c);
+  case DenseOp::DenseGradInput:
     // (da * act'(a)) @ w^T: da, a [m,n]; w [k,n].
     if (!c.hasAct() || !c.f32(0) || !c.f32(1) || !c.f32(2) ||
         !c.rank(0, 2, 2) || !c.same(0, 1) || !c.rank(2, 2, 2))
       return {};
     if (ts[0].dims[1] != ts[2].dims[1])
-      return mismatch(ts[0].str() + " @ " + ts[2].str() + "^T");
+      return mismatch(c, ts[0].str() + " @ " + ts[2].str() + "^T");
     return of({ts[0].dims[0], ts[2].dims[0]});
-  case OpKind::DenseGradWeight:
+  case DenseOp::DenseGradWeight:
     // x^T @ (da * act'(a)): x [m,k]; da, a [m,n] or [m].
     if (!c.hasAct() || !c.f32(0) || !c.f32(1) || !c.f32(2) ||
         !c.rank(0, 2, 2) || !c.rank(1, 1, 2) || !c.same(1, 2))
       return {};
     if (ts[0].dims[0] != ts[1].dims[0])
-      return mismatch(ts[0].str() + "^T @ " + ts[1].str());
+      return mismatch(c, ts[0].str() + "^T @ " + ts[1].str());
     return ts[1].rank() == 2 ? of({ts[0].dims[1], ts[1].dims[1]})
                              : of({ts[0].dims[1]});
-  case OpKind::DenseGradBias:
+  case DenseOp::DenseGradBias:
     if (!c.hasAct() || !c.f32(0) || !c.f32(1) || !c.rank(0, 2, 2) ||
         !c.same(0, 1))
       return {};
     return of({ts[0].dims[1]});
-  case OpKind::SoftmaxXentGrad:
+  }
+  NN_UNREACHABLE("bad DenseOp");
+}
+
+TensorType lossGradType(Checker &c) {
+  const std::vector<TensorType> &ts = c.ts;
+  switch (member<LossGradOp>(c.n.op)) {
+  case LossGradOp::SoftmaxXentGrad:
     if (!c.f32(0) || !c.rank(0, 2, 2) || !c.scalar(2))
       return {};
     if (ts[1].dtype != DType::I32 || ts[1].rank() != 1 ||
         ts[1].dims[0] != ts[0].dims[0])
-      return mismatch("class ids " + ts[1].str() + " for logits " +
-                      ts[0].str());
+      return mismatch(c, "class ids " + ts[1].str() + " for logits " +
+                             ts[0].str());
     return ts[0];
-  case OpKind::SigmoidBceGrad:
+  case LossGradOp::SigmoidBceGrad:
     if (!c.f32(0) || !c.f32(1) || !c.scalar(2))
       return {};
     if (ts[0].hasBatch() != ts[1].hasBatch() ||
         ts[0].numelPerSample() != ts[1].numelPerSample())
-      return mismatch("logits " + ts[0].str() + " and targets " +
-                      ts[1].str());
+      return mismatch(c, "logits " + ts[0].str() + " and targets " +
+                             ts[1].str());
     return ts[0];
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-    if (!c.f32(0) || !c.f32(1) || !c.same(0, 1) || !c.scalar(2))
-      return {};
-    return ts[0];
-  case OpKind::Elementwise: {
-    std::string bodyErr = checkFusedBody(n.body, ts.size());
-    if (!bodyErr.empty()) {
-      c.fail(bodyErr);
-      return {};
-    }
-    std::vector<int64_t> dims;
-    for (size_t i = 0; i < ts.size(); ++i) {
-      if (!c.f32(i))
-        return {};
-      auto d = broadcastDims(dims, ts[i].dims);
-      if (!d)
-        return mismatch("cannot broadcast " + ts[i].str() + " with " +
-                        dimsStr(dims));
-      dims = *d;
-    }
-    return of(dims);
   }
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Count:
-  case OpKind::Softmax:
-  case OpKind::OneHot:
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
+  NN_UNREACHABLE("bad LossGradOp");
+}
+
+/// Every update: tensor operands of one shape, the last a scalar.
+TensorType updateType(Checker &c) {
+  if (!c.f32(0) || !c.f32(1) || !c.same(0, 1) || !c.scalar(2))
+    return {};
+  return c.ts[0];
+}
+
+/// fused.elementwise: a valid body; every operand broadcast to the result.
+TensorType fusedElementwiseType(Checker &c) {
+  std::string bodyErr = checkFusedBody(c.n.body, c.ts.size());
+  if (!bodyErr.empty()) {
+    c.fail(bodyErr);
+    return {};
+  }
+  std::vector<std::vector<int64_t>> dims;
+  for (const TensorType &t : c.ts)
+    dims.push_back(t.dims);
+  BroadcastResult b = broadcastAll(dims);
+  // Operands are checked in order: f32 first, then the broadcast.
+  size_t checked = b.failedAt ? *b.failedAt + 1 : c.ts.size();
+  for (size_t i = 0; i < checked; ++i)
+    if (!c.f32(i))
+      return {};
+  if (b.failedAt)
+    return mismatch(c, "cannot broadcast " + c.ts[*b.failedAt].str() +
+                           " with " + dimsStr(b.dims));
+  return of(b.dims);
+}
+
+} // namespace
+
+TensorType fusedOpType(const Node &n, const std::vector<TensorType> &ts,
+                       std::string &err) {
+  Checker c{n, ts, err};
+  switch (family(n.op)) {
+  case OpFamily::Dense:
+    return denseFamilyType(c);
+  case OpFamily::LossGrad:
+    return lossGradType(c);
+  case OpFamily::Update:
+    return updateType(c);
+  case OpFamily::FusedElementwise:
+    return fusedElementwiseType(c);
+  case OpFamily::Leaf:
+  case OpFamily::Elementwise:
+  case OpFamily::Linalg:
+  case OpFamily::Reduce:
+  case OpFamily::Rows:
+  case OpFamily::Loss:
     break;
   }
   NN_UNREACHABLE(std::string("fusedOpType of a non-fused op: ") +

@@ -2,9 +2,11 @@
 ///
 /// \file
 /// Algorithm: one walk in topological order; each node's type comes from its
-/// operands' (already inferred) types by the op's rule in inferNodeType, one
-/// complete switch over OpKind. A node whose operand has no type stays
-/// unknown without a report, so one mistake gives one error.
+/// operands' (already inferred) types by the op's rule in inferNodeType: a
+/// complete switch over the op's family, then over the family's own enum;
+/// every elementwise op has one rule (broadcasting, broadcastDims). A node
+/// whose operand has no type stays unknown without a report, so one mistake
+/// gives one error.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -14,6 +16,8 @@
 
 #include "ir/Support.h"
 #include "ir/TensorLimits.h"
+
+#include <functional>
 
 namespace nn {
 
@@ -33,6 +37,19 @@ broadcastDims(const std::vector<int64_t> &a, const std::vector<int64_t> &b) {
       return std::nullopt;
   }
   return out;
+}
+
+BroadcastResult broadcastAll(const std::vector<std::vector<int64_t>> &lists) {
+  BroadcastResult r;
+  for (size_t i = 0; i < lists.size(); ++i) {
+    auto d = broadcastDims(r.dims, lists[i]);
+    if (!d) {
+      r.failedAt = i;
+      return r;
+    }
+    r.dims = std::move(*d);
+  }
+  return r;
 }
 
 namespace {
@@ -113,28 +130,21 @@ ShapeResult classLossType(const Graph &g, const Node &n, const TensorType &p,
 
 } // namespace
 
-ShapeResult inferNodeType(const Graph &g, const Node &n) {
-  int arity = opInfo(n.op).arity; // -1: one or more
-  if (arity < 0 ? n.inputs.empty()
-                : static_cast<int>(n.inputs.size()) != arity)
-    return fail(std::string("'") + mnemonic(n.op) + "' takes " +
-                (arity < 0 ? std::string("one or more")
-                           : std::to_string(arity)) +
-                " operands");
-  if (!operandsKnown(g, n))
-    return ok(TensorType{});
-  auto in = [&](int i) -> const TensorType & { return g[n.inputs[i]].type; };
+namespace {
 
-  switch (n.op) {
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
+using Operand = std::function<const TensorType &(int)>;
+
+ShapeResult leafType(const Node &n) {
+  switch (member<LeafOp>(n.op)) {
+  case LeafOp::Input:
+  case LeafOp::Label:
+  case LeafOp::Param:
+  case LeafOp::State:
     if (!n.type.known)
       return fail(std::string(mnemonic(n.op)) + " '" + n.name +
                   "' has no declared type");
     return ok(n.type);
-  case OpKind::Const:
+  case LeafOp::Const:
     if (n.type.known) {
       if (n.type.numel() != static_cast<int64_t>(n.values.size()))
         return fail("const of type " + n.type.str() + " has " +
@@ -145,36 +155,30 @@ ShapeResult inferNodeType(const Graph &g, const Node &n) {
     if (n.values.size() == 1)
       return ok(TensorType::scalar());
     return ok(TensorType::of({static_cast<int64_t>(n.values.size())}));
-
-  // Elementwise unary: the operand's type.
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-    if (in(0).dtype != DType::F32)
-      return fail(needsF32(n, in(0)));
-    return ok(in(0));
-
-  // Elementwise binary: numpy broadcasting of trailing dimensions.
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div: {
-    for (int i = 0; i < 2; ++i)
-      if (in(i).dtype != DType::F32)
-        return fail(needsF32(n, in(i)));
-    auto dims = broadcastDims(in(0).dims, in(1).dims);
-    if (!dims)
-      return fail(std::string("cannot broadcast ") + in(0).str() + " and " +
-                  in(1).str() + " in '" + mnemonic(n.op) + "'");
-    return ok(TensorType::of(*dims));
   }
+  NN_UNREACHABLE("bad LeafOp");
+}
 
-  // [m,k] @ [k,n] -> [m,n];  [m,k] @ [k] -> [m].
-  case OpKind::MatMul: {
+/// Every elementwise op, whatever its arity: f32 operands broadcast (numpy,
+/// trailing dimensions) to the result's shape.
+ShapeResult elementwiseType(const Node &n, const Operand &in) {
+  std::vector<std::vector<int64_t>> dims;
+  for (size_t i = 0; i < n.inputs.size(); ++i) {
+    if (in(i).dtype != DType::F32)
+      return fail(needsF32(n, in(i)));
+    dims.push_back(in(i).dims);
+  }
+  BroadcastResult b = broadcastAll(dims);
+  if (b.failedAt)
+    return fail("cannot broadcast " + TensorType::of(b.dims).str() + " and " +
+                in(*b.failedAt).str() + " in '" + mnemonic(n.op) + "'");
+  return ok(TensorType::of(b.dims));
+}
+
+ShapeResult linalgType(const Node &n, const Operand &in) {
+  switch (member<LinalgOp>(n.op)) {
+  case LinalgOp::MatMul: {
+    // [m,k] @ [k,n] -> [m,n];  [m,k] @ [k] -> [m].
     const TensorType &a = in(0), &b = in(1);
     if (a.dtype != DType::F32 || b.dtype != DType::F32)
       return fail(needsF32(n, a.dtype != DType::F32 ? a : b));
@@ -185,70 +189,114 @@ ShapeResult inferNodeType(const Graph &g, const Node &n) {
       return ok(TensorType::of({a.dims[0]}));
     return ok(TensorType::of({a.dims[0], b.dims[1]}));
   }
-  case OpKind::Transpose:
+  case LinalgOp::Transpose:
     if (in(0).rank() != 2)
       return fail("transpose needs a matrix, got " + in(0).str());
     return ok(TensorType::of({in(0).dims[1], in(0).dims[0]}, in(0).dtype));
-  case OpKind::Expand: {
+  case LinalgOp::Expand: {
     // Broadcast operand 0 to operand 1's shape.
     auto dims = broadcastDims(in(0).dims, in(1).dims);
     if (!dims || *dims != in(1).dims)
       return fail("cannot expand " + in(0).str() + " to " + in(1).str());
     return ok(TensorType::of(in(1).dims, in(0).dtype));
   }
+  }
+  NN_UNREACHABLE("bad LinalgOp");
+}
 
-  // Reductions over `axis` (-1: all, a scalar).
-  case OpKind::Sum:
-  case OpKind::Mean:
+/// Reductions over `axis` (-1: all, a scalar).
+ShapeResult reduceOpType(const Node &n, const Operand &in) {
+  switch (member<ReduceOp>(n.op)) {
+  case ReduceOp::Sum:
+  case ReduceOp::Mean:
     if (in(0).dtype != DType::F32)
       return fail(needsF32(n, in(0)));
     return reduceType(n, in(0));
-  case OpKind::Count:
+  case ReduceOp::Count:
     return reduceType(n, in(0));
+  }
+  NN_UNREACHABLE("bad ReduceOp");
+}
 
-  case OpKind::Softmax:
+ShapeResult rowsType(const Node &n, const Operand &in) {
+  switch (member<RowsOp>(n.op)) {
+  case RowsOp::Softmax:
     if (in(0).dtype != DType::F32 || in(0).rank() == 0)
       return fail("softmax needs an f32 tensor of rank 1 or more, got " +
                   in(0).str());
     if (n.axis != -1 && n.axis != in(0).rank() - 1)
       return fail("softmax is over the last axis only");
     return ok(in(0));
-  case OpKind::OneHot:
+  case RowsOp::OneHot:
     if (in(0).dtype != DType::I32 || in(0).rank() != 1)
       return fail("onehot needs class ids i32[N], got " + in(0).str());
     if (n.classes <= 0)
       return fail("onehot needs a positive number of classes");
     return ok(TensorType::of({in(0).dims[0], n.classes}));
+  }
+  NN_UNREACHABLE("bad RowsOp");
+}
 
-  // Losses: a scalar, the mean over the batch.
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::Mse:
+/// Losses: a scalar, the mean over the batch.
+ShapeResult lossType(const Graph &g, const Node &n, const Operand &in) {
+  switch (member<LossOp>(n.op)) {
+  case LossOp::Bce:
+  case LossOp::BceLogits:
+  case LossOp::Mse:
     return pairLossType(n, in(0), in(1));
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
+  case LossOp::CrossEntropy:
+  case LossOp::SoftmaxCrossEntropy:
     return classLossType(g, n, in(0), in(1));
+  }
+  NN_UNREACHABLE("bad LossOp");
+}
 
-  // Fused ops (semantics in Ops.def): passes/FuseShapes.cpp.
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-  case OpKind::Elementwise: {
-    std::vector<TensorType> types;
-    for (NodeId i : n.inputs)
-      types.push_back(g[i].type);
-    std::string err;
-    TensorType t = fusedOpType(n, types, err);
-    return err.empty() ? ok(t) : fail(err);
+/// Fused ops (semantics in Ops.def): passes/FuseShapes.cpp.
+ShapeResult fusedType(const Graph &g, const Node &n) {
+  std::vector<TensorType> types;
+  for (NodeId i : n.inputs)
+    types.push_back(g[i].type);
+  std::string err;
+  TensorType t = fusedOpType(n, types, err);
+  return err.empty() ? ok(t) : fail(err);
+}
+
+} // namespace
+
+ShapeResult inferNodeType(const Graph &g, const Node &n) {
+  int arity = opInfo(n.op).arity; // -1: one or more
+  if (arity < 0 ? n.inputs.empty()
+                : static_cast<int>(n.inputs.size()) != arity)
+    return fail(std::string("'") + mnemonic(n.op) + "' takes " +
+                (arity < 0 ? std::string("one or more")
+                           : std::to_string(arity)) +
+                " operands");
+  if (!operandsKnown(g, n))
+    return ok(TensorType{});
+  Operand in = [&](int i) -> const TensorType & {
+    return g[n.inputs[i]].type;
+  };
+
+  switch (family(n.op)) {
+  case OpFamily::Leaf:
+    return leafType(n);
+  case OpFamily::Elementwise:
+    return elementwiseType(n, in);
+  case OpFamily::Linalg:
+    return linalgType(n, in);
+  case OpFamily::Reduce:
+    return reduceOpType(n, in);
+  case OpFamily::Rows:
+    return rowsType(n, in);
+  case OpFamily::Loss:
+    return lossType(g, n, in);
+  case OpFamily::Dense:
+  case OpFamily::LossGrad:
+  case OpFamily::Update:
+  case OpFamily::FusedElementwise:
+    return fusedType(g, n);
   }
-  }
-  NN_UNREACHABLE("bad OpKind");
+  NN_UNREACHABLE("bad OpFamily");
 }
 
 Graph inferShapes(const Graph &g, DiagEngine &diags) {

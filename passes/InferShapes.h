@@ -9,6 +9,9 @@
 
 #include "ir/Graph.h"
 
+#include <optional>
+#include <vector>
+
 namespace nn {
 
 /// Returns `g` with every node's type known. Leaves keep their declared
@@ -21,5 +24,14 @@ Graph inferShapes(const Graph &g, DiagEngine &diags);
 /// not broadcast.
 std::optional<std::vector<int64_t>>
 broadcastDims(const std::vector<int64_t> &a, const std::vector<int64_t> &b);
+
+/// broadcastDims folded over several dims lists, left to right, from a
+/// scalar: `dims` is their broadcast; or, when list `failedAt` does not
+/// broadcast with those before it, `dims` is the broadcast of those before.
+struct BroadcastResult {
+  std::vector<int64_t> dims;
+  std::optional<size_t> failedAt;
+};
+BroadcastResult broadcastAll(const std::vector<std::vector<int64_t>> &lists);
 
 } // namespace nn

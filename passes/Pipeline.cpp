@@ -26,18 +26,20 @@
 namespace nn {
 
 const std::vector<std::string> &passNames() {
-  static const std::vector<std::string> names = {
-      "infer-shapes",      "stable-losses",     "add-l2",
-      "differentiate",     "cse",               "dce",
-      "fuse-dense-grad",   "fuse-dense",        "fuse-softmax-xent",
-      "fuse-sigmoid-bce",  "fuse-sgd",          "fuse-elementwise"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out = {"infer-shapes", "stable-losses", "add-l2",
+                                    "differentiate", "cse", "dce"};
+    for (const FusionInfo &f : fusionTable())
+      out.push_back(f.passName());
+    return out;
+  }();
   return names;
 }
 
 namespace {
 
 struct Step {
-  const char *name;
+  std::string name;
   Stage stage; // the stage this step belongs to
   std::function<Graph(const Graph &)> run;
 };
@@ -70,18 +72,9 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
     throw UserError("error: invalid input graph:" + joined(errs));
 
   for (const std::string &f : opts.fusions)
-    if (std::find(fusionNames().begin(), fusionNames().end(), f) ==
-        fusionNames().end())
-      throw UserError("error: unknown fusion '" + f + "'");
+    checkFusionName(f);
   FusionLog scratchLog;
   FusionLog &fusionLog = opts.fusionLog ? *opts.fusionLog : scratchLog;
-  // A fusion step: the pass when its fusion is enabled, else no change.
-  auto fusion = [&](const char *name, Graph (*pass)(const Graph &,
-                                                    FusionLog &)) {
-    return [&opts, &fusionLog, name, pass](const Graph &g) {
-      return opts.fusions.count(name) ? pass(g, fusionLog) : g;
-    };
-  };
 
   auto infer = [&](const Graph &g) { return inferShapes(g, diags); };
   auto checkIfAsked = [&](const Graph &g) {
@@ -89,7 +82,7 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
       checkModel(g, diags);
     return g;
   };
-  const std::vector<Step> steps = {
+  std::vector<Step> steps = {
       {"infer-shapes", Stage::Forward, infer},
       {"check-model", Stage::Forward, checkIfAsked},
       {"stable-losses", Stage::Forward, stableLosses},
@@ -100,17 +93,15 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
       {"infer-shapes", Stage::Grad, infer},
       {"cse", Stage::Opt, cse},
       {"dce", Stage::Opt, dce},
-      {"fuse-dense-grad", Stage::Fused, fusion("dense-grad", fuseDenseGrad)},
-      {"fuse-dense", Stage::Fused, fusion("dense", fuseDense)},
-      {"fuse-softmax-xent", Stage::Fused,
-       fusion("softmax-xent", fuseSoftmaxXent)},
-      {"fuse-sigmoid-bce", Stage::Fused,
-       fusion("sigmoid-bce", fuseSigmoidBce)},
-      {"fuse-sgd", Stage::Fused, fusion("sgd", fuseSgd)},
-      {"fuse-elementwise", Stage::Fused,
-       fusion("elementwise", fuseElementwise)},
-      {"dce", Stage::Fused, dce},
   };
+  // The fusion table's passes, each only when its fusion is enabled.
+  for (const FusionInfo &f : fusionTable())
+    steps.push_back({f.passName(), Stage::Fused,
+                     [&opts, &fusionLog, f](const Graph &g) {
+                       return opts.fusions.count(f.name) ? f.pass(g, fusionLog)
+                                                         : g;
+                     }});
+  steps.push_back({"dce", Stage::Fused, dce});
 
   Graph g = lowered;
   for (const Step &step : steps) {
@@ -124,7 +115,7 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
     g = step.run(g);
     errs = verifyGraph(g);
     if (!errs.empty())
-      throw InternalError(std::string("pass '") + step.name +
+      throw InternalError("pass '" + step.name +
                           "' produced an invalid graph:" + joined(errs));
     if (print) {
       std::string after = printGraph(g, opts.print);

@@ -46,9 +46,9 @@ struct PipelineOptions {
 
 /// Runs infer-shapes, stable-losses (Forward), then add-l2 (recipe.l2),
 /// differentiate (with recipe.optimizer: the update), infer-shapes (Grad),
-/// then cse, dce (Opt), then the enabled fusions fuse-dense-grad,
-/// fuse-dense, fuse-softmax-xent, fuse-sigmoid-bce, fuse-sgd,
-/// fuse-elementwise and a dce (Fused), stopping after `stop`. Verifies after each pass
+/// then cse, dce (Opt), then the enabled fusions in the fusion table's order
+/// (fusionTable(): fuse-dense-grad, ..., fuse-elementwise) and a dce
+/// (Fused), stopping after `stop`. Verifies after each pass
 /// (a failure is an InternalError naming the pass); prints the graph after
 /// the requested passes to *opts.log, only when the pass changed it. User
 /// errors are reported to `diags` and thrown as DiagnosedError.

@@ -15,22 +15,48 @@
 #include "passes/StableLosses.h"
 #include "passes/GraphUtil.h"
 
+#include "ir/Support.h"
+
+#include <optional>
+
 namespace nn {
+
+namespace {
+
+/// The loss on logits that loss `op` becomes when its predictions are made
+/// by `pred`: bce(sigmoid(z)) -> bce_logits(z), cross_entropy(softmax(z))
+/// -> softmax_cross_entropy(z); nullopt when it stays.
+std::optional<OpKind> stableForm(LossOp op, OpKind pred) {
+  switch (op) {
+  case LossOp::Bce:
+    if (pred == OpKind::Sigmoid)
+      return opOf(LossOp::BceLogits);
+    return std::nullopt;
+  case LossOp::CrossEntropy:
+    if (pred == OpKind::Softmax)
+      return opOf(LossOp::SoftmaxCrossEntropy);
+    return std::nullopt;
+  case LossOp::BceLogits:
+  case LossOp::SoftmaxCrossEntropy:
+  case LossOp::Mse:
+    return std::nullopt;
+  }
+  NN_UNREACHABLE("bad LossOp");
+}
+
+} // namespace
 
 Graph stableLosses(const Graph &g) {
   Graph out = g;
   std::vector<NodeId> rewired;
   for (Node &n : out.nodes) {
-    if (n.inputs.empty())
+    if (family(n.op) != OpFamily::Loss || n.inputs.empty())
       continue;
     NodeId p = n.inputs[0];
-    OpKind pOp = out[p].op;
-    if (n.op == OpKind::Bce && pOp == OpKind::Sigmoid)
-      n.op = OpKind::BceLogits;
-    else if (n.op == OpKind::CrossEntropy && pOp == OpKind::Softmax)
-      n.op = OpKind::SoftmaxCrossEntropy;
-    else
+    std::optional<OpKind> stable = stableForm(member<LossOp>(n.op), out[p].op);
+    if (!stable)
       continue;
+    n.op = *stable;
     n.inputs[0] = out[p].inputs[0];
     rewired.push_back(p);
   }

@@ -240,9 +240,8 @@ const Command &emitCommand() {
         cpuFlag(),
         {"fuse", "LIST",
          "fusions for --stage=fused (and memplan, llvm, asm, cuda, ptx, sass "
-         "when given): "
-         "all (default), none, or a comma list of dense-grad, dense, "
-         "softmax-xent, sigmoid-bce, sgd, elementwise"},
+         "when given): all (default), none, or a comma list of " +
+             fusionNameList()},
         {"print-after", "PASS", "also print the graph after PASS (repeatable)"},
         {"print-after-all", "", "print the graph after every pass"},
         {"no-loc", "", "leave source locations out of the IR"}};

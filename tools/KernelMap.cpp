@@ -12,22 +12,16 @@
 
 #include "tools/KernelMap.h"
 
+#include "ir/Attributes.h"
+
 #include <algorithm>
-#include <map>
 
 namespace nn {
 
 KernelMap::KernelMap(const Graph &opt, FusionLog &log) {
   Graph f = opt;
-  for (const std::string &name : fusionNames()) {
-    using Pass = Graph (*)(const Graph &, FusionLog &);
-    static const std::map<std::string, Pass> passes = {
-        {"dense-grad", fuseDenseGrad}, {"dense", fuseDense},
-        {"softmax-xent", fuseSoftmaxXent},
-        {"sigmoid-bce", fuseSigmoidBce}, {"sgd", fuseSgd},
-        {"elementwise", fuseElementwise}};
-    f = passes.at(name)(f, log);
-  }
+  for (const FusionInfo &fusion : fusionTable())
+    f = fusion.pass(f, log);
   fused = f;
   std::vector<bool> live(f.size(), false);
   for (const Output &o : f.outputs)
@@ -94,8 +88,7 @@ std::string KernelMap::kernelLabel(NodeId k) const {
   const Node &n = fused[k];
   std::string s = (n.name.empty() ? "%" + std::to_string(k) : "%" + n.name) +
                   " = " + mnemonic(n.op);
-  if (n.op == OpKind::Dense || n.op == OpKind::DenseGradInput ||
-      n.op == OpKind::DenseGradWeight || n.op == OpKind::DenseGradBias)
+  if (carriesActivation(n.op))
     s += std::string(" {act = ") + activationName(n.act) + "}";
   if (n.op == OpKind::FusedMatMul && (n.transA || n.transB))
     s += n.transA ? " {transA}" : " {transB}";

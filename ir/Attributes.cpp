@@ -1,0 +1,196 @@
+//===- Attributes.cpp - The node attribute table --------------------------===//
+///
+/// \file
+/// Algorithm: a table of rows, each three small functions over one Node
+/// field (carried, print, parse); attributeTexts walks the table in order.
+/// The defaults a row compares with are Node's member initialisers.
+///
+//===----------------------------------------------------------------------===//
+
+#include "ir/Attributes.h"
+#include "ir/IRText.h"
+#include "ir/Printer.h"
+
+#include "ir/Support.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace nn {
+
+std::string valuesText(const std::vector<double> &vs) {
+  std::string s = "[";
+  for (size_t i = 0; i < vs.size(); ++i)
+    s += (i ? ", " : "") + formatDouble(vs[i]);
+  return s + "]";
+}
+
+std::string activationChoices(const char *last, bool withNone) {
+  std::vector<std::string> names;
+  for (Activation a : allActivations())
+    names.push_back(activationName(a));
+  std::sort(names.begin(), names.end());
+  if (withNone)
+    names.insert(names.begin(), activationName(Activation::None));
+  std::string s;
+  for (size_t i = 0; i < names.size(); ++i)
+    s += (i == 0                  ? ""
+          : i + 1 == names.size() ? std::string(" ") + last + " "
+                                  : ", ") +
+         names[i];
+  return s;
+}
+
+bool carriesActivation(OpKind op) {
+  if (family(op) != OpFamily::Dense)
+    return false;
+  switch (member<DenseOp>(op)) {
+  case DenseOp::Dense:
+  case DenseOp::DenseGradInput:
+  case DenseOp::DenseGradWeight:
+  case DenseOp::DenseGradBias:
+    return true;
+  case DenseOp::FusedMatMul:
+    return false;
+  }
+  NN_UNREACHABLE("bad DenseOp");
+}
+
+namespace {
+
+constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
+
+/// `he`, `constant(0.5)`, `uniform(-0.1, 0.1)`: the arguments the kind
+/// needs, and any other non-zero ones.
+std::string initStr(const Init &init) {
+  int needed = init.kind == InitKind::Constant ? 1
+               : init.kind == InitKind::Uniform || init.kind == InitKind::Normal
+                   ? 2
+                   : 0;
+  int n = std::max(needed, init.b != 0 ? 2 : init.a != 0 ? 1 : 0);
+  std::string s = initName(init.kind);
+  if (n == 0)
+    return s;
+  s += "(" + formatDouble(init.a);
+  if (n == 2)
+    s += ", " + formatDouble(init.b);
+  return s + ")";
+}
+
+/// Step `i` of a fused.elementwise body as a nested expression:
+/// `sub(%0, mul(0.05, %1))`. The fusion passes and the parser store bodies
+/// as trees in this order (post-order, arguments left to right), so the
+/// text parses back to the same steps.
+std::string bodyExpr(const std::vector<ExprStep> &body, size_t i) {
+  const ExprStep &s = body[i];
+  if (s.op == OpKind::Const)
+    return formatDouble(s.value);
+  std::string r = std::string(mnemonic(s.op)) + "(";
+  for (size_t k = 0; k < s.args.size(); ++k) {
+    int a = s.args[k];
+    r += k ? ", " : "";
+    if (a >= 0)
+      r += "%" + std::to_string(a);
+    else if (static_cast<size_t>(-1 - static_cast<int64_t>(a)) < i)
+      r += bodyExpr(body, static_cast<size_t>(-1 - static_cast<int64_t>(a)));
+    else
+      r += "?"; // malformed; the verifier says why
+  }
+  return r + ")";
+}
+
+LabelKind readLabelKind(AttrReader &r) {
+  std::optional<std::string> w = r.takeWord();
+  for (LabelKind k : {LabelKind::Binary, LabelKind::Class, LabelKind::Real})
+    if (w && *w == labelKindName(k))
+      return k;
+  r.failAtTaken("expected a label kind (binary, class or real)");
+}
+
+Activation readActivation(AttrReader &r) {
+  std::optional<std::string> w = r.takeWord();
+  if (w && *w == activationName(Activation::None))
+    return Activation::None;
+  for (Activation a : allActivations())
+    if (w && *w == activationName(a))
+      return a;
+  r.failAtTaken("expected an activation (" + activationChoices("or", true) +
+                ")");
+}
+
+/// A flag attribute's row: `field` of Node, false by default.
+template <bool Node::*Field> AttrSpec flagRow(const char *name) {
+  return {name, true, [](const Node &n) { return n.*Field; },
+          [](const Node &) { return std::string(); },
+          [](AttrReader &, Node &n) { n.*Field = true; }};
+}
+
+std::vector<AttrSpec> makeTable() {
+  return {
+      {"axis", false, [](const Node &n) { return n.axis != -1; },
+       [](const Node &n) { return std::to_string(n.axis); },
+       [](AttrReader &r, Node &n) {
+         n.axis = r.readInt(-kMaxInt, kMaxInt, "an axis");
+       }},
+      {"classes", false, [](const Node &n) { return n.classes != 0; },
+       [](const Node &n) { return std::to_string(n.classes); },
+       [](AttrReader &r, Node &n) {
+         n.classes = r.readInt(-kMaxInt, kMaxInt, "a number of classes");
+       }},
+      {"kind", false,
+       [](const Node &n) {
+         return n.op == OpKind::Label || n.labelKind != LabelKind::Real;
+       },
+       [](const Node &n) { return std::string(labelKindName(n.labelKind)); },
+       [](AttrReader &r, Node &n) { n.labelKind = readLabelKind(r); }},
+      {"init", false,
+       [](const Node &n) {
+         return n.op == OpKind::Param || n.init.kind != InitKind::Zeros ||
+                n.init.a != 0 || n.init.b != 0;
+       },
+       [](const Node &n) { return initStr(n.init); },
+       [](AttrReader &r, Node &n) { n.init = r.readInit(); }},
+      flagRow<&Node::isWeight>("weight"),
+      flagRow<&Node::storedTransposed>("transposed"),
+      {"values", false,
+       [](const Node &n) { return n.op != OpKind::Const && !n.values.empty(); },
+       [](const Node &n) { return valuesText(n.values); },
+       [](AttrReader &r, Node &n) { n.values = r.readValues(); }},
+      {"act", false,
+       [](const Node &n) {
+         return carriesActivation(n.op) || n.act != Activation::None;
+       },
+       [](const Node &n) { return std::string(activationName(n.act)); },
+       [](AttrReader &r, Node &n) { n.act = readActivation(r); }},
+      flagRow<&Node::transA>("transA"),
+      flagRow<&Node::transB>("transB"),
+      {"body", false, [](const Node &n) { return !n.body.empty(); },
+       [](const Node &n) { return bodyExpr(n.body, n.body.size() - 1); },
+       [](AttrReader &r, Node &n) { r.readBody(n.body); }},
+  };
+}
+
+} // namespace
+
+const std::vector<AttrSpec> &attributeTable() {
+  static const std::vector<AttrSpec> table = makeTable();
+  return table;
+}
+
+const AttrSpec *findAttribute(std::string_view name) {
+  for (const AttrSpec &a : attributeTable())
+    if (name == a.name)
+      return &a;
+  return nullptr;
+}
+
+std::vector<std::string> attributeTexts(const Node &n) {
+  std::vector<std::string> attrs;
+  for (const AttrSpec &a : attributeTable())
+    if (a.carried(n))
+      attrs.push_back(a.flag ? std::string(a.name)
+                             : std::string(a.name) + " = " + a.print(n));
+  return attrs;
+}
+
+} // namespace nn
