@@ -116,3 +116,45 @@ TEST(ElementwiseMath, NonElementwiseOpIsAnInternalError) {
   EXPECT_THROW(emitElementwise(e, OpKind::Add, std::span<const double>(a.data(), 1)),
                InternalError);
 }
+
+// Every activation of the op table (NN_ACTIVATION rows), a new one included
+// without editing this test: its derivative written from its output
+// (emitActivationGrad, what the fused backward computes) equals the
+// central difference of its value (emitActivation), away from kinks.
+TEST(ElementwiseMath, EveryActivationsDerivativeFromItsOutput) {
+  ASSERT_FALSE(allActivations().empty());
+  for (Activation act : allActivations()) {
+    DoubleEmitter e;
+    int checked = 0;
+    for (double x = -3.05; x < 3.1; x += 0.25) {
+      const double h = 1e-6;
+      double left = emitActivation(e, act, x - h);
+      double right = emitActivation(e, act, x + h);
+      double numeric = (right - left) / (2 * h);
+      double oneSidedL = (emitActivation(e, act, x) - left) / h;
+      double oneSidedR = (right - emitActivation(e, act, x)) / h;
+      if (std::abs(oneSidedL - oneSidedR) > 1e-4)
+        continue; // a kink (relu at 0)
+      double fromOutput = emitActivationGrad(e, act, emitActivation(e, act, x));
+      EXPECT_NEAR(fromOutput, numeric, 1e-6 + 1e-5 * std::abs(numeric))
+          << activationName(act) << "'(" << x << ")";
+      ++checked;
+    }
+    EXPECT_GT(checked, 20) << activationName(act);
+  }
+}
+
+// Each activation is the elementwise op of the same name.
+TEST(ElementwiseMath, ActivationsAreTheirElementwiseOps) {
+  for (Activation act : allActivations()) {
+    OpKind op = opOf(activationOp(act));
+    EXPECT_EQ(activationOf(op), act) << activationName(act);
+    EXPECT_STREQ(activationName(act), mnemonic(op));
+    DoubleEmitter e;
+    double x = 0.7;
+    EXPECT_EQ(emitActivation(e, act, x),
+              emitElementwise(e, op, std::span<const double>(&x, 1)));
+  }
+  EXPECT_FALSE(activationOf(OpKind::Exp));
+  EXPECT_STREQ(activationName(Activation::None), "none");
+}
