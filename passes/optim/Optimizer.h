@@ -1,0 +1,81 @@
+//===- Optimizer.h - The optimizer table and pass ---------------*- C++ -*-===//
+///
+/// \file
+/// The optimizers of passes/optim/Optimizers.def as data (for the frontend,
+/// the driver and the docs), and the pass that appends the update of the
+/// recipe's optimizer to a differentiated graph. Each optimizer's state
+/// leaves and update graph live in its own file (passes/optim/Sgd.cpp).
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Recipe.h"
+#include "passes/Builder.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace nn {
+
+/// A row NN_HYPERPARAM of Optimizers.def.
+struct HyperParam {
+  const char *name;
+  double OptimizerSpec::*field;
+  double defaultValue;
+  HyperRange range;
+  /// The noun of its messages: "learning rate must be positive".
+  const char *what;
+};
+
+/// A row NN_OPTIMIZER of Optimizers.def.
+struct OptimizerInfo {
+  OptimizerSpec::Kind kind;
+  const char *name;
+  /// Its hyperparameters, in the order the table lists them.
+  std::vector<const HyperParam *> params;
+  /// An example call: "sgd(lr = 0.1, momentum = 0.9)".
+  const char *example;
+};
+
+/// Every hyperparameter, in table order.
+const std::vector<HyperParam> &hyperParams();
+/// Every optimizer, in table order (the first is the default).
+const std::vector<OptimizerInfo> &optimizers();
+/// The optimizer or hyperparameter with this name, if any.
+const OptimizerInfo *findOptimizer(std::string_view name);
+const HyperParam *findHyperParam(std::string_view name);
+const OptimizerInfo &optimizerInfo(OptimizerSpec::Kind kind);
+/// The names of every optimizer, in table order.
+std::vector<std::string> optimizerNames();
+
+/// Appends the update of `spec`'s optimizer to `g`, a graph differentiate()
+/// gave an output "grad.<param>" per trained parameter: those outputs give
+/// way to updates of the parameters (and of the optimizer's state leaves,
+/// named "optimizer.<param>.<state>").
+Graph applyOptimizer(const Graph &g, const OptimizerSpec &spec);
+
+/// What an optimizer's file sees: the graph, a builder, the recipe's
+/// spec, and each trained parameter with its gradient, in Param order.
+struct OptimizerContext {
+  Graph &g;
+  Builder b;
+  const OptimizerSpec &spec;
+  std::vector<std::pair<NodeId, NodeId>> params;
+
+  /// A new State leaf "optimizer.<param>.<state>" of `param`'s type.
+  NodeId stateLeaf(NodeId param, const std::string &state);
+  /// `target` takes `value` after the step.
+  void update(NodeId target, NodeId value) {
+    g.updates.push_back({target, value});
+  }
+};
+
+/// One function per optimizer row, in passes/optim/<Kind>.cpp.
+#define NN_OPTIMIZER(Kind, Name, Params, Example)                              \
+  void add##Kind##Updates(OptimizerContext &c);
+#include "passes/optim/Optimizers.def"
+
+} // namespace nn
