@@ -24,6 +24,9 @@
 #include "passes/FuseUtil.h"
 #include "passes/grad/ElementwiseGrad.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 namespace nn {
 
 namespace {
@@ -35,14 +38,59 @@ NodeId transposed(const FuseContext &c, NodeId id) {
              : -1;
 }
 
-} // namespace
+const char *kName = "dense-grad";
 
-Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
-  Graph out = g;
-  FuseContext c(g);
-  const char *kName = "dense-grad";
+/// Folds masked gradient `m` (node dz) into each gradient matmul or bias
+/// sum that uses it; the log names what was folded and what keeps dz.
+void foldMaskedGrad(const FuseContext &c, NodeId dz, const MaskedGrad &m,
+                    const std::string &what, Graph &out, FusionLog &log) {
+  const Graph &g = c.g;
+  bool matrix = c.type(dz).rank() == 2;
+  std::vector<std::string> folded, kept;
+  for (NodeId u : c.users[dz]) {
+    const Node &un = g[u];
+    NodeId w = un.op == OpKind::MatMul && un.inputs[0] == dz
+                   ? transposed(c, un.inputs[1])
+                   : -1;
+    NodeId x = un.op == OpKind::MatMul && un.inputs[1] == dz
+                   ? transposed(c, un.inputs[0])
+                   : -1;
+    if (w >= 0 && matrix && un.inputs[1] != dz) {
+      rewriteAs(out[u], OpKind::DenseGradInput, {m.da, m.a, w});
+      out[u].act = m.act;
+      folded.push_back("input gradient " + c.who(u));
+    } else if (x >= 0 && un.inputs[0] != dz) {
+      rewriteAs(out[u], OpKind::DenseGradWeight, {x, m.da, m.a});
+      out[u].act = m.act;
+      folded.push_back("weight gradient " + c.who(u));
+    } else if (un.op == OpKind::Sum && un.axis == 0 && matrix) {
+      rewriteAs(out[u], OpKind::DenseGradBias, {m.da, m.a});
+      out[u].act = m.act;
+      folded.push_back("bias gradient " + c.who(u));
+    } else {
+      kept.push_back(c.who(u));
+    }
+  }
+  for (const Output &o : g.outputs)
+    if (o.node == dz)
+      kept.push_back("output '" + o.name + "'");
+  for (const Update &up : g.updates)
+    if (up.value == dz)
+      kept.push_back("update of " + c.who(up.target));
+  std::string text =
+      what + ": folded into " + fmt::format("{}", fmt::join(folded, ", "));
+  if (folded.empty())
+    text = what + ": not fused: no gradient matmul or bias sum uses it";
+  if (!kept.empty())
+    text += "; kept materialized for " +
+            fmt::format("{}", fmt::join(kept, ", ")) +
+            " (not a gradient matmul or bias sum)";
+  log.add(kName, !folded.empty(), text);
+}
 
-  for (NodeId dz = 0; dz < g.size(); ++dz) {
+/// Sweep 1: the masked activation gradients.
+void fuseMaskedGrads(const FuseContext &c, Graph &out, FusionLog &log) {
+  for (NodeId dz = 0; dz < c.g.size(); ++dz) {
     if (!c.live[dz])
       continue;
     MaskedGrad m = matchMaskedGrad(c, dz);
@@ -57,53 +105,13 @@ Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
                   c.type(m.da).str() + ", " + c.type(m.a).str() + ")");
       continue;
     }
-    bool matrix = c.type(dz).rank() == 2;
-    std::vector<std::string> folded, kept;
-    for (NodeId u : c.users[dz]) {
-      const Node &un = g[u];
-      NodeId w = un.op == OpKind::MatMul && un.inputs[0] == dz
-                     ? transposed(c, un.inputs[1])
-                     : -1;
-      NodeId x = un.op == OpKind::MatMul && un.inputs[1] == dz
-                     ? transposed(c, un.inputs[0])
-                     : -1;
-      if (w >= 0 && matrix && un.inputs[1] != dz) {
-        rewriteAs(out[u], OpKind::DenseGradInput, {m.da, m.a, w});
-        out[u].act = m.act;
-        folded.push_back("input gradient " + c.who(u));
-      } else if (x >= 0 && un.inputs[0] != dz) {
-        rewriteAs(out[u], OpKind::DenseGradWeight, {x, m.da, m.a});
-        out[u].act = m.act;
-        folded.push_back("weight gradient " + c.who(u));
-      } else if (un.op == OpKind::Sum && un.axis == 0 && matrix) {
-        rewriteAs(out[u], OpKind::DenseGradBias, {m.da, m.a});
-        out[u].act = m.act;
-        folded.push_back("bias gradient " + c.who(u));
-      } else {
-        kept.push_back(c.who(u));
-      }
-    }
-    for (const Output &o : g.outputs)
-      if (o.node == dz)
-        kept.push_back("output '" + o.name + "'");
-    for (const Update &up : g.updates)
-      if (up.value == dz)
-        kept.push_back("update of " + c.who(up.target));
-    std::string text = what + ": folded into ";
-    for (size_t i = 0; i < folded.size(); ++i)
-      text += (i ? ", " : "") + folded[i];
-    if (folded.empty())
-      text = what + ": not fused: no gradient matmul or bias sum uses it";
-    if (!kept.empty()) {
-      text += "; kept materialized for ";
-      for (size_t i = 0; i < kept.size(); ++i)
-        text += (i ? ", " : "") + kept[i];
-      text += " (not a gradient matmul or bias sum)";
-    }
-    log.add(kName, !folded.empty(), text);
+    foldMaskedGrad(c, dz, m, what, out, log);
   }
+}
 
-  // Transposed operands of the remaining matmuls, read in place.
+/// Sweep 2: transposed operands of the remaining matmuls, read in place.
+void fuseTransposes(const FuseContext &c, Graph &out, FusionLog &log) {
+  const Graph &g = c.g;
   for (NodeId id = 0; id < g.size(); ++id) {
     if (!c.live[id] || out[id].op != OpKind::MatMul)
       continue;
@@ -123,6 +131,15 @@ Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
     out[id].transB = b >= 0;
     log.add(kName, true, text + " in place (fused.matmul)");
   }
+}
+
+} // namespace
+
+Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
+  Graph out = g;
+  FuseContext c(g);
+  fuseMaskedGrads(c, out, log);
+  fuseTransposes(c, out, log);
   return out;
 }
 

@@ -1,4 +1,5 @@
-//===- ElementwiseGrad.cpp - Gradient rules of the elementwise ops ---------===//
+//===- ElementwiseGrad.cpp - Gradient rules of the elementwise ops
+//---------===//
 ///
 /// \file
 /// The rule of every elementwise op (one complete switch over
@@ -104,6 +105,10 @@ MaskedGrad matchMaskedGrad(const FuseContext &c, NodeId dz) {
     }
   return {};
 }
+
+NodeId GradContext::neg(NodeId a) { return unary(OpKind::Neg, a); }
+NodeId GradContext::log(NodeId a) { return unary(OpKind::Log, a); }
+NodeId GradContext::sigmoid(NodeId a) { return unary(OpKind::Sigmoid, a); }
 
 void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
   // Copies: appending nodes may move the graph's storage.

@@ -1,4 +1,5 @@
-//===- GradContext.cpp - Shape helpers of the gradient rules ---------------===//
+//===- GradContext.cpp - Shape helpers of the gradient rules
+//---------------===//
 ///
 /// \file
 /// Algorithm: a contribution to a broadcast operand is summed back over the

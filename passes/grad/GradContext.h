@@ -1,4 +1,5 @@
-//===- GradContext.h - What a gradient rule may do (pass-internal) -*- C++ -*-===//
+//===- GradContext.h - What a gradient rule may do -------------*- C++ -*-===//
+//-*-===//
 ///
 /// \file
 /// The interface between the autodiff driver (passes/Autodiff.cpp: the
@@ -38,6 +39,12 @@ public:
 
   NodeId binary(OpKind k, NodeId a, NodeId c) { return b.binary(k, a, c); }
   NodeId unary(OpKind k, NodeId a) { return b.unary(k, a); }
+  /// -a, log(a), sigmoid(a): the elementwise ops the rules of other
+  /// families build (defined in ElementwiseGrad.cpp, the one file here that
+  /// names individual elementwise ops).
+  NodeId neg(NodeId a);
+  NodeId log(NodeId a);
+  NodeId sigmoid(NodeId a);
 
   /// `v` with the same elements arranged in `like`'s shape: [n] <-> [n,1],
   /// [k] -> [1,k].

@@ -18,16 +18,16 @@ void linalgGrad(GradContext &c, NodeId id, NodeId dy) {
   case LinalgOp::MatMul:
     if (c.wants(a)) {
       if (c.type(d).rank() == 2) {
-        c.contribute(a, c.binary(OpKind::MatMul, dy,
-                                 c.unary(OpKind::Transpose, d)));
+        c.contribute(
+            a, c.binary(OpKind::MatMul, dy, c.unary(OpKind::Transpose, d)));
       } else {
         NodeId rows = c.expandAlong(dy, a, 1); // dy[i] along each row
         c.contribute(a, c.binary(OpKind::Mul, rows, d));
       }
     }
     if (c.wants(d))
-      c.contribute(d, c.binary(OpKind::MatMul, c.unary(OpKind::Transpose, a),
-                               dy));
+      c.contribute(d,
+                   c.binary(OpKind::MatMul, c.unary(OpKind::Transpose, a), dy));
     return;
   // d/dA A^T = the transpose of dY
   case LinalgOp::Transpose:

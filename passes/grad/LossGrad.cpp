@@ -28,8 +28,7 @@ void bceGrad(GradContext &c, NodeId a, NodeId y, NodeId dy) {
   }
   if (c.wants(y)) {
     NodeId oneMinus = c.binary(OpKind::Sub, c.b.constant(1.0), a);
-    NodeId d = c.binary(OpKind::Sub, c.unary(OpKind::Log, oneMinus),
-                        c.unary(OpKind::Log, a));
+    NodeId d = c.binary(OpKind::Sub, c.log(oneMinus), c.log(a));
     c.contribute(y, c.reshapeLike(c.scaleByLoss(d, dy, count), y));
   }
 }
@@ -39,13 +38,11 @@ void bceGrad(GradContext &c, NodeId a, NodeId y, NodeId dy) {
 void bceLogitsGrad(GradContext &c, NodeId a, NodeId y, NodeId dy) {
   NodeId count = c.b.op(OpKind::Count, {a}, "", -1);
   if (c.wants(a)) {
-    NodeId diff = c.binary(OpKind::Sub, c.unary(OpKind::Sigmoid, a),
-                           c.reshapeLike(y, a));
+    NodeId diff = c.binary(OpKind::Sub, c.sigmoid(a), c.reshapeLike(y, a));
     c.contribute(a, c.scaleByLoss(diff, dy, count));
   }
   if (c.wants(y))
-    c.contribute(y, c.reshapeLike(
-                        c.scaleByLoss(c.unary(OpKind::Neg, a), dy, count), y));
+    c.contribute(y, c.reshapeLike(c.scaleByLoss(c.neg(a), dy, count), y));
 }
 
 // L = mean((p - y)^2): dL/dp = 2 (p - y) / count(p), dL/dy = -dL/dp
@@ -57,7 +54,7 @@ void mseGrad(GradContext &c, NodeId a, NodeId y, NodeId dy) {
   if (c.wants(a))
     c.contribute(a, dp);
   if (c.wants(y))
-    c.contribute(y, c.reshapeLike(c.unary(OpKind::Neg, dp), y));
+    c.contribute(y, c.reshapeLike(c.neg(dp), y));
 }
 
 } // namespace
@@ -76,7 +73,7 @@ void lossGrad(GradContext &c, NodeId id, NodeId dy) {
   case LossOp::CrossEntropy: {
     NodeId count = c.b.op(OpKind::Count, {a}, "", 0);
     NodeId hot = c.b.oneHot(y, c.type(a).dims[1]);
-    NodeId q = c.unary(OpKind::Neg, c.binary(OpKind::Div, hot, a));
+    NodeId q = c.neg(c.binary(OpKind::Div, hot, a));
     c.contribute(a, c.scaleByLoss(q, dy, count));
     return;
   }

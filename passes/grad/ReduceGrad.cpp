@@ -36,8 +36,7 @@ void rowsGrad(GradContext &c, NodeId id, NodeId dy) {
     NodeId dot = c.b.op(OpKind::Sum, {c.binary(OpKind::Mul, dy, id)}, "",
                         last == 0 ? -1 : last);
     NodeId back = c.expandAlong(dot, a, last == 0 ? -1 : last);
-    c.contribute(a, c.binary(OpKind::Mul, id,
-                             c.binary(OpKind::Sub, dy, back)));
+    c.contribute(a, c.binary(OpKind::Mul, id, c.binary(OpKind::Sub, dy, back)));
     return;
   }
   // class ids are not differentiable

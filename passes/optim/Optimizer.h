@@ -73,6 +73,26 @@ struct OptimizerContext {
   }
 };
 
+class FuseContext;
+
+/// An update recognised as a fused update op of ir/Ops.def (family Update).
+struct UpdateMatch {
+  /// Whether the op fits the update's target at all (fused.sgd: a Param);
+  /// when it does not, `why` is empty.
+  bool applies = false;
+  /// The fused op's operands, empty when the update is not of its form.
+  std::vector<NodeId> operands;
+  /// The form found ("%w - %lr * %d.w"), or why it is not that form.
+  std::string text, why;
+};
+
+/// Whether `u`'s value is the unfused form of update op `op`, as its
+/// optimizer's file builds it (recognised beside the builder, so that a
+/// change of form cannot silently stop the fusion). For passes/FuseSgd.cpp.
+UpdateMatch matchUpdate(const FuseContext &c, UpdateOp op, const Update &u);
+UpdateMatch matchSgdStep(const FuseContext &c, const Update &u);
+UpdateMatch matchSgdMomentum(const FuseContext &c, const Update &u);
+
 /// One function per optimizer row, in passes/optim/<Kind>.cpp.
 #define NN_OPTIMIZER(Kind, Name, Params, Example)                              \
   void add##Kind##Updates(OptimizerContext &c);

@@ -12,6 +12,7 @@
 
 #include "ir/Verifier.h"
 #include "passes/Autodiff.h"
+#include "passes/FuseUtil.h"
 #include "passes/InferShapes.h"
 #include "passes/optim/Optimizer.h"
 
@@ -101,4 +102,45 @@ TEST(Optimizer, UpdatesReadTheGradientAutodiffExposed) {
     return;
   }
   FAIL() << "no update of fc1.weight";
+}
+
+TEST(Optimizer, EveryUpdateItBuildsIsRecognisedByAnUpdateOp) {
+  for (double momentum : {0.0, 0.9}) {
+    OptimizerSpec spec;
+    spec.momentum = momentum;
+    Graph g = differentiate(typedMlp(), &spec);
+    FuseContext c(g);
+    ASSERT_FALSE(g.updates.empty());
+    for (const Update &u : g.updates) {
+      int found = 0;
+      for (OpKind k : allOps())
+        if (family(k) == OpFamily::Update) {
+          UpdateMatch m = matchUpdate(c, member<UpdateOp>(k), u);
+          if (m.operands.empty())
+            continue;
+          ++found;
+          EXPECT_EQ(m.operands[0], u.target) << mnemonic(k);
+          EXPECT_EQ(static_cast<int>(m.operands.size()), opInfo(k).arity);
+          EXPECT_TRUE(g[m.operands.back()].type.isScalar()) << mnemonic(k);
+        }
+      EXPECT_EQ(found, 1) << "update of " << g[u.target].name
+                          << " with momentum " << momentum;
+    }
+  }
+}
+
+TEST(Optimizer, AStepSharedByTwoUpdatesIsNotOfTheFusedForm) {
+  OptimizerSpec spec;
+  Graph g = differentiate(typedMlp(), &spec);
+  // A second use of fc1.weight's lr * step: fused.sgd would recompute it.
+  const Update &u = g.updates[0];
+  NodeId scaledStep = g[u.value].inputs[1];
+  g.outputs.push_back({"shared", scaledStep});
+  FuseContext c(g);
+  UpdateMatch m = matchSgdStep(c, u);
+  EXPECT_TRUE(m.applies);
+  EXPECT_TRUE(m.operands.empty());
+  EXPECT_NE(m.why.find("has 2 uses"), std::string::npos) << m.why;
+  // The momentum form does not apply to a parameter.
+  EXPECT_FALSE(matchSgdMomentum(c, u).applies);
 }
