@@ -11,6 +11,9 @@
 
 #include "ir/Support.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -77,6 +80,14 @@ std::vector<std::string> optimizerNames() {
   for (const OptimizerInfo &o : optimizers())
     names.push_back(o.name);
   return names;
+}
+
+std::string describeOptimizer(const OptimizerSpec &spec) {
+  const OptimizerInfo &info = optimizerInfo(spec.kind);
+  std::vector<std::string> args;
+  for (const HyperParam *p : info.params)
+    args.push_back(fmt::format("{}={:g}", p->name, spec.*(p->field)));
+  return fmt::format("{}({})", info.name, fmt::join(args, ", "));
 }
 
 NodeId OptimizerContext::stateLeaf(NodeId param, const std::string &state) {

@@ -50,6 +50,9 @@ const HyperParam *findHyperParam(std::string_view name);
 const OptimizerInfo &optimizerInfo(OptimizerSpec::Kind kind);
 /// The names of every optimizer, in table order.
 std::vector<std::string> optimizerNames();
+/// `spec` as the progress line shows it: "sgd(lr=0.05, momentum=0.9)", each
+/// of its optimizer's hyperparameters in table order, printf's %g.
+std::string describeOptimizer(const OptimizerSpec &spec);
 
 /// Appends the update of `spec`'s optimizer to `g`, a graph differentiate()
 /// gave an output "grad.<param>" per trained parameter: those outputs give

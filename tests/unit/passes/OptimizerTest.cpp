@@ -144,3 +144,13 @@ TEST(Optimizer, AStepSharedByTwoUpdatesIsNotOfTheFusedForm) {
   // The momentum form does not apply to a parameter.
   EXPECT_FALSE(matchSgdMomentum(c, u).applies);
 }
+
+TEST(OptimizerTable, DescribesASpecAsTheProgressLineShowsIt) {
+  OptimizerSpec spec;
+  spec.lr = 0.05;
+  spec.momentum = 0.9;
+  EXPECT_EQ(describeOptimizer(spec), "sgd(lr=0.05, momentum=0.9)");
+  spec.lr = 1e-7;
+  spec.momentum = 0;
+  EXPECT_EQ(describeOptimizer(spec), "sgd(lr=1e-07, momentum=0)");
+}
