@@ -11,6 +11,10 @@
 #include "frontend/Lower.h"
 #include "frontend/Parser.h"
 #include "frontend/Suggest.h"
+#include "passes/optim/Optimizer.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -242,40 +246,57 @@ private:
     return true;
   }
 
+  /// An optimizer of passes/optim/Optimizers.def with its hyperparameters,
+  /// each checked against the table's range.
   void lowerOptimizer(const TrainItem &item) {
     const Expr *call = item.value.get();
     if (!call ||
         (call->kind != Expr::Kind::Call && call->kind != Expr::Kind::Name)) {
       diags.error(call ? spanOf(*call) : item.loc,
-                  "'optimizer' takes an optimizer, as in 'sgd(lr = 0.1, "
-                  "momentum = 0.9)'");
+                  "'optimizer' takes an optimizer, as in '" +
+                      std::string(optimizers()[0].example) + "'");
       return;
     }
-    if (call->text != "sgd") {
-      diags.error(call->loc, "unknown optimizer '" + call->text + "'");
-      std::string guess = suggest(call->text, {"sgd"});
-      diags.help(call->loc, guess.empty() ? "the optimizer is sgd(lr = ..., "
-                                            "momentum = ...)"
-                                          : "did you mean 'sgd'?");
+    const OptimizerInfo *info = findOptimizer(call->text);
+    if (!info) {
+      unknownOptimizer(*call);
       return;
     }
-    r.optimizer.kind = OptimizerSpec::Kind::Sgd;
-    if (!onlyKwargs(*call, {"lr", "momentum"}))
+    r.optimizer.kind = info->kind;
+    std::vector<std::string> allowed;
+    for (const HyperParam *p : info->params)
+      allowed.push_back(p->name);
+    if (!onlyKwargs(*call, allowed))
       return;
-    if (const KwArg *k = call->kwarg("lr"))
-      if (auto v = kwNumber(*k)) {
-        if (*v > 0)
-          r.optimizer.lr = *v;
-        else
-          diags.error(spanOf(*k->value), "learning rate must be positive");
-      }
-    if (const KwArg *k = call->kwarg("momentum"))
-      if (auto v = kwNumber(*k)) {
-        if (OptimizerSpec::validMomentum(*v))
-          r.optimizer.momentum = *v;
-        else
-          diags.error(spanOf(*k->value), "momentum must be in [0, 1)");
-      }
+    for (const HyperParam *p : info->params)
+      if (const KwArg *k = call->kwarg(p->name))
+        if (auto v = kwNumber(*k)) {
+          if (inRange(p->range, *v))
+            r.optimizer.*(p->field) = *v;
+          else
+            diags.error(spanOf(*k->value), std::string(p->what) +
+                                               " must be " +
+                                               rangeText(p->range));
+        }
+  }
+
+  /// "unknown optimizer", with a guess or the list of optimizers.
+  void unknownOptimizer(const Expr &call) {
+    diags.error(call.loc, "unknown optimizer '" + call.text + "'");
+    std::string guess = suggest(call.text, optimizerNames());
+    if (!guess.empty()) {
+      diags.help(call.loc, "did you mean '" + guess + "'?");
+      return;
+    }
+    std::vector<std::string> forms;
+    for (const OptimizerInfo &o : optimizers()) {
+      std::vector<std::string> args;
+      for (const HyperParam *p : o.params)
+        args.push_back(std::string(p->name) + " = ...");
+      forms.push_back(fmt::format("{}({})", o.name, fmt::join(args, ", ")));
+    }
+    diags.help(call.loc, fmt::format("the optimizer is {}",
+                                     fmt::join(forms, " or ")));
   }
 
   void lowerEarlyStop(const TrainItem &item) {

@@ -2,8 +2,8 @@
 ///
 /// \file
 /// What the `train { ... }` block of a `.nn` file says, after defaults and
-/// command-line overrides. The frontend fills it; the autodiff pass reads the
-/// optimizer, the trainer reads the rest.
+/// command-line overrides. The frontend fills it; the optimizer pass
+/// (passes/optim/) reads the optimizer, the trainer reads the rest.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -31,15 +31,50 @@ struct DataSource {
   SrcLoc loc;
 };
 
+/// The values a hyperparameter of passes/optim/Optimizers.def accepts.
+enum class HyperRange {
+  Positive,     // > 0
+  UnitInterval, // in [0, 1)
+};
+
+inline bool inRange(HyperRange r, double v) {
+  switch (r) {
+  case HyperRange::Positive:
+    return v > 0;
+  case HyperRange::UnitInterval:
+    return v >= 0 && v < 1;
+  }
+  return false;
+}
+
+/// "positive", "in [0, 1)": completes "<what> must be ...".
+inline const char *rangeText(HyperRange r) {
+  switch (r) {
+  case HyperRange::Positive:
+    return "positive";
+  case HyperRange::UnitInterval:
+    return "in [0, 1)";
+  }
+  return "";
+}
+
+/// The optimizer and its hyperparameters: one field per hyperparameter row
+/// of passes/optim/Optimizers.def, with its default.
 struct OptimizerSpec {
-  enum class Kind { Sgd };
-  Kind kind = Kind::Sgd;
-  double lr = 0.01;
-  double momentum = 0.0; // PyTorch semantics: v = mu*v + g; w -= lr*v
+  enum class Kind {
+#define NN_OPTIMIZER(Kind, Name, Params, Example) Kind,
+#include "passes/optim/Optimizers.def"
+  };
+  Kind kind{}; // the table's first row
+
+#define NN_HYPERPARAM(Field, Name, Default, Range, What) double Field = Default;
+#include "passes/optim/Optimizers.def"
 
   /// Whether `m` is a momentum nnc accepts: in [0, 1) ("momentum must be in
   /// [0, 1)" otherwise, from the .nn file and from --momentum alike).
-  static bool validMomentum(double m) { return m >= 0 && m < 1; }
+  static bool validMomentum(double m) {
+    return inRange(HyperRange::UnitInterval, m);
+  }
 };
 
 struct EarlyStop {

@@ -3,13 +3,11 @@
 /// \file
 /// Algorithm: two sweeps over the live nodes of the input graph.
 ///
-/// 1. Activation gradients. Each `dz = mul(da, f)` whose factor f is an
-///    activation's derivative, as autodiff writes it, is a candidate:
-///      relu:    f = step(z), with a = relu(z) in the graph (step(z) equals
-///               step(a) for every z, NaN included, so the mask is read
-///               from the activation's output),
-///      sigmoid: f = mul(a, sub(1, a)), a = sigmoid(..),
-///      tanh:    f = sub(1, mul(a, a)), a = tanh(..).
+/// 1. Activation gradients. Each `dz = da * act'(a)` in the form autodiff
+///    builds it (passes/grad/ElementwiseGrad.h: buildMaskedGrad, recognised
+///    by matchMaskedGrad beside it) is a candidate; for relu the mask is
+///    step(z), equal to step(a) for every z, NaN included, so the fused op
+///    reads it from the activation's output.
 ///    Each user of dz that is a gradient matmul or the bias gradient becomes
 ///    a fused op computing da * act'(a) on the fly:
 ///      matmul(dz, transpose(w)) -> fused.dense_grad_input da, a, w
@@ -24,70 +22,14 @@
 
 #include "passes/Fuse.h"
 #include "passes/FuseUtil.h"
+#include "passes/grad/ElementwiseGrad.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace nn {
 
 namespace {
-
-struct ActGrad {
-  Activation act = Activation::None;
-  NodeId da = -1, a = -1;
-};
-
-bool isOne(const FuseContext &c, NodeId id) {
-  return c.isScalarConst(id) && c.constValue(id) == 1.0;
-}
-
-/// The activation `a` that factor `f` is the derivative of, or -1.
-ActGrad matchFactor(const FuseContext &c, NodeId f) {
-  const Graph &g = c.g;
-  const Node &n = g[f];
-  ActGrad r;
-  if (n.op == OpKind::Step) {
-    for (NodeId u : c.users[n.inputs[0]])
-      if (c.is(u, OpKind::Relu)) {
-        r.act = Activation::Relu;
-        r.a = u;
-        return r;
-      }
-  } else if (n.op == OpKind::Mul) {
-    // sigmoid: a * (1 - a), either order.
-    for (int k = 0; k < 2; ++k) {
-      NodeId a = n.inputs[k], rest = n.inputs[1 - k];
-      if (c.is(a, OpKind::Sigmoid) && c.is(rest, OpKind::Sub) &&
-          isOne(c, g[rest].inputs[0]) && g[rest].inputs[1] == a) {
-        r.act = Activation::Sigmoid;
-        r.a = a;
-        return r;
-      }
-    }
-  } else if (n.op == OpKind::Sub && isOne(c, n.inputs[0])) {
-    // tanh: 1 - a * a.
-    NodeId sq = n.inputs[1];
-    if (c.is(sq, OpKind::Mul) && g[sq].inputs[0] == g[sq].inputs[1] &&
-        c.is(g[sq].inputs[0], OpKind::Tanh)) {
-      r.act = Activation::Tanh;
-      r.a = g[sq].inputs[0];
-      return r;
-    }
-  }
-  return r;
-}
-
-/// dz = mul(da, f) with f an activation gradient (either operand order).
-ActGrad matchMaskedGrad(const FuseContext &c, NodeId dz) {
-  const Node &n = c.g[dz];
-  if (n.op != OpKind::Mul || n.inputs[0] == n.inputs[1])
-    return {};
-  for (int k = 1; k >= 0; --k) {
-    ActGrad r = matchFactor(c, n.inputs[k]);
-    if (r.act != Activation::None) {
-      r.da = n.inputs[1 - k];
-      return r;
-    }
-  }
-  return {};
-}
 
 /// The operand of `id` when it is a 2-D transpose, else -1.
 NodeId transposed(const FuseContext &c, NodeId id) {
@@ -96,17 +38,62 @@ NodeId transposed(const FuseContext &c, NodeId id) {
              : -1;
 }
 
-} // namespace
+const char *kName = "dense-grad";
 
-Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
-  Graph out = g;
-  FuseContext c(g);
-  const char *kName = "dense-grad";
+/// Folds masked gradient `m` (node dz) into each gradient matmul or bias
+/// sum that uses it; the log names what was folded and what keeps dz.
+void foldMaskedGrad(const FuseContext &c, NodeId dz, const MaskedGrad &m,
+                    const std::string &what, Graph &out, FusionLog &log) {
+  const Graph &g = c.g;
+  bool matrix = c.type(dz).rank() == 2;
+  std::vector<std::string> folded, kept;
+  for (NodeId u : c.users[dz]) {
+    const Node &un = g[u];
+    NodeId w = un.op == OpKind::MatMul && un.inputs[0] == dz
+                   ? transposed(c, un.inputs[1])
+                   : -1;
+    NodeId x = un.op == OpKind::MatMul && un.inputs[1] == dz
+                   ? transposed(c, un.inputs[0])
+                   : -1;
+    if (w >= 0 && matrix && un.inputs[1] != dz) {
+      rewriteAs(out[u], OpKind::DenseGradInput, {m.da, m.a, w});
+      out[u].act = m.act;
+      folded.push_back("input gradient " + c.who(u));
+    } else if (x >= 0 && un.inputs[0] != dz) {
+      rewriteAs(out[u], OpKind::DenseGradWeight, {x, m.da, m.a});
+      out[u].act = m.act;
+      folded.push_back("weight gradient " + c.who(u));
+    } else if (un.op == OpKind::Sum && un.axis == 0 && matrix) {
+      rewriteAs(out[u], OpKind::DenseGradBias, {m.da, m.a});
+      out[u].act = m.act;
+      folded.push_back("bias gradient " + c.who(u));
+    } else {
+      kept.push_back(c.who(u));
+    }
+  }
+  for (const Output &o : g.outputs)
+    if (o.node == dz)
+      kept.push_back("output '" + o.name + "'");
+  for (const Update &up : g.updates)
+    if (up.value == dz)
+      kept.push_back("update of " + c.who(up.target));
+  std::string text =
+      what + ": folded into " + fmt::format("{}", fmt::join(folded, ", "));
+  if (folded.empty())
+    text = what + ": not fused: no gradient matmul or bias sum uses it";
+  if (!kept.empty())
+    text += "; kept materialized for " +
+            fmt::format("{}", fmt::join(kept, ", ")) +
+            " (not a gradient matmul or bias sum)";
+  log.add(kName, !folded.empty(), text);
+}
 
-  for (NodeId dz = 0; dz < g.size(); ++dz) {
+/// Sweep 1: the masked activation gradients.
+void fuseMaskedGrads(const FuseContext &c, Graph &out, FusionLog &log) {
+  for (NodeId dz = 0; dz < c.g.size(); ++dz) {
     if (!c.live[dz])
       continue;
-    ActGrad m = matchMaskedGrad(c, dz);
+    MaskedGrad m = matchMaskedGrad(c, dz);
     if (m.act == Activation::None)
       continue;
     std::string what = c.who(dz) + " = " + c.who(m.da) + " * " +
@@ -118,53 +105,13 @@ Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
                   c.type(m.da).str() + ", " + c.type(m.a).str() + ")");
       continue;
     }
-    bool matrix = c.type(dz).rank() == 2;
-    std::vector<std::string> folded, kept;
-    for (NodeId u : c.users[dz]) {
-      const Node &un = g[u];
-      NodeId w = un.op == OpKind::MatMul && un.inputs[0] == dz
-                     ? transposed(c, un.inputs[1])
-                     : -1;
-      NodeId x = un.op == OpKind::MatMul && un.inputs[1] == dz
-                     ? transposed(c, un.inputs[0])
-                     : -1;
-      if (w >= 0 && matrix && un.inputs[1] != dz) {
-        rewriteAs(out[u], OpKind::DenseGradInput, {m.da, m.a, w});
-        out[u].act = m.act;
-        folded.push_back("input gradient " + c.who(u));
-      } else if (x >= 0 && un.inputs[0] != dz) {
-        rewriteAs(out[u], OpKind::DenseGradWeight, {x, m.da, m.a});
-        out[u].act = m.act;
-        folded.push_back("weight gradient " + c.who(u));
-      } else if (un.op == OpKind::Sum && un.axis == 0 && matrix) {
-        rewriteAs(out[u], OpKind::DenseGradBias, {m.da, m.a});
-        out[u].act = m.act;
-        folded.push_back("bias gradient " + c.who(u));
-      } else {
-        kept.push_back(c.who(u));
-      }
-    }
-    for (const Output &o : g.outputs)
-      if (o.node == dz)
-        kept.push_back("output '" + o.name + "'");
-    for (const Update &up : g.updates)
-      if (up.value == dz)
-        kept.push_back("update of " + c.who(up.target));
-    std::string text = what + ": folded into ";
-    for (size_t i = 0; i < folded.size(); ++i)
-      text += (i ? ", " : "") + folded[i];
-    if (folded.empty())
-      text = what + ": not fused: no gradient matmul or bias sum uses it";
-    if (!kept.empty()) {
-      text += "; kept materialized for ";
-      for (size_t i = 0; i < kept.size(); ++i)
-        text += (i ? ", " : "") + kept[i];
-      text += " (not a gradient matmul or bias sum)";
-    }
-    log.add(kName, !folded.empty(), text);
+    foldMaskedGrad(c, dz, m, what, out, log);
   }
+}
 
-  // Transposed operands of the remaining matmuls, read in place.
+/// Sweep 2: transposed operands of the remaining matmuls, read in place.
+void fuseTransposes(const FuseContext &c, Graph &out, FusionLog &log) {
+  const Graph &g = c.g;
   for (NodeId id = 0; id < g.size(); ++id) {
     if (!c.live[id] || out[id].op != OpKind::MatMul)
       continue;
@@ -184,6 +131,15 @@ Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
     out[id].transB = b >= 0;
     log.add(kName, true, text + " in place (fused.matmul)");
   }
+}
+
+} // namespace
+
+Graph fuseDenseGrad(const Graph &g, FusionLog &log) {
+  Graph out = g;
+  FuseContext c(g);
+  fuseMaskedGrads(c, out, log);
+  fuseTransposes(c, out, log);
   return out;
 }
 

@@ -10,12 +10,13 @@ namespace {
 
 /// Whether element i of `n`'s result depends only on element i of its
 /// operands that have its shape (and on broadcast operands): the ops the
-/// table (ir/Ops.def) marks elementwise, and of the fused ops the SGD steps
-/// and fused.elementwise chains. A trait, not a list of cases, so that a new
-/// elementwise op is covered by its table row.
+/// table (ir/Ops.def) marks elementwise, and of the fused ops the Update
+/// family (optimizer steps) and fused.elementwise chains. A trait and
+/// families, not a list of cases, so that a new elementwise op or fused
+/// optimizer update is covered by its table row.
 bool elementwiseKernel(const Node &n) {
-  return hasTrait(n.op, kElementwise) || n.op == OpKind::Sgd ||
-         n.op == OpKind::SgdMomentum || n.op == OpKind::Elementwise;
+  return hasTrait(n.op, kElementwise) || family(n.op) == OpFamily::Update ||
+         family(n.op) == OpFamily::FusedElementwise;
 }
 
 } // namespace

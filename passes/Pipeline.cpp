@@ -15,6 +15,7 @@
 #include "passes/DCE.h"
 #include "passes/InferShapes.h"
 #include "passes/StableLosses.h"
+#include "passes/optim/Optimizer.h"
 
 #include "ir/Printer.h"
 #include "ir/Support.h"
@@ -89,7 +90,9 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
       {"add-l2", Stage::Grad,
        [&](const Graph &g) { return addL2(g, recipe.l2); }},
       {"differentiate", Stage::Grad,
-       [&](const Graph &g) { return differentiate(g, &recipe.optimizer); }},
+       [&](const Graph &g) {
+         return applyOptimizer(differentiate(g), recipe.optimizer);
+       }},
       {"infer-shapes", Stage::Grad, infer},
       {"cse", Stage::Opt, cse},
       {"dce", Stage::Opt, dce},

@@ -1,0 +1,182 @@
+//===- ElementwiseGrad.cpp - Gradient rules of the elementwise ops
+//---------===//
+///
+/// \file
+/// The rule of every elementwise op (one complete switch over
+/// ElementwiseOp), and the masked form of the activations' gradient with its
+/// matcher. Binary ops sum their contributions back over broadcast axes.
+/// This file, ir/Ops.def and ir/ElementwiseMath.h are the places that name
+/// individual elementwise ops.
+///
+//===----------------------------------------------------------------------===//
+
+#include "passes/grad/ElementwiseGrad.h"
+#include "passes/grad/GradContext.h"
+
+#include "passes/FuseUtil.h"
+
+#include "ir/Support.h"
+
+namespace nn {
+
+NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
+                       NodeId a) {
+  switch (act) {
+  // d/dz sigmoid(z) = a*(1-a)
+  case Activation::Sigmoid: {
+    NodeId oneMinus = b.binary(OpKind::Sub, b.constant(1.0), a);
+    return b.binary(OpKind::Mul, dy, b.binary(OpKind::Mul, a, oneMinus));
+  }
+  // d/dz relu(z) = step(z)
+  case Activation::Relu:
+    return b.binary(OpKind::Mul, dy, b.unary(OpKind::Step, z));
+  // d/dz tanh(z) = 1 - a*a
+  case Activation::Tanh: {
+    NodeId aa = b.binary(OpKind::Mul, a, a);
+    return b.binary(OpKind::Mul, dy,
+                    b.binary(OpKind::Sub, b.constant(1.0), aa));
+  }
+  case Activation::None:
+    break;
+  }
+  NN_UNREACHABLE("masked gradient of activation 'none'");
+}
+
+namespace {
+
+bool isOne(const FuseContext &c, NodeId id) {
+  return c.isScalarConst(id) && c.constValue(id) == 1.0;
+}
+
+/// Whether `a` is the output of activation `act`.
+bool isActivation(const FuseContext &c, NodeId a, Activation act) {
+  return activationOf(c.g[a].op) == act;
+}
+
+/// The activation output `a` whose derivative factor `f` is, for `act`'s
+/// form in buildMaskedGrad; -1 when `f` is not of that form.
+NodeId matchFactor(const FuseContext &c, Activation act, NodeId f) {
+  const Graph &g = c.g;
+  const Node &n = g[f];
+  switch (act) {
+  case Activation::Sigmoid: // a * (1 - a), either order
+    if (n.op != OpKind::Mul)
+      return -1;
+    for (int k = 0; k < 2; ++k) {
+      NodeId a = n.inputs[k], rest = n.inputs[1 - k];
+      if (isActivation(c, a, act) && c.is(rest, OpKind::Sub) &&
+          isOne(c, g[rest].inputs[0]) && g[rest].inputs[1] == a)
+        return a;
+    }
+    return -1;
+  case Activation::Relu: // step(z), a = relu(z) a user of z
+    if (n.op != OpKind::Step)
+      return -1;
+    for (NodeId u : c.users[n.inputs[0]])
+      if (isActivation(c, u, act))
+        return u;
+    return -1;
+  case Activation::Tanh: { // 1 - a * a
+    if (n.op != OpKind::Sub || !isOne(c, n.inputs[0]))
+      return -1;
+    NodeId sq = n.inputs[1];
+    if (c.is(sq, OpKind::Mul) && g[sq].inputs[0] == g[sq].inputs[1] &&
+        isActivation(c, g[sq].inputs[0], act))
+      return g[sq].inputs[0];
+    return -1;
+  }
+  case Activation::None:
+    break;
+  }
+  return -1;
+}
+
+} // namespace
+
+MaskedGrad matchMaskedGrad(const FuseContext &c, NodeId dz) {
+  const Node &n = c.g[dz];
+  if (n.op != OpKind::Mul || n.inputs[0] == n.inputs[1])
+    return {};
+  for (int k = 1; k >= 0; --k)
+    for (Activation act : allActivations()) {
+      NodeId a = matchFactor(c, act, n.inputs[k]);
+      if (a >= 0)
+        return {act, n.inputs[1 - k], a};
+    }
+  return {};
+}
+
+NodeId GradContext::neg(NodeId a) { return unary(OpKind::Neg, a); }
+NodeId GradContext::log(NodeId a) { return unary(OpKind::Log, a); }
+NodeId GradContext::sigmoid(NodeId a) { return unary(OpKind::Sigmoid, a); }
+
+void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
+  // Copies: appending nodes may move the graph's storage.
+  const OpKind kind = c.g[id].op;
+  const std::vector<NodeId> in = c.g[id].inputs;
+  const ElementwiseOp op = member<ElementwiseOp>(kind);
+  NodeId a = in[0];
+  NodeId d = in.size() < 2 ? -1 : in[1];
+
+  switch (op) {
+  // d/da -a = -1
+  case ElementwiseOp::Neg:
+    c.contribute(a, c.unary(OpKind::Neg, dy));
+    return;
+  // d/da exp(a) = exp(a): reuse the forward node
+  case ElementwiseOp::Exp:
+    c.contribute(a, c.binary(OpKind::Mul, dy, id));
+    return;
+  // d/da log(a) = 1/a
+  case ElementwiseOp::Log:
+    c.contribute(a, c.binary(OpKind::Div, dy, a));
+    return;
+  // activations: dy * act'(a), the form the dense-grad fusion matches
+  case ElementwiseOp::Sigmoid:
+  case ElementwiseOp::Relu:
+  case ElementwiseOp::Tanh:
+    c.contribute(a, buildMaskedGrad(c.b, *activationOf(kind), dy, a, id));
+    return;
+  // d/da step(a) = 0 (almost everywhere): nothing flows back
+  case ElementwiseOp::Step:
+    return;
+  // d/da a+b = 1, d/db a+b = 1 (summed back over broadcast axes)
+  case ElementwiseOp::Add:
+    if (c.wants(a))
+      c.contribute(a, c.unbroadcast(dy, a));
+    if (c.wants(d))
+      c.contribute(d, c.unbroadcast(dy, d));
+    return;
+  // d/da a-b = 1, d/db a-b = -1
+  case ElementwiseOp::Sub:
+    if (c.wants(a))
+      c.contribute(a, c.unbroadcast(dy, a));
+    if (c.wants(d))
+      c.contribute(d, c.unbroadcast(c.unary(OpKind::Neg, dy), d));
+    return;
+  // d/da a*b = b, d/db a*b = a;  d/da a*a = 2a
+  case ElementwiseOp::Mul:
+    if (a == d) {
+      NodeId twice = c.binary(OpKind::Mul, c.b.constant(2.0), a);
+      c.contribute(a, c.unbroadcast(c.binary(OpKind::Mul, dy, twice), a));
+      return;
+    }
+    if (c.wants(a))
+      c.contribute(a, c.unbroadcast(c.binary(OpKind::Mul, dy, d), a));
+    if (c.wants(d))
+      c.contribute(d, c.unbroadcast(c.binary(OpKind::Mul, dy, a), d));
+    return;
+  // d/da a/b = 1/b, d/db a/b = -a/b^2 = -(a/b)/b
+  case ElementwiseOp::Div:
+    if (c.wants(a))
+      c.contribute(a, c.unbroadcast(c.binary(OpKind::Div, dy, d), a));
+    if (c.wants(d)) {
+      NodeId q = c.binary(OpKind::Div, c.binary(OpKind::Mul, dy, id), d);
+      c.contribute(d, c.unbroadcast(c.unary(OpKind::Neg, q), d));
+    }
+    return;
+  }
+  NN_UNREACHABLE("bad ElementwiseOp");
+}
+
+} // namespace nn

@@ -1,0 +1,123 @@
+//===- Optimizer.cpp - The optimizer table and pass -----------------------===//
+///
+/// \file
+/// Algorithm: the table rows become data once; applyOptimizer takes the
+/// "grad.<param>" outputs autodiff left, removes them, and hands the
+/// parameters with their gradients to the optimizer's file.
+///
+//===----------------------------------------------------------------------===//
+
+#include "passes/optim/Optimizer.h"
+
+#include "ir/Support.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <sstream>
+
+namespace nn {
+
+const std::vector<HyperParam> &hyperParams() {
+  static const std::vector<HyperParam> rows = {
+#define NN_HYPERPARAM(Field, Name, Default, Range, What)                       \
+  {Name, &OptimizerSpec::Field, Default, HyperRange::Range, What},
+#include "passes/optim/Optimizers.def"
+  };
+  return rows;
+}
+
+namespace {
+
+/// The hyperparameters named in `list` ("lr momentum"); an unknown name is
+/// a bug in the table.
+std::vector<const HyperParam *> paramsOf(const char *list) {
+  std::vector<const HyperParam *> out;
+  std::istringstream in(list);
+  for (std::string name; in >> name;) {
+    const HyperParam *p = findHyperParam(name);
+    NN_ASSERT(p, "Optimizers.def: unknown hyperparameter '" + name + "'");
+    out.push_back(p);
+  }
+  return out;
+}
+
+} // namespace
+
+const std::vector<OptimizerInfo> &optimizers() {
+  static const std::vector<OptimizerInfo> rows = {
+#define NN_OPTIMIZER(K, Name, Params, Example)                                 \
+  {OptimizerSpec::Kind::K, Name, paramsOf(Params), Example},
+#include "passes/optim/Optimizers.def"
+  };
+  return rows;
+}
+
+const OptimizerInfo *findOptimizer(std::string_view name) {
+  for (const OptimizerInfo &o : optimizers())
+    if (name == o.name)
+      return &o;
+  return nullptr;
+}
+
+const HyperParam *findHyperParam(std::string_view name) {
+  for (const HyperParam &p : hyperParams())
+    if (name == p.name)
+      return &p;
+  return nullptr;
+}
+
+const OptimizerInfo &optimizerInfo(OptimizerSpec::Kind kind) {
+  for (const OptimizerInfo &o : optimizers())
+    if (o.kind == kind)
+      return o;
+  NN_UNREACHABLE("optimizer kind missing from Optimizers.def");
+}
+
+std::vector<std::string> optimizerNames() {
+  std::vector<std::string> names;
+  for (const OptimizerInfo &o : optimizers())
+    names.push_back(o.name);
+  return names;
+}
+
+std::string describeOptimizer(const OptimizerSpec &spec) {
+  const OptimizerInfo &info = optimizerInfo(spec.kind);
+  std::vector<std::string> args;
+  for (const HyperParam *p : info.params)
+    args.push_back(fmt::format("{}={:g}", p->name, spec.*(p->field)));
+  return fmt::format("{}({})", info.name, fmt::join(args, ", "));
+}
+
+NodeId OptimizerContext::stateLeaf(NodeId param, const std::string &state) {
+  Node v = makeNode(OpKind::State, {}, g[param].loc);
+  v.name = "optimizer." + g[param].name + "." + state;
+  v.type = g[param].type;
+  return g.add(std::move(v));
+}
+
+Graph applyOptimizer(const Graph &g, const OptimizerSpec &spec) {
+  Graph out = g;
+  OptimizerContext c{out, Builder(out), spec, {}};
+  for (NodeId p : g.leaves(OpKind::Param)) {
+    const std::string name = "grad." + g[p].name;
+    // The last output of that name: autodiff appends its outputs.
+    auto it = std::find_if(out.outputs.rbegin(), out.outputs.rend(),
+                           [&](const Output &o) { return o.name == name; });
+    if (it == out.outputs.rend())
+      continue; // no path to the loss: no update
+    c.params.push_back({p, it->node});
+    out.outputs.erase(std::next(it).base());
+  }
+  switch (spec.kind) {
+#define NN_OPTIMIZER(K, Name, Params, Example)                                 \
+  case OptimizerSpec::Kind::K:                                                 \
+    add##K##Updates(c);                                                        \
+    break;
+#include "passes/optim/Optimizers.def"
+  }
+  return out;
+}
+
+} // namespace nn

@@ -1,0 +1,104 @@
+//===- Optimizer.h - The optimizer table and pass ---------------*- C++ -*-===//
+///
+/// \file
+/// The optimizers of passes/optim/Optimizers.def as data (for the frontend,
+/// the driver and the docs), and the pass that appends the update of the
+/// recipe's optimizer to a differentiated graph. Each optimizer's state
+/// leaves and update graph live in its own file (passes/optim/Sgd.cpp).
+///
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "ir/Graph.h"
+#include "ir/Recipe.h"
+#include "passes/Builder.h"
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace nn {
+
+/// A row NN_HYPERPARAM of Optimizers.def.
+struct HyperParam {
+  const char *name;
+  double OptimizerSpec::*field;
+  double defaultValue;
+  HyperRange range;
+  /// The noun of its messages: "learning rate must be positive".
+  const char *what;
+};
+
+/// A row NN_OPTIMIZER of Optimizers.def.
+struct OptimizerInfo {
+  OptimizerSpec::Kind kind;
+  const char *name;
+  /// Its hyperparameters, in the order the table lists them.
+  std::vector<const HyperParam *> params;
+  /// An example call: "sgd(lr = 0.1, momentum = 0.9)".
+  const char *example;
+};
+
+/// Every hyperparameter, in table order.
+const std::vector<HyperParam> &hyperParams();
+/// Every optimizer, in table order (the first is the default).
+const std::vector<OptimizerInfo> &optimizers();
+/// The optimizer or hyperparameter with this name, if any.
+const OptimizerInfo *findOptimizer(std::string_view name);
+const HyperParam *findHyperParam(std::string_view name);
+const OptimizerInfo &optimizerInfo(OptimizerSpec::Kind kind);
+/// The names of every optimizer, in table order.
+std::vector<std::string> optimizerNames();
+/// `spec` as the progress line shows it: "sgd(lr=0.05, momentum=0.9)", each
+/// of its optimizer's hyperparameters in table order, printf's %g.
+std::string describeOptimizer(const OptimizerSpec &spec);
+
+/// Appends the update of `spec`'s optimizer to `g`, a graph differentiate()
+/// gave an output "grad.<param>" per trained parameter: those outputs give
+/// way to updates of the parameters (and of the optimizer's state leaves,
+/// named "optimizer.<param>.<state>").
+Graph applyOptimizer(const Graph &g, const OptimizerSpec &spec);
+
+/// What an optimizer's file sees: the graph, a builder, the recipe's
+/// spec, and each trained parameter with its gradient, in Param order.
+struct OptimizerContext {
+  Graph &g;
+  Builder b;
+  const OptimizerSpec &spec;
+  std::vector<std::pair<NodeId, NodeId>> params;
+
+  /// A new State leaf "optimizer.<param>.<state>" of `param`'s type.
+  NodeId stateLeaf(NodeId param, const std::string &state);
+  /// `target` takes `value` after the step.
+  void update(NodeId target, NodeId value) {
+    g.updates.push_back({target, value});
+  }
+};
+
+class FuseContext;
+
+/// An update recognised as a fused update op of ir/Ops.def (family Update).
+struct UpdateMatch {
+  /// Whether the op fits the update's target at all (fused.sgd: a Param);
+  /// when it does not, `why` is empty.
+  bool applies = false;
+  /// The fused op's operands, empty when the update is not of its form.
+  std::vector<NodeId> operands;
+  /// The form found ("%w - %lr * %d.w"), or why it is not that form.
+  std::string text, why;
+};
+
+/// Whether `u`'s value is the unfused form of update op `op`, as its
+/// optimizer's file builds it (recognised beside the builder, so that a
+/// change of form cannot silently stop the fusion). For passes/FuseSgd.cpp.
+UpdateMatch matchUpdate(const FuseContext &c, UpdateOp op, const Update &u);
+UpdateMatch matchSgdStep(const FuseContext &c, const Update &u);
+UpdateMatch matchSgdMomentum(const FuseContext &c, const Update &u);
+
+/// One function per optimizer row, in passes/optim/<Kind>.cpp.
+#define NN_OPTIMIZER(Kind, Name, Params, Example)                              \
+  void add##Kind##Updates(OptimizerContext &c);
+#include "passes/optim/Optimizers.def"
+
+} // namespace nn
