@@ -246,7 +246,7 @@ private:
     return true;
   }
 
-  /// An optimizer of passes/optim/Optimizers.def with its hyperparameters,
+  /// An optimizer of ir/Optimizers.def with its hyperparameters,
   /// each checked against the table's range.
   void lowerOptimizer(const TrainItem &item) {
     const Expr *call = item.value.get();

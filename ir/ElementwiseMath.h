@@ -186,7 +186,8 @@ typename E::Value emitActivation(E &e, Activation act, typename E::Value x) {
 /// act'(z) written with the activation's output a = act(z), for the fused
 /// backward of a dense layer (ir/Ops.def): relu: step(a) (equal to step(z)
 /// for every z, NaN included); sigmoid: a * (1 - a); tanh: 1 - a * a.
-/// Autodiff builds the same formula (passes/Autodiff.cpp), so the fused
+/// Autodiff builds the same derivative (buildMaskedGrad in
+/// passes/grad/ElementwiseGrad.cpp, checked against this), so the fused
 /// backward computes what the unfused graph does. Activation::None has no
 /// derivative here (the fusion passes use fused.matmul and sum for it).
 template <class E>

@@ -31,7 +31,7 @@ struct DataSource {
   SrcLoc loc;
 };
 
-/// The values a hyperparameter of passes/optim/Optimizers.def accepts.
+/// The values a hyperparameter of ir/Optimizers.def accepts.
 enum class HyperRange {
   Positive,     // > 0
   UnitInterval, // in [0, 1)
@@ -59,16 +59,16 @@ inline const char *rangeText(HyperRange r) {
 }
 
 /// The optimizer and its hyperparameters: one field per hyperparameter row
-/// of passes/optim/Optimizers.def, with its default.
+/// of ir/Optimizers.def, with its default.
 struct OptimizerSpec {
   enum class Kind {
 #define NN_OPTIMIZER(Kind, Name, Params, Example) Kind,
-#include "passes/optim/Optimizers.def"
+#include "ir/Optimizers.def"
   };
   Kind kind{}; // the table's first row
 
 #define NN_HYPERPARAM(Field, Name, Default, Range, What) double Field = Default;
-#include "passes/optim/Optimizers.def"
+#include "ir/Optimizers.def"
 
   /// Whether `m` is a momentum nnc accepts: in [0, 1) ("momentum must be in
   /// [0, 1)" otherwise, from the .nn file and from --momentum alike).

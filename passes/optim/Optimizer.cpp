@@ -23,7 +23,7 @@ const std::vector<HyperParam> &hyperParams() {
   static const std::vector<HyperParam> rows = {
 #define NN_HYPERPARAM(Field, Name, Default, Range, What)                       \
   {Name, &OptimizerSpec::Field, Default, HyperRange::Range, What},
-#include "passes/optim/Optimizers.def"
+#include "ir/Optimizers.def"
   };
   return rows;
 }
@@ -49,7 +49,7 @@ const std::vector<OptimizerInfo> &optimizers() {
   static const std::vector<OptimizerInfo> rows = {
 #define NN_OPTIMIZER(K, Name, Params, Example)                                 \
   {OptimizerSpec::Kind::K, Name, paramsOf(Params), Example},
-#include "passes/optim/Optimizers.def"
+#include "ir/Optimizers.def"
   };
   return rows;
 }
@@ -115,7 +115,7 @@ Graph applyOptimizer(const Graph &g, const OptimizerSpec &spec) {
   case OptimizerSpec::Kind::K:                                                 \
     add##K##Updates(c);                                                        \
     break;
-#include "passes/optim/Optimizers.def"
+#include "ir/Optimizers.def"
   }
   return out;
 }

@@ -1,7 +1,7 @@
 //===- Optimizer.h - The optimizer table and pass ---------------*- C++ -*-===//
 ///
 /// \file
-/// The optimizers of passes/optim/Optimizers.def as data (for the frontend,
+/// The optimizers of ir/Optimizers.def as data (for the frontend,
 /// the driver and the docs), and the pass that appends the update of the
 /// recipe's optimizer to a differentiated graph. Each optimizer's state
 /// leaves and update graph live in its own file (passes/optim/Sgd.cpp).
@@ -99,6 +99,6 @@ UpdateMatch matchSgdMomentum(const FuseContext &c, const Update &u);
 /// One function per optimizer row, in passes/optim/<Kind>.cpp.
 #define NN_OPTIMIZER(Kind, Name, Params, Example)                              \
   void add##Kind##Updates(OptimizerContext &c);
-#include "passes/optim/Optimizers.def"
+#include "ir/Optimizers.def"
 
 } // namespace nn

@@ -1,7 +1,7 @@
 //===- OptimizerTest.cpp - The optimizer table and pass -------------------===//
 ///
 /// \file
-/// passes/optim/Optimizers.def is the one list of optimizers: its rows give
+/// ir/Optimizers.def is the one list of optimizers: its rows give
 /// OptimizerSpec's fields and defaults, the frontend's names and checks,
 /// and the dispatch to each optimizer's file. Autodiff gives gradients
 /// only; applyOptimizer turns them into updates.
