@@ -18,6 +18,7 @@
 
 #include "codegen/cpu/JitCache.h"
 #include "codegen/cpu/ThreadPool.h"
+#include "ir/KernelNames.h"
 #include "ir/Support.h"
 #include "passes/FlopCount.h"
 #include "passes/MemoryPlan.h"
@@ -124,7 +125,7 @@ void kernelCost(const Graph &g, const std::map<std::string, NodeId> &byName,
       base.compare(base.size() - opt.size(), opt.size(), opt) == 0 &&
       !byName.count(base)) {
     for (NodeId id = 0; id < g.size(); ++id)
-      if (g[id].op == OpKind::Sgd || g[id].op == OpKind::SgdMomentum)
+      if (family(g[id].op) == OpFamily::Update)
         nodes.push_back(id);
   } else if (base.size() > pair.size() &&
              base.compare(base.size() - pair.size(), pair.size(), pair) == 0) {
@@ -167,21 +168,22 @@ void profileKernels(Variant &v, int warmup, int repeats) {
       list.push_back(line);
   std::vector<std::vector<double>> cycles(list.size());
   std::vector<double> secPerCycle;
-  for (int r = 0; r < warmup + repeats; ++r) {
+  benchRounds(1, warmup, repeats, [&](size_t, bool timed) {
     reset(v);
     double s = runOnce(v, v.profiled->entry());
-    if (r < warmup)
-      continue;
+    if (!timed)
+      return;
     double total = static_cast<double>(ticks[list.size()] - ticks[0]);
     if (total > 0)
       secPerCycle.push_back(s / total);
     for (size_t c = 0; c < list.size(); ++c)
       cycles[c].push_back(static_cast<double>(ticks[c + 1] - ticks[c]));
-  }
+  });
   double scale = secPerCycle.empty() ? 0 : summarize(secPerCycle).median;
   std::map<std::string, NodeId> byName;
+  std::vector<std::string> kernelName = kernelNames(v.graph);
   for (NodeId id = 0; id < v.graph.size(); ++id)
-    byName[cpuKernelName(v.graph, id)] = id;
+    byName[kernelName[static_cast<size_t>(id)]] = id;
   for (size_t c = 0; c < list.size(); ++c) {
     KernelInfo k;
     k.name = list[c];
@@ -190,6 +192,42 @@ void profileKernels(Variant &v, int warmup, int repeats) {
     kernelCost(v.graph, byName, k, v.r.batch);
     v.r.kernels.push_back(k);
   }
+}
+
+/// Variant (`batch`, fusion set `fuse`) of model `m`: compiled cold, from
+/// the cache and profiled, its leaves made, one step run.
+std::unique_ptr<Variant> makeVariant(const LoadedModel &m, int64_t batch,
+                                     const std::string &fuse) {
+  auto v = std::make_unique<Variant>();
+  v->r.batch = batch;
+  v->r.fuse = fuse;
+  PipelineOptions po;
+  po.fusions = parseFusionList(fuse);
+  v->graph = compileTo(m, Stage::Fused, po);
+  v->plan = planMemory(v->graph, batch);
+  v->r.arenaBytes = v->plan.arenaBytes;
+  CpuOptions cold;
+  cold.noCache = true;
+  Clock::time_point t0 = Clock::now();
+  v->program = compileCpu(v->graph, v->plan, cold);
+  v->r.compileCold = std::chrono::duration<double>(Clock::now() - t0).count();
+  compileCpuCached(v->graph, v->plan, CpuOptions{}); // fills the cache
+  t0 = Clock::now();
+  v->program = compileCpuCached(v->graph, v->plan, CpuOptions{});
+  v->r.compileCached =
+      std::chrono::duration<double>(Clock::now() - t0).count();
+  CpuOptions prof;
+  prof.profile = true;
+  v->profiled = compileCpuCached(v->graph, v->plan, prof);
+  size_t bytes = static_cast<size_t>(
+      (std::max<int64_t>(v->plan.arenaBytes, 64) + 63) / 64 * 64);
+  v->arena = static_cast<float *>(std::aligned_alloc(64, bytes));
+  NN_ASSERT(v->arena, "cannot allocate the arena");
+  std::memset(v->arena, 0, bytes);
+  makeLeaves(*v, m.model.recipe);
+  v->r.flops = graphFlops(v->graph, batch);
+  v->result = oneStep(*v);
+  return v;
 }
 
 int runBench(const Args &args) {
@@ -221,39 +259,8 @@ int runBench(const Args &args) {
 
   std::vector<std::unique_ptr<Variant>> variants;
   for (int64_t batch : batches)
-    for (const std::string &f : fuses) {
-      auto v = std::make_unique<Variant>();
-      v->r.batch = batch;
-      v->r.fuse = f;
-      PipelineOptions po;
-      po.fusions = parseFusionList(f);
-      v->graph = compileTo(m, Stage::Fused, po);
-      v->plan = planMemory(v->graph, batch);
-      v->r.arenaBytes = v->plan.arenaBytes;
-      CpuOptions cold;
-      cold.noCache = true;
-      Clock::time_point t0 = Clock::now();
-      v->program = compileCpu(v->graph, v->plan, cold);
-      v->r.compileCold =
-          std::chrono::duration<double>(Clock::now() - t0).count();
-      compileCpuCached(v->graph, v->plan, CpuOptions{}); // fills the cache
-      t0 = Clock::now();
-      v->program = compileCpuCached(v->graph, v->plan, CpuOptions{});
-      v->r.compileCached =
-          std::chrono::duration<double>(Clock::now() - t0).count();
-      CpuOptions prof;
-      prof.profile = true;
-      v->profiled = compileCpuCached(v->graph, v->plan, prof);
-      size_t bytes = static_cast<size_t>(
-          (std::max<int64_t>(v->plan.arenaBytes, 64) + 63) / 64 * 64);
-      v->arena = static_cast<float *>(std::aligned_alloc(64, bytes));
-      NN_ASSERT(v->arena, "cannot allocate the arena");
-      std::memset(v->arena, 0, bytes);
-      makeLeaves(*v, recipe);
-      v->r.flops = graphFlops(v->graph, batch);
-      v->result = oneStep(*v);
-      variants.push_back(std::move(v));
-    }
+    for (const std::string &f : fuses)
+      variants.push_back(makeVariant(m, batch, f));
   {
     std::vector<BenchResult> rs;
     std::vector<TensorMap> results;
@@ -263,16 +270,13 @@ int runBench(const Args &args) {
     }
     checkVariantsAgree(rs, results);
   }
-  // Interleaved: round r times every variant once, so that a noisy period
-  // of the machine hits them all alike.
   std::vector<std::vector<double>> samples(variants.size());
-  for (int64_t r = 0; r < warmup + repeats; ++r)
-    for (size_t i = 0; i < variants.size(); ++i) {
-      reset(*variants[i]);
-      double s = runOnce(*variants[i], variants[i]->program->entry());
-      if (r >= warmup)
-        samples[i].push_back(s);
-    }
+  benchRounds(variants.size(), warmup, repeats, [&](size_t i, bool timed) {
+    reset(*variants[i]);
+    double s = runOnce(*variants[i], variants[i]->program->entry());
+    if (timed)
+      samples[i].push_back(s);
+  });
   std::vector<BenchResult> rs;
   for (size_t i = 0; i < variants.size(); ++i) {
     Variant &v = *variants[i];
