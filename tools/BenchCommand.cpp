@@ -17,6 +17,7 @@
 #ifdef NNC_HAVE_CPU_BACKEND
 
 #include "codegen/cpu/JitCache.h"
+#include "codegen/cpu/KernelGroups.h"
 #include "codegen/cpu/ThreadPool.h"
 #include "ir/KernelNames.h"
 #include "ir/Support.h"
@@ -114,42 +115,18 @@ TensorMap oneStep(Variant &v) {
   return r;
 }
 
-/// FLOPs and bytes of the kernel called `name` (a node's kernel, a weight
-/// gradient "_with_bias" its bias gradient, or the step's optimizer).
-void kernelCost(const Graph &g, const std::map<std::string, NodeId> &byName,
-                KernelInfo &k, int64_t batch) {
-  std::vector<NodeId> nodes;
-  std::string base = k.name;
-  const std::string pair = "_with_bias", opt = "_optimizer";
-  if (base.size() > opt.size() &&
-      base.compare(base.size() - opt.size(), opt.size(), opt) == 0 &&
-      !byName.count(base)) {
-    for (NodeId id = 0; id < g.size(); ++id)
-      if (family(g[id].op) == OpFamily::Update)
-        nodes.push_back(id);
-  } else if (base.size() > pair.size() &&
-             base.compare(base.size() - pair.size(), pair.size(), pair) == 0) {
-    base.resize(base.size() - pair.size());
-    if (auto it = byName.find(base); it != byName.end()) {
-      NodeId w = it->second;
-      nodes.push_back(w);
-      // Its bias gradient: the other reader of the weight gradient's d.
-      NodeId d = g[w].inputs[1];
-      for (NodeId id = 0; id < g.size(); ++id)
-        if (id != w && (g[id].op == OpKind::DenseGradBias ||
-                        (g[id].op == OpKind::Sum && g[id].axis == 0)) &&
-            !g[id].inputs.empty() && g[id].inputs[0] == d) {
-          nodes.push_back(id);
-          break;
-        }
-    }
-  } else if (auto it = byName.find(base); it != byName.end()) {
-    nodes.push_back(it->second);
-  }
-  for (NodeId id : nodes) {
-    k.flops += nodeFlops(g, id, batch);
-    k.bytes += nodeBytes(g, id, batch);
-  }
+/// The nodes each kernel of `v`'s profiled step computes, by the kernel's
+/// name: a node's own kernel, or a kernel group's (codegen/cpu/
+/// KernelGroups.h: a weight gradient with its bias gradient, the optimizer
+/// updates) under the name the module gives it.
+std::map<std::string, std::vector<NodeId>> kernelNodes(const Variant &v) {
+  std::map<std::string, std::vector<NodeId>> r;
+  std::vector<std::string> names = kernelNames(v.graph);
+  for (NodeId id = 0; id < v.graph.size(); ++id)
+    r[names[static_cast<size_t>(id)]] = {id};
+  for (const cpu::KernelGroup &grp : cpu::findGroups(v.graph, v.plan))
+    r[cpu::groupKernelName(grp, names, cpuStepSymbol(v.graph))] = grp.nodes;
+  return r;
 }
 
 /// Times the profiled program: per-kernel medians (cycle counts scaled by
@@ -180,16 +157,17 @@ void profileKernels(Variant &v, int warmup, int repeats) {
       cycles[c].push_back(static_cast<double>(ticks[c + 1] - ticks[c]));
   });
   double scale = secPerCycle.empty() ? 0 : summarize(secPerCycle).median;
-  std::map<std::string, NodeId> byName;
-  std::vector<std::string> kernelName = kernelNames(v.graph);
-  for (NodeId id = 0; id < v.graph.size(); ++id)
-    byName[kernelName[static_cast<size_t>(id)]] = id;
+  std::map<std::string, std::vector<NodeId>> nodesOf = kernelNodes(v);
   for (size_t c = 0; c < list.size(); ++c) {
     KernelInfo k;
     k.name = list[c];
     Timing t = summarize(cycles[c]);
     k.time = {t.median * scale, t.min * scale, t.max * scale};
-    kernelCost(v.graph, byName, k, v.r.batch);
+    if (auto it = nodesOf.find(k.name); it != nodesOf.end())
+      for (NodeId id : it->second) {
+        k.flops += nodeFlops(v.graph, id, v.r.batch);
+        k.bytes += nodeBytes(v.graph, id, v.r.batch);
+      }
     v.r.kernels.push_back(k);
   }
 }

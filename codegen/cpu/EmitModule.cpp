@@ -256,12 +256,7 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
   // previous loop's operands, and the plan may have placed a later result
   // over an earlier operand.
   bool split = grp.weight >= 0 || disjointBuffers(g, plan, grp, true);
-  std::string name = grp.weight >= 0
-                         ? kernelName[static_cast<size_t>(grp.weight)] +
-                               "_with_bias"
-                         : symbol + "_optimizer" +
-                               (grp.index ? "_" + std::to_string(grp.index + 1)
-                                          : "");
+  std::string name = groupKernelName(grp, kernelName, symbol);
   Function *f = groupFunction(g, grp, name, outside.size(), split);
   std::vector<NodeId> bufs = grp.nodes;
   bufs.insert(bufs.end(), outside.begin(), outside.end());

@@ -154,4 +154,13 @@ std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
   return groups;
 }
 
+std::string groupKernelName(const KernelGroup &grp,
+                            const std::vector<std::string> &kernelNames,
+                            const std::string &symbol) {
+  if (grp.weight >= 0)
+    return kernelNames[static_cast<size_t>(grp.weight)] + "_with_bias";
+  return symbol + "_optimizer" +
+         (grp.index ? "_" + std::to_string(grp.index + 1) : "");
+}
+
 } // namespace nn::cpu
