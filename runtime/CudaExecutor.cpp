@@ -19,6 +19,7 @@
 
 #include "codegen/cuda/CudaDriver.h"
 #include "codegen/cuda/CudaPrinter.h"
+#include "codegen/cuda/CudaStep.h"
 #include "codegen/cuda/Nvrtc.h"
 #include "ir/Support.h"
 #include "passes/MemoryPlan.h"
@@ -178,18 +179,17 @@ void CudaExecutor::compile() {
 }
 
 CudaDevicePtr CudaExecutor::ptrOf(NodeId id) const {
-  if (src.inPlace[id] >= 0) // an update computed into its leaf
-    return leafBuf.at(src.inPlace[id]);
-  const Node &n = graph[id];
-  if (isBatchLeaf(n))
-    return batchBuf.at(id);
-  if (auto it = leafBuf.find(id); it != leafBuf.end())
-    return it->second;
-  if (n.op == OpKind::Const)
+  CudaPlace p = cudaPlaceOf(graph, src, plan, id);
+  switch (p.kind) {
+  case CudaPlace::Leaf:
+    return isBatchLeaf(graph[p.leaf]) ? batchBuf.at(p.leaf)
+                                      : leafBuf.at(p.leaf);
+  case CudaPlace::Inlined:
     return 0; // one value: inlined into the kernels
-  NN_ASSERT(plan.offset[id] >= 0,
-            "node %" + std::to_string(id) + " has no buffer in the plan");
-  return arena + static_cast<CudaDevicePtr>(plan.offset[id]);
+  case CudaPlace::Arena:
+    return arena + static_cast<CudaDevicePtr>(p.offset);
+  }
+  NN_UNREACHABLE("bad CudaPlace");
 }
 
 void CudaExecutor::freePlan() {
@@ -283,20 +283,21 @@ void CudaExecutor::enqueueStep(int64_t n0, std::vector<void *> *marks) {
   }
   // Every update value is computed by now (and live to the end).
   for (const Update &u : graph.updates) {
-    const Node &target = graph[u.target], &value = graph[u.value];
-    size_t bytes = bytesOf(target.type, n0);
-    if (value.op == OpKind::Const && value.values.size() == 1) {
-      float f = static_cast<float>(value.values[0]);
+    size_t bytes = bytesOf(graph[u.target].type, n0);
+    switch (cudaUpdateCopy(graph, src, u)) {
+    case CudaUpdateCopy::Fill: {
+      float f = static_cast<float>(graph[u.value].values[0]);
       uint32_t word;
       std::memcpy(&word, &f, sizeof word);
       ctx->fill32(leafBuf.at(u.target), word, bytes / sizeof(float));
-      continue;
+      break;
     }
-    NN_ASSERT(value.op != OpKind::Param && value.op != OpKind::State,
-              "an update whose value is a parameter or state leaf");
-    if (src.inPlace[u.value] == u.target)
-      continue; // its kernel wrote the leaf
-    ctx->copyOnDevice(leafBuf.at(u.target), ptrOf(u.value), bytes);
+    case CudaUpdateCopy::None:
+      break; // its kernel wrote the leaf
+    case CudaUpdateCopy::Copy:
+      ctx->copyOnDevice(leafBuf.at(u.target), ptrOf(u.value), bytes);
+      break;
+    }
   }
   mark();
 }

@@ -17,7 +17,9 @@
 #ifdef NNC_HAVE_CPU_BACKEND
 
 #include "codegen/cpu/JitCache.h"
+#include "codegen/cpu/KernelGroups.h"
 #include "codegen/cpu/ThreadPool.h"
+#include "ir/KernelNames.h"
 #include "ir/Support.h"
 #include "passes/FlopCount.h"
 #include "passes/MemoryPlan.h"
@@ -113,42 +115,18 @@ TensorMap oneStep(Variant &v) {
   return r;
 }
 
-/// FLOPs and bytes of the kernel called `name` (a node's kernel, a weight
-/// gradient "_with_bias" its bias gradient, or the step's optimizer).
-void kernelCost(const Graph &g, const std::map<std::string, NodeId> &byName,
-                KernelInfo &k, int64_t batch) {
-  std::vector<NodeId> nodes;
-  std::string base = k.name;
-  const std::string pair = "_with_bias", opt = "_optimizer";
-  if (base.size() > opt.size() &&
-      base.compare(base.size() - opt.size(), opt.size(), opt) == 0 &&
-      !byName.count(base)) {
-    for (NodeId id = 0; id < g.size(); ++id)
-      if (g[id].op == OpKind::Sgd || g[id].op == OpKind::SgdMomentum)
-        nodes.push_back(id);
-  } else if (base.size() > pair.size() &&
-             base.compare(base.size() - pair.size(), pair.size(), pair) == 0) {
-    base.resize(base.size() - pair.size());
-    if (auto it = byName.find(base); it != byName.end()) {
-      NodeId w = it->second;
-      nodes.push_back(w);
-      // Its bias gradient: the other reader of the weight gradient's d.
-      NodeId d = g[w].inputs[1];
-      for (NodeId id = 0; id < g.size(); ++id)
-        if (id != w && (g[id].op == OpKind::DenseGradBias ||
-                        (g[id].op == OpKind::Sum && g[id].axis == 0)) &&
-            !g[id].inputs.empty() && g[id].inputs[0] == d) {
-          nodes.push_back(id);
-          break;
-        }
-    }
-  } else if (auto it = byName.find(base); it != byName.end()) {
-    nodes.push_back(it->second);
-  }
-  for (NodeId id : nodes) {
-    k.flops += nodeFlops(g, id, batch);
-    k.bytes += nodeBytes(g, id, batch);
-  }
+/// The nodes each kernel of `v`'s profiled step computes, by the kernel's
+/// name: a node's own kernel, or a kernel group's (codegen/cpu/
+/// KernelGroups.h: a weight gradient with its bias gradient, the optimizer
+/// updates) under the name the module gives it.
+std::map<std::string, std::vector<NodeId>> kernelNodes(const Variant &v) {
+  std::map<std::string, std::vector<NodeId>> r;
+  std::vector<std::string> names = kernelNames(v.graph);
+  for (NodeId id = 0; id < v.graph.size(); ++id)
+    r[names[static_cast<size_t>(id)]] = {id};
+  for (const cpu::KernelGroup &grp : cpu::findGroups(v.graph, v.plan))
+    r[cpu::groupKernelName(grp, names, cpuStepSymbol(v.graph))] = grp.nodes;
+  return r;
 }
 
 /// Times the profiled program: per-kernel medians (cycle counts scaled by
@@ -167,29 +145,67 @@ void profileKernels(Variant &v, int warmup, int repeats) {
       list.push_back(line);
   std::vector<std::vector<double>> cycles(list.size());
   std::vector<double> secPerCycle;
-  for (int r = 0; r < warmup + repeats; ++r) {
+  benchRounds(1, warmup, repeats, [&](size_t, bool timed) {
     reset(v);
     double s = runOnce(v, v.profiled->entry());
-    if (r < warmup)
-      continue;
+    if (!timed)
+      return;
     double total = static_cast<double>(ticks[list.size()] - ticks[0]);
     if (total > 0)
       secPerCycle.push_back(s / total);
     for (size_t c = 0; c < list.size(); ++c)
       cycles[c].push_back(static_cast<double>(ticks[c + 1] - ticks[c]));
-  }
+  });
   double scale = secPerCycle.empty() ? 0 : summarize(secPerCycle).median;
-  std::map<std::string, NodeId> byName;
-  for (NodeId id = 0; id < v.graph.size(); ++id)
-    byName[cpuKernelName(v.graph, id)] = id;
+  std::map<std::string, std::vector<NodeId>> nodesOf = kernelNodes(v);
   for (size_t c = 0; c < list.size(); ++c) {
     KernelInfo k;
     k.name = list[c];
     Timing t = summarize(cycles[c]);
     k.time = {t.median * scale, t.min * scale, t.max * scale};
-    kernelCost(v.graph, byName, k, v.r.batch);
+    if (auto it = nodesOf.find(k.name); it != nodesOf.end())
+      for (NodeId id : it->second) {
+        k.flops += nodeFlops(v.graph, id, v.r.batch);
+        k.bytes += nodeBytes(v.graph, id, v.r.batch);
+      }
     v.r.kernels.push_back(k);
   }
+}
+
+/// Variant (`batch`, fusion set `fuse`) of model `m`: compiled cold, from
+/// the cache and profiled, its leaves made, one step run.
+std::unique_ptr<Variant> makeVariant(const LoadedModel &m, int64_t batch,
+                                     const std::string &fuse) {
+  auto v = std::make_unique<Variant>();
+  v->r.batch = batch;
+  v->r.fuse = fuse;
+  PipelineOptions po;
+  po.fusions = parseFusionList(fuse);
+  v->graph = compileTo(m, Stage::Fused, po);
+  v->plan = planMemory(v->graph, batch);
+  v->r.arenaBytes = v->plan.arenaBytes;
+  CpuOptions cold;
+  cold.noCache = true;
+  Clock::time_point t0 = Clock::now();
+  v->program = compileCpu(v->graph, v->plan, cold);
+  v->r.compileCold = std::chrono::duration<double>(Clock::now() - t0).count();
+  compileCpuCached(v->graph, v->plan, CpuOptions{}); // fills the cache
+  t0 = Clock::now();
+  v->program = compileCpuCached(v->graph, v->plan, CpuOptions{});
+  v->r.compileCached =
+      std::chrono::duration<double>(Clock::now() - t0).count();
+  CpuOptions prof;
+  prof.profile = true;
+  v->profiled = compileCpuCached(v->graph, v->plan, prof);
+  size_t bytes = static_cast<size_t>(
+      (std::max<int64_t>(v->plan.arenaBytes, 64) + 63) / 64 * 64);
+  v->arena = static_cast<float *>(std::aligned_alloc(64, bytes));
+  NN_ASSERT(v->arena, "cannot allocate the arena");
+  std::memset(v->arena, 0, bytes);
+  makeLeaves(*v, m.model.recipe);
+  v->r.flops = graphFlops(v->graph, batch);
+  v->result = oneStep(*v);
+  return v;
 }
 
 int runBench(const Args &args) {
@@ -221,39 +237,8 @@ int runBench(const Args &args) {
 
   std::vector<std::unique_ptr<Variant>> variants;
   for (int64_t batch : batches)
-    for (const std::string &f : fuses) {
-      auto v = std::make_unique<Variant>();
-      v->r.batch = batch;
-      v->r.fuse = f;
-      PipelineOptions po;
-      po.fusions = parseFusionList(f);
-      v->graph = compileTo(m, Stage::Fused, po);
-      v->plan = planMemory(v->graph, batch);
-      v->r.arenaBytes = v->plan.arenaBytes;
-      CpuOptions cold;
-      cold.noCache = true;
-      Clock::time_point t0 = Clock::now();
-      v->program = compileCpu(v->graph, v->plan, cold);
-      v->r.compileCold =
-          std::chrono::duration<double>(Clock::now() - t0).count();
-      compileCpuCached(v->graph, v->plan, CpuOptions{}); // fills the cache
-      t0 = Clock::now();
-      v->program = compileCpuCached(v->graph, v->plan, CpuOptions{});
-      v->r.compileCached =
-          std::chrono::duration<double>(Clock::now() - t0).count();
-      CpuOptions prof;
-      prof.profile = true;
-      v->profiled = compileCpuCached(v->graph, v->plan, prof);
-      size_t bytes = static_cast<size_t>(
-          (std::max<int64_t>(v->plan.arenaBytes, 64) + 63) / 64 * 64);
-      v->arena = static_cast<float *>(std::aligned_alloc(64, bytes));
-      NN_ASSERT(v->arena, "cannot allocate the arena");
-      std::memset(v->arena, 0, bytes);
-      makeLeaves(*v, recipe);
-      v->r.flops = graphFlops(v->graph, batch);
-      v->result = oneStep(*v);
-      variants.push_back(std::move(v));
-    }
+    for (const std::string &f : fuses)
+      variants.push_back(makeVariant(m, batch, f));
   {
     std::vector<BenchResult> rs;
     std::vector<TensorMap> results;
@@ -263,16 +248,13 @@ int runBench(const Args &args) {
     }
     checkVariantsAgree(rs, results);
   }
-  // Interleaved: round r times every variant once, so that a noisy period
-  // of the machine hits them all alike.
   std::vector<std::vector<double>> samples(variants.size());
-  for (int64_t r = 0; r < warmup + repeats; ++r)
-    for (size_t i = 0; i < variants.size(); ++i) {
-      reset(*variants[i]);
-      double s = runOnce(*variants[i], variants[i]->program->entry());
-      if (r >= warmup)
-        samples[i].push_back(s);
-    }
+  benchRounds(variants.size(), warmup, repeats, [&](size_t i, bool timed) {
+    reset(*variants[i]);
+    double s = runOnce(*variants[i], variants[i]->program->entry());
+    if (timed)
+      samples[i].push_back(s);
+  });
   std::vector<BenchResult> rs;
   for (size_t i = 0; i < variants.size(); ++i) {
     Variant &v = *variants[i];

@@ -27,6 +27,17 @@ struct Timing {
 /// Median, min and max of `seconds` (not empty).
 Timing summarize(std::vector<double> seconds);
 
+/// The timing loop of nnc bench, for every backend: `warmup + repeats`
+/// rounds, each running every one of `variants` once in order (interleaved,
+/// so that a noisy period of the machine hits them all alike).
+/// `run(i, timed)` runs variant i; `timed` is false in the warmup rounds.
+template <class Run>
+void benchRounds(size_t variants, int64_t warmup, int64_t repeats, Run run) {
+  for (int64_t r = 0; r < warmup + repeats; ++r)
+    for (size_t i = 0; i < variants; ++i)
+      run(i, r >= warmup);
+}
+
 /// One kernel call of the step: its function name, FLOPs, bytes and time.
 struct KernelInfo {
   std::string name;

@@ -52,6 +52,44 @@ TensorMap oneStep(CudaVariant &v) {
   return r;
 }
 
+/// Variant (`batch`, fusion set `fuse`) of model `m`: compiled by NVRTC
+/// cold and from the cache, with a timed executor and a by-kernel one.
+std::unique_ptr<CudaVariant> makeVariant(const LoadedModel &m, int64_t batch,
+                                         const std::string &fuse, bool tf32) {
+  const Recipe &recipe = m.model.recipe;
+  auto v = std::make_unique<CudaVariant>();
+  v->r.batch = batch;
+  v->r.fuse = fuse;
+  PipelineOptions po;
+  po.fusions = parseFusionList(fuse);
+  v->graph = compileTo(m, Stage::Fused, po);
+  v->state = initState(v->graph, recipe.seed);
+  v->batch = benchBatch(v->graph, recipe.seed, batch);
+  v->r.flops = graphFlops(v->graph, batch);
+  CudaPrintOptions print;
+  print.tf32 = tf32;
+  CudaSource src = printCuda(v->graph, print);
+  NvrtcOptions cold;
+  cold.noCache = true;
+  v->r.compileCold = compileCuda(src, cold).compileSeconds;
+  compileCuda(src); // fills the cache
+  Clock::time_point t0 = Clock::now();
+  compileCuda(src);
+  v->r.compileCached =
+      std::chrono::duration<double>(Clock::now() - t0).count();
+  CudaExecOptions timed;
+  timed.tf32 = tf32;
+  timed.times = &v->times;
+  v->exec = makeCudaExecutor(v->graph, timed);
+  CudaExecOptions byKernel;
+  byKernel.tf32 = tf32;
+  byKernel.noGraph = true;
+  byKernel.times = &v->kernelTimes;
+  v->profiled = makeCudaExecutor(v->graph, byKernel);
+  v->profiled->setState(v->state);
+  return v;
+}
+
 } // namespace
 
 int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
@@ -60,43 +98,12 @@ int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
   std::string why = cudaBackendUnavailable();
   if (!why.empty())
     throw UserError("nnc: error: no CUDA device found (" + why + ")");
-  const Recipe &recipe = m.model.recipe;
   std::vector<std::unique_ptr<CudaVariant>> variants;
   std::vector<TensorMap> results;
   for (int64_t batch : batches)
     for (const std::string &f : fuses) {
-      auto v = std::make_unique<CudaVariant>();
-      v->r.batch = batch;
-      v->r.fuse = f;
-      PipelineOptions po;
-      po.fusions = parseFusionList(f);
-      v->graph = compileTo(m, Stage::Fused, po);
-      v->state = initState(v->graph, recipe.seed);
-      v->batch = benchBatch(v->graph, recipe.seed, batch);
-      v->r.flops = graphFlops(v->graph, batch);
-      CudaPrintOptions print;
-      print.tf32 = tf32;
-      CudaSource src = printCuda(v->graph, print);
-      NvrtcOptions cold;
-      cold.noCache = true;
-      v->r.compileCold = compileCuda(src, cold).compileSeconds;
-      compileCuda(src); // fills the cache
-      Clock::time_point t0 = Clock::now();
-      compileCuda(src);
-      v->r.compileCached =
-          std::chrono::duration<double>(Clock::now() - t0).count();
-      CudaExecOptions timed;
-      timed.tf32 = tf32;
-      timed.times = &v->times;
-      v->exec = makeCudaExecutor(v->graph, timed);
-      CudaExecOptions byKernel;
-      byKernel.tf32 = tf32;
-      byKernel.noGraph = true;
-      byKernel.times = &v->kernelTimes;
-      v->profiled = makeCudaExecutor(v->graph, byKernel);
-      v->profiled->setState(v->state);
-      results.push_back(oneStep(*v));
-      variants.push_back(std::move(v));
+      variants.push_back(makeVariant(m, batch, f, tf32));
+      results.push_back(oneStep(*variants.back()));
     }
   {
     std::vector<BenchResult> rs;
@@ -108,18 +115,17 @@ int runCudaBench(const LoadedModel &m, const std::vector<int64_t> &batches,
   // (that would add an upload to each): the work does not depend on them.
   std::vector<std::vector<double>> steps(variants.size());
   std::vector<std::vector<std::vector<double>>> kernels(variants.size());
-  for (int64_t r = 0; r < warmup + repeats; ++r)
-    for (size_t i = 0; i < variants.size(); ++i) {
-      CudaVariant &v = *variants[i];
-      v.exec->run(v.batch);
-      v.profiled->run(v.batch);
-      if (r < warmup)
-        continue;
-      steps[i].push_back(v.times.stepMs / 1e3);
-      kernels[i].resize(v.kernelTimes.kernelMs.size());
-      for (size_t k = 0; k < kernels[i].size(); ++k)
-        kernels[i][k].push_back(v.kernelTimes.kernelMs[k] / 1e3);
-    }
+  benchRounds(variants.size(), warmup, repeats, [&](size_t i, bool timed) {
+    CudaVariant &v = *variants[i];
+    v.exec->run(v.batch);
+    v.profiled->run(v.batch);
+    if (!timed)
+      return;
+    steps[i].push_back(v.times.stepMs / 1e3);
+    kernels[i].resize(v.kernelTimes.kernelMs.size());
+    for (size_t k = 0; k < kernels[i].size(); ++k)
+      kernels[i][k].push_back(v.kernelTimes.kernelMs[k] / 1e3);
+  });
   std::vector<BenchResult> rs;
   for (size_t i = 0; i < variants.size(); ++i) {
     CudaVariant &v = *variants[i];

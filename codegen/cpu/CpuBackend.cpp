@@ -12,6 +12,7 @@
 #include "codegen/cpu/Emit.h"
 
 #include "ir/Diagnostics.h"
+#include "ir/KernelNames.h"
 #include "ir/Support.h"
 
 #include "llvm/Bitcode/BitcodeReader.h"
@@ -277,9 +278,7 @@ std::vector<NodeId> cpuLeafOrder(const Graph &g) {
 }
 
 std::string cpuStepSymbol(const Graph &g) {
-  std::string r;
-  for (char c : g.name)
-    r += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  std::string r = cIdentifier(g.name);
   if (r.empty() || std::isdigit(static_cast<unsigned char>(r[0])))
     r = "nn_" + r;
   return r + "_step";

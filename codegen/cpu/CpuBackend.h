@@ -74,8 +74,8 @@ struct CpuEntry {
   std::string symbol;
 };
 
-/// The name of node `id`'s kernel function, from its `.nn` location and op:
-/// "k12_mnist_mlp_nn_7_matmul" (node 12, line 7 of mnist_mlp.nn).
+/// The name of node `id`'s kernel function, from its `.nn` binding and op:
+/// "fc1_matmul" (ir/KernelNames.h; kernelNames names every node at once).
 std::string cpuKernelName(const Graph &g, NodeId id);
 
 /// "<graph name>_step" made a C identifier (the default entry symbol).

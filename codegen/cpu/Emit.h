@@ -10,6 +10,7 @@
 #pragma once
 
 #include "codegen/cpu/CpuBackend.h"
+#include "ir/Broadcast.h"
 
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LLVMContext.h"
@@ -212,9 +213,6 @@ std::pair<llvm::Value *, llvm::Value *> gemmColumns(KernelEmitter &k,
 std::vector<llvm::Value *> broadcastStrides(KernelEmitter &k,
                                             const std::vector<int64_t> &a,
                                             const std::vector<int64_t> &out);
-/// Whether `a` broadcasts to `out` (numpy, trailing dims).
-bool fitsBroadcast(const std::vector<int64_t> &a,
-                   const std::vector<int64_t> &out);
 /// Whether `n` is a Const with one value (inlined into kernels).
 bool isScalarConst(const Node &n);
 /// Whether node `id` (an elementwise op) reads each operand either whole, at
@@ -240,9 +238,6 @@ rowMaxAndSum(KernelEmitter &k, llvm::Value *row, llvm::Value *c);
 /// [0, classes) (out-of-range ids never index memory).
 std::pair<llvm::Value *, llvm::Value *>
 classIndex(KernelEmitter &k, llvm::Value *v, llvm::Value *classes);
-
-/// `s` with every character outside [A-Za-z0-9_] replaced by '_'.
-std::string identifier(const std::string &s);
 
 /// The module for `entries`: one kernel per non-leaf node (or per kernel
 /// group, see EmitModule.cpp), one entry point per entry. Verified: a broken function is an InternalError naming it.

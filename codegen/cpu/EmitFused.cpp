@@ -287,74 +287,73 @@ void emitSigmoidBceGrad(KernelEmitter &k) {
   });
 }
 
-/// mu * v + g (SgdMomentum) or w - lr * s (Sgd); operand 2 is the scalar.
-void emitSgd(KernelEmitter &k, bool momentum) {
+/// A fused optimizer update, generic over the update family: each element of
+/// the tensor operands with the scalar hyperparameter (the last operand)
+/// through emitUpdate (ir/FusedMath.h).
+void emitUpdateKernel(KernelEmitter &k) {
   LlvmMath math{k};
-  Val c = k.load(2, k.i64(0));
+  UpdateOp op = member<UpdateOp>(k.node.op);
+  size_t scalar = k.node.inputs.size() - 1;
+  Val c = k.load(scalar, k.i64(0));
   k.splitLoop(k.numel(k.node.type), "i", [&](Val i) {
-    Val a = k.load(0, i), g = k.load(1, i);
-    k.store(i, momentum ? math.add(math.mul(c, a), g)
-                        : math.sub(a, math.mul(c, g)));
+    std::vector<Val> args;
+    for (size_t t = 0; t < scalar; ++t)
+      args.push_back(k.load(t, i));
+    args.push_back(c);
+    k.store(i, emitUpdate(math, op, std::span<const Val>(args)));
   });
+}
+
+/// The kernel of a dense-layer op.
+void emitDenseKernel(KernelEmitter &k) {
+  switch (member<DenseOp>(k.node.op)) {
+  case DenseOp::Dense:
+    return emitDense(k);
+  case DenseOp::FusedMatMul:
+    return emitFusedMatMul(k);
+  case DenseOp::DenseGradInput:
+    return emitDenseGradInput(k);
+  case DenseOp::DenseGradWeight:
+    return emitDenseGradWeight(k);
+  case DenseOp::DenseGradBias:
+    return emitDenseGradBias(k);
+  }
+  NN_UNREACHABLE("bad DenseOp");
+}
+
+/// The kernel of a fused loss gradient.
+void emitLossGradKernel(KernelEmitter &k) {
+  switch (member<LossGradOp>(k.node.op)) {
+  case LossGradOp::SoftmaxXentGrad:
+    return emitSoftmaxXentGrad(k);
+  case LossGradOp::SigmoidBceGrad:
+    return emitSigmoidBceGrad(k);
+  }
+  NN_UNREACHABLE("bad LossGradOp");
 }
 
 } // namespace
 
 void emitFusedKernel(KernelEmitter &k) {
-  switch (k.node.op) {
-  case OpKind::Dense:
-    return emitDense(k);
-  case OpKind::FusedMatMul:
-    return emitFusedMatMul(k);
-  case OpKind::DenseGradInput:
-    return emitDenseGradInput(k);
-  case OpKind::DenseGradWeight:
-    return emitDenseGradWeight(k);
-  case OpKind::DenseGradBias:
-    return emitDenseGradBias(k);
-  case OpKind::SoftmaxXentGrad:
-    return emitSoftmaxXentGrad(k);
-  case OpKind::SigmoidBceGrad:
-    return emitSigmoidBceGrad(k);
-  case OpKind::SgdMomentum:
-    return emitSgd(k, /*momentum=*/true);
-  case OpKind::Sgd:
-    return emitSgd(k, /*momentum=*/false);
-  case OpKind::Elementwise: {
+  switch (family(k.node.op)) {
+  case OpFamily::Dense:
+    return emitDenseKernel(k);
+  case OpFamily::LossGrad:
+    return emitLossGradKernel(k);
+  case OpFamily::Update:
+    return emitUpdateKernel(k);
+  case OpFamily::FusedElementwise: {
     LlvmMath math{k};
     return emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
       return emitFusedBody(math, k.node.body, std::span<const Val>(args));
     });
   }
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Count:
-  case OpKind::Softmax:
-  case OpKind::OneHot:
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
+  case OpFamily::Leaf:
+  case OpFamily::Elementwise:
+  case OpFamily::Linalg:
+  case OpFamily::Reduce:
+  case OpFamily::Rows:
+  case OpFamily::Loss:
     break;
   }
   NN_UNREACHABLE(std::string("not a fused op: ") + mnemonic(k.node.op));

@@ -1,10 +1,12 @@
 //===- EmitKernels.cpp - The loop nest of every op ------------------------===//
 ///
 /// \file
-/// One complete switch over OpKind: each case writes the loops of one node's
-/// kernel with a KernelEmitter. The semantics are runtime/Interpreter.cpp's
-/// (read its header comment), computed in float, with sums accumulated in
-/// double; elementwise math and loss terms come from ir/ElementwiseMath.h.
+/// One complete switch over the op families, then over each family's enum:
+/// each case writes the loops of one node's kernel with a KernelEmitter. The
+/// semantics are runtime/Interpreter.cpp's (read its header comment),
+/// computed in float, with sums accumulated in double; elementwise math and
+/// loss terms come from ir/ElementwiseMath.h, generically for the whole
+/// elementwise family.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -39,16 +41,6 @@ std::vector<Val> broadcastStrides(KernelEmitter &k, const Dims &a,
                 "cannot broadcast " + dimsText(a) + " to " + dimsText(out));
   }
   return s;
-}
-
-bool fitsBroadcast(const Dims &a, const Dims &out) {
-  if (a.size() > out.size())
-    return false;
-  size_t off = out.size() - a.size();
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != 1 && a[i] != out[off + i])
-      return false;
-  return true;
 }
 
 bool isSingle(KernelEmitter &k, size_t i) {
@@ -186,50 +178,64 @@ void emitExpand(KernelEmitter &k) {
                  dimsText(like));
 }
 
-/// Sum (or Mean) over `axis`; -1 reduces everything.
-void emitReduce(KernelEmitter &k, bool mean) {
+/// The float result of a double sum at `acc` of `len` terms: the sum, or
+/// for a Mean the sum divided by len.
+Val reduceResult(KernelEmitter &k, bool mean, Val acc, Val len) {
   IRBuilder<> &b = k.b;
-  const Dims &a = k.inType(0).dims;
+  Val s = b.CreateLoad(k.f64(), acc);
+  if (mean)
+    s = b.CreateFDiv(s, b.CreateSIToFP(len, k.f64()));
+  return b.CreateFPTrunc(s, k.f32());
+}
+
+/// Sum (or Mean) of every element, to a scalar.
+void emitReduceAll(KernelEmitter &k, bool mean) {
+  IRBuilder<> &b = k.b;
   auto finish = [&](Val acc, Val len) {
-    Val s = b.CreateLoad(k.f64(), acc);
-    if (mean)
-      s = b.CreateFDiv(s, b.CreateSIToFP(len, k.f64()));
-    return b.CreateFPTrunc(s, k.f32());
+    return reduceResult(k, mean, acc, len);
   };
-  if (k.node.axis == -1) {
-    // Eight double lanes (element i into lane i % 8), then the lanes added
-    // in order and the tail: vector loads, no loop-carried latency chain.
-    // The sum differs from the interpreter's sequential double sum only in
-    // double rounding; the same bits for any thread count.
-    Val n = k.numel(k.inType(0));
-    if (k.in[0].constant) {
-      Val acc = k.accumulator("acc");
-      k.loop(n, "i", [&](Val i) { k.accumulate(acc, k.load(0, i)); });
-      k.store(k.i64(0), finish(acc, n));
-      return;
-    }
-    auto *fv = FixedVectorType::get(k.f32(), 8);
-    auto *dv = FixedVectorType::get(k.f64(), 8);
-    Val lanes = k.slot(dv, "lanes");
-    b.CreateStore(ConstantAggregateZero::get(dv), lanes);
-    Val chunks = b.CreateUDiv(n, k.i64(8));
-    k.loop(chunks, "c", [&](Val c) {
-      Val p = b.CreateInBoundsGEP(k.f32(), k.in[0].ptr,
-                                  b.CreateMul(c, k.i64(8)));
-      Val x = b.CreateFPExt(b.CreateAlignedLoad(fv, p, Align(4)), dv);
-      b.CreateStore(b.CreateFAdd(b.CreateLoad(dv, lanes), x), lanes);
-    });
+  // Eight double lanes (element i into lane i % 8), then the lanes added
+  // in order and the tail: vector loads, no loop-carried latency chain.
+  // The sum differs from the interpreter's sequential double sum only in
+  // double rounding; the same bits for any thread count.
+  Val n = k.numel(k.inType(0));
+  if (k.in[0].constant) {
     Val acc = k.accumulator("acc");
-    Val v = b.CreateLoad(dv, lanes);
-    for (unsigned l = 0; l < 8; ++l)
-      k.accumulate(acc, b.CreateExtractElement(v, l));
-    Val done = b.CreateMul(chunks, k.i64(8));
-    k.loop(b.CreateSub(n, done), "t", [&](Val t) {
-      k.accumulate(acc, k.load(0, b.CreateAdd(done, t)));
-    });
+    k.loop(n, "i", [&](Val i) { k.accumulate(acc, k.load(0, i)); });
     k.store(k.i64(0), finish(acc, n));
     return;
   }
+  auto *fv = FixedVectorType::get(k.f32(), 8);
+  auto *dv = FixedVectorType::get(k.f64(), 8);
+  Val lanes = k.slot(dv, "lanes");
+  b.CreateStore(ConstantAggregateZero::get(dv), lanes);
+  Val chunks = b.CreateUDiv(n, k.i64(8));
+  k.loop(chunks, "c", [&](Val c) {
+    Val p = b.CreateInBoundsGEP(k.f32(), k.in[0].ptr,
+                                b.CreateMul(c, k.i64(8)));
+    Val x = b.CreateFPExt(b.CreateAlignedLoad(fv, p, Align(4)), dv);
+    b.CreateStore(b.CreateFAdd(b.CreateLoad(dv, lanes), x), lanes);
+  });
+  Val acc = k.accumulator("acc");
+  Val v = b.CreateLoad(dv, lanes);
+  for (unsigned l = 0; l < 8; ++l)
+    k.accumulate(acc, b.CreateExtractElement(v, l));
+  Val done = b.CreateMul(chunks, k.i64(8));
+  k.loop(b.CreateSub(n, done), "t", [&](Val t) {
+    k.accumulate(acc, k.load(0, b.CreateAdd(done, t)));
+  });
+  k.store(k.i64(0), finish(acc, n));
+}
+
+/// Sum (or Mean) over `axis`; -1 reduces everything.
+void emitReduce(KernelEmitter &k, bool mean) {
+  if (k.node.axis == -1)
+    return emitReduceAll(k, mean);
+  IRBuilder<> &b = k.b;
+  const Dims &a = k.inType(0).dims;
+  auto finish = [&](Val acc, Val len) {
+    return reduceResult(k, mean, acc, len);
+  };
   size_t axis = static_cast<size_t>(k.node.axis);
   NN_ASSERT(axis < a.size(), "reduction axis out of range");
   Val outer = k.product(a, 0, axis), len = k.dim(a[axis]);
@@ -413,72 +419,88 @@ void emitClassLoss(KernelEmitter &k, bool logits) {
 
 } // namespace
 
-void emitKernelBody(KernelEmitter &k) {
-  switch (k.node.op) {
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-    NN_UNREACHABLE(std::string("no kernel for a leaf: ") +
-                   mnemonic(k.node.op));
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-    return emitElementwiseKernel(k);
-  case OpKind::MatMul:
+/// The loops of a linear-algebra or shape op.
+static void emitLinalgKernel(KernelEmitter &k) {
+  switch (member<LinalgOp>(k.node.op)) {
+  case LinalgOp::MatMul:
     return emitMatMul(k);
-  case OpKind::Transpose:
+  case LinalgOp::Transpose:
     return emitTranspose(k);
-  case OpKind::Expand:
+  case LinalgOp::Expand:
     return emitExpand(k);
-  case OpKind::Sum:
+  }
+  NN_UNREACHABLE("bad LinalgOp");
+}
+
+/// The loops of a reduction.
+static void emitReduceKernel(KernelEmitter &k) {
+  switch (member<ReduceOp>(k.node.op)) {
+  case ReduceOp::Sum:
     return emitReduce(k, /*mean=*/false);
-  case OpKind::Mean:
+  case ReduceOp::Mean:
     return emitReduce(k, /*mean=*/true);
-  case OpKind::Count:
+  case ReduceOp::Count:
     return emitCount(k);
-  case OpKind::Softmax:
+  }
+  NN_UNREACHABLE("bad ReduceOp");
+}
+
+/// The loops of a per-row op.
+static void emitRowsKernel(KernelEmitter &k) {
+  switch (member<RowsOp>(k.node.op)) {
+  case RowsOp::Softmax:
     return emitSoftmax(k);
-  case OpKind::OneHot:
+  case RowsOp::OneHot:
     return emitOneHot(k);
-  case OpKind::Bce:
+  }
+  NN_UNREACHABLE("bad RowsOp");
+}
+
+/// The loops of a loss: a mean of per-element or per-row terms.
+static void emitLossKernel(KernelEmitter &k) {
+  switch (member<LossOp>(k.node.op)) {
+  case LossOp::Bce:
     return emitElementLoss(k, [](LlvmMath &e, Val p, Val y) {
       return emitBceTerm(e, p, y);
     });
-  case OpKind::BceLogits:
+  case LossOp::BceLogits:
     return emitElementLoss(k, [](LlvmMath &e, Val z, Val y) {
       return emitBceLogitsTerm(e, z, y);
     });
-  case OpKind::Mse:
+  case LossOp::Mse:
     return emitElementLoss(k, [](LlvmMath &e, Val p, Val y) {
       return emitSquaredError(e, p, y);
     });
-  case OpKind::CrossEntropy:
+  case LossOp::CrossEntropy:
     return emitClassLoss(k, /*logits=*/false);
-  case OpKind::SoftmaxCrossEntropy:
+  case LossOp::SoftmaxCrossEntropy:
     return emitClassLoss(k, /*logits=*/true);
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-  case OpKind::Elementwise:
+  }
+  NN_UNREACHABLE("bad LossOp");
+}
+
+void emitKernelBody(KernelEmitter &k) {
+  switch (family(k.node.op)) {
+  case OpFamily::Leaf:
+    NN_UNREACHABLE(std::string("no kernel for a leaf: ") +
+                   mnemonic(k.node.op));
+  case OpFamily::Elementwise:
+    return emitElementwiseKernel(k);
+  case OpFamily::Linalg:
+    return emitLinalgKernel(k);
+  case OpFamily::Reduce:
+    return emitReduceKernel(k);
+  case OpFamily::Rows:
+    return emitRowsKernel(k);
+  case OpFamily::Loss:
+    return emitLossKernel(k);
+  case OpFamily::Dense:
+  case OpFamily::LossGrad:
+  case OpFamily::Update:
+  case OpFamily::FusedElementwise:
     return emitFusedKernel(k);
   }
-  NN_UNREACHABLE("unknown op");
+  NN_UNREACHABLE("unknown op family");
 }
 
 } // namespace nn::cpu

@@ -103,6 +103,15 @@ bool disjointBuffers(const Graph &g, const MemoryPlan &plan,
   return true;
 }
 
+/// Whether `op` may be the weight-gradient half of a pair (isGradBiasPair):
+/// fused.dense_grad_weight, or a fused.matmul x^T @ d.
+static bool isWeightGradProduct(OpKind op) {
+  if (family(op) != OpFamily::Dense)
+    return false;
+  DenseOp m = member<DenseOp>(op);
+  return m == DenseOp::DenseGradWeight || m == DenseOp::FusedMatMul;
+}
+
 /// The kernel groups of `g` under `plan`: each weight gradient with its bias
 /// gradient (isGradBiasPair), and all SGD updates, where moving their calls
 /// to the group's last node keeps every read intact; the rest run alone.
@@ -122,8 +131,7 @@ std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
     return true;
   };
   for (NodeId w = 0; w < g.size(); ++w) {
-    OpKind op = g[w].op;
-    if (op != OpKind::DenseGradWeight && op != OpKind::FusedMatMul)
+    if (!isWeightGradProduct(g[w].op))
       continue;
     for (NodeId b = 0; b < g.size() && !taken[w]; ++b)
       if (!taken[b] && b != w && isGradBiasPair(g, w, b))
@@ -131,7 +139,7 @@ std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
   }
   std::vector<NodeId> updates;
   for (NodeId id = 0; id < g.size(); ++id)
-    if (g[id].op == OpKind::Sgd || g[id].op == OpKind::SgdMomentum)
+    if (family(g[id].op) == OpFamily::Update)
       updates.push_back(id);
   for (size_t i = 0; i < updates.size(); i += kUpdatesPerKernel) {
     KernelGroup sgd;
@@ -144,6 +152,15 @@ std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
       tryAdd(sgd);
   }
   return groups;
+}
+
+std::string groupKernelName(const KernelGroup &grp,
+                            const std::vector<std::string> &kernelNames,
+                            const std::string &symbol) {
+  if (grp.weight >= 0)
+    return kernelNames[static_cast<size_t>(grp.weight)] + "_with_bias";
+  return symbol + "_optimizer" +
+         (grp.index ? "_" + std::to_string(grp.index + 1) : "");
 }
 
 } // namespace nn::cpu

@@ -13,6 +13,7 @@
 #include "passes/MemoryPlan.h"
 
 #include <cstddef>
+#include <string>
 #include <vector>
 
 namespace nn::cpu {
@@ -53,5 +54,12 @@ bool disjointBuffers(const Graph &g, const MemoryPlan &plan,
 /// gradient (isGradBiasPair), and all SGD updates, where moving their calls
 /// to the group's last node keeps every read intact; the rest run alone.
 std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan);
+
+/// The name of group `grp`'s kernel function: its weight gradient's kernel
+/// name (`kernelNames`, ir/KernelNames.h) + "_with_bias", or the entry's
+/// `symbol` + "_optimizer" ("_optimizer_2", ... for the later ones).
+std::string groupKernelName(const KernelGroup &grp,
+                            const std::vector<std::string> &kernelNames,
+                            const std::string &symbol);
 
 } // namespace nn::cpu

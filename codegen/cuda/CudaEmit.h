@@ -11,6 +11,7 @@
 #pragma once
 
 #include "codegen/cuda/CudaPrinter.h"
+#include "ir/Broadcast.h"
 
 #include <functional>
 #include <string>
@@ -26,7 +27,9 @@ std::string floatLit(double v);
 /// Builds the body of the kernel of one node.
 class KernelWriter {
 public:
-  KernelWriter(const Graph &g, NodeId id, const CudaPrintOptions &opts = {});
+  /// `name`: the kernel's name (cudaKernelName, or kernelNames at once).
+  KernelWriter(const Graph &g, NodeId id, std::string name,
+               const CudaPrintOptions &opts = {});
 
   const Graph &g;
   const Node &node;
@@ -120,9 +123,6 @@ struct CudaMath {
 std::vector<std::string> broadcastStrides(const KernelWriter &k,
                                           const std::vector<int64_t> &a,
                                           const std::vector<int64_t> &out);
-/// Whether `a` broadcasts to `out` (numpy, trailing dims).
-bool fitsBroadcast(const std::vector<int64_t> &a,
-                   const std::vector<int64_t> &out);
 /// Prints `const long long <var>0 = ..., <var>1 = ...;`: the multi-index of
 /// flat index `flat` into `dims` (row-major).
 void printUnflatten(KernelWriter &k, const std::string &flat,

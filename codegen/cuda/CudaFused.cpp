@@ -173,78 +173,77 @@ void printSigmoidBceGrad(KernelWriter &k) {
   k.close();
 }
 
-/// mu * v + g (SgdMomentum) or w - lr * s (Sgd); operand 2 is the scalar.
-void printSgd(KernelWriter &k, bool momentum) {
+/// A fused optimizer update, generic over the update family: each element of
+/// the tensor operands with the scalar hyperparameter (the last operand,
+/// `c`) through emitUpdate (ir/FusedMath.h).
+void printUpdate(KernelWriter &k) {
   CudaMath math{k};
   const Dims &out = k.node.type.dims;
-  k.line("const float c = " + k.at(2, "0") + ";");
+  size_t scalar = k.node.inputs.size() - 1;
+  k.line("const float c = " + k.at(scalar, "0") + ";");
   k.gridLoop("i", out, 0, out.size());
-  std::string a = k.at(0, "i"), g = k.at(1, "i");
+  std::vector<std::string> args;
+  for (size_t t = 0; t < scalar; ++t)
+    args.push_back(k.at(t, "i"));
+  args.push_back("c");
   k.line("out[i] = " +
-         (momentum ? math.add(math.mul("c", a), g)
-                   : math.sub(a, math.mul("c", g))) +
+         emitUpdate(math, member<UpdateOp>(k.node.op),
+                    std::span<const std::string>(args)) +
          ";");
   k.close();
+}
+
+/// The kernel of a dense-layer op.
+void printDenseKernel(KernelWriter &k) {
+  switch (member<DenseOp>(k.node.op)) {
+  case DenseOp::Dense:
+    return printDense(k);
+  case DenseOp::FusedMatMul:
+    return printFusedMatMul(k);
+  case DenseOp::DenseGradInput:
+    return printDenseGradInput(k);
+  case DenseOp::DenseGradWeight:
+    return printDenseGradWeight(k);
+  case DenseOp::DenseGradBias:
+    return printDenseGradBias(k);
+  }
+  NN_UNREACHABLE("bad DenseOp");
+}
+
+/// The kernel of a fused loss gradient.
+void printLossGradKernel(KernelWriter &k) {
+  switch (member<LossGradOp>(k.node.op)) {
+  case LossGradOp::SoftmaxXentGrad:
+    return printSoftmaxXentGrad(k);
+  case LossGradOp::SigmoidBceGrad:
+    return printSigmoidBceGrad(k);
+  }
+  NN_UNREACHABLE("bad LossGradOp");
 }
 
 } // namespace
 
 void printFusedKernel(KernelWriter &k) {
-  switch (k.node.op) {
-  case OpKind::Dense:
-    return printDense(k);
-  case OpKind::FusedMatMul:
-    return printFusedMatMul(k);
-  case OpKind::DenseGradInput:
-    return printDenseGradInput(k);
-  case OpKind::DenseGradWeight:
-    return printDenseGradWeight(k);
-  case OpKind::DenseGradBias:
-    return printDenseGradBias(k);
-  case OpKind::SoftmaxXentGrad:
-    return printSoftmaxXentGrad(k);
-  case OpKind::SigmoidBceGrad:
-    return printSigmoidBceGrad(k);
-  case OpKind::SgdMomentum:
-    return printSgd(k, /*momentum=*/true);
-  case OpKind::Sgd:
-    return printSgd(k, /*momentum=*/false);
-  case OpKind::Elementwise: {
+  switch (family(k.node.op)) {
+  case OpFamily::Dense:
+    return printDenseKernel(k);
+  case OpFamily::LossGrad:
+    return printLossGradKernel(k);
+  case OpFamily::Update:
+    return printUpdate(k);
+  case OpFamily::FusedElementwise: {
     CudaMath math{k};
     return printBroadcastLoop(k, [&](const std::vector<std::string> &args) {
       return emitFusedBody(math, k.node.body,
                            std::span<const std::string>(args));
     });
   }
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::MatMul:
-  case OpKind::Transpose:
-  case OpKind::Expand:
-  case OpKind::Sum:
-  case OpKind::Mean:
-  case OpKind::Count:
-  case OpKind::Softmax:
-  case OpKind::OneHot:
-  case OpKind::Bce:
-  case OpKind::BceLogits:
-  case OpKind::CrossEntropy:
-  case OpKind::SoftmaxCrossEntropy:
-  case OpKind::Mse:
+  case OpFamily::Leaf:
+  case OpFamily::Elementwise:
+  case OpFamily::Linalg:
+  case OpFamily::Reduce:
+  case OpFamily::Rows:
+  case OpFamily::Loss:
     break;
   }
   NN_UNREACHABLE(std::string("not a fused op: ") + mnemonic(k.node.op));

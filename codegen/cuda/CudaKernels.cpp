@@ -1,8 +1,8 @@
 //===- CudaKernels.cpp - The CUDA kernel of every op ----------------------===//
 ///
 /// \file
-/// One complete switch over OpKind: each case prints one node's kernel body.
-/// The semantics are runtime/Interpreter.cpp's (see its header comment),
+/// One complete switch over the op families, then over each family's enum:
+/// each case prints one node's kernel body. The semantics are runtime/Interpreter.cpp's (see its header comment),
 /// computed in float with sums accumulated in double; elementwise math and
 /// loss terms come from ir/ElementwiseMath.h through the CudaMath emitter.
 /// Element-parallel ops are grid-stride loops; full reductions and losses
@@ -313,71 +313,87 @@ void printClassLoss(KernelWriter &k, bool logits) {
 
 } // namespace
 
-void printKernelBody(KernelWriter &k) {
-  switch (k.node.op) {
-  case OpKind::Input:
-  case OpKind::Label:
-  case OpKind::Param:
-  case OpKind::State:
-  case OpKind::Const:
-    NN_UNREACHABLE(std::string("no kernel for a leaf: ") + mnemonic(k.node.op));
-  case OpKind::Neg:
-  case OpKind::Exp:
-  case OpKind::Log:
-  case OpKind::Sigmoid:
-  case OpKind::Relu:
-  case OpKind::Tanh:
-  case OpKind::Step:
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-    return printElementwise(k);
-  case OpKind::MatMul:
+/// The kernel of a linear-algebra or shape op.
+static void printLinalgKernel(KernelWriter &k) {
+  switch (member<LinalgOp>(k.node.op)) {
+  case LinalgOp::MatMul:
     return printMatMul(k);
-  case OpKind::Transpose:
+  case LinalgOp::Transpose:
     return printTranspose(k);
-  case OpKind::Expand:
+  case LinalgOp::Expand:
     return printExpand(k);
-  case OpKind::Sum:
+  }
+  NN_UNREACHABLE("bad LinalgOp");
+}
+
+/// The kernel of a reduction.
+static void printReduceKernel(KernelWriter &k) {
+  switch (member<ReduceOp>(k.node.op)) {
+  case ReduceOp::Sum:
     return printReduce(k, /*mean=*/false);
-  case OpKind::Mean:
+  case ReduceOp::Mean:
     return printReduce(k, /*mean=*/true);
-  case OpKind::Count:
+  case ReduceOp::Count:
     return printCount(k);
-  case OpKind::Softmax:
+  }
+  NN_UNREACHABLE("bad ReduceOp");
+}
+
+/// The kernel of a per-row op.
+static void printRowsKernel(KernelWriter &k) {
+  switch (member<RowsOp>(k.node.op)) {
+  case RowsOp::Softmax:
     return printSoftmax(k);
-  case OpKind::OneHot:
+  case RowsOp::OneHot:
     return printOneHot(k);
-  case OpKind::Bce:
+  }
+  NN_UNREACHABLE("bad RowsOp");
+}
+
+/// The kernel of a loss: a mean of per-element or per-row terms.
+static void printLossKernel(KernelWriter &k) {
+  switch (member<LossOp>(k.node.op)) {
+  case LossOp::Bce:
     return printElementLoss(k, [](CudaMath &e, std::string p, std::string y) {
       return emitBceTerm(e, p, y);
     });
-  case OpKind::BceLogits:
+  case LossOp::BceLogits:
     return printElementLoss(k, [](CudaMath &e, std::string z, std::string y) {
       return emitBceLogitsTerm(e, z, y);
     });
-  case OpKind::Mse:
+  case LossOp::Mse:
     return printElementLoss(k, [](CudaMath &e, std::string p, std::string y) {
       return emitSquaredError(e, p, y);
     });
-  case OpKind::CrossEntropy:
+  case LossOp::CrossEntropy:
     return printClassLoss(k, /*logits=*/false);
-  case OpKind::SoftmaxCrossEntropy:
+  case LossOp::SoftmaxCrossEntropy:
     return printClassLoss(k, /*logits=*/true);
-  case OpKind::Dense:
-  case OpKind::FusedMatMul:
-  case OpKind::DenseGradInput:
-  case OpKind::DenseGradWeight:
-  case OpKind::DenseGradBias:
-  case OpKind::SoftmaxXentGrad:
-  case OpKind::SigmoidBceGrad:
-  case OpKind::SgdMomentum:
-  case OpKind::Sgd:
-  case OpKind::Elementwise:
+  }
+  NN_UNREACHABLE("bad LossOp");
+}
+
+void printKernelBody(KernelWriter &k) {
+  switch (family(k.node.op)) {
+  case OpFamily::Leaf:
+    NN_UNREACHABLE(std::string("no kernel for a leaf: ") + mnemonic(k.node.op));
+  case OpFamily::Elementwise:
+    return printElementwise(k);
+  case OpFamily::Linalg:
+    return printLinalgKernel(k);
+  case OpFamily::Reduce:
+    return printReduceKernel(k);
+  case OpFamily::Rows:
+    return printRowsKernel(k);
+  case OpFamily::Loss:
+    return printLossKernel(k);
+  case OpFamily::Dense:
+  case OpFamily::LossGrad:
+  case OpFamily::Update:
+  case OpFamily::FusedElementwise:
     return printFusedKernel(k);
   }
-  NN_UNREACHABLE("unknown op");
+  NN_UNREACHABLE("unknown op family");
 }
 
 } // namespace nn::cuda

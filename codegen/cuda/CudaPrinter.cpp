@@ -10,6 +10,7 @@
 
 #include "codegen/cuda/CudaEmit.h"
 
+#include "ir/KernelNames.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
 #include "passes/InPlaceUpdates.h"
@@ -115,11 +116,11 @@ std::string floatLit(double v) {
   return s[0] == '-' ? "(" + s + ")" : s;
 }
 
-KernelWriter::KernelWriter(const Graph &g, NodeId id,
+KernelWriter::KernelWriter(const Graph &g, NodeId id, std::string name,
                            const CudaPrintOptions &opts)
     : g(g), node(g[id]), opts(opts) {
   meta.node = id;
-  meta.name = cudaKernelName(g, id);
+  meta.name = std::move(name);
   meta.loc = node.loc; // meta.nodeText: set by the caller (a NodePrinter)
 }
 
@@ -210,17 +211,6 @@ std::vector<std::string> broadcastStrides(const KernelWriter &k,
   return s;
 }
 
-bool fitsBroadcast(const std::vector<int64_t> &a,
-                   const std::vector<int64_t> &out) {
-  if (a.size() > out.size())
-    return false;
-  size_t off = out.size() - a.size();
-  for (size_t i = 0; i < a.size(); ++i)
-    if (a[i] != 1 && a[i] != out[off + i])
-      return false;
-  return true;
-}
-
 void printUnflatten(KernelWriter &k, const std::string &flat,
                     const std::string &var, const std::vector<int64_t> &dims) {
   if (dims.empty())
@@ -257,14 +247,6 @@ std::string offsetExpr(const std::string &var,
 
 namespace {
 
-/// `s` with every character outside [A-Za-z0-9_] replaced by '_'.
-std::string identifier(const std::string &s) {
-  std::string r;
-  for (char c : s)
-    r += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
-  return r;
-}
-
 int countLines(const std::string &s) {
   return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
 }
@@ -272,16 +254,7 @@ int countLines(const std::string &s) {
 } // namespace
 
 std::string cudaKernelName(const Graph &g, NodeId id) {
-  const Node &n = g[id];
-  std::string name = "k" + std::to_string(id);
-  if (n.loc.valid()) {
-    std::string file = n.loc.file;
-    size_t slash = file.find_last_of('/');
-    if (slash != std::string::npos)
-      file = file.substr(slash + 1);
-    name += "_" + identifier(file) + "_" + std::to_string(n.loc.line);
-  }
-  return name + "_" + identifier(mnemonic(n.op));
+  return kernelNames(g)[static_cast<size_t>(id)];
 }
 
 void checkTf32Arch(const std::string &arch) {
@@ -316,13 +289,14 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
   }
 
   NodePrinter nodeText(g, PrintOptions{false});
+  std::vector<std::string> names = kernelNames(g);
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
     if (hasTrait(n.op, kLeaf))
       continue;
     NN_ASSERT(n.type.known, "cuda printer: node %" + std::to_string(id) +
                                 " has no known type");
-    cuda::KernelWriter k(g, id, opts);
+    cuda::KernelWriter k(g, id, names[static_cast<size_t>(id)], opts);
     k.meta.nodeText = nodeText(id);
     cuda::printKernelBody(k);
     std::string head = "\n// ";
@@ -350,7 +324,7 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
     if (m.launch == CudaLaunchKind::Gemm &&
         (m.rows.batchPow + m.cols.batchPow > 0 ||
          m.rows.fixed * m.cols.fixed >= opts.bigTileMin)) {
-      cuda::KernelWriter big(g, id, opts);
+      cuda::KernelWriter big(g, id, m.name, opts);
       big.bigTile = true;
       cuda::printKernelBody(big);
       k.meta.bigName = m.name + "_big";

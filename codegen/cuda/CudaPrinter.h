@@ -83,7 +83,7 @@ struct CudaKernel {
   /// Elements: the number of work items.
   CudaExtent count;
   /// Gemm: the result's rows and columns; the name of the variant on big
-  /// tiles ("k4_mnist_mlp_nn_7_fused_dense_big"; empty when the result is
+  /// tiles ("fc1_fused_dense_big"; empty when the result is
   /// never big enough), and the size from which it is launched.
   CudaExtent rows, cols;
   std::string bigName;
@@ -146,9 +146,8 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts = {});
 /// core TF32 needs sm_80 or newer).
 void checkTf32Arch(const std::string &arch);
 
-/// The kernel name of node `id`: "k<id>_<file>_<line>_<mnemonic>", made a C
-/// identifier ("k12_mnist_mlp_nn_7_fused_dense"); without a location,
-/// "k<id>_<mnemonic>".
+/// The kernel name of node `id`: its `.nn` binding and op made a C
+/// identifier ("fc1_fused_dense"), as ir/KernelNames.h names it.
 std::string cudaKernelName(const Graph &g, NodeId id);
 
 /// Grid and block sizes of one launch.

@@ -85,7 +85,7 @@ curves=$(grep -o '<path class="curve"' "$TMP/dom.html" | wc -l)
 grep -q 'd.w = x^T @ d.z' "$TMP/dom.html" || fail "no explain view"
 grep -q 'new.b = b - lr \* d.b = 0.4 - 0.02 \* (0.571012) = 0.38858' "$TMP/dom.html" ||
   fail "no scalar step"
-grep -q 'define internal void @k[0-9]*_churn_nn_11_fused_dense' "$TMP/dom.html" ||
+grep -q 'define internal void @z_fused_dense' "$TMP/dom.html" ||
   grep -q 'without the CPU backend' "$TMP/dom.html" || fail "no LLVM IR per kernel"
 grep -q '__global__' "$TMP/dom.html" || fail "no CUDA C per kernel"
 if [ ${#bench[@]} -gt 0 ]; then

@@ -4,6 +4,7 @@
 
 #include "codegen/cuda/CudaPrinter.h"
 #include "ir/Format.h"
+#include "ir/KernelNames.h"
 #include "ir/Printer.h"
 #include "passes/MemoryPlan.h"
 
@@ -83,18 +84,20 @@ std::string codeSection(const LoadedModel &m) {
         "--stage=cuda</code>), not compiled here.</p>\n";
 #endif
   NodePrinter nodeText(g);
+  std::vector<std::string> kernelName = kernelNames(g);
   for (NodeId id = 0; id < g.size(); ++id) {
     if (hasTrait(g[id].op, kLeaf))
       continue;
     std::string title = nodeText(id);
     os << "<details class=\"kernel\"><summary>" << htmlEscape(title)
        << "</summary>\n";
-    std::string prefix = "k" + std::to_string(id) + "_";
+    // Its kernel, and the kernel group it leads (ir/KernelNames.h).
+    const std::string &kernel = kernelName[static_cast<size_t>(id)];
     bool any = false;
-    for (const auto &[name, body] : llvm)
-      if (name.rfind(prefix, 0) == 0) {
+    for (const std::string &name : {kernel, kernel + "_with_bias"})
+      if (auto it = llvm.find(name); it != llvm.end()) {
         os << "<p>LLVM IR: @" << htmlEscape(name) << "</p>\n"
-           << htmlPre(body, "llvm");
+           << htmlPre(it->second, "llvm");
         any = true;
       }
 #ifdef NNC_HAVE_CPU_BACKEND

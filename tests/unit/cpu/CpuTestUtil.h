@@ -23,6 +23,7 @@
 #include <fstream>
 #include <optional>
 #include <random>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -201,6 +202,31 @@ inline int count(const std::string &s, const std::string &what) {
   for (size_t p = s.find(what); p != std::string::npos;
        p = s.find(what, p + 1))
     ++n;
+  return n;
+}
+
+/// Whether the LLVM function `name` is a kernel (of a node or of a weight
+/// and bias gradient pair): not a task, a GEMM helper, the serial
+/// parallel-for, an LLVM intrinsic, a part of an entry point or an
+/// optimizer kernel.
+inline bool isKernelName(const std::string &name) {
+  static const std::regex other(
+      R"((task_|nnc_|llvm\.).*|.*_step_part[0-9]+|.*_optimizer(_[0-9]+)?)");
+  return !std::regex_match(name, other);
+}
+
+/// How many times `ir` names a kernel (isKernelName) right after `before`
+/// ("define internal void @", "call void @", "@task_").
+inline int countKernels(const std::string &ir, const std::string &before) {
+  int n = 0;
+  for (size_t p = ir.find(before); p != std::string::npos;
+       p = ir.find(before, p + 1)) {
+    size_t from = p + before.size(), to = from;
+    while (to < ir.size() && (std::isalnum(static_cast<unsigned char>(
+                                  ir[to])) || ir[to] == '_' || ir[to] == '.'))
+      ++to;
+    n += to > from && isKernelName(ir.substr(from, to - from));
+  }
   return n;
 }
 

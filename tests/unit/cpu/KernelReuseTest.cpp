@@ -49,12 +49,12 @@ TEST(CpuKernelReuse, DeeperStacksAddNoKernelFunctions) {
     std::string b = emitLlvmText(deep.graph, planMemory(deep.graph, 4), false);
     std::string what = fusions.empty() ? "unfused" : "fused";
     // (Node kernels; the one optimizer kernel may or may not get a task.)
-    EXPECT_EQ(count(a, "define internal void @k"),
-              count(b, "define internal void @k"))
+    EXPECT_EQ(countKernels(a, "define internal void @"),
+              countKernels(b, "define internal void @"))
         << what;
     // Every node still calls a kernel: the deeper step makes more calls.
-    EXPECT_GT(count(b, "call void @k") + count(b, "@task_k"),
-              count(a, "call void @k") + count(a, "@task_k"))
+    EXPECT_GT(countKernels(b, "call void @") + countKernels(b, "@task_"),
+              countKernels(a, "call void @") + countKernels(a, "@task_"))
         << what;
   }
 }
@@ -79,11 +79,11 @@ TEST(CpuKernelReuse, ProfiledModulesKeepOneKernelPerNode) {
   std::string plain = emitLlvmText(m.graph, planMemory(m.graph, 4), false);
   std::string timed =
       emitLlvmText(m.graph, planMemory(m.graph, 4), false, profiled);
-  EXPECT_GT(count(timed, "define internal void @k"),
-            count(plain, "define internal void @k"));
+  EXPECT_GT(countKernels(timed, "define internal void @"),
+            countKernels(plain, "define internal void @"));
   // Each kernel is called once (from the entry point or from its task).
-  EXPECT_EQ(count(timed, "define internal void @k"),
-            count(timed, "call void @k"));
+  EXPECT_EQ(countKernels(timed, "define internal void @"),
+            countKernels(timed, "call void @"));
 }
 
 /// The lines of the function `name` in `ir` (its body), "" if none.
@@ -107,7 +107,7 @@ TEST(CpuKernelReuse, LongStepsAreCutIntoParts) {
       << "the entry calls each part";
   for (int p = 0; p < parts; ++p) {
     std::string body = functionBody(ir, "deep_step_part" + std::to_string(p));
-    EXPECT_LE(count(body, "call void @k") + count(body, "@parallel_for") +
+    EXPECT_LE(countKernels(body, "call void @") + count(body, "@parallel_for") +
                   count(body, "call void @deep_step_optimizer") +
                   count(body, "@llvm.memcpy"),
               128)

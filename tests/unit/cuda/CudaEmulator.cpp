@@ -7,6 +7,7 @@
 #include "CudaEmulator.h"
 
 #include "ir/Support.h"
+#include "codegen/cuda/CudaStep.h"
 #include "passes/MemoryPlan.h"
 #include "runtime/LeafChecks.h"
 
@@ -241,14 +242,16 @@ TensorMap CudaEmulator::runStep(const Graph &g, TensorMap &state,
       leaf[id].assign(n.values.begin(), n.values.end());
   }
   auto ptrOf = [&](NodeId id) -> float * {
-    if (src.inPlace[id] >= 0) // an update computed into its leaf
-      return leaf.at(src.inPlace[id]).data();
-    if (auto it = leaf.find(id); it != leaf.end())
-      return it->second.data();
-    if (g[id].op == OpKind::Const)
-      return nullptr; // one value: inlined
-    NN_ASSERT(plan.offset[id] >= 0, "no buffer for %" + std::to_string(id));
-    return arena.data() + plan.offset[id] / 4;
+    CudaPlace p = cudaPlaceOf(g, src, plan, id);
+    switch (p.kind) {
+    case CudaPlace::Leaf:
+      return leaf.at(p.leaf).data();
+    case CudaPlace::Inlined:
+      return nullptr;
+    case CudaPlace::Arena:
+      return arena.data() + p.offset / 4;
+    }
+    NN_UNREACHABLE("bad CudaPlace");
   };
   for (const CudaKernel &k : src.kernels) {
     std::vector<float *> ptrs{ptrOf(k.node)};
@@ -268,15 +271,19 @@ TensorMap CudaEmulator::runStep(const Graph &g, TensorMap &state,
   }
   for (const Update &u : g.updates) {
     Tensor &target = state.at(g[u.target].name);
-    const Node &value = g[u.value];
-    if (value.op == OpKind::Const && value.values.size() == 1)
+    switch (cudaUpdateCopy(g, src, u)) {
+    case CudaUpdateCopy::Fill:
       std::fill(target.data.begin(), target.data.end(),
-                static_cast<float>(value.values[0]));
-    else if (src.inPlace[u.value] == u.target)
+                static_cast<float>(g[u.value].values[0]));
+      break;
+    case CudaUpdateCopy::None:
       target.data = leaf.at(u.target); // computed in place
-    else
+      break;
+    case CudaUpdateCopy::Copy:
       std::memcpy(target.data.data(), ptrOf(u.value),
                   target.data.size() * sizeof(float));
+      break;
+    }
   }
   return out;
 }
