@@ -71,7 +71,7 @@ std::vector<std::string> allFunctionNames() {
   return names;
 }
 
-/// The activations `dense` takes, by name: relu, sigmoid, tanh.
+/// The activations `dense` takes, by name (the NN_ACTIVATION rows).
 std::vector<std::string> activationNames() {
   std::vector<std::string> names;
   for (Activation a : allActivations())

@@ -87,6 +87,13 @@ std::string initArguments(const std::string &name) {
   return "a mean and a standard deviation, as in 'normal(0, 0.01)'";
 }
 
+/// How many numbers the initializer called `name` takes.
+size_t initArity(const std::string &name) {
+  if (name == "constant")
+    return 1;
+  return name == "uniform" || name == "normal" ? 2 : 0;
+}
+
 /// The kind of a known initializer name.
 InitKind initKindNamed(const std::string &name) {
   for (InitKind k : {InitKind::Zeros, InitKind::Constant, InitKind::Uniform,
@@ -137,9 +144,7 @@ bool ExprLowerer::lowerInit(const Stmt &s, Node &n) {
     return false;
   }
   const std::string &name = v.text;
-  size_t want = name == "constant"                      ? 1
-                : name == "uniform" || name == "normal" ? 2
-                                                        : 0;
+  size_t want = initArity(name);
   if (std::find(kInitNames.begin(), kInitNames.end(), name) ==
       kInitNames.end()) {
     diags.error(v.loc, "unknown initializer '" + name + "'");

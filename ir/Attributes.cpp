@@ -105,6 +105,7 @@ LabelKind readLabelKind(AttrReader &r) {
     if (w && *w == labelKindName(k))
       return k;
   r.failAtTaken("expected a label kind (binary, class or real)");
+  NN_UNREACHABLE("failAtTaken returned");
 }
 
 Activation readActivation(AttrReader &r) {
@@ -116,6 +117,7 @@ Activation readActivation(AttrReader &r) {
       return a;
   r.failAtTaken("expected an activation (" + activationChoices("or", true) +
                 ")");
+  NN_UNREACHABLE("failAtTaken returned");
 }
 
 /// A flag attribute's row: `field` of Node, false by default.

@@ -4,7 +4,7 @@
 /// Algorithm: each live matmul `p = matmul(x, w)` with a 2-D x is a
 /// candidate. It fuses when p's only use is `s = add(p, b)` (either order)
 /// and b broadcasts to p's shape without widening it; when s's only use is
-/// relu, sigmoid or tanh, that activation joins too. The last node of the
+/// an activation (an NN_ACTIVATION op), it joins too. The last node of the
 /// group is rewritten in place as `fused.dense x, w, b {act = ...}` (keeping
 /// its name), so its users need no change; the matmul and add die. The log
 /// names the reason for each candidate left alone (another user of an

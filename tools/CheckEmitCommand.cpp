@@ -80,62 +80,125 @@ int runCheck(const Args &args) {
   return 0;
 }
 
+/// Every --print-after names a pass.
+void checkPrintAfter(const std::vector<std::string> &printAfter) {
+  const std::vector<std::string> &names = passNames();
+  for (const std::string &p : printAfter) {
+    if (std::find(names.begin(), names.end(), p) != names.end())
+      continue;
+    std::string near = closestMatch(p, names);
+    std::string all;
+    for (const std::string &n : names)
+      all += (all.empty() ? "" : ", ") + n;
+    throw UserError("nnc: error: unknown pass '" + p + "' in --print-after" +
+                    (near.empty() ? "" : " (did you mean '" + near + "'?)") +
+                    "; passes: " + all);
+  }
+}
+
+/// The pipeline stage that --stage=`stage` prints from.
+Stage stopFor(const std::string &stage) {
+  if (stage == "grad")
+    return Stage::Grad;
+  if (stage == "fused")
+    return Stage::Fused;
+  if (stage == "ir" || stage == "tokens" || stage == "ast")
+    return Stage::Forward;
+  for (const char *s : {"opt", "memplan", "llvm", "llvm-opt", "asm", "cuda",
+                        "ptx", "sass"})
+    if (stage == s)
+      return Stage::Opt;
+  throw UserError("nnc: error: unknown stage '" + stage +
+                  "' (stages: tokens, ast, ir, grad, opt, fused, memplan, "
+                  "llvm, llvm-opt, asm, cuda, ptx, sass)");
+}
+
+bool isCudaStage(const std::string &stage) {
+  return stage == "cuda" || stage == "ptx" || stage == "sass";
+}
+bool isCpuStage(const std::string &stage) {
+  return stage == "llvm" || stage == "llvm-opt" || stage == "asm";
+}
+
+/// Prints textual IR from `path` back, after the passes up to the stage.
+int emitIrFile(const std::string &path, const std::string &stage, Stage stop,
+               const PipelineOptions &opts, const FusionLog &fusionLog,
+               const NvrtcOptions &nvrtc, const CudaPrintOptions &cudaPrint) {
+  std::string text = readFile(path);
+  DiagEngine diags;
+  diags.addSource(path, text);
+  Graph g;
+  try {
+    g = parseGraph(path, text, diags);
+    if (stage != "ir")
+      g = runPipeline(g, Recipe{}, stop, opts, diags);
+  } catch (const DiagnosedError &) {
+    diags.print(std::cerr, useColor());
+    throw;
+  }
+  if (isCudaStage(stage)) {
+    std::cout << emitCudaText(g, stage, nvrtc, cudaPrint);
+    return 0;
+  }
+  std::cout << printGraph(g, opts.print);
+  if (stage == "fused")
+    std::cout << fusionLog.str();
+  return 0;
+}
+
+/// --stage=tokens or ast: the frontend's own dumps.
+int emitFrontendStage(const std::string &path, const std::string &stage) {
+  std::string text = readFile(path);
+  DiagEngine diags;
+  diags.addSource(path, text);
+  std::string out = stage == "tokens" ? dumpTokens(path, text, diags)
+                                      : dumpAst(path, text, diags);
+  std::cout << out;
+  if (!diags.diagnostics().empty())
+    diags.print(std::cerr, useColor());
+  return diags.hasErrors() ? 1 : 0;
+}
+
+/// --stage=llvm, llvm-opt or asm of the compiled graph.
+int emitCpuStage(const Args &args, const Graph &g, const LoadedModel &m,
+                 const std::string &stage) {
+#ifdef NNC_HAVE_CPU_BACKEND
+  MemoryPlan plan = planMemory(g, m.model.recipe.batch);
+  CpuOptions cpu;
+  cpu.cpu = args.get("cpu").value_or("");
+  checkCpuName(cpu.cpu);
+  std::cout << (stage == "asm"
+                    ? emitAsmText(g, plan, cpu)
+                    : emitLlvmText(g, plan, stage == "llvm-opt", cpu));
+  return 0;
+#else
+  throw UserError("nnc: error: --stage=" + stage +
+                  " needs the cpu backend, which this build lacks (LLVM 19 "
+                  "was not found at configure time)");
+#endif
+}
+
 int runEmit(const Args &args) {
   std::string stage = args.get("stage").value_or("ir");
   if (args.positional().size() != 1)
     throw UserError("nnc: error: give one model file");
   const std::string &path = args.positional()[0];
-  PrintOptions print;
-  print.locations = !args.has("no-loc");
-
   PipelineOptions opts;
   opts.log = &std::cout;
   opts.printAfter = args.getAll("print-after");
-  opts.print = print;
+  opts.print.locations = !args.has("no-loc");
   opts.printAfterAll = args.has("print-after-all");
-  for (const std::string &p : opts.printAfter) {
-    const std::vector<std::string> &names = passNames();
-    if (std::find(names.begin(), names.end(), p) == names.end()) {
-      std::string near = closestMatch(p, names);
-      std::string all;
-      for (const std::string &n : names)
-        all += (all.empty() ? "" : ", ") + n;
-      throw UserError("nnc: error: unknown pass '" + p + "' in --print-after" +
-                      (near.empty() ? "" : " (did you mean '" + near + "'?)") +
-                      "; passes: " + all);
-    }
-  }
+  checkPrintAfter(opts.printAfter);
 
-  Stage stop;
-  if (stage == "ir")
-    stop = Stage::Forward;
-  else if (stage == "grad")
-    stop = Stage::Grad;
-  else if (stage == "opt")
-    stop = Stage::Opt;
-  else if (stage == "fused")
-    stop = Stage::Fused;
-  else if (stage == "tokens" || stage == "ast")
-    stop = Stage::Forward;
-  else if (stage == "memplan")
-    stop = Stage::Opt;
-  else if (stage == "llvm" || stage == "llvm-opt" || stage == "asm")
-    stop = Stage::Opt;
-  else if (stage == "cuda" || stage == "ptx" || stage == "sass")
-    stop = Stage::Opt;
-  else
-    throw UserError("nnc: error: unknown stage '" + stage +
-                    "' (stages: tokens, ast, ir, grad, opt, fused, memplan, "
-                    "llvm, llvm-opt, asm, cuda, ptx, sass)");
-  bool cudaStage = stage == "cuda" || stage == "ptx" || stage == "sass";
-  bool cpuStage = stage == "llvm" || stage == "llvm-opt" || stage == "asm";
-  if (args.has("cpu") && !cpuStage)
+  Stage stop = stopFor(stage);
+  if (args.has("cpu") && !isCpuStage(stage))
     throw UserError("nnc: error: --cpu applies to --stage=llvm, llvm-opt and "
                     "asm, not --stage=" + stage);
   NvrtcOptions nvrtc;
   nvrtc.arch = args.get("arch").value_or("");
   CudaPrintOptions cudaPrint;
-  cudaPrint.tf32 = tf32Flag(args, cudaStage ? "cuda" : "--stage=" + stage);
+  cudaPrint.tf32 =
+      tf32Flag(args, isCudaStage(stage) ? "cuda" : "--stage=" + stage);
   FusionLog fusionLog;
   opts.fusionLog = &fusionLog;
   if (auto f = args.get("fuse")) {
@@ -143,72 +206,22 @@ int runEmit(const Args &args) {
     if (stop == Stage::Opt && stage != "opt")
       stop = Stage::Fused; // memplan, llvm, asm of the fused graph
   }
+  if (endsWith(path, ".nnir"))
+    return emitIrFile(path, stage, stop, opts, fusionLog, nvrtc, cudaPrint);
+  if (stage == "tokens" || stage == "ast")
+    return emitFrontendStage(path, stage);
 
-  if (endsWith(path, ".nnir")) {
-    // Textual IR in: print it back (after the passes up to the stage).
-    std::string text = readFile(path);
-    DiagEngine diags;
-    diags.addSource(path, text);
-    Graph g;
-    try {
-      g = parseGraph(path, text, diags);
-      if (stage != "ir")
-        g = runPipeline(g, Recipe{}, stop, opts, diags);
-    } catch (const DiagnosedError &) {
-      diags.print(std::cerr, useColor());
-      throw;
-    }
-    if (cudaStage) {
-      std::cout << emitCudaText(g, stage, nvrtc, cudaPrint);
-      return 0;
-    }
-    std::cout << printGraph(g, print);
-    if (stage == "fused")
-      std::cout << fusionLog.str();
-    return 0;
-  }
-
-  if (stage == "tokens" || stage == "ast") {
-    std::string text = readFile(path);
-    DiagEngine diags;
-    diags.addSource(path, text);
-    std::string out = stage == "tokens" ? dumpTokens(path, text, diags)
-                                        : dumpAst(path, text, diags);
-    std::cout << out;
-    if (!diags.diagnostics().empty())
-      diags.print(std::cerr, useColor());
-    return diags.hasErrors() ? 1 : 0;
-  }
   LoadedModel m = loadModel(args);
   applyRecipeFlags(args, m.model.recipe);
   Graph g = compileTo(m, stop, opts);
-  if (stage == "memplan") {
+  if (stage == "memplan")
     std::cout << printMemoryPlan(g, planMemory(g, m.model.recipe.batch));
-    return 0;
-  }
-  if (cudaStage) {
+  else if (isCudaStage(stage))
     std::cout << emitCudaText(g, stage, nvrtc, cudaPrint);
-    return 0;
-  }
-  if (cpuStage) {
-#ifdef NNC_HAVE_CPU_BACKEND
-    MemoryPlan plan = planMemory(g, m.model.recipe.batch);
-    CpuOptions cpu;
-    cpu.cpu = args.get("cpu").value_or("");
-    checkCpuName(cpu.cpu);
-    std::cout << (stage == "asm"
-                      ? emitAsmText(g, plan, cpu)
-                      : emitLlvmText(g, plan, stage == "llvm-opt", cpu));
-    return 0;
-#else
-    throw UserError("nnc: error: --stage=" + stage +
-                    " needs the cpu backend, which this build lacks (LLVM 19 "
-                    "was not found at configure time)");
-#endif
-  }
-  std::cout << printGraph(g, print);
-  if (stage == "fused")
-    std::cout << fusionLog.str();
+  else if (isCpuStage(stage))
+    return emitCpuStage(args, g, m, stage);
+  else
+    std::cout << printGraph(g, opts.print) << (stage == "fused" ? fusionLog.str() : "");
   return 0;
 }
 

@@ -43,6 +43,131 @@ constexpr int64_t kMc = 96;   ///< rows of a block of a (a multiple of kMr)
 constexpr int64_t kNc = 256;  ///< columns of b's packed block (of kNr)
 constexpr unsigned kLanes = 8;
 
+/// The body of the micro-kernel function (GemmEmitter::microKernelFn),
+/// one step per method, in the order its instructions are emitted.
+class MicroKernel {
+public:
+  MicroKernel(KernelEmitter &mk, Type *vec)
+      : mk(mk), b(mk.b), vec(vec), f(b.GetInsertBlock()->getParent()) {
+    a = f->getArg(0), ars = f->getArg(1), acs = f->getArg(2);
+    bp = f->getArg(3), depth = f->getArg(4), c = f->getArg(5);
+    ldc = f->getArg(6), rows = f->getArg(7), cols = f->getArg(8);
+    first = b.CreateICmpNE(f->getArg(9), mk.i64(0));
+    tile = mk.slot(ArrayType::get(mk.f32(), kMr * kNr), "tile");
+    for (auto &row : acc)
+      for (Val &x : row)
+        x = mk.slot(vec, "acc");
+    full = b.CreateAnd(b.CreateICmpEQ(rows, mk.i64(kMr)),
+                       b.CreateICmpEQ(cols, mk.i64(kNr)));
+    zero = ConstantAggregateZero::get(vec);
+  }
+
+  void emit() {
+    loadAccumulators();
+    multiply();
+    storeAccumulators();
+  }
+
+private:
+  KernelEmitter &mk;
+  IRBuilder<> &b;
+  Type *vec;
+  Function *f;
+  Val a, ars, acs, bp, depth, c, ldc, rows, cols, first, tile, full, zero;
+  Val acc[kMr][2];
+
+  Val at(Val base, Val idx) { return b.CreateInBoundsGEP(mk.f32(), base, idx); }
+  Val cRow(int64_t r, int v) {
+    return at(c, b.CreateAdd(b.CreateMul(mk.i64(r), ldc),
+                             mk.i64(v * kLanes)));
+  }
+  Val tileAt(int64_t r, int v) {
+    return at(tile, mk.i64(r * kNr + v * kLanes));
+  }
+  /// A partial tile goes through `tile` (kMr x kNr floats).
+  void edgeCopy(bool toTile) {
+    mk.loop(rows, "er", [&](Val r) {
+      mk.loop(cols, "ec", [&](Val q) {
+        Val o = at(c, b.CreateAdd(b.CreateMul(r, ldc), q));
+        Val t = at(tile, b.CreateAdd(b.CreateMul(r, mk.i64(kNr)), q));
+        b.CreateStore(b.CreateLoad(mk.f32(), toTile ? o : t), toTile ? t : o);
+      });
+    });
+  }
+  /// acc[r][v] = tile row r of the result (vector v), through `tile`.
+  void loadFrom(bool fromC) {
+    for (int64_t r = 0; r < kMr; ++r)
+      for (int v = 0; v < 2; ++v)
+        b.CreateStore(b.CreateAlignedLoad(vec, fromC ? cRow(r, v)
+                                                     : tileAt(r, v),
+                                          Align(4)),
+                      acc[r][v]);
+  }
+  /// From zero when `first`, else from c (a partial tile through `tile`).
+  void loadAccumulators() {
+    mk.ifElse(
+        first,
+        [&] {
+          for (auto &row : acc)
+            for (Val x : row)
+              b.CreateStore(zero, x);
+        },
+        [&] {
+          mk.ifElse(
+              full, [&] { loadFrom(true); },
+              [&] {
+                for (int64_t r = 0; r < kMr; ++r)
+                  for (int v = 0; v < 2; ++v)
+                    b.CreateAlignedStore(zero, tileAt(r, v), Align(4));
+                edgeCopy(true);
+                loadFrom(false);
+              });
+        });
+  }
+  /// acc += a[:, p] (x) b[p, :] for each p < depth.
+  void multiply() {
+    // Row r of a, clamped to the last row inside the result.
+    Val lastRow = b.CreateSub(rows, mk.i64(1));
+    Val aRow[kMr];
+    for (int64_t r = 0; r < kMr; ++r) {
+      Val rr = b.CreateSelect(b.CreateICmpSLT(mk.i64(r), lastRow), mk.i64(r),
+                              lastRow);
+      aRow[r] = at(a, b.CreateMul(rr, ars));
+    }
+    mk.loop(depth, "p", [&](Val p) {
+      Val brow = at(bp, b.CreateMul(p, mk.i64(kNr)));
+      Val b0 = b.CreateAlignedLoad(vec, brow, Align(4));
+      Val b1 = b.CreateAlignedLoad(vec, at(brow, mk.i64(kLanes)), Align(4));
+      Val off = b.CreateMul(p, acs);
+      for (int64_t r = 0; r < kMr; ++r) {
+        Val splat = b.CreateVectorSplat(
+            kLanes, b.CreateLoad(mk.f32(), at(aRow[r], off)));
+        for (int v = 0; v < 2; ++v)
+          b.CreateStore(
+              b.CreateIntrinsic(Intrinsic::fmuladd, {vec},
+                                {splat, v ? b1 : b0,
+                                 b.CreateLoad(vec, acc[r][v])}),
+              acc[r][v]);
+      }
+    });
+  }
+  /// c = acc (a partial tile through `tile`).
+  void storeAccumulators() {
+    auto storeTo = [&](bool toC) {
+      for (int64_t r = 0; r < kMr; ++r)
+        for (int v = 0; v < 2; ++v)
+          b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]),
+                               toC ? cRow(r, v) : tileAt(r, v), Align(4));
+    };
+    mk.ifElse(
+        full, [&] { storeTo(true); },
+        [&] {
+          storeTo(false);
+          edgeCopy(false);
+        });
+  }
+};
+
 /// Emits the loops of one product; the state every level shares.
 class GemmEmitter {
 public:
@@ -164,106 +289,7 @@ Function *GemmEmitter::microKernelFn() {
 }
 
 void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
-  IRBuilder<> &b = mk.b;
-  Function *f = b.GetInsertBlock()->getParent();
-  Val a = f->getArg(0), ars = f->getArg(1), acs = f->getArg(2),
-      bp = f->getArg(3), depth = f->getArg(4), c = f->getArg(5),
-      ldc = f->getArg(6), rows = f->getArg(7), cols = f->getArg(8);
-  Val first = b.CreateICmpNE(f->getArg(9), mk.i64(0));
-  Val tile = mk.slot(ArrayType::get(mk.f32(), kMr * kNr), "tile");
-  Val acc[kMr][2];
-  for (auto &row : acc)
-    for (Val &x : row)
-      x = mk.slot(vec, "acc");
-  auto at = [&](Val base, Val idx) {
-    return b.CreateInBoundsGEP(mk.f32(), base, idx);
-  };
-  Val full = b.CreateAnd(b.CreateICmpEQ(rows, mk.i64(kMr)),
-                         b.CreateICmpEQ(cols, mk.i64(kNr)));
-  auto cRow = [&](int64_t r, int v) {
-    return at(c, b.CreateAdd(b.CreateMul(mk.i64(r), ldc),
-                             mk.i64(v * kLanes)));
-  };
-  auto tileAt = [&](int64_t r, int v) {
-    return at(tile, mk.i64(r * kNr + v * kLanes));
-  };
-  // A partial tile goes through `tile` (kMr x kNr floats).
-  auto edgeCopy = [&](bool toTile) {
-    mk.loop(rows, "er", [&](Val r) {
-      mk.loop(cols, "ec", [&](Val q) {
-        Val o = at(c, b.CreateAdd(b.CreateMul(r, ldc), q));
-        Val t = at(tile, b.CreateAdd(b.CreateMul(r, mk.i64(kNr)), q));
-        b.CreateStore(b.CreateLoad(mk.f32(), toTile ? o : t), toTile ? t : o);
-      });
-    });
-  };
-  Val zero = ConstantAggregateZero::get(vec);
-  mk.ifElse(
-      first,
-      [&] {
-        for (auto &row : acc)
-          for (Val x : row)
-            b.CreateStore(zero, x);
-      },
-      [&] {
-        mk.ifElse(
-            full,
-            [&] {
-              for (int64_t r = 0; r < kMr; ++r)
-                for (int v = 0; v < 2; ++v)
-                  b.CreateStore(b.CreateAlignedLoad(vec, cRow(r, v), Align(4)),
-                                acc[r][v]);
-            },
-            [&] {
-              for (int64_t r = 0; r < kMr; ++r)
-                for (int v = 0; v < 2; ++v)
-                  b.CreateAlignedStore(zero, tileAt(r, v), Align(4));
-              edgeCopy(true);
-              for (int64_t r = 0; r < kMr; ++r)
-                for (int v = 0; v < 2; ++v)
-                  b.CreateStore(b.CreateAlignedLoad(vec, tileAt(r, v), Align(4)),
-                                acc[r][v]);
-            });
-      });
-  // Row r of a, clamped to the last row inside the result.
-  Val lastRow = b.CreateSub(rows, mk.i64(1));
-  Val aRow[kMr];
-  for (int64_t r = 0; r < kMr; ++r) {
-    Val rr = b.CreateSelect(b.CreateICmpSLT(mk.i64(r), lastRow), mk.i64(r),
-                            lastRow);
-    aRow[r] = at(a, b.CreateMul(rr, ars));
-  }
-  mk.loop(depth, "p", [&](Val p) {
-    Val brow = at(bp, b.CreateMul(p, mk.i64(kNr)));
-    Val b0 = b.CreateAlignedLoad(vec, brow, Align(4));
-    Val b1 = b.CreateAlignedLoad(vec, at(brow, mk.i64(kLanes)), Align(4));
-    Val off = b.CreateMul(p, acs);
-    for (int64_t r = 0; r < kMr; ++r) {
-      Val splat = b.CreateVectorSplat(
-          kLanes, b.CreateLoad(mk.f32(), at(aRow[r], off)));
-      for (int v = 0; v < 2; ++v)
-        b.CreateStore(
-            b.CreateIntrinsic(Intrinsic::fmuladd, {vec},
-                              {splat, v ? b1 : b0,
-                               b.CreateLoad(vec, acc[r][v])}),
-            acc[r][v]);
-    }
-  });
-  mk.ifElse(
-      full,
-      [&] {
-        for (int64_t r = 0; r < kMr; ++r)
-          for (int v = 0; v < 2; ++v)
-            b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]), cRow(r, v),
-                                 Align(4));
-      },
-      [&] {
-        for (int64_t r = 0; r < kMr; ++r)
-          for (int v = 0; v < 2; ++v)
-            b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]), tileAt(r, v),
-                                 Align(4));
-        edgeCopy(false);
-      });
+  MicroKernel(mk, vec).emit();
 }
 
 void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {

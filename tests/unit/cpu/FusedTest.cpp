@@ -3,7 +3,8 @@
 /// \file
 /// Every example and four extra models (sigmoid and tanh layers with mse;
 /// plain SGD with cross-entropy; a dense bce model; layers wide enough for
-/// whole micro-kernel tiles with each activation), through the pipeline to
+/// whole micro-kernel tiles with every activation of the op table,
+/// tests/unit/EveryActivation.h), through the pipeline to
 /// Stage::Fused with all fusions and with each alone: the CPU backend against
 /// the interpreter on the same fused graph, node by node (float32 against
 /// double, 1e-4 relative), and the fused step against the unfused one, both
@@ -15,6 +16,7 @@
 #ifdef NNC_HAVE_CPU_BACKEND
 
 #include "CpuTestUtil.h"
+#include "tests/unit/EveryActivation.h"
 
 #include "passes/Fuse.h"
 
@@ -53,17 +55,6 @@ train { data csv("d.csv", label = "y") optimizer sgd(lr = 0.3, momentum = 0.9) b
 
 // Layers 32 and 16 wide (whole 6 x 16 tiles, whose epilogue runs on
 // vectors) and 7 wide (a partial tile), with every activation.
-const char *kWideActivations = R"(model wide
-input x : f32[20]
-label y : class(7)
-h1 = dense(x, 32, sigmoid)
-h2 = dense(h1, 16, tanh)
-h3 = dense(h2, 48, relu)
-out = dense(h3, 7)
-loss cross_entropy(softmax(out), y)
-train { data csv("d.csv", label = "y") optimizer sgd(lr = 0.1, momentum = 0.9) batch 13 epochs 1 l2 0.001 }
-)";
-
 struct Case {
   std::string name;
   Model model; // lowered, before the passes
@@ -82,7 +73,8 @@ std::vector<Case> cases() {
           {"sigmoid-mse", parseText("sig.nn", kSigmoidMse), 7},
           {"relu-plain-sgd", parseText("plain.nn", kReluPlainSgd), 4},
           {"tanh-bce", parseText("tb.nn", kTanhBce), 8},
-          {"wide-activations", parseText("wide.nn", kWideActivations), 13}};
+          {"every-activation",
+           parseText("every.nn", everyActivationModel()), 13}};
 }
 
 /// Outputs and updated leaves of one CPU step of `g` (real memory plan).

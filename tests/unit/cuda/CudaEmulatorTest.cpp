@@ -14,6 +14,7 @@
 
 #include "CudaEmulator.h"
 #include "CudaTestUtil.h"
+#include "tests/unit/EveryActivation.h"
 
 #include "codegen/cuda/CudaPrinter.h"
 
@@ -97,6 +98,14 @@ TEST(CudaEmulator, EveryExampleMatchesTheInterpreter) {
   NEED_FIBERS();
   for (Variant &v : allVariants(/*forward=*/false, /*alone=*/false))
     checkStep(v.model.graph, 64, v.what);
+}
+
+TEST(CudaEmulator, EveryActivationMatchesTheInterpreter) {
+  NEED_FIBERS();
+  for (Stage stage : {Stage::Opt, Stage::Fused}) {
+    Model m = loadModelText("every.nn", test::everyActivationModel(), stage);
+    checkStep(m.graph, 37, stage == Stage::Opt ? "unfused" : "fused");
+  }
 }
 
 TEST(CudaEmulator, PartialTilesAndBatches) {

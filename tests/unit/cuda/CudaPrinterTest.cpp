@@ -129,8 +129,9 @@ TEST(CudaPrinter, OneKernelPerNodeNamedAfterItsBinding) {
     EXPECT_EQ(k.name, cudaKernelName(g, k.node));
     EXPECT_TRUE(seen.insert(k.name).second) << "two kernels " << k.name;
     std::string own = cIdentifier(n.name); // not a node id or a line
-    if (!own.empty())
+    if (!own.empty()) {
       EXPECT_TRUE(k.name == own || k.name.rfind(own + "_", 0) == 0) << k.name;
+    }
     EXPECT_NE(src.code.find("extern \"C\" __global__ void "
                             "__launch_bounds__(NN_BLOCK)\n" +
                             k.name + "("),

@@ -38,12 +38,11 @@ inline std::string readText(const std::string &path) {
   return ss.str();
 }
 
-/// examples/<file> through the pipeline to `stage` (with `fusions` at
+/// Model `text` (named `path` in messages) through the pipeline to `stage` (with `fusions` at
 /// Stage::Fused); an empty graph (and a test failure) on errors.
-inline Model loadExample(const std::string &file, Stage stage,
-                         std::optional<std::set<std::string>> fusions = {}) {
-  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + file;
-  std::string text = readText(path);
+inline Model loadModelText(const std::string &path, const std::string &text,
+                           Stage stage,
+                           std::optional<std::set<std::string>> fusions = {}) {
   DiagEngine diags;
   diags.addSource(path, text);
   std::optional<Model> m = parseModel(path, text, diags);
@@ -56,6 +55,13 @@ inline Model loadExample(const std::string &file, Stage stage,
     opts.fusions = *fusions;
   m->graph = runPipeline(m->graph, m->recipe, stage, opts, diags);
   return *m;
+}
+
+/// examples/<file> through the pipeline to `stage`, as loadModelText.
+inline Model loadExample(const std::string &file, Stage stage,
+                         std::optional<std::set<std::string>> fusions = {}) {
+  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + file;
+  return loadModelText(path, readText(path), stage, std::move(fusions));
 }
 
 /// One graph to test: an example at some stage, with a readable name.
