@@ -155,6 +155,8 @@ typename E::Value emitElementwise(E &e, ElementwiseOp op,
     return e.tanh(args[0]);
   case ElementwiseOp::Step:
     return emitStep(e, args[0]);
+  case ElementwiseOp::Abs:
+    return emitAbs(e, args[0]);
   case ElementwiseOp::Add:
     return e.add(args[0], args[1]);
   case ElementwiseOp::Sub:

@@ -140,6 +140,13 @@ void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
   // d/da step(a) = 0 (almost everywhere): nothing flows back
   case ElementwiseOp::Step:
     return;
+  // d/da |a| = sign(a) = step(a) - step(-a) (0 at 0, as PyTorch)
+  case ElementwiseOp::Abs: {
+    NodeId sign = c.binary(OpKind::Sub, c.unary(OpKind::Step, a),
+                           c.unary(OpKind::Step, c.unary(OpKind::Neg, a)));
+    c.contribute(a, c.binary(OpKind::Mul, dy, sign));
+    return;
+  }
   // d/da a+b = 1, d/db a+b = 1 (summed back over broadcast axes)
   case ElementwiseOp::Add:
     if (c.wants(a))

@@ -152,6 +152,10 @@ Graph everyOpGraph() {
   NodeId rl = op(g, OpKind::Relu, {lg});
   NodeId th = op(g, OpKind::Tanh, {rl});
   NodeId st = op(g, OpKind::Step, {th});
+  // Every unary elementwise op of the table, a new one included.
+  for (OpKind k : allOps())
+    if (family(k) == OpFamily::Elementwise && opInfo(k).arity == 1)
+      op(g, k, {th});
   NodeId tr = op(g, OpKind::Transpose, {st});
   NodeId en = op(g, OpKind::Expand, {vid, x});
   Node sum = makeNode(OpKind::Sum, {en});
