@@ -157,6 +157,8 @@ typename E::Value emitElementwise(E &e, ElementwiseOp op,
     return emitStep(e, args[0]);
   case ElementwiseOp::Abs:
     return emitAbs(e, args[0]);
+  case ElementwiseOp::Softsign: // x / (1 + |x|)
+    return e.div(args[0], e.add(e.constant(1.0), emitAbs(e, args[0])));
   case ElementwiseOp::Add:
     return e.add(args[0], args[1]);
   case ElementwiseOp::Sub:
@@ -187,7 +189,8 @@ typename E::Value emitActivation(E &e, Activation act, typename E::Value x) {
 
 /// act'(z) written with the activation's output a = act(z), for the fused
 /// backward of a dense layer (ir/Ops.def): relu: step(a) (equal to step(z)
-/// for every z, NaN included); sigmoid: a * (1 - a); tanh: 1 - a * a.
+/// for every z, NaN included); sigmoid: a * (1 - a); tanh: 1 - a * a;
+/// softsign: (1 - |a|)^2.
 /// Autodiff builds the same derivative (buildMaskedGrad in
 /// passes/grad/ElementwiseGrad.cpp, checked against this), so the fused
 /// backward computes what the unfused graph does. Activation::None has no
@@ -202,6 +205,10 @@ typename E::Value emitActivationGrad(E &e, Activation act,
     return e.mul(a, e.sub(e.constant(1.0), a));
   case Activation::Tanh:
     return e.sub(e.constant(1.0), e.mul(a, a));
+  case Activation::Softsign: { // 1 / (1 + |z|)^2 = (1 - |a|)^2
+    auto m = e.sub(e.constant(1.0), emitAbs(e, a));
+    return e.mul(m, m);
+  }
   case Activation::None:
     break;
   }

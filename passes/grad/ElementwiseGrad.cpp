@@ -36,6 +36,11 @@ NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
     return b.binary(OpKind::Mul, dy,
                     b.binary(OpKind::Sub, b.constant(1.0), aa));
   }
+  // d/dz softsign(z) = 1/(1+|z|)^2 = (1-|a|)^2
+  case Activation::Softsign: {
+    NodeId m = b.binary(OpKind::Sub, b.constant(1.0), b.unary(OpKind::Abs, a));
+    return b.binary(OpKind::Mul, dy, b.binary(OpKind::Mul, m, m));
+  }
   case Activation::None:
     break;
   }
@@ -84,6 +89,16 @@ NodeId matchFactor(const FuseContext &c, Activation act, NodeId f) {
         isActivation(c, g[sq].inputs[0], act))
       return g[sq].inputs[0];
     return -1;
+  }
+  case Activation::Softsign: { // m * m, m = 1 - abs(a)
+    if (n.op != OpKind::Mul)
+      return -1;
+    NodeId m = n.inputs[0];
+    if (n.inputs[1] != m || !c.is(m, OpKind::Sub) ||
+        !isOne(c, g[m].inputs[0]) || !c.is(g[m].inputs[1], OpKind::Abs))
+      return -1;
+    NodeId a = g[g[m].inputs[1]].inputs[0];
+    return isActivation(c, a, act) ? a : -1;
   }
   case Activation::None:
     break;
@@ -135,6 +150,7 @@ void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
   case ElementwiseOp::Sigmoid:
   case ElementwiseOp::Relu:
   case ElementwiseOp::Tanh:
+  case ElementwiseOp::Softsign:
     c.contribute(a, buildMaskedGrad(c.b, *activationOf(kind), dy, a, id));
     return;
   // d/da step(a) = 0 (almost everywhere): nothing flows back

@@ -50,10 +50,10 @@ TEST(FunctionTable, ActivationMessagesListTheTable) {
   auto p = parseText(std::string(kHead) + "h = dense(x, 4, zzzzzz)\n"
                                           "loss bce(sigmoid(h), y)\n");
   EXPECT_EQ(firstError(*p), "unknown activation 'zzzzzz'");
-  EXPECT_EQ(p->help(), "the activations are relu, sigmoid and tanh");
+  EXPECT_EQ(p->help(), "the activations are relu, sigmoid, softsign and tanh");
   p = parseText(std::string(kHead) + "h = dense(x, 4, 3)\n"
                                      "loss bce(sigmoid(h), y)\n");
-  EXPECT_EQ(firstError(*p), "expected an activation: relu, sigmoid or tanh");
+  EXPECT_EQ(firstError(*p), "expected an activation: relu, sigmoid, softsign or tanh");
 }
 
 TEST(FunctionTable, UnaryElementwiseOpsAreFunctions) {

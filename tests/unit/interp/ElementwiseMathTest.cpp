@@ -62,6 +62,12 @@ TEST(ElementwiseMath, DoubleValues) {
   EXPECT_EQ(run(OpKind::Sub, {1, 2}), -1);
   EXPECT_EQ(run(OpKind::Mul, {3, 2}), 6);
   EXPECT_EQ(run(OpKind::Div, {3, 2}), 1.5);
+  EXPECT_EQ(run(OpKind::Abs, {-2.5}), 2.5);
+  EXPECT_EQ(run(OpKind::Abs, {2.5}), 2.5);
+  EXPECT_TRUE(std::isnan(run(OpKind::Abs, {NAN})));
+  EXPECT_EQ(run(OpKind::Softsign, {3}), 0.75); // x / (1 + |x|)
+  EXPECT_EQ(run(OpKind::Softsign, {-3}), -0.75);
+  EXPECT_EQ(run(OpKind::Softsign, {0}), 0);
 }
 
 TEST(ElementwiseMath, SigmoidIsStable) {

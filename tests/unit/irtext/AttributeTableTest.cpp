@@ -84,8 +84,8 @@ TEST(AttributeTable, DefaultNodeCarriesNone) {
 TEST(AttributeTable, ValueErrorsComeFromTheTable) {
   const std::string head = "graph g {\n  %x = input \"x\" : f32[N,2]\n";
   EXPECT_EQ(firstError(head + "  %n = neg %x {act = gelu} : f32[N,2]\n}\n"),
-            "a.nnir:3:22: error: expected an activation (none, relu, sigmoid "
-            "or tanh)");
+            "a.nnir:3:22: error: expected an activation (none, relu, sigmoid, "
+            "softsign or tanh)");
   EXPECT_EQ(firstError(head + "  %n = neg %x {kind = 3} : f32[N,2]\n}\n"),
             "a.nnir:3:23: error: expected a label kind (binary, class or "
             "real)");
@@ -108,7 +108,7 @@ TEST(AttributeTable, VerifierNamesTheActivations) {
   for (const std::string &e : verifyGraph(g, {}))
     all += e + "\n";
   EXPECT_NE(all.find("node 1 (fused.dense_grad_bias): needs an activation "
-                     "(relu, sigmoid or tanh)"),
+                     "(relu, sigmoid, softsign or tanh)"),
             std::string::npos)
       << all;
 }
