@@ -42,7 +42,7 @@ enum class OpFamily {
 };
 
 // One enum per family, its members in table order: LeafOp::Input,
-// ElementwiseOp::Tanh, LossOp::Mse, ...
+// ElementwiseOp::Exp, LossOp::Mse, ...
 enum class LeafOp {
 #define NN_LEAF(Kind, Mnemonic) Kind,
 #include "ir/Ops.def"
