@@ -85,20 +85,6 @@ std::string valuePreview(const Value &v, size_t shown) {
 
 namespace {
 
-/// Whether a fused dense op carries an activation (`{relu}` in its label).
-bool hasActivation(DenseOp op) {
-  switch (op) {
-  case DenseOp::Dense:
-  case DenseOp::DenseGradInput:
-  case DenseOp::DenseGradWeight:
-  case DenseOp::DenseGradBias:
-    return true;
-  case DenseOp::FusedMatMul:
-    return false;
-  }
-  NN_UNREACHABLE("bad DenseOp");
-}
-
 /// The label of a constant: its value, and its name where it has one.
 std::string constLabel(const Node &n) {
   std::string l = n.values.size() == 1 ? formatDouble(n.values[0]) : "const";
@@ -118,7 +104,7 @@ std::string nodeLabel(const Graph &g, NodeId id, const DotOptions &opts) {
     l += fmt::format(" ({})", mnemonic(n.op));
   else
     l += fmt::format(" = {}", mnemonic(n.op));
-  if (family(n.op) == OpFamily::Dense && hasActivation(member<DenseOp>(n.op)))
+  if (carriesActivation(n.op))
     l += fmt::format(" {{{}}}", activationName(n.act));
   l += "\n" + n.type.str();
   if (n.loc.valid()) {
