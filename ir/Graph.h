@@ -148,7 +148,7 @@ template <class T> T member(OpKind k) {
   return static_cast<T>(opInfo(k).member);
 }
 
-/// The OpKind of a family member: `opOf(ElementwiseOp::Tanh)`.
+/// The OpKind of a family member: `opOf(ElementwiseOp::Exp)`.
 OpKind opOfMember(OpFamily f, int member);
 template <class T> OpKind opOf(T m) {
   return opOfMember(FamilyOfEnum<T>::value, static_cast<int>(m));
