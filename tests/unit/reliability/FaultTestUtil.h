@@ -46,6 +46,36 @@ template <typename F> Compiled compileModel(const std::string &text, F tweak) {
   return c;
 }
 
+/// The lecture's xor network, its four samples, and the network compiled
+/// with `batch` and `epochs` (seed 7, SGD lr 0.5, momentum 0.9).
+inline const char *kXor = R"(model xor
+input x : f32[2]
+label y : binary
+hidden = dense(x, 4, tanh)
+out    = dense(hidden, 1)
+loss bce(sigmoid(out), y)
+)";
+
+inline Dataset xorData() {
+  Dataset d;
+  d.x = Tensor({4, 2});
+  d.x.data = {0, 0, 0, 1, 1, 0, 1, 1};
+  d.y = Tensor({4});
+  d.y.data = {0, 1, 1, 0};
+  d.source = "xor";
+  return d;
+}
+
+inline Compiled xorModel(int64_t batch, int64_t epochs) {
+  return compileModel(kXor, [&](Recipe &r) {
+    r.batch = batch;
+    r.epochs = epochs;
+    r.seed = 7;
+    r.optimizer.lr = 0.5;
+    r.optimizer.momentum = 0.9;
+  });
+}
+
 inline std::string readBytes(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   return std::string((std::istreambuf_iterator<char>(in)),

@@ -22,35 +22,10 @@ namespace nn {
 namespace {
 
 using test::Compiled;
+using test::kXor;
 using test::ScratchDir;
-
-const char *kXor = R"(model xor
-input x : f32[2]
-label y : binary
-hidden = dense(x, 4, tanh)
-out    = dense(hidden, 1)
-loss bce(sigmoid(out), y)
-)";
-
-Dataset xorData() {
-  Dataset d;
-  d.x = Tensor({4, 2});
-  d.x.data = {0, 0, 0, 1, 1, 0, 1, 1};
-  d.y = Tensor({4});
-  d.y.data = {0, 1, 1, 0};
-  d.source = "xor";
-  return d;
-}
-
-Compiled xorModel(int64_t batch, int64_t epochs) {
-  return test::compileModel(kXor, [&](Recipe &r) {
-    r.batch = batch;
-    r.epochs = epochs;
-    r.seed = 7;
-    r.optimizer.lr = 0.5;
-    r.optimizer.momentum = 0.9;
-  });
-}
+using test::xorData;
+using test::xorModel;
 
 /// Every event as one short line.
 struct Recorder : TrainObserver {

@@ -21,35 +21,10 @@ namespace nn {
 namespace {
 
 using test::Compiled;
+using test::kXor;
 using test::ScratchDir;
-
-const char *kXor = R"(model xor
-input x : f32[2]
-label y : binary
-hidden = dense(x, 4, tanh)
-out    = dense(hidden, 1)
-loss bce(sigmoid(out), y)
-)";
-
-Dataset xorData() {
-  Dataset d;
-  d.x = Tensor({4, 2});
-  d.x.data = {0, 0, 0, 1, 1, 0, 1, 1};
-  d.y = Tensor({4});
-  d.y.data = {0, 1, 1, 0};
-  d.source = "xor";
-  return d;
-}
-
-Compiled xorModel(int64_t batch, int64_t epochs) {
-  return test::compileModel(kXor, [&](Recipe &r) {
-    r.batch = batch;
-    r.epochs = epochs;
-    r.seed = 7;
-    r.optimizer.lr = 0.5;
-    r.optimizer.momentum = 0.9;
-  });
-}
+using test::xorData;
+using test::xorModel;
 
 struct FaultsTest : ::testing::Test {
   void TearDown() override { clearInterrupt(); }
@@ -126,8 +101,7 @@ TEST_F(FaultsTest, CorruptCheckpointIsNamedAndPrevOffered) {
     EXPECT_NE(msg.find(opts.checkpointPath + ": error: checksum mismatch"),
               std::string::npos)
         << msg;
-    EXPECT_NE(msg.find("note: the previous checkpoint '" +
-                       opts.checkpointPath +
+    EXPECT_NE(msg.find("note: the previous checkpoint '" + opts.checkpointPath +
                        ".prev' is intact; continue from it with --resume " +
                        opts.checkpointPath + ".prev"),
               std::string::npos)
@@ -417,10 +391,8 @@ TEST_F(FaultsTest, EmptyDataSetIsAUserError) {
 }
 
 TEST_F(FaultsTest, BatchLargerThanTheDataSetAndPartialBatches) {
-  for (auto [batch, perEpoch] : {std::pair<int64_t, int64_t>{10, 1},
-                                 {4, 1},
-                                 {3, 2},
-                                 {1, 4}}) {
+  for (auto [batch, perEpoch] :
+       {std::pair<int64_t, int64_t>{10, 1}, {4, 1}, {3, 2}, {1, 4}}) {
     Compiled c = xorModel(batch, 3);
     Trainer t(c.step, c.eval, c.recipe);
     TrainResult r = t.train(initState(c.step, 7), xorData(), {});
