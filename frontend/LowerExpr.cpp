@@ -44,6 +44,7 @@ bool isFunction(OpKind op) {
   case OpFamily::Rows:
   case OpFamily::Loss:
     return true;
+  case OpFamily::Random: // TODO(dropout): dropout(x, p)
   case OpFamily::Leaf:
   case OpFamily::Linalg:
   case OpFamily::Dense:
@@ -245,6 +246,7 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
       return lowerLossCall(*op, e);
     case OpFamily::Leaf:
     case OpFamily::Linalg:
+    case OpFamily::Random:
     case OpFamily::Dense:
     case OpFamily::LossGrad:
     case OpFamily::Update:

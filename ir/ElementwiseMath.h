@@ -11,7 +11,7 @@
 ///   Value constant(double c);
 ///   Value neg(Value a);
 ///   Value add(Value a, Value b);   sub, mul, div likewise
-///   Value exp(Value a);            log, log1p, tanh likewise
+///   Value exp(Value a);            log, log1p, tanh, sqrt, erf likewise
 ///   /// a > b ? t : f  (an ordered comparison: false when either is NaN)
 ///   Value selectGt(Value a, Value b, Value t, Value f);
 ///
@@ -43,6 +43,8 @@ struct DoubleEmitter {
   Value log(Value a) { return std::log(a); }
   Value log1p(Value a) { return std::log1p(a); }
   Value tanh(Value a) { return std::tanh(a); }
+  Value sqrt(Value a) { return std::sqrt(a); }
+  Value erf(Value a) { return std::erf(a); }
   Value selectGt(Value a, Value b, Value t, Value f) { return a > b ? t : f; }
 };
 
@@ -80,6 +82,21 @@ template <class E> typename E::Value emitSigmoid(E &e, typename E::Value x) {
 template <class E> typename E::Value emitSoftplus(E &e, typename E::Value z) {
   return e.add(emitMax(e, z, e.constant(0.0)),
                e.log1p(e.exp(e.neg(emitAbs(e, z)))));
+}
+
+/// gelu(x) = x * Phi(x) = 0.5 * x * (1 + erf(x / sqrt(2))): nn.GELU's exact
+/// (erf) form.
+template <class E> typename E::Value emitGelu(E &e, typename E::Value x) {
+  auto phi = e.mul(e.constant(0.5),
+                   e.add(e.constant(1.0),
+                         e.erf(e.mul(x, e.constant(0.70710678118654752)))));
+  return e.mul(x, phi);
+}
+
+/// leaky_relu(x) = x > 0 ? x : slope * x (NaN stays NaN).
+template <class E>
+typename E::Value emitLeakyRelu(E &e, typename E::Value x, double slope) {
+  return e.selectGt(x, e.constant(0.0), x, e.mul(e.constant(slope), x));
 }
 
 /// One element of bce on logits: -(y log s(z) + (1-y) log(1-s(z)))
@@ -133,11 +150,13 @@ typename E::Value emitSquaredError(E &e, typename E::Value p,
 }
 
 /// The value of elementwise op `op` on `args` (1 or 2 operands, as Ops.def
-/// says). This switch is the one place an elementwise op's value is
-/// written; every backend instantiates it.
+/// says); `param` is the op's number (Node::param: leaky_relu's slope).
+/// This switch is the one place an elementwise op's value is written; every
+/// backend instantiates it.
 template <class E>
 typename E::Value emitElementwise(E &e, ElementwiseOp op,
-                                  std::span<const typename E::Value> args) {
+                                  std::span<const typename E::Value> args,
+                                  double param = 0) {
   NN_ASSERT(static_cast<int>(args.size()) == opInfo(opOf(op)).arity,
             std::string("wrong operand count for ") + mnemonic(opOf(op)));
   switch (op) {
@@ -159,6 +178,18 @@ typename E::Value emitElementwise(E &e, ElementwiseOp op,
     return emitAbs(e, args[0]);
   case ElementwiseOp::Softsign: // x / (1 + |x|)
     return e.div(args[0], e.add(e.constant(1.0), emitAbs(e, args[0])));
+  case ElementwiseOp::Gelu:
+    return emitGelu(e, args[0]);
+  case ElementwiseOp::Silu: // x * sigmoid(x)
+    return e.mul(args[0], emitSigmoid(e, args[0]));
+  case ElementwiseOp::Softplus:
+    return emitSoftplus(e, args[0]);
+  case ElementwiseOp::LeakyRelu:
+    return emitLeakyRelu(e, args[0], param);
+  case ElementwiseOp::Sqrt:
+    return e.sqrt(args[0]);
+  case ElementwiseOp::Erf:
+    return e.erf(args[0]);
   case ElementwiseOp::Add:
     return e.add(args[0], args[1]);
   case ElementwiseOp::Sub:
@@ -174,30 +205,36 @@ typename E::Value emitElementwise(E &e, ElementwiseOp op,
 /// The same for an OpKind of the elementwise family.
 template <class E>
 typename E::Value emitElementwise(E &e, OpKind op,
-                                  std::span<const typename E::Value> args) {
-  return emitElementwise(e, member<ElementwiseOp>(op), args);
+                                  std::span<const typename E::Value> args,
+                                  double param = 0) {
+  return emitElementwise(e, member<ElementwiseOp>(op), args, param);
 }
 
-/// act(x): x itself for Activation::None.
+/// act(x): x itself for Activation::None; `param` as for emitElementwise.
 template <class E>
-typename E::Value emitActivation(E &e, Activation act, typename E::Value x) {
+typename E::Value emitActivation(E &e, Activation act, typename E::Value x,
+                                 double param = 0) {
   if (act == Activation::None)
     return x;
   return emitElementwise(e, activationOp(act),
-                         std::span<const typename E::Value>(&x, 1));
+                         std::span<const typename E::Value>(&x, 1), param);
 }
 
-/// act'(z) written with the activation's output a = act(z), for the fused
-/// backward of a dense layer (ir/Ops.def): relu: step(a) (equal to step(z)
-/// for every z, NaN included); sigmoid: a * (1 - a); tanh: 1 - a * a;
-/// softsign: (1 - |a|)^2.
+/// act'(z) written with `a`, the activation's output a = act(z), or, for
+/// an activation whose derivative is written in its input (gradFromInput:
+/// gelu, silu), with z itself; for the fused backward of a dense layer
+/// (ir/Ops.def). relu: step(a) (equal to step(z) for every z, NaN
+/// included); sigmoid: a * (1 - a); tanh: 1 - a * a; softsign:
+/// (1 - |a|)^2; softplus: 1 - exp(-a) (= sigmoid(z)); leaky_relu:
+/// a > 0 ? 1 : slope (slope >= 0, so a > 0 exactly when z > 0); gelu:
+/// Phi(z) + z * phi(z); silu: s * (1 + z * (1 - s)), s = sigmoid(z).
 /// Autodiff builds the same derivative (buildMaskedGrad in
 /// passes/grad/ElementwiseGrad.cpp, checked against this), so the fused
 /// backward computes what the unfused graph does. Activation::None has no
 /// derivative here (the fusion passes use fused.matmul and sum for it).
 template <class E>
 typename E::Value emitActivationGrad(E &e, Activation act,
-                                     typename E::Value a) {
+                                     typename E::Value a, double param = 0) {
   switch (act) {
   case Activation::Relu:
     return emitStep(e, a);
@@ -208,6 +245,23 @@ typename E::Value emitActivationGrad(E &e, Activation act,
   case Activation::Softsign: { // 1 / (1 + |z|)^2 = (1 - |a|)^2
     auto m = e.sub(e.constant(1.0), emitAbs(e, a));
     return e.mul(m, m);
+  }
+  case Activation::Softplus:
+    return e.sub(e.constant(1.0), e.exp(e.neg(a)));
+  case Activation::LeakyRelu:
+    return e.selectGt(a, e.constant(0.0), e.constant(1.0),
+                      e.constant(param));
+  case Activation::Gelu: { // z = a here
+    auto phi = e.mul(e.constant(0.5),
+                     e.add(e.constant(1.0),
+                           e.erf(e.mul(a, e.constant(0.70710678118654752)))));
+    auto density = e.mul(e.constant(0.39894228040143268),
+                         e.exp(e.mul(e.constant(-0.5), e.mul(a, a))));
+    return e.add(phi, e.mul(a, density));
+  }
+  case Activation::Silu: { // z = a here
+    auto s = emitSigmoid(e, a);
+    return e.mul(s, e.add(e.constant(1.0), e.mul(a, e.sub(e.constant(1.0), s))));
   }
   case Activation::None:
     break;

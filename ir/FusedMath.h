@@ -25,19 +25,36 @@ typename E::Value emitMaskedGrad(E &e, Activation act, typename E::Value da,
   return e.mul(da, emitActivationGrad(e, act, a));
 }
 
-/// The value of fused update op `op` on one element: `args` are its tensor
-/// operands' elements, then the scalar hyperparameter (Ops.def).
-///   fused.sgd_momentum(v, g, mu) = mu * v + g
-///   fused.sgd(w, s, lr)          = w - lr * s
+/// The value of fused update op `op` on one element: `args` are its
+/// operands' elements, tensors then scalars, in Ops.def's order.
+///   fused.sgd_momentum(v, g, mu)     = mu * v + g
+///   fused.sgd(w, s, lr)              = w - lr * s
+///   fused.adam_moment(m, g, b1)      = b1 * m + (1 - b1) * g
+///   fused.adam_variance(v, g, b2)    = b2 * v + (1 - b2) * (g * g)
+///   fused.adam(w, m, v, decay, step, c2, eps)
+///                                    = w * decay - step * (m / (sqrt(v) / c2 + eps))
 template <class E>
 typename E::Value emitUpdate(E &e, UpdateOp op,
                              std::span<const typename E::Value> args) {
-  NN_ASSERT(args.size() == 3, "an update takes three operands");
+  NN_ASSERT(static_cast<int>(args.size()) == opInfo(opOf(op)).arity,
+            std::string("wrong operand count for ") + mnemonic(opOf(op)));
   switch (op) {
   case UpdateOp::SgdMomentum:
     return e.add(e.mul(args[2], args[0]), args[1]);
   case UpdateOp::Sgd:
     return e.sub(args[0], e.mul(args[2], args[1]));
+  case UpdateOp::AdamMoment:
+    return e.add(e.mul(args[2], args[0]),
+                 e.mul(e.sub(e.constant(1.0), args[2]), args[1]));
+  case UpdateOp::AdamVariance:
+    return e.add(e.mul(args[2], args[0]),
+                 e.mul(e.sub(e.constant(1.0), args[2]),
+                       e.mul(args[1], args[1])));
+  case UpdateOp::Adam: {
+    auto denom = e.add(e.div(e.sqrt(args[2]), args[5]), args[6]);
+    return e.sub(e.mul(args[0], args[3]),
+                 e.mul(args[4], e.div(args[1], denom)));
+  }
   }
   NN_UNREACHABLE("bad UpdateOp");
 }
@@ -117,7 +134,8 @@ typename E::Value emitFusedBody(E &e, const std::vector<ExprStep> &body,
       }
     }
     steps.push_back(emitElementwise(
-        e, s.op, std::span<const typename E::Value>(args.data(), args.size())));
+        e, s.op, std::span<const typename E::Value>(args.data(), args.size()),
+        s.value));
   }
   return steps.back();
 }

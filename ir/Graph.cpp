@@ -57,14 +57,14 @@ OpKind opOfMember(OpFamily f, int member) {
 
 namespace {
 const ElementwiseOp kActivationOps[] = {
-#define NN_ACTIVATION(Kind, Mnemonic) ElementwiseOp::Kind,
+#define NN_ACTIVATION(Kind, Mnemonic, GradFrom) ElementwiseOp::Kind,
 #include "ir/Ops.def"
 };
 } // namespace
 
 const std::vector<Activation> &allActivations() {
   static const std::vector<Activation> acts = {
-#define NN_ACTIVATION(Kind, Mnemonic) Activation::Kind,
+#define NN_ACTIVATION(Kind, Mnemonic, GradFrom) Activation::Kind,
 #include "ir/Ops.def"
   };
   return acts;
@@ -73,6 +73,16 @@ const std::vector<Activation> &allActivations() {
 ElementwiseOp activationOp(Activation a) {
   NN_ASSERT(a != Activation::None, "activation 'none' applies no op");
   return kActivationOps[static_cast<int>(a) - 1];
+}
+
+bool gradFromInput(Activation act) {
+  enum From { Output, Input };
+  static const From from[] = {
+#define NN_ACTIVATION(Kind, Mnemonic, GradFrom) GradFrom,
+#include "ir/Ops.def"
+  };
+  NN_ASSERT(act != Activation::None, "activation 'none' has no derivative");
+  return from[static_cast<int>(act) - 1] == Input;
 }
 
 const char *activationName(Activation a) {

@@ -32,8 +32,8 @@ enum class OpKind {
 /// the family's own enum below, so each switch is complete without `default`
 /// and names only the ops whose behaviour it defines.
 #define NN_OP_FAMILIES(X)                                                      \
-  X(Leaf) X(Elementwise) X(Linalg) X(Reduce) X(Rows) X(Loss) X(Dense)          \
-      X(LossGrad) X(Update) X(FusedElementwise)
+  X(Leaf) X(Elementwise) X(Linalg) X(Reduce) X(Rows) X(Random) X(Loss)        \
+      X(Dense) X(LossGrad) X(Update) X(FusedElementwise)
 
 enum class OpFamily {
 #define NN_FAMILY_ENUMERATOR(F) F,
@@ -60,7 +60,11 @@ enum class ReduceOp {
 #include "ir/Ops.def"
 };
 enum class RowsOp {
-#define NN_ROWS(Kind, Mnemonic) Kind,
+#define NN_ROWS(Kind, Mnemonic, Arity) Kind,
+#include "ir/Ops.def"
+};
+enum class RandomOp {
+#define NN_RANDOM(Kind, Mnemonic, Arity) Kind,
 #include "ir/Ops.def"
 };
 enum class LossOp {
@@ -76,7 +80,7 @@ enum class LossGradOp {
 #include "ir/Ops.def"
 };
 enum class UpdateOp {
-#define NN_UPDATE(Kind, Mnemonic) Kind,
+#define NN_UPDATE(Kind, Mnemonic, Arity) Kind,
 #include "ir/Ops.def"
 };
 enum class FusedElementwiseOp {
@@ -89,7 +93,7 @@ enum class FusedElementwiseOp {
 /// NN_ACTIVATION rows of Ops.def.
 enum class Activation {
   None,
-#define NN_ACTIVATION(Kind, Mnemonic) Kind,
+#define NN_ACTIVATION(Kind, Mnemonic, GradFrom) Kind,
 #include "ir/Ops.def"
 };
 
@@ -162,9 +166,13 @@ const std::vector<Activation> &allActivations();
 ElementwiseOp activationOp(Activation a);
 /// The activation that applies elementwise op `op`, if it is one.
 std::optional<Activation> activationOf(OpKind op);
+/// Whether act's derivative is written in its input z (GradFrom Input in
+/// Ops.def: gelu, silu) rather than its output a = act(z).
+bool gradFromInput(Activation act);
 
 /// One step of a fused.elementwise body: elementwise op `op` applied to
-/// `args`, or, when `op` is Const, the scalar `value` (no args). An arg
+/// `args`, or, when `op` is Const, the scalar `value` (no args); for an op
+/// with a number (leaky_relu's slope, Node::param) `value` holds it. An arg
 /// k >= 0 is the node's operand k; an arg k < 0 is the result of the
 /// earlier step -1 - k. The body's value is its last step's.
 struct ExprStep {
@@ -225,6 +233,14 @@ struct Node {
   bool transB = false;
   /// Elementwise (fused.elementwise): the per-element expression.
   std::vector<ExprStep> body;
+  /// The op's number: leaky_relu and fused dense ops with act leaky_relu:
+  /// the slope; dropout: the drop probability; normalize, normalize_grad:
+  /// eps.
+  double param = 0;
+  /// Dropout: the key of its random stream, (seed, stream): the recipe's
+  /// seed, and the op's own number among the model's dropout ops.
+  uint64_t seed = 0;
+  int64_t stream = 0;
 };
 
 /// A named result of the graph: "loss", "pred", ...

@@ -35,6 +35,8 @@ struct DataSource {
 enum class HyperRange {
   Positive,     // > 0
   UnitInterval, // in [0, 1)
+  NonNegative,  // >= 0
+  Bool,         // true (1) or false (0)
 };
 
 inline bool inRange(HyperRange r, double v) {
@@ -43,6 +45,10 @@ inline bool inRange(HyperRange r, double v) {
     return v > 0;
   case HyperRange::UnitInterval:
     return v >= 0 && v < 1;
+  case HyperRange::NonNegative:
+    return v >= 0;
+  case HyperRange::Bool:
+    return v == 0 || v == 1;
   }
   return false;
 }
@@ -54,6 +60,10 @@ inline const char *rangeText(HyperRange r) {
     return "positive";
   case HyperRange::UnitInterval:
     return "in [0, 1)";
+  case HyperRange::NonNegative:
+    return "non-negative";
+  case HyperRange::Bool:
+    return "true or false";
   }
   return "";
 }
@@ -70,11 +80,30 @@ struct OptimizerSpec {
 #define NN_HYPERPARAM(Field, Name, Default, Range, What) double Field = Default;
 #include "ir/Optimizers.def"
 
+  /// clip_grad_norm's max_norm (torch.nn.utils.clip_grad_norm_): the
+  /// gradients of all parameters scaled together so that their total 2-norm
+  /// is at most this; 0 = no clipping.
+  double clipGradNorm = 0;
+
   /// Whether `m` is a momentum nnc accepts: in [0, 1) ("momentum must be in
   /// [0, 1)" otherwise, from the .nn file and from --momentum alike).
   static bool validMomentum(double m) {
     return inRange(HyperRange::UnitInterval, m);
   }
+};
+
+/// The learning-rate schedule of the `schedule` train setting, computed on
+/// the host per step (PyTorch's schedulers stepped per epoch, warm-up per
+/// step): lr(step, epoch) = base lr * warm-up factor * decay factor.
+struct Schedule {
+  enum class Kind { Constant, Step, Cosine };
+  Kind kind = Kind::Constant;
+  int64_t every = 1;   // Step: StepLR's step_size, in epochs
+  double gamma = 0.1;  // Step: StepLR's gamma
+  int64_t epochs = 1;  // Cosine: CosineAnnealingLR's T_max, in epochs
+  double minLr = 0;    // Cosine: eta_min
+  int64_t warmupSteps = 0; // linear warm-up over the first steps; 0 = none
+  SrcLoc loc;
 };
 
 struct EarlyStop {
@@ -88,6 +117,7 @@ struct Recipe {
   DataSource data;
   DataSource test;
   OptimizerSpec optimizer;
+  Schedule schedule;
   int64_t batch = 32;
   int64_t epochs = 1;
   double l2 = 0.0;         // lambda: loss += lambda * sum of squared weights

@@ -60,6 +60,8 @@ void applyRule(GradContext &c, NodeId id, NodeId dy) {
     return rowsGrad(c, id, dy);
   case OpFamily::Loss:
     return lossGrad(c, id, dy);
+  case OpFamily::Random:
+    NN_UNREACHABLE("TODO(dropout): no gradient rule yet");
   // Fusion runs after autodiff: fused ops never need a gradient rule.
   case OpFamily::Dense:
   case OpFamily::LossGrad:

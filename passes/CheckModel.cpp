@@ -98,6 +98,7 @@ bool mixesBatch(const Graph &g, const Node &n) {
   case OpFamily::Leaf:
   case OpFamily::Elementwise:
   case OpFamily::Linalg:
+  case OpFamily::Random:
   case OpFamily::Loss:
   case OpFamily::Dense:
   case OpFamily::LossGrad:
@@ -134,6 +135,8 @@ std::string rowsGradProblem(const Node &n, const TensorType &x) {
     return "";
   }
   case RowsOp::OneHot:
+  case RowsOp::Normalize:
+  case RowsOp::NormalizeGrad:
     return "";
   }
   NN_UNREACHABLE("bad RowsOp");
@@ -299,6 +302,7 @@ private:
       return lossGradProblem(n, type(n.inputs[0]), type(n.inputs[1]));
     case OpFamily::Leaf:
     case OpFamily::Linalg:
+    case OpFamily::Random:
     case OpFamily::Dense:
     case OpFamily::LossGrad:
     case OpFamily::Update:

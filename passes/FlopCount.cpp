@@ -76,6 +76,10 @@ double rowsFlops(const FlopCtx &c) {
     return kSoftmaxFlops * c.out;
   case RowsOp::OneHot:
     return 0;
+  case RowsOp::Normalize: // mean, variance, normalize: ~8 per element
+    return 8 * c.out;
+  case RowsOp::NormalizeGrad:
+    return 12 * c.out;
   }
   NN_UNREACHABLE("bad RowsOp");
 }
@@ -162,6 +166,8 @@ double nodeFlops(const Graph &g, NodeId id, int64_t batch) {
     return reduceFlops(c);
   case OpFamily::Rows:
     return rowsFlops(c);
+  case OpFamily::Random: // Philox: ~10 rounds of 2 multiplies, per 4 values
+    return 6 * c.out;
   case OpFamily::Loss:
     return lossFlops(c);
   case OpFamily::Dense:

@@ -203,6 +203,7 @@ TensorType fusedOpType(const Node &n, const std::vector<TensorType> &ts,
   case OpFamily::Linalg:
   case OpFamily::Reduce:
   case OpFamily::Rows:
+  case OpFamily::Random:
   case OpFamily::Loss:
     break;
   }

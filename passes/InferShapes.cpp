@@ -233,8 +233,31 @@ ShapeResult rowsType(const Node &n, const Operand &in) {
     if (n.classes <= 0)
       return fail("onehot needs a positive number of classes");
     return ok(TensorType::of({in(0).dims[0], n.classes}));
+  case RowsOp::Normalize:
+    if (in(0).dtype != DType::F32 || in(0).rank() == 0)
+      return fail("layer_norm needs an f32 tensor of rank 1 or more, got " +
+                  in(0).str());
+    return ok(in(0));
+  case RowsOp::NormalizeGrad:
+    if (in(0) != in(1))
+      return fail("normalize_grad needs dy and x of one type, got " +
+                  in(0).str() + " and " + in(1).str());
+    return ok(in(0));
   }
   NN_UNREACHABLE("bad RowsOp");
+}
+
+/// Random ops: x's type; the step a scalar.
+ShapeResult randomType(const Node &n, const Operand &in) {
+  switch (member<RandomOp>(n.op)) {
+  case RandomOp::Dropout:
+    if (in(0).dtype != DType::F32)
+      return fail("dropout needs an f32 tensor, got " + in(0).str());
+    if (!in(1).isScalar())
+      return fail("dropout's step must be a scalar, got " + in(1).str());
+    return ok(in(0));
+  }
+  NN_UNREACHABLE("bad RandomOp");
 }
 
 /// Losses: a scalar, the mean over the batch.
@@ -288,6 +311,8 @@ ShapeResult inferNodeType(const Graph &g, const Node &n) {
     return reduceOpType(n, in);
   case OpFamily::Rows:
     return rowsType(n, in);
+  case OpFamily::Random:
+    return randomType(n, in);
   case OpFamily::Loss:
     return lossType(g, n, in);
   case OpFamily::Dense:

@@ -149,6 +149,9 @@ Value rows(RowsOp op, const Graph &g, const Node &n, const Args &in) {
     return softmax(*in[0]);
   case RowsOp::OneHot:
     return oneHot(*in[0], n.classes, g[n.inputs[0]]);
+  case RowsOp::Normalize:
+  case RowsOp::NormalizeGrad:
+    NN_UNREACHABLE("TODO(layer_norm): not in the interpreter yet");
   }
   NN_UNREACHABLE("bad RowsOp");
 }

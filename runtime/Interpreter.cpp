@@ -125,6 +125,8 @@ Value evalNode(const Context &c, const Node &n, const Args &in) {
     return interp::reduction(member<ReduceOp>(n.op), n, in);
   case OpFamily::Rows:
     return interp::rows(member<RowsOp>(n.op), c.g, n, in);
+  case OpFamily::Random:
+    NN_UNREACHABLE("TODO(dropout): not in the interpreter yet");
   case OpFamily::Loss:
     return interp::loss(member<LossOp>(n.op), c.g, n, in);
   case OpFamily::Dense:

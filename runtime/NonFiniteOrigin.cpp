@@ -124,6 +124,7 @@ std::string familyHelp(const Graph &g, const Node &n,
   case OpFamily::Linalg:
   case OpFamily::Reduce:
   case OpFamily::Rows:
+  case OpFamily::Random:
   case OpFamily::Dense:
   case OpFamily::LossGrad:
   case OpFamily::Update:

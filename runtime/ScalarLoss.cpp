@@ -68,6 +68,8 @@ void Writer::rows(NodeId id) {
   case RowsOp::Softmax:
     return softmaxRows(id, /*grad=*/false);
   case RowsOp::OneHot:
+  case RowsOp::Normalize: // TODO(layer_norm): explain --scalar
+  case RowsOp::NormalizeGrad:
     unsupported(g[id]);
   }
 }

@@ -196,6 +196,8 @@ void Writer::node(NodeId id) {
     return reduction(id);
   case OpFamily::Rows:
     return rows(id);
+  case OpFamily::Random: // TODO(dropout): explain --scalar
+    unsupported(g[id]);
   case OpFamily::Loss:
     return loss(id);
   case OpFamily::Dense:
@@ -264,6 +266,10 @@ void Writer::update(NodeId id) {
             num(at(a, i)) + " - " + num(at(h, 0)) + " * (" +
                 scalarText(at(b, i)) + ")"});
       break;
+    case UpdateOp::AdamMoment: // TODO(adam): explain --scalar
+    case UpdateOp::AdamVariance:
+    case UpdateOp::Adam:
+      unsupported(n);
     }
   }
 }

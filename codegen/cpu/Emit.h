@@ -141,6 +141,9 @@ struct LlvmMath {
   Value log(Value a);
   Value log1p(Value a) { return call("log1pf", a); }
   Value tanh(Value a) { return call("tanhf", a); }
+  /// llvm.sqrt: IEEE (correctly rounded), vectorizable.
+  Value sqrt(Value a);
+  Value erf(Value a) { return call("erff", a); }
   Value selectGt(Value a, Value b, Value t, Value f) {
     return k.b.CreateSelect(k.b.CreateFCmpOGT(a, b), t, f);
   }

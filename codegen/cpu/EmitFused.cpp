@@ -353,6 +353,7 @@ void emitFusedKernel(KernelEmitter &k) {
   case OpFamily::Linalg:
   case OpFamily::Reduce:
   case OpFamily::Rows:
+  case OpFamily::Random:
   case OpFamily::Loss:
     break;
   }

@@ -452,6 +452,9 @@ static void emitRowsKernel(KernelEmitter &k) {
     return emitSoftmax(k);
   case RowsOp::OneHot:
     return emitOneHot(k);
+  case RowsOp::Normalize:
+  case RowsOp::NormalizeGrad:
+    NN_UNREACHABLE("TODO(layer_norm): no CPU kernel yet");
   }
   NN_UNREACHABLE("bad RowsOp");
 }
@@ -492,6 +495,8 @@ void emitKernelBody(KernelEmitter &k) {
     return emitReduceKernel(k);
   case OpFamily::Rows:
     return emitRowsKernel(k);
+  case OpFamily::Random:
+    NN_UNREACHABLE("TODO(dropout): no CPU kernel yet");
   case OpFamily::Loss:
     return emitLossKernel(k);
   case OpFamily::Dense:

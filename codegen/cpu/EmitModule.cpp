@@ -54,6 +54,7 @@ bool isProduct(const Graph &g, NodeId id) {
   case OpFamily::Elementwise:
   case OpFamily::Reduce:
   case OpFamily::Rows:
+  case OpFamily::Random:
   case OpFamily::Loss:
   case OpFamily::LossGrad:
   case OpFamily::Update:

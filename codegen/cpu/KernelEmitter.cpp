@@ -206,6 +206,10 @@ LlvmMath::Value LlvmMath::log(Value a) {
   return k.b.CreateUnaryIntrinsic(Intrinsic::log, a);
 }
 
+LlvmMath::Value LlvmMath::sqrt(Value a) {
+  return k.b.CreateUnaryIntrinsic(Intrinsic::sqrt, a);
+}
+
 LlvmMath::Value LlvmMath::call(const char *name, Value a) {
   if (!lanes)
     return k.b.CreateCall(k.libm(name), {a});

@@ -110,6 +110,8 @@ struct CudaMath {
   Value log(Value a) { return let("logf(" + a + ")"); }
   Value log1p(Value a) { return let("log1pf(" + a + ")"); }
   Value tanh(Value a) { return let("tanhf(" + a + ")"); }
+  Value sqrt(Value a) { return let("sqrtf(" + a + ")"); }
+  Value erf(Value a) { return let("erff(" + a + ")"); }
   /// `>` on floats is ordered: false when either side is NaN.
   Value selectGt(Value a, Value b, Value t, Value f) {
     return let("(" + a + " > " + b + ") ? " + t + " : " + f);

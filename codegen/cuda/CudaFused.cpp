@@ -243,6 +243,7 @@ void printFusedKernel(KernelWriter &k) {
   case OpFamily::Linalg:
   case OpFamily::Reduce:
   case OpFamily::Rows:
+  case OpFamily::Random:
   case OpFamily::Loss:
     break;
   }

@@ -346,6 +346,9 @@ static void printRowsKernel(KernelWriter &k) {
     return printSoftmax(k);
   case RowsOp::OneHot:
     return printOneHot(k);
+  case RowsOp::Normalize:
+  case RowsOp::NormalizeGrad:
+    NN_UNREACHABLE("TODO(layer_norm): no CUDA kernel yet");
   }
   NN_UNREACHABLE("bad RowsOp");
 }
@@ -385,6 +388,8 @@ void printKernelBody(KernelWriter &k) {
     return printReduceKernel(k);
   case OpFamily::Rows:
     return printRowsKernel(k);
+  case OpFamily::Random:
+    NN_UNREACHABLE("TODO(dropout): no CUDA kernel yet");
   case OpFamily::Loss:
     return printLossKernel(k);
   case OpFamily::Dense:

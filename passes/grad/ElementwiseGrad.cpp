@@ -20,7 +20,7 @@
 namespace nn {
 
 NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
-                       NodeId a) {
+                       NodeId a, double slope) {
   switch (act) {
   // d/dz sigmoid(z) = a*(1-a)
   case Activation::Sigmoid: {
@@ -40,6 +40,44 @@ NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
   case Activation::Softsign: {
     NodeId m = b.binary(OpKind::Sub, b.constant(1.0), b.unary(OpKind::Abs, a));
     return b.binary(OpKind::Mul, dy, b.binary(OpKind::Mul, m, m));
+  }
+  // d/dz softplus(z) = sigmoid(z) = 1 - exp(-a)
+  case Activation::Softplus: {
+    NodeId e = b.unary(OpKind::Exp, b.unary(OpKind::Neg, a));
+    return b.binary(OpKind::Mul, dy, b.binary(OpKind::Sub, b.constant(1.0), e));
+  }
+  // d/dz leaky_relu(z) = z > 0 ? 1 : slope = step(a) + slope * (1 - step(a))
+  // (exact: 1 + slope*0, or 0 + slope*1)
+  case Activation::LeakyRelu: {
+    NodeId s = b.unary(OpKind::Step, a);
+    NodeId off = b.binary(OpKind::Mul, b.constant(slope),
+                          b.binary(OpKind::Sub, b.constant(1.0), s));
+    return b.binary(OpKind::Mul, dy, b.binary(OpKind::Add, s, off));
+  }
+  // d/dz gelu(z) = Phi(z) + z * phi(z)
+  //   = 0.5 * (1 + erf(z * (1/sqrt 2))) + z * ((1/sqrt(2 pi)) * exp(-0.5 * (z*z)))
+  case Activation::Gelu: {
+    NodeId erf = b.unary(
+        OpKind::Erf,
+        b.binary(OpKind::Mul, z, b.constant(0.70710678118654752)));
+    NodeId phi = b.binary(OpKind::Mul, b.constant(0.5),
+                          b.binary(OpKind::Add, b.constant(1.0), erf));
+    NodeId ex = b.unary(OpKind::Exp,
+                        b.binary(OpKind::Mul, b.constant(-0.5),
+                                 b.binary(OpKind::Mul, z, z)));
+    NodeId density =
+        b.binary(OpKind::Mul, b.constant(0.39894228040143268), ex);
+    NodeId d = b.binary(OpKind::Add, phi, b.binary(OpKind::Mul, z, density));
+    return b.binary(OpKind::Mul, dy, d);
+  }
+  // d/dz silu(z) = s * (1 + z * (1 - s)), s = sigmoid(z)
+  case Activation::Silu: {
+    NodeId s = b.unary(OpKind::Sigmoid, z);
+    NodeId inner = b.binary(OpKind::Mul, z,
+                            b.binary(OpKind::Sub, b.constant(1.0), s));
+    NodeId d = b.binary(OpKind::Mul, s,
+                        b.binary(OpKind::Add, b.constant(1.0), inner));
+    return b.binary(OpKind::Mul, dy, d);
   }
   case Activation::None:
     break;
@@ -100,6 +138,11 @@ NodeId matchFactor(const FuseContext &c, Activation act, NodeId f) {
     NodeId a = g[g[m].inputs[1]].inputs[0];
     return isActivation(c, a, act) ? a : -1;
   }
+  case Activation::Softplus: // TODO(activations): matchers
+  case Activation::LeakyRelu:
+  case Activation::Gelu:
+  case Activation::Silu:
+    return -1;
   case Activation::None:
     break;
   }
@@ -151,8 +194,27 @@ void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
   case ElementwiseOp::Relu:
   case ElementwiseOp::Tanh:
   case ElementwiseOp::Softsign:
-    c.contribute(a, buildMaskedGrad(c.b, *activationOf(kind), dy, a, id));
+  case ElementwiseOp::Gelu:
+  case ElementwiseOp::Silu:
+  case ElementwiseOp::Softplus:
+  case ElementwiseOp::LeakyRelu:
+    c.contribute(a, buildMaskedGrad(c.b, *activationOf(kind), dy, a, id,
+                                    c.g[id].param));
     return;
+  // d/da sqrt(a) = 1 / (2 sqrt(a)) = 0.5 / y
+  case ElementwiseOp::Sqrt:
+    c.contribute(a, c.binary(OpKind::Div,
+                             c.binary(OpKind::Mul, dy, c.b.constant(0.5)), id));
+    return;
+  // d/da erf(a) = 2/sqrt(pi) * exp(-a*a)
+  case ElementwiseOp::Erf: {
+    NodeId ex = c.unary(OpKind::Exp,
+                        c.unary(OpKind::Neg, c.binary(OpKind::Mul, a, a)));
+    c.contribute(a, c.binary(OpKind::Mul, dy,
+                             c.binary(OpKind::Mul,
+                                      c.b.constant(1.1283791670955126), ex)));
+    return;
+  }
   // d/da step(a) = 0 (almost everywhere): nothing flows back
   case ElementwiseOp::Step:
     return;

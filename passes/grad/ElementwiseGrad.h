@@ -20,12 +20,14 @@ class FuseContext;
 /// dy * act'(z) for activation `act` (not None) with input `z` and output
 /// `a` = act(z), appended with `b`. The derivative is the one of
 /// ir/ElementwiseMath.h (emitActivationGrad), written from the output
-/// except for relu: step(z) (equal to step(a), NaN included).
+/// except for relu: step(z) (equal to step(a), NaN included), and from the
+/// input for the activations whose GradFrom is Input (gelu, silu).
+/// `slope`: leaky_relu's.
 NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
-                       NodeId a);
+                       NodeId a, double slope = 0);
 
 /// A masked gradient found in a graph: dz = da * act'(a), `a` the
-/// activation's output node.
+/// activation's output node (its input z when gradFromInput(act)).
 struct MaskedGrad {
   Activation act = Activation::None;
   NodeId da = -1, a = -1;

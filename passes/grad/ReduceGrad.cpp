@@ -42,6 +42,16 @@ void rowsGrad(GradContext &c, NodeId id, NodeId dy) {
   // class ids are not differentiable
   case RowsOp::OneHot:
     return;
+  // y = normalize(a): the rule in one op (Ops.def), eps carried along
+  case RowsOp::Normalize: {
+    NodeId da = c.b.op(OpKind::NormalizeGrad, {dy, a});
+    c.g[da].param = c.g[id].param;
+    c.contribute(a, da);
+    return;
+  }
+  case RowsOp::NormalizeGrad:
+    throw UserError("error: normalize_grad has no gradient (nnc "
+                    "differentiates once)");
   }
   NN_UNREACHABLE("bad RowsOp");
 }

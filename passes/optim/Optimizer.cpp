@@ -36,6 +36,7 @@ std::vector<const HyperParam *> paramsOf(const char *list) {
   std::vector<const HyperParam *> out;
   std::istringstream in(list);
   for (std::string name; in >> name;) {
+    name = name.substr(0, name.find('=')); // TODO(optim): per-row defaults
     const HyperParam *p = findHyperParam(name);
     NN_ASSERT(p, "Optimizers.def: unknown hyperparameter '" + name + "'");
     out.push_back(p);
@@ -97,6 +98,30 @@ NodeId OptimizerContext::stateLeaf(NodeId param, const std::string &state) {
   return g.add(std::move(v));
 }
 
+NodeId OptimizerContext::lr() {
+  if (lrNode < 0)
+    lrNode = b.constant(spec.lr, "lr");
+  return lrNode;
+}
+
+NodeId stepLeaf(Graph &g) {
+  if (auto id = g.findLeaf(OpKind::State, kStepLeaf))
+    return *id;
+  Node t = makeNode(OpKind::State, {}, SrcLoc{});
+  t.name = kStepLeaf;
+  t.type = TensorType::scalar();
+  return g.add(std::move(t));
+}
+
+NodeId OptimizerContext::stepNumber() {
+  if (stepNode >= 0)
+    return stepNode;
+  NodeId t = stepLeaf(g);
+  stepNode = b.binary(OpKind::Add, t, b.constant(1.0), "new.train.step");
+  update(t, stepNode);
+  return stepNode;
+}
+
 Graph applyOptimizer(const Graph &g, const OptimizerSpec &spec) {
   Graph out = g;
   OptimizerContext c{out, Builder(out), spec, {}};
@@ -117,6 +142,10 @@ Graph applyOptimizer(const Graph &g, const OptimizerSpec &spec) {
     break;
 #include "ir/Optimizers.def"
   }
+  // A dropout reads the step count: it advances even when the optimizer
+  // does not read it.
+  if (out.findLeaf(OpKind::State, kStepLeaf))
+    c.stepNumber();
   return out;
 }
 

@@ -54,6 +54,12 @@ std::vector<std::string> optimizerNames();
 /// of its optimizer's hyperparameters in table order, printf's %g.
 std::string describeOptimizer(const OptimizerSpec &spec);
 
+/// The scalar State leaf that counts the steps done ("train.step").
+constexpr const char *kStepLeaf = "train.step";
+/// That leaf of `g`, added when `g` has none (the lowering of dropout and
+/// the optimizers that count steps share it).
+NodeId stepLeaf(Graph &g);
+
 /// Appends the update of `spec`'s optimizer to `g`, a graph differentiate()
 /// gave an output "grad.<param>" per trained parameter: those outputs give
 /// way to updates of the parameters (and of the optimizer's state leaves,
@@ -70,6 +76,14 @@ struct OptimizerContext {
 
   /// A new State leaf "optimizer.<param>.<state>" of `param`'s type.
   NodeId stateLeaf(NodeId param, const std::string &state);
+  /// The learning rate, a scalar shared by every parameter's update.
+  NodeId lr();
+  /// The step number after this step, t + 1 (1 at the first step), from
+  /// the scalar State leaf "train.step" (steps done so far, also the
+  /// dropout key); its update t + 1 is added once.
+  NodeId stepNumber();
+
+  NodeId lrNode = -1, stepNode = -1;
   /// `target` takes `value` after the step.
   void update(NodeId target, NodeId value) {
     g.updates.push_back({target, value});

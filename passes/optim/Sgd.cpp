@@ -23,7 +23,7 @@ void addSgdUpdates(OptimizerContext &c) {
   for (auto [p, grad] : c.params) {
     c.b.loc = c.g[p].loc;
     if (lr < 0) {
-      lr = c.b.constant(opt.lr, "lr");
+      lr = c.lr();
       if (opt.momentum != 0)
         mu = c.b.constant(opt.momentum, "momentum");
     }
@@ -122,6 +122,10 @@ UpdateMatch matchUpdate(const FuseContext &c, UpdateOp op, const Update &u) {
     return matchSgdMomentum(c, u);
   case UpdateOp::Sgd:
     return matchSgdStep(c, u);
+  case UpdateOp::AdamMoment: // TODO(adam): matchers
+  case UpdateOp::AdamVariance:
+  case UpdateOp::Adam:
+    return {};
   }
   return {};
 }

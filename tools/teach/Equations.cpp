@@ -135,6 +135,7 @@ FormulaText Equations::expr(NodeId id, bool top) const {
   case OpFamily::Reduce:
     return reduce(n);
   case OpFamily::Rows:
+  case OpFamily::Random: // TODO(dropout): its equation
   case OpFamily::Loss:
     return callText(mnemonic(n.op), operands(n));
   case OpFamily::Dense:

@@ -64,6 +64,8 @@ struct FormulaEmitter {
   Value log(Value a) { return call("log", a); }
   Value log1p(Value a) { return call("log1p", a); }
   Value tanh(Value a) { return call("tanh", a); }
+  Value sqrt(Value a) { return call("sqrt", a); }
+  Value erf(Value a) { return call("erf", a); }
   /// `t where a > b, else f`.
   Value selectGt(Value a, Value b, Value t, Value f) {
     usedCalls = true;

@@ -148,6 +148,7 @@ std::string nodeStyle(const Node &n) {
   case OpFamily::Linalg:
   case OpFamily::Reduce:
   case OpFamily::Rows:
+  case OpFamily::Random:
   case OpFamily::Loss:
   case OpFamily::Dense:
   case OpFamily::LossGrad:

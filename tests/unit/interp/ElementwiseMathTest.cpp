@@ -35,6 +35,8 @@ struct StringEmitter {
   Value log(Value a) { return "log(" + a + ")"; }
   Value log1p(Value a) { return "log1p(" + a + ")"; }
   Value tanh(Value a) { return "tanh(" + a + ")"; }
+  Value sqrt(Value a) { return "sqrt(" + a + ")"; }
+  Value erf(Value a) { return "erf(" + a + ")"; }
   Value selectGt(Value a, Value b, Value t, Value f) {
     return "(" + a + " > " + b + " ? " + t + " : " + f + ")";
   }
