@@ -264,6 +264,8 @@ private:
     const Expr &e = *s.value;
     if (e.kind == Expr::Kind::Call && e.text == "dense")
       return lowerDense(s.name, e);
+    if (e.kind == Expr::Kind::Call && e.text == "layer_norm")
+      return lowerLayerNorm(s.name, e);
     NodeId start = g.size();
     NodeId id = lowerExpr(e);
     if (id != kPoison && id >= start && g[id].name.empty())

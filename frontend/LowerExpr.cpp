@@ -32,8 +32,10 @@ namespace {
 /// otherwise. A new op of these families is a function by its table row.
 bool isFunction(OpKind op) {
   // Written as an operator (neg: -x), or made only by autodiff.
-  static const OpKind kNotFunctions[] = {OpKind::Neg, OpKind::Step,
-                                         OpKind::Count, OpKind::OneHot};
+  // (normalize is written as the layer layer_norm.)
+  static const OpKind kNotFunctions[] = {
+      OpKind::Neg,    OpKind::Step,      OpKind::Count,
+      OpKind::OneHot, OpKind::Normalize, OpKind::NormalizeGrad};
   if (std::find(std::begin(kNotFunctions), std::end(kNotFunctions), op) !=
       std::end(kNotFunctions))
     return false;
@@ -65,7 +67,7 @@ std::optional<OpKind> functionOp(const std::string &name) {
 }
 
 std::vector<std::string> allFunctionNames() {
-  std::vector<std::string> names = {"dense"};
+  std::vector<std::string> names = {"dense", "layer_norm"};
   for (OpKind op : allOps())
     if (isFunction(op))
       names.push_back(mnemonic(op));
@@ -225,6 +227,11 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
   if (e.text == "dense") {
     diags.error(e.loc, "'dense' creates a layer and must be bound to a name, "
                        "as in 'fc1 = dense(x, 128, relu)'");
+    return kPoison;
+  }
+  if (e.text == "layer_norm") {
+    diags.error(e.loc, "'layer_norm' creates a layer and must be bound to a "
+                       "name, as in 'n1 = layer_norm(h)'");
     return kPoison;
   }
   if (std::optional<OpKind> op = functionOp(e.text)) {

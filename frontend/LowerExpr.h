@@ -35,6 +35,9 @@ protected:
   NodeId lowerExpr(const Expr &e);
   /// `name = dense(x, units, act)`: weight, bias, matmul, add, activation.
   NodeId lowerDense(const std::string &name, const Expr &call);
+  /// `name = layer_norm(x)`: normalize, times weight, plus bias
+  /// (LowerNorm.cpp).
+  NodeId lowerLayerNorm(const std::string &name, const Expr &call);
   /// Sets `n.init` (and `n.values`) from the param statement `s`; false
   /// after errors.
   bool lowerInit(const Stmt &s, Node &n);
@@ -64,6 +67,8 @@ private:
   TensorType typeOf(const Node &n) const;
   /// Why `x` has no type: a note at the node whose shape rule fails.
   void explainUnknown(NodeId x, const SrcLoc &where);
+  std::optional<double> layerNormEps(const Expr &call);
+  std::optional<int64_t> layerNormWidth(NodeId x, const SrcLoc &xloc);
   bool checkArgs(const Expr &e, size_t count,
                  const std::vector<std::string> &kwargs);
   bool flatten(const Expr &list, const std::vector<int64_t> &dims, size_t depth,

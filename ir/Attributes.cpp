@@ -120,6 +120,11 @@ Activation readActivation(AttrReader &r) {
   NN_UNREACHABLE("failAtTaken returned");
 }
 
+/// layer_norm's row ops, whose Node::param is eps: always printed.
+bool takesEps(OpKind op) {
+  return op == OpKind::Normalize || op == OpKind::NormalizeGrad;
+}
+
 /// A flag attribute's row: `field` of Node, false by default.
 template <bool Node::*Field> AttrSpec flagRow(const char *name) {
   return {name, true, [](const Node &n) { return n.*Field; },
@@ -169,6 +174,9 @@ std::vector<AttrSpec> makeTable() {
       {"body", false, [](const Node &n) { return !n.body.empty(); },
        [](const Node &n) { return bodyExpr(n.body, n.body.size() - 1); },
        [](AttrReader &r, Node &n) { r.readBody(n.body); }},
+      {"eps", false, [](const Node &n) { return takesEps(n.op); },
+       [](const Node &n) { return formatDouble(n.param); },
+       [](AttrReader &r, Node &n) { n.param = r.readNumber(); }},
   };
 }
 

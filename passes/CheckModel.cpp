@@ -94,7 +94,15 @@ bool mixesBatch(const Graph &g, const Node &n) {
     }
     NN_UNREACHABLE("bad ReduceOp");
   case OpFamily::Rows:
-    return member<RowsOp>(n.op) == RowsOp::Softmax && t.rank() == 1;
+    switch (member<RowsOp>(n.op)) {
+    case RowsOp::Softmax:
+    case RowsOp::Normalize:
+    case RowsOp::NormalizeGrad:
+      return t.rank() == 1; // over the last axis, the batch
+    case RowsOp::OneHot:
+      return false;
+    }
+    NN_UNREACHABLE("bad RowsOp");
   case OpFamily::Leaf:
   case OpFamily::Elementwise:
   case OpFamily::Linalg:
@@ -247,6 +255,14 @@ private:
     if (!mixesBatch(g, n))
       return;
     const TensorType &t = type(n.inputs[0]);
+    if (n.op == OpKind::Normalize || n.op == OpKind::NormalizeGrad) {
+      diags.error(n.loc, std::string("'") + mnemonic(n.op) + "' of " +
+                             t.str() +
+                             " normalizes across the samples of a batch");
+      diags.help(n.loc, "layer_norm normalizes each sample's features "
+                        "f32[N,k] over their last axis");
+      return;
+    }
     if (family(n.op) == OpFamily::Rows) {
       diags.error(n.loc, "'softmax' of " + t.str() +
                              " normalises across the samples of a batch, so "

@@ -76,8 +76,12 @@ double rowsFlops(const FlopCtx &c) {
     return kSoftmaxFlops * c.out;
   case RowsOp::OneHot:
     return 0;
-  case RowsOp::Normalize: // mean, variance, normalize: ~8 per element
-    return 8 * c.out;
+  // Per element, as the kernels compute: sums of x and x * x (3), then
+  // (x - mean) * rstd (2).
+  case RowsOp::Normalize:
+    return 5 * c.out;
+  // Sums of x, x * x, dy and dy * x (6), then xh = (x - mean) * rstd and
+  // (dy - mean(dy) - xh * mean(dy * xh)) * rstd (6).
   case RowsOp::NormalizeGrad:
     return 12 * c.out;
   }

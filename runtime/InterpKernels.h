@@ -69,4 +69,11 @@ int64_t rowLen(const Value &a);
 /// max and s = sum exp(z - max) of row `r` of `z`.
 std::pair<double, double> rowMaxAndSum(const Value &z, int64_t r);
 
+// --- layer_norm's rows (InterpNormalize.cpp) -----------------------------
+
+/// normalize(x): (x - mean) / sqrt(var + eps) over each row (last axis).
+Value normalize(const Value &x, double eps);
+/// normalize_grad(dy, x): its gradient given dy (ir/Ops.def).
+Value normalizeGrad(const Value &dy, const Value &x, double eps);
+
 } // namespace nn::interp

@@ -150,8 +150,9 @@ Value rows(RowsOp op, const Graph &g, const Node &n, const Args &in) {
   case RowsOp::OneHot:
     return oneHot(*in[0], n.classes, g[n.inputs[0]]);
   case RowsOp::Normalize:
+    return normalize(*in[0], n.param);
   case RowsOp::NormalizeGrad:
-    NN_UNREACHABLE("TODO(layer_norm): not in the interpreter yet");
+    return normalizeGrad(*in[0], *in[1], n.param);
   }
   NN_UNREACHABLE("bad RowsOp");
 }

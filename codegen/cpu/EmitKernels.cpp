@@ -453,8 +453,9 @@ static void emitRowsKernel(KernelEmitter &k) {
   case RowsOp::OneHot:
     return emitOneHot(k);
   case RowsOp::Normalize:
+    return emitNormalize(k);
   case RowsOp::NormalizeGrad:
-    NN_UNREACHABLE("TODO(layer_norm): no CPU kernel yet");
+    return emitNormalizeGrad(k);
   }
   NN_UNREACHABLE("bad RowsOp");
 }

@@ -64,15 +64,31 @@ bool isProduct(const Graph &g, NodeId id) {
   NN_UNREACHABLE("bad OpFamily");
 }
 
+/// Whether the kernel of a rows op splits its rows between threads.
+static bool splitsByRows(RowsOp op) {
+  switch (op) {
+  case RowsOp::Normalize:
+  case RowsOp::NormalizeGrad:
+    return true;
+  case RowsOp::Softmax:
+  case RowsOp::OneHot:
+    return false;
+  }
+  NN_UNREACHABLE("bad RowsOp");
+}
+
 bool splittable(const Graph &g, NodeId id) {
   OpFamily f = family(g[id].op);
   if (isProduct(g, id) || f == OpFamily::Update)
     return true;
   // Elementwise loops (flat, or nests split along their outermost
-  // dimension), unless too small ever to be worth a split.
+  // dimension), and layer_norm's rows (split by rows), unless too small
+  // ever to be worth a split.
+  bool bigEnough = g[id].type.hasBatch() || g[id].type.numel() >= 8192;
+  if (f == OpFamily::Rows)
+    return splitsByRows(member<RowsOp>(g[id].op)) && bigEnough;
   return (f == OpFamily::FusedElementwise || f == OpFamily::Elementwise) &&
-         (isFlatElementwise(g, id) || !g[id].type.dims.empty()) &&
-         (g[id].type.hasBatch() || g[id].type.numel() >= 8192);
+         (isFlatElementwise(g, id) || !g[id].type.dims.empty()) && bigEnough;
 }
 
 // Operand 0's last dimension unless a dense-layer op reads it otherwise.

@@ -83,6 +83,11 @@ public:
   /// and records an Elements launch over `count` work items.
   void gridLoop(const std::string &var, const std::vector<int64_t> &dims,
                 size_t from, size_t to);
+  /// Opens `for (long long var = blockIdx.x; var < count; var +=
+  /// gridDim.x)` and records a Rows launch over `count` rows: every thread
+  /// of a block takes the same rows, so the body may call nn_block_sum.
+  void rowLoop(const std::string &var, const std::vector<int64_t> &dims,
+               size_t from, size_t to);
   /// Records a Single launch (one block; the body reduces with
   /// nn_block_sum).
   void singleBlock() { meta.launch = CudaLaunchKind::Single; }
@@ -160,6 +165,10 @@ void printRowMaxAndSum(KernelWriter &k, const std::string &row,
 void printClassIndex(KernelWriter &k, const std::string &v,
                      const std::string &classes, const std::string &id,
                      const std::string &ok);
+
+/// layer_norm's row ops, one block per row (CudaNormalize.cpp).
+void printNormalize(KernelWriter &k);
+void printNormalizeGrad(KernelWriter &k);
 
 /// A Columns launch through the prelude's nn_column_sums: out(i) = the sum
 /// over r < len (an expression) of element() (divided by len when mean),

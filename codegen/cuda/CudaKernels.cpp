@@ -347,8 +347,9 @@ static void printRowsKernel(KernelWriter &k) {
   case RowsOp::OneHot:
     return printOneHot(k);
   case RowsOp::Normalize:
+    return printNormalize(k);
   case RowsOp::NormalizeGrad:
-    NN_UNREACHABLE("TODO(layer_norm): no CUDA kernel yet");
+    return printNormalizeGrad(k);
   }
   NN_UNREACHABLE("bad RowsOp");
 }

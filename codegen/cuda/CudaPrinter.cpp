@@ -65,6 +65,9 @@ CudaLaunchDims cudaLaunchDims(const CudaKernel &k, int64_t batch) {
   case CudaLaunchKind::Single:
     grid = 1;
     break;
+  case CudaLaunchKind::Rows:
+    grid = std::min<int64_t>(k.count.at(batch), kCudaMaxRowBlocks);
+    break;
   case CudaLaunchKind::Columns:
     grid = blocks(k.count.at(batch), kCudaColumns);
     NN_ASSERT(grid < (int64_t(1) << 31), "column-sum grid too large");
@@ -190,6 +193,15 @@ void KernelWriter::gridLoop(const std::string &var,
        " = (long long)blockIdx.x * blockDim.x + threadIdx.x; " + var + " < " +
        product(dims, from, to) + "; " + var +
        " += (long long)gridDim.x * blockDim.x)");
+}
+
+void KernelWriter::rowLoop(const std::string &var,
+                           const std::vector<int64_t> &dims, size_t from,
+                           size_t to) {
+  meta.launch = CudaLaunchKind::Rows;
+  meta.count = extent(dims, from, to);
+  open("for (long long " + var + " = blockIdx.x; " + var + " < " +
+       product(dims, from, to) + "; " + var + " += gridDim.x)");
 }
 
 CudaMath::Value CudaMath::let(const std::string &expr) {

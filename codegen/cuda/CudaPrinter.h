@@ -65,7 +65,13 @@ enum class CudaLaunchKind {
   /// One block per tile of an [m, n] result: kCudaTile, or kCudaBigTile
   /// (the kernel's big variant) when m * n >= CudaKernel::bigTileMin.
   Gemm,
+  /// One block per row of `count` rows (at most kCudaMaxRowBlocks blocks,
+  /// each then taking every gridDim.x-th row); the block's threads share
+  /// the row and reduce over it with nn_block_sum (layer_norm's rows).
+  Rows,
 };
+/// The most blocks of a Rows launch.
+constexpr int64_t kCudaMaxRowBlocks = int64_t(1) << 20;
 
 /// One generated kernel: what it computes and how to launch it. Every kernel
 /// takes (float *out, const float *in0, ..., long long batch): one pointer
@@ -80,7 +86,7 @@ struct CudaKernel {
   /// Where in the .nn file the node comes from (may be invalid).
   SrcLoc loc;
   CudaLaunchKind launch = CudaLaunchKind::Elements;
-  /// Elements: the number of work items.
+  /// Elements: the number of work items; Rows: the number of rows.
   CudaExtent count;
   /// Gemm: the result's rows and columns; the name of the variant on big
   /// tiles ("fc1_fused_dense_big"; empty when the result is

@@ -22,6 +22,11 @@ namespace nn {
 std::string denseLayerText(const Graph &g, const std::vector<NodeId> &ids,
                            double l2);
 
+/// The textbook equations of a layer_norm among `ids`: normalize of a
+/// value, times a weight Param, plus a bias Param; "" when there is none
+/// (NormText.cpp).
+std::string layerNormText(const Graph &g, const std::vector<NodeId> &ids);
+
 /// The forward and backward of a stable loss among `ids`, or "".
 std::string lossText(const Graph &g, const std::vector<NodeId> &ids);
 

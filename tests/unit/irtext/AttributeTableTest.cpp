@@ -35,14 +35,18 @@ std::string firstError(const std::string &text) {
 }
 
 /// One node with every attribute of the table set, as the printer writes
-/// it (attributes on ops that would not carry them: the parser reads any).
+/// it (attributes on ops that would not carry them: the parser reads any),
+/// but those of Node::param, each on an op whose number it is (one field
+/// holds them all: eps of normalize).
 const char *kEveryAttribute =
     "graph g {\n"
     "  %x = input \"x\" : f32[N,2]\n"
     "  %n = neg %x {axis = 1, classes = 3, kind = class, "
     "init = uniform(-0.5, 0.5), weight, transposed, values = [1, 2.5], "
     "act = tanh, transA, transB, body = exp(%0)} : f32[N,2]\n"
+    "  %m = normalize %x {eps = 0.001} : f32[N,2]\n"
     "  output n = %n\n"
+    "  output m = %m\n"
     "}\n";
 
 } // namespace
@@ -61,9 +65,15 @@ TEST(AttributeTable, EveryRowRoundTrips) {
   DiagEngine diags;
   Graph g = parseGraph("a.nnir", kEveryAttribute, diags);
   std::vector<std::string> texts = attributeTexts(g[1]);
+  for (const std::string &t : attributeTexts(g[2]))
+    texts.push_back(t);
   ASSERT_EQ(texts.size(), attributeTable().size());
-  for (size_t i = 0; i < texts.size(); ++i)
-    EXPECT_EQ(texts[i].rfind(attributeTable()[i].name, 0), 0u) << texts[i];
+  for (const AttrSpec &a : attributeTable()) {
+    int found = 0;
+    for (const std::string &t : texts)
+      found += t.rfind(std::string(a.name) + " ", 0) == 0 || t == a.name;
+    EXPECT_EQ(found, 1) << a.name;
+  }
   PrintOptions noLoc;
   noLoc.locations = false;
   EXPECT_EQ(printGraph(g, noLoc), kEveryAttribute);

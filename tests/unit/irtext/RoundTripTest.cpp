@@ -169,6 +169,13 @@ Graph everyOpGraph() {
   Node oh = makeNode(OpKind::OneHot, {y});
   oh.classes = 3;
   g.add(oh);
+  // layer_norm's rows, each with its eps (Node::param).
+  Node nz = makeNode(OpKind::Normalize, {mm});
+  nz.param = 1e-5;
+  NodeId nzid = g.add(nz);
+  Node ngr = makeNode(OpKind::NormalizeGrad, {nzid, mm});
+  ngr.param = 0.25;
+  g.add(ngr);
   NodeId l1 = op(g, OpKind::Bce, {sg, ybin});
   NodeId l2 = op(g, OpKind::BceLogits, {lg, ybin});
   NodeId l3 = op(g, OpKind::CrossEntropy, {sm, y});

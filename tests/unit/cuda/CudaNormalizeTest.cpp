@@ -1,0 +1,143 @@
+//===- CudaNormalizeTest.cpp - layer_norm's rows in CUDA, no GPU needed ---===//
+///
+/// \file
+/// The CUDA kernels of normalize and normalize_grad: one block per row (a
+/// Rows launch, its grid the number of rows, capped), run by the host
+/// emulator against the interpreter in a model with layer_norm layers
+/// (tests/unit/LayerNormModel.h), unfused and fused, one step and steps
+/// chained through the updated weights, and a row wider than a block;
+/// NVRTC compiles them for sm_90 (skipped in builds without NVRTC).
+///
+//===----------------------------------------------------------------------===//
+
+#include "CudaEmulator.h"
+#include "CudaTestUtil.h"
+#include "tests/unit/LayerNormModel.h"
+
+#include "codegen/cuda/CudaPrinter.h"
+#include "codegen/cuda/Nvrtc.h"
+
+#include <filesystem>
+#include <unistd.h>
+
+using namespace nn;
+using namespace nn::cudatest;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NEED_FIBERS()                                                          \
+  GTEST_SKIP() << "AddressSanitizer does not follow ucontext fibers"
+#else
+#define NEED_FIBERS()
+#endif
+
+/// One step of `g` on the emulator against the interpreter.
+void checkStep(const Graph &g, int64_t batch, const std::string &what) {
+  ValueMap leaves = randomLeaves(g, batch, 11);
+  Interpreter::Result want = Interpreter(g).step(leaves);
+  CudaSource src = printCuda(g);
+  CudaEmulator emu(src);
+  TensorMap state = toTensors(leaves, g, true);
+  TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
+  for (const auto &[name, v] : want.outputs)
+    expectClose(out.at(name), v, 1e-4, what + ": output " + name);
+  for (const auto &[name, v] : want.updates)
+    expectClose(state.at(name), v, 1e-4, what + ": update of " + name);
+}
+
+/// The normalize and normalize_grad kernels of `src`.
+std::vector<const CudaKernel *> normKernels(const Graph &g,
+                                            const CudaSource &src) {
+  std::vector<const CudaKernel *> ks;
+  for (const CudaKernel &k : src.kernels)
+    if (g[k.node].op == OpKind::Normalize ||
+        g[k.node].op == OpKind::NormalizeGrad)
+      ks.push_back(&k);
+  return ks;
+}
+
+} // namespace
+
+TEST(CudaNormalize, OneBlockPerRow) {
+  Model m = loadModelText("ln.nn", test::layerNormModel(), Stage::Opt);
+  CudaSource src = printCuda(m.graph);
+  std::vector<const CudaKernel *> ks = normKernels(m.graph, src);
+  ASSERT_EQ(ks.size(), 4u); // n1, n2 and their gradients
+  for (const CudaKernel *k : ks) {
+    EXPECT_EQ(k->launch, CudaLaunchKind::Rows) << k->name;
+    EXPECT_EQ(cudaLaunchDims(*k, 37).grid, 37u) << k->name;
+    EXPECT_EQ(cudaLaunchDims(*k, 0).grid, 0u) << k->name;
+  }
+  CudaKernel big = *ks[0];
+  EXPECT_EQ(cudaLaunchDims(big, int64_t(1) << 40).grid,
+            static_cast<unsigned>(kCudaMaxRowBlocks));
+  EXPECT_NE(src.code.find("nn_block_sum(sx)"), std::string::npos);
+}
+
+TEST(CudaNormalize, LayerNormModelMatchesTheInterpreter) {
+  NEED_FIBERS();
+  for (Stage stage : {Stage::Opt, Stage::Fused}) {
+    Model m = loadModelText("ln.nn", test::layerNormModel(), stage);
+    checkStep(m.graph, 19, stage == Stage::Opt ? "unfused" : "fused");
+  }
+}
+
+TEST(CudaNormalize, RowsWiderThanABlock) {
+  NEED_FIBERS();
+  // 300 > 256 threads: some threads add two elements of the row.
+  std::string text = "model wide\ninput x : f32[300]\nlabel y : class(3)\n"
+                     "n = layer_norm(x * 3 + 1)\nout = dense(n, 3)\n"
+                     "loss cross_entropy(softmax(out), y)\n"
+                     "train { data csv(\"d.csv\", label = \"y\") optimizer "
+                     "sgd(lr = 0.1) batch 4 epochs 1 }\n";
+  Model m = loadModelText("wide.nn", text, Stage::Fused);
+  checkStep(m.graph, 3, "300 wide");
+}
+
+TEST(CudaNormalize, ChainedStepsEndWithTheInterpretersWeights) {
+  NEED_FIBERS();
+  Model m = loadModelText("ln.nn", test::layerNormModel(), Stage::Fused);
+  const Graph &g = m.graph;
+  CudaSource src = printCuda(g);
+  CudaEmulator emu(src);
+  ValueMap init = randomLeaves(g, 16, 7);
+  TensorMap state = toTensors(init, g, true);
+  ValueMap want = init;
+  for (int step = 0; step < 4; ++step) {
+    ValueMap b = randomLeaves(g, 16, 100 + static_cast<uint64_t>(step));
+    for (const Node &n : g.nodes)
+      if (n.op == OpKind::Input || n.op == OpKind::Label)
+        want[n.name] = b.at(n.name);
+    emu.runStep(g, state, toTensors(b, g, false));
+    Interpreter::Result r = Interpreter(g).step(want);
+    for (const auto &[name, v] : r.updates)
+      want[name] = v;
+  }
+  for (const char *p : {"n1.weight", "n1.bias", "n2.weight", "n2.bias"})
+    expectClose(state.at(p), want.at(p), 1e-3, std::string("after 4: ") + p);
+}
+
+TEST(CudaNormalize, NvrtcCompilesTheKernelsForSm90) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "this build has no NVRTC (CUDA toolkit not found at "
+                    "configure time)";
+  char tmpl[] = "/tmp/nnc-nvrtc-ln-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.cacheDir = dir;
+  for (Stage stage : {Stage::Opt, Stage::Fused}) {
+    Model m = loadModelText("ln.nn", test::layerNormModel(), stage);
+    CudaSource src = printCuda(m.graph);
+    CudaBinary bin;
+    ASSERT_NO_THROW(bin = compileCuda(src, opts));
+    for (const CudaKernel *k : normKernels(m.graph, src)) {
+      bool found = false;
+      for (const KernelResources &r : bin.resources)
+        found |= r.kernel == k->name;
+      EXPECT_TRUE(found) << "no ptxas report for " << k->name;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
