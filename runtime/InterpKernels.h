@@ -75,5 +75,9 @@ std::pair<double, double> rowMaxAndSum(const Value &z, int64_t r);
 Value normalize(const Value &x, double eps);
 /// normalize_grad(dy, x): its gradient given dy (ir/Ops.def).
 Value normalizeGrad(const Value &dy, const Value &x, double eps);
+/// The mean and sqrt(var + eps) of row `r` of `x` (its last axis), as
+/// normalize computes them.
+std::pair<double, double> normalizeMoments(const Value &x, int64_t r,
+                                           double eps);
 
 } // namespace nn::interp

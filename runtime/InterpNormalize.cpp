@@ -34,6 +34,11 @@ std::pair<double, double> rowMoments(const Value &x, int64_t r, int64_t c,
 
 } // namespace
 
+std::pair<double, double> normalizeMoments(const Value &x, int64_t r,
+                                           double eps) {
+  return rowMoments(x, r, rowLen(x), eps);
+}
+
 Value normalize(const Value &x, double eps) {
   Value y = x;
   int64_t c = rowLen(x);

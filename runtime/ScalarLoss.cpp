@@ -67,9 +67,11 @@ void Writer::rows(NodeId id) {
   switch (member<RowsOp>(g[id].op)) {
   case RowsOp::Softmax:
     return softmaxRows(id, /*grad=*/false);
-  case RowsOp::OneHot:
-  case RowsOp::Normalize: // TODO(layer_norm): explain --scalar
+  case RowsOp::Normalize:
+    return normalizeRows(id, /*grad=*/false);
   case RowsOp::NormalizeGrad:
+    return normalizeRows(id, /*grad=*/true);
+  case RowsOp::OneHot:
     unsupported(g[id]);
   }
 }

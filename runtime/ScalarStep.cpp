@@ -178,8 +178,8 @@ void Writer::unsupported(const Node &n) const {
                   std::string(mnemonic(n.op)) + "' yet (node " +
                   nodeName(static_cast<NodeId>(&n - &g.nodes[0])) +
                   "); it covers dense layers, elementwise ops, sums, "
-                  "softmax, the stable losses (bce from logits, softmax "
-                  "cross-entropy on class ids, mse) and SGD");
+                  "softmax, layer_norm, the stable losses (bce from logits, "
+                  "softmax cross-entropy on class ids, mse) and SGD");
 }
 
 // --- dispatch -------------------------------------------------------------

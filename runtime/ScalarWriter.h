@@ -97,6 +97,8 @@ private:
   void loss(NodeId id);
   void lossGrad(NodeId id);
   void softmaxRows(NodeId id, bool grad);
+  /// normalize per row, or (with `grad`) normalize_grad (ScalarNormalize.cpp).
+  void normalizeRows(NodeId id, bool grad);
   void bceLogits(NodeId id);
   void softmaxCrossEntropy(NodeId id);
   void mse(NodeId id);
