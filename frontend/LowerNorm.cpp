@@ -66,8 +66,7 @@ std::optional<int64_t> ExprLowerer::layerNormWidth(NodeId x,
   return xt.dims.back();
 }
 
-NodeId ExprLowerer::lowerLayerNorm(const std::string &name,
-                                   const Expr &call) {
+NodeId ExprLowerer::lowerLayerNorm(const std::string &name, const Expr &call) {
   bool ok = checkArgs(call, 1, {"eps"});
   std::optional<double> eps = layerNormEps(call);
   if (!ok || !eps)

@@ -256,8 +256,7 @@ private:
       return;
     const TensorType &t = type(n.inputs[0]);
     if (n.op == OpKind::Normalize || n.op == OpKind::NormalizeGrad) {
-      diags.error(n.loc, std::string("'") + mnemonic(n.op) + "' of " +
-                             t.str() +
+      diags.error(n.loc, std::string("'") + mnemonic(n.op) + "' of " + t.str() +
                              " normalizes across the samples of a batch");
       diags.help(n.loc, "layer_norm normalizes each sample's features "
                         "f32[N,k] over their last axis");

@@ -7,9 +7,10 @@
 /// j into lane j % 8, the lanes then added in order, then the tail), and
 /// one pass computes each element in double (a float mean would lose the
 /// digits of x - mean when the mean is large) and stores it as float. The
-/// variance is E[x^2] - mean^2 in double, clamped at 0; the interpreter's two-pass form differs from it
-/// only in double rounding. Rows are independent: the kernel is split
-/// between threads by rows, with the same bits for any thread count.
+/// variance is E[x^2] - mean^2 in double, clamped at 0; the interpreter's
+/// two-pass form differs from it only in double rounding. Rows are independent:
+/// the kernel is split between threads by rows, with the same bits for any
+/// thread count.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -63,8 +64,8 @@ std::vector<Val> rowSums(KernelEmitter &k, Val base, Val c, size_t count,
   Val done = b.CreateMul(chunks, k.i64(8));
   k.loop(b.CreateSub(c, done), "t", [&](Val t) {
     Val at = b.CreateAdd(base, b.CreateAdd(done, t));
-    std::vector<Val> v = terms(
-        [&](size_t i) { return b.CreateFPExt(k.load(i, at), k.f64()); });
+    std::vector<Val> v =
+        terms([&](size_t i) { return b.CreateFPExt(k.load(i, at), k.f64()); });
     for (size_t s = 0; s < count; ++s)
       k.accumulate(accs[s], v[s]);
   });
@@ -76,8 +77,7 @@ std::vector<Val> rowSums(KernelEmitter &k, Val base, Val c, size_t count,
 
 /// The row's mean and 1 / sqrt(var + eps), in double, from the sums of x
 /// and x^2 over its `n` (a double) elements.
-std::pair<Val, Val> meanAndRstd(KernelEmitter &k, Val sumX, Val sumXX,
-                                Val n) {
+std::pair<Val, Val> meanAndRstd(KernelEmitter &k, Val sumX, Val sumXX, Val n) {
   IRBuilder<> &b = k.b;
   Val mean = b.CreateFDiv(sumX, n);
   Val var = b.CreateFSub(b.CreateFDiv(sumXX, n), b.CreateFMul(mean, mean));

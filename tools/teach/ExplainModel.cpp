@@ -112,8 +112,8 @@ std::string lineText(const LoadedModel &m, const Graph &opt,
       (line ? fmt::format("line {}: {}", line, sourceLine(m.text, line))
             : std::string("(no source line)")) +
       "\n";
-  os += denseLayerText(opt, ids, m.model.recipe.l2) +
-        layerNormText(opt, ids) + lossText(opt, ids);
+  os += denseLayerText(opt, ids, m.model.recipe.l2) + layerNormText(opt, ids) +
+        lossText(opt, ids);
   for (Phase ph : {Phase::Forward, Phase::Backward, Phase::Update}) {
     bool header = false;
     for (NodeId id : ids) {

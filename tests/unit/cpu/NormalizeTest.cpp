@@ -46,8 +46,7 @@ struct NormCase {
     for (int64_t d : dims)
       v.shape.push_back(d == kBatch ? batch : d);
     std::mt19937_64 rng(seed++);
-    std::uniform_real_distribution<double> u(center - spread,
-                                             center + spread);
+    std::uniform_real_distribution<double> u(center - spread, center + spread);
     int64_t k = 1;
     for (int64_t d : v.shape)
       k *= d;

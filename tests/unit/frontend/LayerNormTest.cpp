@@ -100,13 +100,13 @@ TEST(LayerNorm, ArgumentsAreChecked) {
             "'layer_norm' takes 1 argument, got 2");
   EXPECT_EQ(onlyError("n = layer_norm()\nout = dense(x, 3)\n").message,
             "'layer_norm' takes 1 argument, got 0");
-  EXPECT_EQ(onlyError("n = layer_norm(x, eps = 0)\nout = dense(n, 3)\n")
-                .message,
-            "eps must be a positive number, as in 'layer_norm(h, eps = "
-            "1e-5)'");
-  EXPECT_EQ(onlyError("n = layer_norm(x, epsilon = 1)\nout = dense(n, 3)\n")
-                .message,
-            "unknown argument 'epsilon' for 'layer_norm'");
+  EXPECT_EQ(
+      onlyError("n = layer_norm(x, eps = 0)\nout = dense(n, 3)\n").message,
+      "eps must be a positive number, as in 'layer_norm(h, eps = "
+      "1e-5)'");
+  EXPECT_EQ(
+      onlyError("n = layer_norm(x, epsilon = 1)\nout = dense(n, 3)\n").message,
+      "unknown argument 'epsilon' for 'layer_norm'");
 }
 
 TEST(LayerNorm, MustBeBoundToAName) {

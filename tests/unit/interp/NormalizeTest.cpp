@@ -98,9 +98,9 @@ TEST(GradCheck, NormalizeAlone) {
     std::vector<int64_t> dims;
     double eps;
   };
-  for (const Shape &s : {Shape{{3, 7}, 1e-5}, Shape{{3, 7}, 0.5},
-                         Shape{{2, 3, 5}, 1e-5}, Shape{{4}, 1e-5},
-                         Shape{{5, 1}, 1e-5}}) {
+  for (const Shape &s :
+       {Shape{{3, 7}, 1e-5}, Shape{{3, 7}, 0.5}, Shape{{2, 3, 5}, 1e-5},
+        Shape{{4}, 1e-5}, Shape{{5, 1}, 1e-5}}) {
     GradCheckReport r = checkNormalize(s.dims, s.eps, 3);
     std::string what = dimsStr(s.dims) + " eps " + std::to_string(s.eps);
     EXPECT_EQ(r.entries.size(),
@@ -123,8 +123,7 @@ TEST(GradCheck, ModelWithLayerNormLayers) {
   std::uniform_real_distribution<double> u(-1, 1);
   ValueMap leaves;
   for (const Node &n : g.nodes) {
-    if (n.op != OpKind::Input && n.op != OpKind::Param &&
-        n.op != OpKind::Label)
+    if (n.op != OpKind::Input && n.op != OpKind::Param && n.op != OpKind::Label)
       continue;
     Value v;
     for (int64_t d : n.type.dims)
