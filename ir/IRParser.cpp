@@ -58,6 +58,7 @@ public:
     return parseInt(lo, hi, what);
   }
   std::vector<double> readValues() override { return parseValueList(); }
+  double readNumber() override { return parseDouble(); }
   std::optional<std::string> takeWord() override {
     taken = take();
     if (taken.kind != Tok::Ident)

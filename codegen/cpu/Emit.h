@@ -157,6 +157,8 @@ private:
 void emitKernelBody(KernelEmitter &k);
 /// The same for the fused ops of Ops.def (EmitFused.cpp).
 void emitFusedKernel(KernelEmitter &k);
+/// The same for the random ops (EmitRandom.cpp).
+void emitRandomKernel(KernelEmitter &k);
 /// Largest column count of a weight gradient whose bias gradient is computed
 /// in the same kernel (its sums and a cached row live on the stack).
 constexpr int64_t kMaxPairCols = 8192;
