@@ -2,7 +2,7 @@
 # Dropout end to end: a run stopped part-way and resumed from its
 # checkpoint ends with exactly the weights of the uninterrupted run (the
 # step count that keys the masks is in the checkpoint); the masks change
-# the training (another --seed, other weights); evaluation and predict run
+# the training (against the same model without them); evaluation and predict run
 # without dropout: two predicts agree, and agree with the same model
 # written without its dropouts.
 source "$(dirname "$0")/lib.bash"
@@ -41,6 +41,8 @@ for backend in cpu interp; do
     --save "$TMP/resumed-$backend.safetensors"
   expect_ok "$NNC" train "$TMP/drop.nn" "${opts[@]}" --seed 4 \
     --save "$TMP/seed4-$backend.safetensors"
+  expect_ok "$NNC" train "$TMP/plain.nn" "${opts[@]}" \
+    --save "$TMP/plain-$backend.safetensors"
   /usr/bin/python3 - "$TMP" "$backend" <<'PY' || fail "$backend: resume"
 import os, sys
 sys.path.insert(0, os.environ["NNC_SOURCE_DIR"] + "/tests/e2e")
@@ -49,15 +51,18 @@ tmp, be = sys.argv[1], sys.argv[2]
 a, _ = read(f"{tmp}/straight-{be}.safetensors")
 b, _ = read(f"{tmp}/resumed-{be}.safetensors")
 c, _ = read(f"{tmp}/seed4-{be}.safetensors")
+plain, _ = read(f"{tmp}/plain-{be}.safetensors")
 ck, _ = read(f"{tmp}/ck-{be}.safetensors")
 assert a.keys() == b.keys(), (a.keys(), b.keys())
 for k in a:
     assert a[k] == b[k], (k, a[k], b[k])
 step = [v for k, v in ck.items() if k.endswith("train.step")]
-assert step and step[0] == [3.0], (sorted(ck), step)
+assert step and step[0][1] == [3.0], (sorted(ck), step)
 assert a["h.weight"] != c["h.weight"], "another seed, the same weights"
+# The same first weights and batches without dropout train otherwise.
+assert a["out.weight"] != plain["out.weight"], "dropout changed nothing"
 print(be + ": resumed run equals the uninterrupted one, bit for bit;",
-      "the checkpoint holds the step count", step[0])
+      "the checkpoint holds the step count", step[0][1])
 PY
 done
 

@@ -34,16 +34,27 @@ std::string firstError(const std::string &text) {
   return "";
 }
 
-/// One node with every attribute of the table set, as the printer writes
-/// it (attributes on ops that would not carry them: the parser reads any).
+/// One node with every attribute of the table set that any op carries
+/// when set, as the printer writes it (attributes on ops that would not
+/// carry them: the parser reads any), and a node of each op that alone
+/// carries a row (dropout: p).
 const char *kEveryAttribute =
     "graph g {\n"
     "  %x = input \"x\" : f32[N,2]\n"
     "  %n = neg %x {axis = 1, classes = 3, kind = class, "
     "init = uniform(-0.5, 0.5), weight, transposed, values = [1, 2.5], "
-    "act = tanh, transA, transB, body = exp(%0)} : f32[N,2]\n"
+    "act = tanh, transA, transB, seed = 5, stream = 2, body = exp(%0)} : "
+    "f32[N,2]\n"
+    "  %train.step = state \"train.step\" : f32\n"
+    "  %d = dropout %n, %train.step {p = 0.25, seed = 5, stream = 2} : "
+    "f32[N,2]\n"
     "  output n = %n\n"
     "}\n";
+
+/// Whether `text` (an attribute as a node's line writes it) is row `name`.
+bool isRow(const std::string &text, const char *name) {
+  return text == name || text.rfind(std::string(name) + " = ", 0) == 0;
+}
 
 } // namespace
 
@@ -60,10 +71,18 @@ TEST(AttributeTable, NamesAreUniqueAndFound) {
 TEST(AttributeTable, EveryRowRoundTrips) {
   DiagEngine diags;
   Graph g = parseGraph("a.nnir", kEveryAttribute, diags);
-  std::vector<std::string> texts = attributeTexts(g[1]);
-  ASSERT_EQ(texts.size(), attributeTable().size());
-  for (size_t i = 0; i < texts.size(); ++i)
-    EXPECT_EQ(texts[i].rfind(attributeTable()[i].name, 0), 0u) << texts[i];
+  const std::vector<AttrSpec> &table = attributeTable();
+  std::set<std::string> seen;
+  for (NodeId id : {1, 3}) {
+    size_t row = 0; // each node's attributes in table order
+    for (const std::string &t : attributeTexts(g[id])) {
+      while (row < table.size() && !isRow(t, table[row].name))
+        ++row;
+      ASSERT_LT(row, table.size()) << t << " out of table order";
+      seen.insert(table[row].name);
+    }
+  }
+  EXPECT_EQ(seen.size(), table.size());
   PrintOptions noLoc;
   noLoc.locations = false;
   EXPECT_EQ(printGraph(g, noLoc), kEveryAttribute);
