@@ -2,9 +2,10 @@
 # Dropout end to end: a run stopped part-way and resumed from its
 # checkpoint ends with exactly the weights of the uninterrupted run (the
 # step count that keys the masks is in the checkpoint); the masks change
-# the training (against the same model without them); evaluation and predict run
-# without dropout: two predicts agree, and agree with the same model
-# written without its dropouts.
+# the training (against the same model without them); evaluation (the
+# test metrics at the end of train, eval, predict) runs without dropout:
+# train's test metrics are eval's, two predicts agree, and agree with the
+# same model written without its dropouts.
 source "$(dirname "$0")/lib.bash"
 model() { # FILE: the xor network with two dropouts (or none, with "plain")
   local d1="dropout(h, 0.25)" d2="dropout(g, 0.5)"
@@ -34,6 +35,7 @@ for backend in cpu interp; do
   opts=(--backend "$backend" --quiet)
   expect_ok "$NNC" train "$TMP/drop.nn" "${opts[@]}" \
     --save "$TMP/straight-$backend.safetensors"
+  trained=$OUT
   expect_ok "$NNC" train "$TMP/drop.nn" "${opts[@]}" --steps 3 \
     --checkpoint "$TMP/ck-$backend.safetensors"
   expect_ok "$NNC" train "$TMP/drop.nn" "${opts[@]}" \
@@ -43,6 +45,13 @@ for backend in cpu interp; do
     --save "$TMP/seed4-$backend.safetensors"
   expect_ok "$NNC" train "$TMP/plain.nn" "${opts[@]}" \
     --save "$TMP/plain-$backend.safetensors"
+  # The test-set metrics at the end of training run without dropout: those
+  # of `nnc eval` on the saved weights.
+  expect_ok "$NNC" eval "$TMP/drop.nn" --backend "$backend" \
+    --weights "$TMP/straight-$backend.safetensors"
+  [ "${trained#test: }" = "${OUT#eval: }" ] &&
+    echo "ok: $backend: train's test metrics are eval's: ${OUT#eval: }" ||
+    fail "$backend: train's test metrics '$trained' differ from '$OUT'"
   /usr/bin/python3 - "$TMP" "$backend" <<'PY' || fail "$backend: resume"
 import os, sys
 sys.path.insert(0, os.environ["NNC_SOURCE_DIR"] + "/tests/e2e")
