@@ -30,7 +30,8 @@ std::string badProbability(const Expr &e, double &p) {
            "'dropout(h, 0.2)'";
   if (!(p >= 0 && p < 1))
     return "dropout's p must be in [0, 1) (the probability of dropping an "
-           "element), got " + formatDouble(p);
+           "element), got " +
+           formatDouble(p);
   return "";
 }
 
@@ -51,10 +52,9 @@ NodeId ExprLowerer::lowerRandomCall(OpKind op, const Expr &e) {
     NodeId x = lowerExpr(*e.args[0]);
     if (x == kPoison)
       return kPoison;
-    int64_t stream = std::count_if(g.nodes.begin(), g.nodes.end(),
-                                   [](const Node &n) {
-                                     return n.op == OpKind::Dropout;
-                                   });
+    int64_t stream =
+        std::count_if(g.nodes.begin(), g.nodes.end(),
+                      [](const Node &n) { return n.op == OpKind::Dropout; });
     Node n = makeNode(op, {x, stepLeaf(g)}, e.loc);
     n.param = p;
     n.stream = stream;

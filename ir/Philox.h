@@ -48,8 +48,7 @@ inline std::array<uint32_t, 2> roundKey(uint32_t k0, uint32_t k1, int r) {
 /// and low words of the 64-bit product) and `bitXor(a, b)`, all on unsigned
 /// 32-bit words.
 template <class E>
-std::array<typename E::Value, 4> block(E &e,
-                                       std::array<typename E::Value, 4> c,
+std::array<typename E::Value, 4> block(E &e, std::array<typename E::Value, 4> c,
                                        uint32_t k0, uint32_t k1) {
   auto m0 = e.constant(kMul0), m1 = e.constant(kMul1);
   for (int r = 0; r < kRounds; ++r) {
@@ -69,7 +68,9 @@ struct WordMath {
   Value mulHi(Value a, Value b) {
     return static_cast<uint32_t>((uint64_t{a} * b) >> 32);
   }
-  Value mulLo(Value a, Value b) { return static_cast<uint32_t>(uint64_t{a} * b); }
+  Value mulLo(Value a, Value b) {
+    return static_cast<uint32_t>(uint64_t{a} * b);
+  }
   Value bitXor(Value a, Value b) { return a ^ b; }
 };
 
@@ -96,10 +97,9 @@ inline uint32_t stepWord(double step) {
 inline uint32_t dropoutWord(uint64_t seed, uint32_t step, uint32_t stream,
                             int64_t i) {
   uint64_t g = static_cast<uint64_t>(i) >> 2;
-  std::array<uint32_t, 4> w =
-      block({static_cast<uint32_t>(g), static_cast<uint32_t>(g >> 32), step,
-             stream},
-            keyLo(seed), keyHi(seed));
+  std::array<uint32_t, 4> w = block(
+      {static_cast<uint32_t>(g), static_cast<uint32_t>(g >> 32), step, stream},
+      keyLo(seed), keyHi(seed));
   return w[static_cast<size_t>(i & 3)];
 }
 

@@ -1,4 +1,5 @@
-//===- InterpRandom.cpp - The interpreter's random ops ---------------------===//
+//===- InterpRandom.cpp - The interpreter's random ops
+//---------------------===//
 ///
 /// \file
 /// Dropout in double: every element's keep bit from ir/Philox.h, keyed as

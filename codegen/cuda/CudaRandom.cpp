@@ -46,17 +46,17 @@ void printDropout(KernelWriter &k) {
   k.line("const unsigned step = s > 0.0f ? (unsigned)s : 0u;");
   k.gridLoop("i", dims, 0, dims.size());
   k.line("const unsigned long long g = (unsigned long long)i >> 2;");
-  std::array<std::string, 4> w = philox::block(
-      words,
-      {"(unsigned)g", "(unsigned)(g >> 32)", "step",
-       words.constant(static_cast<uint32_t>(n.stream))},
-      philox::keyLo(n.seed), philox::keyHi(n.seed));
+  std::array<std::string, 4> w =
+      philox::block(words,
+                    {"(unsigned)g", "(unsigned)(g >> 32)", "step",
+                     words.constant(static_cast<uint32_t>(n.stream))},
+                    philox::keyLo(n.seed), philox::keyHi(n.seed));
   k.line("const unsigned lane = (unsigned)(i & 3);");
   k.line("const unsigned w = lane == 0u ? " + w[0] + " : lane == 1u ? " + w[1] +
          " : lane == 2u ? " + w[2] + " : " + w[3] + ";");
-  k.line("out[i] = " + k.at(0, "i") + " * ((w >> 8) >= " +
-         words.constant(philox::keepThreshold(n.param)) + " ? " +
-         floatLit(philox::dropoutScale(n.param)) + " : 0.0f);");
+  k.line("out[i] = " + k.at(0, "i") +
+         " * ((w >> 8) >= " + words.constant(philox::keepThreshold(n.param)) +
+         " ? " + floatLit(philox::dropoutScale(n.param)) + " : 0.0f);");
   k.close();
 }
 

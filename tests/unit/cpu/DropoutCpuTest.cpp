@@ -13,10 +13,10 @@
 
 #include "CpuTestUtil.h"
 
+#include "codegen/cpu/ThreadPool.h"
 #include "ir/Philox.h"
 #include "passes/SeedDropout.h"
 #include "passes/optim/Optimizer.h"
-#include "codegen/cpu/ThreadPool.h"
 
 using namespace nn;
 using namespace nn::test;
@@ -58,8 +58,8 @@ Graph single(int64_t cols, double p, uint64_t seed, int64_t stream) {
 TEST(CpuDropout, DrawsTheInterpretersMaskBitForBit) {
   for (auto [rows, cols, p, step] :
        {std::tuple<int64_t, int64_t, double, double>{1, 1, 0.5, 0},
-        {3, 5, 0.2, 1},       // 15 elements: a last group of three
-        {37, 29, 0.7, 123},   // odd sizes
+        {3, 5, 0.2, 1},     // 15 elements: a last group of three
+        {37, 29, 0.7, 123}, // odd sizes
         {256, 300, 0.1, 40000}}) {
     Graph g = single(cols, p, 0x1234567890ULL, 2);
     ValueMap leaves = randomLeaves(g, rows, 9);
@@ -92,8 +92,8 @@ TEST(CpuDropout, ThreadsSplitTheLoopWithoutChangingTheMask) {
   MemoryPlan plan = planWithoutReuse(g, rows);
   std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, CpuOptions{});
   setCpuThreads(1);
-  std::vector<float> one = runProgram(g, *prog, leaves, rows)
-                               .value(g, plan, 2, rows);
+  std::vector<float> one =
+      runProgram(g, *prog, leaves, rows).value(g, plan, 2, rows);
   for (int threads : {2, 3}) {
     setCpuThreads(threads);
     EXPECT_EQ(runProgram(g, *prog, leaves, rows).value(g, plan, 2, rows), one)

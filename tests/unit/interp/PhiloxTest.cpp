@@ -1,4 +1,5 @@
-//===- PhiloxTest.cpp - The generator of dropout, against its KATs ---------===//
+//===- PhiloxTest.cpp - The generator of dropout, against its KATs
+//---------===//
 ///
 /// \file
 /// ir/Philox.h against the published known answers of Philox 4x32-10
@@ -46,13 +47,13 @@ TEST(Philox, KnownAnswers) {
 TEST(Philox, ElementsReadTheWordsOfTheirGroupOfFour) {
   const uint64_t seed = 0x0123456789abcdefULL;
   const uint32_t step = 5, stream = 3;
-  for (int64_t i : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{3},
-                    int64_t{4}, int64_t{1001}, int64_t{1} << 36}) {
+  for (int64_t i : {int64_t{0}, int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4},
+                    int64_t{1001}, int64_t{1} << 36}) {
     uint64_t g = static_cast<uint64_t>(i) / 4;
-    std::array<uint32_t, 4> w = philox::block(
-        {static_cast<uint32_t>(g), static_cast<uint32_t>(g >> 32), step,
-         stream},
-        0x89abcdefu, 0x01234567u);
+    std::array<uint32_t, 4> w =
+        philox::block({static_cast<uint32_t>(g), static_cast<uint32_t>(g >> 32),
+                       step, stream},
+                      0x89abcdefu, 0x01234567u);
     EXPECT_EQ(philox::dropoutWord(seed, step, stream, i), w[i % 4]) << i;
   }
   // Another step, stream or seed is another block.
@@ -87,7 +88,7 @@ TEST(Philox, TheThresholdIsUAtLeastPWithoutRounding) {
           << "p " << p << " k " << k;
     }
   }
-  EXPECT_EQ(philox::keepThreshold(0.0), 0u);     // p = 0 keeps everything
+  EXPECT_EQ(philox::keepThreshold(0.0), 0u); // p = 0 keeps everything
   EXPECT_EQ(philox::keepThreshold(0.5), 1u << 23);
 }
 
