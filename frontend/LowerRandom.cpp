@@ -1,10 +1,11 @@
 //===- LowerRandom.cpp - dropout(x, p) to a graph node --------------------===//
 ///
 /// \file
-/// Algorithm: check the call's form (two arguments, p a number literal in
-/// [0, 1)), lower x, and add a dropout node reading x and the step count
-/// (the scalar State leaf "train.step" that the optimizer advances), with
-/// p, and the stream: how many dropouts the model made before this one.
+/// Algorithm: check the call's form (x and p, p positional or `p = `, a
+/// number literal in [0, 1)), lower x, and add a dropout node reading x
+/// and the step count (the scalar State leaf "train.step" that the
+/// optimizer advances), with p, and the stream: how many dropouts the
+/// model made before this one.
 /// The seed is the run's and is set later (passes/SeedDropout.h), so that
 /// --seed reaches it.
 ///
@@ -40,12 +41,19 @@ std::string badProbability(const Expr &e, double &p) {
 NodeId ExprLowerer::lowerRandomCall(OpKind op, const Expr &e) {
   switch (member<RandomOp>(op)) {
   case RandomOp::Dropout: {
-    if (!checkArgs(e, 2, {}))
+    // dropout(x, 0.2) or dropout(x, p = 0.2), as F.dropout.
+    const KwArg *pk = e.kwarg("p");
+    if (pk && e.args.size() == 2) {
+      diags.error(pk->loc, "dropout's p is given twice");
       return kPoison;
+    }
+    if (!checkArgs(e, pk ? 1 : 2, {"p"}))
+      return kPoison;
+    const Expr &pe = pk ? *pk->value : *e.args[1];
     double p = 0;
-    std::string bad = badProbability(*e.args[1], p);
+    std::string bad = badProbability(pe, p);
     if (!bad.empty()) {
-      diags.error(spanOf(*e.args[1]), bad);
+      diags.error(spanOf(pe), bad);
       lowerExpr(*e.args[0]); // its own errors, if any
       return kPoison;
     }
