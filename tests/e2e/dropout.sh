@@ -88,6 +88,9 @@ expect_ok "$NNC" predict "$TMP/plain.nn" --weights "$W" --data "$EX/data/xor.csv
   fail "predict differs from the model without dropout"$'\n'"$first"$'\n'"$OUT"
 expect_ok "$NNC" eval "$TMP/drop.nn" --weights "$W"
 a=$OUT
+# A checkpoint (with the step count and momenta) serves as weights too.
+expect_ok "$NNC" eval "$TMP/drop.nn" --weights "$TMP/ck-cpu.safetensors" &&
+  echo "ok: a checkpoint with the step count evaluates"
 expect_ok "$NNC" eval "$TMP/plain.nn" --weights "$W"
 [ "$OUT" = "$a" ] && echo "ok: eval equals the model without dropout" ||
   fail "eval differs: $a / $OUT"
