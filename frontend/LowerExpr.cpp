@@ -45,8 +45,8 @@ bool isFunction(OpKind op) {
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Loss:
+  case OpFamily::Random:
     return true;
-  case OpFamily::Random: // TODO(dropout): dropout(x, p)
   case OpFamily::Leaf:
   case OpFamily::Linalg:
   case OpFamily::Dense:
@@ -251,9 +251,10 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
         return kPoison;
       }
       return lowerLossCall(*op, e);
+    case OpFamily::Random:
+      return lowerRandomCall(*op, e);
     case OpFamily::Leaf:
     case OpFamily::Linalg:
-    case OpFamily::Random:
     case OpFamily::Dense:
     case OpFamily::LossGrad:
     case OpFamily::Update:

@@ -61,6 +61,8 @@ private:
   NodeId lowerCall(const Expr &e);
   NodeId lowerReduceCall(OpKind op, const Expr &e);
   NodeId lowerLossCall(OpKind op, const Expr &e);
+  /// dropout(x, p) (LowerRandom.cpp).
+  NodeId lowerRandomCall(OpKind op, const Expr &e);
   NodeId add(OpKind op, std::vector<NodeId> inputs, const SrcLoc &loc);
   /// `n`'s type by the shape rules (passes/ShapeRules.h); unknown when an
   /// operand's is or the rule fails (inferShapes reports that later).

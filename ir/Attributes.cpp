@@ -171,6 +171,23 @@ std::vector<AttrSpec> makeTable() {
        [](AttrReader &r, Node &n) { n.act = readActivation(r); }},
       flagRow<&Node::transA>("transA"),
       flagRow<&Node::transB>("transB"),
+      // Dropout's key and probability (ir/Philox.h): always printed on it.
+      {"p", false, [](const Node &n) { return n.op == OpKind::Dropout; },
+       [](const Node &n) { return formatDouble(n.param); },
+       [](AttrReader &r, Node &n) { n.param = r.readNumber(); }},
+      {"seed", false,
+       [](const Node &n) { return n.op == OpKind::Dropout || n.seed != 0; },
+       [](const Node &n) { return std::to_string(n.seed); },
+       [](AttrReader &r, Node &n) {
+         n.seed = static_cast<uint64_t>(r.readInt(0, kMaxInt, "a seed"));
+       }},
+      {"stream", false,
+       [](const Node &n) { return n.op == OpKind::Dropout || n.stream != 0; },
+       [](const Node &n) { return std::to_string(n.stream); },
+       [](AttrReader &r, Node &n) {
+         n.stream = r.readInt(0, std::numeric_limits<uint32_t>::max(),
+                              "a stream number");
+       }},
       {"body", false, [](const Node &n) { return !n.body.empty(); },
        [](const Node &n) { return bodyExpr(n.body, n.body.size() - 1); },
        [](AttrReader &r, Node &n) { r.readBody(n.body); }},

@@ -29,7 +29,7 @@ public:
   virtual int64_t readInt(int64_t lo, int64_t hi, const char *what) = 0;
   /// `[1, 2.5, -3]`.
   virtual std::vector<double> readValues() = 0;
-  /// One number: `1e-05`, `-0.5`, `inf`.
+  /// One number: `0.5`, `-1e-3`, `inf`, `nan`.
   virtual double readNumber() = 0;
   /// Takes the next token: its text when it is an identifier, else nullopt.
   virtual std::optional<std::string> takeWord() = 0;

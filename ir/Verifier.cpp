@@ -11,6 +11,7 @@
 
 #include "ir/Attributes.h"
 #include "ir/FusedMath.h"
+#include "ir/Printer.h"
 #include "ir/Support.h"
 
 #include <map>
@@ -99,6 +100,9 @@ std::vector<std::string> verifyGraph(const Graph &g,
                      " values for type " + n.type.str());
     if (n.op == OpKind::OneHot && n.classes <= 0)
       errs.push_back(where(g, id) + ": needs a positive number of classes");
+    if (n.op == OpKind::Dropout && !(n.param >= 0 && n.param < 1))
+      errs.push_back(where(g, id) + ": dropout's p must be in [0, 1), got " +
+                     formatDouble(n.param));
     if (hasTrait(n.op, kReduction) && n.axis < -1)
       errs.push_back(where(g, id) + ": bad axis " + std::to_string(n.axis));
   }

@@ -61,7 +61,7 @@ void applyRule(GradContext &c, NodeId id, NodeId dy) {
   case OpFamily::Loss:
     return lossGrad(c, id, dy);
   case OpFamily::Random:
-    NN_UNREACHABLE("TODO(dropout): no gradient rule yet");
+    return randomGrad(c, id, dy);
   // Fusion runs after autodiff: fused ops never need a gradient rule.
   case OpFamily::Dense:
   case OpFamily::LossGrad:

@@ -57,6 +57,13 @@ Value transpose(const Value &a);
 /// Sum (or Mean when `mean`) over `axis` (-1 = all).
 Value reduce(const Value &a, int64_t axis, bool mean);
 
+// --- random ops (InterpRandom.cpp) ---------------------------------------
+
+Value random(RandomOp op, const Node &n, const Args &args);
+/// What dropout node `n` multiplies element `i` by at step `step`: its
+/// scale 1 / (1 - p) where the element is kept, else 0 (ir/Philox.h).
+double dropoutFactor(const Node &n, double step, int64_t i);
+
 // --- rows, losses and their gradients (InterpLoss.cpp) -------------------
 
 Value rows(RowsOp op, const Graph &g, const Node &n, const Args &args);

@@ -126,7 +126,7 @@ Value evalNode(const Context &c, const Node &n, const Args &in) {
   case OpFamily::Rows:
     return interp::rows(member<RowsOp>(n.op), c.g, n, in);
   case OpFamily::Random:
-    NN_UNREACHABLE("TODO(dropout): not in the interpreter yet");
+    return interp::random(member<RandomOp>(n.op), n, in);
   case OpFamily::Loss:
     return interp::loss(member<LossOp>(n.op), c.g, n, in);
   case OpFamily::Dense:

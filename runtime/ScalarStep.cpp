@@ -196,8 +196,8 @@ void Writer::node(NodeId id) {
     return reduction(id);
   case OpFamily::Rows:
     return rows(id);
-  case OpFamily::Random: // TODO(dropout): explain --scalar
-    unsupported(g[id]);
+  case OpFamily::Random:
+    return random(id);
   case OpFamily::Loss:
     return loss(id);
   case OpFamily::Dense:

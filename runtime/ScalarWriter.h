@@ -67,6 +67,8 @@ private:
   void elementwise(NodeId id);
   void fusedElementwise(NodeId id);
   void update(NodeId id);
+  /// dropout, with each element's draw (ScalarRandom.cpp).
+  void random(NodeId id);
 
   // --- products (ScalarProducts.cpp) --------------------------------------
   /// The element of a matrix operand read as op(m)[r, c].

@@ -12,6 +12,7 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
+#include "passes/StripDropout.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
@@ -127,8 +128,9 @@ int64_t countCorrect(const Graph &g, const Tensor &pred, const Tensor &labels) {
   NN_UNREACHABLE("bad LabelKind");
 }
 
+// Validation and test metrics run without dropout (identity at evaluation).
 Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r)
-    : stepGraph(step), evalGraph(eval), recipe(r) {}
+    : stepGraph(step), evalGraph(stripDropout(eval)), recipe(r) {}
 
 void Trainer::checkData(const Dataset &data) const {
   const Node &in = singleLeaf(evalGraph, OpKind::Input);

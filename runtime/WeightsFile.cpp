@@ -3,6 +3,7 @@
 #include "runtime/WeightsFile.h"
 
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
 #include "runtime/Safetensors.h"
 
 #include <cmath>
@@ -125,7 +126,7 @@ LoadedWeights loadWeights(const std::string &path, const Graph &g,
       isExtra |= name.rfind(p, 0) == 0;
     if (isExtra)
       lw.extra[name] = t;
-    else if (name.rfind("optimizer.", 0) != 0)
+    else if (name.rfind("optimizer.", 0) != 0 && name != kStepLeaf)
       problems.push_back("unexpected '" + name + "'");
   }
   if (!problems.empty()) {

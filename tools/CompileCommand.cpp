@@ -13,6 +13,7 @@
 #include "passes/Fuse.h"
 #include "passes/GraphUtil.h"
 #include "passes/MemoryPlan.h"
+#include "passes/StripDropout.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/OutputPaths.h"
 #include "runtime/ParamInit.h"
@@ -379,7 +380,7 @@ AotModel buildAot(const LoadedModel &m, int64_t maxBatch,
   if (!a.step.output("loss"))
     throw UserError("nnc: error: model '" + a.step.name + "' has no loss");
   FusionLog log;
-  a.forward = fuse(predictionGraph(compileTo(m, Stage::Forward)),
+  a.forward = fuse(predictionGraph(stripDropout(compileTo(m, Stage::Forward))),
                    fuseOpts.fusions, log);
   a.init = initGraph(a.step, initState(a.step, m.model.recipe.seed));
   for (NodeId id = 0; id < a.step.size(); ++id) {

@@ -1,6 +1,7 @@
 //===- Driver.cpp - Shared pieces of the nnc commands ---------------------===//
 
 #include "tools/Driver.h"
+#include "passes/SeedDropout.h"
 
 #include "ir/Format.h"
 #include "ir/Support.h"
@@ -241,7 +242,9 @@ Graph compileTo(const LoadedModel &m, Stage stop, const PipelineOptions &opts) {
   try {
     PipelineOptions checked = opts;
     checked.checkModel = true;
-    return runPipeline(m.model.graph, m.model.recipe, stop, checked, diags);
+    // The run's seed (after --seed) keys the dropout masks.
+    return runPipeline(seedDropout(m.model.graph, m.model.recipe.seed),
+                       m.model.recipe, stop, checked, diags);
   } catch (const DiagnosedError &) {
     diags.print(std::cerr, useColor());
     throw;

@@ -2,6 +2,7 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
+#include "passes/StripDropout.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
@@ -285,7 +286,7 @@ std::string labelText(const Tensor &y, int64_t r, int64_t rows) {
 
 int runEval(const Args &args) {
   LoadedModel m = loadModel(args);
-  Graph eval = compileTo(m, Stage::Forward);
+  Graph eval = stripDropout(compileTo(m, Stage::Forward)); // identity
   Trainer trainer(eval, eval, m.model.recipe);
   if (!args.has("weights"))
     throw UserError("nnc: error: eval needs --weights FILE.safetensors");
@@ -301,7 +302,7 @@ int runEval(const Args &args) {
 
 int runPredict(const Args &args) {
   LoadedModel m = loadModel(args);
-  Graph eval = compileTo(m, Stage::Forward);
+  Graph eval = stripDropout(compileTo(m, Stage::Forward)); // identity
   Trainer trainer(eval, eval, m.model.recipe);
   if (!args.has("weights"))
     throw UserError("nnc: error: predict needs --weights FILE.safetensors");

@@ -160,6 +160,8 @@ void emitFusedKernel(KernelEmitter &k);
 /// layer_norm's row ops, split between threads by rows (EmitNormalize.cpp).
 void emitNormalize(KernelEmitter &k);
 void emitNormalizeGrad(KernelEmitter &k);
+/// The same for the random ops (EmitRandom.cpp).
+void emitRandomKernel(KernelEmitter &k);
 /// Largest column count of a weight gradient whose bias gradient is computed
 /// in the same kernel (its sums and a cached row live on the stack).
 constexpr int64_t kMaxPairCols = 8192;

@@ -497,7 +497,7 @@ void emitKernelBody(KernelEmitter &k) {
   case OpFamily::Rows:
     return emitRowsKernel(k);
   case OpFamily::Random:
-    NN_UNREACHABLE("TODO(dropout): no CPU kernel yet");
+    return emitRandomKernel(k);
   case OpFamily::Loss:
     return emitLossKernel(k);
   case OpFamily::Dense:

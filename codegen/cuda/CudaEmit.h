@@ -146,6 +146,8 @@ std::string prelude(const CudaPrintOptions &opts);
 void printKernelBody(KernelWriter &k);
 /// The same for the fused ops of Ops.def; CudaFused.cpp.
 void printFusedKernel(KernelWriter &k);
+/// The same for the random ops (CudaRandom.cpp).
+void printRandomKernel(KernelWriter &k);
 
 // Shared pieces (CudaKernels.cpp).
 

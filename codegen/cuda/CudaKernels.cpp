@@ -390,7 +390,7 @@ void printKernelBody(KernelWriter &k) {
   case OpFamily::Rows:
     return printRowsKernel(k);
   case OpFamily::Random:
-    NN_UNREACHABLE("TODO(dropout): no CUDA kernel yet");
+    return printRandomKernel(k);
   case OpFamily::Loss:
     return printLossKernel(k);
   case OpFamily::Dense:

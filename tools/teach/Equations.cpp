@@ -134,8 +134,9 @@ FormulaText Equations::expr(NodeId id, bool top) const {
     return linalg(n);
   case OpFamily::Reduce:
     return reduce(n);
+  case OpFamily::Random:
+    return random(n);
   case OpFamily::Rows:
-  case OpFamily::Random: // TODO(dropout): its equation
   case OpFamily::Loss:
     return callText(mnemonic(n.op), operands(n));
   case OpFamily::Dense:
@@ -180,6 +181,23 @@ FormulaText Equations::linalg(const Node &n) const {
     return operand(n, 0); // broadcasting is implicit
   }
   NN_UNREACHABLE("bad LinalgOp");
+}
+
+/// dropout: `h1 * [u1 >= 0.2] / 0.8`, [.] the keep mask (1 or 0) of the
+/// uniform draws u<stream> of that dropout at this step; its gradient
+/// shows the same u, the mask reused.
+FormulaText Equations::random(const Node &n) const {
+  switch (member<RandomOp>(n.op)) {
+  case RandomOp::Dropout: {
+    FormulaText mask{"[u" + std::to_string(n.stream + 1) +
+                     " >= " + formatDouble(n.param) + "]"};
+    FormulaText kept = FormulaEmitter::infix(operand(n, 0), " * ", mask,
+                                             FormulaText::kProduct);
+    return FormulaEmitter::infix(kept, " / ", {formatDouble(1 - n.param)},
+                                 FormulaText::kProduct);
+  }
+  }
+  NN_UNREACHABLE("bad RandomOp");
 }
 
 FormulaText Equations::reduce(const Node &n) const {

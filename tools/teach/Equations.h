@@ -49,6 +49,7 @@ private:
   FormulaText elementwise(const Node &n, bool top) const;
   FormulaText linalg(const Node &n) const;
   FormulaText reduce(const Node &n) const;
+  FormulaText random(const Node &n) const;
   bool isOne(NodeId id) const;
 
   const Graph &g;

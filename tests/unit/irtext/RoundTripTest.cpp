@@ -176,6 +176,14 @@ Graph everyOpGraph() {
   Node ngr = makeNode(OpKind::NormalizeGrad, {nzid, mm});
   ngr.param = 0.25;
   g.add(ngr);
+  Node step = makeNode(OpKind::State, {}, {});
+  step.name = "train.step";
+  step.type = TensorType::scalar();
+  Node drop = makeNode(OpKind::Dropout, {th, g.add(step)}, at(9, 5, 14));
+  drop.param = 0.2;
+  drop.seed = 42;
+  drop.stream = 1;
+  g.add(drop);
   NodeId l1 = op(g, OpKind::Bce, {sg, ybin});
   NodeId l2 = op(g, OpKind::BceLogits, {lg, ybin});
   NodeId l3 = op(g, OpKind::CrossEntropy, {sm, y});

@@ -1,0 +1,133 @@
+//===- DropoutCudaTest.cpp - Dropout's CUDA kernel, emulated and compiled -===//
+///
+/// \file
+/// The CUDA kernel of dropout, run by the host emulator, draws the
+/// interpreter's mask bit for bit (the same Philox template, printed as
+/// CUDA C++); a model with dropout steps like the interpreter, fused and
+/// unfused; NVRTC compiles the kernel for sm_90.
+///
+//===----------------------------------------------------------------------===//
+
+#include "CudaEmulator.h"
+#include "CudaTestUtil.h"
+
+#include "codegen/cuda/CudaPrinter.h"
+#include "codegen/cuda/Nvrtc.h"
+#include "ir/Philox.h"
+#include "passes/SeedDropout.h"
+#include "passes/optim/Optimizer.h"
+
+#include <filesystem>
+
+using namespace nn;
+using namespace nn::cudatest;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NEED_FIBERS()                                                          \
+  GTEST_SKIP() << "AddressSanitizer does not follow ucontext fibers"
+#else
+#define NEED_FIBERS()
+#endif
+
+const char *kModel = R"(model drop
+input x : f32[7]
+label y : class(3)
+fc1 = dense(x, 13, relu)
+h = dropout(fc1, 0.3)
+fc2 = dense(h, 9, tanh)
+h2 = dropout(fc2, 0.5)
+out = dense(h2, 3)
+loss cross_entropy(softmax(out), y)
+train { optimizer sgd(lr = 0.1, momentum = 0.9)  batch 4  seed 11 }
+)";
+
+Model dropModel(Stage stage) {
+  DiagEngine diags;
+  diags.addSource("drop.nn", kModel);
+  std::optional<Model> m = parseModel("drop.nn", kModel, diags);
+  if (!m) {
+    ADD_FAILURE() << diags.str();
+    return {};
+  }
+  m->graph = runPipeline(seedDropout(m->graph, m->recipe.seed), m->recipe,
+                         stage, PipelineOptions{}, diags);
+  return *m;
+}
+
+TEST(CudaDropout, EmulatedKernelsDrawTheInterpretersMasks) {
+  NEED_FIBERS();
+  for (Stage stage : {Stage::Opt, Stage::Fused}) {
+    Model m = dropModel(stage);
+    const Graph &g = m.graph;
+    CudaSource src = printCuda(g);
+    CudaEmulator emu(src);
+    for (double step : {0.0, 5.0}) {
+      ValueMap leaves = randomLeaves(g, 37, 3);
+      leaves[kStepLeaf] = Value{{}, {step}};
+      std::vector<Value> want = Interpreter(g).run(leaves);
+      // Every dropout's output, forward and backward, element by element:
+      // launched alone on the interpreter's operands.
+      for (NodeId id = 0; id < g.size(); ++id) {
+        if (g[id].op != OpKind::Dropout)
+          continue;
+        const CudaKernel *k = nullptr;
+        for (const CudaKernel &c : src.kernels)
+          if (c.node == id)
+            k = &c;
+        ASSERT_TRUE(k) << "no kernel for dropout %" << id;
+        std::vector<float> x(want[g[id].inputs[0]].data.begin(),
+                             want[g[id].inputs[0]].data.end());
+        std::vector<float> s = {static_cast<float>(step)};
+        std::vector<float> out(x.size(), -1.0f);
+        emu.launch(*k, {out.data(), x.data(), s.data()}, 37);
+        int64_t zeros = 0;
+        const float scale = philox::dropoutScale(g[id].param);
+        for (size_t i = 0; i < out.size(); ++i) {
+          // The interpreter's mask, and exactly x * scale (float) where kept.
+          bool kept = want[id].data[i] != 0 || x[i] == 0;
+          ASSERT_EQ(out[i], kept ? x[i] * scale : 0.0f)
+              << "dropout %" << id << " element " << i << ", step " << step;
+          zeros += out[i] == 0 && x[i] != 0;
+        }
+        EXPECT_GT(zeros, 0) << "dropout %" << id;
+      }
+      // And the whole step through the emulator's executor.
+      TensorMap state = toTensors(leaves, g, true);
+      TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
+      Interpreter::Result r = Interpreter(g).step(leaves);
+      for (const auto &[name, v] : r.outputs)
+        expectClose(out.at(name), v, 1e-4, "output " + name);
+      for (const auto &[name, v] : r.updates)
+        expectClose(state.at(name), v, 1e-4, "update of " + name);
+    }
+  }
+}
+
+TEST(CudaDropout, NvrtcCompilesTheKernelForSm90) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "this build has no NVRTC (CUDA toolkit not found at "
+                    "configure time)";
+  char tmpl[] = "/tmp/nnc-dropout-nvrtc-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.cacheDir = dir;
+  CudaSource src = printCuda(dropModel(Stage::Fused).graph);
+  CudaBinary bin = compileCuda(src, opts);
+  int dropouts = 0;
+  for (const CudaKernel &k : src.kernels) {
+    if (k.name.find("dropout") == std::string::npos)
+      continue;
+    ++dropouts;
+    bool found = false;
+    for (const KernelResources &r : bin.resources)
+      found |= r.kernel == k.name;
+    EXPECT_TRUE(found) << "no ptxas report for " << k.name;
+  }
+  EXPECT_EQ(dropouts, 4); // two forward, two backward
+  std::filesystem::remove_all(dir);
+}
+
+} // namespace
