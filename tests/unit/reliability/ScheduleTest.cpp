@@ -15,6 +15,7 @@
 #include "passes/optim/Optimizer.h"
 #include "runtime/Executor.h"
 #include "runtime/LrSchedule.h"
+#include "runtime/Safetensors.h"
 #include "runtime/Signals.h"
 
 #include <cmath>
@@ -219,6 +220,28 @@ TEST_F(ScheduleRun, ResumeUsesTheRecipesLrNotTheCheckpoints) {
   TrainResult r = Trainer(slower.step, slower.eval, slower.recipe)
                       .train(init, test::xorData(), opts);
   EXPECT_EQ(r.state.at(kLrLeaf)[0], 0.125f);
+}
+
+TEST_F(ScheduleRun, CheckpointsFromBeforeTheLrLeafResume) {
+  // A checkpoint of SGD with momentum written before the lr became a state
+  // leaf has no "optimizer.lr": it resumes, the lr taken from the recipe.
+  Compiled c = scheduledXor(stepDecay(1, 0.5));
+  TensorMap init = initState(c.step, 7);
+  TrainOptions opts;
+  opts.checkpointPath = tmp.path("old.safetensors");
+  opts.maxSteps = 3;
+  Trainer t(c.step, c.eval, c.recipe);
+  t.train(init, test::xorData(), opts);
+  SafetensorsFile f = readSafetensors(opts.checkpointPath);
+  ASSERT_EQ(f.tensors.erase(kLrLeaf), 1u);
+  f.metadata.erase(kCrc32Key);
+  writeSafetensors(opts.checkpointPath, f.tensors, f.metadata);
+  opts.resumePath = opts.checkpointPath;
+  opts.maxSteps = -1;
+  TrainResult r = t.train(init, test::xorData(), opts);
+  EXPECT_EQ(r.steps, 8);
+  EXPECT_EQ(r.state.at(kLrLeaf)[0],
+            static_cast<float>(scheduledLr(c.recipe, 7, 3)));
 }
 
 } // namespace
