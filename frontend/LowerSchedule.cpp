@@ -46,9 +46,10 @@ const ScheduleForm *findForm(const std::string &name) {
   return nullptr;
 }
 
-const char *kUsage = "'schedule' takes step(every = 5, gamma = 0.5), "
-                     "cosine(epochs = 20, min_lr = 0), warmup(steps = 100), "
-                     "or warmup(steps = 100) + either";
+constexpr const char *kUsage =
+    "'schedule' takes step(every = 5, gamma = 0.5), "
+    "cosine(epochs = 20, min_lr = 0), warmup(steps = 100), "
+    "or warmup(steps = 100) + either";
 
 class ScheduleLowerer {
 public:

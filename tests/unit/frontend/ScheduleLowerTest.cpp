@@ -101,6 +101,13 @@ TEST(ScheduleLower, ErrorsAreLocatedWithoutCascades) {
   ASSERT_GE(s->errors().size(), 1u) << s->diags.str();
   EXPECT_EQ(s->errors()[0].message, "unknown argument 'evry' for 'step'");
   EXPECT_EQ(s->help(), "did you mean 'every'?");
+  auto w = train("  optimizer sgd(lr = 0.1)\n"
+                 "  schedule warmup(steps = 2) + warmup(steps = 3)");
+  ASSERT_EQ(w->errors().size(), 1u) << w->diags.str();
+  EXPECT_EQ(w->errors()[0].message, "two warm-ups in one schedule");
+  EXPECT_EQ(w->errors()[0].loc.col, 30); // the '+'
+  EXPECT_EQ(w->help(), "only a warm-up combines with another schedule, as in "
+                       "'warmup(steps = 100) + cosine(epochs = 20)'");
   auto t = train("  optimizer sgd(lr = 0.1)\n  clip_grad_norm(1)");
   ASSERT_EQ(t->errors().size(), 1u) << t->diags.str();
   EXPECT_EQ(t->errors()[0].message,
