@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "frontend/Lower.h"
+#include "frontend/LowerSchedule.h"
 #include "frontend/Parser.h"
 #include "frontend/Suggest.h"
 #include "passes/optim/Optimizer.h"
@@ -24,8 +25,9 @@ namespace nn {
 
 const std::vector<std::string> &trainSettings() {
   static const std::vector<std::string> names = {
-      "data", "test",       "optimizer", "batch",   "epochs",
-      "l2",   "validation", "seed",      "shuffle", "early_stop"};
+      "data",    "test",       "optimizer",  "batch",
+      "epochs",  "l2",         "validation", "seed",
+      "shuffle", "early_stop", "schedule",   "clip_grad_norm"};
   return names;
 }
 
@@ -46,8 +48,8 @@ public:
         diags.help(item.loc,
                    guess.empty()
                        ? "the settings are data, test, optimizer, batch, "
-                         "epochs, l2, validation, seed, shuffle and "
-                         "early_stop"
+                         "epochs, l2, validation, seed, shuffle, "
+                         "early_stop, schedule and clip_grad_norm"
                        : "did you mean '" + guess + "'?");
         continue;
       }
@@ -59,6 +61,7 @@ public:
       }
       lowerItem(item);
     }
+    finishSchedule(s, r, diags);
   }
 
 private:
@@ -66,6 +69,8 @@ private:
     const std::string &k = item.key;
     if (k == "data" || k == "test") {
       lowerSource(item, k == "data" ? r.data : r.test);
+    } else if (isScheduleSetting(k)) {
+      lowerScheduleSetting(item, r, diags);
     } else if (k == "optimizer") {
       lowerOptimizer(item);
     } else if (k == "batch") {

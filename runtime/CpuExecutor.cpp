@@ -43,6 +43,12 @@ public:
 
   const TensorMap &state() const override { return held; }
 
+  /// The step reads the held tensors through pointers bound per run.
+  void setScalar(const std::string &name, double value) override {
+    scalarStateLeaf(graph, name);
+    held.at(name).data.at(0) = static_cast<float>(value);
+  }
+
   TensorMap run(const TensorMap &batch) override;
   void prepare(int64_t maxBatch) override { ensureCompiled(maxBatch); }
 

@@ -56,6 +56,7 @@ public:
 
   void setState(const TensorMap &s) override;
   const TensorMap &state() const override;
+  void setScalar(const std::string &name, double value) override;
   TensorMap run(const TensorMap &batch) override;
   void prepare(int64_t maxBatch) override {
     if (!module)
@@ -138,6 +139,17 @@ const TensorMap &CudaExecutor::state() const {
   ctx->synchronize("copying the parameters back from the GPU");
   hostCurrent = true;
   return held;
+}
+
+void CudaExecutor::setScalar(const std::string &name, double value) {
+  NodeId id = scalarStateLeaf(graph, name);
+  // The held copy is the source of the upload (it outlives the copy); when
+  // the device is current, only these 4 bytes go over, in stream order
+  // before the next step.
+  float &v = held.at(name).data.at(0);
+  v = static_cast<float>(value);
+  if (deviceCurrent)
+    ctx->copyToDevice(leafBuf.at(id), &v, sizeof v);
 }
 
 void CudaExecutor::compile() {

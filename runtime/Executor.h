@@ -28,6 +28,12 @@ public:
   virtual void setState(const TensorMap &state) = 0;
   /// The current Param and State values.
   virtual const TensorMap &state() const = 0;
+  /// Writes `value` into the scalar State leaf `name` of the held state
+  /// (the trainer sets the scheduled learning rate, "optimizer.lr", before
+  /// each step): no recompilation and no copy of the rest of the state.
+  /// After setState; a leaf that is not a scalar State leaf of the graph is
+  /// an internal error.
+  virtual void setScalar(const std::string &name, double value) = 0;
   /// Binds `batch` (Input and Label leaves by name, leading dimension = the
   /// batch size), runs the graph, applies its updates to the held state and
   /// returns its named outputs.

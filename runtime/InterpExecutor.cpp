@@ -26,6 +26,11 @@ public:
 
   const TensorMap &state() const override { return held; }
 
+  void setScalar(const std::string &name, double value) override {
+    scalarStateLeaf(graph, name);
+    held.at(name).data.at(0) = static_cast<float>(value);
+  }
+
   TensorMap run(const TensorMap &batch) override {
     ValueMap leaves;
     for (const auto &[name, t] : held)

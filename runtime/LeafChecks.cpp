@@ -87,4 +87,11 @@ void checkStateLeaves(const Graph &g, const TensorMap &state) {
     }
 }
 
+NodeId scalarStateLeaf(const Graph &g, const std::string &name) {
+  std::optional<NodeId> id = g.findLeaf(OpKind::State, name);
+  NN_ASSERT(id && g[*id].type.isScalar(),
+            "no scalar state leaf '" + name + "' to set");
+  return *id;
+}
+
 } // namespace nn

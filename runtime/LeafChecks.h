@@ -41,4 +41,8 @@ void checkLeafValue(const Node &n, const Tensor &t, int64_t rows);
 /// (InternalError), not the user's.
 void checkStateLeaves(const Graph &g, const TensorMap &state);
 
+/// The scalar State leaf `name` of `g`, for Executor::setScalar; another
+/// name is an internal error (the trainer asks only for leaves it made).
+NodeId scalarStateLeaf(const Graph &g, const std::string &name);
+
 } // namespace nn

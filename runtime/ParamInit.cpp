@@ -51,6 +51,18 @@ Tensor initParam(const Node &n, Rng &rng) {
   return t;
 }
 
+/// Zeros, or the leaf's own first values (the learning rate's).
+Tensor initStateLeaf(const Node &n) {
+  Tensor t(n.type.dims);
+  if (n.values.empty())
+    return t;
+  NN_ASSERT(static_cast<int64_t>(n.values.size()) == t.numel(),
+            "initial values of '" + n.name + "' do not match its shape");
+  for (int64_t i = 0; i < t.numel(); ++i)
+    t[i] = static_cast<float>(n.values[i]);
+  return t;
+}
+
 } // namespace
 
 TensorMap initState(const Graph &g, uint64_t seed) {
@@ -59,7 +71,7 @@ TensorMap initState(const Graph &g, uint64_t seed) {
   for (NodeId id : g.leaves(OpKind::Param))
     out[g[id].name] = initParam(g[id], rng);
   for (NodeId id : g.leaves(OpKind::State))
-    out[g[id].name] = Tensor(g[id].type.dims);
+    out[g[id].name] = initStateLeaf(g[id]);
   return out;
 }
 

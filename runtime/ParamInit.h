@@ -2,7 +2,8 @@
 ///
 /// \file
 /// Initial values for every Param leaf (from its initializer, drawn from one
-/// seeded stream in graph order) and zeros for every State leaf.
+/// seeded stream in graph order) and, for every State leaf, its Node::values
+/// when it has them (the learning rate "optimizer.lr"), else zeros.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -19,6 +19,7 @@
 #include "runtime/ScalarWriter.h"
 
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
 
 #include <fmt/format.h>
 
@@ -87,6 +88,8 @@ std::vector<ScalarLine> Writer::run() {
 // --- naming ---------------------------------------------------------------
 
 std::string Writer::nodeName(NodeId id) const {
+  if (g[id].op == OpKind::State && g[id].name == kLrLeaf)
+    return "lr"; // the lecture's name for the scheduled learning rate
   return g[id].name.empty() ? "%" + std::to_string(id) : g[id].name;
 }
 

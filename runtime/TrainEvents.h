@@ -34,6 +34,7 @@ struct BatchDone {
   int64_t batches = 0; ///< batches in an epoch
   double loss = 0;     ///< running mean over the epoch's batches
   double accuracy = 0; ///< likewise; NaN for real labels
+  double lr = 0;       ///< the learning rate of this step (the schedule's)
   /// Samples a second since the end of this run's first step of the epoch
   /// (which may include one-time work), and the seconds left at that rate;
   /// NaN until a second step is done.

@@ -22,6 +22,8 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
+#include "runtime/LrSchedule.h"
 #include "runtime/OutputPaths.h"
 #include "runtime/Resume.h"
 #include "runtime/Signals.h"
@@ -126,8 +128,8 @@ TrainRun::TrainRun(const TrainSetup &setup, const Dataset &data,
       rows(splitRows(data, s.recipe)), batcher(data, rows.first, s.recipe.batch,
                                                s.recipe.shuffle, s.recipe.seed),
       valSet(selectRows(data, rows.second)),
-      hasValidation(!rows.second.empty()), perEpoch(batcher.batchesPerEpoch()) {
-}
+      hasValidation(!rows.second.empty()), perEpoch(batcher.batchesPerEpoch()),
+      hasLrLeaf(s.step.findLeaf(OpKind::State, kLrLeaf).has_value()) {}
 
 TrainResult TrainRun::run(TensorMap state) {
   if (!opts.resumePath.empty())
@@ -209,7 +211,7 @@ void TrainRun::openMetrics() {
   if (!opts.metricsPath.empty())
     metrics.emplace(opts.metricsPath,
                     "epoch,step,train_loss,train_accuracy,val_loss,"
-                    "val_accuracy,seconds",
+                    "val_accuracy,seconds,lr",
                     !opts.resumePath.empty());
 }
 
@@ -233,6 +235,7 @@ TrainRun::Stop TrainRun::runEpoch() {
 void TrainRun::step() {
   Batch batch = batcher.get(p.epoch, p.batch);
   TensorMap feed = bindBatch(s.step, std::move(batch.x), batch.y);
+  setLr(p.step, p.epoch); // before the snapshot, which then holds it
   snapshotIfDue();
   TensorMap out = exec->run(feed);
   double loss = out.at("loss")[0];
@@ -242,6 +245,13 @@ void TrainRun::step() {
   p.samples += batch.size;
   ++p.step;
   reportBatch();
+}
+
+void TrainRun::setLr(int64_t step, int64_t epoch) {
+  // Written every step, scheduled or not: the lr of the recipe (--lr
+  // included) wins over the one a resumed checkpoint holds.
+  if (hasLrLeaf)
+    exec->setScalar(kLrLeaf, scheduledLr(s.recipe, step, epoch));
 }
 
 void TrainRun::snapshotIfDue() {
@@ -292,6 +302,7 @@ void TrainRun::replayBadSteps() {
     TensorMap before = exec->state();
     Batch b = batcher.get(p.epoch, at.batch);
     TensorMap f = bindBatch(s.step, b.x, b.y);
+    setLr(at.step, p.epoch);
     double l = exec->run(f).at("loss")[0];
     if (at.batch == p.batch || !std::isfinite(l) || !allFinite(exec->state())) {
       std::string help;
@@ -321,6 +332,7 @@ void TrainRun::reportBatch() {
   b.batches = perEpoch;
   b.loss = m.loss;
   b.accuracy = m.accuracy;
+  b.lr = scheduledLr(s.recipe, p.step - 1, p.epoch); // this step's
   b.samplesPerSec = timed > 0 ? static_cast<double>(p.samples - firstSamples) /
                                     std::max(elapsed, 1e-9)
                               : std::nan("");
@@ -335,6 +347,7 @@ EpochStats TrainRun::epochStats() const {
   st.epoch = p.epoch + 1;
   st.steps = p.step;
   st.train = runningMetrics(p, s.realLabels);
+  st.lr = scheduledLr(s.recipe, std::max<int64_t>(0, p.step - 1), p.epoch);
   if (hasValidation)
     st.validation = validate(exec->state());
   st.seconds = std::chrono::duration<double>(Clock::now() - epochStart).count();
@@ -365,10 +378,10 @@ void TrainRun::writeMetrics(const EpochStats &st) {
     return;
   auto num = [](double v) { return fmt::format("{:.17g}", v); };
   try {
-    metrics->addLine(fmt::format("{},{},{},{},{},{},{}", st.epoch, st.steps,
-                                 num(st.train.loss), num(st.train.accuracy),
-                                 num(st.validation.loss),
-                                 num(st.validation.accuracy), num(st.seconds)));
+    metrics->addLine(fmt::format(
+        "{},{},{},{},{},{},{},{}", st.epoch, st.steps, num(st.train.loss),
+        num(st.train.accuracy), num(st.validation.loss),
+        num(st.validation.accuracy), num(st.seconds), num(st.lr)));
   } catch (const UserError &e) {
     metrics.reset();
     res.metricsError = e.what(); // reported at the end, with the others

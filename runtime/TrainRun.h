@@ -64,6 +64,9 @@ private:
   void openMetrics();
   Stop runEpoch();
   void step();
+  /// Writes the lr of `step` (0-based, all epochs) in `epoch` into the
+  /// executor (runtime/LrSchedule.h).
+  void setLr(int64_t step, int64_t epoch);
   void snapshotIfDue();
   void checkStep(const TensorMap &feed, double loss);
   [[noreturn]] void replayBadSteps();
@@ -90,6 +93,7 @@ private:
   Dataset valSet;
   bool hasValidation;
   int64_t perEpoch;
+  bool hasLrLeaf; // the step graph reads "optimizer.lr"
 
   std::unique_ptr<Executor> exec;
   RunProgress p;

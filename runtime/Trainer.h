@@ -38,6 +38,8 @@ struct EpochStats {
   Metrics train;     // running means over the epoch's batches
   Metrics validation;
   double seconds = 0;
+  /// The learning rate of the epoch's last step (the schedule's).
+  double lr = 0;
 };
 
 struct TrainOptions {

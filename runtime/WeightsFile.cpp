@@ -99,7 +99,10 @@ LoadedWeights loadWeights(const std::string &path, const Graph &g,
     const Node &n = g[id];
     auto it = file.tensors.find(n.name);
     if (it == file.tensors.end()) {
-      if (n.op == OpKind::Param || requireState)
+      // A State leaf with a first value of its own (the lr, which the
+      // trainer writes before each step) may be missing: older checkpoints.
+      bool ownFirstValue = n.op == OpKind::State && !n.values.empty();
+      if (n.op == OpKind::Param || (requireState && !ownFirstValue))
         problems.push_back("missing '" + n.name + "'");
       continue;
     }

@@ -18,6 +18,9 @@ std::string fixed(double v, int digits = 4) {
   return fmt::format("{:.{}f}", v, digits);
 }
 
+/// "  lr 0.05": four significant digits, as the schedule changes it.
+std::string lrText(double lr) { return fmt::format("  lr {:.4g}", lr); }
+
 } // namespace
 
 std::string clockText(double seconds) {
@@ -40,6 +43,7 @@ std::string progressLine(const BatchDone &b, bool color) {
                   b.batches, fixed(b.loss));
   if (!std::isnan(b.accuracy))
     line += "  acc " + percent(b.accuracy);
+  line += lrText(b.lr);
   if (std::isnan(b.samplesPerSec))
     return line + "  - samples/s  ETA -";
   return line + fmt::format("  {} samples/s  ETA {}",
@@ -102,9 +106,10 @@ std::string TrainProgress::epochLine(const EpochStats &st) const {
     if (!plan.realLabels)
       line += "  val_acc " + percent(st.validation.accuracy);
   }
-  return line + fmt::format("  {}s  {} samples/s", fixed(st.seconds, 1),
-                            static_cast<int64_t>(st.train.samples /
-                                                 std::max(st.seconds, 1e-9)));
+  return line + lrText(st.lr) +
+         fmt::format("  {}s  {} samples/s", fixed(st.seconds, 1),
+                     static_cast<int64_t>(st.train.samples /
+                                          std::max(st.seconds, 1e-9)));
 }
 
 void TrainProgress::epochDone(const EpochStats &st) {

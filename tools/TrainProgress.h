@@ -59,8 +59,8 @@ private:
 };
 
 /// The progress bar line (without the leading carriage return):
-/// "epoch 2/10 [=====>    ] 420/844  loss 0.4123  acc 85.20%  12345
-/// samples/s  ETA 0:35".
+/// "epoch 2/10 [=====>    ] 420/844  loss 0.4123  acc 85.20%  lr 0.05
+/// 12345 samples/s  ETA 0:35".
 std::string progressLine(const BatchDone &b, bool color);
 
 /// "1:05" or "2:03:07".

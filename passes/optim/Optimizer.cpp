@@ -99,9 +99,18 @@ NodeId OptimizerContext::stateLeaf(NodeId param, const std::string &state) {
 }
 
 NodeId OptimizerContext::lr() {
-  if (lrNode < 0)
-    lrNode = b.constant(spec.lr, "lr");
-  return lrNode;
+  // A State leaf, not a Const: the trainer writes the scheduled value into
+  // the executor before each step (Executor::setScalar), so a schedule
+  // needs no recompilation. Its first value is the recipe's lr.
+  if (lrNode >= 0)
+    return lrNode;
+  if (auto id = g.findLeaf(OpKind::State, kLrLeaf))
+    return lrNode = *id;
+  Node n = makeNode(OpKind::State, {}, b.loc); // the first update's
+  n.name = kLrLeaf;
+  n.type = TensorType::scalar();
+  n.values = {spec.lr};
+  return lrNode = g.add(std::move(n));
 }
 
 NodeId stepLeaf(Graph &g) {
@@ -135,6 +144,7 @@ Graph applyOptimizer(const Graph &g, const OptimizerSpec &spec) {
     c.params.push_back({p, it->node});
     out.outputs.erase(std::next(it).base());
   }
+  addClipGradNorm(c);
   switch (spec.kind) {
 #define NN_OPTIMIZER(K, Name, Params, Example)                                 \
   case OptimizerSpec::Kind::K:                                                 \

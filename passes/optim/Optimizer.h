@@ -54,6 +54,10 @@ std::vector<std::string> optimizerNames();
 /// of its optimizer's hyperparameters in table order, printf's %g.
 std::string describeOptimizer(const OptimizerSpec &spec);
 
+/// The scalar State leaf of the learning rate ("optimizer.lr"): its
+/// Node::values hold the recipe's lr (its first value); the trainer writes
+/// the scheduled lr into it before each step.
+constexpr const char *kLrLeaf = "optimizer.lr";
 /// The scalar State leaf that counts the steps done ("train.step").
 constexpr const char *kStepLeaf = "train.step";
 /// That leaf of `g`, added when `g` has none (the lowering of dropout and
@@ -76,7 +80,8 @@ struct OptimizerContext {
 
   /// A new State leaf "optimizer.<param>.<state>" of `param`'s type.
   NodeId stateLeaf(NodeId param, const std::string &state);
-  /// The learning rate, a scalar shared by every parameter's update.
+  /// The learning rate, a scalar shared by every parameter's update: the
+  /// State leaf kLrLeaf (added once).
   NodeId lr();
   /// The step number after this step, t + 1 (1 at the first step), from
   /// the scalar State leaf "train.step" (steps done so far, also the
@@ -109,6 +114,11 @@ struct UpdateMatch {
 UpdateMatch matchUpdate(const FuseContext &c, UpdateOp op, const Update &u);
 UpdateMatch matchSgdStep(const FuseContext &c, const Update &u);
 UpdateMatch matchSgdMomentum(const FuseContext &c, const Update &u);
+
+/// clip_grad_norm (passes/optim/ClipGradNorm.cpp): when spec.clipGradNorm
+/// is set, replaces each gradient of `c.params` by its clipped value, before
+/// the optimizer's function runs.
+void addClipGradNorm(OptimizerContext &c);
 
 /// One function per optimizer row, in passes/optim/<Kind>.cpp.
 #define NN_OPTIMIZER(Kind, Name, Params, Example)                              \

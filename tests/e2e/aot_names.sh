@@ -36,11 +36,14 @@ if [[ $out == *"needs the cpu backend"* ]]; then
 fi
 [ -s "$TMP/clash.h" ] || { fail "no header: $out"; finish; exit; }
 
-# Five state tensors, five distinct offset macros.
+# Six state tensors (five parameters and the lr, a state leaf the caller
+# may rewrite between steps), six distinct offset macros.
 n=$(grep -c '^#define CLASH_.*_OFFSET ' "$TMP/clash.h")
 u=$(grep '^#define CLASH_.*_OFFSET ' "$TMP/clash.h" | awk '{print $2}' |
   sort -u | wc -l)
-[ "$n" -eq 5 ] && [ "$u" -eq 5 ] && echo "ok: 5 distinct offset macros" ||
+grep -q '^#define CLASH_OPTIMIZER_LR_OFFSET ' "$TMP/clash.h" ||
+  fail "no offset macro for the lr"
+[ "$n" -eq 6 ] && [ "$u" -eq 6 ] && echo "ok: 6 distinct offset macros" ||
   fail "offset macros: $n defined, $u distinct: $(grep _OFFSET "$TMP/clash.h")"
 
 cat >"$TMP/main.c" <<'C'

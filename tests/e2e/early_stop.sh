@@ -11,7 +11,7 @@ grep -q "early stop: no improvement of the validation loss for 2 epochs; best ep
 grep -q "restored the weights of epoch 1" "$TMP/stderr" || fail "best weights not restored"
 rows=$(($(wc -l <"$TMP/m.csv") - 1))
 [ "$rows" -eq 3 ] || fail "metrics should have 3 epoch rows, has $rows"
-head -1 "$TMP/m.csv" | grep -q "^epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,seconds$" ||
+head -1 "$TMP/m.csv" | grep -q "^epoch,step,train_loss,train_accuracy,val_loss,val_accuracy,seconds,lr$" ||
   fail "metrics header: $(head -1 "$TMP/m.csv")"
 expect_ok "$NNC" train "$TMP/es.nn" --epochs 1 --quiet --save "$TMP/one.safetensors"
 /usr/bin/python3 - "$TMP/es.safetensors" "$TMP/one.safetensors" <<'PY' || fail "restored weights are not epoch 1's"

@@ -288,7 +288,7 @@ if mount -t tmpfs -o size=256k tmpfs "$DISK" 2>/dev/null; then
   expect_error_log "$DISK/m.csv: error: cannot write file: No space left on device" \
     train --epochs 300 --metrics "$DISK/m.csv" --save "$TMP/after.st"
   [ -f "$TMP/after.st" ] || fail "--save lost with the metrics"
-  awk -F, 'NF != 7 { bad = 1 } END { exit bad }' "$DISK/m.csv" ||
+  awk -F, 'NF != 8 { bad = 1 } END { exit bad }' "$DISK/m.csv" ||
     fail "a torn metrics line: $(tail -1 "$DISK/m.csv")"
   grep -q "^epoch 300/300" "$TMP/err" || fail "the run stopped with the metrics"
   # predict > full-disk/preds.csv

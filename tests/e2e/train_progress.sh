@@ -9,7 +9,7 @@ M=$EX/xor.nn
 ck=$TMP/ck.safetensors
 expect_ok "$NNC" train "$M" --backend=interp --batch 1 --epochs 3 --steps 6 \
   --checkpoint "$ck"
-grep -qx "epoch 1/3  loss [0-9.]*  acc [0-9.]*%  [0-9.]*s  [0-9]* samples/s" \
+grep -qx "epoch 1/3  loss [0-9.]*  acc [0-9.]*%  lr [0-9.e-]*  [0-9.]*s  [0-9]* samples/s" \
   "$TMP/stderr" || fail "no epoch line: $(cat "$TMP/stderr")"
 grep -qx "stopped after 6 steps (epoch 2, batch 2/4)  loss [0-9.]*  acc [0-9.]*%" \
   "$TMP/stderr" || fail "no stop line: $(cat "$TMP/stderr")"

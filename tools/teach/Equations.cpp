@@ -12,6 +12,7 @@
 #include "tools/teach/Equations.h"
 
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
 
 #include <functional>
 #include <set>
@@ -97,6 +98,8 @@ std::string Equations::ref(NodeId id) const {
   const Node &n = g[id];
   if (n.op == OpKind::Const)
     return constText(n);
+  if (n.op == OpKind::State && n.name == kLrLeaf)
+    return "lr"; // the lecture's name for the scheduled learning rate
   return n.name.empty() ? "%" + std::to_string(id) : n.name;
 }
 

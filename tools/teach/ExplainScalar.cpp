@@ -12,7 +12,9 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
 #include "runtime/Dataset.h"
+#include "runtime/LrSchedule.h"
 #include "runtime/ParamInit.h"
 #include "runtime/ScalarStep.h"
 #include "runtime/Trainer.h"
@@ -106,6 +108,8 @@ ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g, int64_t maxRows,
   std::vector<int64_t> rows = firstBatchRows(r, data.size(), maxRows);
   Dataset batch = selectRows(data, rows);
   TensorMap state = initState(g, r.seed);
+  if (state.count(kLrLeaf)) // the first step's lr, as the trainer sets it
+    state[kLrLeaf][0] = static_cast<float>(scheduledLr(r, 0, 0));
   ValueMap leaves;
   for (const auto &[name, t] : state)
     leaves[name] = toValue(t);

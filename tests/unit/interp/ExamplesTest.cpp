@@ -73,8 +73,7 @@ Graph withL2(Graph g, double lambda) {
 ValueMap randomLeaves(const Graph &g, int64_t batch, uint64_t seed) {
   ValueMap l;
   for (const Node &n : g.nodes) {
-    if (n.op != OpKind::Input && n.op != OpKind::Label &&
-        n.op != OpKind::Param)
+    if (n.op != OpKind::Input && n.op != OpKind::Label && n.op != OpKind::Param)
       continue;
     std::vector<int64_t> shape = n.type.dims;
     for (int64_t &d : shape)
@@ -173,8 +172,10 @@ TEST(Examples, FullPipelineStepMatchesSgdOnGradients) {
   ValueMap l = randomLeaves(m.graph, 3, 21);
   for (NodeId s : m.graph.leaves(OpKind::State)) {
     const Node &n = m.graph[s];
-    l[n.name] = val(n.type.dims, randomValues(n.type.numel(), -0.01, 0.01,
-                                              static_cast<uint64_t>(s)));
+    l[n.name] = n.values.empty() // the lr leaf holds the recipe's lr
+                    ? val(n.type.dims, randomValues(n.type.numel(), -0.01, 0.01,
+                                                    static_cast<uint64_t>(s)))
+                    : val(n.type.dims, n.values);
   }
   Interpreter::Result step = Interpreter(m.graph).step(l);
   Graph grads = differentiate(addL2(fwd.graph, m.recipe.l2), nullptr);

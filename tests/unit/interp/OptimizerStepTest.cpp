@@ -60,8 +60,11 @@ TEST(OptimizerStep, PlainSgd) {
   OptimizerSpec opt;
   opt.lr = 0.1;
   Graph step = differentiate(n.g, &opt);
-  EXPECT_TRUE(step.leaves(OpKind::State).empty());
-  Interpreter::Result r = Interpreter(step).step(n.leaves);
+  // No state but the lr, a scalar leaf the trainer writes before each step.
+  ASSERT_EQ(step.leaves(OpKind::State).size(), 1u);
+  ValueMap l = n.leaves;
+  l["optimizer.lr"] = Value::scalar(0.1);
+  Interpreter::Result r = Interpreter(step).step(l);
   ASSERT_EQ(r.updates.size(), 2u);
   for (const std::string p : {"w", "b"}) {
     const Value &before = n.leaves[p];
@@ -82,8 +85,9 @@ TEST(OptimizerStep, SgdWithMomentumMatchesPyTorchRule) {
   opt.lr = 0.05;
   opt.momentum = 0.9;
   Graph step = differentiate(n.g, &opt);
-  ASSERT_EQ(step.leaves(OpKind::State).size(), 2u);
+  ASSERT_EQ(step.leaves(OpKind::State).size(), 3u); // and the lr
   ValueMap l = n.leaves;
+  l["optimizer.lr"] = Value::scalar(0.05);
   l["optimizer.w.momentum"] = val({3}, {0.01, -0.02, 0.03});
   l["optimizer.b.momentum"] = Value::scalar(-0.04);
   Interpreter::Result r = Interpreter(step).step(l);

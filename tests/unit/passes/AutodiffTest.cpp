@@ -107,13 +107,17 @@ TEST(Autodiff, SgdWithMomentum) {
   EXPECT_EQ(g[step].inputs[1], newV);
 }
 
-TEST(Autodiff, PlainSgdHasNoState) {
+TEST(Autodiff, PlainSgdHasNoStateButTheLr) {
   Graph fwd = typed(churnGraph());
   OptimizerSpec opt;
   opt.lr = 0.02;
   Graph g = differentiate(fwd, &opt);
   EXPECT_TRUE(verifyGraph(g).empty());
-  EXPECT_TRUE(g.leaves(OpKind::State).empty());
+  // The lr, a scalar State leaf the trainer writes before each step.
+  std::vector<NodeId> state = g.leaves(OpKind::State);
+  ASSERT_EQ(state.size(), 1u);
+  EXPECT_EQ(g[state[0]].name, "optimizer.lr");
+  EXPECT_EQ(g[state[0]].values, std::vector<double>{0.02});
   ASSERT_EQ(g.updates.size(), 2u);
   for (const Update &u : g.updates) {
     ASSERT_EQ(opOf(g, u.value), OpKind::Sub);

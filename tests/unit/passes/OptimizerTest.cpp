@@ -76,10 +76,12 @@ TEST(Optimizer, AutodiffGivesGradientsOnlyAndThePassTurnsThemIntoUpdates) {
   for (const Output &o : g.outputs)
     EXPECT_NE(o.name.rfind("grad.", 0), 0u) << o.name << " left behind";
   EXPECT_EQ(g.outputs.size(), typedMlp().outputs.size());
-  // Each parameter and its momentum buffer.
+  // Each parameter and its momentum buffer; and the lr, a state leaf the
+  // trainer writes (no update of its own).
   size_t params = g.leaves(OpKind::Param).size();
   ASSERT_EQ(g.updates.size(), 2 * params);
-  EXPECT_EQ(g.leaves(OpKind::State).size(), params);
+  EXPECT_EQ(g.leaves(OpKind::State).size(), params + 1);
+  EXPECT_TRUE(g.findLeaf(OpKind::State, kLrLeaf));
   // The same graph as the one-call form the tests and gradcheck use.
   Graph once = differentiate(typedMlp(), &spec);
   EXPECT_EQ(once.size(), g.size());
