@@ -57,6 +57,8 @@ private:
   NodeId lowerName(const Expr &e);
   NodeId lowerCall(const Expr &e);
   NodeId lowerReduceCall(OpKind op, const Expr &e);
+  /// `leaky_relu(x)`, `leaky_relu(x, 0.2)`: the slope in Node::param.
+  NodeId lowerSlopeCall(OpKind op, const Expr &e);
   NodeId lowerLossCall(OpKind op, const Expr &e);
   NodeId add(OpKind op, std::vector<NodeId> inputs, const SrcLoc &loc);
   /// `n`'s type by the shape rules (passes/ShapeRules.h); unknown when an

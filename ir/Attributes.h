@@ -29,6 +29,8 @@ public:
   virtual int64_t readInt(int64_t lo, int64_t hi, const char *what) = 0;
   /// `[1, 2.5, -3]`.
   virtual std::vector<double> readValues() = 0;
+  /// One number: `1e-05`, `-0.5`, `inf`.
+  virtual double readNumber() = 0;
   /// Takes the next token: its text when it is an identifier, else nullopt.
   virtual std::optional<std::string> takeWord() = 0;
   /// Reports `msg` at the token takeWord took, and stops.
@@ -69,6 +71,14 @@ std::vector<std::string> attributeTexts(const Node &n);
 /// differentiate (the dense gradients) an activation: their `act` is always
 /// printed. fused.matmul has none.
 bool carriesActivation(OpKind op);
+
+/// Whether elementwise op `op` has a number, its slope (Node::param; in a
+/// fused.elementwise body, the step's ExprStep::value): leaky_relu.
+bool hasSlope(OpKind op);
+
+/// Whether node `n` carries a slope: an op that has one, or a node whose
+/// activation has one (fused dense ops: `act = leaky_relu, slope = 0.01`).
+bool carriesSlope(const Node &n);
 
 /// `[1, 2.5, -3]`: a list of values as the IR text writes it.
 std::string valuesText(const std::vector<double> &vs);

@@ -41,7 +41,8 @@ const char *kEveryAttribute =
     "  %x = input \"x\" : f32[N,2]\n"
     "  %n = neg %x {axis = 1, classes = 3, kind = class, "
     "init = uniform(-0.5, 0.5), weight, transposed, values = [1, 2.5], "
-    "act = tanh, transA, transB, body = exp(%0)} : f32[N,2]\n"
+    "act = leaky_relu, slope = 0.2, transA, transB, body = exp(%0)} : "
+    "f32[N,2]\n"
     "  output n = %n\n"
     "}\n";
 
@@ -83,9 +84,11 @@ TEST(AttributeTable, DefaultNodeCarriesNone) {
 
 TEST(AttributeTable, ValueErrorsComeFromTheTable) {
   const std::string head = "graph g {\n  %x = input \"x\" : f32[N,2]\n";
-  EXPECT_EQ(firstError(head + "  %n = neg %x {act = gelu} : f32[N,2]\n}\n"),
-            "a.nnir:3:22: error: expected an activation (none, relu, sigmoid, "
-            "softsign or tanh)");
+  EXPECT_EQ(firstError(head + "  %n = neg %x {act = swish} : f32[N,2]\n}\n"),
+            "a.nnir:3:22: error: expected an activation (none, gelu, "
+            "leaky_relu, relu, sigmoid, silu, softplus, softsign or tanh)");
+  EXPECT_EQ(firstError(head + "  %n = neg %x {slope = x} : f32[N,2]\n}\n"),
+            "a.nnir:3:24: error: expected a number, found 'x'");
   EXPECT_EQ(firstError(head + "  %n = neg %x {kind = 3} : f32[N,2]\n}\n"),
             "a.nnir:3:23: error: expected a label kind (binary, class or "
             "real)");
@@ -108,7 +111,8 @@ TEST(AttributeTable, VerifierNamesTheActivations) {
   for (const std::string &e : verifyGraph(g, {}))
     all += e + "\n";
   EXPECT_NE(all.find("node 1 (fused.dense_grad_bias): needs an activation "
-                     "(relu, sigmoid, softsign or tanh)"),
+                     "(gelu, leaky_relu, relu, sigmoid, silu, softplus, "
+                     "softsign or tanh)"),
             std::string::npos)
       << all;
 }
