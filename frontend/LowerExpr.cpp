@@ -112,7 +112,8 @@ std::optional<double> slopeValue(DiagEngine &diags, const Expr &e) {
   }
   if (v < 0) {
     diags.error(spanOf(e), "nnc needs the slope of 'leaky_relu' to be >= 0, "
-                           "got " + formatDouble(v));
+                           "got " +
+                               formatDouble(v));
     diags.note(spanOf(e), "its gradient is computed from its output, whose "
                           "sign is the input's only when the slope is >= 0");
     return std::nullopt;
@@ -127,10 +128,11 @@ std::optional<double> slopeValue(DiagEngine &diags, const Expr &e) {
 std::optional<Activation> denseActivation(DiagEngine &diags, const Expr &a,
                                           double &slope) {
   std::optional<Activation> act = activationNamed(a.text);
-  bool call = a.kind == Expr::Kind::Call && act &&
-              hasSlope(opOf(activationOp(*act)));
+  bool call =
+      a.kind == Expr::Kind::Call && act && hasSlope(opOf(activationOp(*act)));
   if (a.kind != Expr::Kind::Name && !call) {
-    diags.error(spanOf(a), "expected an activation: " + activationChoices("or"));
+    diags.error(spanOf(a),
+                "expected an activation: " + activationChoices("or"));
     return std::nullopt;
   }
   if (!act) {
@@ -145,8 +147,10 @@ std::optional<Activation> denseActivation(DiagEngine &diags, const Expr &a,
   if (!call)
     return act;
   if (a.args.size() != 1 || !a.kwargs.empty()) {
-    diags.error(a.loc, "in 'dense', '" + a.text + "' takes only its slope, "
-                       "as in 'dense(x, 128, " + a.text + "(0.2))'");
+    diags.error(a.loc, "in 'dense', '" + a.text +
+                           "' takes only its slope, "
+                           "as in 'dense(x, 128, " +
+                           a.text + "(0.2))'");
     return std::nullopt;
   }
   std::optional<double> v = slopeValue(diags, *a.args[0]);
@@ -332,8 +336,10 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
 
 NodeId ExprLowerer::lowerSlopeCall(OpKind op, const Expr &e) {
   if (e.args.empty() || e.args.size() > 2) {
-    diags.error(e.loc, "'" + e.text + "' takes an input and an optional "
-                       "slope, as in '" + e.text + "(x, 0.01)'");
+    diags.error(e.loc, "'" + e.text +
+                           "' takes an input and an optional "
+                           "slope, as in '" +
+                           e.text + "(x, 0.01)'");
     return kPoison;
   }
   if (!checkArgs(e, e.args.size(), {}))

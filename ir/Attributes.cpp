@@ -59,8 +59,8 @@ bool carriesActivation(OpKind op) {
 bool hasSlope(OpKind op) { return op == OpKind::LeakyRelu; }
 
 bool carriesSlope(const Node &n) {
-  return hasSlope(n.op) || (n.act != Activation::None &&
-                            hasSlope(opOf(activationOp(n.act))));
+  return hasSlope(n.op) ||
+         (n.act != Activation::None && hasSlope(opOf(activationOp(n.act))));
 }
 
 namespace {

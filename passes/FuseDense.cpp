@@ -31,8 +31,8 @@ std::string activationLeftOut(const FuseContext &c, NodeId s) {
     std::optional<Activation> act = activationOf(c.g[u].op);
     if (!act)
       continue;
-    std::string why = "; activation not fused: the pre-activation " +
-                      c.who(s) + " has " + c.usersStr(s);
+    std::string why = "; activation not fused: the pre-activation " + c.who(s) +
+                      " has " + c.usersStr(s);
     if (gradFromInput(*act))
       why += " (" + std::string(activationName(*act)) +
              "'s gradient is computed from its input, so the input is kept)";

@@ -308,11 +308,14 @@ Value dense(DenseOp op, const Node &n, const Args &in) {
     return matmul(n.transA ? transpose(*in[0]) : *in[0],
                   n.transB ? transpose(*in[1]) : *in[1]);
   case DenseOp::DenseGradInput:
-    return matmul(maskedGrad(*in[0], *in[1], n.act, n.param), transpose(*in[2]));
+    return matmul(maskedGrad(*in[0], *in[1], n.act, n.param),
+                  transpose(*in[2]));
   case DenseOp::DenseGradWeight:
-    return matmul(transpose(*in[0]), maskedGrad(*in[1], *in[2], n.act, n.param));
+    return matmul(transpose(*in[0]),
+                  maskedGrad(*in[1], *in[2], n.act, n.param));
   case DenseOp::DenseGradBias:
-    return reduce(maskedGrad(*in[0], *in[1], n.act, n.param), 0, /*mean=*/false);
+    return reduce(maskedGrad(*in[0], *in[1], n.act, n.param), 0,
+                  /*mean=*/false);
   }
   NN_UNREACHABLE("bad DenseOp");
 }

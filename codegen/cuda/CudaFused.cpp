@@ -92,9 +92,9 @@ void printFusedMatMul(KernelWriter &k) {
 std::string maskedAt(KernelWriter &k, size_t daOp, size_t aOp,
                      const std::string &idx) {
   CudaMath math{k};
-  return math.mul(k.at(daOp, idx), emitActivationGrad(math, k.node.act,
-                                                      k.at(aOp, idx),
-                                                      k.node.param));
+  return math.mul(
+      k.at(daOp, idx),
+      emitActivationGrad(math, k.node.act, k.at(aOp, idx), k.node.param));
 }
 
 /// (da * act'(a)) @ w^T: da, a [m,n], w [kout,n] -> [m,kout].

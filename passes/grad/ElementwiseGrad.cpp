@@ -65,8 +65,8 @@ NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
   // d/dz gelu(z) = Phi(z) + z * phi(z)
   //   = 0.5 * (1 + erf(z * (1/sqrt 2))) + z * ((1/sqrt(2 pi)) * exp(-0.5 * (z*z)))
   case Activation::Gelu: {
-    NodeId erf = b.unary(OpKind::Erf,
-                         b.binary(OpKind::Mul, z, b.constant(kInvSqrt2)));
+    NodeId erf =
+        b.unary(OpKind::Erf, b.binary(OpKind::Mul, z, b.constant(kInvSqrt2)));
     NodeId phi = b.binary(OpKind::Mul, b.constant(0.5),
                           b.binary(OpKind::Add, b.constant(1.0), erf));
     NodeId ex = b.unary(OpKind::Exp,
@@ -153,9 +153,8 @@ NodeId matchLeakyRelu(const FuseContext &c, NodeId f) {
   NodeId a = g[s].inputs[0];
   if (!isActivation(c, a, Activation::LeakyRelu))
     return -1;
-  NodeId rest = otherOperand(c, off, OpKind::Mul, [&](NodeId x) {
-    return isConst(c, x, g[a].param);
-  });
+  NodeId rest = otherOperand(
+      c, off, OpKind::Mul, [&](NodeId x) { return isConst(c, x, g[a].param); });
   bool ok = rest >= 0 && c.is(rest, OpKind::Sub) &&
             isOne(c, g[rest].inputs[0]) && g[rest].inputs[1] == s;
   return ok ? a : -1;
@@ -179,10 +178,10 @@ bool isGeluDensityTerm(const FuseContext &c, NodeId t, NodeId z) {
   const Graph &g = c.g;
   NodeId density =
       otherOperand(c, t, OpKind::Mul, [&](NodeId x) { return x == z; });
-  NodeId ex = density < 0 ? -1
-                          : otherOperand(c, density, OpKind::Mul, [&](NodeId x) {
-                              return isConst(c, x, kInvSqrt2Pi);
-                            });
+  NodeId ex =
+      density < 0 ? -1 : otherOperand(c, density, OpKind::Mul, [&](NodeId x) {
+        return isConst(c, x, kInvSqrt2Pi);
+      });
   if (ex < 0 || !c.is(ex, OpKind::Exp))
     return false;
   NodeId sq = otherOperand(c, g[ex].inputs[0], OpKind::Mul,
@@ -217,8 +216,8 @@ NodeId matchSilu(const FuseContext &c, NodeId f) {
   if (prod < 0)
     return -1;
   NodeId z = g[s].inputs[0];
-  NodeId oneMinus = otherOperand(c, prod, OpKind::Mul,
-                                 [&](NodeId x) { return x == z; });
+  NodeId oneMinus =
+      otherOperand(c, prod, OpKind::Mul, [&](NodeId x) { return x == z; });
   bool ok = oneMinus >= 0 && c.is(oneMinus, OpKind::Sub) &&
             isOne(c, g[oneMinus].inputs[0]) && g[oneMinus].inputs[1] == s;
   return ok ? activationInput(c, z, Activation::Silu) : -1;
@@ -307,9 +306,9 @@ namespace {
 void erfGrad(GradContext &c, NodeId dy, NodeId a) {
   NodeId ex =
       c.unary(OpKind::Exp, c.unary(OpKind::Neg, c.binary(OpKind::Mul, a, a)));
-  c.contribute(a, c.binary(OpKind::Mul, dy,
-                           c.binary(OpKind::Mul,
-                                    c.b.constant(1.1283791670955126), ex)));
+  c.contribute(
+      a, c.binary(OpKind::Mul, dy,
+                  c.binary(OpKind::Mul, c.b.constant(1.1283791670955126), ex)));
 }
 
 // d/da a*b = b, d/db a*b = a;  d/da a*a = 2a

@@ -51,7 +51,7 @@ TEST(FunctionTable, ActivationMessagesListTheTable) {
                                           "loss bce(sigmoid(h), y)\n");
   EXPECT_EQ(firstError(*p), "unknown activation 'zzzzzz'");
   EXPECT_EQ(p->help(), "the activations are gelu, leaky_relu, relu, sigmoid, "
-                      "silu, softplus, softsign and tanh");
+                       "silu, softplus, softsign and tanh");
   p = parseText(std::string(kHead) + "h = dense(x, 4, 3)\n"
                                      "loss bce(sigmoid(h), y)\n");
   EXPECT_EQ(firstError(*p), "expected an activation: gelu, leaky_relu, relu, "
@@ -59,9 +59,9 @@ TEST(FunctionTable, ActivationMessagesListTheTable) {
 }
 
 TEST(FunctionTable, UnaryElementwiseOpsAreFunctions) {
-  for (const char *fn : {"exp", "log", "sigmoid", "relu", "tanh", "softmax",
-                         "gelu", "silu", "softplus", "leaky_relu", "sqrt",
-                         "erf"}) {
+  for (const char *fn :
+       {"exp", "log", "sigmoid", "relu", "tanh", "softmax", "gelu", "silu",
+        "softplus", "leaky_relu", "sqrt", "erf"}) {
     auto p =
         parseText(std::string(kHead) + "p = " + fn + "(x)\nloss mse(p, x)\n");
     EXPECT_TRUE(p->model) << fn << ": " << p->diags.str();

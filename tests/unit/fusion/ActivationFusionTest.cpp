@@ -156,8 +156,8 @@ TEST(ActivationFusion, ForwardOnlyGraphsFuseEveryActivation) {
   for (Activation act : allActivations()) {
     SCOPED_TRACE(activationName(act));
     FusionLog log;
-    Graph g = fuse(compile(model(act), Stage::Forward),
-                   parseFusionList("all"), log);
+    Graph g =
+        fuse(compile(model(act), Stage::Forward), parseFusionList("all"), log);
     int fusedAct = 0;
     for (const Node *n : nodesOf(g, OpKind::Dense))
       if (n->act == act) {
@@ -183,7 +183,8 @@ TEST(ActivationFusion, FusedStepComputesTheUnfusedOne) {
       const Value &v = got.updates.at(name);
       ASSERT_EQ(w.shape, v.shape) << name;
       for (int64_t i = 0; i < w.numel(); ++i)
-        EXPECT_NEAR(v.data[i], w.data[i], 1e-12 * std::max(1.0, std::fabs(w.data[i])))
+        EXPECT_NEAR(v.data[i], w.data[i],
+                    1e-12 * std::max(1.0, std::fabs(w.data[i])))
             << name << "[" << i << "]";
     }
   }

@@ -114,8 +114,8 @@ TEST(MaskedGrad, InputFormActivationsNeedTheirForwardOp) {
   // factor is some other expression that merely looks alike).
   for (Activation act : {Activation::Gelu, Activation::Silu}) {
     Built r = build(act);
-    r.g[r.a].op = opOf(activationOp(act == Activation::Gelu ? Activation::Silu
-                                                             : Activation::Gelu));
+    r.g[r.a].op = opOf(activationOp(
+        act == Activation::Gelu ? Activation::Silu : Activation::Gelu));
     FuseContext c(r.g);
     EXPECT_EQ(matchMaskedGrad(c, r.dz).act, Activation::None)
         << activationName(act);
@@ -143,8 +143,8 @@ TEST(MaskedGrad, TheRuleComputesTheFusedBackwardsDerivative) {
       ASSERT_EQ(v.size(), static_cast<size_t>(r.g.size()));
       double a = emitActivation(e, act, z, slopeOf(act));
       double operand = gradFromInput(act) ? z : a;
-      EXPECT_DOUBLE_EQ(v[r.dz], dy * emitActivationGrad(e, act, operand,
-                                                         slopeOf(act)))
+      EXPECT_DOUBLE_EQ(v[r.dz],
+                       dy * emitActivationGrad(e, act, operand, slopeOf(act)))
           << activationName(act) << " at " << z;
     }
 }
