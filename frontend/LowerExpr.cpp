@@ -14,6 +14,7 @@
 #include "frontend/Lower.h"
 #include "frontend/Suggest.h"
 #include "ir/Attributes.h"
+#include "ir/Printer.h"
 #include "ir/Support.h"
 #include "passes/ShapeRules.h"
 
@@ -92,6 +93,73 @@ std::optional<Activation> activationNamed(const std::string &name) {
 
 std::string plural(size_t n, const char *word) {
   return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+/// leaky_relu's slope when none is written: PyTorch's default.
+constexpr double kDefaultSlope = 0.01;
+
+/// The slope `e` gives leaky_relu: a number >= 0 written as a literal;
+/// nullopt after an error under `e`.
+std::optional<double> slopeValue(DiagEngine &diags, const Expr &e) {
+  double v = 0;
+  if (!e.constant(v)) {
+    diags.error(spanOf(e), "the slope of 'leaky_relu' must be a number, as "
+                           "in 'leaky_relu(x, 0.01)'");
+    return std::nullopt;
+  }
+  if (v > std::numeric_limits<float>::max()) {
+    diags.error(spanOf(e), "value is out of range for f32 (largest magnitude "
+                           "about 3.4e38)");
+    return std::nullopt;
+  }
+  if (v < 0) {
+    diags.error(spanOf(e), "nnc needs the slope of 'leaky_relu' to be >= 0, "
+                           "got " +
+                               formatDouble(v));
+    diags.note(spanOf(e), "its gradient is computed from its output, whose "
+                          "sign is the input's only when the slope is >= 0");
+    return std::nullopt;
+  }
+  return v;
+}
+
+/// The activation of `dense(x, n, act)` from its third argument `a`: a
+/// name (`relu`; `leaky_relu` with the default slope) or leaky_relu with
+/// its slope (`leaky_relu(0.2)`), which goes to `slope`; nullopt after an
+/// error.
+std::optional<Activation> denseActivation(DiagEngine &diags, const Expr &a,
+                                          double &slope) {
+  std::optional<Activation> act = activationNamed(a.text);
+  bool call =
+      a.kind == Expr::Kind::Call && act && hasSlope(opOf(activationOp(*act)));
+  if (a.kind != Expr::Kind::Name && !call) {
+    diags.error(spanOf(a),
+                "expected an activation: " + activationChoices("or"));
+    return std::nullopt;
+  }
+  if (!act) {
+    diags.error(a.loc, "unknown activation '" + a.text + "'");
+    std::string guess = suggest(a.text, activationNames());
+    diags.help(a.loc, guess.empty()
+                          ? "the activations are " + activationChoices("and")
+                          : "did you mean '" + guess + "'?");
+    return std::nullopt;
+  }
+  slope = hasSlope(opOf(activationOp(*act))) ? kDefaultSlope : 0.0;
+  if (!call)
+    return act;
+  if (a.args.size() != 1 || !a.kwargs.empty()) {
+    diags.error(a.loc, "in 'dense', '" + a.text +
+                           "' takes only its slope, "
+                           "as in 'dense(x, 128, " +
+                           a.text + "(0.2))'");
+    return std::nullopt;
+  }
+  std::optional<double> v = slopeValue(diags, *a.args[0]);
+  if (!v)
+    return std::nullopt;
+  slope = *v;
+  return act;
 }
 
 } // namespace
@@ -238,6 +306,8 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
     switch (family(*op)) {
     case OpFamily::Elementwise:
     case OpFamily::Rows:
+      if (hasSlope(*op))
+        return lowerSlopeCall(*op, e);
       if (!checkArgs(e, 1, {}))
         return kPoison;
       return add(*op, {lowerExpr(*e.args[0])}, e.loc);
@@ -270,6 +340,26 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
   else if (env.count(e.text))
     diags.help(e.loc, "'" + e.text + "' is a value, not a function");
   return kPoison;
+}
+
+NodeId ExprLowerer::lowerSlopeCall(OpKind op, const Expr &e) {
+  if (e.args.empty() || e.args.size() > 2) {
+    diags.error(e.loc, "'" + e.text +
+                           "' takes an input and an optional "
+                           "slope, as in '" +
+                           e.text + "(x, 0.01)'");
+    return kPoison;
+  }
+  if (!checkArgs(e, e.args.size(), {}))
+    return kPoison;
+  NodeId x = lowerExpr(*e.args[0]);
+  std::optional<double> slope = kDefaultSlope;
+  if (e.args.size() == 2)
+    slope = slopeValue(diags, *e.args[1]);
+  NodeId y = slope ? add(op, {x}, e.loc) : kPoison;
+  if (y != kPoison)
+    g[y].param = *slope;
+  return y;
 }
 
 NodeId ExprLowerer::lowerReduceCall(OpKind op, const Expr &e) {
@@ -345,20 +435,10 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
       positiveInt(*call.args[1], "layer size must be a positive integer");
   ok &= units.has_value();
   std::optional<Activation> act;
+  double slope = 0;
   if (call.args.size() == 3) {
-    const Expr &a = *call.args[2];
-    if (a.kind != Expr::Kind::Name) {
-      diags.error(spanOf(a),
-                  "expected an activation: " + activationChoices("or"));
-      ok = false;
-    } else if (!(act = activationNamed(a.text))) {
-      diags.error(a.loc, "unknown activation '" + a.text + "'");
-      std::string guess = suggest(a.text, activationNames());
-      diags.help(a.loc, guess.empty()
-                            ? "the activations are " + activationChoices("and")
-                            : "did you mean '" + guess + "'?");
-      ok = false;
-    }
+    act = denseActivation(diags, *call.args[2], slope);
+    ok &= act.has_value();
   }
   if (!ok || x == kPoison)
     return kPoison;
@@ -400,6 +480,7 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
     return sum;
   NodeId y = add(opOf(activationOp(*act)), {sum}, call.loc);
   g[y].name = name;
+  g[y].param = slope;
   return y;
 }
 

@@ -60,6 +60,8 @@ private:
   NodeId lowerName(const Expr &e);
   NodeId lowerCall(const Expr &e);
   NodeId lowerReduceCall(OpKind op, const Expr &e);
+  /// `leaky_relu(x)`, `leaky_relu(x, 0.2)`: the slope in Node::param.
+  NodeId lowerSlopeCall(OpKind op, const Expr &e);
   NodeId lowerLossCall(OpKind op, const Expr &e);
   /// dropout(x, p) (LowerRandom.cpp).
   NodeId lowerRandomCall(OpKind op, const Expr &e);

@@ -56,6 +56,13 @@ bool carriesActivation(OpKind op) {
   NN_UNREACHABLE("bad DenseOp");
 }
 
+bool hasSlope(OpKind op) { return op == OpKind::LeakyRelu; }
+
+bool carriesSlope(const Node &n) {
+  return hasSlope(n.op) ||
+         (n.act != Activation::None && hasSlope(opOf(activationOp(n.act))));
+}
+
 namespace {
 
 constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
@@ -86,6 +93,8 @@ std::string bodyExpr(const std::vector<ExprStep> &body, size_t i) {
   if (s.op == OpKind::Const)
     return formatDouble(s.value);
   std::string r = std::string(mnemonic(s.op)) + "(";
+  std::string slope =
+      hasSlope(s.op) ? ", slope = " + formatDouble(s.value) : std::string();
   for (size_t k = 0; k < s.args.size(); ++k) {
     int a = s.args[k];
     r += k ? ", " : "";
@@ -96,7 +105,7 @@ std::string bodyExpr(const std::vector<ExprStep> &body, size_t i) {
     else
       r += "?"; // malformed; the verifier says why
   }
-  return r + ")";
+  return r + slope + ")";
 }
 
 LabelKind readLabelKind(AttrReader &r) {
@@ -169,6 +178,9 @@ std::vector<AttrSpec> makeTable() {
        },
        [](const Node &n) { return std::string(activationName(n.act)); },
        [](AttrReader &r, Node &n) { n.act = readActivation(r); }},
+      {"slope", false, carriesSlope,
+       [](const Node &n) { return formatDouble(n.param); },
+       [](AttrReader &r, Node &n) { n.param = r.readNumber(); }},
       flagRow<&Node::transA>("transA"),
       flagRow<&Node::transB>("transB"),
       // Dropout's key and probability (ir/Philox.h): always printed on it.

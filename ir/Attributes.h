@@ -72,6 +72,14 @@ std::vector<std::string> attributeTexts(const Node &n);
 /// printed. fused.matmul has none.
 bool carriesActivation(OpKind op);
 
+/// Whether elementwise op `op` has a number, its slope (Node::param; in a
+/// fused.elementwise body, the step's ExprStep::value): leaky_relu.
+bool hasSlope(OpKind op);
+
+/// Whether node `n` carries a slope: an op that has one, or a node whose
+/// activation has one (fused dense ops: `act = leaky_relu, slope = 0.01`).
+bool carriesSlope(const Node &n);
+
 /// `[1, 2.5, -3]`: a list of values as the IR text writes it.
 std::string valuesText(const std::vector<double> &vs);
 

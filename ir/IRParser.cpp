@@ -375,9 +375,15 @@ int Parser::parseBodyExpr(std::vector<ExprStep> &body) {
   ExprStep s;
   s.op = *op;
   expect("(", "after the op name in the body");
-  do
+  do {
+    if (hasSlope(*op) && isIdent("slope")) { // leaky_relu(%0, slope = 0.2)
+      take();
+      expect("=", "after 'slope'");
+      s.value = parseDouble();
+      break;
+    }
     s.args.push_back(parseBodyExpr(body));
-  while (accept(","));
+  } while (accept(","));
   expect(")", "to close the op's arguments");
   if (static_cast<int>(s.args.size()) != opInfo(*op).arity)
     fail(opTok, "'" + opTok.text + "' takes " +

@@ -49,6 +49,15 @@ void checkFusedFields(const Graph &g, NodeId id,
   if (needsActivation(n.op) && n.act == Activation::None)
     errs.push_back(where(g, id) + ": needs an activation (" +
                    activationChoices("or") + ")");
+  // The fused backward reads leaky_relu' from its output: slope >= 0.
+  if (carriesSlope(n) && !(n.param >= 0))
+    errs.push_back(where(g, id) + ": leaky_relu's slope must be >= 0, got " +
+                   formatDouble(n.param));
+  for (size_t i = 0; i < n.body.size(); ++i)
+    if (hasSlope(n.body[i].op) && !(n.body[i].value >= 0))
+      errs.push_back(where(g, id) + ": body step " + std::to_string(i) +
+                     ": leaky_relu's slope must be >= 0, got " +
+                     formatDouble(n.body[i].value));
   if ((n.transA || n.transB) && n.op != OpKind::FusedMatMul)
     errs.push_back(where(g, id) + ": only fused.matmul reads transposed");
   if (n.op == OpKind::Elementwise) {

@@ -8,7 +8,9 @@
 /// group is rewritten in place as `fused.dense x, w, b {act = ...}` (keeping
 /// its name), so its users need no change; the matmul and add die. The log
 /// names the reason for each candidate left alone (another user of an
-/// intermediate, no bias add, a shape), and why an activation stayed out.
+/// intermediate, no bias add, a shape), and why an activation stayed out
+/// (for gelu and silu in a training graph: their gradient reads the
+/// pre-activation, which then has two users).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -17,6 +19,29 @@
 #include "passes/InferShapes.h"
 
 namespace nn {
+
+namespace {
+
+/// Why the activation reading pre-activation `s` stays out of the fused
+/// dense op ("" when no activation reads it): s has other users. Where the
+/// activation's derivative is written in its input (gelu, silu), its own
+/// gradient is such a user, so a training graph keeps it separate.
+std::string activationLeftOut(const FuseContext &c, NodeId s) {
+  for (NodeId u : c.users[s]) {
+    std::optional<Activation> act = activationOf(c.g[u].op);
+    if (!act)
+      continue;
+    std::string why = "; activation not fused: the pre-activation " + c.who(s) +
+                      " has " + c.usersStr(s);
+    if (gradFromInput(*act))
+      why += " (" + std::string(activationName(*act)) +
+             "'s gradient is computed from its input, so the input is kept)";
+    return why;
+  }
+  return "";
+}
+
+} // namespace
 
 Graph fuseDense(const Graph &g, FusionLog &log) {
   Graph out = g;
@@ -65,15 +90,11 @@ Graph fuseDense(const Graph &g, FusionLog &log) {
       root = c.users[s][0];
       act = *activationOf(g[root].op);
     } else {
-      bool feedsAct = false;
-      for (NodeId u : c.users[s])
-        feedsAct = feedsAct || activationOf(g[u].op).has_value();
-      if (feedsAct)
-        note = "; activation not fused: the pre-activation " + c.who(s) +
-               " has " + c.usersStr(s);
+      note = activationLeftOut(c, s);
     }
     rewriteAs(out[root], OpKind::Dense, {x, w, b});
     out[root].act = act;
+    out[root].param = act == Activation::None ? 0.0 : g[root].param;
     std::string group = what + " + " + c.who(s);
     if (act != Activation::None)
       group += " + " + c.who(root);

@@ -7,7 +7,9 @@
 ///    builds it (passes/grad/ElementwiseGrad.h: buildMaskedGrad, recognised
 ///    by matchMaskedGrad beside it) is a candidate; for relu the mask is
 ///    step(z), equal to step(a) for every z, NaN included, so the fused op
-///    reads it from the activation's output.
+///    reads it from the activation's output. For gelu and silu, whose
+///    derivative is written in the input (gradFromInput), the operand `a`
+///    of the fused ops is z itself; leaky_relu's slope travels in `param`.
 ///    Each user of dz that is a gradient matmul or the bias gradient becomes
 ///    a fused op computing da * act'(a) on the fly:
 ///      matmul(dz, transpose(w)) -> fused.dense_grad_input da, a, w
@@ -58,14 +60,17 @@ void foldMaskedGrad(const FuseContext &c, NodeId dz, const MaskedGrad &m,
     if (w >= 0 && matrix && un.inputs[1] != dz) {
       rewriteAs(out[u], OpKind::DenseGradInput, {m.da, m.a, w});
       out[u].act = m.act;
+      out[u].param = m.param;
       folded.push_back("input gradient " + c.who(u));
     } else if (x >= 0 && un.inputs[0] != dz) {
       rewriteAs(out[u], OpKind::DenseGradWeight, {x, m.da, m.a});
       out[u].act = m.act;
+      out[u].param = m.param;
       folded.push_back("weight gradient " + c.who(u));
     } else if (un.op == OpKind::Sum && un.axis == 0 && matrix) {
       rewriteAs(out[u], OpKind::DenseGradBias, {m.da, m.a});
       out[u].act = m.act;
+      out[u].param = m.param;
       folded.push_back("bias gradient " + c.who(u));
     } else {
       kept.push_back(c.who(u));

@@ -20,6 +20,7 @@
 #include "passes/FuseUtil.h"
 #include "passes/InferShapes.h"
 
+#include "ir/Attributes.h"
 #include "ir/Support.h"
 
 #include <map>
@@ -80,6 +81,8 @@ private:
       return visit(c.g[id].inputs[0], false);
     ExprStep s;
     s.op = c.g[id].op;
+    if (hasSlope(s.op))
+      s.value = c.g[id].param; // leaky_relu's slope travels with its step
     for (NodeId in : c.g[id].inputs)
       s.args.push_back(visit(in, false));
     body.push_back(std::move(s));

@@ -11,6 +11,7 @@
 #include "runtime/ElementwiseText.h"
 #include "runtime/ScalarStep.h"
 
+#include "ir/Attributes.h"
 #include "ir/ElementwiseMath.h"
 
 #include <span>
@@ -62,21 +63,25 @@ TextEmitter::Value TextEmitter::selectGt(Value a, Value b, Value t, Value f) {
   return "(" + a + " > " + b + " ? " + t + " : " + f + ")";
 }
 
-std::string activationPrimeText(Activation act, const std::string &a) {
+std::string activationPrimeText(Activation act, const std::string &a,
+                                double param) {
   TextEmitter t;
-  return emitActivationGrad(t, act, a);
+  return emitActivationGrad(t, act, a, param);
 }
 
 std::string elementwiseOpText(ElementwiseOp op,
-                              const std::vector<std::string> &args) {
+                              const std::vector<std::string> &args,
+                              double param) {
   if (primitiveCount(op) == 1) {
     TextEmitter t;
     return emitElementwise(
-        t, op, std::span<const std::string>(args.data(), args.size()));
+        t, op, std::span<const std::string>(args.data(), args.size()), param);
   }
   std::string r = std::string(mnemonic(opOf(op))) + "(";
   for (size_t i = 0; i < args.size(); ++i)
     r += (i ? ", " : "") + args[i];
+  if (hasSlope(opOf(op)))
+    r += ", " + scalarText(param);
   return r + ")";
 }
 
@@ -103,7 +108,8 @@ std::string elementwiseText(const std::vector<ExprStep> &body,
     for (int k : st.args)
       a.push_back(k >= 0 ? args[static_cast<size_t>(k)]
                          : steps[static_cast<size_t>(-1 - k)]);
-    steps.push_back(elementwiseOpText(member<ElementwiseOp>(st.op), a));
+    steps.push_back(
+        elementwiseOpText(member<ElementwiseOp>(st.op), a, st.value));
   }
   return withoutOuterParens(steps.back());
 }

@@ -42,15 +42,19 @@ struct TextEmitter {
   Value selectGt(Value a, Value b, Value t, Value f);
 };
 
-/// act'(z) written with the activation's output `a`, from the template of
-/// the fused backward (emitActivationGrad): "step(a)", "a * (1 - a)",
-/// "(1 - a * a)". `act` is not None.
-std::string activationPrimeText(Activation act, const std::string &a);
+/// act'(z) written with the activation's output `a` (its input z for gelu
+/// and silu, gradFromInput), from the template of the fused backward
+/// (emitActivationGrad): "step(a)", "a * (1 - a)", "(1 - a * a)". `act` is
+/// not None; `param` is leaky_relu's slope.
+std::string activationPrimeText(Activation act, const std::string &a,
+                                double param = 0);
 
 /// Elementwise op `op` applied to `args` (texts), with parentheses around a
-/// sum or difference ("(a + b)", "a * b", "-a", "exp(a)", "sigmoid(a)").
+/// sum or difference ("(a + b)", "a * b", "-a", "exp(a)", "sigmoid(a)");
+/// an op with a slope (leaky_relu) shows it: "leaky_relu(a, 0.2)".
 std::string elementwiseOpText(ElementwiseOp op,
-                              const std::vector<std::string> &args);
+                              const std::vector<std::string> &args,
+                              double param = 0);
 
 /// `s` without the parentheses that enclose it whole, if any.
 std::string withoutOuterParens(const std::string &s);

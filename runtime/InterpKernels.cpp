@@ -155,25 +155,28 @@ Value count(const Value &a, int64_t axis, bool scalar) {
   return {out, std::vector<double>(static_cast<size_t>(numelOf(out)), len)};
 }
 
-/// da * act'(a) per element (fused dense gradients; same shapes).
-Value maskedGrad(const Value &da, const Value &a, Activation act) {
+/// da * act'(a) per element (fused dense gradients; same shapes); `a` is
+/// z for an activation whose derivative is written in its input, `param`
+/// leaky_relu's slope.
+Value maskedGrad(const Value &da, const Value &a, Activation act,
+                 double param) {
   NN_ASSERT(da.shape == a.shape, "masked gradient: operands differ: " +
                                      shapeStr(da.shape) + " and " +
                                      shapeStr(a.shape));
   DoubleEmitter e;
   Value r = da;
   for (int64_t i = 0; i < r.numel(); ++i)
-    r.data[i] = emitMaskedGrad(e, act, da.data[i], a.data[i]);
+    r.data[i] = e.mul(da.data[i], emitActivationGrad(e, act, a.data[i], param));
   return r;
 }
 
 } // namespace
 
-Value elementwise(ElementwiseOp op, const Args &args) {
+Value elementwise(ElementwiseOp op, const Args &args, double param) {
   DoubleEmitter e;
   return mapBroadcast(mnemonic(opOf(op)), args,
                       [&](std::span<const double> in) {
-                        return emitElementwise(e, op, in);
+                        return emitElementwise(e, op, in, param);
                       });
 }
 
@@ -298,18 +301,21 @@ Value dense(DenseOp op, const Node &n, const Args &in) {
     NN_ASSERT(sum.shape == prod.shape, "fused.dense: bias widens the product");
     DoubleEmitter e;
     for (double &x : sum.data)
-      x = emitActivation(e, n.act, x);
+      x = emitActivation(e, n.act, x, n.param);
     return sum;
   }
   case DenseOp::FusedMatMul:
     return matmul(n.transA ? transpose(*in[0]) : *in[0],
                   n.transB ? transpose(*in[1]) : *in[1]);
   case DenseOp::DenseGradInput:
-    return matmul(maskedGrad(*in[0], *in[1], n.act), transpose(*in[2]));
+    return matmul(maskedGrad(*in[0], *in[1], n.act, n.param),
+                  transpose(*in[2]));
   case DenseOp::DenseGradWeight:
-    return matmul(transpose(*in[0]), maskedGrad(*in[1], *in[2], n.act));
+    return matmul(transpose(*in[0]),
+                  maskedGrad(*in[1], *in[2], n.act, n.param));
   case DenseOp::DenseGradBias:
-    return reduce(maskedGrad(*in[0], *in[1], n.act), 0, /*mean=*/false);
+    return reduce(maskedGrad(*in[0], *in[1], n.act, n.param), 0,
+                  /*mean=*/false);
   }
   NN_UNREACHABLE("bad DenseOp");
 }

@@ -41,8 +41,9 @@ int64_t offsetOf(int64_t flat, const Shape &out, const Shape &strides);
 
 // --- per family (InterpKernels.cpp) --------------------------------------
 
-/// An elementwise op on 1 or 2 operands, broadcast to their common shape.
-Value elementwise(ElementwiseOp op, const Args &args);
+/// An elementwise op on 1 or 2 operands, broadcast to their common shape;
+/// `param` is the op's number (Node::param: leaky_relu's slope).
+Value elementwise(ElementwiseOp op, const Args &args, double param = 0);
 /// fused.elementwise: `body` per element, operands broadcast to their
 /// common shape.
 Value fusedElementwise(const std::vector<ExprStep> &body, const Args &args);

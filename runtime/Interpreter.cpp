@@ -118,7 +118,7 @@ Value evalNode(const Context &c, const Node &n, const Args &in) {
   case OpFamily::Leaf:
     return leaf(member<LeafOp>(n.op), c, n);
   case OpFamily::Elementwise:
-    return interp::elementwise(member<ElementwiseOp>(n.op), in);
+    return interp::elementwise(member<ElementwiseOp>(n.op), in, n.param);
   case OpFamily::Linalg:
     return interp::linalg(member<LinalgOp>(n.op), n, in);
   case OpFamily::Reduce:

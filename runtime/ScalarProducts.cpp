@@ -11,6 +11,7 @@
 #include "runtime/ScalarWriter.h"
 #include "runtime/ElementwiseText.h"
 
+#include "ir/Attributes.h"
 #include "ir/ElementwiseMath.h"
 #include "ir/FusedMath.h"
 #include "ir/Support.h"
@@ -128,8 +129,12 @@ void Writer::matmulLike(NodeId id, bool ta, bool tb, Activation act,
     }
     if (act != Activation::None) {
       std::string f = activationName(act);
-      t.sym = f + "(" + t.sym + ")";
-      t.nums = f + "(" + t.nums + ") = " + f + "(" + scalarText(v) + ")";
+      std::string slope = hasSlope(opOf(activationOp(act)))
+                              ? ", " + scalarText(n.param)
+                              : std::string();
+      t.sym = f + "(" + t.sym + slope + ")";
+      t.nums = f + "(" + t.nums + slope + ") = " + f + "(" + scalarText(v) +
+               slope + ")";
     }
   };
   products(id, A.rows, A.cols, B.cols, term, finish);
@@ -139,10 +144,11 @@ double Writer::masked(const Node &n, NodeId da, NodeId a, int64_t f,
                       Texts &t) const {
   if (n.act == Activation::None)
     unsupported(n);
-  t = {ref(da, f) + " * " + activationPrimeText(n.act, ref(a, f)),
-       num(at(da, f)) + " * " + activationPrimeText(n.act, num(at(a, f)))};
+  t = {ref(da, f) + " * " + activationPrimeText(n.act, ref(a, f), n.param),
+       num(at(da, f)) + " * " +
+           activationPrimeText(n.act, num(at(a, f)), n.param)};
   DoubleEmitter e;
-  return emitMaskedGrad(e, n.act, at(da, f), at(a, f));
+  return e.mul(at(da, f), emitActivationGrad(e, n.act, at(a, f), n.param));
 }
 
 /// The fused dense gradients: bias (column sums), weight (x^T @ ...) and

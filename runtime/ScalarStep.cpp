@@ -18,6 +18,7 @@
 #include "runtime/ElementwiseText.h"
 #include "runtime/ScalarWriter.h"
 
+#include "ir/Attributes.h"
 #include "ir/Support.h"
 #include "passes/optim/Optimizer.h"
 
@@ -228,10 +229,12 @@ void Writer::elementwise(NodeId id) {
       syms.push_back(ref(in, k));
       nums.push_back(unary ? scalarText(at(in, k)) : num(at(in, k)));
     }
+    std::string slope =
+        hasSlope(n.op) ? ", " + scalarText(n.param) : std::string();
     if (unary)
       emit(id, i,
-           {fmt::format("{}({})", mnemonic(n.op), syms[0]),
-            fmt::format("{}({})", mnemonic(n.op), nums[0])});
+           {fmt::format("{}({}{})", mnemonic(n.op), syms[0], slope),
+            fmt::format("{}({}{})", mnemonic(n.op), nums[0], slope)});
     else
       emit(id, i,
            {withoutOuterParens(elementwiseOpText(op, syms)),

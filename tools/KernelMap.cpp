@@ -13,6 +13,7 @@
 #include "tools/KernelMap.h"
 
 #include "ir/Attributes.h"
+#include "ir/Printer.h"
 
 #include <algorithm>
 
@@ -89,7 +90,8 @@ std::string KernelMap::kernelLabel(NodeId k) const {
   std::string s = (n.name.empty() ? "%" + std::to_string(k) : "%" + n.name) +
                   " = " + mnemonic(n.op);
   if (carriesActivation(n.op))
-    s += std::string(" {act = ") + activationName(n.act) + "}";
+    s += std::string(" {act = ") + activationName(n.act) +
+         (carriesSlope(n) ? ", slope = " + formatDouble(n.param) : "") + "}";
   if (n.op == OpKind::FusedMatMul && (n.transA || n.transB))
     s += n.transA ? " {transA}" : " {transB}";
   return s;

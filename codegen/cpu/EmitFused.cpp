@@ -60,7 +60,7 @@ void emitDense(KernelEmitter &k) {
   }
   EpilogueFn epi = [&](Val i, Val j, Val acc) {
     Val bias = k.load(2, b.CreateAdd(b.CreateMul(i, si), b.CreateMul(j, sj)));
-    return emitActivation(math, k.node.act, math.add(acc, bias));
+    return emitActivation(math, k.node.act, math.add(acc, bias), k.node.param);
   };
   GemmSpec gemm(m, kk, n);
   gemm.a = [&](Val i, Val p) { return matrixAt(k, 0, i, p, m, kk, false); };
@@ -83,7 +83,8 @@ void emitDense(KernelEmitter &k) {
         bias = b.CreateAlignedLoad(FixedVectorType::get(k.f32(), 8), at,
                                    Align(4));
       }
-      return emitActivation(vmath, k.node.act, vmath.add(acc, bias));
+      return emitActivation(vmath, k.node.act, vmath.add(acc, bias),
+                            k.node.param);
     };
   }
   gemm.aBase = k.in[0].ptr;
@@ -112,12 +113,13 @@ void emitFusedMatMul(KernelEmitter &k) {
   emitGemm(k, gemm);
 }
 
-/// da * act'(a) at flat index `idx` of operands `daOp`, `aOp`.
+/// da * act'(a) at flat index `idx` of operands `daOp`, `aOp` (`a` is z
+/// for an activation whose derivative is written in its input).
 Val maskedAt(KernelEmitter &k, size_t daOp, size_t aOp, Val idx) {
   LlvmMath math{k};
   Val da = k.load(daOp, idx);
   Val a = k.load(aOp, idx);
-  return emitMaskedGrad(math, k.node.act, da, a);
+  return math.mul(da, emitActivationGrad(math, k.node.act, a, k.node.param));
 }
 
 /// (da * act'(a)) @ w^T: da, a [m,n], w [kout,n] -> [m,kout].
@@ -188,7 +190,7 @@ bool isGradBiasPair(const Graph &g, NodeId w, NodeId bias) {
   NodeId d = -1;
   if (wn.op == OpKind::DenseGradWeight && bn.op == OpKind::DenseGradBias &&
       wn.inputs[1] == bn.inputs[0] && wn.inputs[2] == bn.inputs[1] &&
-      wn.act == bn.act)
+      wn.act == bn.act && wn.param == bn.param)
     d = bn.inputs[0];
   else if (wn.op == OpKind::FusedMatMul && wn.transA && !wn.transB &&
            bn.op == OpKind::Sum && bn.axis == 0 && wn.inputs[1] == bn.inputs[0])

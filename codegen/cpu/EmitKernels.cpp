@@ -102,7 +102,8 @@ namespace {
 void emitElementwiseKernel(KernelEmitter &k) {
   LlvmMath math{k};
   emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
-    return emitElementwise(math, k.node.op, std::span<const Val>(args));
+    return emitElementwise(math, k.node.op, std::span<const Val>(args),
+                           k.node.param);
   });
 }
 

@@ -59,7 +59,8 @@ void printDense(KernelWriter &k) {
   g.b = [&] { return k.at(1, "p * N + j"); };
   g.epilogue = [&] {
     std::string z = math.add("acc", k.at(2, biasIdx.empty() ? "0" : biasIdx));
-    k.line("out[i * N + j] = " + emitActivation(math, k.node.act, z) + ";");
+    k.line("out[i * N + j] = " +
+           emitActivation(math, k.node.act, z, k.node.param) + ";");
   };
   printGemm(k, g);
 }
@@ -86,11 +87,14 @@ void printFusedMatMul(KernelWriter &k) {
   printGemm(k, g);
 }
 
-/// da * act'(a) at flat index `idx` of operands `daOp`, `aOp`.
+/// da * act'(a) at flat index `idx` of operands `daOp`, `aOp` (`a` is z
+/// for an activation whose derivative is written in its input).
 std::string maskedAt(KernelWriter &k, size_t daOp, size_t aOp,
                      const std::string &idx) {
   CudaMath math{k};
-  return emitMaskedGrad(math, k.node.act, k.at(daOp, idx), k.at(aOp, idx));
+  return math.mul(
+      k.at(daOp, idx),
+      emitActivationGrad(math, k.node.act, k.at(aOp, idx), k.node.param));
 }
 
 /// (da * act'(a)) @ w^T: da, a [m,n], w [kout,n] -> [m,kout].

@@ -119,7 +119,8 @@ namespace {
 void printElementwise(KernelWriter &k) {
   CudaMath math{k};
   printBroadcastLoop(k, [&](const std::vector<std::string> &args) {
-    return emitElementwise(math, k.node.op, std::span<const std::string>(args));
+    return emitElementwise(math, k.node.op, std::span<const std::string>(args),
+                           k.node.param);
   });
 }
 

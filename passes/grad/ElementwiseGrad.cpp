@@ -15,9 +15,17 @@
 
 #include "passes/FuseUtil.h"
 
+#include "ir/Attributes.h"
 #include "ir/Support.h"
 
 namespace nn {
+
+namespace {
+/// gelu's constants, as ir/ElementwiseMath.h writes them: 1/sqrt(2) and
+/// 1/sqrt(2 pi); the builder and the matcher read the same ones.
+constexpr double kInvSqrt2 = 0.70710678118654752;
+constexpr double kInvSqrt2Pi = 0.39894228040143268;
+} // namespace
 
 NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
                        NodeId a, double slope) {
@@ -57,16 +65,14 @@ NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
   // d/dz gelu(z) = Phi(z) + z * phi(z)
   //   = 0.5 * (1 + erf(z * (1/sqrt 2))) + z * ((1/sqrt(2 pi)) * exp(-0.5 * (z*z)))
   case Activation::Gelu: {
-    NodeId erf = b.unary(
-        OpKind::Erf,
-        b.binary(OpKind::Mul, z, b.constant(0.70710678118654752)));
+    NodeId erf =
+        b.unary(OpKind::Erf, b.binary(OpKind::Mul, z, b.constant(kInvSqrt2)));
     NodeId phi = b.binary(OpKind::Mul, b.constant(0.5),
                           b.binary(OpKind::Add, b.constant(1.0), erf));
     NodeId ex = b.unary(OpKind::Exp,
                         b.binary(OpKind::Mul, b.constant(-0.5),
                                  b.binary(OpKind::Mul, z, z)));
-    NodeId density =
-        b.binary(OpKind::Mul, b.constant(0.39894228040143268), ex);
+    NodeId density = b.binary(OpKind::Mul, b.constant(kInvSqrt2Pi), ex);
     NodeId d = b.binary(OpKind::Add, phi, b.binary(OpKind::Mul, z, density));
     return b.binary(OpKind::Mul, dy, d);
   }
@@ -87,17 +93,139 @@ NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
 
 namespace {
 
-bool isOne(const FuseContext &c, NodeId id) {
-  return c.isScalarConst(id) && c.constValue(id) == 1.0;
+bool isConst(const FuseContext &c, NodeId id, double v) {
+  return c.isScalarConst(id) && c.constValue(id) == v;
 }
+
+bool isOne(const FuseContext &c, NodeId id) { return isConst(c, id, 1.0); }
 
 /// Whether `a` is the output of activation `act`.
 bool isActivation(const FuseContext &c, NodeId a, Activation act) {
   return activationOf(c.g[a].op) == act;
 }
 
+/// The operand of binary node `id` of op `op` other than one for which
+/// `first` holds (either order: for add and mul, which commute, as the
+/// builder's order may not survive CSE), or -1. `first` sees the operand
+/// and returns whether it is the expected one.
+template <class Pred>
+NodeId otherOperand(const FuseContext &c, NodeId id, OpKind op, Pred first) {
+  if (!c.is(id, op))
+    return -1;
+  const Node &n = c.g[id];
+  for (int k = 0; k < 2; ++k)
+    if (first(n.inputs[k]))
+      return n.inputs[1 - k];
+  return -1;
+}
+
+/// `z` when `z` is the input of an `act` node: the forward op whose
+/// derivative, written in its input (gradFromInput), was matched.
+NodeId activationInput(const FuseContext &c, NodeId z, Activation act) {
+  for (NodeId u : c.users[z])
+    if (isActivation(c, u, act))
+      return z;
+  return -1;
+}
+
+/// Softplus: 1 - exp(-a).
+NodeId matchSoftplus(const FuseContext &c, NodeId f) {
+  const Graph &g = c.g;
+  if (!c.is(f, OpKind::Sub) || !isOne(c, g[f].inputs[0]) ||
+      !c.is(g[f].inputs[1], OpKind::Exp))
+    return -1;
+  NodeId neg = g[g[f].inputs[1]].inputs[0];
+  if (!c.is(neg, OpKind::Neg))
+    return -1;
+  NodeId a = g[neg].inputs[0];
+  return isActivation(c, a, Activation::Softplus) ? a : -1;
+}
+
+/// LeakyRelu: s + slope * (1 - s), s = step(a), the constant the slope of a.
+NodeId matchLeakyRelu(const FuseContext &c, NodeId f) {
+  const Graph &g = c.g;
+  NodeId s = -1;
+  NodeId off = otherOperand(c, f, OpKind::Add, [&](NodeId x) {
+    return c.is(x, OpKind::Step) ? (s = x, true) : false;
+  });
+  if (off < 0)
+    return -1;
+  NodeId a = g[s].inputs[0];
+  if (!isActivation(c, a, Activation::LeakyRelu))
+    return -1;
+  NodeId rest = otherOperand(
+      c, off, OpKind::Mul, [&](NodeId x) { return isConst(c, x, g[a].param); });
+  bool ok = rest >= 0 && c.is(rest, OpKind::Sub) &&
+            isOne(c, g[rest].inputs[0]) && g[rest].inputs[1] == s;
+  return ok ? a : -1;
+}
+
+/// z when `phi` is 0.5 * (1 + erf(z * kInvSqrt2)), else -1.
+NodeId matchGeluPhi(const FuseContext &c, NodeId phi) {
+  NodeId sum = otherOperand(c, phi, OpKind::Mul,
+                            [&](NodeId x) { return isConst(c, x, 0.5); });
+  NodeId erf = sum < 0 ? -1 : otherOperand(c, sum, OpKind::Add, [&](NodeId x) {
+    return isOne(c, x);
+  });
+  if (erf < 0 || !c.is(erf, OpKind::Erf))
+    return -1;
+  return otherOperand(c, c.g[erf].inputs[0], OpKind::Mul,
+                      [&](NodeId x) { return isConst(c, x, kInvSqrt2); });
+}
+
+/// Whether `t` is z * (kInvSqrt2Pi * exp(-0.5 * (z * z))).
+bool isGeluDensityTerm(const FuseContext &c, NodeId t, NodeId z) {
+  const Graph &g = c.g;
+  NodeId density =
+      otherOperand(c, t, OpKind::Mul, [&](NodeId x) { return x == z; });
+  NodeId ex =
+      density < 0 ? -1 : otherOperand(c, density, OpKind::Mul, [&](NodeId x) {
+        return isConst(c, x, kInvSqrt2Pi);
+      });
+  if (ex < 0 || !c.is(ex, OpKind::Exp))
+    return false;
+  NodeId sq = otherOperand(c, g[ex].inputs[0], OpKind::Mul,
+                           [&](NodeId x) { return isConst(c, x, -0.5); });
+  return sq >= 0 && c.is(sq, OpKind::Mul) && g[sq].inputs[0] == z &&
+         g[sq].inputs[1] == z;
+}
+
+/// Gelu: phi + z * density (matchGeluPhi, isGeluDensityTerm); returns z.
+NodeId matchGelu(const FuseContext &c, NodeId f) {
+  if (!c.is(f, OpKind::Add))
+    return -1;
+  const Node &n = c.g[f];
+  for (int k = 0; k < 2; ++k) {
+    NodeId z = matchGeluPhi(c, n.inputs[k]);
+    if (z >= 0 && isGeluDensityTerm(c, n.inputs[1 - k], z))
+      return activationInput(c, z, Activation::Gelu);
+  }
+  return -1;
+}
+
+/// Silu: s * (1 + z * (1 - s)), s = sigmoid(z); returns z.
+NodeId matchSilu(const FuseContext &c, NodeId f) {
+  const Graph &g = c.g;
+  NodeId s = -1;
+  NodeId inner = otherOperand(c, f, OpKind::Mul, [&](NodeId x) {
+    return c.is(x, OpKind::Sigmoid) ? (s = x, true) : false;
+  });
+  NodeId prod = inner < 0 ? -1
+                          : otherOperand(c, inner, OpKind::Add,
+                                         [&](NodeId x) { return isOne(c, x); });
+  if (prod < 0)
+    return -1;
+  NodeId z = g[s].inputs[0];
+  NodeId oneMinus =
+      otherOperand(c, prod, OpKind::Mul, [&](NodeId x) { return x == z; });
+  bool ok = oneMinus >= 0 && c.is(oneMinus, OpKind::Sub) &&
+            isOne(c, g[oneMinus].inputs[0]) && g[oneMinus].inputs[1] == s;
+  return ok ? activationInput(c, z, Activation::Silu) : -1;
+}
+
 /// The activation output `a` whose derivative factor `f` is, for `act`'s
-/// form in buildMaskedGrad; -1 when `f` is not of that form.
+/// form in buildMaskedGrad (its input z for an activation whose derivative
+/// is written in its input); -1 when `f` is not of that form.
 NodeId matchFactor(const FuseContext &c, Activation act, NodeId f) {
   const Graph &g = c.g;
   const Node &n = g[f];
@@ -138,11 +266,14 @@ NodeId matchFactor(const FuseContext &c, Activation act, NodeId f) {
     NodeId a = g[g[m].inputs[1]].inputs[0];
     return isActivation(c, a, act) ? a : -1;
   }
-  case Activation::Softplus: // TODO(activations): matchers
+  case Activation::Softplus:
+    return matchSoftplus(c, f);
   case Activation::LeakyRelu:
+    return matchLeakyRelu(c, f);
   case Activation::Gelu:
+    return matchGelu(c, f);
   case Activation::Silu:
-    return -1;
+    return matchSilu(c, f);
   case Activation::None:
     break;
   }
@@ -159,7 +290,8 @@ MaskedGrad matchMaskedGrad(const FuseContext &c, NodeId dz) {
     for (Activation act : allActivations()) {
       NodeId a = matchFactor(c, act, n.inputs[k]);
       if (a >= 0)
-        return {act, n.inputs[1 - k], a};
+        return {act, n.inputs[1 - k], a,
+                hasSlope(opOf(activationOp(act))) ? c.g[a].param : 0.0};
     }
   return {};
 }
@@ -167,6 +299,42 @@ MaskedGrad matchMaskedGrad(const FuseContext &c, NodeId dz) {
 NodeId GradContext::neg(NodeId a) { return unary(OpKind::Neg, a); }
 NodeId GradContext::log(NodeId a) { return unary(OpKind::Log, a); }
 NodeId GradContext::sigmoid(NodeId a) { return unary(OpKind::Sigmoid, a); }
+
+namespace {
+
+// d/da erf(a) = 2/sqrt(pi) * exp(-a*a)
+void erfGrad(GradContext &c, NodeId dy, NodeId a) {
+  NodeId ex =
+      c.unary(OpKind::Exp, c.unary(OpKind::Neg, c.binary(OpKind::Mul, a, a)));
+  c.contribute(
+      a, c.binary(OpKind::Mul, dy,
+                  c.binary(OpKind::Mul, c.b.constant(1.1283791670955126), ex)));
+}
+
+// d/da a*b = b, d/db a*b = a;  d/da a*a = 2a
+void mulGrad(GradContext &c, NodeId dy, NodeId a, NodeId d) {
+  if (a == d) {
+    NodeId twice = c.binary(OpKind::Mul, c.b.constant(2.0), a);
+    c.contribute(a, c.unbroadcast(c.binary(OpKind::Mul, dy, twice), a));
+    return;
+  }
+  if (c.wants(a))
+    c.contribute(a, c.unbroadcast(c.binary(OpKind::Mul, dy, d), a));
+  if (c.wants(d))
+    c.contribute(d, c.unbroadcast(c.binary(OpKind::Mul, dy, a), d));
+}
+
+// d/da a/b = 1/b, d/db a/b = -a/b^2 = -(a/b)/b (reusing the quotient `id`)
+void divGrad(GradContext &c, NodeId id, NodeId dy, NodeId a, NodeId d) {
+  if (c.wants(a))
+    c.contribute(a, c.unbroadcast(c.binary(OpKind::Div, dy, d), a));
+  if (c.wants(d)) {
+    NodeId q = c.binary(OpKind::Div, c.binary(OpKind::Mul, dy, id), d);
+    c.contribute(d, c.unbroadcast(c.unary(OpKind::Neg, q), d));
+  }
+}
+
+} // namespace
 
 void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
   // Copies: appending nodes may move the graph's storage.
@@ -206,15 +374,8 @@ void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
     c.contribute(a, c.binary(OpKind::Div,
                              c.binary(OpKind::Mul, dy, c.b.constant(0.5)), id));
     return;
-  // d/da erf(a) = 2/sqrt(pi) * exp(-a*a)
-  case ElementwiseOp::Erf: {
-    NodeId ex = c.unary(OpKind::Exp,
-                        c.unary(OpKind::Neg, c.binary(OpKind::Mul, a, a)));
-    c.contribute(a, c.binary(OpKind::Mul, dy,
-                             c.binary(OpKind::Mul,
-                                      c.b.constant(1.1283791670955126), ex)));
-    return;
-  }
+  case ElementwiseOp::Erf:
+    return erfGrad(c, dy, a);
   // d/da step(a) = 0 (almost everywhere): nothing flows back
   case ElementwiseOp::Step:
     return;
@@ -239,27 +400,10 @@ void elementwiseGrad(GradContext &c, NodeId id, NodeId dy) {
     if (c.wants(d))
       c.contribute(d, c.unbroadcast(c.unary(OpKind::Neg, dy), d));
     return;
-  // d/da a*b = b, d/db a*b = a;  d/da a*a = 2a
   case ElementwiseOp::Mul:
-    if (a == d) {
-      NodeId twice = c.binary(OpKind::Mul, c.b.constant(2.0), a);
-      c.contribute(a, c.unbroadcast(c.binary(OpKind::Mul, dy, twice), a));
-      return;
-    }
-    if (c.wants(a))
-      c.contribute(a, c.unbroadcast(c.binary(OpKind::Mul, dy, d), a));
-    if (c.wants(d))
-      c.contribute(d, c.unbroadcast(c.binary(OpKind::Mul, dy, a), d));
-    return;
-  // d/da a/b = 1/b, d/db a/b = -a/b^2 = -(a/b)/b
+    return mulGrad(c, dy, a, d);
   case ElementwiseOp::Div:
-    if (c.wants(a))
-      c.contribute(a, c.unbroadcast(c.binary(OpKind::Div, dy, d), a));
-    if (c.wants(d)) {
-      NodeId q = c.binary(OpKind::Div, c.binary(OpKind::Mul, dy, id), d);
-      c.contribute(d, c.unbroadcast(c.unary(OpKind::Neg, q), d));
-    }
-    return;
+    return divGrad(c, id, dy, a, d);
   }
   NN_UNREACHABLE("bad ElementwiseOp");
 }

@@ -27,10 +27,12 @@ NodeId buildMaskedGrad(Builder &b, Activation act, NodeId dy, NodeId z,
                        NodeId a, double slope = 0);
 
 /// A masked gradient found in a graph: dz = da * act'(a), `a` the
-/// activation's output node (its input z when gradFromInput(act)).
+/// activation's output node (its input z when gradFromInput(act)); `param`
+/// the activation's number (leaky_relu's slope), 0 for the others.
 struct MaskedGrad {
   Activation act = Activation::None;
   NodeId da = -1, a = -1;
+  double param = 0;
 };
 
 /// Whether live node `dz` is the output of buildMaskedGrad (either operand

@@ -4,11 +4,14 @@
 /// The text of a `.nn` model with one dense layer per activation of the op
 /// table (the NN_ACTIVATION rows of ir/Ops.def), in table order, so the
 /// backend tests check the fused forward and backward of every activation,
-/// a new one included, without being edited.
+/// a new one included, without being edited. An activation with a slope
+/// (leaky_relu) is written with 0.2, not its default, so a backend that
+/// loses the slope fails.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "ir/Attributes.h"
 #include "ir/Graph.h"
 
 #include <string>
@@ -24,7 +27,8 @@ inline std::string everyActivationModel() {
   for (Activation act : allActivations()) {
     std::string h = "h" + std::to_string(++i);
     text += h + " = dense(" + prev + ", " + std::to_string(kWidths[i % 4]) +
-            ", " + activationName(act) + ")\n";
+            ", " + activationName(act) +
+            (hasSlope(opOf(activationOp(act))) ? "(0.2)" : "") + ")\n";
     prev = h;
   }
   text += "out = dense(" + prev + ", 7)\n"

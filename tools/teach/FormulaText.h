@@ -87,8 +87,12 @@ struct FormulaEmitter {
 namespace formula_detail {
 
 /// Whether act'(a) computed from a = act(z) equals act'(z) itself at a few
-/// points of each sign: then the formula reads the same on Z.
+/// points of each sign: then the formula reads the same on Z. An
+/// activation whose derivative is written in its input (gelu, silu) reads
+/// on Z by definition.
 inline bool sameOnPreactivation(Activation act) {
+  if (gradFromInput(act))
+    return true;
   DoubleEmitter d;
   for (double z : {-2.0, -0.5, 0.5, 2.0}) {
     // One operand in storage for two: GCC's -Warray-bounds does not see
@@ -124,11 +128,12 @@ inline std::string namedBy(const std::string &text, const FormulaText &x) {
 /// activation's output A, as the fused backward computes it (`A * (1 -
 /// A)`), or with Z where the formula is the same function of Z (relu:
 /// step(A) = step(Z)); prefixed with the elementwise op that computes it
-/// where one does (`step(Z): 1 where Z > 0, else 0`). `act` is not None.
-inline std::string activationGradText(Activation act) {
+/// where one does (`step(Z): 1 where Z > 0, else 0`). `act` is not None;
+/// `param` is leaky_relu's slope.
+inline std::string activationGradText(Activation act, double param = 0) {
   FormulaEmitter e;
   FormulaText x{formula_detail::sameOnPreactivation(act) ? "Z" : "A"};
-  std::string text = emitActivationGrad(e, act, x).text;
+  std::string text = emitActivationGrad(e, act, x, param).text;
   std::string name = formula_detail::namedBy(text, x);
   return name.empty() ? text : name + ": " + text;
 }

@@ -10,6 +10,9 @@
 #include "tools/teach/LayerText.h"
 #include "tools/teach/FormulaText.h"
 
+#include "ir/Attributes.h"
+#include "ir/Printer.h"
+
 #include <fmt/format.h>
 
 namespace nn {
@@ -56,15 +59,21 @@ std::string denseLayerText(const Graph &g, const std::vector<NodeId> &ids,
   const Node &w = g[g[d->matmul].inputs[1]];
   const Node &b = g[g[d->add].inputs[1]];
   std::optional<Activation> act;
-  if (d->act >= 0)
+  double param = 0; // leaky_relu's slope
+  if (d->act >= 0) {
     act = activationOf(g[d->act].op);
+    param = g[d->act].param;
+  }
   std::string f = act ? activationName(*act) : "";
+  std::string slope =
+      act && hasSlope(g[d->act].op) ? ", " + formatDouble(param) : "";
   NodeId out = act ? d->act : d->add;
-  std::string os = fmt::format(
-      "  dense layer: X = {} {} -> {} {};  W = {} {},  b = {} {}\n"
-      "    forward:   Z = X W + b{}\n    backward:  ",
-      x.name, x.type.str(), act ? "A" : "Z", g[out].type.str(), w.name,
-      w.type.str(), b.name, b.type.str(), act ? ",  A = " + f + "(Z)" : "");
+  std::string os =
+      fmt::format("  dense layer: X = {} {} -> {} {};  W = {} {},  b = {} {}\n"
+                  "    forward:   Z = X W + b{}\n    backward:  ",
+                  x.name, x.type.str(), act ? "A" : "Z", g[out].type.str(),
+                  w.name, w.type.str(), b.name, b.type.str(),
+                  act ? ",  A = " + f + "(Z" + slope + ")" : "");
   if (act)
     os += fmt::format("dZ = dA * {}'(Z),  ", f);
   os += fmt::format("dW = X^T dZ{},  db = sum over the batch of dZ,\n"
@@ -77,7 +86,7 @@ std::string denseLayerText(const Graph &g, const std::vector<NodeId> &ids,
     os += "dX = dZ W^T (the gradient the layer before receives)\n";
   if (act)
     os += fmt::format("               {}'(Z) = {}\n", f,
-                      activationGradText(*act));
+                      activationGradText(*act, param));
   return os;
 }
 

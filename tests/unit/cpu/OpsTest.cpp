@@ -15,6 +15,7 @@
 
 #include "CpuTestUtil.h"
 
+#include "ir/Attributes.h"
 #include "ir/Support.h"
 #include "passes/InferShapes.h"
 
@@ -126,8 +127,12 @@ TEST(CpuOps, UnaryElementwise) {
   int unary = 0;
   for (OpKind k : allOps())
     if (family(k) == OpFamily::Elementwise && opInfo(k).arity == 1) {
-      b.out(b.op(k, {x}));
-      b.out(b.op(k, {pos}));
+      // leaky_relu with slope 0.2 (Node::param), not the default 0.
+      for (NodeId in : {x, pos}) {
+        NodeId y = b.op(k, {in});
+        b.g[y].param = hasSlope(k) ? 0.2 : 0.0;
+        b.out(y);
+      }
       ++unary;
     }
   EXPECT_GE(unary, 7);

@@ -206,6 +206,15 @@ void CudaEmulator::launch(const CudaKernel &k, const std::vector<float *> &ptrs,
     NN_ARITY(6)
     NN_ARITY(7)
     NN_ARITY(8)
+    // The L2 sum of a deep model reads every weight (EveryActivation.h).
+    NN_ARITY(9)
+    NN_ARITY(10)
+    NN_ARITY(11)
+    NN_ARITY(12)
+    NN_ARITY(13)
+    NN_ARITY(14)
+    NN_ARITY(15)
+    NN_ARITY(16)
 #undef NN_ARITY
   default:
     throw std::runtime_error(name + ": too many arguments to emulate");

@@ -50,14 +50,18 @@ TEST(FunctionTable, ActivationMessagesListTheTable) {
   auto p = parseText(std::string(kHead) + "h = dense(x, 4, zzzzzz)\n"
                                           "loss bce(sigmoid(h), y)\n");
   EXPECT_EQ(firstError(*p), "unknown activation 'zzzzzz'");
-  EXPECT_EQ(p->help(), "the activations are relu, sigmoid, softsign and tanh");
+  EXPECT_EQ(p->help(), "the activations are gelu, leaky_relu, relu, sigmoid, "
+                       "silu, softplus, softsign and tanh");
   p = parseText(std::string(kHead) + "h = dense(x, 4, 3)\n"
                                      "loss bce(sigmoid(h), y)\n");
-  EXPECT_EQ(firstError(*p), "expected an activation: relu, sigmoid, softsign or tanh");
+  EXPECT_EQ(firstError(*p), "expected an activation: gelu, leaky_relu, relu, "
+                            "sigmoid, silu, softplus, softsign or tanh");
 }
 
 TEST(FunctionTable, UnaryElementwiseOpsAreFunctions) {
-  for (const char *fn : {"exp", "log", "sigmoid", "relu", "tanh", "softmax"}) {
+  for (const char *fn :
+       {"exp", "log", "sigmoid", "relu", "tanh", "softmax", "gelu", "silu",
+        "softplus", "leaky_relu", "sqrt", "erf"}) {
     auto p =
         parseText(std::string(kHead) + "p = " + fn + "(x)\nloss mse(p, x)\n");
     EXPECT_TRUE(p->model) << fn << ": " << p->diags.str();

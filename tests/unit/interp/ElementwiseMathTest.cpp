@@ -126,30 +126,61 @@ TEST(ElementwiseMath, NonElementwiseOpIsAnInternalError) {
 }
 
 // Every activation of the op table (NN_ACTIVATION rows), a new one included
-// without editing this test: its derivative written from its output
+// without editing this test: its derivative written from its output, or
+// from its input for the activations whose GradFrom is Input (gelu, silu)
 // (emitActivationGrad, what the fused backward computes) equals the
-// central difference of its value (emitActivation), away from kinks.
+// central difference of its value (emitActivation), away from kinks;
+// leaky_relu with slopes 0, 0.01 and 0.2 (its number, Node::param).
 TEST(ElementwiseMath, EveryActivationsDerivativeFromItsOutput) {
   ASSERT_FALSE(allActivations().empty());
-  for (Activation act : allActivations()) {
-    DoubleEmitter e;
-    int checked = 0;
-    for (double x = -3.05; x < 3.1; x += 0.25) {
-      const double h = 1e-6;
-      double left = emitActivation(e, act, x - h);
-      double right = emitActivation(e, act, x + h);
-      double numeric = (right - left) / (2 * h);
-      double oneSidedL = (emitActivation(e, act, x) - left) / h;
-      double oneSidedR = (right - emitActivation(e, act, x)) / h;
-      if (std::abs(oneSidedL - oneSidedR) > 1e-4)
-        continue; // a kink (relu at 0)
-      double fromOutput = emitActivationGrad(e, act, emitActivation(e, act, x));
-      EXPECT_NEAR(fromOutput, numeric, 1e-6 + 1e-5 * std::abs(numeric))
-          << activationName(act) << "'(" << x << ")";
-      ++checked;
+  for (Activation act : allActivations())
+    for (double slope : {0.0, 0.01, 0.2}) {
+      if (slope != 0 && act != Activation::LeakyRelu)
+        continue;
+      DoubleEmitter e;
+      int checked = 0;
+      for (double x = -3.05; x < 3.1; x += 0.25) {
+        const double h = 1e-6;
+        double left = emitActivation(e, act, x - h, slope);
+        double right = emitActivation(e, act, x + h, slope);
+        double numeric = (right - left) / (2 * h);
+        double mid = emitActivation(e, act, x, slope);
+        double oneSidedL = (mid - left) / h;
+        double oneSidedR = (right - mid) / h;
+        if (std::abs(oneSidedL - oneSidedR) > 1e-4)
+          continue; // a kink (relu at 0)
+        double operand = gradFromInput(act) ? x : mid;
+        double grad = emitActivationGrad(e, act, operand, slope);
+        EXPECT_NEAR(grad, numeric, 1e-6 + 1e-5 * std::abs(numeric))
+            << activationName(act) << "'(" << x << "), slope " << slope;
+        ++checked;
+      }
+      EXPECT_GT(checked, 20) << activationName(act);
     }
-    EXPECT_GT(checked, 20) << activationName(act);
-  }
+}
+
+// The new activations against values from PyTorch 1.13 (float64):
+// torch.nn.functional.gelu (erf form), silu, softplus, leaky_relu(0.2).
+TEST(ElementwiseMath, NewActivationsMatchPyTorchValues) {
+  DoubleEmitter e;
+  struct Row {
+    Activation act;
+    double x, want;
+  };
+  const Row rows[] = {
+      {Activation::Gelu, -1.5, -0.10021080190328704},
+      {Activation::Gelu, 0.5, 0.34573123063700656},
+      {Activation::Silu, -1.5, -0.2736382857095345},
+      {Activation::Silu, 0.5, 0.3112296656009273},
+      {Activation::Softplus, -1.5, 0.2014132779827524},
+      {Activation::Softplus, 30.0, 30.0},
+      {Activation::LeakyRelu, -1.5, -0.30000000000000004},
+      {Activation::LeakyRelu, 0.5, 0.5},
+  };
+  for (const Row &r : rows)
+    EXPECT_NEAR(emitActivation(e, r.act, r.x, 0.2), r.want,
+                1e-15 + 1e-14 * std::abs(r.want))
+        << activationName(r.act) << "(" << r.x << ")";
 }
 
 // Each activation is the elementwise op of the same name.

@@ -10,6 +10,7 @@
 
 #include "TestGraphs.h"
 
+#include "ir/Attributes.h"
 #include "ir/ElementwiseMath.h"
 #include "ir/Support.h"
 #include "passes/InferShapes.h"
@@ -134,7 +135,10 @@ TEST(GradCheck, UnaryOps) {
     if (!finite)
       for (double &x : c.leaves["a"].data)
         x = std::abs(x);
-    GradCheckReport r = c.check(c.weightedSum(c.add(op, {a})));
+    NodeId y = c.add(op, {a});
+    if (hasSlope(op))
+      c.g[y].param = 0.2; // leaky_relu's slope: not the default 0
+    GradCheckReport r = c.check(c.weightedSum(y));
     expectPasses(r, mnemonic(op));
     EXPECT_EQ(checkedOf(r, "a"), 12u);
     ++checked;

@@ -43,8 +43,8 @@ const char *kEveryAttribute =
     "  %x = input \"x\" : f32[N,2]\n"
     "  %n = neg %x {axis = 1, classes = 3, kind = class, "
     "init = uniform(-0.5, 0.5), weight, transposed, values = [1, 2.5], "
-    "act = tanh, transA, transB, seed = 5, stream = 2, body = exp(%0)} : "
-    "f32[N,2]\n"
+    "act = leaky_relu, slope = 0.2, transA, transB, seed = 5, stream = 2, "
+    "body = exp(%0)} : f32[N,2]\n"
     "  %train.step = state \"train.step\" : f32\n"
     "  %d = dropout %n, %train.step {p = 0.25, seed = 5, stream = 2} : "
     "f32[N,2]\n"
@@ -104,9 +104,11 @@ TEST(AttributeTable, DefaultNodeCarriesNone) {
 
 TEST(AttributeTable, ValueErrorsComeFromTheTable) {
   const std::string head = "graph g {\n  %x = input \"x\" : f32[N,2]\n";
-  EXPECT_EQ(firstError(head + "  %n = neg %x {act = gelu} : f32[N,2]\n}\n"),
-            "a.nnir:3:22: error: expected an activation (none, relu, sigmoid, "
-            "softsign or tanh)");
+  EXPECT_EQ(firstError(head + "  %n = neg %x {act = swish} : f32[N,2]\n}\n"),
+            "a.nnir:3:22: error: expected an activation (none, gelu, "
+            "leaky_relu, relu, sigmoid, silu, softplus, softsign or tanh)");
+  EXPECT_EQ(firstError(head + "  %n = neg %x {slope = x} : f32[N,2]\n}\n"),
+            "a.nnir:3:24: error: expected a number, found 'x'");
   EXPECT_EQ(firstError(head + "  %n = neg %x {kind = 3} : f32[N,2]\n}\n"),
             "a.nnir:3:23: error: expected a label kind (binary, class or "
             "real)");
@@ -129,7 +131,8 @@ TEST(AttributeTable, VerifierNamesTheActivations) {
   for (const std::string &e : verifyGraph(g, {}))
     all += e + "\n";
   EXPECT_NE(all.find("node 1 (fused.dense_grad_bias): needs an activation "
-                     "(relu, sigmoid, softsign or tanh)"),
+                     "(gelu, leaky_relu, relu, sigmoid, silu, softplus, "
+                     "softsign or tanh)"),
             std::string::npos)
       << all;
 }

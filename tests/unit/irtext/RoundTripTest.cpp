@@ -9,6 +9,7 @@
 
 #include "../passes/TestGraphs.h"
 
+#include "ir/Attributes.h"
 #include "ir/IRParser.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
@@ -64,6 +65,7 @@ void expectSameGraph(const Graph &a, const Graph &b) {
     EXPECT_EQ(x.transA, y.transA);
     EXPECT_EQ(x.transB, y.transB);
     EXPECT_EQ(x.body, y.body);
+    EXPECT_TRUE(sameDouble(x.param, y.param));
   }
   ASSERT_EQ(a.outputs.size(), b.outputs.size());
   for (size_t i = 0; i < a.outputs.size(); ++i) {
@@ -154,8 +156,11 @@ Graph everyOpGraph() {
   NodeId st = op(g, OpKind::Step, {th});
   // Every unary elementwise op of the table, a new one included.
   for (OpKind k : allOps())
-    if (family(k) == OpFamily::Elementwise && opInfo(k).arity == 1)
-      op(g, k, {th});
+    if (family(k) == OpFamily::Elementwise && opInfo(k).arity == 1) {
+      NodeId u = op(g, k, {th});
+      if (hasSlope(k))
+        g[u].param = 0.2; // leaky_relu's slope
+    }
   NodeId tr = op(g, OpKind::Transpose, {st});
   NodeId en = op(g, OpKind::Expand, {vid, x});
   Node sum = makeNode(OpKind::Sum, {en});
@@ -206,6 +211,12 @@ Graph everyOpGraph() {
   fused(OpKind::DenseGradInput, {mm, d1, wid}, Activation::Tanh);
   fused(OpKind::DenseGradWeight, {x, mm, d1}, Activation::Sigmoid);
   fused(OpKind::DenseGradBias, {mm, d1}, Activation::Relu);
+  // leaky_relu's slope on a fused dense op and its gradient.
+  NodeId d2 = fused(OpKind::Dense, {x, wid, vid}, Activation::LeakyRelu);
+  g[d2].param = 0.05;
+  NodeId d3 = fused(OpKind::DenseGradBias, {mm, d2}, Activation::LeakyRelu);
+  g[d3].param = 0.05;
+  fused(OpKind::DenseGradInput, {mm, mm, wid}, Activation::Gelu);
   fused(OpKind::SoftmaxXentGrad, {mm, y, c}, Activation::None);
   fused(OpKind::SigmoidBceGrad, {lg, ybin, c}, Activation::None);
   NodeId vel = fused(OpKind::SgdMomentum, {sid, wid, c}, Activation::None);
@@ -216,6 +227,10 @@ Graph everyOpGraph() {
              {OpKind::Mul, {-1, -2}, 0}, {OpKind::Sub, {0, -3}, 0},
              {OpKind::Step, {0}, 0},     {OpKind::Div, {-4, -5}, 0}};
   g.add(ew);
+  // leaky_relu(%0, slope = 0.3) * %1: a slope inside a body.
+  Node lk = makeNode(OpKind::Elementwise, {x, vid});
+  lk.body = {{OpKind::LeakyRelu, {0}, 0.3}, {OpKind::Mul, {-1, 1}, 0}};
+  g.add(lk);
 
   NodeId t = op(g, OpKind::Add, {l1, l2});
   t = op(g, OpKind::Add, {t, l3});

@@ -13,6 +13,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 using namespace nn;
 
 namespace {
@@ -100,4 +102,28 @@ TEST(CSEAttributes, NodesEqualInEveryFieldStillMerge) {
     EXPECT_EQ(out.size(), g.size() - 1) << c.op;
     EXPECT_EQ(*out.output("r1"), *out.output("r2")) << c.op;
   }
+}
+
+// leaky_relu's slope is an attribute too: on the op, on a fused dense op and
+// inside a fused.elementwise body.
+TEST(CSEAttributes, LeakyReluWithDifferentSlopesStaysApart) {
+  const char *x = "  %x = input \"x\" : f32[N,3]\n";
+  for (auto [op, leaves, type] :
+       {std::tuple{"leaky_relu %x", x, "f32[N,3]"},
+        std::tuple{"fused.dense %x, %w, %b", kDenseLeaves, "f32[N,2]"}}) {
+    std::string act =
+        std::string(op).starts_with("fused") ? "act = leaky_relu, " : "";
+    Graph g =
+        parse(pair(leaves, op, act + "slope = 0.1", act + "slope = 0.2", type));
+    Graph out = cse(g);
+    EXPECT_NE(out[*out.output("r1")].param, out[*out.output("r2")].param) << op;
+    Graph same = cse(parse(
+        pair(leaves, op, act + "slope = 0.1", act + "slope = 0.1", type)));
+    EXPECT_EQ(*same.output("r1"), *same.output("r2")) << op;
+  }
+  Graph g = parse(pair(x, "fused.elementwise %x",
+                       "body = leaky_relu(%0, slope = 0.1)",
+                       "body = leaky_relu(%0, slope = 0.2)", "f32[N,3]"));
+  Graph out = cse(g);
+  EXPECT_NE(*out.output("r1"), *out.output("r2"));
 }
