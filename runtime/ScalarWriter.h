@@ -67,6 +67,8 @@ private:
   void elementwise(NodeId id);
   void fusedElementwise(NodeId id);
   void update(NodeId id);
+  /// The texts of element `i` of an Adam update op.
+  Texts adamText(const Node &n, int64_t i) const;
 
   // --- products (ScalarProducts.cpp) --------------------------------------
   /// The element of a matrix operand read as op(m)[r, c].

@@ -13,6 +13,7 @@
 #include "tools/Driver.h"
 #include "tools/TrainProgress.h"
 #include "tools/teach/TrainingPlot.h"
+#include "passes/optim/Optimizer.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "codegen/cpu/ThreadPool.h"
@@ -35,9 +36,6 @@ namespace nn {
 
 namespace {
 
-std::string optimizerStr(const OptimizerSpec &o) {
-  return fmt::format("sgd(lr={:g}, momentum={:g})", o.lr, o.momentum);
-}
 
 /// The model's parameters: from --init (or --weights) when given, else from
 /// the initializers; optimizer state starts at zero.
@@ -186,7 +184,7 @@ std::string trainingHeader(const Graph &step, const std::string &backend,
     line += " (+" + withCommas(static_cast<double>(held)) + " for validation)";
   line += fmt::format(", batch {}, {} {}, {}", recipe.batch, recipe.epochs,
                       recipe.epochs == 1 ? "epoch" : "epochs",
-                      optimizerStr(recipe.optimizer));
+                      describeOptimizer(recipe.optimizer));
   if (recipe.l2 > 0)
     line += ", l2 " + std::to_string(recipe.l2);
   return line;

@@ -286,11 +286,17 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
     emitGradWithBias(k, arg(bias));
     at = k.b.GetInsertBlock();
   } else {
-    for (NodeId id : grp.nodes) {
-      KernelEmitter k(mod, f, g, id, operands(id), arg(id), at);
-      emitKernelBody(k);
-      at = k.b.GetInsertBlock();
-    }
+    at = emitUpdateGroup(mod, f, g, grp.nodes, operands, arg, at,
+                         [&](NodeId a, NodeId b) {
+                           if (!split)
+                             return Overlap::Partial; // one loop per node
+                           if (!overlaps(plan, a, b))
+                             return Overlap::None;
+                           return plan.offset[a] == plan.offset[b] &&
+                                          plan.bytes[a] == plan.bytes[b]
+                                      ? Overlap::SameSlot
+                                      : Overlap::Partial;
+                         });
   }
   IRBuilder<>(at).CreateRetVoid();
   if (indexIn(grp.nodes, opts.corruptKernelForTest) < grp.nodes.size())
