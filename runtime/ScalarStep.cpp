@@ -126,7 +126,9 @@ std::string Writer::elem(NodeId id, int64_t flat) const {
 }
 
 std::string Writer::ref(NodeId id, int64_t flat) const {
-  if (isSeed(g[id]) && vals[id].data.size() == 1)
+  const Node &n = g[id];
+  if ((isSeed(n) || (n.op == OpKind::Const && n.name.empty())) &&
+      vals[id].data.size() == 1)
     return scalarText(vals[id].data[0]);
   return elem(id, flat);
 }

@@ -53,9 +53,9 @@ AdamScalars adamScalars(OptimizerContext &c, bool decoupled) {
   AdamScalars s;
   NodeId one = b.constant(1.0);
   s.b1 = b.constant(opt.beta1, "beta1");
-  s.oneMinusB1 = b.binary(OpKind::Sub, one, s.b1);
+  s.oneMinusB1 = b.binary(OpKind::Sub, one, s.b1, "one_minus_beta1");
   s.b2 = b.constant(opt.beta2, "beta2");
-  s.oneMinusB2 = b.binary(OpKind::Sub, one, s.b2);
+  s.oneMinusB2 = b.binary(OpKind::Sub, one, s.b2, "one_minus_beta2");
   s.eps = b.constant(opt.eps, "eps");
   if (opt.weightDecay != 0)
     s.wd = b.constant(opt.weightDecay, "weight_decay");
