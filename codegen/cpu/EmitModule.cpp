@@ -290,7 +290,10 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
                          [&](NodeId a, NodeId b) {
                            if (!split)
                              return Overlap::Partial; // one loop per node
-                           if (!overlaps(plan, a, b))
+                           // Leaves (and results written into them in
+                           // place) are outside the arena.
+                           if (!inArena(g, a) || !inArena(g, b) ||
+                               !overlaps(plan, a, b))
                              return Overlap::None;
                            return plan.offset[a] == plan.offset[b] &&
                                           plan.bytes[a] == plan.bytes[b]
