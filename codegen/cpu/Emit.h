@@ -168,8 +168,9 @@ using BufferFn = std::function<llvm::Value *(NodeId)>;
 enum class Overlap { None, SameSlot, Partial };
 using OverlapFn = std::function<Overlap(NodeId, NodeId)>;
 /// The update nodes `nodes` of an optimizer group (ascending), emitted at
-/// the end of `at` into `f`; returns the block to continue in. Where the
-/// buffers allow it (`overlap`: a result shares a slot only with buffers
+/// the end of `at` into `f`; returns the block to continue in. With
+/// CpuOptions::updateChains (`overlap` says Partial for every pair when
+/// off), where the buffers allow it (`overlap`: a result shares a slot only with buffers
 /// its own parameter's updates alone use, in exactly that slot), the
 /// updates of one parameter (a fused.adam with the fused.adam_moment and
 /// fused.adam_variance it reads, a fused.sgd with its fused.sgd_momentum)

@@ -288,7 +288,7 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
   } else {
     at = emitUpdateGroup(mod, f, g, grp.nodes, operands, arg, at,
                          [&](NodeId a, NodeId b) {
-                           if (!split)
+                           if (!split || !opts.updateChains)
                              return Overlap::Partial; // one loop per node
                            // Leaves (and results written into them in
                            // place) are outside the arena.

@@ -213,12 +213,17 @@ TEST(CpuKernelGroups, MnistStepHasOneGradKernelPerLayerAndOneOptimizer) {
   }
   EXPECT_EQ(sgd, 12);
   EXPECT_EQ(bias, 2);
-  // One loop per parameter in the optimizer kernel: its momentum buffer
-  // and its step in one pass (codegen/cpu/EmitUpdates.cpp).
-  EXPECT_EQ(count(optimizerKernel(ir, "mnist_mlp"), "\ni.head"), 6);
+  // One loop per parameter and momentum buffer in the optimizer kernel;
+  // with CpuOptions::updateChains, one per parameter (its momentum buffer
+  // and its step in one pass, codegen/cpu/EmitUpdates.cpp).
+  EXPECT_EQ(count(optimizerKernel(ir, "mnist_mlp"), "\ni.head"), 12);
+  CpuOptions chains;
+  chains.updateChains = true;
+  std::string one = emitLlvmText(g, planMemory(g, 64), false, chains);
+  EXPECT_EQ(count(optimizerKernel(one, "mnist_mlp"), "\ni.head"), 6);
 }
 
-TEST(CpuKernelGroups, AdamUpdatesOfAParameterShareOneLoop) {
+TEST(CpuKernelGroups, AdamUpdatesOfAParameterCanShareOneLoop) {
   std::string path = std::string(NNC_SOURCE_DIR) + "/examples/mnist_mlp.nn";
   std::string text = readText(path);
   size_t at = text.find("optimizer sgd(");
@@ -229,7 +234,9 @@ TEST(CpuKernelGroups, AdamUpdatesOfAParameterShareOneLoop) {
   const Graph &g = m.graph;
   // The recipe's batch, as `nnc train` plans it.
   MemoryPlan plan = planMemory(g, 64);
-  std::string ir = emitLlvmText(g, plan, false);
+  CpuOptions chains;
+  chains.updateChains = true;
+  std::string ir = emitLlvmText(g, plan, false, chains);
   // fused.adam_moment, fused.adam_variance and fused.adam of each of the
   // six parameters: one loop each, reading w, g, m, v once.
   int updates = 0;
@@ -247,12 +254,17 @@ TEST(CpuKernelGroups, AdamUpdatesOfAParameterShareOneLoop) {
       for (double &x : v.data)
         x = std::fabs(x);
   }
-  std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, {});
-  CpuRun run = runProgram(g, *prog, leaves, 64);
   Interpreter::Result want = Interpreter(g).step(leaves);
   ASSERT_EQ(want.updates.size(), 19u); // 6 x (w, m, v) and train.step
-  for (const auto &[name, v] : want.updates)
+  // Chains or not, the same bits; both the interpreter's values.
+  std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, chains);
+  CpuRun run = runProgram(g, *prog, leaves, 64);
+  std::unique_ptr<CpuProgram> apart = compileCpu(g, plan, {});
+  CpuRun sep = runProgram(g, *apart, leaves, 64);
+  for (const auto &[name, v] : want.updates) {
     expectClose(run.leaves.at(name), v.data, 1e-4, "update of " + name);
+    EXPECT_TRUE(sameBits(run.leaves.at(name), sep.leaves.at(name))) << name;
+  }
 }
 
 TEST(CpuKernelGroups, VerifierFailureInAGroupNamesItsKernel) {
