@@ -10,8 +10,8 @@
 /// rewritten in place. Every parameter's update becomes one of these ops,
 /// so a backend updates them all in one pass, reading each v and g once
 /// where s is the parameter's sgd_momentum (see Ops.def). The step counter
-/// (t + 1) is no update op and not counted. Anything else (e.g. a shared step) is left
-/// alone and logged.
+/// (t + 1) is no update op and not counted. Anything else (e.g. a shared step)
+/// is left alone and logged.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -74,11 +74,10 @@ Graph fuseSgd(const Graph &g, FusionLog &log) {
   }
   if (tensors > 0)
     log.add("sgd", fused > 0,
-            fused == tensors
-                ? "all " + std::to_string(fused) +
-                      " updates fused: every parameter in one pass"
-                : std::to_string(fused) + " of " +
-                      std::to_string(tensors) + " updates fused");
+            fused == tensors ? "all " + std::to_string(fused) +
+                                   " updates fused: every parameter in one pass"
+                             : std::to_string(fused) + " of " +
+                                   std::to_string(tensors) + " updates fused");
   return out;
 }
 

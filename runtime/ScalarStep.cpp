@@ -307,14 +307,13 @@ Texts Writer::adamText(const Node &n, int64_t i) const {
                         num(at(in[0], i)), scalar(2), gn, p)};
   }
   case UpdateOp::Adam:
-    return {fmt::format("{} * {} - {} * {} / (sqrt({}) / {} + {})",
-                        ref(in[0], i), nodeName(in[3]), nodeName(in[4]),
-                        ref(in[1], i), ref(in[2], i), nodeName(in[5]),
-                        nodeName(in[6])),
-            fmt::format("{} * {} - {} * {} / (sqrt({}) / {} + {})",
-                        num(at(in[0], i)), scalar(3), scalar(4),
-                        num(at(in[1], i)), scalarText(at(in[2], i)), scalar(5),
-                        scalar(6))};
+    return {
+        fmt::format("{} * {} - {} * {} / (sqrt({}) / {} + {})", ref(in[0], i),
+                    nodeName(in[3]), nodeName(in[4]), ref(in[1], i),
+                    ref(in[2], i), nodeName(in[5]), nodeName(in[6])),
+        fmt::format("{} * {} - {} * {} / (sqrt({}) / {} + {})",
+                    num(at(in[0], i)), scalar(3), scalar(4), num(at(in[1], i)),
+                    scalarText(at(in[2], i)), scalar(5), scalar(6))};
   case UpdateOp::SgdMomentum:
   case UpdateOp::Sgd:
     break;

@@ -216,8 +216,8 @@ void applyOptimizerFlags(const Args &args, OptimizerSpec &o) {
   }
   const OptimizerInfo &info = optimizerInfo(o.kind);
   for (const char *flag : {"lr", "momentum", "weight-decay"}) {
-    std::string key = flag == std::string("weight-decay") ? "weight_decay"
-                                                          : flag;
+    std::string key =
+        flag == std::string("weight-decay") ? "weight_decay" : flag;
     auto v = args.getDouble(flag);
     const HyperParam *p = findHyperParam(key);
     if (!v || !p)

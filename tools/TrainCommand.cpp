@@ -2,6 +2,7 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
@@ -13,7 +14,6 @@
 #include "tools/Driver.h"
 #include "tools/TrainProgress.h"
 #include "tools/teach/TrainingPlot.h"
-#include "passes/optim/Optimizer.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "codegen/cpu/ThreadPool.h"
@@ -35,7 +35,6 @@
 namespace nn {
 
 namespace {
-
 
 /// The model's parameters: from --init (or --weights) when given, else from
 /// the initializers; optimizer state starts at zero.

@@ -170,9 +170,9 @@ using OverlapFn = std::function<Overlap(NodeId, NodeId)>;
 /// The update nodes `nodes` of an optimizer group (ascending), emitted at
 /// the end of `at` into `f`; returns the block to continue in. With
 /// CpuOptions::updateChains (`overlap` says Partial for every pair when
-/// off), where the buffers allow it (`overlap`: a result shares a slot only with buffers
-/// its own parameter's updates alone use, in exactly that slot), the
-/// updates of one parameter (a fused.adam with the fused.adam_moment and
+/// off), where the buffers allow it (`overlap`: a result shares a slot only
+/// with buffers its own parameter's updates alone use, in exactly that slot),
+/// the updates of one parameter (a fused.adam with the fused.adam_moment and
 /// fused.adam_variance it reads, a fused.sgd with its fused.sgd_momentum)
 /// share one loop: each element of w, g, m, v is read once and each result
 /// written once. Otherwise one loop per node, in graph order.

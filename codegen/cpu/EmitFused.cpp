@@ -6,8 +6,8 @@
 /// and activation applied as each result row is finished, gradient matmuls
 /// that read transposed operands in place and fold the activation gradient
 /// into the operand loads (and, for a weight gradient, its bias gradient in
-/// the same pass), the loss gradients, the optimizer updates (EmitUpdates.cpp), and chains of
-/// elementwise ops in one loop. Per-element math: ir/FusedMath.h.
+/// the same pass), the loss gradients, the optimizer updates (EmitUpdates.cpp),
+/// and chains of elementwise ops in one loop. Per-element math: ir/FusedMath.h.
 ///
 //===----------------------------------------------------------------------===//
 

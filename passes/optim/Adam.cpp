@@ -40,9 +40,9 @@ struct AdamScalars {
 NodeId biasCorrection(OptimizerContext &c, double beta, const char *name) {
   Builder &b = c.b;
   NodeId logBeta = b.constant(std::log(beta), std::string("log.") + name);
-  NodeId power = b.unary(OpKind::Exp,
-                         b.binary(OpKind::Mul, c.stepNumber(), logBeta),
-                         std::string(name) + ".pow.t");
+  NodeId power =
+      b.unary(OpKind::Exp, b.binary(OpKind::Mul, c.stepNumber(), logBeta),
+              std::string(name) + ".pow.t");
   return b.binary(OpKind::Sub, b.constant(1.0), power,
                   std::string("bias.correction.") + name);
 }
@@ -91,9 +91,9 @@ void addUpdates(OptimizerContext &c, bool decoupled) {
         OpKind::Add, b.binary(OpKind::Mul, s.b2, v),
         b.binary(OpKind::Mul, s.oneMinusB2, b.binary(OpKind::Mul, gr, gr)),
         "new." + c.g[v].name);
-    NodeId denom = b.binary(
-        OpKind::Add, b.binary(OpKind::Div, b.unary(OpKind::Sqrt, v2), s.c2),
-        s.eps);
+    NodeId denom =
+        b.binary(OpKind::Add,
+                 b.binary(OpKind::Div, b.unary(OpKind::Sqrt, v2), s.c2), s.eps);
     NodeId w2 = b.binary(
         OpKind::Sub, b.binary(OpKind::Mul, p, s.decay),
         b.binary(OpKind::Mul, s.step, b.binary(OpKind::Div, m2, denom)),

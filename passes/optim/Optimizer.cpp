@@ -119,8 +119,8 @@ std::string describeOptimizer(const OptimizerSpec &spec) {
   std::vector<std::string> args;
   for (const HyperParam *p : info.params) {
     double v = spec.*(p->field);
-    bool off = p->range == HyperRange::Bool ||
-               p->range == HyperRange::NonNegative;
+    bool off =
+        p->range == HyperRange::Bool || p->range == HyperRange::NonNegative;
     if (!(off && v == 0))
       args.push_back(p->range == HyperRange::Bool
                          ? fmt::format("{}=true", p->name)

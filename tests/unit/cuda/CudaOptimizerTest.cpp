@@ -78,7 +78,7 @@ TEST(CudaOptimizers, EmulatedUpdatesMatchTheInterpreterOverChainedSteps) {
       for (const Node &n : g.nodes)
         updateOps += family(n.op) == OpFamily::Update;
       // Four parameters: two or three update ops each when fused.
-      EXPECT_EQ(updateOps, stage == Stage::Opt ? 0
+      EXPECT_EQ(updateOps, stage == Stage::Opt         ? 0
                            : line.rfind("sgd", 0) == 0 ? 8
                                                        : 12)
           << what;

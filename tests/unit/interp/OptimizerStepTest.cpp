@@ -204,8 +204,7 @@ TEST(OptimizerStep, SgdNesterovWithWeightDecayMatchesPyTorchRule) {
       double g = n.numericGrad(p, i) + 0.01 * w.data[i];
       double v2 = 0.9 * v.data[i] + g;
       EXPECT_NEAR(r.updates["optimizer." + p + ".momentum"].data[i], v2, 1e-8);
-      EXPECT_NEAR(r.updates[p].data[i], w.data[i] - 0.05 * (g + 0.9 * v2),
-                  1e-9)
+      EXPECT_NEAR(r.updates[p].data[i], w.data[i] - 0.05 * (g + 0.9 * v2), 1e-9)
           << p << "[" << i << "]";
     }
   }

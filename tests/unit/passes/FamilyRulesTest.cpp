@@ -89,9 +89,11 @@ TEST(FamilyRules, BinaryMismatchNamesBothOperands) {
 TEST(FamilyRules, UpdatesShareOneRule) {
   // Per element: mu * v + g and w - lr * s: 2; b * m + (1 - b) * g: 4;
   // b * v + (1 - b) * g * g: 5; w * d - s * (m / (sqrt(v) / c + e)): 7.
-  const std::map<std::string, double> flops = {
-      {"fused.sgd_momentum", 2}, {"fused.sgd", 2}, {"fused.adam_moment", 4},
-      {"fused.adam_variance", 5}, {"fused.adam", 7}};
+  const std::map<std::string, double> flops = {{"fused.sgd_momentum", 2},
+                                               {"fused.sgd", 2},
+                                               {"fused.adam_moment", 4},
+                                               {"fused.adam_variance", 5},
+                                               {"fused.adam", 7}};
   for (OpKind k : allOps()) {
     if (family(k) != OpFamily::Update)
       continue;

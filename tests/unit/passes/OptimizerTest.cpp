@@ -55,9 +55,9 @@ TEST(OptimizerTable, RowsAreConsistent) {
 TEST(OptimizerTable, SgdTakesLrMomentumNesterovAndWeightDecay) {
   const OptimizerInfo *sgd = findOptimizer("sgd");
   ASSERT_TRUE(sgd);
-  EXPECT_EQ(optimizerSettings(*sgd),
-            (std::vector<std::string>{"lr", "momentum", "nesterov",
-                                      "weight_decay"}));
+  EXPECT_EQ(
+      optimizerSettings(*sgd),
+      (std::vector<std::string>{"lr", "momentum", "nesterov", "weight_decay"}));
   EXPECT_FALSE(inRange(sgd->params[0]->range, 0));
   EXPECT_TRUE(inRange(sgd->params[0]->range, 1e-9));
   EXPECT_TRUE(inRange(sgd->params[1]->range, 0));
