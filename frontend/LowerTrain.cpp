@@ -251,8 +251,9 @@ private:
     return true;
   }
 
-  /// An optimizer of ir/Optimizers.def with its hyperparameters,
-  /// each checked against the table's range.
+  /// An optimizer of ir/Optimizers.def with its hyperparameters at this
+  /// optimizer's defaults, then each one given checked against the table's
+  /// range; nesterov needs a momentum (as torch.optim.SGD says).
   void lowerOptimizer(const TrainItem &item) {
     const Expr *call = item.value.get();
     if (!call ||
@@ -267,15 +268,11 @@ private:
       unknownOptimizer(*call);
       return;
     }
-    r.optimizer.kind = info->kind;
-    std::vector<std::string> allowed;
-    for (const HyperParam *p : info->params)
-      allowed.push_back(p->name);
-    if (!onlyKwargs(*call, allowed))
-      return;
+    r.optimizer = defaultSpec(*info);
+    settingsTaken(*call, *info); // the values are checked all the same
     for (const HyperParam *p : info->params)
       if (const KwArg *k = call->kwarg(p->name))
-        if (auto v = kwNumber(*k)) {
+        if (auto v = hyperValue(*k, *p)) {
           if (inRange(p->range, *v))
             r.optimizer.*(p->field) = *v;
           else
@@ -283,6 +280,43 @@ private:
                                                " must be " +
                                                rangeText(p->range));
         }
+    if (const KwArg *k = call->kwarg("nesterov"))
+      if (r.optimizer.nesterov != 0 && r.optimizer.momentum == 0) {
+        diags.error(spanOf(*k->value), "nesterov needs a momentum");
+        diags.help(k->loc, "add a momentum, as in 'sgd(lr = 0.1, momentum = "
+                           "0.9, nesterov = true)'");
+      }
+  }
+
+  /// Reports a hyperparameter of another optimizer ("'momentum' is not a
+  /// setting of optimizer 'adam'"), then what onlyKwargs reports.
+  void settingsTaken(const Expr &call, const OptimizerInfo &info) {
+    std::vector<std::string> allowed = optimizerSettings(info);
+    for (const KwArg &k : call.kwargs) {
+      const HyperParam *p = findHyperParam(k.name);
+      if (!p || takes(info, *p))
+        continue;
+      diags.error(k.loc, "'" + k.name + "' is not a setting of optimizer '" +
+                             info.name + "'");
+      diags.help(k.loc, fmt::format("'{}' takes {}", info.name,
+                                    fmt::join(allowed, ", ")));
+    }
+    // The others' settings were reported above.
+    for (const HyperParam &p : hyperParams())
+      if (!takes(info, p))
+        allowed.push_back(p.name);
+    onlyKwargs(call, allowed);
+  }
+
+  /// The value of hyperparameter `p` given as `k`: a number, or true/false
+  /// for a Bool one.
+  std::optional<double> hyperValue(const KwArg &k, const HyperParam &p) {
+    if (p.range != HyperRange::Bool)
+      return kwNumber(k);
+    if (auto b = boolean(*k.value))
+      return *b ? 1.0 : 0.0;
+    diags.error(spanOf(*k.value), "'" + k.name + "' takes true or false");
+    return std::nullopt;
   }
 
   /// "unknown optimizer", with a guess or the list of optimizers.

@@ -153,6 +153,22 @@ double fusedElementwiseFlops(const FlopCtx &c) {
   return steps * c.out;
 }
 
+/// The arithmetic of one element of update op `op` (ir/FusedMath.h).
+double updateFlops(UpdateOp op) {
+  switch (op) {
+  case UpdateOp::SgdMomentum: // mu * v + g
+  case UpdateOp::Sgd:         // w - lr * s
+    return 2;
+  case UpdateOp::AdamMoment: // b * m + (1 - b) * g
+    return 4;
+  case UpdateOp::AdamVariance: // b * v + (1 - b) * g * g
+    return 5;
+  case UpdateOp::Adam: // w * d - s * (m / (sqrt(v) / c + e))
+    return 7;
+  }
+  NN_UNREACHABLE("bad UpdateOp");
+}
+
 } // namespace
 
 double nodeFlops(const Graph &g, NodeId id, int64_t batch) {
@@ -179,7 +195,7 @@ double nodeFlops(const Graph &g, NodeId id, int64_t batch) {
   case OpFamily::LossGrad:
     return lossGradFlops(c);
   case OpFamily::Update:
-    return 2 * c.out; // a multiply and an add per element
+    return updateFlops(member<UpdateOp>(n.op)) * c.out;
   case OpFamily::FusedElementwise:
     return fusedElementwiseFlops(c);
   }

@@ -5,11 +5,13 @@
 /// op of the Update family of ir/Ops.def: the optimizer's file recognises
 /// the unfused form it builds (passes/optim/Optimizer.h, matchUpdate; SGD's
 /// `w - lr * s` becomes `fused.sgd w, s, lr` and `mu * v + g` becomes
-/// `fused.sgd_momentum v, g, mu`). Roots are rewritten in place. Every
-/// parameter's update becomes one of these ops, so a backend updates them
-/// all in one pass, reading each v and g once where s is the parameter's
-/// sgd_momentum (see Ops.def). Anything else (e.g. a shared step) is left
-/// alone and logged.
+/// `fused.sgd_momentum v, g, mu`; Adam's moments and step become
+/// fused.adam_moment, fused.adam_variance and fused.adam). Roots are
+/// rewritten in place. Every parameter's update becomes one of these ops,
+/// so a backend updates them all in one pass, reading each v and g once
+/// where s is the parameter's sgd_momentum (see Ops.def). The step counter
+/// (t + 1) is no update op and not counted. Anything else (e.g. a shared step)
+/// is left alone and logged.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -62,16 +64,20 @@ bool fuseUpdate(const FuseContext &c, const Update &u, Graph &out,
 Graph fuseSgd(const Graph &g, FusionLog &log) {
   Graph out = g;
   FuseContext c(g);
-  int fused = 0;
-  for (const Update &u : g.updates)
+  int fused = 0, tensors = 0;
+  for (const Update &u : g.updates) {
+    // The step counter t + 1 is a scalar add, no update op.
+    if (g[u.target].name == kStepLeaf && g[u.target].type.isScalar())
+      continue;
+    ++tensors;
     fused += fuseUpdate(c, u, out, log);
-  if (!g.updates.empty())
+  }
+  if (tensors > 0)
     log.add("sgd", fused > 0,
-            fused == static_cast<int>(g.updates.size())
-                ? "all " + std::to_string(fused) +
-                      " updates fused: every parameter in one pass"
-                : std::to_string(fused) + " of " +
-                      std::to_string(g.updates.size()) + " updates fused");
+            fused == tensors ? "all " + std::to_string(fused) +
+                                   " updates fused: every parameter in one pass"
+                             : std::to_string(fused) + " of " +
+                                   std::to_string(tensors) + " updates fused");
   return out;
 }
 

@@ -157,8 +157,13 @@ TensorType lossGradType(Checker &c) {
 
 /// Every update: tensor operands of one shape, the last a scalar.
 TensorType updateType(Checker &c) {
-  if (!c.f32(0) || !c.f32(1) || !c.same(0, 1) || !c.scalar(2))
-    return {};
+  size_t tensors = updateTensorCount(member<UpdateOp>(c.n.op));
+  for (size_t i = 0; i < tensors && i < c.ts.size(); ++i)
+    if (!c.f32(i) || (i > 0 && !c.same(0, i)))
+      return {};
+  for (size_t i = tensors; i < c.ts.size(); ++i)
+    if (!c.scalar(i))
+      return {};
   return c.ts[0];
 }
 
@@ -185,6 +190,19 @@ TensorType fusedElementwiseType(Checker &c) {
 }
 
 } // namespace
+
+size_t updateTensorCount(UpdateOp op) {
+  switch (op) {
+  case UpdateOp::SgdMomentum:
+  case UpdateOp::Sgd:
+  case UpdateOp::AdamMoment:
+  case UpdateOp::AdamVariance:
+    return 2;
+  case UpdateOp::Adam:
+    return 3;
+  }
+  NN_UNREACHABLE("bad UpdateOp");
+}
 
 TensorType fusedOpType(const Node &n, const std::vector<TensorType> &ts,
                        std::string &err) {

@@ -14,6 +14,10 @@
 
 namespace nn {
 
+/// How many of update op `op`'s operands are tensors of the result's shape
+/// (w, m, v for fused.adam; two for the others): the rest are scalars.
+size_t updateTensorCount(UpdateOp op);
+
 /// The type of fused node `n` whose operands have `operands` types (all
 /// known). On a mismatch sets `err` (lower case, no final period) and
 /// returns an unknown type. `n` must be a fused op (kFused).

@@ -189,12 +189,23 @@ Value fusedElementwise(const std::vector<ExprStep> &body, const Args &args) {
 }
 
 Value update(UpdateOp op, const Args &args) {
-  NN_ASSERT(args.size() == 3, "an update takes three operands");
+  NN_ASSERT(static_cast<int>(args.size()) == opInfo(opOf(op)).arity,
+            std::string("wrong operand count for ") + mnemonic(opOf(op)));
   DoubleEmitter e;
-  double hyper = scalarOf(*args[2]);
   Value r = *args[0];
+  // Tensors then scalars (ir/FusedMath.h): an operand of another element
+  // count than operand 0 is a scalar hyperparameter.
+  std::vector<double> in(args.size());
+  std::vector<bool> tensor(args.size());
+  for (size_t a = 0; a < args.size(); ++a) {
+    tensor[a] = args[a]->numel() == r.numel();
+    if (!tensor[a])
+      in[a] = scalarOf(*args[a]);
+  }
   for (int64_t i = 0; i < r.numel(); ++i) {
-    double in[3] = {args[0]->data[i], args[1]->data[i], hyper};
+    for (size_t a = 0; a < args.size(); ++a)
+      if (tensor[a])
+        in[a] = args[a]->data[i];
     r.data[i] = emitUpdate(e, op, std::span<const double>(in));
   }
   return r;

@@ -77,6 +77,20 @@ Writer::Writer(const Graph &g, const ValueMap &leaves,
   updateValue.assign(g.size(), false);
   for (const Update &u : g.updates)
     updateValue[u.value] = true;
+  // The optimizer's scalars (Adam's bias corrections from the step count)
+  // read only state leaves and constants: they belong to the update too.
+  std::vector<bool> fromState(g.size(), false);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node &n = g[id];
+    bool any = false, only = !hasTrait(n.op, kLeaf);
+    for (NodeId in : n.inputs)
+      if (g[in].op != OpKind::Const) {
+        any = any || fromState[in];
+        only = only && fromState[in];
+      }
+    fromState[id] = n.op == OpKind::State || (only && any);
+    updateValue[id] = updateValue[id] || (only && any);
+  }
   vals = Interpreter(g).run(leaves);
 }
 
@@ -116,7 +130,9 @@ std::string Writer::elem(NodeId id, int64_t flat) const {
 }
 
 std::string Writer::ref(NodeId id, int64_t flat) const {
-  if (isSeed(g[id]) && vals[id].data.size() == 1)
+  const Node &n = g[id];
+  if ((isSeed(n) || (n.op == OpKind::Const && n.name.empty())) &&
+      vals[id].data.size() == 1)
     return scalarText(vals[id].data[0]);
   return elem(id, flat);
 }
@@ -272,12 +288,43 @@ void Writer::update(NodeId id) {
             num(at(a, i)) + " - " + num(at(h, 0)) + " * (" +
                 scalarText(at(b, i)) + ")"});
       break;
-    case UpdateOp::AdamMoment: // TODO(adam): explain --scalar
+    case UpdateOp::AdamMoment:
     case UpdateOp::AdamVariance:
     case UpdateOp::Adam:
-      unsupported(n);
+      emit(id, i, adamText(n, i));
+      break;
     }
   }
+}
+
+/// Adam's forms: "beta1 * m + (1 - beta1) * g", "beta2 * v + (1 - beta2) *
+/// g^2", "w * decay - step * m / (sqrt(v) / c2 + eps)".
+Texts Writer::adamText(const Node &n, int64_t i) const {
+  const std::vector<NodeId> &in = n.inputs;
+  auto scalar = [&](size_t k) { return num(at(in[k], 0)); };
+  switch (member<UpdateOp>(n.op)) {
+  case UpdateOp::AdamMoment:
+  case UpdateOp::AdamVariance: {
+    bool sq = member<UpdateOp>(n.op) == UpdateOp::AdamVariance;
+    std::string b = nodeName(in[2]), g = ref(in[1], i), p = sq ? "^2" : "";
+    std::string gn = num(at(in[1], i));
+    return {fmt::format("{} * {} + (1 - {}) * {}{}", b, ref(in[0], i), b, g, p),
+            fmt::format("{} * {} + (1 - {}) * {}{}", scalar(2),
+                        num(at(in[0], i)), scalar(2), gn, p)};
+  }
+  case UpdateOp::Adam:
+    return {
+        fmt::format("{} * {} - {} * {} / (sqrt({}) / {} + {})", ref(in[0], i),
+                    nodeName(in[3]), nodeName(in[4]), ref(in[1], i),
+                    ref(in[2], i), nodeName(in[5]), nodeName(in[6])),
+        fmt::format("{} * {} - {} * {} / (sqrt({}) / {} + {})",
+                    num(at(in[0], i)), scalar(3), scalar(4), num(at(in[1], i)),
+                    scalarText(at(in[2], i)), scalar(5), scalar(6))};
+  case UpdateOp::SgdMomentum:
+  case UpdateOp::Sgd:
+    break;
+  }
+  NN_UNREACHABLE("not an Adam update");
 }
 
 } // namespace scalar

@@ -69,6 +69,8 @@ private:
   void update(NodeId id);
   /// dropout, with each element's draw (ScalarRandom.cpp).
   void random(NodeId id);
+  /// The texts of element `i` of an Adam update op.
+  Texts adamText(const Node &n, int64_t i) const;
 
   // --- products (ScalarProducts.cpp) --------------------------------------
   /// The element of a matrix operand read as op(m)[r, c].

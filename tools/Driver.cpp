@@ -5,6 +5,10 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -179,14 +183,63 @@ std::vector<FlagSpec> recipeFlags() {
       {"test", "PATH", "test data, as --data"},
       {"epochs", "N", "epochs to train"},
       {"batch", "N", "mini-batch size"},
+      {"optimizer", "NAME", "optimizer: sgd, adam or adamw"},
       {"lr", "X", "learning rate"},
       {"momentum", "X", "SGD momentum (0 = plain SGD)"},
+      {"weight-decay", "X", "weight decay (adamw: decoupled)"},
       {"l2", "X", "L2 penalty: lambda x sum of squared weights"},
       {"validation", "F", "fraction of the training data held out"},
       {"seed", "N", "seed for initialisation and shuffling"},
       {"no-shuffle", "", "batches are consecutive rows from the start"},
   };
 }
+
+namespace {
+
+/// --optimizer NAME (the file's settings when it names the same optimizer,
+/// else NAME's defaults), then --lr, --momentum and --weight-decay, each
+/// checked against its table row and against the optimizer.
+void applyOptimizerFlags(const Args &args, OptimizerSpec &o) {
+  auto fail = [](const std::string &msg) {
+    throw UserError("nnc: error: " + msg);
+  };
+  if (auto name = args.get("optimizer")) {
+    const OptimizerInfo *info = findOptimizer(*name);
+    if (!info)
+      fail(fmt::format("unknown optimizer '{}' in --optimizer\nnnc: help: "
+                       "the optimizers are {}",
+                       *name, fmt::join(optimizerNames(), ", ")));
+    if (info->kind != o.kind) {
+      double clip = o.clipGradNorm;
+      o = defaultSpec(*info);
+      o.clipGradNorm = clip;
+    }
+  }
+  const OptimizerInfo &info = optimizerInfo(o.kind);
+  for (const char *flag : {"lr", "momentum", "weight-decay"}) {
+    std::string key =
+        flag == std::string("weight-decay") ? "weight_decay" : flag;
+    auto v = args.getDouble(flag);
+    const HyperParam *p = findHyperParam(key);
+    if (!v || !p)
+      continue;
+    if (!takes(info, *p))
+      fail(fmt::format("--{} is not a setting of optimizer '{}'\nnnc: help: "
+                       "'{}' takes {}",
+                       flag, info.name, info.name,
+                       fmt::join(optimizerSettings(info), ", ")));
+    if (!inRange(p->range, *v) || !std::isfinite(*v))
+      fail(fmt::format("--{} must be {}", flag,
+                       p->range == HyperRange::Positive ? "a positive number"
+                                                        : rangeText(p->range)));
+    o.*(p->field) = *v;
+  }
+  if (o.nesterov != 0 && o.momentum == 0)
+    fail("nesterov needs a momentum: the file sets nesterov = true and the "
+         "momentum is 0");
+}
+
+} // namespace
 
 void applyRecipeFlags(const Args &args, Recipe &r) {
   auto fail = [](const std::string &msg) {
@@ -206,16 +259,7 @@ void applyRecipeFlags(const Args &args, Recipe &r) {
       fail("--batch must be at least 1");
     r.batch = *v;
   }
-  if (auto v = args.getDouble("lr")) {
-    if (!(*v > 0) || !std::isfinite(*v))
-      fail("--lr must be a positive number");
-    r.optimizer.lr = *v;
-  }
-  if (auto v = args.getDouble("momentum")) {
-    if (!OptimizerSpec::validMomentum(*v))
-      fail("--momentum must be in [0, 1)");
-    r.optimizer.momentum = *v;
-  }
+  applyOptimizerFlags(args, r.optimizer);
   if (auto v = args.getDouble("l2")) {
     if (!(*v >= 0) || !std::isfinite(*v))
       fail("--l2 must be zero or positive");

@@ -3,6 +3,7 @@
 #include "ir/Format.h"
 #include "ir/Support.h"
 #include "passes/StripDropout.h"
+#include "passes/optim/Optimizer.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
@@ -35,10 +36,6 @@
 namespace nn {
 
 namespace {
-
-std::string optimizerStr(const OptimizerSpec &o) {
-  return fmt::format("sgd(lr={:g}, momentum={:g})", o.lr, o.momentum);
-}
 
 /// The model's parameters: from --init (or --weights) when given, else from
 /// the initializers; optimizer state starts at zero.
@@ -187,7 +184,7 @@ std::string trainingHeader(const Graph &step, const std::string &backend,
     line += " (+" + withCommas(static_cast<double>(held)) + " for validation)";
   line += fmt::format(", batch {}, {} {}, {}", recipe.batch, recipe.epochs,
                       recipe.epochs == 1 ? "epoch" : "epochs",
-                      optimizerStr(recipe.optimizer));
+                      describeOptimizer(recipe.optimizer));
   if (recipe.l2 > 0)
     line += ", l2 " + std::to_string(recipe.l2);
   return line;

@@ -162,6 +162,31 @@ void emitNormalize(KernelEmitter &k);
 void emitNormalizeGrad(KernelEmitter &k);
 /// The same for the random ops (EmitRandom.cpp).
 void emitRandomKernel(KernelEmitter &k);
+/// The kernel of an update op of the Update family (EmitUpdates.cpp).
+void emitUpdateKernel(KernelEmitter &k);
+/// The operands of update node `id` of a kernel group (scalar Consts
+/// inlined), and the function argument of a node's buffer.
+using OperandsFn = std::function<std::vector<Operand>(NodeId)>;
+using BufferFn = std::function<llvm::Value *(NodeId)>;
+/// How the buffers of two nodes lie: apart, in exactly the same slot
+/// (offset and size), or partly over each other.
+enum class Overlap { None, SameSlot, Partial };
+using OverlapFn = std::function<Overlap(NodeId, NodeId)>;
+/// The update nodes `nodes` of an optimizer group (ascending), emitted at
+/// the end of `at` into `f`; returns the block to continue in. With
+/// CpuOptions::updateChains (`overlap` says Partial for every pair when
+/// off), where the buffers allow it (`overlap`: a result shares a slot only
+/// with buffers its own parameter's updates alone use, in exactly that slot),
+/// the updates of one parameter (a fused.adam with the fused.adam_moment and
+/// fused.adam_variance it reads, a fused.sgd with its fused.sgd_momentum)
+/// share one loop: each element of w, g, m, v is read once and each result
+/// written once. Otherwise one loop per node, in graph order.
+llvm::BasicBlock *emitUpdateGroup(llvm::Module &m, llvm::Function *f,
+                                  const Graph &g,
+                                  const std::vector<NodeId> &nodes,
+                                  const OperandsFn &operands,
+                                  const BufferFn &buffer, llvm::BasicBlock *at,
+                                  const OverlapFn &overlap);
 /// Largest column count of a weight gradient whose bias gradient is computed
 /// in the same kernel (its sums and a cached row live on the stack).
 constexpr int64_t kMaxPairCols = 8192;

@@ -6,8 +6,8 @@
 /// and activation applied as each result row is finished, gradient matmuls
 /// that read transposed operands in place and fold the activation gradient
 /// into the operand loads (and, for a weight gradient, its bias gradient in
-/// the same pass), the loss gradients, the SGD updates, and chains of
-/// elementwise ops in one loop. Per-element math: ir/FusedMath.h.
+/// the same pass), the loss gradients, the optimizer updates (EmitUpdates.cpp),
+/// and chains of elementwise ops in one loop. Per-element math: ir/FusedMath.h.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -286,23 +286,6 @@ void emitSigmoidBceGrad(KernelEmitter &k) {
     Val s = emitSigmoid(math, k.load(0, i));
     Val d = math.sub(s, k.load(1, i));
     k.store(i, math.mul(d, scale));
-  });
-}
-
-/// A fused optimizer update, generic over the update family: each element of
-/// the tensor operands with the scalar hyperparameter (the last operand)
-/// through emitUpdate (ir/FusedMath.h).
-void emitUpdateKernel(KernelEmitter &k) {
-  LlvmMath math{k};
-  UpdateOp op = member<UpdateOp>(k.node.op);
-  size_t scalar = k.node.inputs.size() - 1;
-  Val c = k.load(scalar, k.i64(0));
-  k.splitLoop(k.numel(k.node.type), "i", [&](Val i) {
-    std::vector<Val> args;
-    for (size_t t = 0; t < scalar; ++t)
-      args.push_back(k.load(t, i));
-    args.push_back(c);
-    k.store(i, emitUpdate(math, op, std::span<const Val>(args)));
   });
 }
 

@@ -302,11 +302,19 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
     emitGradWithBias(k, arg(bias));
     at = k.b.GetInsertBlock();
   } else {
-    for (NodeId id : grp.nodes) {
-      KernelEmitter k(mod, f, g, id, operands(id), arg(id), at);
-      emitKernelBody(k);
-      at = k.b.GetInsertBlock();
-    }
+    at = emitUpdateGroup(
+        mod, f, g, grp.nodes, operands, arg, at, [&](NodeId a, NodeId b) {
+          if (!split || !opts.updateChains)
+            return Overlap::Partial; // one loop per node
+          // Leaves (and results written into them in
+          // place) are outside the arena.
+          if (!inArena(g, a) || !inArena(g, b) || !overlaps(plan, a, b))
+            return Overlap::None;
+          return plan.offset[a] == plan.offset[b] &&
+                         plan.bytes[a] == plan.bytes[b]
+                     ? Overlap::SameSlot
+                     : Overlap::Partial;
+        });
   }
   IRBuilder<>(at).CreateRetVoid();
   if (indexIn(grp.nodes, opts.corruptKernelForTest) < grp.nodes.size())

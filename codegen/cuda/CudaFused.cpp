@@ -178,18 +178,28 @@ void printSigmoidBceGrad(KernelWriter &k) {
 }
 
 /// A fused optimizer update, generic over the update family: each element of
-/// the tensor operands with the scalar hyperparameter (the last operand,
-/// `c`) through emitUpdate (ir/FusedMath.h).
+/// the tensor operands with the scalar hyperparameters (`c3`, ... read once
+/// before the loop) through emitUpdate (ir/FusedMath.h).
 void printUpdate(KernelWriter &k) {
   CudaMath math{k};
   const Dims &out = k.node.type.dims;
-  size_t scalar = k.node.inputs.size() - 1;
-  k.line("const float c = " + k.at(scalar, "0") + ";");
+  // The last operand, and every scalar one of a tensor's update. A scalar
+  // parameter reads its other operands at i = 0.
+  std::vector<std::string> scalars(k.numInputs());
+  size_t last = k.numInputs() - 1, hoisted = 0;
+  for (size_t t = 0; t <= last; ++t)
+    if (t == last || (k.inType(t).isScalar() && !k.node.type.isScalar()))
+      scalars[t] = "c" + std::to_string(t), ++hoisted;
+  for (size_t t = 0; t <= last; ++t)
+    if (!scalars[t].empty()) {
+      if (hoisted == 1)
+        scalars[t] = "c";
+      k.line("const float " + scalars[t] + " = " + k.at(t, "0") + ";");
+    }
   k.gridLoop("i", out, 0, out.size());
   std::vector<std::string> args;
-  for (size_t t = 0; t < scalar; ++t)
-    args.push_back(k.at(t, "i"));
-  args.push_back("c");
+  for (size_t t = 0; t < k.numInputs(); ++t)
+    args.push_back(scalars[t].empty() ? k.at(t, "i") : scalars[t]);
   k.line("out[i] = " +
          emitUpdate(math, member<UpdateOp>(k.node.op),
                     std::span<const std::string>(args)) +

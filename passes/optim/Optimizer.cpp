@@ -30,18 +30,29 @@ const std::vector<HyperParam> &hyperParams() {
 
 namespace {
 
-/// The hyperparameters named in `list` ("lr momentum"); an unknown name is
-/// a bug in the table.
-std::vector<const HyperParam *> paramsOf(const char *list) {
-  std::vector<const HyperParam *> out;
+/// Optimizer row `kind` with the hyperparameters named in `list` ("lr=0.001
+/// momentum": a "name=value" has that default for this optimizer); an
+/// unknown name or a bad value is a bug in the table.
+OptimizerInfo infoOf(OptimizerSpec::Kind kind, const char *name,
+                     const char *list, const char *example) {
+  OptimizerInfo info{kind, name, {}, {}, example};
   std::istringstream in(list);
-  for (std::string name; in >> name;) {
-    name = name.substr(0, name.find('=')); // TODO(optim): per-row defaults
-    const HyperParam *p = findHyperParam(name);
-    NN_ASSERT(p, "Optimizers.def: unknown hyperparameter '" + name + "'");
-    out.push_back(p);
+  for (std::string word; in >> word;) {
+    size_t eq = word.find('=');
+    std::string key = word.substr(0, eq);
+    const HyperParam *p = findHyperParam(key);
+    NN_ASSERT(p, "Optimizers.def: unknown hyperparameter '" + key + "'");
+    double value = p->defaultValue;
+    if (eq != std::string::npos) {
+      size_t used = 0;
+      value = std::stod(word.substr(eq + 1), &used);
+      NN_ASSERT(used == word.size() - eq - 1 && inRange(p->range, value),
+                "Optimizers.def: bad default '" + word + "'");
+    }
+    info.params.push_back(p);
+    info.defaults.push_back(value);
   }
-  return out;
+  return info;
 }
 
 } // namespace
@@ -49,7 +60,7 @@ std::vector<const HyperParam *> paramsOf(const char *list) {
 const std::vector<OptimizerInfo> &optimizers() {
   static const std::vector<OptimizerInfo> rows = {
 #define NN_OPTIMIZER(K, Name, Params, Example)                                 \
-  {OptimizerSpec::Kind::K, Name, paramsOf(Params), Example},
+  infoOf(OptimizerSpec::Kind::K, Name, Params, Example),
 #include "ir/Optimizers.def"
   };
   return rows;
@@ -76,6 +87,26 @@ const OptimizerInfo &optimizerInfo(OptimizerSpec::Kind kind) {
   NN_UNREACHABLE("optimizer kind missing from Optimizers.def");
 }
 
+OptimizerSpec defaultSpec(const OptimizerInfo &info) {
+  OptimizerSpec spec;
+  spec.kind = info.kind;
+  for (size_t i = 0; i < info.params.size(); ++i)
+    spec.*(info.params[i]->field) = info.defaults[i];
+  return spec;
+}
+
+std::vector<std::string> optimizerSettings(const OptimizerInfo &info) {
+  std::vector<std::string> names;
+  for (const HyperParam *p : info.params)
+    names.push_back(p->name);
+  return names;
+}
+
+bool takes(const OptimizerInfo &info, const HyperParam &p) {
+  return std::find(info.params.begin(), info.params.end(), &p) !=
+         info.params.end();
+}
+
 std::vector<std::string> optimizerNames() {
   std::vector<std::string> names;
   for (const OptimizerInfo &o : optimizers())
@@ -86,8 +117,15 @@ std::vector<std::string> optimizerNames() {
 std::string describeOptimizer(const OptimizerSpec &spec) {
   const OptimizerInfo &info = optimizerInfo(spec.kind);
   std::vector<std::string> args;
-  for (const HyperParam *p : info.params)
-    args.push_back(fmt::format("{}={:g}", p->name, spec.*(p->field)));
+  for (const HyperParam *p : info.params) {
+    double v = spec.*(p->field);
+    bool off =
+        p->range == HyperRange::Bool || p->range == HyperRange::NonNegative;
+    if (!(off && v == 0))
+      args.push_back(p->range == HyperRange::Bool
+                         ? fmt::format("{}=true", p->name)
+                         : fmt::format("{}={:g}", p->name, v));
+  }
   return fmt::format("{}({})", info.name, fmt::join(args, ", "));
 }
 

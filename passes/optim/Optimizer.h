@@ -36,6 +36,9 @@ struct OptimizerInfo {
   const char *name;
   /// Its hyperparameters, in the order the table lists them.
   std::vector<const HyperParam *> params;
+  /// Each one's default for this optimizer ("lr=0.001" in its row), or the
+  /// hyperparameter's own; parallel to `params`.
+  std::vector<double> defaults;
   /// An example call: "sgd(lr = 0.1, momentum = 0.9)".
   const char *example;
 };
@@ -48,10 +51,18 @@ const std::vector<OptimizerInfo> &optimizers();
 const OptimizerInfo *findOptimizer(std::string_view name);
 const HyperParam *findHyperParam(std::string_view name);
 const OptimizerInfo &optimizerInfo(OptimizerSpec::Kind kind);
+/// The spec of optimizer `info` with every hyperparameter at its default
+/// for that optimizer (those it does not take at the table's default).
+OptimizerSpec defaultSpec(const OptimizerInfo &info);
+/// The names of the hyperparameters optimizer `info` takes, in table order.
+std::vector<std::string> optimizerSettings(const OptimizerInfo &info);
+/// Whether optimizer `info` takes hyperparameter `p`.
+bool takes(const OptimizerInfo &info, const HyperParam &p);
 /// The names of every optimizer, in table order.
 std::vector<std::string> optimizerNames();
 /// `spec` as the progress line shows it: "sgd(lr=0.05, momentum=0.9)", each
-/// of its optimizer's hyperparameters in table order, printf's %g.
+/// of its optimizer's hyperparameters in table order, printf's %g; a switch
+/// (nesterov) or a non-negative amount (weight_decay) only when set.
 std::string describeOptimizer(const OptimizerSpec &spec);
 
 /// The scalar State leaf of the learning rate ("optimizer.lr"): its
@@ -114,6 +125,9 @@ struct UpdateMatch {
 UpdateMatch matchUpdate(const FuseContext &c, UpdateOp op, const Update &u);
 UpdateMatch matchSgdStep(const FuseContext &c, const Update &u);
 UpdateMatch matchSgdMomentum(const FuseContext &c, const Update &u);
+UpdateMatch matchAdamMoment(const FuseContext &c, const Update &u);
+UpdateMatch matchAdamVariance(const FuseContext &c, const Update &u);
+UpdateMatch matchAdamStep(const FuseContext &c, const Update &u);
 
 /// clip_grad_norm (passes/optim/ClipGradNorm.cpp): when spec.clipGradNorm
 /// is set, replaces each gradient of `c.params` by its clipped value, before

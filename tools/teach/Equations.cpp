@@ -92,6 +92,21 @@ Equations::Equations(const Graph &g) : g(g), uses(g.useCounts()) {
     phase[id] = seeded[id] ? Phase::Backward : Phase::Forward;
   for (const Update &u : g.updates)
     phase[u.value] = Phase::Update;
+  // The optimizer's scalars (Adam's bias corrections from the step count)
+  // read only state leaves and constants: they belong to the update too.
+  std::vector<bool> fromState(g.size(), false);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node &n = g[id];
+    bool any = false, only = !hasTrait(n.op, kLeaf);
+    for (NodeId in : n.inputs)
+      if (g[in].op != OpKind::Const) {
+        any = any || fromState[in];
+        only = only && fromState[in];
+      }
+    fromState[id] = n.op == OpKind::State || (only && any);
+    if (only && any)
+      phase[id] = Phase::Update;
+  }
 }
 
 std::string Equations::ref(NodeId id) const {

@@ -80,9 +80,15 @@ std::string leavesText(const Graph &g, const ValueMap &leaves, size_t rows) {
 }
 
 /// The lines of the step, under a heading per section.
-std::string stepText(const std::vector<ScalarLine> &lines) {
-  const char *names[] = {"forward", "loss", "backward",
-                         "update (w_new = w_old - lr * gradient)"};
+std::string stepText(const std::vector<ScalarLine> &lines,
+                     const OptimizerSpec &opt) {
+  bool adam = opt.kind != OptimizerSpec::Kind::Sgd;
+  const char *names[] = {
+      "forward", "loss", "backward",
+      adam ? "update (Adam, step t: m = beta1 m + (1 - beta1) g, v = beta2 v "
+             "+ (1 - beta2) g^2, w_new = w_old - lr / (1 - beta1^t) * m / "
+             "(sqrt(v) / sqrt(1 - beta2^t) + eps))"
+           : "update (w_new = w_old - lr * gradient)"};
   std::string os;
   int last = -1;
   for (const ScalarLine &l : lines) {
@@ -147,7 +153,7 @@ std::string explainScalar(const LoadedModel &m) {
              "batch: the first {} training rows of {} in file order (samples "
              "{}); indices are 1-based.\n",
              g.name, m.path, rows.size(), r.data.path, samples) +
-         leavesText(g, leaves, rows.size()) + stepText(lines);
+         leavesText(g, leaves, rows.size()) + stepText(lines, r.optimizer);
 }
 
 } // namespace nn

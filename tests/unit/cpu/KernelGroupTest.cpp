@@ -5,7 +5,9 @@
 /// (bit for bit the values of the separate kernels, and the interpreter's to
 /// 1e-4), refused where the memory plan reuses a buffer the moved call still
 /// reads; every SGD update of a step in one kernel; mnist_mlp's fused step
-/// has one dW+db kernel per layer and one optimizer kernel.
+/// has one dW+db kernel per layer and one optimizer kernel, with one loop
+/// per parameter (SGD's momentum and step; Adam's m, v and step), whose
+/// results are the interpreter's.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -63,6 +65,15 @@ outputs(const Graph &g, const ValueMap &leaves, int64_t batch) {
   for (const Output &o : g.outputs)
     r[o.name] = run.value(g, plan, o.node, batch);
   return r;
+}
+
+/// The body of the step's optimizer kernel of model `name`.
+std::string optimizerKernel(const std::string &ir, const std::string &name) {
+  size_t from = ir.find("define internal void @" + name + "_step_optimizer(");
+  EXPECT_NE(from, std::string::npos);
+  if (from == std::string::npos)
+    return "";
+  return ir.substr(from, ir.find("\n}\n", from) - from);
 }
 
 bool sameBits(const std::vector<float> &a, const std::vector<float> &b) {
@@ -202,11 +213,58 @@ TEST(CpuKernelGroups, MnistStepHasOneGradKernelPerLayerAndOneOptimizer) {
   }
   EXPECT_EQ(sgd, 12);
   EXPECT_EQ(bias, 2);
-  // One loop per parameter and momentum buffer in the optimizer kernel.
-  size_t from = ir.find("define internal void @mnist_mlp_step_optimizer(");
-  ASSERT_NE(from, std::string::npos);
-  std::string body = ir.substr(from, ir.find("\n}\n", from) - from);
-  EXPECT_EQ(count(body, "\ni.head"), 12); // i.head, i.head1, ...
+  // One loop per parameter and momentum buffer in the optimizer kernel;
+  // with CpuOptions::updateChains, one per parameter (its momentum buffer
+  // and its step in one pass, codegen/cpu/EmitUpdates.cpp).
+  EXPECT_EQ(count(optimizerKernel(ir, "mnist_mlp"), "\ni.head"), 12);
+  CpuOptions chains;
+  chains.updateChains = true;
+  std::string one = emitLlvmText(g, planMemory(g, 64), false, chains);
+  EXPECT_EQ(count(optimizerKernel(one, "mnist_mlp"), "\ni.head"), 6);
+}
+
+TEST(CpuKernelGroups, AdamUpdatesOfAParameterCanShareOneLoop) {
+  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/mnist_mlp.nn";
+  std::string text = readText(path);
+  size_t at = text.find("optimizer sgd(");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, text.find('\n', at) - at,
+               "optimizer adamw(lr = 0.01, weight_decay = 0.1)");
+  Model m = throughPipeline(parseText(path, text), Stage::Fused);
+  const Graph &g = m.graph;
+  // The recipe's batch, as `nnc train` plans it.
+  MemoryPlan plan = planMemory(g, 64);
+  CpuOptions chains;
+  chains.updateChains = true;
+  std::string ir = emitLlvmText(g, plan, false, chains);
+  // fused.adam_moment, fused.adam_variance and fused.adam of each of the
+  // six parameters: one loop each, reading w, g, m, v once.
+  int updates = 0;
+  for (const Node &n : g.nodes)
+    updates += family(n.op) == OpFamily::Update;
+  EXPECT_EQ(updates, 18);
+  EXPECT_EQ(count(optimizerKernel(ir, "mnist_mlp"), "\ni.head"), 6);
+  // Under the real plan (in place), the step's updates are the
+  // interpreter's, at step 3 with v >= 0.
+  ValueMap leaves = randomLeaves(g, 64, 3);
+  for (auto &[name, v] : leaves) {
+    if (name == "train.step")
+      v.data[0] = 2;
+    else if (name.size() > 2 && name.compare(name.size() - 2, 2, ".v") == 0)
+      for (double &x : v.data)
+        x = std::fabs(x);
+  }
+  Interpreter::Result want = Interpreter(g).step(leaves);
+  ASSERT_EQ(want.updates.size(), 19u); // 6 x (w, m, v) and train.step
+  // Chains or not, the same bits; both the interpreter's values.
+  std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, chains);
+  CpuRun run = runProgram(g, *prog, leaves, 64);
+  std::unique_ptr<CpuProgram> apart = compileCpu(g, plan, {});
+  CpuRun sep = runProgram(g, *apart, leaves, 64);
+  for (const auto &[name, v] : want.updates) {
+    expectClose(run.leaves.at(name), v.data, 1e-4, "update of " + name);
+    EXPECT_TRUE(sameBits(run.leaves.at(name), sep.leaves.at(name))) << name;
+  }
 }
 
 TEST(CpuKernelGroups, VerifierFailureInAGroupNamesItsKernel) {

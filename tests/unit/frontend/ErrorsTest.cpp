@@ -186,8 +186,8 @@ TEST(Errors, DataSources) {
   p = oneError(withTrain("  optimizer sgd(lrr = 0.1)"),
                "unknown argument 'lrr' for 'sgd'", 5, 17, 3);
   EXPECT_EQ(p->help(), "did you mean 'lr'?");
-  p = oneError(withTrain("  optimizer adam(lr = 0.1)"),
-               "unknown optimizer 'adam'", 5, 13, 4);
+  p = oneError(withTrain("  optimizer rmsprop(lr = 0.1)"),
+               "unknown optimizer 'rmsprop'", 5, 13, 7);
 }
 
 TEST(Errors, MissingLoss) {

@@ -2,8 +2,9 @@
 ///
 /// \file
 /// The update nodes that differentiate(g, &opt) appends, executed by the
-/// interpreter, against PyTorch's SGD rule applied by hand to gradients
-/// taken by central differences.
+/// interpreter, against PyTorch's rules (SGD with momentum, nesterov and
+/// weight decay, Adam, AdamW) applied by hand to gradients taken by central
+/// differences; the fused update ops compute what the unfused graph does.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -11,10 +12,14 @@
 
 #include "ir/Support.h"
 #include "passes/Autodiff.h"
+#include "passes/Fuse.h"
 #include "passes/InferShapes.h"
+#include "passes/optim/Optimizer.h"
 #include "runtime/Interpreter.h"
 
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 using namespace nn;
 using namespace nn::test;
@@ -111,5 +116,126 @@ TEST(OptimizerStep, SgdWithMomentumMatchesPyTorchRule) {
     EXPECT_NE(std::string(e.what()).find("state 'optimizer."),
               std::string::npos)
         << e.what();
+  }
+}
+
+namespace {
+
+/// The neuron's Adam state: m, v per parameter and `done` steps so far.
+ValueMap withAdamState(const Neuron &n, double done) {
+  ValueMap l = n.leaves;
+  l["optimizer.w.m"] = val({3}, {0.01, -0.02, 0.03});
+  l["optimizer.w.v"] = val({3}, {1e-4, 4e-4, 2e-5});
+  l["optimizer.b.m"] = Value::scalar(-0.04);
+  l["optimizer.b.v"] = Value::scalar(3e-4);
+  l["train.step"] = Value::scalar(done);
+  return l;
+}
+
+/// One step of torch.optim.Adam (decoupled: AdamW) on the neuron, by hand,
+/// against the interpreter's run of the graph the optimizer built.
+void checkAdam(const OptimizerSpec &opt, bool decoupled) {
+  Neuron n;
+  Graph step = differentiate(n.g, &opt);
+  // m and v per parameter, and the one step counter.
+  ASSERT_EQ(step.leaves(OpKind::State).size(), 5u);
+  ValueMap l = withAdamState(n, 2);
+  Interpreter::Result r = Interpreter(step).step(l);
+  ASSERT_EQ(r.updates.size(), 7u);
+  EXPECT_EQ(r.updates["train.step"].data[0], 3.0);
+  double t = 3, lr = opt.lr, b1 = opt.beta1, b2 = opt.beta2,
+         wd = opt.weightDecay;
+  for (const std::string p : {"w", "b"}) {
+    const Value &w = l[p], &m = l["optimizer." + p + ".m"],
+                &v = l["optimizer." + p + ".v"];
+    for (size_t i = 0; i < w.data.size(); ++i) {
+      double g = n.numericGrad(p, i), x = w.data[i];
+      if (decoupled)
+        x *= 1 - lr * wd;
+      else
+        g += wd * w.data[i];
+      double m2 = b1 * m.data[i] + (1 - b1) * g;
+      double v2 = b2 * v.data[i] + (1 - b2) * g * g;
+      double step = lr / (1 - std::pow(b1, t));
+      double denom = std::sqrt(v2) / std::sqrt(1 - std::pow(b2, t)) + opt.eps;
+      std::string at = p + "[" + std::to_string(i) + "]";
+      EXPECT_NEAR(r.updates["optimizer." + p + ".m"].data[i], m2, 1e-9) << at;
+      EXPECT_NEAR(r.updates["optimizer." + p + ".v"].data[i], v2, 1e-9) << at;
+      EXPECT_NEAR(r.updates[p].data[i], x - step * m2 / denom, 1e-7) << at;
+    }
+  }
+}
+
+} // namespace
+
+TEST(OptimizerStep, AdamMatchesPyTorchRule) {
+  OptimizerSpec opt = defaultSpec(*findOptimizer("adam"));
+  opt.lr = 0.01;
+  checkAdam(opt, false);
+  opt.weightDecay = 0.1; // g += wd * w
+  opt.beta1 = 0.8;
+  opt.beta2 = 0.99;
+  checkAdam(opt, false);
+}
+
+TEST(OptimizerStep, AdamwDecaysTheWeightsBeforeTheStep) {
+  OptimizerSpec opt = defaultSpec(*findOptimizer("adamw"));
+  EXPECT_EQ(opt.weightDecay, 0.01); // adamw's own default
+  EXPECT_EQ(opt.lr, 0.001);
+  opt.lr = 0.01;
+  opt.weightDecay = 0.5;
+  checkAdam(opt, true);
+  opt.weightDecay = 0;
+  checkAdam(opt, true);
+}
+
+TEST(OptimizerStep, SgdNesterovWithWeightDecayMatchesPyTorchRule) {
+  Neuron n;
+  OptimizerSpec opt;
+  opt.lr = 0.05;
+  opt.momentum = 0.9;
+  opt.nesterov = 1;
+  opt.weightDecay = 0.01;
+  Graph step = differentiate(n.g, &opt);
+  ValueMap l = n.leaves;
+  l["optimizer.w.momentum"] = val({3}, {0.01, -0.02, 0.03});
+  l["optimizer.b.momentum"] = Value::scalar(-0.04);
+  Interpreter::Result r = Interpreter(step).step(l);
+  for (const std::string p : {"w", "b"}) {
+    const Value &w = l[p], &v = l["optimizer." + p + ".momentum"];
+    for (size_t i = 0; i < w.data.size(); ++i) {
+      // PyTorch: g += wd * w; v = mu * v + g; g += mu * v; w -= lr * g.
+      double g = n.numericGrad(p, i) + 0.01 * w.data[i];
+      double v2 = 0.9 * v.data[i] + g;
+      EXPECT_NEAR(r.updates["optimizer." + p + ".momentum"].data[i], v2, 1e-8);
+      EXPECT_NEAR(r.updates[p].data[i], w.data[i] - 0.05 * (g + 0.9 * v2), 1e-9)
+          << p << "[" << i << "]";
+    }
+  }
+}
+
+TEST(OptimizerStep, FusedUpdatesComputeWhatTheGraphDoes) {
+  Neuron n;
+  for (const char *name : {"sgd", "adam", "adamw"}) {
+    OptimizerSpec opt = defaultSpec(*findOptimizer(name));
+    opt.momentum = opt.kind == OptimizerSpec::Kind::Sgd ? 0.9 : 0;
+    opt.weightDecay = 0.05;
+    Graph step = differentiate(n.g, &opt);
+    FusionLog log;
+    Graph fused = fuseSgd(step, log);
+    int updateOps = 0;
+    for (const Node &x : fused.nodes)
+      updateOps += family(x.op) == OpFamily::Update;
+    // Every tensor update (2 or 3 per parameter) became an update op.
+    EXPECT_EQ(updateOps, opt.kind == OptimizerSpec::Kind::Sgd ? 4 : 6) << name;
+    ValueMap l = withAdamState(n, 4);
+    l["optimizer.w.momentum"] = val({3}, {0.01, -0.02, 0.03});
+    l["optimizer.b.momentum"] = Value::scalar(-0.04);
+    Interpreter::Result want = Interpreter(step).step(l);
+    Interpreter::Result got = Interpreter(fused).step(l);
+    ASSERT_EQ(got.updates.size(), want.updates.size()) << name;
+    for (const auto &[k, v] : want.updates)
+      for (size_t i = 0; i < v.data.size(); ++i)
+        EXPECT_DOUBLE_EQ(got.updates[k].data[i], v.data[i]) << name << " " << k;
   }
 }

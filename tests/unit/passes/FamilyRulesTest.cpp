@@ -11,10 +11,13 @@
 #include "TestGraphs.h"
 
 #include "passes/FlopCount.h"
+#include "passes/FuseShapes.h"
 #include "passes/InferShapes.h"
 #include "passes/ShapeRules.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
 
 using namespace nn;
 using namespace nn::test;
@@ -84,24 +87,40 @@ TEST(FamilyRules, BinaryMismatchNamesBothOperands) {
 }
 
 TEST(FamilyRules, UpdatesShareOneRule) {
+  // Per element: mu * v + g and w - lr * s: 2; b * m + (1 - b) * g: 4;
+  // b * v + (1 - b) * g * g: 5; w * d - s * (m / (sqrt(v) / c + e)): 7.
+  const std::map<std::string, double> flops = {{"fused.sgd_momentum", 2},
+                                               {"fused.sgd", 2},
+                                               {"fused.adam_moment", 4},
+                                               {"fused.adam_variance", 5},
+                                               {"fused.adam", 7}};
   for (OpKind k : allOps()) {
     if (family(k) != OpFamily::Update)
       continue;
+    size_t tensors = updateTensorCount(member<UpdateOp>(k));
+    std::vector<TensorType> ts(static_cast<size_t>(opInfo(k).arity),
+                               TensorType::scalar());
+    for (size_t i = 0; i < tensors; ++i)
+      ts[i] = TensorType::of({4, 2});
     Graph g;
-    ShapeResult r = ruleOf(
-        k,
-        {TensorType::of({4, 2}), TensorType::of({4, 2}), TensorType::scalar()},
-        g);
+    ShapeResult r = ruleOf(k, ts, g);
     EXPECT_EQ(r.error, "") << mnemonic(k);
     EXPECT_EQ(r.type, TensorType::of({4, 2}));
-    EXPECT_EQ(nodeFlops(g, g.size() - 1, 1), 16.0) << mnemonic(k);
-    Graph bad;
-    r = ruleOf(
-        k,
-        {TensorType::of({4, 2}), TensorType::of({4, 3}), TensorType::scalar()},
-        bad);
-    EXPECT_EQ(r.error, std::string("'") + mnemonic(k) +
-                           "' operands 0 and 1 differ: f32[4,2] and f32[4,3]");
+    ASSERT_TRUE(flops.count(mnemonic(k))) << mnemonic(k);
+    EXPECT_EQ(nodeFlops(g, g.size() - 1, 1), 8 * flops.at(mnemonic(k)))
+        << mnemonic(k);
+    // Every tensor operand has operand 0's shape; the others are scalars.
+    for (size_t i = 1; i < ts.size(); ++i) {
+      std::vector<TensorType> bad = ts;
+      bad[i] = TensorType::of({4, 3});
+      Graph gb;
+      r = ruleOf(k, bad, gb);
+      EXPECT_NE(r.error, "") << mnemonic(k) << " operand " << i;
+      if (i == 1)
+        EXPECT_EQ(r.error, std::string("'") + mnemonic(k) +
+                               "' operands 0 and 1 differ: f32[4,2] and "
+                               "f32[4,3]");
+    }
   }
 }
 

@@ -52,18 +52,20 @@ TEST(OptimizerTable, RowsAreConsistent) {
   }
 }
 
-TEST(OptimizerTable, SgdTakesLrAndMomentumWithTheirRanges) {
+TEST(OptimizerTable, SgdTakesLrMomentumNesterovAndWeightDecay) {
   const OptimizerInfo *sgd = findOptimizer("sgd");
   ASSERT_TRUE(sgd);
-  ASSERT_EQ(sgd->params.size(), 2u);
-  EXPECT_STREQ(sgd->params[0]->name, "lr");
-  EXPECT_STREQ(sgd->params[1]->name, "momentum");
+  EXPECT_EQ(
+      optimizerSettings(*sgd),
+      (std::vector<std::string>{"lr", "momentum", "nesterov", "weight_decay"}));
   EXPECT_FALSE(inRange(sgd->params[0]->range, 0));
   EXPECT_TRUE(inRange(sgd->params[0]->range, 1e-9));
   EXPECT_TRUE(inRange(sgd->params[1]->range, 0));
   EXPECT_FALSE(inRange(sgd->params[1]->range, 1));
   EXPECT_STREQ(rangeText(sgd->params[1]->range), "in [0, 1)");
-  EXPECT_FALSE(findOptimizer("adam"));
+  EXPECT_FALSE(inRange(sgd->params[2]->range, 0.5)); // nesterov: 0 or 1
+  EXPECT_FALSE(inRange(sgd->params[3]->range, -1e-4));
+  EXPECT_FALSE(findOptimizer("rmsprop"));
 }
 
 TEST(Optimizer, AutodiffGivesGradientsOnlyAndThePassTurnsThemIntoUpdates) {
@@ -106,14 +108,33 @@ TEST(Optimizer, UpdatesReadTheGradientAutodiffExposed) {
   FAIL() << "no update of fc1.weight";
 }
 
+/// Each optimizer with and without its options.
+static std::vector<OptimizerSpec> everyOptimizer() {
+  std::vector<OptimizerSpec> specs;
+  for (const OptimizerInfo &o : optimizers())
+    for (int variant = 0; variant < 3; ++variant) {
+      OptimizerSpec s = defaultSpec(o);
+      if (variant >= 1 && s.kind == OptimizerSpec::Kind::Sgd)
+        s.momentum = 0.9;
+      if (variant == 2) {
+        s.weightDecay = 0.01;
+        s.nesterov = s.kind == OptimizerSpec::Kind::Sgd ? 1 : 0;
+      }
+      if (variant == 1 && s.kind == OptimizerSpec::Kind::Adamw)
+        s.weightDecay = 0;
+      specs.push_back(s);
+    }
+  return specs;
+}
+
 TEST(Optimizer, EveryUpdateItBuildsIsRecognisedByAnUpdateOp) {
-  for (double momentum : {0.0, 0.9}) {
-    OptimizerSpec spec;
-    spec.momentum = momentum;
+  for (const OptimizerSpec &spec : everyOptimizer()) {
     Graph g = differentiate(typedMlp(), &spec);
     FuseContext c(g);
     ASSERT_FALSE(g.updates.empty());
     for (const Update &u : g.updates) {
+      if (g[u.target].name == kStepLeaf)
+        continue; // t + 1: a scalar add
       int found = 0;
       for (OpKind k : allOps())
         if (family(k) == OpFamily::Update) {
@@ -125,8 +146,8 @@ TEST(Optimizer, EveryUpdateItBuildsIsRecognisedByAnUpdateOp) {
           EXPECT_EQ(static_cast<int>(m.operands.size()), opInfo(k).arity);
           EXPECT_TRUE(g[m.operands.back()].type.isScalar()) << mnemonic(k);
         }
-      EXPECT_EQ(found, 1) << "update of " << g[u.target].name
-                          << " with momentum " << momentum;
+      EXPECT_EQ(found, 1) << "update of " << g[u.target].name << " by "
+                          << describeOptimizer(spec);
     }
   }
 }
