@@ -268,7 +268,9 @@ private:
       unknownOptimizer(*call);
       return;
     }
+    const double clip = r.optimizer.clipGradNorm; // may come first
     r.optimizer = defaultSpec(*info);
+    r.optimizer.clipGradNorm = clip;
     settingsTaken(*call, *info); // the values are checked all the same
     for (const HyperParam *p : info->params)
       if (const KwArg *k = call->kwarg(p->name))

@@ -17,14 +17,6 @@
 
 namespace nn {
 
-/// da * act'(a): the gradient at the pre-activation of a dense layer, in the
-/// order autodiff multiplies it (upstream gradient first).
-template <class E>
-typename E::Value emitMaskedGrad(E &e, Activation act, typename E::Value da,
-                                 typename E::Value a) {
-  return e.mul(da, emitActivationGrad(e, act, a));
-}
-
 /// The value of fused update op `op` on one element: `args` are its
 /// operands' elements, tensors then scalars, in Ops.def's order.
 ///   fused.sgd_momentum(v, g, mu)     = mu * v + g

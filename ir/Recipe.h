@@ -100,7 +100,8 @@ struct Schedule {
   Kind kind = Kind::Constant;
   int64_t every = 1;   // Step: StepLR's step_size, in epochs
   double gamma = 0.1;  // Step: StepLR's gamma
-  int64_t epochs = 1;  // Cosine: CosineAnnealingLR's T_max, in epochs
+  int64_t epochs = 1;  // Cosine: CosineAnnealingLR's T_max, in epochs (the
+                       // train block's `epochs` when not given)
   double minLr = 0;    // Cosine: eta_min
   int64_t warmupSteps = 0; // linear warm-up over the first steps; 0 = none
   SrcLoc loc;

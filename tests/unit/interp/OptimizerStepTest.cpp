@@ -121,9 +121,11 @@ TEST(OptimizerStep, SgdWithMomentumMatchesPyTorchRule) {
 
 namespace {
 
-/// The neuron's Adam state: m, v per parameter and `done` steps so far.
-ValueMap withAdamState(const Neuron &n, double done) {
+/// The neuron's Adam state: m, v per parameter, `done` steps so far and the
+/// learning rate `lr`.
+ValueMap withAdamState(const Neuron &n, double done, double lr) {
   ValueMap l = n.leaves;
+  l["optimizer.lr"] = Value::scalar(lr);
   l["optimizer.w.m"] = val({3}, {0.01, -0.02, 0.03});
   l["optimizer.w.v"] = val({3}, {1e-4, 4e-4, 2e-5});
   l["optimizer.b.m"] = Value::scalar(-0.04);
@@ -137,9 +139,9 @@ ValueMap withAdamState(const Neuron &n, double done) {
 void checkAdam(const OptimizerSpec &opt, bool decoupled) {
   Neuron n;
   Graph step = differentiate(n.g, &opt);
-  // m and v per parameter, and the one step counter.
-  ASSERT_EQ(step.leaves(OpKind::State).size(), 5u);
-  ValueMap l = withAdamState(n, 2);
+  // m and v per parameter, the one step counter and the lr.
+  ASSERT_EQ(step.leaves(OpKind::State).size(), 6u);
+  ValueMap l = withAdamState(n, 2, opt.lr);
   Interpreter::Result r = Interpreter(step).step(l);
   ASSERT_EQ(r.updates.size(), 7u);
   EXPECT_EQ(r.updates["train.step"].data[0], 3.0);
@@ -198,6 +200,7 @@ TEST(OptimizerStep, SgdNesterovWithWeightDecayMatchesPyTorchRule) {
   opt.weightDecay = 0.01;
   Graph step = differentiate(n.g, &opt);
   ValueMap l = n.leaves;
+  l["optimizer.lr"] = Value::scalar(opt.lr);
   l["optimizer.w.momentum"] = val({3}, {0.01, -0.02, 0.03});
   l["optimizer.b.momentum"] = Value::scalar(-0.04);
   Interpreter::Result r = Interpreter(step).step(l);
@@ -228,7 +231,7 @@ TEST(OptimizerStep, FusedUpdatesComputeWhatTheGraphDoes) {
       updateOps += family(x.op) == OpFamily::Update;
     // Every tensor update (2 or 3 per parameter) became an update op.
     EXPECT_EQ(updateOps, opt.kind == OptimizerSpec::Kind::Sgd ? 4 : 6) << name;
-    ValueMap l = withAdamState(n, 4);
+    ValueMap l = withAdamState(n, 4, opt.lr);
     l["optimizer.w.momentum"] = val({3}, {0.01, -0.02, 0.03});
     l["optimizer.b.momentum"] = Value::scalar(-0.04);
     Interpreter::Result want = Interpreter(step).step(l);

@@ -221,6 +221,10 @@ Graph everyOpGraph() {
   fused(OpKind::SigmoidBceGrad, {lg, ybin, c}, Activation::None);
   NodeId vel = fused(OpKind::SgdMomentum, {sid, wid, c}, Activation::None);
   fused(OpKind::Sgd, {wid, vel, c}, Activation::None);
+  // Adam's three updates: moments of w, then the step with four scalars.
+  NodeId m1 = fused(OpKind::AdamMoment, {wid, vel, c}, Activation::None);
+  NodeId m2 = fused(OpKind::AdamVariance, {wid, vel, c}, Activation::None);
+  fused(OpKind::Adam, {wid, m1, m2, c, c, c, c}, Activation::None);
   // sub(%0, mul(-0.5, exp(%1))) / step(%0), in post-order.
   Node ew = makeNode(OpKind::Elementwise, {x, vid});
   ew.body = {{OpKind::Const, {}, -0.5},  {OpKind::Exp, {1}, 0},
