@@ -117,10 +117,13 @@ TEST(Examples, GradientsOfWholeModels) {
     int maxPerParam;
   };
   for (Ex ex : {Ex{"churn.nn", 5, 50}, Ex{"xor.nn", 4, 50},
-                Ex{"xor_neuron.nn", 4, 50}, Ex{"mnist_mlp.nn", 3, 6}}) {
+                Ex{"xor_neuron.nn", 4, 50}, Ex{"mnist_mlp.nn", 3, 6},
+                Ex{"mnist_adam.nn", 3, 6}}) {
     Model m = loadExample(ex.file);
     ASSERT_GT(m.graph.size(), 0) << ex.file;
     ValueMap l = randomLeaves(m.graph, ex.batch, 5);
+    if (m.graph.findLeaf(OpKind::State, "train.step")) // dropout's key
+      l["train.step"] = Value::scalar(3);
     GradCheckReport r = gradCheck(m.graph, l, ex.maxPerParam);
     EXPECT_GT(r.entries.size(), 0u) << ex.file;
     EXPECT_EQ(r.failures, 0) << ex.file << "\n" << formatGradCheck(r);
