@@ -13,29 +13,15 @@ The model is the one activations_oracle.sh writes for ACT:
 leaky_relu uses the default slope 0.01 in fc1 and SLOPE in h. PyTorch runs
 in float64, so the difference is nnc's own (float32 kernels on the CPU).
 """
-import gzip
 import os
-import struct
 import sys
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_read import idx  # noqa: E402
 from safetensors_read import read  # noqa: E402
-
-
-def idx(path, count):
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    ndim = blob[3]
-    dims = struct.unpack(">%dI" % ndim, blob[4:4 + 4 * ndim])
-    per = 1
-    for d in dims[1:]:
-        per *= d
-    start = 4 + 4 * ndim
-    data = torch.frombuffer(bytearray(blob[start:start + count * per]), dtype=torch.uint8)
-    return data.reshape(count, per)
 
 
 def activations(name, slope):

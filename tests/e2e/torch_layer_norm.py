@@ -10,28 +10,14 @@ softmax cross-entropy; batches are consecutive rows from the start
 (--no-shuffle); L2 is lambda x sum of squared dense weights (layer_norm's
 weights and every bias excluded, as nnc's l2 does).
 """
-import gzip
-import struct
 import sys
 import os
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_read import idx  # noqa: E402
 from safetensors_read import read  # noqa: E402
-
-
-def idx(path, count):
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    ndim = blob[3]
-    dims = struct.unpack(">%dI" % ndim, blob[4:4 + 4 * ndim])
-    per = 1
-    for d in dims[1:]:
-        per *= d
-    start = 4 + 4 * ndim
-    data = torch.frombuffer(bytearray(blob[start:start + count * per]), dtype=torch.uint8)
-    return data.reshape(count, per)
 
 
 class Mlp(torch.nn.Module):

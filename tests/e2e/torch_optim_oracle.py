@@ -16,30 +16,14 @@ moves a weight that crosses zero by more than 1e-4 of the metric below
 after a few steps: PyTorch's float32 Adam itself differs from its float64
 Adam by up to 3e-4 after 8 steps at lr 0.002 on this model.
 """
-import gzip
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_read import idx  # noqa: E402
 from safetensors_read import read  # noqa: E402
-
-
-def idx(path, count):
-    """The first `count` records of an IDX file, one row each (uint8)."""
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    ndim = blob[3]
-    dims = struct.unpack(">%dI" % ndim, blob[4:4 + 4 * ndim])
-    per = 1
-    for d in dims[1:]:
-        per *= d
-    start = 4 + 4 * ndim
-    data = torch.frombuffer(bytearray(blob[start:start + count * per]),
-                            dtype=torch.uint8)
-    return data.reshape(count, per)
 
 
 def options(pairs):

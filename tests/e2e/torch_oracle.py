@@ -7,28 +7,14 @@ The model is examples/mnist_mlp.nn (784-128-64-10, ReLU, softmax
 cross-entropy); batches are consecutive rows from the start (--no-shuffle);
 L2 is lambda x sum of squared weights (not biases) added to the loss.
 """
-import gzip
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_read import idx  # noqa: E402
 from safetensors_read import read  # noqa: E402
-
-
-def idx(path, count):
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    ndim = blob[3]
-    dims = struct.unpack(">%dI" % ndim, blob[4:4 + 4 * ndim])
-    per = 1
-    for d in dims[1:]:
-        per *= d
-    start = 4 + 4 * ndim
-    data = torch.frombuffer(bytearray(blob[start:start + count * per]), dtype=torch.uint8)
-    return data.reshape(count, per)
 
 
 def main():

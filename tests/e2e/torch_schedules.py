@@ -13,29 +13,15 @@ clip:MAX_NORM (a constant lr, the gradients clipped after l2). The model is
 AFTER METRICS is one nnc backend's result.
 """
 import csv
-import gzip
 import math
 import os
-import struct
 import sys
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from idx_read import idx  # noqa: E402
 from safetensors_read import read  # noqa: E402
-
-
-def idx(path, count):
-    with gzip.open(path, "rb") as f:
-        blob = f.read()
-    ndim = blob[3]
-    dims = struct.unpack(">%dI" % ndim, blob[4:4 + 4 * ndim])
-    per = 1
-    for d in dims[1:]:
-        per *= d
-    start = 4 + 4 * ndim
-    data = torch.frombuffer(bytearray(blob[start:start + count * per]), dtype=torch.uint8)
-    return data.reshape(count, per)
 
 
 def epoch_lrs(make, lr, epochs):
