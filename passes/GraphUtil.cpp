@@ -64,4 +64,19 @@ std::vector<bool> differentiatedNodes(const Graph &g, NodeId loss,
   return marked;
 }
 
+std::vector<bool> stateOnlyNodes(const Graph &g) {
+  std::vector<bool> fromState(g.size(), false);
+  for (NodeId id = 0; id < g.size(); ++id) {
+    const Node &n = g[id];
+    bool any = false, only = !hasTrait(n.op, kLeaf);
+    for (NodeId in : n.inputs)
+      if (g[in].op != OpKind::Const) {
+        any = any || fromState[in];
+        only = only && fromState[in];
+      }
+    fromState[id] = n.op == OpKind::State || (only && any);
+  }
+  return fromState;
+}
+
 } // namespace nn

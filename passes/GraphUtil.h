@@ -26,4 +26,10 @@ Graph compactGraph(const Graph &g, const std::vector<bool> &keep,
 std::vector<bool> differentiatedNodes(const Graph &g, NodeId loss,
                                       NodeId count);
 
+/// The nodes computed from State leaves (and constants) alone, and the
+/// State leaves themselves: the optimizer's per-step scalars, such as
+/// Adam's bias corrections from the step count. The teaching views list
+/// them with the update.
+std::vector<bool> stateOnlyNodes(const Graph &g);
+
 } // namespace nn

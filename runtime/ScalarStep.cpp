@@ -20,6 +20,7 @@
 
 #include "ir/Attributes.h"
 #include "ir/Support.h"
+#include "passes/GraphUtil.h"
 #include "passes/optim/Optimizer.h"
 
 #include <fmt/format.h>
@@ -79,18 +80,10 @@ Writer::Writer(const Graph &g, const ValueMap &leaves,
     updateValue[u.value] = true;
   // The optimizer's scalars (Adam's bias corrections from the step count)
   // read only state leaves and constants: they belong to the update too.
-  std::vector<bool> fromState(g.size(), false);
-  for (NodeId id = 0; id < g.size(); ++id) {
-    const Node &n = g[id];
-    bool any = false, only = !hasTrait(n.op, kLeaf);
-    for (NodeId in : n.inputs)
-      if (g[in].op != OpKind::Const) {
-        any = any || fromState[in];
-        only = only && fromState[in];
-      }
-    fromState[id] = n.op == OpKind::State || (only && any);
-    updateValue[id] = updateValue[id] || (only && any);
-  }
+  std::vector<bool> fromState = stateOnlyNodes(g);
+  for (NodeId id = 0; id < g.size(); ++id)
+    updateValue[id] =
+        updateValue[id] || (fromState[id] && g[id].op != OpKind::State);
   vals = Interpreter(g).run(leaves);
 }
 

@@ -12,6 +12,7 @@
 #include "tools/teach/Equations.h"
 
 #include "ir/Support.h"
+#include "passes/GraphUtil.h"
 #include "passes/optim/Optimizer.h"
 
 #include <functional>
@@ -94,19 +95,10 @@ Equations::Equations(const Graph &g) : g(g), uses(g.useCounts()) {
     phase[u.value] = Phase::Update;
   // The optimizer's scalars (Adam's bias corrections from the step count)
   // read only state leaves and constants: they belong to the update too.
-  std::vector<bool> fromState(g.size(), false);
-  for (NodeId id = 0; id < g.size(); ++id) {
-    const Node &n = g[id];
-    bool any = false, only = !hasTrait(n.op, kLeaf);
-    for (NodeId in : n.inputs)
-      if (g[in].op != OpKind::Const) {
-        any = any || fromState[in];
-        only = only && fromState[in];
-      }
-    fromState[id] = n.op == OpKind::State || (only && any);
-    if (only && any)
+  std::vector<bool> fromState = stateOnlyNodes(g);
+  for (NodeId id = 0; id < g.size(); ++id)
+    if (fromState[id] && g[id].op != OpKind::State)
       phase[id] = Phase::Update;
-  }
 }
 
 std::string Equations::ref(NodeId id) const {
