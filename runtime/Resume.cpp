@@ -11,6 +11,7 @@
 #include "runtime/Resume.h"
 
 #include "ir/Support.h"
+#include "passes/optim/Optimizer.h"
 #include "runtime/Crc32.h"
 #include "runtime/Safetensors.h"
 
@@ -98,6 +99,7 @@ Metadata checkpointIdentity(const Graph &forward, const Recipe &r) {
   for (const std::string &line : graphFingerprint(forward))
     graph += (graph.empty() ? "" : std::string(1, kSep)) + line;
   return {{"graph", graph},
+          {"optimizer", optimizerInfo(r.optimizer.kind).name},
           {"lr", number(r.optimizer.lr)},
           {"momentum", number(r.optimizer.momentum)}};
 }
@@ -138,6 +140,15 @@ void checkResumeIdentity(const Metadata &m, const std::string &path,
       throw UserError(msg);
     }
   }
+  // Another optimizer's state would be dropped, or its own started at zero.
+  const std::string now = optimizerInfo(r.optimizer.kind).name;
+  auto opt = m.find("optimizer");
+  if (opt != m.end() && opt->second != now)
+    throw UserError(
+        path + ": error: this checkpoint was written by optimizer '" +
+        opt->second + "'; this run uses '" + now +
+        "'\nnnc: help: resume with --optimizer " + opt->second +
+        ", or start a new run from its weights with --init " + path);
   noteChange(m, "lr", r.optimizer.lr, "--lr", log);
   noteChange(m, "momentum", r.optimizer.momentum, "--momentum", log);
 }

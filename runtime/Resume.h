@@ -26,7 +26,7 @@ namespace nn {
 std::vector<std::string> graphFingerprint(const Graph &g);
 
 /// The metadata a checkpoint of `forward` trained by `r` carries to be
-/// checked on resume: "graph", "lr", "momentum".
+/// checked on resume: "graph", "optimizer", "lr", "momentum".
 Metadata checkpointIdentity(const Graph &forward, const Recipe &r);
 
 /// Throws UserError when `path` is not an nnc checkpoint: a weights file

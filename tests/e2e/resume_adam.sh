@@ -38,4 +38,9 @@ PY
   compare "$TMP/straight.safetensors" "$TMP/resumed.safetensors" ||
     fail "$run: resumed weights differ"
 done
+# Resuming with another optimizer would drop Adam's m and v (or start SGD's
+# momentum at zero) without a word: it is an error naming both.
+expect_error "was written by optimizer 'adamw'; this run uses 'sgd'" \
+  "$NNC" train "$C" --batch 2 --epochs 5 --optimizer sgd --lr 0.01 --seed 3 \
+  --quiet --resume "$TMP/ck.safetensors"
 finish
