@@ -66,9 +66,15 @@ void applyRule(GradContext &c, NodeId id, NodeId dy) {
   case OpFamily::Dense:
   case OpFamily::LossGrad:
   case OpFamily::Update:
-  case OpFamily::FusedElementwise:
-    NN_UNREACHABLE(std::string("no gradient rule for fused op ") +
-                   mnemonic(op));
+  case OpFamily::FusedElementwise: {
+    // Only an IR file given by hand can hold one before autodiff.
+    const SrcLoc &l = c.g[id].loc;
+    throw UserError((l.valid() ? l.str() + ": " : std::string()) +
+                    "error: '" + mnemonic(op) +
+                    "' is a fused op, which autodiff does not differentiate "
+                    "(fusion runs after it)\nnnc: help: give the unfused "
+                    "graph, as `nnc emit --stage=opt` writes it");
+  }
   }
   NN_UNREACHABLE("bad OpFamily");
 }

@@ -63,6 +63,10 @@ expect_error "eval needs --weights" "$NNC" eval "$C"
 # A resumed run must use the settings it was written with.
 expect_ok "$NNC" train "$C" --steps 3 --quiet --checkpoint "$TMP/ck.safetensors"
 expect_error "resume with the same settings" "$NNC" train "$C" --batch 2 --resume "$TMP/ck.safetensors"
+# An already fused graph given to autodiff: a located user error, not an
+# internal one (it exited 3, "no gradient rule for fused op").
+"$NNC" emit "$EX/xor.nn" --stage=fused > "$TMP/fused.nnir" || fail "emit --stage=fused"
+expect_error "error: 'fused.dense' is a fused op" "$NNC" emit "$TMP/fused.nnir" --stage=grad
 # The weights file from before is still intact after all of this.
 expect_ok "$NNC" eval "$C" --weights "$TMP/churn.safetensors" --data "$EX/data/churn.csv"
 finish
