@@ -313,7 +313,8 @@ std::string cpuTargetDescription(const CpuOptions &opts) {
   initLlvm();
   return std::string("llvm ") + LLVM_VERSION_STRING + "; " +
          sys::getProcessTriple() + "; " + cpuTargetSummary(opts) + "; O" +
-         std::to_string(opts.optLevel) + (opts.profile ? "; profile" : "");
+         std::to_string(opts.optLevel) + (opts.profile ? "; profile" : "") +
+         (opts.updateChains ? "" : "; update loops apart");
 }
 
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,

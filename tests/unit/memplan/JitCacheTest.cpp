@@ -154,6 +154,10 @@ TEST_F(JitCache, KeyCoversGraphPlanAndOptions) {
   CpuOptions o3;
   o3.optLevel = 3;
   EXPECT_NE(entryPath(o3), base);
+  // The optimizer's loops differ with and without update chains.
+  CpuOptions separate;
+  separate.updateChains = !CpuOptions{}.updateChains;
+  EXPECT_NE(entryPath(separate), base);
   MemoryPlan bigger = planMemory(g, 8);
   std::string key =
       jitCacheKeyText({CpuEntry{&g, &bigger, cpuStepSymbol(g)}}, {});
