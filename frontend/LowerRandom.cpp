@@ -3,7 +3,7 @@
 /// \file
 /// Algorithm: check the call's form (x and p, p positional or `p = `, a
 /// number literal in [0, 1)), lower x, and add a dropout node reading x
-/// and the step count (the scalar State leaf "train.step" that the
+/// and the step count (the scalar State leaf "optimizer.step" that the
 /// optimizer advances), with p, and the stream: how many dropouts the
 /// model made before this one.
 /// The seed is the run's and is set later (passes/SeedDropout.h), so that

@@ -13,7 +13,7 @@
 ///   key     = (seed & 0xffffffff, seed >> 32)     seed: Node::seed
 ///   counter = (g & 0xffffffff, g >> 32, step, stream)
 ///             g = i / 4, i the element's row-major index in the tensor
-///             (batch rows included), step: the "train.step" leaf (steps
+///             (batch rows included), step: the "optimizer.step" leaf (steps
 ///             done before this one), stream: Node::stream
 ///   word    = output word i % 4 of that block
 ///   u       = (word >> 8) * 2^-24, uniform in [0, 1), exact in float
@@ -87,7 +87,7 @@ inline uint32_t keyHi(uint64_t seed) {
   return static_cast<uint32_t>(seed >> 32);
 }
 
-/// The step count as the counter's third word: the "train.step" leaf holds
+/// The step count as the counter's third word: the "optimizer.step" leaf holds
 /// a whole number >= 0 (exact in float up to 2^24 steps).
 inline uint32_t stepWord(double step) {
   return step > 0 ? static_cast<uint32_t>(step) : 0u;

@@ -13,7 +13,7 @@
 namespace nn {
 
 /// `g` with every dropout replaced by its input, and without the step
-/// leaf "train.step" when nothing reads or updates it any more. A graph
+/// leaf "optimizer.step" when nothing reads or updates it any more. A graph
 /// without dropout comes back unchanged.
 Graph stripDropout(const Graph &g);
 

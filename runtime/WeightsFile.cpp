@@ -129,7 +129,7 @@ LoadedWeights loadWeights(const std::string &path, const Graph &g,
       isExtra |= name.rfind(p, 0) == 0;
     if (isExtra)
       lw.extra[name] = t;
-    else if (name.rfind("optimizer.", 0) != 0 && name != kStepLeaf)
+    else if (name.rfind("optimizer.", 0) != 0)
       problems.push_back("unexpected '" + name + "'");
   }
   if (!problems.empty()) {

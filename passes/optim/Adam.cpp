@@ -4,7 +4,7 @@
 /// torch.optim.Adam and torch.optim.AdamW, as ordinary ops. Each parameter w
 /// has state leaves m and v ("optimizer.<w>.m", "optimizer.<w>.v", zero at
 /// first); t is the step number after this step (OptimizerContext::
-/// stepNumber, from the state leaf "train.step"). With gradient g:
+/// stepNumber, from the state leaf "optimizer.step"). With gradient g:
 ///   g' = g + wd * w                      (adam with weight_decay only)
 ///   m' = b1 * m + (1 - b1) * g'
 ///   v' = b2 * v + (1 - b2) * (g' * g')

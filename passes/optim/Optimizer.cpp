@@ -164,7 +164,7 @@ NodeId OptimizerContext::stepNumber() {
   if (stepNode >= 0)
     return stepNode;
   NodeId t = stepLeaf(g);
-  stepNode = b.binary(OpKind::Add, t, b.constant(1.0), "new.train.step");
+  stepNode = b.binary(OpKind::Add, t, b.constant(1.0), "new.optimizer.step");
   update(t, stepNode);
   return stepNode;
 }

@@ -69,8 +69,8 @@ std::string describeOptimizer(const OptimizerSpec &spec);
 /// Node::values hold the recipe's lr (its first value); the trainer writes
 /// the scheduled lr into it before each step.
 constexpr const char *kLrLeaf = "optimizer.lr";
-/// The scalar State leaf that counts the steps done ("train.step").
-constexpr const char *kStepLeaf = "train.step";
+/// The scalar State leaf that counts the steps done ("optimizer.step").
+constexpr const char *kStepLeaf = "optimizer.step";
 /// That leaf of `g`, added when `g` has none (the lowering of dropout and
 /// the optimizers that count steps share it).
 NodeId stepLeaf(Graph &g);
@@ -95,7 +95,7 @@ struct OptimizerContext {
   /// State leaf kLrLeaf (added once).
   NodeId lr();
   /// The step number after this step, t + 1 (1 at the first step), from
-  /// the scalar State leaf "train.step" (steps done so far, also the
+  /// the scalar State leaf "optimizer.step" (steps done so far, also the
   /// dropout key); its update t + 1 is added once.
   NodeId stepNumber();
 

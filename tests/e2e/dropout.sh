@@ -65,7 +65,7 @@ ck, _ = read(f"{tmp}/ck-{be}.safetensors")
 assert a.keys() == b.keys(), (a.keys(), b.keys())
 for k in a:
     assert a[k] == b[k], (k, a[k], b[k])
-step = [v for k, v in ck.items() if k.endswith("train.step")]
+step = [v for k, v in ck.items() if k.endswith("optimizer.step")]
 assert step and step[0][1] == [3.0], (sorted(ck), step)
 assert a["h.weight"] != c["h.weight"], "another seed, the same weights"
 # The same first weights and batches without dropout train otherwise.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# An Adam run (its m, v and the step counter train.step in the checkpoint,
+# An Adam run (its m, v and the step counter optimizer.step in the checkpoint,
 # so the bias corrections continue at the right t) stopped mid-epoch and
 # resumed from its checkpoint ends with exactly the weights of an
 # uninterrupted run, on the CPU backend and on the interpreter; AdamW too.
@@ -29,9 +29,9 @@ import os, sys
 sys.path.insert(0, os.environ["NNC_SOURCE_DIR"] + "/tests/e2e")
 from safetensors_read import read
 t, _ = read(sys.argv[1])
-for k in ("optimizer.w.m", "optimizer.w.v", "optimizer.b.m", "optimizer.b.v", "train.step"):
+for k in ("optimizer.w.m", "optimizer.w.v", "optimizer.b.m", "optimizer.b.v", "optimizer.step"):
     assert k in t, (k, sorted(t))
-assert t["train.step"][1] == [7.0], t["train.step"]
+assert t["optimizer.step"][1] == [7.0], t["optimizer.step"]
 PY
   expect_ok "$NNC" train "$C" "${opts[@]}" --resume "$TMP/ck.safetensors" \
     --save "$TMP/resumed.safetensors"

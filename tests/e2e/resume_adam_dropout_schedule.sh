@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Issue 14's resume check, all parts at once: a run with Adam, dropout (its
-# masks keyed by train.step), a warm-up + cosine schedule and clip_grad_norm,
+# masks keyed by optimizer.step), a warm-up + cosine schedule and clip_grad_norm,
 # stopped mid-epoch and resumed from its checkpoint, ends with exactly the
 # weights of the uninterrupted run, on the CPU backend and the interpreter.
 source "$(dirname "$0")/lib.bash"

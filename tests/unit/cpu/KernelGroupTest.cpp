@@ -247,14 +247,14 @@ TEST(CpuKernelGroups, AdamUpdatesOfAParameterCanShareOneLoop) {
   // interpreter's, at step 3 with v >= 0.
   ValueMap leaves = randomLeaves(g, 64, 3);
   for (auto &[name, v] : leaves) {
-    if (name == "train.step")
+    if (name == "optimizer.step")
       v.data[0] = 2;
     else if (name.size() > 2 && name.compare(name.size() - 2, 2, ".v") == 0)
       for (double &x : v.data)
         x = std::fabs(x);
   }
   Interpreter::Result want = Interpreter(g).step(leaves);
-  ASSERT_EQ(want.updates.size(), 19u); // 6 x (w, m, v) and train.step
+  ASSERT_EQ(want.updates.size(), 19u); // 6 x (w, m, v) and optimizer.step
   // Chains or not, the same bits; both the interpreter's values.
   std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, chains);
   CpuRun run = runProgram(g, *prog, leaves, 64);

@@ -48,7 +48,7 @@ const std::vector<std::string> &optimizerLines() {
 ValueMap stateLeaves(const Graph &g, uint64_t seed, double done) {
   ValueMap l = randomLeaves(g, 7, seed);
   for (auto &[name, v] : l) {
-    if (name == "train.step")
+    if (name == "optimizer.step")
       v.data[0] = done;
     else if (name.size() > 2 && name.compare(name.size() - 2, 2, ".v") == 0)
       for (double &x : v.data)

@@ -122,8 +122,8 @@ TEST(Examples, GradientsOfWholeModels) {
     Model m = loadExample(ex.file);
     ASSERT_GT(m.graph.size(), 0) << ex.file;
     ValueMap l = randomLeaves(m.graph, ex.batch, 5);
-    if (m.graph.findLeaf(OpKind::State, "train.step")) // dropout's key
-      l["train.step"] = Value::scalar(3);
+    if (m.graph.findLeaf(OpKind::State, "optimizer.step")) // dropout's key
+      l["optimizer.step"] = Value::scalar(3);
     GradCheckReport r = gradCheck(m.graph, l, ex.maxPerParam);
     EXPECT_GT(r.entries.size(), 0u) << ex.file;
     EXPECT_EQ(r.failures, 0) << ex.file << "\n" << formatGradCheck(r);

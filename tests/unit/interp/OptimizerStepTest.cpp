@@ -130,7 +130,7 @@ ValueMap withAdamState(const Neuron &n, double done, double lr) {
   l["optimizer.w.v"] = val({3}, {1e-4, 4e-4, 2e-5});
   l["optimizer.b.m"] = Value::scalar(-0.04);
   l["optimizer.b.v"] = Value::scalar(3e-4);
-  l["train.step"] = Value::scalar(done);
+  l["optimizer.step"] = Value::scalar(done);
   return l;
 }
 
@@ -144,7 +144,7 @@ void checkAdam(const OptimizerSpec &opt, bool decoupled) {
   ValueMap l = withAdamState(n, 2, opt.lr);
   Interpreter::Result r = Interpreter(step).step(l);
   ASSERT_EQ(r.updates.size(), 7u);
-  EXPECT_EQ(r.updates["train.step"].data[0], 3.0);
+  EXPECT_EQ(r.updates["optimizer.step"].data[0], 3.0);
   double t = 3, lr = opt.lr, b1 = opt.beta1, b2 = opt.beta2,
          wd = opt.weightDecay;
   for (const std::string p : {"w", "b"}) {

@@ -182,7 +182,7 @@ Graph everyOpGraph() {
   ngr.param = 0.25;
   g.add(ngr);
   Node step = makeNode(OpKind::State, {}, {});
-  step.name = "train.step";
+  step.name = "optimizer.step";
   step.type = TensorType::scalar();
   Node drop = makeNode(OpKind::Dropout, {th, g.add(step)}, at(9, 5, 14));
   drop.param = 0.2;
