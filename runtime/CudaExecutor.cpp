@@ -242,16 +242,17 @@ void CudaExecutor::preparePlan(int64_t batch) {
   hostIn = static_cast<char *>(ctx->allocHost(inBytes));
   hostOut = static_cast<char *>(ctx->allocHost(outBytes));
 
-  launches.resize(src.kernels.size());
-  for (size_t i = 0; i < src.kernels.size(); ++i) {
-    Launch &l = launches[i];
+  // A chain kernel in place of its members where the plan allows.
+  std::vector<size_t> list = cudaLaunchList(graph, src, plan);
+  launches.resize(list.size());
+  for (size_t j = 0; j < list.size(); ++j) {
+    size_t i = list[j];
+    Launch &l = launches[j];
     l.meta = &src.kernels[i];
     l.fn = fns[i];
     l.bigFn = bigFns[i];
-    const Node &n = graph[l.meta->node];
-    l.ptrs.push_back(ptrOf(l.meta->node));
-    for (NodeId in : n.inputs)
-      l.ptrs.push_back(ptrOf(in));
+    for (NodeId id : cudaKernelArgs(graph, *l.meta))
+      l.ptrs.push_back(ptrOf(id));
     for (CudaDevicePtr &p : l.ptrs)
       l.args.push_back(&p);
     l.args.push_back(&l.batch);

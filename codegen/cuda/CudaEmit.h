@@ -146,6 +146,10 @@ std::string prelude(const CudaPrintOptions &opts);
 void printKernelBody(KernelWriter &k);
 /// The same for the fused ops of Ops.def; CudaFused.cpp.
 void printFusedKernel(KernelWriter &k);
+/// Appends to `src` one kernel per chain of a parameter's updates
+/// (CudaChains.cpp); `names`: kernelNames(g).
+void printUpdateChains(const Graph &g, const std::vector<std::string> &names,
+                       const CudaPrintOptions &opts, CudaSource &src);
 /// The same for the random ops (CudaRandom.cpp).
 void printRandomKernel(KernelWriter &k);
 

@@ -348,6 +348,7 @@ CudaSource printCuda(const Graph &g, const CudaPrintOptions &opts) {
     k.meta.lastLine = countLines(code);
     src.kernels.push_back(k.meta);
   }
+  cuda::printUpdateChains(g, names, opts, src);
   return src;
 }
 

@@ -101,6 +101,13 @@ struct CudaKernel {
   /// The kernel's lines in the source, 1-based, both ends included (to map
   /// compiler messages back to kernels).
   int firstLine = 0, lastLine = 0;
+  /// A chain kernel (CudaChains.cpp): the update nodes it computes in one
+  /// loop, ascending (`node` is the last). Its arguments are, member after
+  /// member, the member's (out, in0, ...), then batch (cudaKernelArgs). It
+  /// follows the per-node kernels in CudaSource::kernels and is launched in
+  /// their stead where the memory plan allows (cudaLaunchList). Empty for
+  /// the kernel of one node.
+  std::vector<NodeId> members;
 };
 
 /// A graph as one CUDA C++ translation unit.
@@ -109,7 +116,8 @@ struct CudaSource {
   std::string graph;
   /// The complete source (prelude, constants, kernels).
   std::string code;
-  /// One per non-leaf node, in graph order.
+  /// One per non-leaf node, in graph order; then one per chain of a
+  /// parameter's updates (CudaKernel::members).
   std::vector<CudaKernel> kernels;
   /// Per node: the Param or State leaf whose buffer its kernel writes
   /// (passes/InPlaceUpdates: an update computed in place, with no copy

@@ -43,4 +43,18 @@ enum class CudaUpdateCopy {
 CudaUpdateCopy cudaUpdateCopy(const Graph &g, const CudaSource &src,
                               const Update &u);
 
+/// The nodes whose buffers (cudaPlaceOf) kernel `k` takes, in argument
+/// order: its node then the node's operands; for a chain kernel, that of
+/// every member in turn. The batch size follows them.
+std::vector<NodeId> cudaKernelArgs(const Graph &g, const CudaKernel &k);
+
+/// The kernels a step of `src` under `plan` launches, in order (indices into
+/// src.kernels): each node's, except that a chain kernel replaces its
+/// members, launched where its last member was, when moving them there keeps
+/// every read intact: no other kernel between its first and last member
+/// reads a member or touches the chain's buffers, and each member's result
+/// is apart from every other buffer of the chain or exactly in its slot.
+std::vector<size_t> cudaLaunchList(const Graph &g, const CudaSource &src,
+                                   const MemoryPlan &plan);
+
 } // namespace nn

@@ -213,6 +213,7 @@ void CudaEmulator::launch(const CudaKernel &k, const std::vector<float *> &ptrs,
     NN_ARITY(12)
     NN_ARITY(13)
     NN_ARITY(14)
+    // An Adam chain kernel: (out, in...) of its three members.
     NN_ARITY(15)
     NN_ARITY(16)
 #undef NN_ARITY
@@ -262,10 +263,11 @@ TensorMap CudaEmulator::runStep(const Graph &g, TensorMap &state,
     }
     NN_UNREACHABLE("bad CudaPlace");
   };
-  for (const CudaKernel &k : src.kernels) {
-    std::vector<float *> ptrs{ptrOf(k.node)};
-    for (NodeId in : g[k.node].inputs)
-      ptrs.push_back(ptrOf(in));
+  for (size_t i : cudaLaunchList(g, src, plan)) {
+    const CudaKernel &k = src.kernels[i];
+    std::vector<float *> ptrs;
+    for (NodeId id : cudaKernelArgs(g, k))
+      ptrs.push_back(ptrOf(id));
     launch(k, ptrs, n0);
   }
   TensorMap out;
