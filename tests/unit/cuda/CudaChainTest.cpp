@@ -57,7 +57,7 @@ const std::vector<Case> &cases() {
 ValueMap stateLeaves(const Graph &g, uint64_t seed) {
   ValueMap l = randomLeaves(g, 7, seed);
   for (auto &[name, v] : l) {
-    if (name == "train.step")
+    if (name == "optimizer.step")
       v.data[0] = 2;
     else if (name.size() > 2 && name.compare(name.size() - 2, 2, ".v") == 0)
       for (double &x : v.data)
