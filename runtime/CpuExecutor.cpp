@@ -6,7 +6,10 @@
 /// generated code writes the new parameters and optimizer state into the
 /// held tensors) and copies the outputs out of the arena. Checks user input
 /// (missing leaves, shapes, class ids) first, with the interpreter's
-/// messages: generated code never sees bad input.
+/// messages: generated code never sees bad input. runSteps runs K steps in
+/// one call of the module's <symbol>_steps (codegen/cpu/CpuSteps.h), the
+/// batches gathered by generated code from the trainer's checked data set
+/// into buffers bound as the Input and Label leaves.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -160,6 +163,9 @@ StepsDone CpuExecutor::runSteps(const StepsJob &job) {
   NN_ASSERT(job.x->numel() == samples * static_cast<int64_t>(xBuf.size()) /
                                   job.batch,
             "samples do not fit the input leaf");
+  NN_ASSERT(job.y->numel() == samples * static_cast<int64_t>(yBuf.size()) /
+                                  job.batch,
+            "labels do not fit the label leaf");
   // Without lrs the steps keep the held one (the generated code stores one
   // per step where the graph reads it).
   NN_ASSERT(job.lr.empty() || static_cast<int64_t>(job.lr.size()) == job.steps,

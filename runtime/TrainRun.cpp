@@ -6,7 +6,9 @@
 /// (forward, backward, update). After each epoch: validation metrics, early
 /// stopping, a checkpoint. Because batches depend only on (seed, epoch,
 /// index), a checkpoint needs just the weights, the optimizer state and
-/// those counters to resume bit for bit.
+/// those counters to resume bit for bit. Where the backend compiles runs of
+/// steps (the cpu backend), the steps between two moments the loop must act
+/// run in one call (runtime/TrainChunks.cpp), with the same bits.
 ///
 /// Faults: SIGINT/SIGTERM (runtime/Signals.h) are polled after each step; the
 /// run then writes a checkpoint where it stands and returns `interrupted`.
