@@ -10,8 +10,9 @@
 /// steps (the cpu backend), the steps between two moments the loop must act
 /// run in one call (runtime/TrainChunks.cpp), with the same bits.
 ///
-/// Faults: SIGINT/SIGTERM (runtime/Signals.h) are polled after each step; the
-/// run then writes a checkpoint where it stands and returns `interrupted`.
+/// Faults: SIGINT/SIGTERM (runtime/Signals.h) are polled after each step (or
+/// run of steps); the run then writes a checkpoint where it stands and
+/// returns `interrupted`.
 /// After each step the loss and the new parameters must be finite; when not
 /// (or after every step with checkNumerics) the step is re-run on the
 /// interpreter from the state before it to name the first op that produced

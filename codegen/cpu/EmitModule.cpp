@@ -13,7 +13,6 @@
 #include "codegen/cpu/ModuleEmitter.h"
 
 #include "codegen/cpu/CpuSteps.h"
-
 #include "ir/KernelNames.h"
 #include "ir/Support.h"
 
