@@ -11,6 +11,7 @@
 #include "runtime/Rng.h"
 
 #include <algorithm>
+#include <cstring>
 
 namespace nn {
 
@@ -69,6 +70,25 @@ Batch Batcher::get(int64_t epoch, int64_t i) const {
   b.y = std::move(sel.y);
   b.size = end - begin;
   return b;
+}
+
+Tensor gatherBatch(const Tensor &t, const std::vector<int64_t> &order,
+                   int64_t begin, int64_t n) {
+  NN_ASSERT(!t.shape.empty() && begin >= 0 &&
+                begin + n <= static_cast<int64_t>(order.size()),
+            "rows out of range");
+  int64_t rows = t.shape[0];
+  int64_t width = rows == 0 ? 0 : t.numel() / rows;
+  std::vector<int64_t> shape = t.shape;
+  shape[0] = n;
+  Tensor out(shape);
+  for (int64_t r = 0; r < n; ++r) {
+    int64_t src = order[static_cast<size_t>(begin + r)];
+    NN_ASSERT(src >= 0 && src < rows, "row index out of range");
+    std::memcpy(out.data.data() + r * width, t.data.data() + src * width,
+                static_cast<size_t>(width) * sizeof(float));
+  }
+  return out;
 }
 
 } // namespace nn

@@ -43,6 +43,10 @@ public:
   /// Batch `i` (0-based) of epoch `epoch`; i < batchesPerEpoch(). Safe to
   /// call from several threads (the order of the last epoch is cached).
   Batch get(int64_t epoch, int64_t i) const;
+  /// The data set the batches are cut from.
+  const Dataset &dataset() const { return data; }
+  /// Rows per full batch.
+  int64_t batchSize() const { return batch; }
 
 private:
   const Dataset &data;
@@ -55,5 +59,10 @@ private:
   mutable int64_t cachedEpoch = -1;
   mutable std::vector<int64_t> cachedOrder;
 };
+
+/// Rows order[begin .. begin + n) of `t` (rows = first dimension), as
+/// Batcher::get copies them.
+Tensor gatherBatch(const Tensor &t, const std::vector<int64_t> &order,
+                   int64_t begin, int64_t n);
 
 } // namespace nn

@@ -20,6 +20,34 @@
 
 namespace nn {
 
+/// A run of training steps over a data set (Executor::runSteps): batches
+/// first .. first+steps-1 of an epoch whose rows, in order, are `order`
+/// (batch i: order[i * batch ...], the last one partial).
+struct StepsJob {
+  const Graph *graph = nullptr; ///< the step graph (to bind batches)
+  /// Every sample and label of the data set, rows first, as loaded (they
+  /// passed Trainer::checkData); `order` indexes their rows.
+  const Tensor *x = nullptr;
+  const Tensor *y = nullptr;
+  const std::vector<int64_t> *order = nullptr;
+  int64_t batch = 0;
+  int64_t first = 0;
+  int64_t steps = 0;
+  /// The learning rate of each step, written into `lrLeaf` before it; empty:
+  /// the leaf is left alone.
+  std::vector<double> lr;
+  std::string lrLeaf;
+};
+
+/// What runSteps hands back, per step run: the loss, and the "pred" rows
+/// (step k's at k * batch * predWidth; empty when the graph has no "pred").
+struct StepsDone {
+  int64_t steps = 0; ///< run: job.steps, or fewer after a non-finite loss
+  std::vector<float> loss;
+  std::vector<float> pred;
+  int64_t predWidth = 0;
+};
+
 class Executor {
 public:
   virtual ~Executor() = default;
@@ -43,6 +71,14 @@ public:
   /// and the trainer can show and time the compilation on its own. Optional:
   /// run() does it when it was not done.
   virtual void prepare(int64_t maxBatch) {}
+  /// Runs the steps of `job`, in order, each exactly as run() with that
+  /// batch would (the same bits), stopping after the first whose loss is
+  /// not finite. This default binds each batch on the host and calls run();
+  /// the CPU backend runs them in one call into generated code.
+  virtual StepsDone runSteps(const StepsJob &job);
+  /// Whether runSteps is compiled (worth calling for many steps at once);
+  /// the trainer keeps its step-by-step loop otherwise.
+  virtual bool compiledSteps() const { return false; }
 };
 
 /// Names of the backends this build offers ("interp", ...).

@@ -65,6 +65,11 @@ struct CudaExecOptions {
 struct ExecutorOptions {
   CpuOptions cpu;
   CudaExecOptions cuda;
+  /// The trainer runs the steps between the moments it must act (progress,
+  /// snapshots, checkpoints, the epoch's end) in one call where the backend
+  /// compiles them (Executor::compiledSteps: cpu); off (the hidden flag
+  /// --step-by-step): one call per step, the same bits.
+  bool epochProgram = true;
 };
 
 } // namespace nn

@@ -6,10 +6,13 @@
 /// (forward, backward, update). After each epoch: validation metrics, early
 /// stopping, a checkpoint. Because batches depend only on (seed, epoch,
 /// index), a checkpoint needs just the weights, the optimizer state and
-/// those counters to resume bit for bit.
+/// those counters to resume bit for bit. Where the backend compiles runs of
+/// steps (the cpu backend), the steps between two moments the loop must act
+/// run in one call (runtime/TrainChunks.cpp), with the same bits.
 ///
-/// Faults: SIGINT/SIGTERM (runtime/Signals.h) are polled after each step; the
-/// run then writes a checkpoint where it stands and returns `interrupted`.
+/// Faults: SIGINT/SIGTERM (runtime/Signals.h) are polled after each step (or
+/// run of steps); the run then writes a checkpoint where it stands and
+/// returns `interrupted`.
 /// After each step the loss and the new parameters must be finite; when not
 /// (or after every step with checkNumerics) the step is re-run on the
 /// interpreter from the state before it to name the first op that produced
@@ -39,9 +42,6 @@
 namespace nn {
 
 namespace {
-
-/// Steps between copies of the state kept to explain a non-finite step.
-constexpr int64_t kSnapshotSteps = 64;
 
 bool allFinite(const TensorMap &m) {
   // Branch-free over the exponent bits, so that it vectorizes: this runs
@@ -202,6 +202,8 @@ void TrainRun::compile(const TensorMap &state) {
     throw;
   }
   compileSeconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  chunked = opts.executor.epochProgram && !opts.checkNumerics &&
+            exec->compiledSteps();
   observer.compileFinished(compileSeconds);
 }
 
@@ -220,14 +222,17 @@ TrainRun::Stop TrainRun::runEpoch() {
   epochStartBatch = p.batch;
   firstSamples = p.samples;
   observer.epochStarted(p.epoch + 1);
-  for (; p.batch < perEpoch; ++p.batch) {
+  while (p.batch < perEpoch) {
     if (opts.maxSteps >= 0 && p.step >= opts.maxSteps)
       return Stop::Steps; // possibly mid-epoch: p says where to resume
-    step();
-    if (interruptRequested()) {
+    if (chunked) {
+      runChunk(); // p.batch is past the chunk's batches
+    } else {
+      step();
       ++p.batch; // this batch is done
-      return Stop::Interrupted;
     }
+    if (interruptRequested())
+      return Stop::Interrupted;
   }
   return endEpoch();
 }
@@ -244,7 +249,7 @@ void TrainRun::step() {
   p.correct += countCorrect(s.step, out.at("pred"), batch.y);
   p.samples += batch.size;
   ++p.step;
-  reportBatch();
+  reportBatch(Clock::now());
 }
 
 void TrainRun::setLr(int64_t step, int64_t epoch) {
@@ -312,8 +317,7 @@ void TrainRun::replayBadSteps() {
   }
 }
 
-void TrainRun::reportBatch() {
-  Clock::time_point now = Clock::now();
+void TrainRun::reportBatch(Clock::time_point now) {
   // Rates are timed from the end of the epoch's first step, which may
   // include one-time work (JIT compilation, caches warming up).
   if (p.batch == epochStartBatch) {

@@ -57,6 +57,8 @@ public:
 
 private:
   using Clock = std::chrono::steady_clock;
+  /// Steps between copies of the state kept to explain a non-finite step.
+  static constexpr int64_t kSnapshotSteps = 64;
   enum class Stop { None, Steps, Interrupted, Early };
 
   void resume(TensorMap &state);
@@ -64,13 +66,23 @@ private:
   void openMetrics();
   Stop runEpoch();
   void step();
+  /// The steps up to the next moment the host must act, in one call of
+  /// Executor::runSteps (runtime/TrainChunks.cpp); then the same bookkeeping
+  /// as step() for each.
+  void runChunk();
+  /// How many steps runChunk runs from where the run stands.
+  int64_t chunkSteps() const;
+  /// Checks and counts step `i` of a chunk of `d` (p stands at it).
+  void countChunkStep(const StepsDone &d, int64_t i, int64_t batchSize,
+                      Clock::time_point done);
   /// Writes the lr of `step` (0-based, all epochs) in `epoch` into the
   /// executor (runtime/LrSchedule.h).
   void setLr(int64_t step, int64_t epoch);
   void snapshotIfDue();
   void checkStep(const TensorMap &feed, double loss);
   [[noreturn]] void replayBadSteps();
-  void reportBatch();
+  /// Tells the observer about the step that ended at `now`.
+  void reportBatch(Clock::time_point now);
   Stop endEpoch();
   EpochStats epochStats() const;
   void writeMetrics(const EpochStats &st);
@@ -94,6 +106,11 @@ private:
   bool hasValidation;
   int64_t perEpoch;
   bool hasLrLeaf; // the step graph reads "optimizer.lr"
+  /// Steps run in chunks (ExecutorOptions::epochProgram, a backend that
+  /// compiles them, no --check-numerics); set by compile().
+  bool chunked = false;
+  std::vector<int64_t> order; // the row order of epoch orderEpoch
+  int64_t orderEpoch = -1;
 
   std::unique_ptr<Executor> exec;
   RunProgress p;

@@ -52,6 +52,9 @@ ExecutorOptions executorOptionsFromEnvironment() {
     c.splitK = std::string(v) != "0";
   if (const char *v = std::getenv("NNC_CUDA_BIG_MIN_BLOCKS"))
     c.bigMinBlocks = std::clamp(std::atoi(v), 0, 8);
+  // Hidden: the trainer's step-by-step loop on every backend (to compare
+  // with the cpu backend's compiled runs of steps, runtime/TrainChunks.cpp).
+  o.epochProgram = !on("NNC_STEP_BY_STEP");
   return o;
 }
 

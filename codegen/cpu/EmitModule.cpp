@@ -12,6 +12,7 @@
 
 #include "codegen/cpu/ModuleEmitter.h"
 
+#include "codegen/cpu/CpuSteps.h"
 #include "ir/KernelNames.h"
 #include "ir/Support.h"
 
@@ -329,8 +330,10 @@ std::unique_ptr<Module> emitModule(LLVMContext &ctx,
   NN_ASSERT(!entries.empty(), "no entry to compile");
   auto m = std::make_unique<Module>(entries[0].graph->name, ctx);
   ModuleEmitter me(ctx, *m, opts);
-  for (const CpuEntry &e : entries)
+  for (const CpuEntry &e : entries) {
     me.emitEntry(e);
+    emitStepsEntry(me, e); // K steps in one call (EmitEpoch.cpp)
+  }
   if (opts.verbose && me.reusedKernels() > 0)
     std::fprintf(stderr, "nnc: cpu: %d kernels are copies of another, "
                  "compiled once\n", me.reusedKernels());

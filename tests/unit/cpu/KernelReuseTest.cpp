@@ -17,6 +17,8 @@
 
 #include "CpuTestUtil.h"
 
+#include "codegen/cpu/CpuSteps.h"
+
 using namespace nn;
 using namespace nn::test;
 
@@ -79,6 +81,10 @@ TEST(CpuKernelReuse, ProfiledModulesKeepOneKernelPerNode) {
   std::string plain = emitLlvmText(m.graph, planMemory(m.graph, 4), false);
   std::string timed =
       emitLlvmText(m.graph, planMemory(m.graph, 4), false, profiled);
+  // Without the trainer's run of steps that calls the step (emitted last,
+  // codegen/cpu/EmitEpoch.cpp).
+  timed = timed.substr(0, timed.find("define i64 @" + cpuStepsSymbol(m.graph) +
+                                     "("));
   EXPECT_GT(countKernels(timed, "define internal void @"),
             countKernels(plain, "define internal void @"));
   // Each kernel is called once (from the entry point or from its task).
