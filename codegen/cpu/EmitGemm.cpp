@@ -16,7 +16,7 @@
 ///   then the epilogue (bias, activation) on each finished tile.
 ///
 /// The tile and the block sizes are the module's GemmTarget (GemmTarget.h):
-/// 6 x 16 with <8 x float> (AVX2, ymm) or 14 x 32 with <16 x float>
+/// 6 x 16 with <8 x float> (AVX2, ymm) or 8 x 32 with <16 x float>
 /// (AVX-512, zmm), blocks from the host's caches.
 ///
 /// Each element sums its terms in the order p = 0, 1, ..., k-1, one fused
@@ -47,8 +47,12 @@ namespace {
 /// The vector width of the epilogue (GemmSpec::vecEpilogue).
 constexpr int64_t kEpilogueLanes = 8;
 
-GemmTarget targetOf(IRBuilder<> &b) {
-  return moduleGemmTarget(*b.GetInsertBlock()->getModule());
+/// The module's target, its tile narrowed for a product of n columns where
+/// n is a constant (GemmTarget::forColumns).
+GemmTarget targetOf(IRBuilder<> &b, Val n) {
+  GemmTarget t = moduleGemmTarget(*b.GetInsertBlock()->getModule());
+  auto *c = dyn_cast<ConstantInt>(n);
+  return t.forColumns(c ? c->getSExtValue() : -1);
 }
 
 /// The body of the micro-kernel function (GemmEmitter::microKernelFn),
@@ -189,7 +193,7 @@ private:
 class GemmEmitter {
 public:
   GemmEmitter(KernelEmitter &k, const GemmSpec &s)
-      : k(k), b(k.b), s(s), t(targetOf(k.b)), kMr(t.mr), kNr(t.nr),
+      : k(k), b(k.b), s(s), t(targetOf(k.b, s.n)), kMr(t.mr), kNr(t.nr),
         kKc(t.kc), kMc(t.mc), kNc(t.nc),
         evec(FixedVectorType::get(k.f32(), kEpilogueLanes)) {}
 
@@ -468,7 +472,7 @@ void GemmEmitter::emit() {
 
 std::pair<Val, Val> gemmColumns(KernelEmitter &k, Val n) {
   IRBuilder<> &b = k.b;
-  const int64_t nr = targetOf(b).nr;
+  const int64_t nr = targetOf(b, n).nr;
   Val panels = b.CreateSDiv(b.CreateAdd(n, k.i64(nr - 1)), k.i64(nr));
   Val first = b.CreateSDiv(b.CreateMul(k.part, panels), k.parts);
   Val last = b.CreateSDiv(b.CreateMul(b.CreateAdd(k.part, k.i64(1)), panels),
@@ -479,7 +483,7 @@ std::pair<Val, Val> gemmColumns(KernelEmitter &k, Val n) {
 }
 
 Val gemmMaxParts(IRBuilder<> &b, Val rows, Val cols) {
-  GemmTarget t = targetOf(b);
+  GemmTarget t = targetOf(b, cols);
   auto ceilDiv = [&](Val x, int64_t d) {
     return b.CreateUDiv(b.CreateAdd(x, b.getInt64(d - 1)), b.getInt64(d));
   };

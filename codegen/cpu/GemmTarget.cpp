@@ -103,10 +103,17 @@ std::string GemmTarget::kernelName() const {
   return "nnc_gemm_" + std::to_string(mr) + "x" + std::to_string(nr);
 }
 
+GemmTarget GemmTarget::forColumns(int64_t n) const {
+  GemmTarget t = *this;
+  if (lanes == 16 && nr > 16 && n >= 0 && n <= 16)
+    t.nr = 16;
+  return t;
+}
+
 GemmTarget gemmTargetFor(bool avx512, const CacheSizes *caches) {
   GemmTarget t;
   if (avx512) {
-    t.lanes = 16, t.mr = 14, t.nr = 32;
+    t.lanes = 16, t.mr = 8, t.nr = 32;
     t.kc = 128, t.mc = 112, t.nc = 512;
   }
   if (!caches || caches->l1d <= 0 || caches->l2 <= 0 || caches->l3 <= 0)

@@ -4,8 +4,12 @@
 /// Which register tile the generated matrix products use and how they block
 /// the operands for the caches (codegen/cpu/EmitGemm.cpp), chosen at JIT
 /// time from the TargetMachine's features: AVX-512 (avx512f: 32 zmm
-/// registers, <16 x float>) gets a 14 x 32 tile, anything else the AVX2
-/// 6 x 16 tile (<8 x float>, 16 ymm registers). Block sizes come from the
+/// registers, <16 x float>) gets an 8 x 32 tile, anything else the AVX2
+/// 6 x 16 tile (<8 x float>, 16 ymm registers). 8 x 32 was measured
+/// against 6 x 32, 10 x 32, 12 x 32, 14 x 32, 8 x 48 and 6 x 64 on an AMD
+/// Zen 4 host (which runs a zmm FMA as two 256-bit halves): the fastest on
+/// the MLP shapes and on 1024^3 there (14 x 32 needs 14 row pointers of a,
+/// more than the general registers, and spills them). Block sizes come from the
 /// host's L1d/L2/L3 sizes (sysfs) when the code is for the host, else from
 /// fixed defaults (a pinned --cpu: golden tests see the same text on every
 /// host). The choice is recorded in the module (named metadata `nnc.gemm`,
@@ -43,11 +47,16 @@ struct GemmTarget {
   int64_t mc = 96;   ///< rows of a's packed block (a multiple of mr; L2)
   int64_t nc = 256;  ///< columns of b's packed block (a multiple of nr)
   bool fromCaches = false; ///< kc, mc, nc from the host's caches
-  /// "avx512 14x32 kc 128 mc 112 nc 512 (defaults)", or "... (from the
+  /// "avx512 8x32 kc 128 mc 112 nc 512 (defaults)", or "... (from the
   /// host's caches)".
   std::string describe() const;
-  /// The micro-kernel's function name, "nnc_gemm_14x32".
+  /// The micro-kernel's function name, "nnc_gemm_8x32".
   std::string kernelName() const;
+  /// The tile for a product of `n` columns (n < 0: not known when the code
+  /// is generated): a 16-wide AVX-512 tile keeps one vector per row, 8 x 16,
+  /// where n <= 16 (a 10-column product would waste 22 of 32 columns).
+  /// The same bits either way: the tile never changes a sum's order.
+  GemmTarget forColumns(int64_t n) const;
 };
 
 /// The tile for a target with (`avx512`) or without AVX-512, and block sizes

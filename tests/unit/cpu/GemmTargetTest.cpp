@@ -2,7 +2,7 @@
 ///
 /// \file
 /// codegen/cpu/GemmTarget.h: the tile follows the target's ISA (AVX-512:
-/// 14 x 32 with 16-wide vectors; else the AVX2 6 x 16), the block sizes
+/// 8 x 32 with 16-wide vectors; else the AVX2 6 x 16), the block sizes
 /// follow the caches (fixed defaults when the cpu is pinned by name), and,
 /// since every element still sums its terms in the order p = 0..k-1 with
 /// one FMA per term, code built for AVX2 (x86-64-v3) and for AVX-512 (the
@@ -15,6 +15,7 @@
 #include "CpuTestUtil.h"
 
 #include "codegen/cpu/GemmTarget.h"
+#include "codegen/cpu/JitCache.h"
 #include "codegen/cpu/ThreadPool.h"
 #include "passes/MemoryPlan.h"
 
@@ -35,14 +36,21 @@ TEST(GemmTarget, TileFollowsTheIsa) {
   EXPECT_EQ(avx2.describe(), "avx2 6x16 kc 256 mc 96 nc 256 (defaults)");
   GemmTarget avx512 = gemmTargetFor(true, nullptr);
   EXPECT_EQ(avx512.lanes, 16);
-  EXPECT_EQ(avx512.kernelName(), "nnc_gemm_14x32");
+  EXPECT_EQ(avx512.kernelName(), "nnc_gemm_8x32");
   EXPECT_EQ(avx512.nr % avx512.lanes, 0);
   EXPECT_EQ(avx512.mc % avx512.mr, 0);
   EXPECT_EQ(avx512.nc % avx512.nr, 0);
-  // At most 31 of the 32 zmm registers: the accumulators, b's vectors and
-  // the broadcast of a.
+  // Within the 32 zmm registers: the accumulators, b's vectors and the
+  // broadcast of a.
   EXPECT_LE(avx512.mr * (avx512.nr / 16) + avx512.nr / 16 + 1, 32);
   EXPECT_LE(avx2.mr * (avx2.nr / 8) + avx2.nr / 8 + 1, 16);
+  // Narrow products keep one zmm per row; AVX2 and unknown widths keep
+  // their tile.
+  EXPECT_EQ(avx512.forColumns(10).kernelName(), "nnc_gemm_8x16");
+  EXPECT_EQ(avx512.forColumns(16).nr, 16);
+  EXPECT_EQ(avx512.forColumns(17).nr, 32);
+  EXPECT_EQ(avx512.forColumns(-1).nr, 32);
+  EXPECT_EQ(avx2.forColumns(10).kernelName(), "nnc_gemm_6x16");
 }
 
 TEST(GemmTarget, BlocksFollowTheCaches) {
@@ -51,8 +59,8 @@ TEST(GemmTarget, BlocksFollowTheCaches) {
   EXPECT_TRUE(t.fromCaches);
   // b's micro-panel is half of L1d: 16 KiB / (32 columns * 4 bytes).
   EXPECT_EQ(t.kc, 128);
-  // a's block at most 256 KiB, whole tiles of 14 rows.
-  EXPECT_EQ(t.mc, (256 << 10) / (128 * 4) / 14 * 14);
+  // a's block at most 256 KiB, whole tiles of 8 rows.
+  EXPECT_EQ(t.mc, (256 << 10) / (128 * 4) / 8 * 8);
   // b's block at most 512 KiB, whole panels of 32 columns.
   EXPECT_EQ(t.nc, (512 << 10) / (128 * 4) / 32 * 32);
   // A bigger L1 gives a deeper block; tiny caches clamp to one unit.
@@ -76,12 +84,33 @@ TEST(GemmTarget, PinnedCpuUsesItsIsaAndTheDefaults) {
   EXPECT_EQ(gemmTargetFor(v3).describe(),
             "avx2 6x16 kc 256 mc 96 nc 256 (defaults)");
   EXPECT_EQ(gemmTargetFor(v4).describe(),
-            "avx512 14x32 kc 128 mc 112 nc 512 (defaults)");
+            "avx512 8x32 kc 128 mc 112 nc 512 (defaults)");
   CacheSizes c = cpu::hostCacheSizes();
   bool known = c.l1d > 0 && c.l2 > 0 && c.l3 > 0;
   EXPECT_EQ(gemmTargetFor(host).fromCaches, known);
   EXPECT_EQ(gemmTargetFor(host).lanes,
             __builtin_cpu_supports("avx512f") ? 16 : 8);
+}
+
+TEST(GemmTarget, ChoiceIsInTheJitCacheKey) {
+  // Code built for different tiles or blocks must never share a cache entry.
+  Model m = loadExample("mnist_mlp.nn", Stage::Fused);
+  MemoryPlan plan = planMemory(m.graph, 64);
+  std::vector<CpuEntry> entries{{&m.graph, &plan, cpuStepSymbol(m.graph)}};
+  CpuOptions v3, v4;
+  v3.cpu = "x86-64-v3";
+  v4.cpu = "x86-64-v4";
+  std::string k3 = jitCacheKeyText(entries, v3);
+  std::string k4 = jitCacheKeyText(entries, v4);
+  EXPECT_NE(k3.find("\ngemm: " + gemmTargetFor(v3).describe() + "\n"),
+            std::string::npos)
+      << k3.substr(0, 300);
+  EXPECT_NE(k4.find("\ngemm: " + gemmTargetFor(v4).describe() + "\n"),
+            std::string::npos)
+      << k4.substr(0, 300);
+  std::string host = jitCacheKeyText(entries, {});
+  EXPECT_NE(host.find(gemmTargetFor(CpuOptions{}).describe()),
+            std::string::npos);
 }
 
 /// Outputs, updated leaves and every node's value of one step, as bits.
