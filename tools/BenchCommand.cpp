@@ -270,7 +270,8 @@ int runBench(const Args &args) {
   setup.device = peak.cpu;
   setup.threads = cpuThreads();
   setup.peakGflops = peak.gflops;
-  setup.peakNote = std::to_string(peak.width) + "-wide FMA, " +
+  setup.peakNote = (peak.width > 0 ? std::to_string(peak.width) + "-wide FMA, "
+                                    : std::string("no FMA, ")) +
                    (peak.cached ? "measured earlier, cached" : "measured now");
   setup.timedBy = "steady_clock";
   setup.repeats = repeats;
