@@ -270,7 +270,9 @@ int runBench(const Args &args) {
   setup.device = peak.cpu;
   setup.threads = cpuThreads();
   setup.peakGflops = peak.gflops;
-  setup.peakNote = peak.cached ? "measured earlier, cached" : "measured now";
+  setup.peakNote = (peak.width > 0 ? std::to_string(peak.width) + "-wide FMA, "
+                                    : std::string("no FMA, ")) +
+                   (peak.cached ? "measured earlier, cached" : "measured now");
   setup.timedBy = "steady_clock";
   setup.repeats = repeats;
   setup.warmup = warmup;

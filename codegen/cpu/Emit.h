@@ -237,9 +237,15 @@ struct GemmSpec {
 /// Emits `spec` for the columns of task k.part of k.parts.
 void emitGemm(KernelEmitter &k, const GemmSpec &spec);
 /// The columns [begin, end) of an n-column product that task k.part of
-/// k.parts computes: whole panels of 16 columns, split evenly.
+/// k.parts computes: whole panels of the module's tile width (GemmTarget's
+/// nr), split evenly. (A spec with onB is split so; others split rows too
+/// where the panels are fewer than the tasks.)
 std::pair<llvm::Value *, llvm::Value *> gemmColumns(KernelEmitter &k,
                                                     llvm::Value *n);
+/// The most tasks a rows x cols product is split into: its column panels
+/// times groups of two row tiles (for the parallel-for's maxParts).
+llvm::Value *gemmMaxParts(llvm::IRBuilder<> &b, llvm::Value *rows,
+                          llvm::Value *cols);
 /// Strides of an operand with dims `a` broadcast (numpy, trailing dims
 /// aligned) to `out`: 0 along broadcast dims. Internal error if it does not
 /// fit (shape inference checked it).

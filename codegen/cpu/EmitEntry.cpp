@@ -113,7 +113,8 @@ public:
 
 private:
   using Split = std::pair<llvm::Value *, llvm::Value *>;
-  Split splitOf(NodeId id);
+  /// `rows`: the product may split its rows too (not a grad-bias pair).
+  Split splitOf(NodeId id, bool rows = true);
   Split splitOfUpdates(const KernelGroup &grp);
   void startProfile();
   void tick(Function *k);
@@ -183,8 +184,8 @@ EntryEmitter::EntryEmitter(ModuleEmitter &me, const CpuEntry &e)
   b.SetInsertPoint(BasicBlock::Create(ctx, "entry", f));
 }
 
-/// A product's column panels (of 16) and multiply-adds, for the pool.
-EntryEmitter::Split EntryEmitter::splitOf(NodeId id) {
+/// A product's tasks (EmitGemm.cpp) and multiply-adds, for the pool.
+EntryEmitter::Split EntryEmitter::splitOf(NodeId id, bool rows) {
   if (!splittable(g, id))
     return {nullptr, nullptr};
   auto dimOf = [&](int64_t d) -> llvm::Value * {
@@ -200,7 +201,8 @@ EntryEmitter::Split EntryEmitter::splitOf(NodeId id) {
             numel};
   llvm::Value *cols = dims.empty() ? b.getInt64(1) : dimOf(dims.back());
   llvm::Value *work = b.CreateMul(dimOf(productDepth(g, id)), numel);
-  return {b.CreateUDiv(b.CreateAdd(cols, b.getInt64(15)), b.getInt64(16)),
+  return {gemmMaxParts(b, rows ? b.CreateUDiv(numel, cols) : b.getInt64(1),
+                       cols),
           work};
 }
 
@@ -318,7 +320,7 @@ void EntryEmitter::callGroup(const KernelGroup &grp) {
     args.push_back(at(in));
   args.push_back(batch);
   auto [maxParts, work] =
-      grp.weight >= 0 ? splitOf(grp.weight) : splitOfUpdates(grp);
+      grp.weight >= 0 ? splitOf(grp.weight, false) : splitOfUpdates(grp);
   me.callKernel(b, k, args, maxParts, work);
   tick(k);
 }

@@ -4,26 +4,34 @@
 /// out[i][j] = epilogue(i, j, sum_p a(i, p) * b(p, j)) as the Goto/BLIS loop
 /// nest, every level emitted as LLVM IR:
 ///
-///   for jc: column blocks of kNc (this task's share of the column panels)
-///     for pc: depth blocks of kKc; b's block packed into panels of kNr
+///   for jc: column blocks of nc (this task's share of the column panels)
+///     for pc: depth blocks of kc; b's block packed into panels of nr
 ///             columns (transposes read in place and folded activation
 ///             gradients applied while packing: the prologue)
-///       for ic: row blocks of kMc (a packed too when it is computed)
-///         for jr, ir: a kMr x kNr micro-kernel, 2 x kMr <8 x float>
-///                     accumulators held in ymm registers, one broadcast of
-///                     a and two loads of b per FMA row
+///       for ic: row blocks of mc (this task's rows; a packed too when it
+///               is computed)
+///         for jr, ir: an mr x nr micro-kernel, mr x (nr / lanes) vector
+///                     accumulators held in registers, one broadcast of a
+///                     and nr / lanes loads of b per FMA row
 ///   then the epilogue (bias, activation) on each finished tile.
+///
+/// The tile and the block sizes are the module's GemmTarget (GemmTarget.h):
+/// 6 x 16 with <8 x float> (AVX2, ymm) or 8 x 32 with <16 x float>
+/// (AVX-512, zmm), blocks from the host's caches.
 ///
 /// Each element sums its terms in the order p = 0, 1, ..., k-1, one fused
 /// multiply-add per term: a depth block's accumulators start from the sum of
 /// the blocks before it. So the result does not depend on the block sizes,
-/// nor on how the column panels are split between threads: the same bits for
-/// any thread count. Pack buffers live on the kernel's stack (kKc x kNc and
-/// kMc x kKc floats, 352 KiB).
+/// nor on the tile (the AVX2 and AVX-512 kernels give the same bits), nor on
+/// how the tiles are split between threads (column panels, and rows where
+/// the panels are fewer than the tasks): the same bits for any thread
+/// count. Pack buffers live on the kernel's stack (kc x nc and mc x kc
+/// floats).
 ///
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/Emit.h"
+#include "codegen/cpu/GemmTarget.h"
 
 #include "ir/Support.h"
 
@@ -36,24 +44,33 @@ using Val = llvm::Value *;
 
 namespace {
 
-constexpr int64_t kMr = 6;    ///< micro-kernel rows
-constexpr int64_t kNr = 16;   ///< micro-kernel columns (two <8 x float>)
-constexpr int64_t kKc = 256;  ///< depth of a block (b's panel fits L1)
-constexpr int64_t kMc = 96;   ///< rows of a block of a (a multiple of kMr)
-constexpr int64_t kNc = 256;  ///< columns of b's packed block (of kNr)
-constexpr unsigned kLanes = 8;
+/// The vector width of the epilogue (GemmSpec::vecEpilogue).
+constexpr int64_t kEpilogueLanes = 8;
+
+/// The module's target, its tile narrowed for a product of n columns where
+/// n is a constant (GemmTarget::forColumns).
+GemmTarget targetOf(IRBuilder<> &b, Val n) {
+  GemmTarget t = moduleGemmTarget(*b.GetInsertBlock()->getModule());
+  auto *c = dyn_cast<ConstantInt>(n);
+  return t.forColumns(c ? c->getSExtValue() : -1);
+}
 
 /// The body of the micro-kernel function (GemmEmitter::microKernelFn),
 /// one step per method, in the order its instructions are emitted.
 class MicroKernel {
 public:
-  MicroKernel(KernelEmitter &mk, Type *vec)
-      : mk(mk), b(mk.b), vec(vec), f(b.GetInsertBlock()->getParent()) {
+  MicroKernel(KernelEmitter &mk, const GemmTarget &t)
+      : mk(mk), b(mk.b), kMr(t.mr), kNr(t.nr), kLanes(t.lanes),
+        kVecs(t.nr / t.lanes),
+        vec(FixedVectorType::get(mk.f32(), static_cast<unsigned>(t.lanes))),
+        f(b.GetInsertBlock()->getParent()) {
     a = f->getArg(0), ars = f->getArg(1), acs = f->getArg(2);
     bp = f->getArg(3), depth = f->getArg(4), c = f->getArg(5);
     ldc = f->getArg(6), rows = f->getArg(7), cols = f->getArg(8);
     first = b.CreateICmpNE(f->getArg(9), mk.i64(0));
-    tile = mk.slot(ArrayType::get(mk.f32(), kMr * kNr), "tile");
+    tile = mk.slot(ArrayType::get(mk.f32(), static_cast<uint64_t>(kMr * kNr)),
+                   "tile");
+    acc.assign(static_cast<size_t>(kMr), std::vector<Val>(kVecs));
     for (auto &row : acc)
       for (Val &x : row)
         x = mk.slot(vec, "acc");
@@ -71,18 +88,20 @@ public:
 private:
   KernelEmitter &mk;
   IRBuilder<> &b;
+  const int64_t kMr, kNr, kLanes;
+  const size_t kVecs; ///< vectors per row of the tile
   Type *vec;
   Function *f;
   Val a, ars, acs, bp, depth, c, ldc, rows, cols, first, tile, full, zero;
-  Val acc[kMr][2];
+  std::vector<std::vector<Val>> acc; ///< [kMr][kVecs]
 
   Val at(Val base, Val idx) { return b.CreateInBoundsGEP(mk.f32(), base, idx); }
-  Val cRow(int64_t r, int v) {
+  Val cRow(int64_t r, size_t v) {
     return at(c, b.CreateAdd(b.CreateMul(mk.i64(r), ldc),
-                             mk.i64(v * kLanes)));
+                             mk.i64(static_cast<int64_t>(v) * kLanes)));
   }
-  Val tileAt(int64_t r, int v) {
-    return at(tile, mk.i64(r * kNr + v * kLanes));
+  Val tileAt(int64_t r, size_t v) {
+    return at(tile, mk.i64(r * kNr + static_cast<int64_t>(v) * kLanes));
   }
   /// A partial tile goes through `tile` (kMr x kNr floats).
   void edgeCopy(bool toTile) {
@@ -97,7 +116,7 @@ private:
   /// acc[r][v] = tile row r of the result (vector v), through `tile`.
   void loadFrom(bool fromC) {
     for (int64_t r = 0; r < kMr; ++r)
-      for (int v = 0; v < 2; ++v)
+      for (size_t v = 0; v < kVecs; ++v)
         b.CreateStore(b.CreateAlignedLoad(vec, fromC ? cRow(r, v)
                                                      : tileAt(r, v),
                                           Align(4)),
@@ -117,7 +136,7 @@ private:
               full, [&] { loadFrom(true); },
               [&] {
                 for (int64_t r = 0; r < kMr; ++r)
-                  for (int v = 0; v < 2; ++v)
+                  for (size_t v = 0; v < kVecs; ++v)
                     b.CreateAlignedStore(zero, tileAt(r, v), Align(4));
                 edgeCopy(true);
                 loadFrom(false);
@@ -128,7 +147,7 @@ private:
   void multiply() {
     // Row r of a, clamped to the last row inside the result.
     Val lastRow = b.CreateSub(rows, mk.i64(1));
-    Val aRow[kMr];
+    std::vector<Val> aRow(static_cast<size_t>(kMr));
     for (int64_t r = 0; r < kMr; ++r) {
       Val rr = b.CreateSelect(b.CreateICmpSLT(mk.i64(r), lastRow), mk.i64(r),
                               lastRow);
@@ -136,17 +155,19 @@ private:
     }
     mk.loop(depth, "p", [&](Val p) {
       Val brow = at(bp, b.CreateMul(p, mk.i64(kNr)));
-      Val b0 = b.CreateAlignedLoad(vec, brow, Align(4));
-      Val b1 = b.CreateAlignedLoad(vec, at(brow, mk.i64(kLanes)), Align(4));
+      std::vector<Val> bv(kVecs);
+      for (size_t v = 0; v < kVecs; ++v)
+        bv[v] = b.CreateAlignedLoad(
+            vec, at(brow, mk.i64(static_cast<int64_t>(v) * kLanes)), Align(4));
       Val off = b.CreateMul(p, acs);
       for (int64_t r = 0; r < kMr; ++r) {
         Val splat = b.CreateVectorSplat(
-            kLanes, b.CreateLoad(mk.f32(), at(aRow[r], off)));
-        for (int v = 0; v < 2; ++v)
+            static_cast<unsigned>(kLanes),
+            b.CreateLoad(mk.f32(), at(aRow[r], off)));
+        for (size_t v = 0; v < kVecs; ++v)
           b.CreateStore(
               b.CreateIntrinsic(Intrinsic::fmuladd, {vec},
-                                {splat, v ? b1 : b0,
-                                 b.CreateLoad(vec, acc[r][v])}),
+                                {splat, bv[v], b.CreateLoad(vec, acc[r][v])}),
               acc[r][v]);
       }
     });
@@ -155,7 +176,7 @@ private:
   void storeAccumulators() {
     auto storeTo = [&](bool toC) {
       for (int64_t r = 0; r < kMr; ++r)
-        for (int v = 0; v < 2; ++v)
+        for (size_t v = 0; v < kVecs; ++v)
           b.CreateAlignedStore(b.CreateLoad(vec, acc[r][v]),
                                toC ? cRow(r, v) : tileAt(r, v), Align(4));
     };
@@ -172,42 +193,88 @@ private:
 class GemmEmitter {
 public:
   GemmEmitter(KernelEmitter &k, const GemmSpec &s)
-      : k(k), b(k.b), s(s), vec(FixedVectorType::get(k.f32(), kLanes)) {}
+      : k(k), b(k.b), s(s), t(targetOf(k.b, s.n)), kMr(t.mr), kNr(t.nr),
+        kKc(t.kc), kMc(t.mc), kNc(t.nc),
+        evec(FixedVectorType::get(k.f32(), kEpilogueLanes)) {}
 
   void emit();
 
 private:
+  /// The rows [r0, r1) and columns [c0, c1) this task computes.
+  struct Share {
+    Val r0, r1, c0, c1;
+  };
+
   Val min(Val x, Val y) { return b.CreateSelect(b.CreateICmpSLT(x, y), x, y); }
   Val ceilDiv(Val x, int64_t d) {
     return b.CreateSDiv(b.CreateAdd(x, k.i64(d - 1)), k.i64(d));
   }
   Val at(Val base, Val idx) { return b.CreateInBoundsGEP(k.f32(), base, idx); }
-  Val fmaVec(Val a, Val x, Val acc) {
-    return b.CreateIntrinsic(Intrinsic::fmuladd, {vec}, {a, x, acc});
-  }
 
+  Share share();
   void packB(Val j0, Val ncb, Val p0, Val kcb);
   void packA(Val i0, Val mcb, Val p0, Val kcb);
-  /// The module's one micro-kernel function (emitted on first use):
-  ///   void nnc_gemm_6x16(ptr a, i64 aRowStride, i64 aColStride, ptr b,
-  ///                      i64 depth, ptr c, i64 ldc, i64 rows, i64 cols,
-  ///                      i64 first)
+  /// The module's micro-kernel function (emitted on first use), named after
+  /// its tile:
+  ///   void nnc_gemm_<mr>x<nr>(ptr a, i64 aRowStride, i64 aColStride, ptr b,
+  ///                           i64 depth, ptr c, i64 ldc, i64 rows, i64 cols,
+  ///                           i64 first)
   /// c[r * ldc + q] (+)= sum_p a[r * aRowStride + p * aColStride] *
-  /// b[p * kNr + q] for r < rows, q < cols: from zero when `first`, else
+  /// b[p * nr + q] for r < rows, q < cols: from zero when `first`, else
   /// from c. Rows past `rows` read row rows - 1 of a (dropped).
   Function *microKernelFn();
-  void emitMicroKernelBody(KernelEmitter &mk);
+  /// The row blocks of one packed block of b (columns [j0, j0 + ncb),
+  /// depths [p0, p0 + kcb)).
+  void rowBlocks(const Share &sh, Val j0, Val ncb, Val p0, Val kcb,
+                 Val first, Val last);
+  /// One micro-kernel call (and the epilogue after the last depth block).
+  void tile(Val i, Val j, Val rows, Val cols, Val ir, Val kcb, Val p0,
+            Val bPanel, Val first, Val last);
   /// out = epilogue(out) on the rows x cols tile at (i, j).
   void epilogue(Val i, Val j, Val rows, Val cols);
 
   KernelEmitter &k;
   IRBuilder<> &b;
   const GemmSpec &s;
-  Type *vec;
-  Val bPack = nullptr, aPack = nullptr;
+  const GemmTarget t;
+  const int64_t kMr, kNr, kKc, kMc, kNc;
+  Type *evec; ///< the epilogue's vector type
+  Val bPack = nullptr, aPack = nullptr, packing = nullptr;
+  Function *micro = nullptr;
 };
 
-/// bPack[(jp * kcb + p) * kNr + jj] = b(p0 + p, j0 + jp * kNr + jj), zero
+/// Column panels of nr split between the tasks; where there are fewer
+/// panels than tasks, each panel's rows are split too (in whole tiles), so
+/// that a small product still gives every thread work. Not with onB: that
+/// must see each column once (gemmColumns, the caller's bias sums).
+GemmEmitter::Share GemmEmitter::share() {
+  if (s.onB) {
+    auto [c0, c1] = gemmColumns(k, s.n);
+    return {k.i64(0), s.m, c0, c1};
+  }
+  Val panels = ceilDiv(s.n, kNr), tiles = ceilDiv(s.m, kMr);
+  Val parts = k.parts, one = k.i64(1);
+  Val byRows = b.CreateICmpSGT(parts, panels);
+  Val rowGroups = b.CreateSelect(
+      byRows, b.CreateSDiv(parts, b.CreateSelect(b.CreateICmpSGT(panels, one),
+                                                 panels, one)),
+      one);
+  Val colGroups = b.CreateSelect(
+      byRows, b.CreateSelect(b.CreateICmpSGT(panels, one), panels, one),
+      parts);
+  Val cg = b.CreateSRem(k.part, colGroups), rg = b.CreateSDiv(k.part, colGroups);
+  auto bound = [&](Val g, Val count, Val groups, int64_t unit, Val limit) {
+    return min(b.CreateMul(b.CreateSDiv(b.CreateMul(g, count), groups),
+                           k.i64(unit)),
+               limit);
+  };
+  return {bound(rg, tiles, rowGroups, kMr, s.m),
+          bound(b.CreateAdd(rg, one), tiles, rowGroups, kMr, s.m),
+          bound(cg, panels, colGroups, kNr, s.n),
+          bound(b.CreateAdd(cg, one), panels, colGroups, kNr, s.n)};
+}
+
+/// bPack[(jp * kcb + p) * nr + jj] = b(p0 + p, j0 + jp * nr + jj), zero
 /// past column n. Full panels copy without a bounds check (contiguous rows
 /// vectorize); onB sees each element once, p ascending for every column.
 void GemmEmitter::packB(Val j0, Val ncb, Val p0, Val kcb) {
@@ -238,7 +305,7 @@ void GemmEmitter::packB(Val j0, Val ncb, Val p0, Val kcb) {
   });
 }
 
-/// aPack[(ip * kcb + p) * kMr + r] = a(i0 + ip * kMr + r, p0 + p), zero past
+/// aPack[(ip * kcb + p) * mr + r] = a(i0 + ip * mr + r, p0 + p), zero past
 /// row m.
 void GemmEmitter::packA(Val i0, Val mcb, Val p0, Val kcb) {
   k.loop(ceilDiv(mcb, kMr), "ip", [&](Val ip) {
@@ -260,16 +327,23 @@ void GemmEmitter::packA(Val i0, Val mcb, Val p0, Val kcb) {
 
 Function *GemmEmitter::microKernelFn() {
   Module &m = *b.GetInsertBlock()->getModule();
-  if (Function *f = m.getFunction("nnc_gemm_6x16"))
+  std::string name = t.kernelName();
+  if (Function *f = m.getFunction(name))
     return f;
   Type *ptr = PointerType::get(b.getContext(), 0), *i64 = b.getInt64Ty();
   auto *ty = FunctionType::get(
       b.getVoidTy(), {ptr, i64, i64, ptr, i64, ptr, i64, i64, i64, i64},
       false);
-  Function *f =
-      Function::Create(ty, GlobalValue::InternalLinkage, "nnc_gemm_6x16", m);
+  Function *f = Function::Create(ty, GlobalValue::InternalLinkage, name, m);
   f->addFnAttr(Attribute::NoInline);
   f->addFnAttr(Attribute::NoUnwind);
+  // Wide vectors in zmm registers, even where the CPU's tuning prefers
+  // 256-bit ones (x86-64-v4, Skylake-X) and would split them.
+  if (t.lanes * 32 > 256) {
+    std::string bits = std::to_string(t.lanes * 32);
+    f->addFnAttr("min-legal-vector-width", bits);
+    f->addFnAttr("prefer-vector-width", bits);
+  }
   const char *names[] = {"a",   "ars",  "acs",  "b",    "depth",
                          "c",   "ldc",  "rows", "cols", "first"};
   for (unsigned i = 0; i < f->arg_size(); ++i)
@@ -283,13 +357,9 @@ Function *GemmEmitter::microKernelFn() {
   NodeId id = static_cast<NodeId>(&k.node - k.g.nodes.data());
   KernelEmitter mk(m, f, k.g, id, {}, f->getArg(5),
                    BasicBlock::Create(b.getContext(), "entry", f));
-  emitMicroKernelBody(mk);
+  MicroKernel(mk, t).emit();
   mk.b.CreateRetVoid();
   return f;
-}
-
-void GemmEmitter::emitMicroKernelBody(KernelEmitter &mk) {
-  MicroKernel(mk, vec).emit();
 }
 
 void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {
@@ -305,15 +375,15 @@ void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {
   };
   if (!s.vecEpilogue)
     return apply(cols);
-  // A whole tile's rows: two <8 x float> each.
+  // A whole tile's rows: nr / 8 <8 x float> each.
   k.ifElse(b.CreateICmpEQ(cols, k.i64(kNr)),
          [&] {
            k.loop(rows, "er", [&](Val r) {
              Val ii = b.CreateAdd(i, r);
-             for (int64_t v = 0; v < kNr / kLanes; ++v) {
-               Val jj = b.CreateAdd(j, k.i64(v * kLanes));
+             for (int64_t v = 0; v < kNr / kEpilogueLanes; ++v) {
+               Val jj = b.CreateAdd(j, k.i64(v * kEpilogueLanes));
                Val o = at(k.out, b.CreateAdd(b.CreateMul(ii, s.n), jj));
-               Val x = b.CreateAlignedLoad(vec, o, Align(4));
+               Val x = b.CreateAlignedLoad(evec, o, Align(4));
                b.CreateAlignedStore(s.vecEpilogue(ii, jj, x), o, Align(4));
              }
            });
@@ -321,67 +391,78 @@ void GemmEmitter::epilogue(Val i, Val j, Val rows, Val cols) {
          [&] { apply(cols); });
 }
 
+void GemmEmitter::tile(Val i, Val j, Val rows, Val cols, Val ir, Val kcb,
+                       Val p0, Val bPanel, Val first, Val last) {
+  // a's rows from i, depths from p0: packed (row stride 1, depth stride
+  // mr) or read in place.
+  Val aTile = at(aPack, b.CreateMul(b.CreateMul(ir, kcb), k.i64(kMr)));
+  Val ars = k.i64(1), acs = k.i64(kMr);
+  if (!s.packA && s.aBase) {
+    Val direct = at(s.aBase, b.CreateAdd(b.CreateMul(i, s.aRowStride),
+                                         b.CreateMul(p0, s.aColStride)));
+    aTile = b.CreateSelect(packing, aTile, direct);
+    ars = b.CreateSelect(packing, ars, s.aRowStride);
+    acs = b.CreateSelect(packing, acs, s.aColStride);
+  }
+  Val c = at(k.out, b.CreateAdd(b.CreateMul(i, s.n), j));
+  b.CreateCall(micro, {aTile, ars, acs, bPanel, kcb, c, s.n, rows, cols,
+                       b.CreateZExt(first, b.getInt64Ty())});
+  if (s.epilogue)
+    k.ifElse(last, [&] { epilogue(i, j, rows, cols); }, nullptr);
+}
+
+void GemmEmitter::rowBlocks(const Share &sh, Val j0, Val ncb, Val p0, Val kcb,
+                            Val first, Val last) {
+  k.loop(ceilDiv(b.CreateSub(sh.r1, sh.r0), kMc), "ic", [&](Val ic) {
+    Val i0 = b.CreateAdd(sh.r0, b.CreateMul(ic, k.i64(kMc)));
+    Val mcb = min(k.i64(kMc), b.CreateSub(sh.r1, i0));
+    k.ifElse(packing, [&] { packA(i0, mcb, p0, kcb); }, nullptr);
+    k.loop(ceilDiv(ncb, kNr), "jr", [&](Val jr) {
+      Val j = b.CreateAdd(j0, b.CreateMul(jr, k.i64(kNr)));
+      Val cols = min(k.i64(kNr), b.CreateSub(sh.c1, j));
+      Val bPanel = at(bPack, b.CreateMul(b.CreateMul(jr, kcb), k.i64(kNr)));
+      k.loop(ceilDiv(mcb, kMr), "ir", [&](Val ir) {
+        Val i = b.CreateAdd(i0, b.CreateMul(ir, k.i64(kMr)));
+        Val rows = min(k.i64(kMr), b.CreateSub(sh.r1, i));
+        tile(i, j, rows, cols, ir, kcb, p0, bPanel, first, last);
+      });
+    });
+  });
+}
+
 void GemmEmitter::emit() {
-  bPack = k.slot(ArrayType::get(k.f32(), kKc * kNc), "bpack");
-  aPack = k.slot(ArrayType::get(k.f32(), kMc * kKc), "apack");
+  bPack = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(kKc * kNc)),
+                 "bpack");
+  aPack = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(kMc * kKc)),
+                 "apack");
   // a is packed where it is computed, and where it is read transposed over
   // more than one depth block (rows kColStride apart: a cache line per
   // element); else read in place.
-  Val packing = k.b.getTrue();
+  packing = k.b.getTrue();
   if (!s.packA && s.aBase)
     packing = b.CreateAnd(b.CreateICmpNE(s.aColStride, k.i64(1)),
                           b.CreateICmpSGT(s.k, k.i64(kKc)));
-  Function *micro = microKernelFn();
-  auto [colBegin, colEnd] = gemmColumns(k, s.n);
-  Val width = b.CreateSub(colEnd, colBegin);
+  micro = microKernelFn();
+  Share sh = share();
+  Val width = b.CreateSub(sh.c1, sh.c0), height = b.CreateSub(sh.r1, sh.r0);
   // An empty product (k = 0) still runs one depth block, of depth 0, so
   // that the result is zero and the epilogue runs.
   Val depthBlocks =
       b.CreateSelect(b.CreateICmpSGT(s.k, k.i64(0)), ceilDiv(s.k, kKc),
                      k.i64(1));
-  k.ifElse(b.CreateICmpSGT(width, k.i64(0)), [&] {
+  Val work = b.CreateAnd(b.CreateICmpSGT(width, k.i64(0)),
+                         b.CreateICmpSGT(height, k.i64(0)));
+  k.ifElse(work, [&] {
     k.loop(ceilDiv(width, kNc), "jc", [&](Val jc) {
-      Val j0 = b.CreateAdd(colBegin, b.CreateMul(jc, k.i64(kNc)));
-      Val ncb = min(k.i64(kNc), b.CreateSub(colEnd, j0));
+      Val j0 = b.CreateAdd(sh.c0, b.CreateMul(jc, k.i64(kNc)));
+      Val ncb = min(k.i64(kNc), b.CreateSub(sh.c1, j0));
       k.loop(depthBlocks, "pc", [&](Val pc) {
         Val p0 = b.CreateMul(pc, k.i64(kKc));
         Val kcb = min(k.i64(kKc), b.CreateSub(s.k, p0));
         Val first = b.CreateICmpEQ(pc, k.i64(0));
         Val last = b.CreateICmpEQ(pc, b.CreateSub(depthBlocks, k.i64(1)));
         packB(j0, ncb, p0, kcb);
-        k.loop(ceilDiv(s.m, kMc), "ic", [&](Val ic) {
-          Val i0 = b.CreateMul(ic, k.i64(kMc));
-          Val mcb = min(k.i64(kMc), b.CreateSub(s.m, i0));
-          k.ifElse(packing, [&] { packA(i0, mcb, p0, kcb); }, nullptr);
-          k.loop(ceilDiv(ncb, kNr), "jr", [&](Val jr) {
-            Val j = b.CreateAdd(j0, b.CreateMul(jr, k.i64(kNr)));
-            Val cols = min(k.i64(kNr), b.CreateSub(colEnd, j));
-            Val bPanel =
-                at(bPack, b.CreateMul(b.CreateMul(jr, kcb), k.i64(kNr)));
-            k.loop(ceilDiv(mcb, kMr), "ir", [&](Val ir) {
-              Val i = b.CreateAdd(i0, b.CreateMul(ir, k.i64(kMr)));
-              Val rows = min(k.i64(kMr), b.CreateSub(s.m, i));
-              // a's rows from i, depths from p0: packed (row stride 1,
-              // depth stride kMr) or read in place.
-              Val aTile = at(aPack, b.CreateMul(b.CreateMul(ir, kcb),
-                                                k.i64(kMr)));
-              Val ars = k.i64(1), acs = k.i64(kMr);
-              if (!s.packA && s.aBase) {
-                Val direct = at(s.aBase,
-                                b.CreateAdd(b.CreateMul(i, s.aRowStride),
-                                            b.CreateMul(p0, s.aColStride)));
-                aTile = b.CreateSelect(packing, aTile, direct);
-                ars = b.CreateSelect(packing, ars, s.aRowStride);
-                acs = b.CreateSelect(packing, acs, s.aColStride);
-              }
-              Val c = at(k.out, b.CreateAdd(b.CreateMul(i, s.n), j));
-              b.CreateCall(micro, {aTile, ars, acs, bPanel, kcb, c, s.n, rows,
-                                   cols, b.CreateZExt(first, b.getInt64Ty())});
-              if (s.epilogue)
-                k.ifElse(last, [&] { epilogue(i, j, rows, cols); }, nullptr);
-            });
-          });
-        });
+        rowBlocks(sh, j0, ncb, p0, kcb, first, last);
       });
     });
   }, nullptr);
@@ -391,13 +472,26 @@ void GemmEmitter::emit() {
 
 std::pair<Val, Val> gemmColumns(KernelEmitter &k, Val n) {
   IRBuilder<> &b = k.b;
-  Val panels = b.CreateSDiv(b.CreateAdd(n, k.i64(kNr - 1)), k.i64(kNr));
+  const int64_t nr = targetOf(b, n).nr;
+  Val panels = b.CreateSDiv(b.CreateAdd(n, k.i64(nr - 1)), k.i64(nr));
   Val first = b.CreateSDiv(b.CreateMul(k.part, panels), k.parts);
   Val last = b.CreateSDiv(b.CreateMul(b.CreateAdd(k.part, k.i64(1)), panels),
                           k.parts);
-  Val end = b.CreateMul(last, k.i64(kNr));
-  return {b.CreateMul(first, k.i64(kNr)),
+  Val end = b.CreateMul(last, k.i64(nr));
+  return {b.CreateMul(first, k.i64(nr)),
           b.CreateSelect(b.CreateICmpSLT(end, n), end, n)};
+}
+
+Val gemmMaxParts(IRBuilder<> &b, Val rows, Val cols) {
+  GemmTarget t = targetOf(b, cols);
+  auto ceilDiv = [&](Val x, int64_t d) {
+    return b.CreateUDiv(b.CreateAdd(x, b.getInt64(d - 1)), b.getInt64(d));
+  };
+  // Column panels, times groups of at least two row tiles.
+  Val groups = ceilDiv(ceilDiv(rows, t.mr), 2);
+  groups = b.CreateSelect(b.CreateICmpUGT(groups, b.getInt64(1)), groups,
+                          b.getInt64(1));
+  return b.CreateMul(ceilDiv(cols, t.nr), groups);
 }
 
 void emitGemm(KernelEmitter &k, const GemmSpec &spec) {

@@ -10,6 +10,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "codegen/cpu/GemmTarget.h"
 #include "codegen/cpu/ModuleEmitter.h"
 
 #include "codegen/cpu/CpuSteps.h"
@@ -329,6 +330,7 @@ std::unique_ptr<Module> emitModule(LLVMContext &ctx,
                                    const CpuOptions &opts) {
   NN_ASSERT(!entries.empty(), "no entry to compile");
   auto m = std::make_unique<Module>(entries[0].graph->name, ctx);
+  setModuleGemmTarget(*m, gemmTargetFor(opts));
   ModuleEmitter me(ctx, *m, opts);
   for (const CpuEntry &e : entries) {
     me.emitEntry(e);

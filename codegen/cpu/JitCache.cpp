@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/JitCache.h"
+#include "codegen/cpu/GemmTarget.h"
 
 #include "ir/Printer.h"
 #include "ir/Support.h"
@@ -200,7 +201,8 @@ std::string jitCacheDir() {
 std::string jitCacheKeyText(const std::vector<CpuEntry> &entries,
                             const CpuOptions &opts) {
   std::string key = "nnc jit cache v2\nbuild: " + buildIdentity() +
-                    "\ntarget: " + cpuTargetDescription(opts) + "\n";
+                    "\ntarget: " + cpuTargetDescription(opts) +
+                    "\ngemm: " + cpu::gemmTargetFor(opts).describe() + "\n";
   for (const CpuEntry &e : entries) {
     NN_ASSERT(e.graph && e.plan, "a cache entry needs a graph and a plan");
     key +=
