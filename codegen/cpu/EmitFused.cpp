@@ -254,7 +254,11 @@ Val scaleOf(KernelEmitter &k, size_t op, Val count) {
                          k.f32());
 }
 
-/// (softmax(z) - onehot(y)) * (g / rows).
+/// (softmax(z) - onehot(y)) * (g / rows). Each exp(z - max) is computed
+/// once: written to the result while the row's sum is taken (in double, in
+/// order, as rowMaxAndSum sums), then read back and divided by the sum: the
+/// same bits as computing it twice, half the libm calls (the result and z
+/// share a slot only exactly, and each z is read before its slot is written).
 void emitSoftmaxXentGrad(KernelEmitter &k) {
   IRBuilder<> &b = k.b;
   LlvmMath math{k};
@@ -264,12 +268,27 @@ void emitSoftmaxXentGrad(KernelEmitter &k) {
   Val rows = k.product(z, 0, z.size() - 1);
   Val scale = scaleOf(k, 2, rows);
   k.loop(rows, "r", [&](Val r) {
-    auto [mx, s] = rowMaxAndSum(k, r, c);
-    auto [id, ok] = classIndex(k, k.load(1, r), c);
     Val base = b.CreateMul(r, c);
+    Val m = k.slot(k.f32(), "max");
+    b.CreateStore(k.load(0, base), m);
+    k.loop(c, "j", [&](Val j) {
+      Val v = k.load(0, b.CreateAdd(base, j));
+      b.CreateStore(emitMax(math, v, b.CreateLoad(k.f32(), m)), m);
+    });
+    Val mx = b.CreateLoad(k.f32(), m);
+    Val acc = k.accumulator("sum");
     k.loop(c, "j", [&](Val j) {
       Val idx = b.CreateAdd(base, j);
-      Val sm = b.CreateFDiv(emitExpShifted(math, k.load(0, idx), mx), s);
+      Val e = emitExpShifted(math, k.load(0, idx), mx);
+      k.store(idx, e);
+      k.accumulate(acc, e);
+    });
+    Val s = b.CreateFPTrunc(b.CreateLoad(k.f64(), acc), k.f32());
+    auto [id, ok] = classIndex(k, k.load(1, r), c);
+    k.loop(c, "j", [&](Val j) {
+      Val idx = b.CreateAdd(base, j);
+      Val e = b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), k.out, idx));
+      Val sm = b.CreateFDiv(e, s);
       Val hot = b.CreateSelect(b.CreateAnd(ok, b.CreateICmpEQ(id, j)),
                                k.f32(1), k.f32(0));
       k.store(idx, b.CreateFMul(b.CreateFSub(sm, hot), scale));

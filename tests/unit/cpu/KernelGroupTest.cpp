@@ -182,7 +182,10 @@ TEST(CpuKernelGroups, PairRefusedWhereThePlanReusesAnOperandsBuffer) {
 TEST(CpuKernelGroups, MnistStepHasOneGradKernelPerLayerAndOneOptimizer) {
   Model m = loadExample("mnist_mlp.nn", Stage::Fused);
   const Graph &g = m.graph;
-  std::string ir = emitLlvmText(g, planMemory(g, 64), false);
+  // One job per kernel (SideBySideTest.cpp checks the pairs).
+  CpuOptions oneByOne;
+  oneByOne.sideBySide = false;
+  std::string ir = emitLlvmText(g, planMemory(g, 64), false, oneByOne);
   // fc1 and fc2 (relu): fused.dense_grad_weight + fused.dense_grad_bias;
   // fc3 (no activation): fused.matmul x^T @ d + sum over the batch.
   EXPECT_EQ(countKernels(ir, "define internal void @"),
