@@ -308,6 +308,91 @@ void emitSigmoidBceGrad(KernelEmitter &k) {
   });
 }
 
+/// An emitter (ir/ElementwiseMath.h) that emits nothing and notes whether a
+/// body calls libm (tanh, log1p, erf: calls no loop vectorizer can widen;
+/// exp, log and sqrt are LLVM intrinsics).
+struct LibmProbe {
+  using Value = int;
+  bool calls = false;
+  Value constant(double) { return 0; }
+  Value neg(Value) { return 0; }
+  Value add(Value, Value) { return 0; }
+  Value sub(Value, Value) { return 0; }
+  Value mul(Value, Value) { return 0; }
+  Value div(Value, Value) { return 0; }
+  Value exp(Value) { return 0; }
+  Value log(Value) { return 0; }
+  Value sqrt(Value) { return 0; }
+  Value log1p(Value) { return note(); }
+  Value tanh(Value) { return note(); }
+  Value erf(Value) { return note(); }
+  Value selectGt(Value, Value, Value, Value) { return 0; }
+  Value note() {
+    calls = true;
+    return 0;
+  }
+};
+
+constexpr unsigned kChainLanes = 8;
+
+/// A flat fused.elementwise whose body calls libm, in explicit vectors of
+/// kChainLanes (libm called lane by lane, everything else vector ops: the
+/// same IEEE operations on each element, so the same bits), then a scalar
+/// tail. LLVM does not vectorize a loop with a libm call, and the scalar
+/// loop is latency-bound: each element's tanhf, then the arithmetic and
+/// exp between the calls, one element after the other. The unfused kernels
+/// did the arithmetic in vectors and called libm back to back.
+void emitVectorChain(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  Val n = k.numel(k.node.type);
+  Val begin = b.CreateSDiv(b.CreateMul(k.part, n), k.parts);
+  Val end = b.CreateSDiv(b.CreateMul(b.CreateAdd(k.part, k.i64(1)), n),
+                         k.parts);
+  Val count = b.CreateSub(end, begin);
+  Val vecs = b.CreateSDiv(count, k.i64(kChainLanes));
+  auto *vty = FixedVectorType::get(k.f32(), kChainLanes);
+  LlvmMath vmath{k, kChainLanes};
+  k.loop(vecs, "v", [&](Val v) {
+    Val i = b.CreateAdd(begin, b.CreateMul(v, k.i64(kChainLanes)));
+    std::vector<Val> args;
+    for (size_t j = 0; j < k.in.size(); ++j)
+      args.push_back(
+          isSingle(k, j)
+              ? b.CreateVectorSplat(kChainLanes, k.load(j, k.i64(0)))
+              : b.CreateAlignedLoad(
+                    vty, b.CreateInBoundsGEP(k.f32(), k.in[j].ptr, i),
+                    Align(4)));
+    Val r = emitFusedBody(vmath, k.node.body, std::span<const Val>(args));
+    b.CreateAlignedStore(r, b.CreateInBoundsGEP(k.f32(), k.out, i), Align(4));
+  });
+  LlvmMath math{k};
+  Val tail = b.CreateAdd(begin, b.CreateMul(vecs, k.i64(kChainLanes)));
+  k.loop(b.CreateSub(end, tail), "i", [&](Val t) {
+    Val i = b.CreateAdd(tail, t);
+    std::vector<Val> args;
+    for (size_t j = 0; j < k.in.size(); ++j)
+      args.push_back(k.load(j, isSingle(k, j) ? k.i64(0) : i));
+    k.store(i, emitFusedBody(math, k.node.body, std::span<const Val>(args)));
+  });
+}
+
+/// A fused.elementwise: in explicit vectors when its loop is flat and its
+/// body calls libm, else the loop LLVM vectorizes itself.
+void emitFusedElementwise(KernelEmitter &k) {
+  LibmProbe probe;
+  std::vector<int> ops(k.in.size(), 0);
+  emitFusedBody(probe, k.node.body, std::span<const int>(ops));
+  bool flat = true;
+  for (size_t i = 0; i < k.in.size(); ++i)
+    flat &= isSingle(k, i) || k.inType(i).dims == k.node.type.dims;
+  if (probe.calls && flat)
+    return emitVectorChain(k);
+  LlvmMath math{k};
+  emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
+    return emitFusedBody(math, k.node.body, std::span<const Val>(args));
+  });
+}
+
 /// The kernel of a dense-layer op.
 void emitDenseKernel(KernelEmitter &k) {
   switch (member<DenseOp>(k.node.op)) {
@@ -346,12 +431,8 @@ void emitFusedKernel(KernelEmitter &k) {
     return emitLossGradKernel(k);
   case OpFamily::Update:
     return emitUpdateKernel(k);
-  case OpFamily::FusedElementwise: {
-    LlvmMath math{k};
-    return emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
-      return emitFusedBody(math, k.node.body, std::span<const Val>(args));
-    });
-  }
+  case OpFamily::FusedElementwise:
+    return emitFusedElementwise(k);
   case OpFamily::Leaf:
   case OpFamily::Elementwise:
   case OpFamily::Linalg:
