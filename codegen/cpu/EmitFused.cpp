@@ -376,17 +376,83 @@ void emitVectorChain(KernelEmitter &k) {
   });
 }
 
-/// A fused.elementwise: in explicit vectors when its loop is flat and its
-/// body calls libm, else the loop LLVM vectorizes itself.
+/// The same for a broadcasting body of rank >= 2: the loop nest over all
+/// but the last dimension (split along the first), and along the last one
+/// vectors and a tail; an operand moves along it (stride 1: a vector load)
+/// or is one value there (stride 0: splat).
+void emitVectorChainNest(KernelEmitter &k,
+                         const std::vector<std::vector<Val>> &strides) {
+  IRBuilder<> &b = k.b;
+  const Dims &out = k.node.type.dims;
+  Dims outer(out.begin(), out.end() - 1);
+  std::vector<std::vector<Val>> outerStrides;
+  std::vector<bool> moves;
+  for (const std::vector<Val> &s : strides) {
+    outerStrides.emplace_back(s.begin(), s.end() - 1);
+    moves.push_back(!cast<ConstantInt>(s.back())->isZero()); // 0 or 1
+  }
+  Val inner = k.dim(out.back());
+  Val vecs = b.CreateSDiv(inner, k.i64(kChainLanes));
+  auto *vty = FixedVectorType::get(k.f32(), kChainLanes);
+  LlvmMath vmath{k, kChainLanes}, math{k};
+  auto row = [&](Val flat, std::vector<Val> offs) {
+    Val base = b.CreateMul(flat, inner);
+    k.loop(vecs, "v", [&](Val v) {
+      Val j = b.CreateMul(v, k.i64(kChainLanes));
+      std::vector<Val> args;
+      for (size_t o = 0; o < k.in.size(); ++o)
+        args.push_back(
+            moves[o] ? b.CreateAlignedLoad(
+                           vty,
+                           b.CreateInBoundsGEP(k.f32(), k.in[o].ptr,
+                                               b.CreateAdd(offs[o], j)),
+                           Align(4))
+                     : b.CreateVectorSplat(kChainLanes, k.load(o, offs[o])));
+      Val r = emitFusedBody(vmath, k.node.body, std::span<const Val>(args));
+      b.CreateAlignedStore(
+          r, b.CreateInBoundsGEP(k.f32(), k.out, b.CreateAdd(base, j)),
+          Align(4));
+    });
+    Val from = b.CreateMul(vecs, k.i64(kChainLanes));
+    k.loop(b.CreateSub(inner, from), "j", [&](Val t) {
+      Val j = b.CreateAdd(from, t);
+      std::vector<Val> args;
+      for (size_t o = 0; o < k.in.size(); ++o)
+        args.push_back(
+            k.load(o, moves[o] ? b.CreateAdd(offs[o], j) : offs[o]));
+      k.store(b.CreateAdd(base, j),
+              emitFusedBody(math, k.node.body, std::span<const Val>(args)));
+    });
+  };
+  k.stridedLoop(outer, outerStrides, row, /*splitOuter=*/true);
+}
+
+/// A fused.elementwise: in explicit vectors when its body calls libm (a
+/// flat loop, or a broadcasting nest of rank >= 2), else the loop LLVM
+/// vectorizes itself.
 void emitFusedElementwise(KernelEmitter &k) {
   LibmProbe probe;
   std::vector<int> ops(k.in.size(), 0);
   emitFusedBody(probe, k.node.body, std::span<const int>(ops));
+  const Dims &out = k.node.type.dims;
   bool flat = true;
   for (size_t i = 0; i < k.in.size(); ++i)
-    flat &= isSingle(k, i) || k.inType(i).dims == k.node.type.dims;
+    flat &= isSingle(k, i) || k.inType(i).dims == out;
   if (probe.calls && flat)
     return emitVectorChain(k);
+  if (probe.calls && out.size() >= 2) {
+    std::vector<std::vector<Val>> strides;
+    bool unitOrZero = true;
+    for (size_t j = 0; j < k.in.size(); ++j) {
+      strides.push_back(k.in[j].constant
+                            ? std::vector<Val>(out.size(), k.i64(0))
+                            : broadcastStrides(k, k.inType(j).dims, out));
+      auto *c = dyn_cast<ConstantInt>(strides.back().back());
+      unitOrZero &= c && (c->isZero() || c->isOne());
+    }
+    if (unitOrZero)
+      return emitVectorChainNest(k, strides);
+  }
   LlvmMath math{k};
   emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
     return emitFusedBody(math, k.node.body, std::span<const Val>(args));

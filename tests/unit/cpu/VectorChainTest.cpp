@@ -86,6 +86,45 @@ TEST(CpuVectorChain, EveryElementHasTheScalarFormulasBits) {
   }
 }
 
+TEST(CpuVectorChain, BroadcastChainHasTheScalarFormulasBits) {
+  // s per column (stride 0 along the batch, 1 along the row), t one value
+  // per row (stride 0 along the row: splat); rows of 19 = 2 vectors + 3.
+  RestoreThreads restore;
+  Graph g = parseIr("graph bchain {\n"
+                    "  %x = input \"x\" : f32[N,19]\n"
+                    "  %s = input \"s\" : f32[19]\n"
+                    "  %t = input \"t\" : f32[N,1]\n"
+                    "  %y = fused.elementwise %x, %s, %t {body = "
+                    "mul(tanh(add(mul(%0, %1), %2)), %0)} : f32[N,19]\n"
+                    "  output y = %y\n"
+                    "}\n");
+  std::string ir = emitLlvmText(g, planMemory(g, 64), false);
+  EXPECT_NE(ir.find("load <8 x float>"), std::string::npos) << ir;
+  for (int64_t batch : {37, 1}) {
+    ValueMap leaves = randomLeaves(g, batch, 4);
+    for (const char *name : {"x", "s", "t"})
+      for (double &v : leaves[name].data)
+        v = static_cast<double>(static_cast<float>(8 * v - 4));
+    MemoryPlan plan = planMemory(g, 64);
+    std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, {});
+    for (int threads : {1, 2, 3}) {
+      setCpuThreads(threads);
+      CpuRun run = runProgram(g, *prog, leaves, batch);
+      std::vector<float> got = run.value(g, plan, g.outputs[0].node, batch);
+      ASSERT_EQ(got.size(), static_cast<size_t>(batch * 19));
+      for (size_t i = 0; i < got.size(); ++i) {
+        float x = static_cast<float>(leaves["x"].data[i]);
+        float s = static_cast<float>(leaves["s"].data[i % 19]);
+        float t = static_cast<float>(leaves["t"].data[i / 19]);
+        float want = std::tanh(x * s + t) * x;
+        ASSERT_EQ(std::memcmp(&got[i], &want, 4), 0)
+            << "element " << i << " of batch " << batch << ", " << threads
+            << " threads: " << got[i] << " vs " << want;
+      }
+    }
+  }
+}
+
 } // namespace
 
 #endif // NNC_HAVE_CPU_BACKEND
