@@ -314,7 +314,8 @@ std::string cpuTargetDescription(const CpuOptions &opts) {
   return std::string("llvm ") + LLVM_VERSION_STRING + "; " +
          sys::getProcessTriple() + "; " + cpuTargetSummary(opts) + "; O" +
          std::to_string(opts.optLevel) + (opts.profile ? "; profile" : "") +
-         (opts.updateChains ? "" : "; update loops apart");
+         (opts.updateChains ? "" : "; update loops apart") +
+         (opts.sideBySide ? "" : "; kernels one at a time");
 }
 
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,

@@ -48,6 +48,12 @@ struct CpuOptions {
   /// (mnist_mlp, 2 threads, optimizer kernel: SGD 22 us vs 28 us, AdamW
   /// 46 us vs 75 us per step). Part of the JIT cache's key.
   bool updateChains = true;
+  /// Run two split kernels that follow each other in a step and do not
+  /// depend on each other as one job of the thread pool, their parts shared
+  /// (codegen/cpu/EmitSideBySide.cpp); the same bits. Off: one job per
+  /// kernel, for side-by-side measurements. Never with `profile`. Part of
+  /// the JIT cache's key.
+  bool sideBySide = true;
   /// For tests only: emit a deliberately broken instruction into the kernel
   /// of this node, so that the verifier check can be seen to work. -1: off.
   NodeId corruptKernelForTest = -1;

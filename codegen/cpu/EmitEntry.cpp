@@ -20,6 +20,8 @@
 #include "llvm/IR/Verifier.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <optional>
+
 namespace nn::cpu {
 
 using namespace llvm;
@@ -51,8 +53,7 @@ GlobalVariable *ModuleEmitter::parallelFor() {
                             kParallelForSymbol);
 }
 
-/// The parameters of split kernel `k` but part and parts, as a struct.
-static StructType *argsType(Function *k) {
+StructType *argsType(Function *k) {
   std::vector<Type *> fields;
   for (unsigned i = 0; i + 3 < k->arg_size(); ++i)
     fields.push_back(k->getArg(i)->getType());
@@ -127,6 +128,9 @@ private:
   void bindLeaf(NodeId id);
   void callGroup(const KernelGroup &grp);
   void callNode(NodeId id);
+  void issue(SplitCall c);
+  void flush();
+  void flushUnlessBeside(NodeId id);
   void copyUpdates();
 
   ModuleEmitter &me;
@@ -162,6 +166,10 @@ private:
   std::vector<int> ptrPart; // part of ptr[id]; -2: any
   std::vector<int> leafIndexOf;
   int leafIndex = 0;
+  // A split call held back to run beside the next one (EmitSideBySide.cpp);
+  // emitted before anything else (a call that depends on it, a new part,
+  // the update copies). Not with --profile, whose ticks time each kernel.
+  std::optional<SplitCall> pending;
 };
 
 EntryEmitter::EntryEmitter(ModuleEmitter &me, const CpuEntry &e)
@@ -275,6 +283,7 @@ void EntryEmitter::startPart() {
 /// next.
 void EntryEmitter::countCall() {
   if (parted && callsInPart++ == kCallsPerPart) {
+    flush();
     startPart();
     ++callsInPart;
   }
@@ -321,8 +330,7 @@ void EntryEmitter::callGroup(const KernelGroup &grp) {
   args.push_back(batch);
   auto [maxParts, work] =
       grp.weight >= 0 ? splitOf(grp.weight, false) : splitOfUpdates(grp);
-  me.callKernel(b, k, args, maxParts, work);
-  tick(k);
+  issue(SplitCall{k, std::move(args), maxParts, work, {grp.nodes, outside}});
 }
 
 void EntryEmitter::callNode(NodeId id) {
@@ -332,8 +340,58 @@ void EntryEmitter::callNode(NodeId id) {
     args.push_back(at(in));
   args.push_back(batch);
   auto [maxParts, work] = splitOf(id);
-  me.callKernel(b, k, args, maxParts, work);
-  tick(k);
+  issue(SplitCall{k, std::move(args), maxParts, work, {{id}, g[id].inputs}});
+}
+
+/// Calls `c`'s kernel: beside the pending split call when the two are
+/// independent, else after it (a split call then waits for the next).
+void EntryEmitter::issue(SplitCall c) {
+  bool split =
+      c.k->hasFnAttribute(kSplitAttr) && !ticks && me.opts.sideBySide;
+  if (split && pending && sideBySide(plan, pending->buffers, c.buffers)) {
+    me.callPair(b, *pending, c);
+    pending.reset();
+    return;
+  }
+  flush();
+  if (split) {
+    pending = std::move(c);
+    return;
+  }
+  me.callKernel(b, c.k, c.args, c.maxParts, c.work);
+  tick(c.k);
+}
+
+/// Emits the pending call before the call at node `id` binds its buffers,
+/// unless that call may run beside it (then issue pairs them): a call that
+/// is not paired comes out where it did before pairing.
+void EntryEmitter::flushUnlessBeside(NodeId id) {
+  if (!pending)
+    return;
+  CallFootprint next;
+  bool split = splittable(g, id);
+  if (int gi = groupOf[id]; gi >= 0) {
+    const KernelGroup &grp = groups[static_cast<size_t>(gi)];
+    split = true;
+    next.writes = grp.nodes;
+    for (NodeId m : grp.nodes)
+      next.reads.insert(next.reads.end(), g[m].inputs.begin(),
+                        g[m].inputs.end());
+  } else {
+    next.writes = {id};
+    next.reads = g[id].inputs;
+  }
+  if (!split || !sideBySide(plan, pending->buffers, next))
+    flush();
+}
+
+void EntryEmitter::flush() {
+  if (!pending)
+    return;
+  me.callKernel(b, pending->k, pending->args, pending->maxParts,
+                pending->work);
+  tick(pending->k);
+  pending.reset();
 }
 
 /// Updates: every value is computed (and live) by now; copy into targets
@@ -378,8 +436,10 @@ void EntryEmitter::emit() {
     }
     NN_ASSERT(plan.offset[id] >= 0, "node %" + std::to_string(id) +
                                         " has no buffer in the memory plan");
-    if (callsHere(id))
+    if (callsHere(id)) {
+      flushUnlessBeside(id);
       countCall();
+    }
     at(id);
     if (int gi = groupOf[id]; gi >= 0) {
       const KernelGroup &grp = groups[static_cast<size_t>(gi)];
@@ -389,6 +449,7 @@ void EntryEmitter::emit() {
     }
     callNode(id);
   }
+  flush();
   if (ticks)
     finishProfile();
   copyUpdates();

@@ -254,7 +254,11 @@ Val scaleOf(KernelEmitter &k, size_t op, Val count) {
                          k.f32());
 }
 
-/// (softmax(z) - onehot(y)) * (g / rows).
+/// (softmax(z) - onehot(y)) * (g / rows). Each exp(z - max) is computed
+/// once: written to the result while the row's sum is taken (in double, in
+/// order, as rowMaxAndSum sums), then read back and divided by the sum: the
+/// same bits as computing it twice, half the libm calls (the result and z
+/// share a slot only exactly, and each z is read before its slot is written).
 void emitSoftmaxXentGrad(KernelEmitter &k) {
   IRBuilder<> &b = k.b;
   LlvmMath math{k};
@@ -264,12 +268,27 @@ void emitSoftmaxXentGrad(KernelEmitter &k) {
   Val rows = k.product(z, 0, z.size() - 1);
   Val scale = scaleOf(k, 2, rows);
   k.loop(rows, "r", [&](Val r) {
-    auto [mx, s] = rowMaxAndSum(k, r, c);
-    auto [id, ok] = classIndex(k, k.load(1, r), c);
     Val base = b.CreateMul(r, c);
+    Val m = k.slot(k.f32(), "max");
+    b.CreateStore(k.load(0, base), m);
+    k.loop(c, "j", [&](Val j) {
+      Val v = k.load(0, b.CreateAdd(base, j));
+      b.CreateStore(emitMax(math, v, b.CreateLoad(k.f32(), m)), m);
+    });
+    Val mx = b.CreateLoad(k.f32(), m);
+    Val acc = k.accumulator("sum");
     k.loop(c, "j", [&](Val j) {
       Val idx = b.CreateAdd(base, j);
-      Val sm = b.CreateFDiv(emitExpShifted(math, k.load(0, idx), mx), s);
+      Val e = emitExpShifted(math, k.load(0, idx), mx);
+      k.store(idx, e);
+      k.accumulate(acc, e);
+    });
+    Val s = b.CreateFPTrunc(b.CreateLoad(k.f64(), acc), k.f32());
+    auto [id, ok] = classIndex(k, k.load(1, r), c);
+    k.loop(c, "j", [&](Val j) {
+      Val idx = b.CreateAdd(base, j);
+      Val e = b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), k.out, idx));
+      Val sm = b.CreateFDiv(e, s);
       Val hot = b.CreateSelect(b.CreateAnd(ok, b.CreateICmpEQ(id, j)),
                                k.f32(1), k.f32(0));
       k.store(idx, b.CreateFMul(b.CreateFSub(sm, hot), scale));
@@ -286,6 +305,157 @@ void emitSigmoidBceGrad(KernelEmitter &k) {
     Val s = emitSigmoid(math, k.load(0, i));
     Val d = math.sub(s, k.load(1, i));
     k.store(i, math.mul(d, scale));
+  });
+}
+
+/// An emitter (ir/ElementwiseMath.h) that emits nothing and notes whether a
+/// body calls libm (tanh, log1p, erf: calls no loop vectorizer can widen;
+/// exp, log and sqrt are LLVM intrinsics).
+struct LibmProbe {
+  using Value = int;
+  bool calls = false;
+  Value constant(double) { return 0; }
+  Value neg(Value) { return 0; }
+  Value add(Value, Value) { return 0; }
+  Value sub(Value, Value) { return 0; }
+  Value mul(Value, Value) { return 0; }
+  Value div(Value, Value) { return 0; }
+  Value exp(Value) { return 0; }
+  Value log(Value) { return 0; }
+  Value sqrt(Value) { return 0; }
+  Value log1p(Value) { return note(); }
+  Value tanh(Value) { return note(); }
+  Value erf(Value) { return note(); }
+  Value selectGt(Value, Value, Value, Value) { return 0; }
+  Value note() {
+    calls = true;
+    return 0;
+  }
+};
+
+constexpr unsigned kChainLanes = 8;
+
+/// A flat fused.elementwise whose body calls libm, in explicit vectors of
+/// kChainLanes (libm called lane by lane, everything else vector ops: the
+/// same IEEE operations on each element, so the same bits), then a scalar
+/// tail. LLVM does not vectorize a loop with a libm call, and the scalar
+/// loop is latency-bound: each element's tanhf, then the arithmetic and
+/// exp between the calls, one element after the other. The unfused kernels
+/// did the arithmetic in vectors and called libm back to back.
+void emitVectorChain(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  Val n = k.numel(k.node.type);
+  Val begin = b.CreateSDiv(b.CreateMul(k.part, n), k.parts);
+  Val end = b.CreateSDiv(b.CreateMul(b.CreateAdd(k.part, k.i64(1)), n),
+                         k.parts);
+  Val count = b.CreateSub(end, begin);
+  Val vecs = b.CreateSDiv(count, k.i64(kChainLanes));
+  auto *vty = FixedVectorType::get(k.f32(), kChainLanes);
+  LlvmMath vmath{k, kChainLanes};
+  k.loop(vecs, "v", [&](Val v) {
+    Val i = b.CreateAdd(begin, b.CreateMul(v, k.i64(kChainLanes)));
+    std::vector<Val> args;
+    for (size_t j = 0; j < k.in.size(); ++j)
+      args.push_back(
+          isSingle(k, j)
+              ? b.CreateVectorSplat(kChainLanes, k.load(j, k.i64(0)))
+              : b.CreateAlignedLoad(
+                    vty, b.CreateInBoundsGEP(k.f32(), k.in[j].ptr, i),
+                    Align(4)));
+    Val r = emitFusedBody(vmath, k.node.body, std::span<const Val>(args));
+    b.CreateAlignedStore(r, b.CreateInBoundsGEP(k.f32(), k.out, i), Align(4));
+  });
+  LlvmMath math{k};
+  Val tail = b.CreateAdd(begin, b.CreateMul(vecs, k.i64(kChainLanes)));
+  k.loop(b.CreateSub(end, tail), "i", [&](Val t) {
+    Val i = b.CreateAdd(tail, t);
+    std::vector<Val> args;
+    for (size_t j = 0; j < k.in.size(); ++j)
+      args.push_back(k.load(j, isSingle(k, j) ? k.i64(0) : i));
+    k.store(i, emitFusedBody(math, k.node.body, std::span<const Val>(args)));
+  });
+}
+
+/// The same for a broadcasting body of rank >= 2: the loop nest over all
+/// but the last dimension (split along the first), and along the last one
+/// vectors and a tail; an operand moves along it (stride 1: a vector load)
+/// or is one value there (stride 0: splat).
+void emitVectorChainNest(KernelEmitter &k,
+                         const std::vector<std::vector<Val>> &strides) {
+  IRBuilder<> &b = k.b;
+  const Dims &out = k.node.type.dims;
+  Dims outer(out.begin(), out.end() - 1);
+  std::vector<std::vector<Val>> outerStrides;
+  std::vector<bool> moves;
+  for (const std::vector<Val> &s : strides) {
+    outerStrides.emplace_back(s.begin(), s.end() - 1);
+    moves.push_back(!cast<ConstantInt>(s.back())->isZero()); // 0 or 1
+  }
+  Val inner = k.dim(out.back());
+  Val vecs = b.CreateSDiv(inner, k.i64(kChainLanes));
+  auto *vty = FixedVectorType::get(k.f32(), kChainLanes);
+  LlvmMath vmath{k, kChainLanes}, math{k};
+  auto row = [&](Val flat, std::vector<Val> offs) {
+    Val base = b.CreateMul(flat, inner);
+    k.loop(vecs, "v", [&](Val v) {
+      Val j = b.CreateMul(v, k.i64(kChainLanes));
+      std::vector<Val> args;
+      for (size_t o = 0; o < k.in.size(); ++o)
+        args.push_back(
+            moves[o] ? b.CreateAlignedLoad(
+                           vty,
+                           b.CreateInBoundsGEP(k.f32(), k.in[o].ptr,
+                                               b.CreateAdd(offs[o], j)),
+                           Align(4))
+                     : b.CreateVectorSplat(kChainLanes, k.load(o, offs[o])));
+      Val r = emitFusedBody(vmath, k.node.body, std::span<const Val>(args));
+      b.CreateAlignedStore(
+          r, b.CreateInBoundsGEP(k.f32(), k.out, b.CreateAdd(base, j)),
+          Align(4));
+    });
+    Val from = b.CreateMul(vecs, k.i64(kChainLanes));
+    k.loop(b.CreateSub(inner, from), "j", [&](Val t) {
+      Val j = b.CreateAdd(from, t);
+      std::vector<Val> args;
+      for (size_t o = 0; o < k.in.size(); ++o)
+        args.push_back(
+            k.load(o, moves[o] ? b.CreateAdd(offs[o], j) : offs[o]));
+      k.store(b.CreateAdd(base, j),
+              emitFusedBody(math, k.node.body, std::span<const Val>(args)));
+    });
+  };
+  k.stridedLoop(outer, outerStrides, row, /*splitOuter=*/true);
+}
+
+/// A fused.elementwise: in explicit vectors when its body calls libm (a
+/// flat loop, or a broadcasting nest of rank >= 2), else the loop LLVM
+/// vectorizes itself.
+void emitFusedElementwise(KernelEmitter &k) {
+  LibmProbe probe;
+  std::vector<int> ops(k.in.size(), 0);
+  emitFusedBody(probe, k.node.body, std::span<const int>(ops));
+  const Dims &out = k.node.type.dims;
+  bool flat = true;
+  for (size_t i = 0; i < k.in.size(); ++i)
+    flat &= isSingle(k, i) || k.inType(i).dims == out;
+  if (probe.calls && flat)
+    return emitVectorChain(k);
+  if (probe.calls && out.size() >= 2) {
+    std::vector<std::vector<Val>> strides;
+    bool unitOrZero = true;
+    for (size_t j = 0; j < k.in.size(); ++j) {
+      strides.push_back(k.in[j].constant
+                            ? std::vector<Val>(out.size(), k.i64(0))
+                            : broadcastStrides(k, k.inType(j).dims, out));
+      auto *c = dyn_cast<ConstantInt>(strides.back().back());
+      unitOrZero &= c && (c->isZero() || c->isOne());
+    }
+    if (unitOrZero)
+      return emitVectorChainNest(k, strides);
+  }
+  LlvmMath math{k};
+  emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
+    return emitFusedBody(math, k.node.body, std::span<const Val>(args));
   });
 }
 
@@ -327,12 +497,8 @@ void emitFusedKernel(KernelEmitter &k) {
     return emitLossGradKernel(k);
   case OpFamily::Update:
     return emitUpdateKernel(k);
-  case OpFamily::FusedElementwise: {
-    LlvmMath math{k};
-    return emitBroadcastLoop(k, [&](const std::vector<Val> &args) {
-      return emitFusedBody(math, k.node.body, std::span<const Val>(args));
-    });
-  }
+  case OpFamily::FusedElementwise:
+    return emitFusedElementwise(k);
   case OpFamily::Leaf:
   case OpFamily::Elementwise:
   case OpFamily::Linalg:

@@ -12,6 +12,7 @@
 #include "codegen/cpu/Emit.h"
 #include "codegen/cpu/KernelGroups.h"
 #include "codegen/cpu/KernelReuse.h"
+#include "codegen/cpu/SideBySide.h"
 
 #include "ir/Printer.h"
 
@@ -31,6 +32,18 @@ int64_t productDepth(const Graph &g, NodeId id);
 
 /// The most kernel calls one function of a step makes (see EmitEntry.cpp).
 constexpr int64_t kCallsPerPart = 128;
+
+/// A split kernel's call (EmitEntry.cpp), held back to run beside the next
+/// one: the kernel, its arguments but part and parts, its maxParts and
+/// work, and the buffers it writes and reads.
+struct SplitCall {
+  llvm::Function *k = nullptr;
+  std::vector<llvm::Value *> args;
+  llvm::Value *maxParts = nullptr, *work = nullptr;
+  CallFootprint buffers;
+};
+/// The parameters of split kernel `k` but part and parts, as a struct.
+llvm::StructType *argsType(llvm::Function *k);
 
 class ModuleEmitter {
 public:
@@ -67,6 +80,10 @@ public:
                   const std::vector<llvm::Value *> &args,
                   llvm::Value *maxParts, llvm::Value *work);
   llvm::Function *taskOf(llvm::Function *k);
+  /// Runs `x` and `y` (sideBySide) as one job of nnc_parallel_for, their
+  /// parts shared in proportion to their work (EmitSideBySide.cpp).
+  void callPair(llvm::IRBuilder<> &b, const SplitCall &x, const SplitCall &y);
+  llvm::Function *pairTaskOf(llvm::Function *ka, llvm::Function *kb);
   llvm::GlobalVariable *parallelFor();
 
   llvm::LLVMContext &ctx;

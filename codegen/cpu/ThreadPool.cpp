@@ -155,11 +155,17 @@ int defaultThreads() {
 
 std::mutex poolMutex;
 Pool *pool = nullptr; // never deleted: workers may outlive static destructors
+/// `pool` once made, read without the mutex by every parallel loop.
+std::atomic<Pool *> current{nullptr};
 
 Pool &thePool() {
+  if (Pool *p = current.load(std::memory_order_acquire))
+    return *p;
   std::lock_guard<std::mutex> l(poolMutex);
-  if (!pool)
+  if (!pool) {
     pool = new Pool(defaultThreads());
+    current.store(pool, std::memory_order_release);
+  }
   return *pool;
 }
 
@@ -181,12 +187,19 @@ void setCpuThreads(int threads) {
   std::lock_guard<std::mutex> l(poolMutex);
   if (pool && pool->threads() == threads)
     return;
+  current.store(nullptr, std::memory_order_release);
   delete pool;
   pool = new Pool(threads);
+  current.store(pool, std::memory_order_release);
 }
 
 extern "C" void nnc_parallel_for(ParallelTask task, void *ctx,
                                  int64_t maxParts, int64_t work) {
+  // Small work first: on the caller, touching nothing shared.
+  if (work < kMinParallelWork || maxParts <= 1) {
+    task(ctx, 0, 1);
+    return;
+  }
   Pool &p = thePool();
   // More parts than threads, claimed one at a time: a thread that the OS
   // runs late takes fewer of them.

@@ -183,7 +183,10 @@ TEST(CpuKernelGroups, PairRefusedWhereThePlanReusesAnOperandsBuffer) {
 TEST(CpuKernelGroups, MnistStepHasOneGradKernelPerLayerAndOneOptimizer) {
   Model m = loadExample("mnist_mlp.nn", Stage::Fused);
   const Graph &g = m.graph;
-  std::string ir = emitLlvmText(g, planMemory(g, 64), false);
+  // One job per kernel (SideBySideTest.cpp checks the pairs).
+  CpuOptions oneByOne;
+  oneByOne.sideBySide = false;
+  std::string ir = emitLlvmText(g, planMemory(g, 64), false, oneByOne);
   // The step's module without the trainer's run of steps that calls it
   // (emitted last, codegen/cpu/EmitEpoch.cpp).
   ir = ir.substr(0, ir.find("define i64 @" + cpuStepsSymbol(g) + "("));
