@@ -10,6 +10,7 @@
 #include "codegen/cpu/CpuBackend.h"
 #include "codegen/cpu/ThreadPool.h"
 #include "codegen/cpu/Emit.h"
+#include "codegen/cpu/Pipeline.h"
 
 #include "ir/Diagnostics.h"
 #include "ir/KernelNames.h"
@@ -129,24 +130,8 @@ void setTarget(Module &m, TargetMachine &tm) {
   m.setDataLayout(tm.createDataLayout());
 }
 
-void optimize(Module &m, TargetMachine &tm, int level) {
-  if (level <= 0)
-    return;
-  LoopAnalysisManager lam;
-  FunctionAnalysisManager fam;
-  CGSCCAnalysisManager cgam;
-  ModuleAnalysisManager mam;
-  PassBuilder pb(&tm);
-  pb.registerModuleAnalyses(mam);
-  pb.registerCGSCCAnalyses(cgam);
-  pb.registerFunctionAnalyses(fam);
-  pb.registerLoopAnalyses(lam);
-  pb.crossRegisterProxies(lam, fam, cgam, mam);
-  OptimizationLevel ol = level == 1   ? OptimizationLevel::O1
-                         : level == 3 ? OptimizationLevel::O3
-                                      : OptimizationLevel::O2;
-  ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(ol);
-  mpm.run(m, mam);
+void optimize(Module &m, TargetMachine &tm, const CpuOptions &opts) {
+  cpu::optimizeModule(m, tm, opts.optLevel, opts.tieredPipeline);
 }
 
 std::string codegen(Module &m, TargetMachine &tm, CodeGenFileType kind) {
@@ -169,7 +154,7 @@ std::unique_ptr<Module> buildModule(LLVMContext &ctx,
   setTarget(*m, tm);
   double emitted = secondsSince(t0);
   if (optimized)
-    optimize(*m, tm, opts.optLevel);
+    optimize(*m, tm, opts);
   if (opts.verbose && optimized)
     std::fprintf(stderr,
                  "nnc: cpu: emitted LLVM IR in %.3f s, optimized (O%d) in "
@@ -315,7 +300,8 @@ std::string cpuTargetDescription(const CpuOptions &opts) {
          sys::getProcessTriple() + "; " + cpuTargetSummary(opts) + "; O" +
          std::to_string(opts.optLevel) + (opts.profile ? "; profile" : "") +
          (opts.updateChains ? "" : "; update loops apart") +
-         (opts.sideBySide ? "" : "; kernels one at a time");
+         (opts.sideBySide ? "" : "; kernels one at a time") +
+         (opts.tieredPipeline ? "" : "; full pipeline everywhere");
 }
 
 std::string compileCpuObject(const std::vector<CpuEntry> &entries,
@@ -350,6 +336,7 @@ std::string compileCpuObject(const std::vector<CpuEntry> &entries,
       /*PreserveLocals=*/false, /*RoundRobin=*/true);
   std::vector<std::string> objects(bitcode.size());
   std::vector<std::exception_ptr> errors(bitcode.size());
+  std::vector<double> optSeconds(bitcode.size()), genSeconds(bitcode.size());
   auto compilePart = [&](size_t i) {
     try {
       LLVMContext c;
@@ -361,8 +348,12 @@ std::string compileCpuObject(const std::vector<CpuEntry> &entries,
       if (!pm)
         NN_UNREACHABLE("cpu backend: cannot read back a module part: " +
                        errorText(pm.takeError()));
-      optimize(**pm, *ptm, opts.optLevel);
+      Clock::time_point t1 = Clock::now();
+      optimize(**pm, *ptm, opts);
+      optSeconds[i] = secondsSince(t1);
+      t1 = Clock::now();
       objects[i] = codegen(**pm, *ptm, CodeGenFileType::ObjectFile);
+      genSeconds[i] = secondsSince(t1);
     } catch (...) {
       errors[i] = std::current_exception();
     }
@@ -383,6 +374,11 @@ std::string compileCpuObject(const std::vector<CpuEntry> &entries,
                  "%zu parts on as many threads in %.3f s\n",
                  out.size(), tm->getTargetCPU().str().c_str(), objects.size(),
                  secondsSince(t0));
+  for (size_t i = 0; opts.verbose && i < objects.size(); ++i)
+    std::fprintf(stderr,
+                 "nnc: cpu: part %zu: optimized in %.3f s, generated %zu "
+                 "bytes in %.3f s\n",
+                 i, optSeconds[i], objects[i].size(), genSeconds[i]);
   return out;
 }
 
