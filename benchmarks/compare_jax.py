@@ -31,7 +31,10 @@ intra_op_parallelism_threads=N before jax is imported (an XLA_FLAGS already
 in the environment is kept and these appended).
 
   python benchmarks/compare_jax.py [--mode scan,step] [--batch 64]
-      [--epochs 3] [--threads 2] [--data DIR]
+      [--epochs 3] [--threads 2] [--data DIR] [--compile-only]
+
+--compile-only prints "result: MODE compile C s (...)" per mode and trains
+nothing (for side-by-side compile times with nnc's).
 
 Needs jax (benchmarks/make_venv.sh makes an environment with it); without
 it the script says so and exits 2.
@@ -164,6 +167,11 @@ def run_mode(mode, args, jax, jnp, data):
     else:
         fn, lower_s, compile_s = timed_compile(
             jax, make_epoch(jax, jnp, step, rows, batch), params, vel, x, y, perm0)
+    if args.compile_only:
+        print(f"result: {mode} compile {lower_s + compile_s:.3f} s (trace + "
+              f"lower {lower_s:.3f} s, XLA compile {compile_s:.3f} s), "
+              f"batch {batch}", flush=True)
+        return
 
     seconds = []
     for e in range(args.epochs + 1):  # epoch 0 warms up
@@ -201,6 +209,8 @@ def main():
                     help="timed epochs after the warm-up epoch (3)")
     ap.add_argument("--threads", type=int, default=2, help="threads (2)")
     ap.add_argument("--seed", type=int, default=42, help="seed (42)")
+    ap.add_argument("--compile-only", action="store_true",
+                    help="print the compile times only, train nothing")
     ap.add_argument("--data", default=DEFAULT_DATA,
                     help="folder of the IDX files (train-*, t10k-*)")
     args = ap.parse_args()
