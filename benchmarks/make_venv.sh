@@ -40,9 +40,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-command -v "$python" >/dev/null || die "$python: no such Python"
+version=$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null) ||
+  die "$python: no such Python (or it does not run)"
 "$python" -c 'import sys; sys.exit(sys.version_info < (3, 10))' ||
-  die "$python is $("$python" -V 2>&1): jax and torch need Python 3.10 or newer"
+  die "$python is Python $version: jax and torch need 3.10 or newer"
 
 report() {
   "$dir/bin/python" - <<'EOF'
