@@ -13,6 +13,8 @@
 #   jax-step       compare_jax.py --mode step: the jitted step per batch
 #   torch-compile  compare_pytorch.py --variants compile (Inductor)
 #   torch-eager    compare_pytorch.py --variants eager
+#   torch-system   the same under /usr/bin/python3 (Debian's torch 1.13);
+#                  only when asked for by --contenders
 # Each run trains one warm-up epoch and then one timed epoch (so compiling,
 # first touches and torch.compile's tracing stay out of the time), on all
 # 60,000 rows, the last partial batch included; T threads each (PyTorch:
@@ -51,6 +53,7 @@ peak=${NNC_PEAK_GFLOPS:-}
 measure_peak=0
 all="nnc-fused,nnc-unfused,openblas,jax-scan,jax-step,torch-compile,torch-eager"
 wanted=$all
+all+=",torch-system"
 out=
 
 usage() {
@@ -117,6 +120,8 @@ for c in ${wanted//,/ }; do
     { echo "note: $python has no torch 2.x (benchmarks/make_venv.sh): $c left out"; continue; } ;;
   torch-eager) has_python 'import torch' ||
     { echo "note: $python has no torch: $c left out"; continue; } ;;
+  torch-system) /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 ||
+    { echo "note: /usr/bin/python3 has no torch (python3-torch): $c left out"; continue; } ;;
   esac
   contenders+=("$c")
 done
@@ -174,9 +179,9 @@ jax_epoch() { # LOG BATCH MODE
 }
 run_jax-scan() { jax_epoch "$1" "$2" scan; }
 run_jax-step() { jax_epoch "$1" "$2" step; }
-torch_epoch() { # LOG BATCH VARIANT
+torch_epoch() { # LOG BATCH VARIANT [PYTHON]
   local s
-  "$python" "$root/benchmarks/compare_pytorch.py" --epochs 1 --warmup 1 \
+  "${4:-$python}" "$root/benchmarks/compare_pytorch.py" --epochs 1 --warmup 1 \
     --repeats 1 --setups "$threads:1" --variants "$3" --batch "$2" >"$1" 2>&1 ||
     fail_run "$1" "compare_pytorch.py failed"
   s=$(sed -n "s/^best $3: .*median \([0-9.]*\) s\/epoch.*/\1/p" "$1")
@@ -185,6 +190,7 @@ torch_epoch() { # LOG BATCH VARIANT
 }
 run_torch-compile() { torch_epoch "$1" "$2" compile; }
 run_torch-eager() { torch_epoch "$1" "$2" eager; }
+run_torch-system() { torch_epoch "$1" "$2" eager /usr/bin/python3; }
 
 echo "mnist_mlp, $samples samples per epoch, batches $batches, $threads threads;" \
   "$rounds round(s), interleaved; nnc: $nnc; python: $python"
@@ -210,7 +216,8 @@ version_line() { # PATTERN LOGS...: the first matching line of the first log
 echo "versions:"
 version_line '^openblas_trainer:' "$tmp"/openblas.*.r1.log
 version_line '^jax .*devices' "$tmp"/jax-*.r1.log
-version_line '^PyTorch' "$tmp"/torch-*.r1.log
+version_line '^PyTorch' "$tmp"/torch-[ce]*.r1.log
+version_line '^PyTorch' "$tmp"/torch-system.*.r1.log
 
 median() {
   sort -g "$1" | awk '{ v[NR] = $1 } END {
@@ -224,7 +231,8 @@ declare -A label=(
   [jax-scan]="JAX, epoch as one lax.scan"
   [jax-step]="JAX, jit step per batch"
   [torch-compile]="PyTorch torch.compile"
-  [torch-eager]="PyTorch eager")
+  [torch-eager]="PyTorch eager"
+  [torch-system]="PyTorch eager, system Python")
 floor=$(awk -v g="$gflop" -v p="$peak" 'BEGIN { printf "%.3f", g / p }')
 
 for b in ${batches//,/ }; do
