@@ -1,33 +1,60 @@
 #!/usr/bin/env bash
-# epoch_compare.sh - seconds per mnist_mlp epoch: nnc vs OpenBLAS vs PyTorch.
+# epoch_compare.sh - seconds per mnist_mlp epoch: nnc against its peers.
 #
 # Runs R rounds, interleaved (epoch times on a shared machine drift by up to
-# 2x between runs, so the contenders take turns), of one epoch each of:
-#   nnc       NNC train examples/mnist_mlp.nn --epochs 1 --validation 0
-#             --backend=cpu (the epoch line's samples/s; compile time is not
-#             in it)
-#   openblas  benchmarks/openblas_trainer (1 epoch; OPENBLAS_NUM_THREADS as
-#             in the environment, else OpenBLAS's default)
-#   pytorch   benchmarks/compare_pytorch.py at one setup (1 epoch), by
-#             default its best here: 2 torch threads, OPENBLAS_NUM_THREADS=1
-# then prints the median seconds per epoch of each, the ratios nnc/other,
-# and the floor: the epoch's FLOPs over the machine's peak.
+# 2x between runs, so the contenders take turns), at each batch size, of:
+#   nnc-fused      NNC train examples/mnist_mlp.nn --validation 0
+#                  --backend=cpu --batch B --threads T (the epoch line's
+#                  samples/s; compile time is not in it)
+#   nnc-unfused    the same with --fuse none
+#   openblas       benchmarks/openblas_trainer --batch B --threads T (C++,
+#                  every product one cblas_sgemm)
+#   jax-scan       compare_jax.py --mode scan: the epoch as one lax.scan
+#   jax-step       compare_jax.py --mode step: the jitted step per batch
+#   torch-compile  compare_pytorch.py --variants compile (Inductor)
+#   torch-eager    compare_pytorch.py --variants eager
+#   torch-system   the same under /usr/bin/python3 (Debian's torch 1.13);
+#                  only when asked for by --contenders
+# Each run trains one warm-up epoch and then one timed epoch (so compiling,
+# first touches and torch.compile's tracing stay out of the time), on all
+# 60,000 rows, the last partial batch included; T threads each (PyTorch:
+# T torch threads, OPENBLAS_NUM_THREADS=1). Then per batch size it prints
+# each contender's median seconds per epoch, GFLOP/s, % of the machine's
+# peak, the ratio of nnc (fused) to each, and the FLOP floor (the epoch's
+# FLOPs over the peak).
 #
 # Usage: benchmarks/epoch_compare.sh [--nnc PATH] [--trainer PATH]
-#          [--rounds R] [--peak GFLOPS] [--torch-setup T:B] [--no-torch]
-# Defaults: build/nnc, build/benchmarks/openblas_trainer, 3 rounds, peak
-# $NNC_PEAK_GFLOPS or 190 (2 Zen 3 cores x 32 FLOP/cycle), setup 2:1.
-# A contender whose program is missing is left out with a note. Exit 1 on
-# bad flags, or when nnc itself cannot run.
+#          [--python PY] [--rounds R] [--batch 64,256] [--threads T]
+#          [--peak GFLOPS] [--measure-peak] [--contenders LIST] [--out DIR]
+# Defaults: build/nnc, build/benchmarks/openblas_trainer, PY the Python of
+# benchmarks/make_venv.sh's environment ($NNC_BENCH_VENV or
+# ~/.cache/nnc/bench-venv) if it is there, else /usr/bin/python3; 3 rounds,
+# batches 64,256, 2 threads, every contender (LIST: comma-separated names
+# above). The peak is --peak, else $NNC_PEAK_GFLOPS, else the one NNC bench
+# reports for T threads (its cached `--measure-peak`; --measure-peak
+# measures it again first). A contender whose program or Python package is
+# missing is left out with a note; each run's output stays in --out DIR
+# (default: a temporary folder, removed). Exit 1 on bad flags, or when a
+# contender that can run fails. The environment passes on to every
+# contender: on a busy machine, OMP_WAIT_POLICY=PASSIVE keeps PyTorch's
+# OpenMP threads from spinning (measured at load 14 on 2 cores: a batch-256
+# eager step 220 ms with 2 spinning threads, 19 ms passive, 10 ms on 1).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 nnc=$root/build/nnc
 trainer=$root/build/benchmarks/openblas_trainer
+venv=${NNC_BENCH_VENV:-$HOME/.cache/nnc/bench-venv}
+python=
 rounds=3
-peak=${NNC_PEAK_GFLOPS:-190}
-torch_setup=2:1
-torch=1
+batches=64,256
+threads=2
+peak=${NNC_PEAK_GFLOPS:-}
+measure_peak=0
+all="nnc-fused,nnc-unfused,openblas,jax-scan,jax-step,torch-compile,torch-eager"
+wanted=$all
+all+=",torch-system"
+out=
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
@@ -44,115 +71,190 @@ while [ $# -gt 0 ]; do
   case $1 in
   --nnc) need_value "$@"; nnc=$2; shift 2 ;;
   --trainer) need_value "$@"; trainer=$2; shift 2 ;;
+  --python) need_value "$@"; python=$2; shift 2 ;;
   --rounds) need_value "$@"; rounds=$2; shift 2 ;;
+  --batch) need_value "$@"; batches=$2; shift 2 ;;
+  --threads) need_value "$@"; threads=$2; shift 2 ;;
   --peak) need_value "$@"; peak=$2; shift 2 ;;
-  --torch-setup) need_value "$@"; torch_setup=$2; shift 2 ;;
-  --no-torch) torch=0; shift ;;
+  --measure-peak) measure_peak=1; shift ;;
+  --contenders) need_value "$@"; wanted=$2; shift 2 ;;
+  --out) need_value "$@"; out=$2; shift 2 ;;
   -h | --help) usage; exit 0 ;;
   *) die "unknown flag '$1' (see --help)" ;;
   esac
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer, not '$rounds'"
-[[ $peak =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$peak" != 0 ] ||
+[[ $threads =~ ^[1-9][0-9]*$ ]] || die "--threads needs a positive integer, not '$threads'"
+[[ $batches =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
+  die "--batch needs batch sizes separated by commas (e.g. 64,256), not '$batches'"
+[ -z "$peak" ] || { [[ $peak =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$peak" != 0 ]; } ||
   die "--peak needs GFLOP/s (a positive number), not '$peak'"
-[[ $torch_setup =~ ^[1-9][0-9]*:([1-9][0-9]*|unset)$ ]] ||
-  die "--torch-setup needs TORCH_THREADS:OPENBLAS (e.g. 2:1, 2:unset), not '$torch_setup'"
+for c in ${wanted//,/ }; do
+  [[ ,$all, == *,$c,* ]] || die "unknown contender '$c' (want some of $all)"
+done
 [ -x "$nnc" ] || die "$nnc: no nnc binary (build it, or pass --nnc PATH)"
+if [ -z "$python" ]; then
+  python=/usr/bin/python3
+  [ -x "$venv/bin/python" ] && python=$venv/bin/python
+fi
+command -v "$python" >/dev/null || die "$python: no such Python"
 
 model=$root/examples/mnist_mlp.nn
 samples=60000
 # FLOPs of one epoch, 2 per multiply-add: forward, weight gradients, and
-# input gradients of every layer but the first, over 60,000 samples.
+# input gradients of every layer but the first, per sample, times the
+# 60,000 samples: the same at every batch size (27.264 GFLOP).
 gflop=$(awk -v n=$samples 'BEGIN {
   fwd = 784*128 + 128*64 + 64*10; back_in = 128*64 + 64*10
   printf "%.3f", 2 * n * (2*fwd + back_in) / 1e9 }')
 
-contenders=(nnc)
-if [ -x "$trainer" ]; then
-  contenders+=(openblas)
+has_python() { "$python" -c "$1" >/dev/null 2>&1; }
+contenders=()
+for c in ${wanted//,/ }; do
+  case $c in
+  openblas) [ -x "$trainer" ] ||
+    { echo "note: $trainer not built (needs libopenblas-dev): openblas left out"; continue; } ;;
+  jax-*) has_python 'import jax' ||
+    { echo "note: $python has no jax (benchmarks/make_venv.sh): $c left out"; continue; } ;;
+  torch-compile) has_python 'import torch; assert hasattr(torch, "compile")' ||
+    { echo "note: $python has no torch 2.x (benchmarks/make_venv.sh): $c left out"; continue; } ;;
+  torch-eager) has_python 'import torch' ||
+    { echo "note: $python has no torch: $c left out"; continue; } ;;
+  torch-system) /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 ||
+    { echo "note: /usr/bin/python3 has no torch (python3-torch): $c left out"; continue; } ;;
+  esac
+  contenders+=("$c")
+done
+
+if [ -n "$out" ]; then
+  mkdir -p "$out"
+  tmp=$(cd "$out" && pwd)
 else
-  echo "note: $trainer not built (needs libopenblas-dev): left out"
-fi
-if [ $torch = 1 ]; then
-  if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
-    contenders+=(pytorch)
-  else
-    echo "note: PyTorch (python3-torch) not installed: left out"
-  fi
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
 fi
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+if [ -z "$peak" ]; then
+  flags=(--batch 64 --fuse all --repeats 1 --warmup 0 --threads "$threads" --json)
+  [ $measure_peak = 1 ] && flags+=(--measure-peak)
+  "$nnc" bench "$model" "${flags[@]}" >"$tmp/peak.json" 2>&1 ||
+    { cat "$tmp/peak.json" >&2; die "nnc bench failed (pass --peak GFLOPS)"; }
+  peak=$(sed -n 's/.*"peak_gflops": \([0-9.]*\).*/\1/p' "$tmp/peak.json" | head -1)
+  [ -n "$peak" ] && [ "$peak" != 0.0 ] || die "no peak in nnc bench's output (pass --peak GFLOPS)"
+  peak_from="nnc bench, $threads threads"
+else
+  peak_from="given"
+fi
 
-# Each prints the epoch's seconds on stdout; the full log goes to $tmp.
-run_nnc() {
-  local log=$tmp/nnc.log sps
-  "$nnc" train "$model" --epochs 1 --validation 0 --backend=cpu \
-    >"$log" 2>&1 || { cat "$log" >&2; die "nnc train failed"; }
-  # "epoch 1/1  loss 0.5123  acc 81.20%  2.8s  21428 samples/s": seconds
-  # from samples/s (the seconds field has one decimal only).
-  sps=$(sed -n 's/^epoch 1\/1 .* \([0-9][0-9]*\) samples\/s.*/\1/p' "$log" | tail -1)
-  [ -n "$sps" ] || { cat "$log" >&2; die "no epoch line in nnc's output"; }
+# Each run_* prints the timed epoch's seconds on stdout; logs go to $tmp.
+fail_run() { cat "$1" >&2; die "$2"; }
+nnc_epoch() { # LOG BATCH [FLAGS...]
+  local log=$1 b=$2 sps
+  shift 2
+  "$nnc" train "$model" --epochs 2 --validation 0 --backend=cpu --batch "$b" \
+    --threads "$threads" "$@" >"$log" 2>&1 || fail_run "$log" "nnc train failed"
+  # "epoch 2/2  loss 0.45  acc 85.24%  lr 0.05  2.6s  23072 samples/s":
+  # seconds from samples/s (the seconds field has one decimal only).
+  sps=$(sed -n 's/^epoch 2\/2 .* \([0-9][0-9]*\) samples\/s.*/\1/p' "$log" | tail -1)
+  [ -n "$sps" ] || fail_run "$log" "no epoch line in nnc's output"
   awk -v n=$samples -v s="$sps" 'BEGIN { printf "%.4f", n / s }'
 }
+run_nnc-fused() { nnc_epoch "$1" "$2"; }
+run_nnc-unfused() { nnc_epoch "$1" "$2" --fuse none; }
 run_openblas() {
-  local log=$tmp/openblas.log s
-  "$trainer" --epochs 1 >"$log" 2>&1 || { cat "$log" >&2; die "openblas_trainer failed"; }
-  s=$(sed -n 's/^epoch 1: \([0-9.]*\) s.*/\1/p' "$log")
-  [ -n "$s" ] || { cat "$log" >&2; die "no epoch line in openblas_trainer's output"; }
+  local s
+  "$trainer" --epochs 2 --batch "$2" --threads "$threads" >"$1" 2>&1 ||
+    fail_run "$1" "openblas_trainer failed"
+  s=$(sed -n 's/^epoch 2: \([0-9.]*\) s.*/\1/p' "$1")
+  [ -n "$s" ] || fail_run "$1" "no epoch line in openblas_trainer's output"
   echo "$s"
 }
-run_pytorch() {
-  local log=$tmp/pytorch.log s
-  /usr/bin/python3 "$root/benchmarks/compare_pytorch.py" --epochs 1 \
-    --repeats 1 --setups "$torch_setup" >"$log" 2>&1 ||
-    { cat "$log" >&2; die "compare_pytorch.py failed"; }
-  s=$(sed -n 's/^best: .*median \([0-9.]*\) s\/epoch.*/\1/p' "$log")
-  [ -n "$s" ] || { cat "$log" >&2; die "no result line in compare_pytorch.py's output"; }
+jax_epoch() { # LOG BATCH MODE
+  local s
+  "$python" "$root/benchmarks/compare_jax.py" --mode "$3" --batch "$2" \
+    --epochs 1 --threads "$threads" >"$1" 2>&1 || fail_run "$1" "compare_jax.py failed"
+  s=$(sed -n "s/^result: $3 median \([0-9.]*\) s\/epoch.*/\1/p" "$1")
+  [ -n "$s" ] || fail_run "$1" "no result line in compare_jax.py's output"
   echo "$s"
 }
+run_jax-scan() { jax_epoch "$1" "$2" scan; }
+run_jax-step() { jax_epoch "$1" "$2" step; }
+torch_epoch() { # LOG BATCH VARIANT [PYTHON]
+  local s
+  "${4:-$python}" "$root/benchmarks/compare_pytorch.py" --epochs 1 --warmup 1 \
+    --repeats 1 --setups "$threads:1" --variants "$3" --batch "$2" >"$1" 2>&1 ||
+    fail_run "$1" "compare_pytorch.py failed"
+  s=$(sed -n "s/^best $3: .*median \([0-9.]*\) s\/epoch.*/\1/p" "$1")
+  [ -n "$s" ] || fail_run "$1" "no result line in compare_pytorch.py's output"
+  echo "$s"
+}
+run_torch-compile() { torch_epoch "$1" "$2" compile; }
+run_torch-eager() { torch_epoch "$1" "$2" eager; }
+run_torch-system() { torch_epoch "$1" "$2" eager /usr/bin/python3; }
 
-echo "mnist_mlp, batch 64, $samples samples per epoch; $rounds round(s), interleaved"
-echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
+echo "mnist_mlp, $samples samples per epoch, batches $batches, $threads threads;" \
+  "$rounds round(s), interleaved; nnc: $nnc; python: $python"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores);" \
+  "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}"
 for r in $(seq 1 "$rounds"); do
-  line="round $r/$rounds:"
-  for c in "${contenders[@]}"; do
-    s=$("run_$c")
-    echo "$s" >>"$tmp/$c.times"
-    line+="  $c $s s"
+  for b in ${batches//,/ }; do
+    line="round $r/$rounds, batch $b:"
+    for c in "${contenders[@]}"; do
+      s=$("run_$c" "$tmp/$c.b$b.r$r.log" "$b")
+      echo "$s" >>"$tmp/$c.b$b.times"
+      line+="  $c $s"
+    done
+    echo "$line" | fold -s -w 100 | sed '2,$s/^/    /'
   done
-  echo "$line"
 done
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
-grep -m1 '^openblas_trainer:' "$tmp/openblas.log" 2>/dev/null | sed 's/^/note: /' || true
+version_line() { # PATTERN LOGS...: the first matching line of the first log
+  local pattern=$1
+  shift
+  cat "$@" 2>/dev/null | grep -m1 "$pattern" | cut -c1-110 | sed 's/^/  /' || true
+}
+echo "versions:"
+version_line '^openblas_trainer:' "$tmp"/openblas.*.r1.log
+version_line '^jax .*devices' "$tmp"/jax-*.r1.log
+version_line '^PyTorch' "$tmp"/torch-[ce]*.r1.log
+version_line '^PyTorch' "$tmp"/torch-system.*.r1.log
 
 median() {
   sort -g "$1" | awk '{ v[NR] = $1 } END {
     if (NR % 2) printf "%.3f", v[(NR + 1) / 2]
     else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-declare -A med label
-label[nnc]="nnc (cpu backend, fused)"
-label[openblas]="OpenBLAS trainer (C++)"
-label[pytorch]="PyTorch eager ($torch_setup)"
+declare -A label=(
+  [nnc-fused]="nnc cpu backend, fused"
+  [nnc-unfused]="nnc cpu backend, unfused"
+  [openblas]="C++ trainer on OpenBLAS"
+  [jax-scan]="JAX, epoch as one lax.scan"
+  [jax-step]="JAX, jit step per batch"
+  [torch-compile]="PyTorch torch.compile"
+  [torch-eager]="PyTorch eager"
+  [torch-system]="PyTorch eager, system Python")
 floor=$(awk -v g="$gflop" -v p="$peak" 'BEGIN { printf "%.3f", g / p }')
 
-echo
-echo "median seconds per epoch ($gflop GFLOP per epoch; peak $peak GFLOP/s):"
-for c in "${contenders[@]}"; do
-  med[$c]=$(median "$tmp/$c.times")
-  awk -v name="${label[$c]}" -v s="${med[$c]}" -v g="$gflop" -v p="$peak" \
-    'BEGIN { printf "  %-30s %7.3f s  %6.1f GFLOP/s  %5.1f%% of peak\n",
-             name, s, g / s, 100 * g / s / p }'
+for b in ${batches//,/ }; do
+  echo
+  echo "batch $b: median s/epoch over $rounds round(s) ($gflop GFLOP per epoch;" \
+    "peak $peak GFLOP/s, $peak_from)"
+  declare -A med=()
+  for c in "${contenders[@]}"; do
+    med[$c]=$(median "$tmp/$c.b$b.times")
+    awk -v name="${label[$c]}" -v s="${med[$c]}" -v g="$gflop" -v p="$peak" \
+      'BEGIN { printf "  %-28s %7.3f s  %6.1f GFLOP/s  %5.1f%% of peak\n",
+               name, s, g / s, 100 * g / s / p }'
+  done
+  printf "  %-28s %7.3f s  (%s GFLOP / %s GFLOP/s)\n" "FLOP floor" "$floor" "$gflop" "$peak"
+  base=nnc-fused
+  [ -n "${med[$base]:-}" ] || continue
+  echo "  ratios: speed of nnc fused over each (above 1: nnc is faster)"
+  for c in "${contenders[@]}"; do
+    [ "$c" = "$base" ] && continue
+    awk -v a="${med[$base]}" -v b="${med[$c]}" -v name="$c" \
+      'BEGIN { printf "    %-14s %5.2fx\n", name, b / a }'
+  done
+  awk -v a="${med[$base]}" -v f="$floor" \
+    'BEGIN { printf "    %-14s %5.2fx the floor\n", "nnc fused at", a / f }'
 done
-printf "  %-30s %7.3f s  (%s GFLOP / %s GFLOP/s)\n" "floor" "$floor" "$gflop" "$peak"
-echo "ratios (nnc / other; below 1: nnc is faster):"
-for c in "${contenders[@]}"; do
-  [ "$c" = nnc ] && continue
-  awk -v a="${med[nnc]}" -v b="${med[$c]}" -v name="$c" \
-    'BEGIN { slower = (a > b); x = slower ? a / b : b / a
-             printf "  nnc/%-9s %.2f  (nnc is %.2fx %s)\n", name, a / b, x,
-                    slower ? "slower" : "faster" }'
-done
-awk -v a="${med[nnc]}" -v f="$floor" \
-  'BEGIN { printf "  nnc/floor     %.2f\n", a / f }'
