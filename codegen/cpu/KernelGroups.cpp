@@ -186,8 +186,14 @@ std::vector<KernelGroup> findGroups(const Graph &g, const MemoryPlan &plan) {
     std::sort(grp.nodes.begin(), grp.nodes.end());
     std::vector<KernelGroup> with = groups;
     with.push_back(grp);
+    // A group whose nodes run one after another in graph order (a sum and
+    // its operand) moves no call: the order, checked before, is unchanged.
+    bool moves = false;
+    for (NodeId id = grp.nodes.front(); id < grp.nodes.back() && !moves; ++id)
+      moves = inArena(g, id) &&
+              !std::binary_search(grp.nodes.begin(), grp.nodes.end(), id);
     if ((grp.weight >= 0 && !disjointBuffers(g, plan, grp, false)) ||
-        !readsIntact(g, plan, runOrder(g, with)))
+        (moves && !readsIntact(g, plan, runOrder(g, with))))
       return false;
     for (NodeId id : grp.nodes)
       taken[id] = true;
