@@ -172,6 +172,17 @@ using BufferFn = std::function<llvm::Value *(NodeId)>;
 /// (offset and size), or partly over each other.
 enum class Overlap { None, SameSlot, Partial };
 using OverlapFn = std::function<Overlap(NodeId, NodeId)>;
+/// Whether `chains` (of an optimizer group) may run one loop each, in any
+/// order: every result apart from the group's other buffers, or in the slot
+/// of one that only its own chain uses (KernelGroups.cpp).
+bool chainsApart(const Graph &g, const std::vector<std::vector<NodeId>> &chains,
+                 const OverlapFn &overlap);
+struct KernelGroup;
+/// How the buffers of `a` and `b` of update group `grp` lie under `plan`
+/// (KernelGroups.cpp): leaves, and scalar operands the caller copies
+/// (copiesScalar), are apart from everything.
+Overlap planOverlap(const Graph &g, const MemoryPlan &plan,
+                    const KernelGroup &grp, NodeId a, NodeId b);
 /// The update nodes `nodes` of an optimizer group (ascending), emitted at
 /// the end of `at` into `f`; returns the block to continue in. With
 /// CpuOptions::updateChains (`overlap` says Partial for every pair when
@@ -187,6 +198,13 @@ llvm::BasicBlock *emitUpdateGroup(llvm::Module &m, llvm::Function *f,
                                   const OperandsFn &operands,
                                   const BufferFn &buffer, llvm::BasicBlock *at,
                                   const OverlapFn &overlap);
+/// The sum (or mean) over every element `sum` with its elementwise operand
+/// `operand` (isFoldedIntoSum) computed in its loop, emitted at the end of
+/// `at` into `f` (EmitFoldedSum.cpp); returns the block to continue in.
+llvm::BasicBlock *emitFoldedSum(llvm::Module &m, llvm::Function *f,
+                                const Graph &g, NodeId operand, NodeId sum,
+                                const OperandsFn &operands,
+                                const BufferFn &buffer, llvm::BasicBlock *at);
 /// Largest column count of a weight gradient whose bias gradient is computed
 /// in the same kernel (its sums and a cached row live on the stack).
 constexpr int64_t kMaxPairCols = 8192;
@@ -269,6 +287,15 @@ void emitBroadcastLoop(
     KernelEmitter &k,
     const std::function<llvm::Value *(const std::vector<llvm::Value *> &)>
         &compute);
+/// The 8 floats of a value from element `first` on, as <8 x float>.
+using ChunkFn = std::function<llvm::Value *(llvm::Value *)>;
+/// Stores the sum (or for `mean` the mean) of the `n` elements of a value at
+/// index 0 of k's result: whole chunks of 8 (`chunk`) into eight double
+/// lanes, the lanes added in order, then the tail (`one(i)`: element i), as
+/// a sum over every element of a buffer sums it (the same bits).
+void emitSumAll(KernelEmitter &k, bool mean, llvm::Value *n,
+                const ChunkFn &chunk,
+                const std::function<llvm::Value *(llvm::Value *)> &one);
 /// The max m and s = sum exp(z - m) (summed in double, returned as float)
 /// of row `row` (length c) of operand 0.
 std::pair<llvm::Value *, llvm::Value *>

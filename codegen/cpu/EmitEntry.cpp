@@ -214,11 +214,13 @@ EntryEmitter::Split EntryEmitter::splitOf(NodeId id, bool rows) {
           work};
 }
 
-/// The optimizer group: every update's elements.
+/// The optimizer group: every update's elements (a folded gradient is
+/// computed in its update's loop).
 EntryEmitter::Split EntryEmitter::splitOfUpdates(const KernelGroup &grp) {
   int64_t n = 0;
   for (NodeId id : grp.nodes)
-    n += g[id].type.numel();
+    if (family(g[id].op) == OpFamily::Update)
+      n += g[id].type.numel();
   return {b.getInt64(n / 4096 + 1), b.getInt64(n)};
 }
 
@@ -325,8 +327,17 @@ void EntryEmitter::callGroup(const KernelGroup &grp) {
   std::vector<llvm::Value *> args;
   for (NodeId m : grp.nodes)
     args.push_back(at(m));
-  for (NodeId in : outside)
-    args.push_back(at(in));
+  for (NodeId in : outside) {
+    llvm::Value *p = at(in);
+    if (copiesScalar(g, grp, in)) { // its slot may be a result's
+      IRBuilder<> e(&b.GetInsertBlock()->getParent()->getEntryBlock(),
+                    b.GetInsertBlock()->getParent()->getEntryBlock().begin());
+      llvm::Value *copy = e.CreateAlloca(b.getFloatTy());
+      b.CreateStore(b.CreateLoad(b.getFloatTy(), p), copy);
+      p = copy;
+    }
+    args.push_back(p);
+  }
   args.push_back(batch);
   auto [maxParts, work] =
       grp.weight >= 0 ? splitOf(grp.weight, false) : splitOfUpdates(grp);

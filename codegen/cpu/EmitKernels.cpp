@@ -192,40 +192,21 @@ Val reduceResult(KernelEmitter &k, bool mean, Val acc, Val len) {
 /// Sum (or Mean) of every element, to a scalar.
 void emitReduceAll(KernelEmitter &k, bool mean) {
   IRBuilder<> &b = k.b;
-  auto finish = [&](Val acc, Val len) {
-    return reduceResult(k, mean, acc, len);
-  };
-  // Eight double lanes (element i into lane i % 8), then the lanes added
-  // in order and the tail: vector loads, no loop-carried latency chain.
-  // The sum differs from the interpreter's sequential double sum only in
-  // double rounding; the same bits for any thread count.
   Val n = k.numel(k.inType(0));
   if (k.in[0].constant) {
     Val acc = k.accumulator("acc");
     k.loop(n, "i", [&](Val i) { k.accumulate(acc, k.load(0, i)); });
-    k.store(k.i64(0), finish(acc, n));
+    k.store(k.i64(0), reduceResult(k, mean, acc, n));
     return;
   }
   auto *fv = FixedVectorType::get(k.f32(), 8);
-  auto *dv = FixedVectorType::get(k.f64(), 8);
-  Val lanes = k.slot(dv, "lanes");
-  b.CreateStore(ConstantAggregateZero::get(dv), lanes);
-  Val chunks = b.CreateUDiv(n, k.i64(8));
-  k.loop(chunks, "c", [&](Val c) {
-    Val p = b.CreateInBoundsGEP(k.f32(), k.in[0].ptr,
-                                b.CreateMul(c, k.i64(8)));
-    Val x = b.CreateFPExt(b.CreateAlignedLoad(fv, p, Align(4)), dv);
-    b.CreateStore(b.CreateFAdd(b.CreateLoad(dv, lanes), x), lanes);
-  });
-  Val acc = k.accumulator("acc");
-  Val v = b.CreateLoad(dv, lanes);
-  for (unsigned l = 0; l < 8; ++l)
-    k.accumulate(acc, b.CreateExtractElement(v, l));
-  Val done = b.CreateMul(chunks, k.i64(8));
-  k.loop(b.CreateSub(n, done), "t", [&](Val t) {
-    k.accumulate(acc, k.load(0, b.CreateAdd(done, t)));
-  });
-  k.store(k.i64(0), finish(acc, n));
+  emitSumAll(
+      k, mean, n,
+      [&](Val first) {
+        return b.CreateAlignedLoad(
+            fv, b.CreateInBoundsGEP(k.f32(), k.in[0].ptr, first), Align(4));
+      },
+      [&](Val i) { return k.load(0, i); });
 }
 
 /// Sum (or Mean) over `axis`; -1 reduces everything.
@@ -290,6 +271,31 @@ void emitCount(KernelEmitter &k) {
 }
 
 } // namespace
+
+void emitSumAll(KernelEmitter &k, bool mean, Val n, const ChunkFn &chunk,
+                const std::function<Val(Val)> &one) {
+  IRBuilder<> &b = k.b;
+  // Eight double lanes (element i into lane i % 8), then the lanes added
+  // in order and the tail: vector loads, no loop-carried latency chain.
+  // The sum differs from the interpreter's sequential double sum only in
+  // double rounding; the same bits for any thread count.
+  auto *dv = FixedVectorType::get(k.f64(), 8);
+  Val lanes = k.slot(dv, "lanes");
+  b.CreateStore(ConstantAggregateZero::get(dv), lanes);
+  Val chunks = b.CreateUDiv(n, k.i64(8));
+  k.loop(chunks, "c", [&](Val c) {
+    Val x = b.CreateFPExt(chunk(b.CreateMul(c, k.i64(8))), dv);
+    b.CreateStore(b.CreateFAdd(b.CreateLoad(dv, lanes), x), lanes);
+  });
+  Val acc = k.accumulator("acc");
+  Val v = b.CreateLoad(dv, lanes);
+  for (unsigned l = 0; l < 8; ++l)
+    k.accumulate(acc, b.CreateExtractElement(v, l));
+  Val done = b.CreateMul(chunks, k.i64(8));
+  k.loop(b.CreateSub(n, done), "t",
+         [&](Val t) { k.accumulate(acc, one(b.CreateAdd(done, t))); });
+  k.store(k.i64(0), reduceResult(k, mean, acc, n));
+}
 
 std::pair<Val, Val> rowMaxAndSum(KernelEmitter &k, Val row, Val c) {
   IRBuilder<> &b = k.b;

@@ -274,7 +274,8 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
   // its slot: a task runs the next loop while another still reads the
   // previous loop's operands, and the plan may have placed a later result
   // over an earlier operand.
-  bool split = grp.weight >= 0 || disjointBuffers(g, plan, grp, true);
+  bool split = grp.weight >= 0 ||
+               (grp.reduce < 0 && disjointBuffers(g, plan, grp, true));
   std::string name = groupKernelName(grp, kernelName, symbol);
   Function *f = groupFunction(g, grp, name, outside.size(), split);
   std::vector<NodeId> bufs = grp.nodes;
@@ -303,19 +304,14 @@ Function *ModuleEmitter::emitGroupKernel(const Graph &g,
                     arg(grp.weight), at);
     emitGradWithBias(k, arg(bias));
     at = k.b.GetInsertBlock();
+  } else if (grp.reduce >= 0) {
+    at = emitFoldedSum(mod, f, g, grp.nodes[0], grp.reduce, operands, arg, at);
   } else {
     at = emitUpdateGroup(
         mod, f, g, grp.nodes, operands, arg, at, [&](NodeId a, NodeId b) {
           if (!split || !opts.updateChains)
             return Overlap::Partial; // one loop per node
-          // Leaves (and results written into them in
-          // place) are outside the arena.
-          if (!inArena(g, a) || !inArena(g, b) || !overlaps(plan, a, b))
-            return Overlap::None;
-          return plan.offset[a] == plan.offset[b] &&
-                         plan.bytes[a] == plan.bytes[b]
-                     ? Overlap::SameSlot
-                     : Overlap::Partial;
+          return planOverlap(g, plan, grp, a, b);
         });
   }
   IRBuilder<>(at).CreateRetVoid();

@@ -9,7 +9,9 @@
 /// same step, a fused.sgd reading its fused.sgd_momentum): a chain is one
 /// loop that loads each outside operand once per element, keeps the
 /// intermediate results (m', v') in registers for the later members and
-/// stores every member's result once. The loop is split between threads
+/// stores every member's result once. A gradient only its update reads
+/// (l2's `2 lambda w + g`, passes/UpdateChains.h) joins the chain: computed
+/// from its operands in the loop, never stored nor read back. The loop is split between threads
 /// like every update loop, and each member computes what its own kernel
 /// would, so the results are bit for bit those of separate loops. Chains
 /// are on unless CpuOptions::updateChains is false (markParallel says why
@@ -21,6 +23,7 @@
 
 #include "ir/FusedMath.h"
 #include "ir/Support.h"
+#include "passes/UpdateChains.h"
 
 #include <algorithm>
 #include <map>
@@ -33,57 +36,9 @@ using Val = llvm::Value *;
 
 namespace {
 
-/// Whether operand `t` of update `k.node` is a scalar hyperparameter, read
-/// once before the loop: the last operand, and every scalar one of a
-/// tensor's update (a scalar parameter reads its other operands at i = 0).
+/// Whether operand `t` of `k.node` is read once before the loop.
 bool isUpdateScalar(const KernelEmitter &k, size_t t) {
-  return t + 1 == k.node.inputs.size() ||
-         (k.inType(t).isScalar() && !k.node.type.isScalar());
-}
-
-/// The chains of `nodes` (ascending): nodes joined when one reads another.
-std::vector<std::vector<NodeId>> chainsOf(const Graph &g,
-                                          const std::vector<NodeId> &nodes) {
-  std::map<NodeId, size_t> chainOf;
-  std::vector<std::vector<NodeId>> chains;
-  for (NodeId id : nodes) {
-    size_t c = chains.size();
-    for (NodeId in : g[id].inputs) {
-      auto it = chainOf.find(in);
-      if (it == chainOf.end() || it->second == c)
-        continue;
-      if (c == chains.size()) {
-        c = it->second;
-        continue;
-      }
-      // Reads two chains: merge the later into the earlier.
-      size_t from = std::max(c, it->second), to = std::min(c, it->second);
-      for (NodeId n : chains[from]) {
-        chains[to].push_back(n);
-        chainOf[n] = to;
-      }
-      chains[from].clear();
-      c = to;
-    }
-    if (c == chains.size())
-      chains.emplace_back();
-    chains[c].push_back(id);
-    chainOf[id] = c;
-  }
-  std::vector<std::vector<NodeId>> out;
-  for (std::vector<NodeId> &c : chains)
-    if (!c.empty()) {
-      std::sort(c.begin(), c.end());
-      out.push_back(std::move(c));
-    }
-  return out;
-}
-
-/// Whether every node of `chain` has the type of its last one.
-bool sameShape(const Graph &g, const std::vector<NodeId> &chain) {
-  const TensorType &t = g[chain.back()].type;
-  return std::all_of(chain.begin(), chain.end(),
-                     [&](NodeId id) { return g[id].type.dims == t.dims; });
+  return isHoistedOperand(k.g, k.node, t);
 }
 
 /// Marks the loop whose back edge ends block `latch` as free of
@@ -149,15 +104,17 @@ BasicBlock *emitChain(Module &m, Function *f, const Graph &g,
                                            : k.load(t, i));
       }
       LlvmMath math{k};
-      value[j] = emitUpdate(math, member<UpdateOp>(k.node.op),
-                            std::span<const Val>(args));
+      value[j] = emitChainMember(math, k.node, std::span<const Val>(args));
       root.b.SetInsertPoint(k.b.GetInsertBlock());
     }
     // Every load before the first store: no load waits behind a store to
     // the same page offset (the buffers are alike in size and alignment).
+    // A folded gradient (not an update) is read by its update alone: kept
+    // in a register, never stored.
     for (size_t j = 0; j < chain.size(); ++j) {
       ks[j]->b.SetInsertPoint(root.b.GetInsertBlock());
-      ks[j]->store(i, value[j]);
+      if (family(ks[j]->node.op) == OpFamily::Update)
+        ks[j]->store(i, value[j]);
     }
     latch = ks.back()->b.GetInsertBlock();
   });
@@ -168,33 +125,6 @@ BasicBlock *emitChain(Module &m, Function *f, const Graph &g,
                    loopBlocks.begin() + static_cast<long>(blocksBefore));
   markParallel(m.getContext(), loopBlocks, latch);
   return root.b.GetInsertBlock();
-}
-
-/// Whether the chains may run one loop each, in any order: every result
-/// apart from the group's other buffers, or in the slot of one that only
-/// its own chain uses.
-bool chainsApart(const Graph &g, const std::vector<std::vector<NodeId>> &chains,
-                 const OverlapFn &overlap) {
-  std::map<NodeId, size_t> owner; // chain of each node and operand; -1: many
-  auto own = [&](NodeId id, size_t c) {
-    auto [it, fresh] = owner.emplace(id, c);
-    if (!fresh && it->second != c)
-      it->second = static_cast<size_t>(-1);
-  };
-  for (size_t c = 0; c < chains.size(); ++c)
-    for (NodeId id : chains[c]) {
-      own(id, c);
-      for (NodeId in : g[id].inputs)
-        own(in, c);
-    }
-  for (size_t c = 0; c < chains.size(); ++c)
-    for (NodeId r : chains[c])
-      for (auto [b, bc] : owner) {
-        Overlap o = b == r ? Overlap::None : overlap(r, b);
-        if (o == Overlap::Partial || (o == Overlap::SameSlot && bc != c))
-          return false;
-      }
-  return true;
 }
 
 } // namespace

@@ -146,8 +146,10 @@ std::string prelude(const CudaPrintOptions &opts);
 void printKernelBody(KernelWriter &k);
 /// The same for the fused ops of Ops.def; CudaFused.cpp.
 void printFusedKernel(KernelWriter &k);
-/// Appends to `src` one kernel per chain of a parameter's updates
-/// (CudaChains.cpp); `names`: kernelNames(g).
+/// Appends to `src` one kernel per chain of a parameter's updates (with
+/// its folded gradient, and without it), and one per sum with its folded
+/// operand (passes/UpdateChains.h; CudaChains.cpp); `names`:
+/// kernelNames(g).
 void printUpdateChains(const Graph &g, const std::vector<std::string> &names,
                        const CudaPrintOptions &opts, CudaSource &src);
 /// The same for the random ops (CudaRandom.cpp).

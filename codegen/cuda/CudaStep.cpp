@@ -106,7 +106,11 @@ std::vector<size_t> cudaLaunchList(const Graph &g, const CudaSource &src,
   std::vector<long> chainOf(g.size(), -1);
   for (size_t i = 0; i < src.kernels.size(); ++i) {
     const CudaKernel &k = src.kernels[i];
-    if (!k.members.empty() && chainFits(g, src, plan, k))
+    // The first chain that fits: one with folded gradients comes before
+    // its updates' own (printUpdateChains).
+    if (!k.members.empty() && chainFits(g, src, plan, k) &&
+        std::all_of(k.members.begin(), k.members.end(),
+                    [&](NodeId id) { return chainOf[id] < 0; }))
       for (NodeId id : k.members)
         chainOf[id] = static_cast<long>(i);
   }

@@ -3,7 +3,9 @@
 /// \file
 /// The chain kernels of codegen/cuda/CudaChains.cpp: each parameter's
 /// fused updates (sgd-momentum: momentum + step; Adam and AdamW: moment +
-/// variance + step) printed as one kernel, launched by the step in place of
+/// variance + step; a weight's with its l2 gradient folded in, and without)
+/// and each l2 sum with its square folded in, printed as one kernel,
+/// launched by the step in place of
 /// its members (cudaLaunchList), run by the host emulator over chained
 /// steps bit for bit equal to the per-op kernels and close to the
 /// interpreter, falling back to one kernel per op when the memory plan does
@@ -94,23 +96,55 @@ TEST(CudaChains, OneKernelPerParameterReplacesItsUpdates) {
     Model m = loadModelText("chain.nn", model(c.line), Stage::Fused);
     const Graph &g = m.graph;
     CudaSource src = printCuda(g);
-    size_t chains = 0, updates = 0;
-    for (const CudaKernel &k : src.kernels)
-      if (!k.members.empty()) {
-        ++chains;
-        EXPECT_EQ(k.members.size(), c.members) << c.line << ": " << k.name;
-        EXPECT_EQ(k.node, k.members.back()) << c.line;
-        EXPECT_EQ(cudaKernelArgs(g, k).size(), c.members == 2 ? 8u : 16u)
-            << c.line;
-      } else {
+    size_t chains = 0, gradChains = 0, sums = 0, updates = 0, perOp = 0;
+    for (const CudaKernel &k : src.kernels) {
+      if (k.members.empty()) {
+        ++perOp;
         updates += family(g[k.node].op) == OpFamily::Update;
+        continue;
       }
+      EXPECT_EQ(k.node, k.members.back()) << c.line;
+      if (family(g[k.node].op) != OpFamily::Update) {
+        // l2's sum(mul(w, w)) of each weight: one pass over w.
+        ++sums;
+        EXPECT_EQ(k.members.size(), 2u) << k.name;
+        EXPECT_EQ(g[k.node].op, OpKind::Sum) << k.name;
+        continue;
+      }
+      // Each weight's chain with its l2 gradient (2 lambda w + g, folded)
+      // and without; each bias's chain.
+      bool folded = family(g[k.members.front()].op) != OpFamily::Update;
+      gradChains += folded;
+      chains += !folded;
+      EXPECT_EQ(k.members.size(), c.members + folded) << c.line << ": " << k.name;
+      EXPECT_EQ(cudaKernelArgs(g, k).size(),
+                (c.members == 2 ? 8u : 16u) +
+                    (folded ? 1 + g[k.members.front()].inputs.size() : 0u))
+          << c.line;
+    }
     EXPECT_EQ(chains, 4u) << c.line; // two weights, two biases
+    // Each weight's gradient 2 lambda w + dW (+ the decay's term); with
+    // Adam's coupled weight decay, each bias's too.
+    size_t folds = c.line.rfind("adamw(", 0) == 0 ? 2u : 4u;
+    EXPECT_EQ(gradChains, folds) << c.line;
+    EXPECT_EQ(sums, 2u) << c.line;
     EXPECT_EQ(updates, 4 * c.members) << c.line;
     MemoryPlan plan = planMemory(g, 7);
     std::vector<size_t> list = cudaLaunchList(g, src, plan);
-    EXPECT_EQ(chainLaunches(g, src, plan), 4u) << c.line;
-    EXPECT_EQ(list.size(), src.kernels.size() - 4 - updates + 4) << c.line;
+    // Both weights' chains with their gradients, the biases' chains and
+    // both sums, in place of 4 * members updates, 2 gradients, 2 squares
+    // and 2 sums.
+    // Where the plan keeps a gradient's operands intact until its update
+    // (not always: it may reuse a product's buffer), the chain with it.
+    EXPECT_EQ(chainLaunches(g, src, plan), 6u) << c.line;
+    size_t folded = 0;
+    for (size_t i : list)
+      folded += !src.kernels[i].members.empty() &&
+                family(g[src.kernels[i].members.front()].op) !=
+                    OpFamily::Update &&
+                family(g[src.kernels[i].node].op) == OpFamily::Update;
+    EXPECT_GE(folded, 1u) << c.line;
+    EXPECT_EQ(list.size(), perOp - 4 * c.members - folded - 4 + 6) << c.line;
     // Every node computed exactly once.
     std::vector<int> computed(g.size());
     for (size_t i : list) {
@@ -133,7 +167,7 @@ TEST(CudaChains, EmulatedChainsEqualThePerOpKernelsBitForBit) {
     Model m = loadModelText("chain.nn", model(c.line), Stage::Fused);
     const Graph &g = m.graph;
     CudaSource chained = printCuda(g), separate = perOp(chained);
-    ASSERT_EQ(chainLaunches(g, chained, planMemory(g, 7)), 4u) << c.line;
+    ASSERT_EQ(chainLaunches(g, chained, planMemory(g, 7)), 6u) << c.line;
     CudaEmulator a(chained), b(separate);
     ValueMap want = stateLeaves(g, 9);
     TensorMap sa = toTensors(want, g, true), sb = sa;
@@ -142,8 +176,11 @@ TEST(CudaChains, EmulatedChainsEqualThePerOpKernelsBitForBit) {
       for (const Node &n : g.nodes)
         if (n.op == OpKind::Input || n.op == OpKind::Label)
           want[n.name] = in.at(n.name);
-      a.runStep(g, sa, toTensors(in, g, false));
-      b.runStep(g, sb, toTensors(in, g, false));
+      TensorMap oa = a.runStep(g, sa, toTensors(in, g, false));
+      TensorMap ob = b.runStep(g, sb, toTensors(in, g, false));
+      // The loss: l2's sums with their squares folded in, the same bits.
+      for (const auto &[name, v] : ob)
+        EXPECT_TRUE(sameBits(oa.at(name), v)) << c.line << ": output " << name;
       for (const auto &[name, v] : Interpreter(g).step(want).updates)
         want[name] = v;
     }
@@ -162,21 +199,37 @@ TEST(CudaChains, APartialOverlapFallsBackToOneKernelPerOp) {
   const Graph &g = m.graph;
   CudaSource src = printCuda(g);
   MemoryPlan plan = planMemory(g, 7);
-  ASSERT_EQ(chainLaunches(g, src, plan), 4u);
+  ASSERT_EQ(chainLaunches(g, src, plan), 6u);
+  // A weight's chain of updates alone (its gradient larger than the
+  // arena's alignment); the chain with its folded gradient comes first.
+  auto plainChain = [&](const CudaKernel &k) {
+    return !k.members.empty() &&
+           family(g[k.members.front()].op) == OpFamily::Update &&
+           plan.bytes[g[k.members.front()].inputs[1]] > kArenaAlign;
+  };
   size_t c = 0;
-  while (src.kernels[c].members.empty())
+  while (c < src.kernels.size() && !plainChain(src.kernels[c]))
     ++c;
+  ASSERT_LT(c, src.kernels.size());
   const CudaKernel &k = src.kernels[c];
-  // The chain's results in the arena (not in place), the first one put
+  // The chains' results in the arena (not in place), the first one put
   // half a slot over the gradient it reads.
   for (NodeId id : k.members)
     src.inPlace[id] = -1;
   NodeId r = k.members.front(), grad = g[r].inputs[1];
   ASSERT_EQ(cudaPlaceOf(g, src, plan, grad).kind, CudaPlace::Arena);
+  // The chain kernels that compute r in `list`.
+  auto chainsOfR = [&](const std::vector<size_t> &list) {
+    size_t n = 0;
+    for (size_t i : list)
+      n += std::count(src.kernels[i].members.begin(),
+                      src.kernels[i].members.end(), r);
+    return n;
+  };
   MemoryPlan bad = plan;
   bad.offset[r] = plan.offset[grad] + kArenaAlign;
   std::vector<size_t> list = cudaLaunchList(g, src, bad);
-  EXPECT_EQ(std::count(list.begin(), list.end(), c), 0);
+  EXPECT_EQ(chainsOfR(list), 0u);
   for (NodeId id : k.members) {
     const CudaKernel *one = src.kernelOf(id);
     ASSERT_NE(one, nullptr);
@@ -185,12 +238,11 @@ TEST(CudaChains, APartialOverlapFallsBackToOneKernelPerOp) {
               1)
         << "%" << id;
   }
-  // Exactly in the gradient's slot, the chain still runs.
+  // Exactly in the gradient's slot, a chain still runs.
   MemoryPlan same = plan;
   same.offset[r] = plan.offset[grad];
   same.bytes[r] = plan.bytes[grad];
-  list = cudaLaunchList(g, src, same);
-  EXPECT_EQ(std::count(list.begin(), list.end(), c), 1);
+  EXPECT_EQ(chainsOfR(cudaLaunchList(g, src, same)), 1u);
 }
 
 TEST(CudaChains, NvrtcCompilesTheChainKernelsForSm90) {

@@ -216,6 +216,12 @@ void CudaEmulator::launch(const CudaKernel &k, const std::vector<float *> &ptrs,
     // An Adam chain kernel: (out, in...) of its three members.
     NN_ARITY(15)
     NN_ARITY(16)
+    // With its folded gradient (passes/UpdateChains.h): 4 or 5 more.
+    NN_ARITY(17)
+    NN_ARITY(18)
+    NN_ARITY(19)
+    NN_ARITY(20)
+    NN_ARITY(21)
 #undef NN_ARITY
   default:
     throw std::runtime_error(name + ": too many arguments to emulate");
