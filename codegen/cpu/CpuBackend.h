@@ -54,8 +54,8 @@ struct CpuOptions {
   /// kernel, for side-by-side measurements. Never with `profile`. Part of
   /// the JIT cache's key.
   bool sideBySide = true;
-  /// At -O2/-O3, the full pipeline only for the GEMM kernels and the
-  /// kernels that call them; the other kernels skip its expensive optional
+  /// At -O2/-O3, the full pipeline only for the GEMM micro-kernels
+  /// (`nnc_gemm_*`); the other kernels skip its expensive optional
   /// passes (codegen/cpu/Pipeline.h), the same bits. Off: the full pipeline
   /// everywhere, kept for side-by-side measurements. Part of the JIT cache's
   /// key.
