@@ -11,6 +11,8 @@
 
 #include "codegen/cpu/CpuBackend.h"
 #include "frontend/Frontend.h"
+#include "ir/IRParser.h"
+#include "passes/InferShapes.h"
 #include "passes/Pipeline.h"
 #include "passes/UpdateChains.h"
 #include "runtime/Interpreter.h"
@@ -29,6 +31,16 @@
 #include <sstream>
 
 namespace nn::test {
+
+/// The graph written in nnc's IR text (`nnc emit` syntax), shapes inferred;
+/// a parse error fails the test.
+inline Graph parseIr(const std::string &text) {
+  DiagEngine diags;
+  diags.addSource("t.nnir", text);
+  Graph g = inferShapes(parseGraph("t.nnir", text, diags), diags);
+  EXPECT_FALSE(diags.hasErrors()) << diags.str();
+  return g;
+}
 
 inline std::string readText(const std::string &path) {
   std::ifstream f(path);

@@ -27,14 +27,6 @@ using namespace nn::test;
 
 namespace {
 
-Graph parseIr(const std::string &text) {
-  DiagEngine diags;
-  diags.addSource("t.nnir", text);
-  Graph g = inferShapes(parseGraph("t.nnir", text, diags), diags);
-  EXPECT_FALSE(diags.hasErrors()) << diags.str();
-  return g;
-}
-
 /// `text` without the lines containing `drop` (empty: none).
 std::string without(const std::string &text, const std::string &drop) {
   std::stringstream in(text);

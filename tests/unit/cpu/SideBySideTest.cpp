@@ -24,14 +24,6 @@ using namespace nn::test;
 
 namespace {
 
-Graph parseIr(const std::string &text) {
-  DiagEngine diags;
-  diags.addSource("t.nnir", text);
-  Graph g = inferShapes(parseGraph("t.nnir", text, diags), diags);
-  EXPECT_FALSE(diags.hasErrors()) << diags.str();
-  return g;
-}
-
 /// Two products of x; the second reads `b_reads` (x: independent of the
 /// first; a: its result).
 std::string twoProducts(const std::string &bReads) {

@@ -25,14 +25,6 @@ using namespace nn::test;
 
 namespace {
 
-Graph parseIr(const std::string &text) {
-  DiagEngine diags;
-  diags.addSource("t.nnir", text);
-  Graph g = inferShapes(parseGraph("t.nnir", text, diags), diags);
-  EXPECT_FALSE(diags.hasErrors()) << diags.str();
-  return g;
-}
-
 const char *kChain = "graph vchain {\n"
                      "  %x = input \"x\" : f32[N,13]\n"
                      "  %s = input \"s\" : f32[N,13]\n"
