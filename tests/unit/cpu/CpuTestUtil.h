@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <random>
 #include <regex>
@@ -160,6 +161,28 @@ inline CpuRun runProgram(const Graph &g, const CpuProgram &prog,
   // The arena vector is 4-byte aligned; the code only needs that.
   prog.entry()(ptrs.data(), r.arenaData.data(), batch);
   return r;
+}
+
+/// Named float vectors as raw bits, for comparisons bit for bit.
+using Bits = std::map<std::string, std::vector<uint32_t>>;
+
+inline void putBits(Bits &bits, const std::string &name,
+                    const std::vector<float> &v) {
+  std::vector<uint32_t> &b = bits[name];
+  b.resize(v.size());
+  std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
+}
+
+/// Updated leaves and outputs of one step, as raw bits.
+inline Bits resultBits(const Graph &g, const CpuProgram &prog,
+                       const ValueMap &leaves, int64_t batch) {
+  CpuRun run = runProgram(g, prog, leaves, batch);
+  Bits bits;
+  for (const auto &[name, v] : run.leaves)
+    putBits(bits, name, v);
+  for (const Output &o : g.outputs)
+    putBits(bits, "output " + o.name, run.value(g, prog.plan(), o.node, batch));
+  return bits;
 }
 
 /// Expects `got` (float) to match `want` (double) to `rtol` relative, with

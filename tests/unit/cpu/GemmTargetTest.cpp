@@ -114,24 +114,18 @@ TEST(GemmTarget, ChoiceIsInTheJitCacheKey) {
 }
 
 /// Outputs, updated leaves and every node's value of one step, as bits.
-std::map<std::string, std::vector<uint32_t>>
-stepBits(const Graph &g, const CpuOptions &opts, const ValueMap &leaves,
-         int64_t batch) {
+Bits stepBits(const Graph &g, const CpuOptions &opts, const ValueMap &leaves,
+              int64_t batch) {
   MemoryPlan plan = planWithoutReuse(g, batch);
   std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, opts);
   CpuRun run = runProgram(g, *prog, leaves, batch);
-  std::map<std::string, std::vector<uint32_t>> bits;
-  auto put = [&](const std::string &name, const std::vector<float> &v) {
-    std::vector<uint32_t> &b = bits[name];
-    b.resize(v.size());
-    std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
-  };
+  Bits bits;
   for (const auto &[name, v] : run.leaves)
-    put(name, v);
+    putBits(bits, name, v);
   for (NodeId id = 0; id < g.size(); ++id)
     if (!hasTrait(g[id].op, kLeaf))
-      put("%" + std::to_string(id) + " " + g[id].name,
-          run.value(g, plan, id, batch));
+      putBits(bits, "%" + std::to_string(id) + " " + g[id].name,
+              run.value(g, plan, id, batch));
   return bits;
 }
 

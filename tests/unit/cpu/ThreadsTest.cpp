@@ -24,24 +24,6 @@ using namespace nn::test;
 
 namespace {
 
-/// Outputs and updated leaves of one step, as raw bits.
-std::map<std::string, std::vector<uint32_t>>
-stepBits(const Graph &g, const CpuProgram &prog, const ValueMap &leaves,
-         int64_t batch) {
-  CpuRun run = runProgram(g, prog, leaves, batch);
-  std::map<std::string, std::vector<uint32_t>> bits;
-  auto put = [&](const std::string &name, const std::vector<float> &v) {
-    std::vector<uint32_t> &b = bits[name];
-    b.resize(v.size());
-    std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
-  };
-  for (const auto &[name, v] : run.leaves)
-    put(name, v);
-  for (const Output &o : g.outputs)
-    put("output " + o.name, run.value(g, prog.plan(), o.node, batch));
-  return bits;
-}
-
 struct RestoreThreads {
   int saved = cpuThreads();
   ~RestoreThreads() { setCpuThreads(saved); }
@@ -57,11 +39,11 @@ TEST(CpuThreads, StepIsBitIdenticalForAnyThreadCount) {
       std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, {});
       ValueMap leaves = randomLeaves(g, batch, 11);
       setCpuThreads(1);
-      auto want = stepBits(g, *prog, leaves, batch);
+      auto want = resultBits(g, *prog, leaves, batch);
       for (int threads : {2, 3, 5}) {
         setCpuThreads(threads);
         for (int rep = 0; rep < 3; ++rep) {
-          auto got = stepBits(g, *prog, leaves, batch);
+          auto got = resultBits(g, *prog, leaves, batch);
           ASSERT_EQ(got.size(), want.size());
           for (const auto &[name, w] : want)
             EXPECT_TRUE(got.at(name) == w)
@@ -85,8 +67,8 @@ TEST(CpuThreads, StepCompiledInPartsGivesTheSameBits) {
     EXPECT_EQ(whole.compare(0, 4, "\x7f" "ELF"), 0);
     EXPECT_EQ(parts.compare(0, 8, "NNCOBJS\n"), 0);
     ValueMap leaves = randomLeaves(g, 64, 3);
-    auto a = stepBits(g, *loadCpuObject(g, plan, whole), leaves, 64);
-    auto b = stepBits(g, *loadCpuObject(g, plan, parts), leaves, 64);
+    auto a = resultBits(g, *loadCpuObject(g, plan, whole), leaves, 64);
+    auto b = resultBits(g, *loadCpuObject(g, plan, parts), leaves, 64);
     ASSERT_EQ(a.size(), b.size());
     for (const auto &[name, bits] : a)
       EXPECT_TRUE(b.at(name) == bits) << name;

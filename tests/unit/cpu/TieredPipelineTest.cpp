@@ -20,24 +20,6 @@ using namespace nn::test;
 
 namespace {
 
-/// Updated leaves and outputs of one step, as raw bits.
-std::map<std::string, std::vector<uint32_t>>
-resultBits(const Graph &g, const CpuProgram &prog, const ValueMap &leaves,
-           int64_t batch) {
-  CpuRun run = runProgram(g, prog, leaves, batch);
-  std::map<std::string, std::vector<uint32_t>> bits;
-  auto put = [&](const std::string &name, const std::vector<float> &v) {
-    std::vector<uint32_t> &b = bits[name];
-    b.resize(v.size());
-    std::memcpy(b.data(), v.data(), v.size() * sizeof(float));
-  };
-  for (const auto &[name, v] : run.leaves)
-    put(name, v);
-  for (const Output &o : g.outputs)
-    put("output " + o.name, run.value(g, prog.plan(), o.node, batch));
-  return bits;
-}
-
 CpuOptions fullEverywhere() {
   CpuOptions o;
   o.tieredPipeline = false;
