@@ -163,6 +163,19 @@ inline CpuRun runProgram(const Graph &g, const CpuProgram &prog,
   return r;
 }
 
+/// The outputs of one CPU step of `g` under the memory plan `nnc train`
+/// uses.
+inline std::map<std::string, std::vector<float>>
+stepOutputs(const Graph &g, const ValueMap &leaves, int64_t batch) {
+  MemoryPlan plan = planMemory(g, batch);
+  std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, {});
+  CpuRun run = runProgram(g, *prog, leaves, batch);
+  std::map<std::string, std::vector<float>> r;
+  for (const Output &o : g.outputs)
+    r[o.name] = run.value(g, plan, o.node, batch);
+  return r;
+}
+
 /// Named float vectors as raw bits, for comparisons bit for bit.
 using Bits = std::map<std::string, std::vector<uint32_t>>;
 

@@ -161,18 +161,6 @@ TEST(CpuFoldedGradients, AGradientReadElsewhereIsNotFolded) {
   expectClose(run.value(g, plan, grad, 8), want[grad].data, 1e-4, "grad");
 }
 
-/// The outputs of one step of `g` under the memory plan `nnc train` uses.
-std::map<std::string, std::vector<float>>
-outputs(const Graph &g, const ValueMap &leaves, int64_t batch) {
-  MemoryPlan plan = planMemory(g, batch);
-  std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, {});
-  CpuRun run = runProgram(g, *prog, leaves, batch);
-  std::map<std::string, std::vector<float>> r;
-  for (const Output &o : g.outputs)
-    r[o.name] = run.value(g, plan, o.node, batch);
-  return r;
-}
-
 /// `g` with each value folded into a sum an output as well: not folded.
 Graph keepingSquares(const Graph &g, int &folded) {
   Graph kept = g;
@@ -204,8 +192,8 @@ TEST(CpuFoldedSums, L2SumsReadEachWeightOnceWithTheSameBits) {
   EXPECT_EQ(count(apart, "_with_operand("), 0);
   for (int64_t batch : {7, 64}) {
     ValueMap leaves = randomLeaves(g, batch, 21);
-    auto a = outputs(g, leaves, batch);
-    auto b = outputs(kept, leaves, batch);
+    auto a = stepOutputs(g, leaves, batch);
+    auto b = stepOutputs(kept, leaves, batch);
     EXPECT_TRUE(sameBits(a.at("loss"), b.at("loss"))) << "batch " << batch;
     EXPECT_TRUE(sameBits(a.at("pred"), b.at("pred"))) << "batch " << batch;
   }
@@ -236,8 +224,8 @@ TEST(CpuFoldedSums, ExpressionsWithScalarsAndATailGiveTheSameBits) {
             4); // two kernels, each defined and called
   for (uint64_t seed : {1u, 2u, 3u}) {
     ValueMap leaves = randomLeaves(g, 1, seed);
-    auto a = outputs(g, leaves, 1);
-    auto b = outputs(kept, leaves, 1);
+    auto a = stepOutputs(g, leaves, 1);
+    auto b = stepOutputs(kept, leaves, 1);
     for (const char *name : {"sa", "sb"})
       EXPECT_TRUE(sameBits(a.at(name), b.at(name))) << name << " seed " << seed;
     checkAgainstInterpreter(g, leaves, 1, 1, 1e-5, "folded sums");

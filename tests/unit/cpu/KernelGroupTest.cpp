@@ -48,18 +48,6 @@ ValueMap pairLeaves(const Graph &g, int64_t batch) {
   return l;
 }
 
-/// The outputs of one CPU step of `g` under the real memory plan.
-std::map<std::string, std::vector<float>>
-outputs(const Graph &g, const ValueMap &leaves, int64_t batch) {
-  MemoryPlan plan = planMemory(g, batch);
-  std::unique_ptr<CpuProgram> prog = compileCpu(g, plan, {});
-  CpuRun run = runProgram(g, *prog, leaves, batch);
-  std::map<std::string, std::vector<float>> r;
-  for (const Output &o : g.outputs)
-    r[o.name] = run.value(g, plan, o.node, batch);
-  return r;
-}
-
 /// The body of the step's optimizer kernel of model `name`.
 std::string optimizerKernel(const std::string &ir, const std::string &name) {
   size_t from = ir.find("define internal void @" + name + "_step_optimizer(");
@@ -124,9 +112,9 @@ TEST(CpuKernelGroups, WeightAndBiasGradientInOneKernelGiveTheSameBits) {
         << what;
     for (int64_t batch : {1, 9}) {
       ValueMap l = pairLeaves(both, batch);
-      auto pair = outputs(both, l, batch);
-      auto w = outputs(onlyW, l, batch);
-      auto b = outputs(onlyB, l, batch);
+      auto pair = stepOutputs(both, l, batch);
+      auto w = stepOutputs(onlyW, l, batch);
+      auto b = stepOutputs(onlyB, l, batch);
       std::string at = what + " at batch " + std::to_string(batch);
       EXPECT_TRUE(sameBits(pair.at("dw"), w.at("dw"))) << at;
       EXPECT_TRUE(sameBits(pair.at("db"), b.at("db"))) << at;
@@ -166,7 +154,7 @@ TEST(CpuKernelGroups, PairRefusedWhereThePlanReusesAnOperandsBuffer) {
   ASSERT_EQ(plan.offset[x], plan.offset[t]) << "the premise: t reuses x";
   EXPECT_EQ(count(emitLlvmText(g, plan, false), "_with_bias("), 0);
   ValueMap l = pairLeaves(g, 8);
-  auto got = outputs(g, l, 8);
+  auto got = stepOutputs(g, l, 8);
   std::vector<Value> want = Interpreter(g).run(l);
   for (const Output &o : g.outputs)
     expectClose(got.at(o.name), want[o.node].data, 1e-4, o.name);
