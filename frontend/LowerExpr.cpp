@@ -50,6 +50,7 @@ bool isFunction(OpKind op) {
     return true;
   case OpFamily::Leaf:
   case OpFamily::Linalg:
+  case OpFamily::Spatial:
   case OpFamily::Dense:
   case OpFamily::LossGrad:
   case OpFamily::Update:
@@ -325,6 +326,7 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
       return lowerRandomCall(*op, e);
     case OpFamily::Leaf:
     case OpFamily::Linalg:
+    case OpFamily::Spatial:
     case OpFamily::Dense:
     case OpFamily::LossGrad:
     case OpFamily::Update:

@@ -58,6 +58,35 @@ bool carriesActivation(OpKind op) {
 
 bool hasSlope(OpKind op) { return op == OpKind::LeakyRelu; }
 
+bool takesActivation(OpKind op) {
+  return carriesActivation(op) || op == OpKind::Conv2d ||
+         op == OpKind::Conv2dGradInput || op == OpKind::Conv2dGradWeight ||
+         op == OpKind::ChannelSum;
+}
+
+bool hasWindow(OpKind op) {
+  if (family(op) != OpFamily::Spatial)
+    return false;
+  switch (member<SpatialOp>(op)) {
+  case SpatialOp::Conv2d:
+  case SpatialOp::Conv2dGradInput:
+  case SpatialOp::Conv2dGradWeight:
+  case SpatialOp::MaxPool2d:
+  case SpatialOp::MaxPool2dGrad:
+  case SpatialOp::AvgPool2d:
+  case SpatialOp::AvgPool2dGrad:
+    return true;
+  case SpatialOp::ChannelSum:
+  case SpatialOp::ChannelMean:
+  case SpatialOp::ChannelVar:
+  case SpatialOp::ChannelAffine:
+  case SpatialOp::BatchNormalize:
+  case SpatialOp::BatchNormalizeGrad:
+    return false;
+  }
+  NN_UNREACHABLE("bad SpatialOp");
+}
+
 bool carriesSlope(const Node &n) {
   return hasSlope(n.op) ||
          (n.act != Activation::None && hasSlope(opOf(activationOp(n.act))));
@@ -129,9 +158,45 @@ Activation readActivation(AttrReader &r) {
   NN_UNREACHABLE("failAtTaken returned");
 }
 
-/// layer_norm's row ops, whose Node::param is eps: always printed.
+/// The normalizing ops, whose Node::param is eps: always printed.
 bool takesEps(OpKind op) {
-  return op == OpKind::Normalize || op == OpKind::NormalizeGrad;
+  return op == OpKind::Normalize || op == OpKind::NormalizeGrad ||
+         op == OpKind::BatchNormalize || op == OpKind::BatchNormalizeGrad;
+}
+
+/// `[3, 3]`: a window's pair.
+std::string pairText(const int64_t (&v)[2]) {
+  return "[" + std::to_string(v[0]) + ", " + std::to_string(v[1]) + "]";
+}
+
+/// Reads `[a, b]` into `v`, each a whole number in [lo, 2^31).
+void readPair(AttrReader &r, int64_t (&v)[2], int64_t lo) {
+  std::vector<double> vs = r.readValues();
+  for (size_t a = 0; a < 2; ++a) {
+    if (vs.size() != 2 ||
+        !(vs[a] >= static_cast<double>(lo) && vs[a] < 2147483648.0) ||
+        vs[a] != static_cast<double>(static_cast<int64_t>(vs[a])))
+      throw UserError("error: a window's kernel, stride, padding and "
+                      "dilation are two whole numbers, [height, width], of "
+                      "at least " +
+                      std::to_string(lo));
+    v[a] = static_cast<int64_t>(vs[a]);
+  }
+}
+
+/// A window pair's row, on the ops with a window: always printed when
+/// `Always`, else when it is not [1, 1] (dilation).
+template <int64_t (Window::*Field)[2], bool Always>
+AttrSpec windowRow(const char *name) {
+  return {name, false,
+          [](const Node &n) {
+            const int64_t(&v)[2] = n.win.*Field;
+            return hasWindow(n.op) && (Always || v[0] != 1 || v[1] != 1);
+          },
+          [](const Node &n) { return pairText(n.win.*Field); },
+          [](AttrReader &r, Node &n) {
+            readPair(r, n.win.*Field, Field == &Window::padding ? 0 : 1);
+          }};
 }
 
 /// A flag attribute's row: `field` of Node, false by default.
@@ -206,6 +271,26 @@ std::vector<AttrSpec> makeTable() {
       {"eps", false, [](const Node &n) { return takesEps(n.op); },
        [](const Node &n) { return formatDouble(n.param); },
        [](AttrReader &r, Node &n) { n.param = r.readNumber(); }},
+      windowRow<&Window::kernel, true>("kernel"),
+      windowRow<&Window::stride, true>("stride"),
+      windowRow<&Window::padding, true>("padding"),
+      windowRow<&Window::dilation, false>("dilation"),
+      {"groups", false, [](const Node &n) { return n.win.groups != 1; },
+       [](const Node &n) { return std::to_string(n.win.groups); },
+       [](AttrReader &r, Node &n) {
+         n.win.groups = r.readInt(1, std::numeric_limits<int32_t>::max(),
+                                  "a number of groups");
+       }},
+      {"shape", false, [](const Node &n) { return !n.shape.empty(); },
+       [](const Node &n) { return TensorType::of(n.shape).str(); },
+       [](AttrReader &r, Node &n) {
+         TensorType t = r.readType();
+         if (t.dims.empty())
+           throw UserError("error: a shape needs its dimensions, as in "
+                           "'shape = f32[N,1,28,28]'");
+         n.shape = t.dims;
+       }},
+      flagRow<&Node::buffer>("buffer"),
   };
 }
 

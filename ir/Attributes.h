@@ -35,6 +35,8 @@ public:
   virtual std::optional<std::string> takeWord() = 0;
   /// Reports `msg` at the token takeWord took, and stops.
   [[noreturn]] virtual void failAtTaken(const std::string &msg) = 0;
+  /// A type: `f32[N,1,28,28]`.
+  virtual TensorType readType() = 0;
   /// `he`, `uniform(-0.1, 0.1)`.
   virtual Init readInit() = 0;
   /// A fused.elementwise body expression, its steps appended to `body`.
@@ -71,6 +73,15 @@ std::vector<std::string> attributeTexts(const Node &n);
 /// differentiate (the dense gradients) an activation: their `act` is always
 /// printed. fused.matmul has none.
 bool carriesActivation(OpKind op);
+
+/// The spatial ops with a window (Node::win): convolution, pooling and
+/// their gradients. Their kernel, stride and padding are always printed.
+bool hasWindow(OpKind op);
+
+/// The ops that may apply or differentiate an activation (Node::act): the
+/// fused dense ops, and conv2d, its gradients and channel_sum once fusion
+/// gives them one.
+bool takesActivation(OpKind op);
 
 /// Whether elementwise op `op` has a number, its slope (Node::param; in a
 /// fused.elementwise body, the step's ExprStep::value): leaky_relu.

@@ -42,6 +42,14 @@ const char *familyName(OpFamily f) {
   NN_UNREACHABLE("bad OpFamily");
 }
 
+bool Window::operator==(const Window &o) const {
+  for (int a = 0; a < 2; ++a)
+    if (kernel[a] != o.kernel[a] || stride[a] != o.stride[a] ||
+        padding[a] != o.padding[a] || dilation[a] != o.dilation[a])
+      return false;
+  return groups == o.groups;
+}
+
 void throwWrongFamily(OpKind k, OpFamily want) {
   NN_UNREACHABLE(std::string("'") + mnemonic(k) + "' is not of family " +
                  familyName(want));

@@ -32,8 +32,8 @@ enum class OpKind {
 /// the family's own enum below, so each switch is complete without `default`
 /// and names only the ops whose behaviour it defines.
 #define NN_OP_FAMILIES(X)                                                      \
-  X(Leaf) X(Elementwise) X(Linalg) X(Reduce) X(Rows) X(Random) X(Loss)        \
-      X(Dense) X(LossGrad) X(Update) X(FusedElementwise)
+  X(Leaf) X(Elementwise) X(Linalg) X(Reduce) X(Rows) X(Random) X(Spatial)     \
+      X(Loss) X(Dense) X(LossGrad) X(Update) X(FusedElementwise)
 
 enum class OpFamily {
 #define NN_FAMILY_ENUMERATOR(F) F,
@@ -65,6 +65,10 @@ enum class RowsOp {
 };
 enum class RandomOp {
 #define NN_RANDOM(Kind, Mnemonic, Arity) Kind,
+#include "ir/Ops.def"
+};
+enum class SpatialOp {
+#define NN_SPATIAL(Kind, Mnemonic, Arity) Kind,
 #include "ir/Ops.def"
 };
 enum class LossOp {
@@ -201,6 +205,26 @@ enum class LabelKind { Binary, Class, Real };
 
 using NodeId = int32_t;
 
+/// The window of a spatial op (conv2d, pooling), per axis [height, width],
+/// with PyTorch's meaning of each number.
+struct Window {
+  int64_t kernel[2] = {1, 1};
+  int64_t stride[2] = {1, 1};
+  int64_t padding[2] = {0, 0};
+  int64_t dilation[2] = {1, 1};
+  int64_t groups = 1;
+
+  /// The output size along axis `a` (0: height, 1: width) of an input of
+  /// size `in`; 0 or less when the window does not fit.
+  int64_t outSize(int a, int64_t in) const {
+    return (in + 2 * padding[a] - dilation[a] * (kernel[a] - 1) - 1) /
+               stride[a] +
+           1;
+  }
+  bool operator==(const Window &o) const;
+  bool operator!=(const Window &o) const { return !(*this == o); }
+};
+
 struct Node {
   OpKind op;
   std::vector<NodeId> inputs;
@@ -241,6 +265,15 @@ struct Node {
   /// seed, and the op's own number among the model's dropout ops.
   uint64_t seed = 0;
   int64_t stream = 0;
+  /// Spatial ops: the window (Ops.def).
+  Window win;
+  /// Reshape: the result's dims; conv2d_grad_input, avgpool2d_grad: the
+  /// input's dims (which the output size alone does not give).
+  std::vector<int64_t> shape;
+  /// Param: a buffer (batch norm's running statistics), as PyTorch calls
+  /// it: saved with the weights and written by the model's own updates
+  /// (Graph::updates), never differentiated nor given to the optimizer.
+  bool buffer = false;
 };
 
 /// A named result of the graph: "loss", "pred", ...

@@ -59,6 +59,7 @@ public:
   }
   std::vector<double> readValues() override { return parseValueList(); }
   double readNumber() override { return parseDouble(); }
+  TensorType readType() override { return parseType(); }
   std::optional<std::string> takeWord() override {
     taken = take();
     if (taken.kind != Tok::Ident)

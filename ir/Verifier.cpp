@@ -44,8 +44,15 @@ bool needsActivation(OpKind op) {
 void checkFusedFields(const Graph &g, NodeId id,
                       std::vector<std::string> &errs) {
   const Node &n = g[id];
-  if (n.act != Activation::None && !carriesActivation(n.op))
-    errs.push_back(where(g, id) + ": only fused dense ops have an activation");
+  if (n.act != Activation::None && !takesActivation(n.op))
+    errs.push_back(where(g, id) +
+                   ": only fused dense ops, conv2d, its gradients and "
+                   "channel_sum have an activation");
+  if (n.win != Window{} && !hasWindow(n.op))
+    errs.push_back(where(g, id) + ": only convolution and pooling ops have "
+                                  "a window");
+  if (n.buffer && n.op != OpKind::Param)
+    errs.push_back(where(g, id) + ": only a param can be a buffer");
   if (needsActivation(n.op) && n.act == Activation::None)
     errs.push_back(where(g, id) + ": needs an activation (" +
                    activationChoices("or") + ")");

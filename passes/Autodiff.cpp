@@ -62,6 +62,8 @@ void applyRule(GradContext &c, NodeId id, NodeId dy) {
     return lossGrad(c, id, dy);
   case OpFamily::Random:
     return randomGrad(c, id, dy);
+  case OpFamily::Spatial:
+    return spatialGrad(c, id, dy);
   // Fusion runs after autodiff: fused ops never need a gradient rule.
   case OpFamily::Dense:
   case OpFamily::LossGrad:

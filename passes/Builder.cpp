@@ -34,6 +34,22 @@ NodeId Builder::oneHot(NodeId ids, int64_t classes, std::string name) {
   return g.add(std::move(n));
 }
 
+NodeId Builder::typed(Node n) {
+  n.loc = loc;
+  ShapeResult r = inferNodeType(g, n);
+  NN_ASSERT(r.error.empty(), "pass built an ill-typed node: " + r.error);
+  n.type = r.type;
+  return g.add(std::move(n));
+}
+
+NodeId Builder::reshape(NodeId v, std::vector<int64_t> dims,
+                        std::string name) {
+  Node n = makeNode(OpKind::Reshape, {v}, loc);
+  n.name = std::move(name);
+  n.shape = std::move(dims);
+  return typed(std::move(n));
+}
+
 NodeId Builder::constant(double v, std::string name) {
   Node n = makeNode(OpKind::Const, {}, loc);
   n.name = std::move(name);

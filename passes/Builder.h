@@ -31,6 +31,11 @@ public:
   }
   /// onehot(ids) with `classes` classes.
   NodeId oneHot(NodeId ids, int64_t classes, std::string name = "");
+  /// reshape(v) to `dims` (Node::shape).
+  NodeId reshape(NodeId v, std::vector<int64_t> dims, std::string name = "");
+  /// Appends `n`, its attributes set by the caller (a spatial op's window),
+  /// with its inferred type and the builder's location.
+  NodeId typed(Node n);
   /// An f32 scalar Const.
   NodeId constant(double v, std::string name = "");
 

@@ -107,6 +107,8 @@ bool mixesBatch(const Graph &g, const Node &n) {
   case OpFamily::Elementwise:
   case OpFamily::Linalg:
   case OpFamily::Random:
+  // Per sample, or (batch norm) mixing the batch by design.
+  case OpFamily::Spatial:
   case OpFamily::Loss:
   case OpFamily::Dense:
   case OpFamily::LossGrad:
@@ -318,6 +320,7 @@ private:
     case OpFamily::Leaf:
     case OpFamily::Linalg:
     case OpFamily::Random:
+    case OpFamily::Spatial:
     case OpFamily::Dense:
     case OpFamily::LossGrad:
     case OpFamily::Update:

@@ -54,6 +54,7 @@ double linalgFlops(const FlopCtx &c) {
     return 2.0 * c.out * c.dim(c.g[c.n.inputs[0]].type.dims.back());
   case LinalgOp::Transpose:
   case LinalgOp::Expand:
+  case LinalgOp::Reshape:
     return 0;
   }
   NN_UNREACHABLE("bad LinalgOp");
@@ -86,6 +87,58 @@ double rowsFlops(const FlopCtx &c) {
     return 12 * c.out;
   }
   NN_UNREACHABLE("bad RowsOp");
+}
+
+/// A convolution's multiply-adds: 2 FLOPs for each of the C/groups * kh * kw
+/// terms of every output of the forward op (the gradients do as many).
+double convTerms(const FlopCtx &c, const TensorType &y, const Node &n,
+                 int64_t inChannels) {
+  return 2.0 * static_cast<double>(y.numel(c.batch)) *
+         static_cast<double>(inChannels / n.win.groups * n.win.kernel[0] *
+                             n.win.kernel[1]);
+}
+
+/// The activation's derivative (times dy) where one is folded in: 2 per
+/// element it is applied to.
+double foldedAct(const FlopCtx &c, size_t actOperand) {
+  return c.n.inputs.size() > actOperand ? 2 * c.numel(c.n.inputs[0]) : 0;
+}
+
+double spatialFlops(const FlopCtx &c) {
+  const Node &n = c.n;
+  auto in = [&](size_t i) -> const TensorType & {
+    return c.g[n.inputs[i]].type;
+  };
+  switch (member<SpatialOp>(n.op)) {
+  case SpatialOp::Conv2d: // the products, then the bias and act per output
+    return convTerms(c, n.type, n, in(0).dims[1]) +
+           (n.inputs.size() > 2 ? c.out : 0) +
+           (n.act != Activation::None ? c.out : 0);
+  case SpatialOp::Conv2dGradInput:
+    return convTerms(c, in(0), n, n.shape[1]) + foldedAct(c, 2);
+  case SpatialOp::Conv2dGradWeight:
+    return convTerms(c, in(1), n, in(0).dims[1]) + foldedAct(c, 2);
+  case SpatialOp::ChannelSum:
+    return c.numel(n.inputs[0]) + foldedAct(c, 1);
+  case SpatialOp::ChannelMean:
+    return c.numel(n.inputs[0]);
+  case SpatialOp::ChannelVar: // sums of x and x * x
+    return 3 * c.numel(n.inputs[0]);
+  case SpatialOp::ChannelAffine:
+    return static_cast<double>(n.inputs.size() - 1) * c.out;
+  case SpatialOp::BatchNormalize: // as normalize: sums, then (x-m)*rstd
+    return 5 * c.out;
+  case SpatialOp::BatchNormalizeGrad:
+    return 12 * c.out;
+  case SpatialOp::MaxPool2d: // a comparison per window element
+  case SpatialOp::AvgPool2d: // an addition per window element
+    return c.out * static_cast<double>(n.win.kernel[0] * n.win.kernel[1]);
+  case SpatialOp::MaxPool2dGrad: // the comparisons again, to find the max
+  case SpatialOp::AvgPool2dGrad:
+    return c.numel(n.inputs[0]) *
+           static_cast<double>(n.win.kernel[0] * n.win.kernel[1]);
+  }
+  NN_UNREACHABLE("bad SpatialOp");
 }
 
 double lossFlops(const FlopCtx &c) {
@@ -186,6 +239,8 @@ double nodeFlops(const Graph &g, NodeId id, int64_t batch) {
     return reduceFlops(c);
   case OpFamily::Rows:
     return rowsFlops(c);
+  case OpFamily::Spatial:
+    return spatialFlops(c);
   case OpFamily::Random: // Philox: ~10 rounds of 2 multiplies, per 4 values
     return 6 * c.out;
   case OpFamily::Loss:

@@ -222,6 +222,7 @@ TensorType fusedOpType(const Node &n, const std::vector<TensorType> &ts,
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Random:
+  case OpFamily::Spatial:
   case OpFamily::Loss:
     break;
   }

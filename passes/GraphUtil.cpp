@@ -49,7 +49,7 @@ std::vector<bool> differentiatedNodes(const Graph &g, NodeId loss,
                                       NodeId count) {
   std::vector<bool> fromParam(count, false), toLoss(count, false);
   for (NodeId i = 0; i < count; ++i) {
-    fromParam[i] = g[i].op == OpKind::Param;
+    fromParam[i] = g[i].op == OpKind::Param && !g[i].buffer;
     for (NodeId in : g[i].inputs)
       fromParam[i] = fromParam[i] || fromParam[in];
   }

@@ -12,6 +12,7 @@
 
 #include "passes/InferShapes.h"
 #include "passes/FuseShapes.h"
+#include "passes/SpatialShapes.h"
 #include "passes/ShapeRules.h"
 
 #include "ir/Support.h"
@@ -200,6 +201,19 @@ ShapeResult linalgType(const Node &n, const Operand &in) {
       return fail("cannot expand " + in(0).str() + " to " + in(1).str());
     return ok(TensorType::of(in(1).dims, in(0).dtype));
   }
+  case LinalgOp::Reshape: {
+    // The batch stays first: N in the shape exactly when in the operand.
+    const TensorType &a = in(0);
+    bool batchOk = a.hasBatch() == (!n.shape.empty() && n.shape[0] == kBatch);
+    for (size_t i = 1; i < n.shape.size(); ++i)
+      batchOk &= n.shape[i] >= 1;
+    TensorType t = TensorType::of(n.shape, a.dtype);
+    if (!batchOk || t.numel(1) != a.numel(1))
+      return fail("cannot reshape " + a.str() + " to " + t.str() +
+                  (batchOk ? ": they hold different numbers of elements"
+                           : ": the batch axis N must stay first"));
+    return ok(t);
+  }
   }
   NN_UNREACHABLE("bad LinalgOp");
 }
@@ -274,6 +288,16 @@ ShapeResult lossType(const Graph &g, const Node &n, const Operand &in) {
   NN_UNREACHABLE("bad LossOp");
 }
 
+/// Spatial ops (semantics in Ops.def): passes/SpatialShapes.cpp.
+ShapeResult spatialType(const Node &n, const Operand &in) {
+  std::vector<TensorType> types;
+  for (size_t i = 0; i < n.inputs.size(); ++i)
+    types.push_back(in(static_cast<int>(i)));
+  std::string err;
+  TensorType t = spatialOpType(n, types, err);
+  return err.empty() ? ok(t) : fail(err);
+}
+
 /// Fused ops (semantics in Ops.def): passes/FuseShapes.cpp.
 ShapeResult fusedType(const Graph &g, const Node &n) {
   std::vector<TensorType> types;
@@ -313,6 +337,8 @@ ShapeResult inferNodeType(const Graph &g, const Node &n) {
     return rowsType(n, in);
   case OpFamily::Random:
     return randomType(n, in);
+  case OpFamily::Spatial:
+    return spatialType(n, in);
   case OpFamily::Loss:
     return lossType(g, n, in);
   case OpFamily::Dense:

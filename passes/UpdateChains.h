@@ -77,6 +77,7 @@ typename E::Value emitChainMember(E &e, const Node &n,
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Random:
+  case OpFamily::Spatial:
   case OpFamily::Loss:
   case OpFamily::Dense:
   case OpFamily::LossGrad:

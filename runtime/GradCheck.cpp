@@ -81,6 +81,8 @@ GradCheckReport gradCheck(const Graph &forward, const ValueMap &leaves,
   GradCheckReport rep;
   ValueMap moved = leaves;
   for (NodeId p : forward.leaves(OpKind::Param)) {
+    if (forward[p].buffer)
+      continue; // not differentiated (batch norm's running statistics)
     const std::string &name = forward[p].name;
     auto gradIt = grads.outputs.find("grad." + name);
     const Value *ana = gradIt == grads.outputs.end() ? nullptr

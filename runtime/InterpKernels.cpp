@@ -288,6 +288,13 @@ Value linalg(LinalgOp op, const Node &n, const Args &in) {
     return transpose(*in[0]);
   case LinalgOp::Expand:
     return expand(*in[0], in[1]->shape, n.axis);
+  case LinalgOp::Reshape: {
+    Value r = *in[0];
+    r.shape = n.shape;
+    if (!r.shape.empty() && r.shape[0] == kBatch)
+      r.shape[0] = in[0]->shape.empty() ? 1 : in[0]->shape[0];
+    return r;
+  }
   }
   NN_UNREACHABLE("bad LinalgOp");
 }

@@ -50,6 +50,8 @@ Value fusedElementwise(const std::vector<ExprStep> &body, const Args &args);
 /// A fused update (ir/FusedMath.h, emitUpdate) per element of operand 0.
 Value update(UpdateOp op, const Args &args);
 Value linalg(LinalgOp op, const Node &n, const Args &args);
+/// conv2d, pooling, the channel ops (runtime/InterpSpatial.cpp).
+Value spatial(SpatialOp op, const Node &n, const Args &args);
 Value reduction(ReduceOp op, const Node &n, const Args &args);
 Value dense(DenseOp op, const Node &n, const Args &args);
 

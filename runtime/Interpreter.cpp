@@ -125,6 +125,8 @@ Value evalNode(const Context &c, const Node &n, const Args &in) {
     return interp::reduction(member<ReduceOp>(n.op), n, in);
   case OpFamily::Rows:
     return interp::rows(member<RowsOp>(n.op), c.g, n, in);
+  case OpFamily::Spatial:
+    return interp::spatial(member<SpatialOp>(n.op), n, in);
   case OpFamily::Random:
     return interp::random(member<RandomOp>(n.op), n, in);
   case OpFamily::Loss:

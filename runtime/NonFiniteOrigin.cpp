@@ -125,6 +125,7 @@ std::string familyHelp(const Graph &g, const Node &n,
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Random:
+  case OpFamily::Spatial:
   case OpFamily::Dense:
   case OpFamily::LossGrad:
   case OpFamily::Update:

@@ -62,6 +62,7 @@ void Writer::linalg(NodeId id) {
     return matmulLike(id, false, false, Activation::None, -1);
   case LinalgOp::Transpose:
   case LinalgOp::Expand:
+  case LinalgOp::Reshape:
     return; // they move numbers, compute none: no line
   }
 }

@@ -211,6 +211,8 @@ void Writer::node(NodeId id) {
     return rows(id);
   case OpFamily::Random:
     return random(id);
+  case OpFamily::Spatial:
+    return spatial(id);
   case OpFamily::Loss:
     return loss(id);
   case OpFamily::Dense:

@@ -69,6 +69,8 @@ private:
   void update(NodeId id);
   /// dropout, with each element's draw (ScalarRandom.cpp).
   void random(NodeId id);
+  /// conv2d, pooling, batch norm (runtime/ScalarSpatial.cpp).
+  void spatial(NodeId id);
   /// The texts of element `i` of an Adam update op.
   Texts adamText(const Node &n, int64_t i) const;
 

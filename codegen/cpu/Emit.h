@@ -162,6 +162,10 @@ void emitNormalize(KernelEmitter &k);
 void emitNormalizeGrad(KernelEmitter &k);
 /// The same for the random ops (EmitRandom.cpp).
 void emitRandomKernel(KernelEmitter &k);
+/// conv2d, pooling, the channel ops (codegen/cpu/EmitSpatial.cpp).
+void emitSpatialKernel(KernelEmitter &k);
+/// reshape: a copy of the elements (codegen/cpu/EmitSpatial.cpp).
+void emitReshape(KernelEmitter &k);
 /// The kernel of an update op of the Update family (EmitUpdates.cpp).
 void emitUpdateKernel(KernelEmitter &k);
 /// The operands of update node `id` of a kernel group (scalar Consts

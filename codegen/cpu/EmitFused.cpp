@@ -505,6 +505,7 @@ void emitFusedKernel(KernelEmitter &k) {
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Random:
+  case OpFamily::Spatial:
   case OpFamily::Loss:
     break;
   }

@@ -435,6 +435,8 @@ static void emitLinalgKernel(KernelEmitter &k) {
     return emitTranspose(k);
   case LinalgOp::Expand:
     return emitExpand(k);
+  case LinalgOp::Reshape:
+    return emitReshape(k);
   }
   NN_UNREACHABLE("bad LinalgOp");
 }
@@ -505,6 +507,8 @@ void emitKernelBody(KernelEmitter &k) {
     return emitRowsKernel(k);
   case OpFamily::Random:
     return emitRandomKernel(k);
+  case OpFamily::Spatial:
+    return emitSpatialKernel(k);
   case OpFamily::Loss:
     return emitLossKernel(k);
   case OpFamily::Dense:

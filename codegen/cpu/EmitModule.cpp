@@ -57,6 +57,7 @@ bool isProduct(const Graph &g, NodeId id) {
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Random:
+  case OpFamily::Spatial:
   case OpFamily::Loss:
   case OpFamily::LossGrad:
   case OpFamily::Update:

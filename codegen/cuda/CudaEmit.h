@@ -154,6 +154,10 @@ void printUpdateChains(const Graph &g, const std::vector<std::string> &names,
                        const CudaPrintOptions &opts, CudaSource &src);
 /// The same for the random ops (CudaRandom.cpp).
 void printRandomKernel(KernelWriter &k);
+/// conv2d, pooling, the channel ops (codegen/cuda/CudaSpatial.cpp).
+void printSpatialKernel(KernelWriter &k);
+/// reshape: a copy of the elements (codegen/cuda/CudaSpatial.cpp).
+void printReshape(KernelWriter &k);
 
 // Shared pieces (CudaKernels.cpp).
 

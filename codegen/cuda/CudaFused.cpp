@@ -258,6 +258,7 @@ void printFusedKernel(KernelWriter &k) {
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Random:
+  case OpFamily::Spatial:
   case OpFamily::Loss:
     break;
   }

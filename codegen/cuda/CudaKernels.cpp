@@ -323,6 +323,8 @@ static void printLinalgKernel(KernelWriter &k) {
     return printTranspose(k);
   case LinalgOp::Expand:
     return printExpand(k);
+  case LinalgOp::Reshape:
+    return printReshape(k);
   }
   NN_UNREACHABLE("bad LinalgOp");
 }
@@ -392,6 +394,8 @@ void printKernelBody(KernelWriter &k) {
     return printRowsKernel(k);
   case OpFamily::Random:
     return printRandomKernel(k);
+  case OpFamily::Spatial:
+    return printSpatialKernel(k);
   case OpFamily::Loss:
     return printLossKernel(k);
   case OpFamily::Dense:

@@ -68,6 +68,7 @@ void linalgGrad(GradContext &c, NodeId id, NodeId dy);
 void reduceGrad(GradContext &c, NodeId id, NodeId dy);
 void rowsGrad(GradContext &c, NodeId id, NodeId dy);
 void randomGrad(GradContext &c, NodeId id, NodeId dy);
+void spatialGrad(GradContext &c, NodeId id, NodeId dy);
 void lossGrad(GradContext &c, NodeId id, NodeId dy);
 
 } // namespace nn

@@ -38,6 +38,11 @@ void linalgGrad(GradContext &c, NodeId id, NodeId dy) {
     if (c.wants(a))
       c.contribute(a, c.unbroadcast(dy, a));
     return;
+  // the same elements back in a's shape
+  case LinalgOp::Reshape:
+    if (c.wants(a))
+      c.contribute(a, c.b.reshape(dy, c.type(a).dims));
+    return;
   }
   NN_UNREACHABLE("bad LinalgOp");
 }

@@ -147,6 +147,7 @@ FormulaText Equations::expr(NodeId id, bool top) const {
   case OpFamily::Random:
     return random(n);
   case OpFamily::Rows:
+  case OpFamily::Spatial:
   case OpFamily::Loss:
     return callText(mnemonic(n.op), operands(n));
   case OpFamily::Dense:
@@ -188,7 +189,8 @@ FormulaText Equations::linalg(const Node &n) const {
   case LinalgOp::Transpose:
     return {operand(n, 0).at(FormulaText::kAtom) + "^T"};
   case LinalgOp::Expand:
-    return operand(n, 0); // broadcasting is implicit
+  case LinalgOp::Reshape:
+    return operand(n, 0); // broadcasting is implicit, as is a reshape
   }
   NN_UNREACHABLE("bad LinalgOp");
 }

@@ -149,6 +149,7 @@ std::string nodeStyle(const Node &n) {
   case OpFamily::Reduce:
   case OpFamily::Rows:
   case OpFamily::Random:
+  case OpFamily::Spatial:
   case OpFamily::Loss:
   case OpFamily::Dense:
   case OpFamily::LossGrad:

@@ -49,6 +49,10 @@ const char *kEveryAttribute =
     "  %d = dropout %n, %optimizer.step {p = 0.25, seed = 5, stream = 2} : "
     "f32[N,2]\n"
     "  %m = normalize %x {eps = 0.001} : f32[N,2]\n"
+    "  %i = input \"i\" : f32[N,1,4,4]\n"
+    "  %p = maxpool2d %i {kernel = [2, 3], stride = [1, 2], padding = [1, 0], "
+    "dilation = [2, 1], groups = 2, shape = f32[N,16], buffer} : "
+    "f32[N,1,3,1]\n"
     "  output n = %n\n"
     "  output m = %m\n"
     "}\n";
@@ -75,7 +79,7 @@ TEST(AttributeTable, EveryRowRoundTrips) {
   Graph g = parseGraph("a.nnir", kEveryAttribute, diags);
   const std::vector<AttrSpec> &table = attributeTable();
   std::set<std::string> seen;
-  for (NodeId id : {1, 3, 4}) {
+  for (NodeId id : {1, 3, 4, 6}) {
     size_t row = 0; // each node's attributes in table order
     for (const std::string &t : attributeTexts(g[id])) {
       while (row < table.size() && !isRow(t, table[row].name))

@@ -236,6 +236,51 @@ Graph everyOpGraph() {
   lk.body = {{OpKind::LeakyRelu, {0}, 0.3}, {OpKind::Mul, {-1, 1}, 0}};
   g.add(lk);
 
+  // The spatial ops on an image [N,2,5,5], each window attribute set, and
+  // reshape; batch norm's running statistics are buffers.
+  NodeId img = leaf(g, OpKind::Input, "img", TensorType::of({kBatch, 2, 5, 5}));
+  Node kw = makeNode(OpKind::Param, {}, {});
+  kw.name = "c.weight";
+  kw.type = TensorType::of({4, 1, 3, 2});
+  NodeId kwid = g.add(kw);
+  Node rm = makeNode(OpKind::Param, {}, {});
+  rm.name = "b.running_mean";
+  rm.type = TensorType::of({2});
+  rm.buffer = true;
+  NodeId rmid = g.add(rm);
+  auto spatial = [&](OpKind k, std::vector<NodeId> ins, Window win,
+                     std::vector<int64_t> shape = {}) {
+    Node n = makeNode(k, std::move(ins));
+    n.win = win;
+    n.shape = std::move(shape);
+    return g.add(n);
+  };
+  Window cw;
+  cw.kernel[0] = 3, cw.kernel[1] = 2, cw.stride[0] = 2, cw.padding[1] = 1;
+  cw.dilation[0] = 2, cw.groups = 2;
+  NodeId cv2 = spatial(OpKind::Conv2d, {img, kwid}, cw);
+  g[cv2].act = Activation::Relu;
+  spatial(OpKind::Conv2dGradInput, {cv2, kwid, cv2}, cw, {kBatch, 2, 5, 5});
+  spatial(OpKind::Conv2dGradWeight, {img, cv2}, cw);
+  op(g, OpKind::ChannelSum, {cv2});
+  op(g, OpKind::ChannelMean, {img});
+  op(g, OpKind::ChannelVar, {img});
+  op(g, OpKind::ChannelAffine, {img, rmid, rmid});
+  Node bn = makeNode(OpKind::BatchNormalize, {img, rmid, rmid});
+  bn.param = 1e-5;
+  NodeId bnid = g.add(bn);
+  Node bng = makeNode(OpKind::BatchNormalizeGrad, {bnid, img});
+  bng.param = 1e-3;
+  g.add(bng);
+  Window pw;
+  pw.kernel[0] = pw.kernel[1] = pw.stride[0] = pw.stride[1] = 2;
+  NodeId mp = spatial(OpKind::MaxPool2d, {img}, pw);
+  spatial(OpKind::MaxPool2dGrad, {mp, img}, pw);
+  pw.padding[0] = 1;
+  NodeId ap = spatial(OpKind::AvgPool2d, {img}, pw);
+  spatial(OpKind::AvgPool2dGrad, {ap}, pw, {kBatch, 2, 5, 5});
+  spatial(OpKind::Reshape, {img}, {}, {kBatch, 50});
+
   NodeId t = op(g, OpKind::Add, {l1, l2});
   t = op(g, OpKind::Add, {t, l3});
   t = op(g, OpKind::Add, {t, l4});
