@@ -6,7 +6,9 @@
 /// graph has no batch_normalize, no dropout and no updates, and on the
 /// interpreter it computes PyTorch's eval-mode formula, written out here by
 /// hand, to 1e-12. The training form computes something else (batch
-/// statistics), and a graph already in evaluation form is unchanged.
+/// statistics), a graph already in evaluation form is unchanged, and
+/// Trainer::evaluate (validation, test, `nnc eval`) runs the evaluation
+/// form.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,8 @@
 #include "passes/EvalForm.h"
 #include "passes/InferShapes.h"
 #include "passes/optim/Optimizer.h"
+#include "runtime/Dataset.h"
+#include "runtime/Trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -192,4 +196,27 @@ TEST(EvalForm, DropsUpdates) {
   Graph e = evalForm(g);
   EXPECT_TRUE(e.updates.empty());
   EXPECT_EQ(e.size(), 1); // the add only the update read is gone
+}
+
+// Validation, test and `nnc eval` go through Trainer::evaluate: it runs the
+// evaluation form (running statistics), not the training form it is given.
+TEST(EvalForm, TrainerEvaluatesWithTheRunningStatistics) {
+  BatchNormModel m;
+  TensorMap state;
+  ValueMap rounded = m.leaves; // what float tensors hold
+  for (auto &[name, v] : rounded)
+    v = toValue(toTensor(v));
+  for (NodeId id : m.g.leaves(OpKind::Param))
+    state[m.g[id].name] = toTensor(m.leaves[m.g[id].name]);
+  Dataset data;
+  data.x = toTensor(m.leaves["x"]);
+  data.y = toTensor(m.leaves["y"]);
+  Recipe recipe;
+  Metrics got = Trainer(m.g, m.g, recipe).evaluate(state, data, "interp");
+  double eval =
+      Interpreter(evalForm(m.g)).outputs(rounded, {"loss"})["loss"].data[0];
+  double train = Interpreter(m.g).outputs(rounded, {"loss"})["loss"].data[0];
+  EXPECT_EQ(got.samples, kN);
+  EXPECT_NEAR(got.loss, eval, 1e-6 * std::abs(eval));
+  EXPECT_GT(std::abs(eval - train), 1e-3); // the two forms differ here
 }
