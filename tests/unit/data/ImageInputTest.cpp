@@ -14,9 +14,13 @@
 #include "frontend/Frontend.h"
 #include "runtime/Batcher.h"
 #include "runtime/Dataset.h"
+#include "runtime/ParamInit.h"
 #include "runtime/Trainer.h"
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
 
 using namespace nn;
 using namespace nn::testing;
@@ -85,4 +89,39 @@ TEST(ImageInput, OtherSampleSizesAreAnErrorNamingTheFileAndShape) {
   EXPECT_USER_ERROR(Trainer(g, g, Recipe{}).checkData(data),
                     path + ": error: samples have 3 values, but input 'x' "
                            "(cnn.nn:1:7) takes 784 (1 x 28 x 28)");
+}
+
+// A conv2d layer's params draw nn.Conv2d's U(-1/sqrt(fan_in), +) with
+// fan_in = C * kh * kw; a rank-4 param declared `he` or `xavier` takes its
+// fans from [out, in, kh, kw] as PyTorch does (fan_in = in*kh*kw, fan_out =
+// out*kh*kw), not from its first two dimensions.
+TEST(ImageInput, ConvParamsDrawFromTheirFans) {
+  Graph g = cnnGraph("input x : f32[4, 6, 6]\nlabel y : class(2)\n"
+                     "param k : f32[2, 4, 3, 3] = he\n"
+                     "param v : f32[2, 4, 3, 3] = xavier\n"
+                     "c = conv2d(x, 2, kernel = 3)\n"
+                     "out = dense(flatten(c), 2)\n"
+                     "loss cross_entropy(softmax(out + sum(k) + sum(v)), y)\n");
+  TensorMap init = initState(g, 7);
+  auto range = [&](const std::string &name) {
+    const Tensor &t = init.at(name);
+    float lo = 0, hi = 0;
+    for (float v : t.data)
+      lo = std::min(lo, v), hi = std::max(hi, v);
+    return std::pair(lo, hi);
+  };
+  struct Want {
+    const char *name;
+    double bound;
+  } wants[] = {{"c.weight", 1 / std::sqrt(36.0)},
+               {"c.bias", 1 / std::sqrt(36.0)},
+               {"k", std::sqrt(6.0 / 36)},
+               {"v", std::sqrt(6.0 / (36 + 18))}};
+  for (const Want &w : wants) {
+    auto [lo, hi] = range(w.name);
+    EXPECT_GE(lo, -w.bound) << w.name;
+    EXPECT_LE(hi, w.bound) << w.name;
+    if (init.at(w.name).numel() > 10) // 72 draws reach past 3/4 of the bound
+      EXPECT_GT(std::max(-lo, hi), 0.75 * w.bound) << w.name;
+  }
 }
