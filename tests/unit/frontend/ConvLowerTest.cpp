@@ -17,6 +17,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 
 using namespace nn;
 using namespace nn::test;
@@ -281,4 +282,38 @@ TEST(ConvLower, FashionCnnExampleLowersWithPyTorchsParamCount) {
   Graph typed = inferShapes(g, diags);
   EXPECT_FALSE(diags.hasErrors()) << diags.str();
   EXPECT_EQ(typed[nodeNamed(typed, "out")].type.str(), "f32[N,10]");
+}
+
+// The deep pair has the same layers, 21 convolutions each; only the skips
+// differ. conv_tiny is the 4x4 image of the scalar view.
+TEST(ConvLower, DeepExamplesAndConvTinyLower) {
+  auto count = [](const Graph &g, OpKind op) {
+    int n = 0;
+    for (const Node &node : g.nodes)
+      n += node.op == op;
+    return n;
+  };
+  std::map<std::string, int> adds;
+  for (const char *name : {"resnet_small", "plain_deep"}) {
+    std::string path = std::string("examples/") + name + ".nn";
+    auto p = parseText(readSource(path), path);
+    ASSERT_TRUE(p->model) << name << ": " << p->diags.str();
+    const Graph &g = graphOf(*p);
+    EXPECT_EQ(count(g, OpKind::Conv2d), 21) << name;
+    EXPECT_EQ(count(g, OpKind::BatchNormalize), 21) << name;
+    EXPECT_EQ(g.updates.size(), 63u) << name;
+    EXPECT_EQ(g[*g.output("pred")].type.str(), "f32[N,10]") << name;
+    for (int k = 1; k <= 20; ++k) // bias = false before each batch_norm
+      EXPECT_FALSE(g.findLeaf(OpKind::Param, "c" + std::to_string(k) +
+                                                 ".bias"))
+          << name << " c" << k;
+    adds[name] = count(g, OpKind::Add);
+  }
+  EXPECT_EQ(adds["resnet_small"], adds["plain_deep"] + 10); // the skips
+  auto p = parseText(readSource("examples/conv_tiny.nn"), "conv_tiny.nn");
+  ASSERT_TRUE(p->model) << p->diags.str();
+  const Graph &g = graphOf(*p);
+  EXPECT_EQ(g[nodeNamed(g, "x")].type.str(), "f32[N,1,4,4]");
+  EXPECT_EQ(g[nodeNamed(g, "c.weight")].type.str(), "f32[1,1,2,2]");
+  EXPECT_EQ(g[nodeNamed(g, "p")].type.str(), "f32[N,1,2,2]");
 }
