@@ -68,7 +68,6 @@ NodeId ExprLowerer::lowerGlobalAvgPool(const Expr &e) {
   Node pool = makeNode(OpKind::AvgPool2d, {x}, e.loc);
   for (int a = 0; a < 2; ++a)
     pool.win.kernel[a] = pool.win.stride[a] = dims[2 + a];
-  pool.name = "global_avgpool";
   NodeId p = addSpatial(std::move(pool), e.loc);
   if (p == kPoison)
     return kPoison;
