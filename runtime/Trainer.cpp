@@ -128,6 +128,17 @@ int64_t countCorrect(const Graph &g, const Tensor &pred, const Tensor &labels) {
   NN_UNREACHABLE("bad LabelKind");
 }
 
+/// " (1 x 28 x 28)" for an input of rank > 1 per sample, whose rows are
+/// laid out in that shape (IDX images, CSV rows); "" otherwise.
+static std::string imageShape(const TensorType &t) {
+  if (t.rank() <= 2)
+    return "";
+  std::string s;
+  for (size_t i = 1; i < t.dims.size(); ++i)
+    s += (i > 1 ? " x " : "") + std::to_string(t.dims[i]);
+  return " (" + s + ")";
+}
+
 // Validation and test metrics run the evaluation form (passes/EvalForm.h):
 // no dropout, batch norm on its running statistics, no updates.
 Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r)
@@ -145,7 +156,8 @@ void Trainer::checkData(const Dataset &data) const {
                     std::to_string(features) + " values, but input '" +
                     in.name + "' " +
                     (in.loc.valid() ? "(" + in.loc.str() + ") " : "") +
-                    "takes " + std::to_string(in.type.numelPerSample()));
+                    "takes " + std::to_string(in.type.numelPerSample()) +
+                    imageShape(in.type));
   if (!data.hasLabels)
     return; // features only, for prediction
   int64_t labelWidth = data.y.numel() / n;
