@@ -48,7 +48,7 @@ Window window3(int64_t stride = 1) {
   return w;
 }
 
-/// A layer: x [N,2,5,5], conv2d(x, c.weight [3,2,3,3], c.bias [3]) (the
+/// A layer: x [N,2,5,5], conv2d(x, c.weight [4,2/groups,3,3], c.bias [4]) (the
 /// bias left out when !bias), named z, and a = act(z) named "c".
 struct Layer {
   Graph g;
@@ -56,22 +56,22 @@ struct Layer {
 };
 
 Layer forward(std::optional<Activation> act, bool bias = true,
-              int64_t stride = 1) {
+              Window win = window3()) {
   Layer l;
   Graph &g = l.g;
   g.name = "cnn";
   l.x = leaf(g, OpKind::Input, "x", TensorType::of({kBatch, 2, 5, 5}),
              at(2, 7));
-  l.w = param(g, "c.weight", {3, 2, 3, 3}, true, at(4, 1));
+  l.w = param(g, "c.weight", {4, 2 / win.groups, 3, 3}, true, at(4, 1));
   std::vector<NodeId> ins = {l.x, l.w};
   if (bias) {
-    l.b = param(g, "c.bias", {3}, false, at(4, 1));
+    l.b = param(g, "c.bias", {4}, false, at(4, 1));
     ins.push_back(l.b);
   }
   Builder b(g);
   b.loc = at(4, 5, 40);
   Node conv = makeNode(OpKind::Conv2d, ins);
-  conv.win = window3(stride);
+  conv.win = win;
   conv.name = act ? "" : "c";
   l.z = b.typed(conv);
   if (act) {
@@ -90,21 +90,21 @@ struct Backward {
   NodeId dz = -1, dx = -1, dw = -1, db = -1;
 };
 
-Backward backward(Activation act, bool bias = true, int64_t stride = 1) {
+Backward backward(Activation act, bool bias = true, Window win = window3()) {
   Backward r;
-  r.l = forward(act, bias, stride);
+  r.l = forward(act, bias, win);
   Graph &g = r.l.g;
   NodeId dy = leaf(g, OpKind::Input, "dy", g[r.l.a].type);
   Builder b(g);
   b.loc = at(4, 5, 40);
   r.dz = buildMaskedGrad(b, act, dy, r.l.z, r.l.a, slopeOf(act));
   Node gi = makeNode(OpKind::Conv2dGradInput, {r.dz, r.l.w});
-  gi.win = window3(stride);
+  gi.win = win;
   gi.shape = g[r.l.x].type.dims;
   gi.name = "d.x";
   r.dx = b.typed(gi);
   Node gw = makeNode(OpKind::Conv2dGradWeight, {r.l.x, r.dz});
-  gw.win = window3(stride);
+  gw.win = win;
   gw.name = "d.c.weight";
   r.dw = b.typed(gw);
   r.db = b.unary(OpKind::ChannelSum, r.dz, "d.c.bias");
@@ -188,7 +188,7 @@ const Node &named(const Graph &g, const std::string &name) {
 TEST(FuseConv, ActivationJoinsTheConvolution) {
   for (bool bias : {true, false}) {
     SCOPED_TRACE(bias ? "with bias" : "without bias");
-    Layer l = forward(Activation::Relu, bias, 2);
+    Layer l = forward(Activation::Relu, bias, window3(2));
     l.g.outputs.push_back({"c", l.a});
     FusionLog log;
     Graph out = fuseChecked(l.g, log);
@@ -198,7 +198,7 @@ TEST(FuseConv, ActivationJoinsTheConvolution) {
     EXPECT_EQ(c.act, Activation::Relu);
     EXPECT_EQ(c.win, window3(2));
     EXPECT_EQ(c.inputs.size(), bias ? 3u : 2u);
-    EXPECT_EQ(c.type, TensorType::of({kBatch, 3, 3, 3}));
+    EXPECT_EQ(c.type, TensorType::of({kBatch, 4, 3, 3}));
     EXPECT_EQ(c.loc.line, 4);
     EXPECT_TRUE(nodesOf(out, OpKind::Relu).empty());
     EXPECT_EQ(logText(log), std::string("conv fused: %") +
@@ -249,8 +249,8 @@ TEST(FuseConv, NoActivationNoEntry) {
 // convolution); the log says so.
 TEST(FuseConv, BatchNormAfterConvIsNotedNotFolded) {
   Layer l = forward(std::nullopt);
-  NodeId s = param(l.g, "bn.s", {3}, false);
-  NodeId t = param(l.g, "bn.t", {3}, false);
+  NodeId s = param(l.g, "bn.s", {4}, false);
+  NodeId t = param(l.g, "bn.t", {4}, false);
   Builder b(l.g);
   NodeId bn = b.op(OpKind::ChannelAffine, {l.z, s, t}, "bn");
   l.g.outputs.push_back({"bn", bn});
@@ -313,12 +313,18 @@ TEST(FuseConv, EveryActivationFoldsIntoTheConvolutionGradients) {
   }
 }
 
-TEST(FuseConv, GradientsWithStrideAndNoBias) {
-  Backward r = backward(Activation::Relu, false, 2);
+// The window (stride, dilation, groups) travels with every fused op.
+TEST(FuseConv, GradientsWithAWindowAndNoBias) {
+  Window win = window3(2);
+  win.dilation[0] = 2;
+  win.groups = 2;
+  Backward r = backward(Activation::LeakyRelu, false, win);
   FusionLog log;
   Graph out = fuseChecked(r.l.g, log);
-  EXPECT_EQ(named(out, "d.x").act, Activation::Relu);
-  EXPECT_EQ(named(out, "d.x").win, window3(2));
+  for (const char *name : {"c", "d.x", "d.c.weight"}) {
+    EXPECT_EQ(named(out, name).act, Activation::LeakyRelu) << name;
+    EXPECT_EQ(named(out, name).win, win) << name;
+  }
   EXPECT_EQ(named(out, "c").op, OpKind::Conv2d);
   EXPECT_EQ(named(out, "c").inputs.size(), 2u);
 }
