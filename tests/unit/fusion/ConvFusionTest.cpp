@@ -361,3 +361,46 @@ TEST(FuseConv, LeavesOtherGradientsAlone) {
   EXPECT_EQ(printGraph(fuseConv(mlp, log)), printGraph(mlp));
   EXPECT_TRUE(log.entries.empty()) << logText(log);
 }
+
+// A residual block, r = relu(conv2d(x) + x): the relu's derivative folds
+// into the convolution's gradients (a is r, the activation of the sum),
+// and the masked gradient is still computed for the skip's path to x; the
+// convolution, whose user is the add, keeps no activation.
+TEST(FuseConv, ResidualBlockFoldsTheSumsActivation) {
+  Graph g;
+  NodeId x = leaf(g, OpKind::Input, "x", TensorType::of({kBatch, 2, 5, 5}));
+  NodeId w = param(g, "c.weight", {2, 2, 3, 3}, true);
+  NodeId bias = param(g, "c.bias", {2}, false);
+  Builder b(g);
+  Node conv = makeNode(OpKind::Conv2d, {x, w, bias});
+  conv.win = window3();
+  NodeId z = b.typed(conv);
+  NodeId s = b.binary(OpKind::Add, z, x, "s");
+  NodeId r = b.unary(OpKind::Relu, s, "r");
+  NodeId dy = leaf(g, OpKind::Input, "dy", g[r].type);
+  NodeId dz = buildMaskedGrad(b, Activation::Relu, dy, s, r);
+  Node gi = makeNode(OpKind::Conv2dGradInput, {dz, w});
+  gi.win = window3();
+  gi.shape = g[x].type.dims;
+  NodeId dxConv = b.typed(gi);
+  Node gw = makeNode(OpKind::Conv2dGradWeight, {x, dz});
+  gw.win = window3();
+  gw.name = "d.c.weight";
+  NodeId dw = b.typed(gw);
+  g.outputs.push_back({"r", r});
+  g.outputs.push_back({"dx", b.binary(OpKind::Add, dxConv, dz, "d.x")});
+  g.outputs.push_back({"dw", dw});
+  g.outputs.push_back({"db", b.unary(OpKind::ChannelSum, dz, "d.c.bias")});
+  FusionLog log;
+  Graph out = fuseChecked(g, log);
+  EXPECT_EQ(named(out, "d.c.weight").act, Activation::Relu);
+  EXPECT_EQ(named(out, "d.c.bias").act, Activation::Relu);
+  EXPECT_EQ(named(out, "r").op, OpKind::Relu);
+  EXPECT_EQ(nodesOf(out, OpKind::Conv2d)[0]->act, Activation::None);
+  EXPECT_EQ(nodesOf(out, OpKind::Conv2dGradInput)[0]->act, Activation::Relu);
+  EXPECT_TRUE(has(log, "relu'(%r): folded into input gradient"))
+      << logText(log);
+  EXPECT_TRUE(has(log, "; kept materialized for %d.x (not a convolution "
+                       "gradient)"))
+      << logText(log);
+}
