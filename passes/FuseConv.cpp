@@ -16,10 +16,13 @@
 ///      conv2d_grad_weight(x, dz)  -> conv2d_grad_weight(x, da, a) {act}
 ///      channel_sum(dz)            -> channel_sum(da, a) {act}
 ///    `a` is the activation's output, or its input z for gelu and silu
-///    (gradFromInput); leaky_relu's slope travels in `param`. Other users
-///    keep dz (then still computed; the log names them). A masked gradient
-///    with no convolution-gradient user is the dense-grad fusion's, and
-///    this sweep says nothing of it.
+///    (gradFromInput); leaky_relu's slope travels in `param`. It folds
+///    only when these are all of dz's uses, so that dz is no longer
+///    computed: where another op (batch norm's gradient, a residual skip)
+///    or an output needs dz anyway, folding would only read dy and a in
+///    its place, and the log says why it stays. A masked gradient with no
+///    convolution-gradient user is the dense-grad fusion's, and this sweep
+///    says nothing of it.
 /// 2. Activations. On the graph after sweep 1, each live conv2d without an
 ///    activation whose only use is an activation op (an NN_ACTIVATION row)
 ///    becomes, in the activation's node (keeping its name, so its users
@@ -77,7 +80,11 @@ std::vector<NodeId> foldedOperands(const Node &n, const MaskedGrad &m) {
 }
 
 /// Sweep 1: folds masked gradient `m` (node dz) into the convolution
-/// gradients that read it.
+/// gradients that read it, when they are all its uses, so that dz is no
+/// longer computed. Where something else needs dz it is computed anyway,
+/// and folding would only make each gradient read dy and a in its place
+/// (and channel_sum, a memory-bound sum, read twice the bytes): the log
+/// says so and nothing changes.
 void foldMaskedGrad(const FuseContext &c, NodeId dz, const MaskedGrad &m,
                     Graph &out, FusionLog &log) {
   const Graph &g = c.g;
@@ -90,31 +97,36 @@ void foldMaskedGrad(const FuseContext &c, NodeId dz, const MaskedGrad &m,
                 c.type(m.da).str() + ", " + c.type(m.a).str() + ")");
     return;
   }
-  std::vector<std::string> folded, kept;
+  std::vector<std::string> folded, others;
   for (NodeId u : c.users[dz]) {
     const char *role = "";
-    if (!isConvGradOf(g, u, dz, role)) {
-      kept.push_back(c.who(u));
-      continue;
-    }
-    rewriteAs(out[u], g[u].op, foldedOperands(g[u], m));
-    out[u].act = m.act;
-    out[u].param = m.param;
-    folded.push_back(std::string(role) + " " + c.who(u));
+    if (isConvGradOf(g, u, dz, role))
+      folded.push_back(std::string(role) + " " + c.who(u));
+    else
+      others.push_back(c.who(u));
   }
   for (const Output &o : g.outputs)
     if (o.node == dz)
-      kept.push_back("output '" + o.name + "'");
+      others.push_back("output '" + o.name + "'");
   for (const Update &up : g.updates)
     if (up.value == dz)
-      kept.push_back("update of " + c.who(up.target));
-  std::string text =
-      what + ": folded into " + fmt::format("{}", fmt::join(folded, ", "));
-  if (!kept.empty())
-    text += "; kept materialized for " +
-            fmt::format("{}", fmt::join(kept, ", ")) +
-            " (not a convolution gradient)";
-  log.add(kName, true, text);
+      others.push_back("update of " + c.who(up.target));
+  if (!others.empty()) {
+    log.add(kName, false,
+            what + ": not fused: also used by " +
+                fmt::format("{}", fmt::join(others, ", ")) +
+                " (not a convolution gradient), so it is computed anyway "
+                "and read as it is by " +
+                fmt::format("{}", fmt::join(folded, ", ")));
+    return;
+  }
+  for (NodeId u : c.users[dz]) {
+    rewriteAs(out[u], g[u].op, foldedOperands(g[u], m));
+    out[u].act = m.act;
+    out[u].param = m.param;
+  }
+  log.add(kName, true,
+          what + ": folded into " + fmt::format("{}", fmt::join(folded, ", ")));
 }
 
 void fuseConvGrads(const FuseContext &c, Graph &out, FusionLog &log) {

@@ -329,17 +329,28 @@ TEST(FuseConv, GradientsWithAWindowAndNoBias) {
   EXPECT_EQ(named(out, "c").inputs.size(), 2u);
 }
 
-// A masked gradient with a user that is not a convolution gradient is
-// still computed for it; the convolution gradients fold it all the same.
-TEST(FuseConv, MaskedGradientWithAnotherUserIsKeptForIt) {
+// A masked gradient that an output also needs is computed anyway: the
+// convolution gradients keep reading it, and the log says why.
+TEST(FuseConv, MaskedGradientWithAnotherUserIsLeftAlone) {
   Backward r = backward(Activation::Tanh);
   r.l.g.outputs.push_back({"dz", r.dz});
   FusionLog log;
   Graph out = fuseChecked(r.l.g, log);
-  EXPECT_EQ(named(out, "d.x").act, Activation::Tanh);
-  EXPECT_TRUE(has(log, "bias gradient %d.c.bias; kept materialized for "
-                       "output 'dz' (not a convolution gradient)"))
+  for (const char *name : {"d.x", "d.c.weight", "d.c.bias"}) {
+    EXPECT_EQ(named(out, name).act, Activation::None) << name;
+    EXPECT_EQ(named(out, name).inputs.size(),
+              std::string(name) == "d.c.bias" ? 1u : 2u)
+        << name;
+  }
+  EXPECT_TRUE(has(log, "conv kept: %" + std::to_string(r.dz) +
+                           " (mul) = %dy * tanh'(%c): not fused: also used "
+                           "by output 'dz' (not a convolution gradient), so "
+                           "it is computed anyway and read as it is by input "
+                           "gradient %d.x, weight gradient %d.c.weight, bias "
+                           "gradient %d.c.bias\n"))
       << logText(log);
+  // The forward still fuses: tanh's gradient reads its output.
+  EXPECT_EQ(named(out, "c").op, OpKind::Conv2d);
 }
 
 // A gradient already carrying an activation, and a masked gradient that
@@ -362,11 +373,11 @@ TEST(FuseConv, LeavesOtherGradientsAlone) {
   EXPECT_TRUE(log.entries.empty()) << logText(log);
 }
 
-// A residual block, r = relu(conv2d(x) + x): the relu's derivative folds
-// into the convolution's gradients (a is r, the activation of the sum),
-// and the masked gradient is still computed for the skip's path to x; the
-// convolution, whose user is the add, keeps no activation.
-TEST(FuseConv, ResidualBlockFoldsTheSumsActivation) {
+// A residual block, r = relu(conv2d(x) + x): the masked gradient of the
+// sum's relu reaches x through the skip too, so it is computed anyway and
+// the convolution's gradients read it (the log says so); the convolution,
+// whose user is the add, keeps no activation.
+TEST(FuseConv, ResidualBlockKeepsTheSkipsGradient) {
   Graph g;
   NodeId x = leaf(g, OpKind::Input, "x", TensorType::of({kBatch, 2, 5, 5}));
   NodeId w = param(g, "c.weight", {2, 2, 3, 3}, true);
@@ -393,14 +404,17 @@ TEST(FuseConv, ResidualBlockFoldsTheSumsActivation) {
   g.outputs.push_back({"db", b.unary(OpKind::ChannelSum, dz, "d.c.bias")});
   FusionLog log;
   Graph out = fuseChecked(g, log);
-  EXPECT_EQ(named(out, "d.c.weight").act, Activation::Relu);
-  EXPECT_EQ(named(out, "d.c.bias").act, Activation::Relu);
+  EXPECT_EQ(named(out, "d.c.weight").act, Activation::None);
+  EXPECT_EQ(named(out, "d.c.bias").act, Activation::None);
+  EXPECT_EQ(nodesOf(out, OpKind::Conv2dGradInput)[0]->act, Activation::None);
   EXPECT_EQ(named(out, "r").op, OpKind::Relu);
   EXPECT_EQ(nodesOf(out, OpKind::Conv2d)[0]->act, Activation::None);
-  EXPECT_EQ(nodesOf(out, OpKind::Conv2dGradInput)[0]->act, Activation::Relu);
-  EXPECT_TRUE(has(log, "relu'(%r): folded into input gradient"))
-      << logText(log);
-  EXPECT_TRUE(has(log, "; kept materialized for %d.x (not a convolution "
-                       "gradient)"))
-      << logText(log);
+  EXPECT_EQ(logText(log), "conv kept: %" + std::to_string(dz) +
+                              " (mul) = %dy * relu'(%r): not fused: also "
+                              "used by %d.x (not a convolution gradient), so "
+                              "it is computed anyway and read as it is by "
+                              "input gradient %" +
+                              std::to_string(dz + 1) +
+                              " (conv2d_grad_input), weight gradient "
+                              "%d.c.weight, bias gradient %d.c.bias\n");
 }
