@@ -6,7 +6,9 @@
 /// parameters and its FLOPs per sample, forward and backward. Per-sample
 /// FLOPs are the exact slope of the graph's cost in the batch size,
 /// flops(N=2) - flops(N=1); what does not grow with the batch (the optimizer
-/// update, the L2 term) is reported per step.
+/// update, the L2 term) is reported per step. A model with convolutions
+/// gets a note on why 6 x params undercounts it (each conv weight is used
+/// at every output position), with each conv layer's numbers.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "passes/FlopCount.h"
 #include "passes/MemoryPlan.h"
 #include "tools/teach/Explain.h"
+#include "tools/teach/LayerText.h"
 
 #include <fmt/format.h>
 
@@ -141,14 +144,19 @@ std::string summaryText(const LoadedModel &m) {
       withCommas(f + b), withCommas(f), withCommas(b), withCommas(rule6));
   if (rule6 > 0)
     os += fmt::format(" (exact count / rule = {:.3f})", (f + b) / rule6);
-  return os +
-         fmt::format("\nper step, any batch:    {} FLOPs (optimizer "
-                     "update and L2)\n",
-                     withCommas(perStep)) +
-         arenaText(m) +
-         "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
-         "needs no input gradient,\nso the exact count is below 6 x params "
-         "plus the elementwise work.\n";
+  os += fmt::format("\nper step, any batch:    {} FLOPs (optimizer "
+                    "update and L2)\n",
+                    withCommas(perStep)) +
+        arenaText(m);
+  std::string conv = convReuseText(fwd, "");
+  if (conv.empty())
+    return os + "FLOPs: 2 per multiply-add, 1 per elementwise op; the first "
+                "layer needs no input gradient,\nso the exact count is below "
+                "6 x params plus the elementwise work.\n";
+  return os + "FLOPs: 2 per multiply-add, 1 per elementwise op.\n" + conv +
+         fmt::format("6 x params x samples is {:.1f} x too low for this "
+                     "model: {} FLOPs/sample exact, {} by the rule.\n",
+                     (f + b) / rule6, withCommas(f + b), withCommas(rule6));
 }
 
 } // namespace nn
