@@ -101,9 +101,8 @@ double convTerms(const FlopCtx &c, const TensorType &y, const Node &n,
 /// The activation's derivative (times dy) where one is folded in (operand
 /// `actOperand` given): 2 per element of dy, operand `dyOperand`.
 double foldedAct(const FlopCtx &c, size_t actOperand, size_t dyOperand) {
-  return c.n.inputs.size() > actOperand
-             ? 2 * c.numel(c.n.inputs[dyOperand])
-             : 0;
+  return c.n.inputs.size() > actOperand ? 2 * c.numel(c.n.inputs[dyOperand])
+                                        : 0;
 }
 
 double spatialFlops(const FlopCtx &c) {

@@ -106,9 +106,7 @@ int64_t argmaxOf(const Value &xv, const Img &x, const Window &win, int64_t b,
 }
 
 /// "0" for a sum of no terms (a window all in the padding).
-Texts orZero(const Texts &t) {
-  return t.sym.empty() ? Texts{"0", "0"} : t;
-}
+Texts orZero(const Texts &t) { return t.sym.empty() ? Texts{"0", "0"} : t; }
 
 /// The mean and the biased variance of channel ch of v, in two passes (as
 /// the interpreter's batch_normalize).
@@ -285,12 +283,10 @@ void Writer::conv2dGradWeight(NodeId id) {
           for (int64_t b = 0; b < yi.n; ++b)
             for (int64_t i = 0; i < yi.h; ++i)
               for (int64_t j = 0; j < yi.w; ++j) {
-                int64_t ih =
-                    i * n.win.stride[0] - n.win.padding[0] +
-                    p * n.win.dilation[0];
-                int64_t iw =
-                    j * n.win.stride[1] - n.win.padding[1] +
-                    q * n.win.dilation[1];
+                int64_t ih = i * n.win.stride[0] - n.win.padding[0] +
+                             p * n.win.dilation[0];
+                int64_t iw = j * n.win.stride[1] - n.win.padding[1] +
+                             q * n.win.dilation[1];
                 if (ih < 0 || ih >= xi.h || iw < 0 || iw >= xi.w)
                   continue;
                 int64_t fx = xi.at(b, xc, ih, iw), fy = yi.at(b, o, i, j);
@@ -415,8 +411,8 @@ void Writer::batchNormalize(NodeId id, bool grad) {
       emit(id, f,
            {"(" + elem(dy, f) + " - mean(" + dys + ") - " + xh(elem(x, f)) +
                 " * mean(" + dys + " * " + xh(xs) + ")) / " + sdText,
-            "(" + num(at(dy, f)) + " - " + num(sdy / cntD) + " - " +
-                num(xhf) + " * " + num(sdyx / cntD) + ") / " + num(sd)});
+            "(" + num(at(dy, f)) + " - " + num(sdy / cntD) + " - " + num(xhf) +
+                " * " + num(sdyx / cntD) + ") / " + num(sd)});
     }
   }
 }
@@ -465,8 +461,8 @@ void Writer::poolGrad(NodeId id, bool isMax) {
   std::string size = std::to_string(n.win.kernel[0] * n.win.kernel[1]);
   // The windows that route to each element of x (max), in the order the
   // interpreter adds them.
-  std::vector<std::vector<int64_t>> from(static_cast<size_t>(xi.n * xi.c *
-                                                             xi.h * xi.w));
+  std::vector<std::vector<int64_t>> from(
+      static_cast<size_t>(xi.n * xi.c * xi.h * xi.w));
   if (isMax) {
     const Value &xv = vals[n.inputs[1]];
     for (int64_t b = 0; b < yi.n; ++b)
@@ -484,8 +480,7 @@ void Writer::poolGrad(NodeId id, bool isMax) {
           for (int64_t j = 0; j < yi.w; ++j)
             forWindow(n.win, xi, i, j,
                       [&](int64_t, int64_t, int64_t ih, int64_t iw) {
-                        from[xi.at(b, c, ih, iw)].push_back(
-                            yi.at(b, c, i, j));
+                        from[xi.at(b, c, ih, iw)].push_back(yi.at(b, c, i, j));
                       });
   }
   for (int64_t f = 0; f < xi.n * xi.c * xi.h * xi.w; ++f) {

@@ -61,8 +61,7 @@ bool isParam(const Graph &g, NodeId id) { return g[id].op == OpKind::Param; }
 
 } // namespace
 
-std::string tapIndexText(const Window &w, int a, const char *i,
-                         const char *p) {
+std::string tapIndexText(const Window &w, int a, const char *i, const char *p) {
   std::string s = w.stride[a] == 1 ? i : std::to_string(w.stride[a]) + i;
   s += "+" + (w.dilation[a] == 1 ? std::string(p)
                                  : std::to_string(w.dilation[a]) + p);
@@ -75,8 +74,9 @@ std::string windowText(const Node &n) {
   std::string s;
   if (hasWindow(n.op)) {
     const Window &w = n.win;
-    s = fmt::format("kernel {}, stride {}, padding {}", pairText(w.kernel, false),
-                    pairText(w.stride, true), pairText(w.padding, true));
+    s = fmt::format("kernel {}, stride {}, padding {}",
+                    pairText(w.kernel, false), pairText(w.stride, true),
+                    pairText(w.padding, true));
     if (w.dilation[0] != 1 || w.dilation[1] != 1)
       s += ", dilation " + pairText(w.dilation, true);
     if (w.groups != 1)
@@ -146,12 +146,12 @@ std::string convReuseText(const Graph &g, const std::string &indent) {
                    "a convolution uses each weight at every output position "
                    "(H_out x W_out times per sample), not once:\n";
   for (const ConvReuse &r : rs) {
-    os += fmt::format("{}  {}: {} weights x {} positions = {} multiply-adds "
-                      "per sample forward\n",
-                      indent, r.name,
-                      withCommas(static_cast<double>(r.weights)),
-                      withCommas(static_cast<double>(r.positions)),
-                      withCommas(r.multiplyAdds));
+    os +=
+        fmt::format("{}  {}: {} weights x {} positions = {} multiply-adds "
+                    "per sample forward\n",
+                    indent, r.name, withCommas(static_cast<double>(r.weights)),
+                    withCommas(static_cast<double>(r.positions)),
+                    withCommas(r.multiplyAdds));
     weights += static_cast<double>(r.weights);
     macs += r.multiplyAdds;
   }
@@ -207,10 +207,9 @@ std::string convLayerText(const Graph &g, const std::vector<NodeId> &ids,
               : "",
       windowText(c));
   std::string channels =
-      win.groups == 1
-          ? fmt::format("c < {}", cg)
-          : fmt::format("the {} channels c of o's group (of {})", cg,
-                        win.groups);
+      win.groups == 1 ? fmt::format("c < {}", cg)
+                      : fmt::format("the {} channels c of o's group (of {})",
+                                    cg, win.groups);
   std::string xIdx = fmt::format("X[n,c,{},{}]", tapIndexText(win, 0, "i", "p"),
                                  tapIndexText(win, 1, "j", "q"));
   os += fmt::format(

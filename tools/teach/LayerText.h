@@ -39,8 +39,7 @@ std::string windowText(const Node &n);
 /// The input index that output index `i` reads at kernel tap `p` along
 /// axis `a` (0 rows, 1 columns) of window `w`: "i+p-1" for padding 1,
 /// "2i+p" for stride 2, "i+2p" for dilation 2 (ConvText.cpp).
-std::string tapIndexText(const Window &w, int a, const char *i,
-                         const char *p);
+std::string tapIndexText(const Window &w, int a, const char *i, const char *p);
 
 /// The textbook equations of a conv2d layer among `ids` (the nodes of one
 /// source line): conv2d of a value by a weight Param, optionally a bias
@@ -67,9 +66,9 @@ double convMultiplyAdds(const Graph &g, NodeId id);
 
 /// How often a convolution uses each of its weights.
 struct ConvReuse {
-  std::string name;      ///< the weight Param's name
-  int64_t weights = 0;   ///< its elements
-  int64_t positions = 0; ///< output positions per sample, Ho * Wo
+  std::string name;        ///< the weight Param's name
+  int64_t weights = 0;     ///< its elements
+  int64_t positions = 0;   ///< output positions per sample, Ho * Wo
   double multiplyAdds = 0; ///< per sample, forward: weights * positions
 };
 

@@ -59,34 +59,33 @@ std::string poolText(const Graph &g, const std::vector<NodeId> &ids) {
     std::string xi = fmt::format("X[n,c,{},{}]", tapIndexText(w, 0, "i", "p"),
                                  tapIndexText(w, 1, "j", "q"));
     int64_t size = w.kernel[0] * w.kernel[1];
-    std::string os = fmt::format(
-        "  {} pooling: X = {} {} -> Y {};  {};  no parameters\n"
-        "    forward:   Y[n,c,i,j] = ",
-        isMax ? "max" : "average", valueName(x), x.type.str(), n.type.str(),
-        windowText(n));
+    std::string os =
+        fmt::format("  {} pooling: X = {} {} -> Y {};  {};  no parameters\n"
+                    "    forward:   Y[n,c,i,j] = ",
+                    isMax ? "max" : "average", valueName(x), x.type.str(),
+                    n.type.str(), windowText(n));
     bool padded = w.padding[0] || w.padding[1];
     if (isMax)
       os += fmt::format("max over p < {}, q < {} of {}{}\n", w.kernel[0],
                         w.kernel[1], xi,
                         padded ? "  (the padding never wins)" : "");
     else
-      os += fmt::format("(sum over p < {}, q < {} of {}) / {}{}\n",
-                        w.kernel[0], w.kernel[1], xi, size,
+      os += fmt::format("(sum over p < {}, q < {} of {}) / {}{}\n", w.kernel[0],
+                        w.kernel[1], xi, size,
                         padded ? "  (the padding counted, as 0)" : "");
     os += fmt::format(
         "               output size: ({} + 2*{} - {}) / {} + 1 = {} rows, "
         "({} + 2*{} - {}) / {} + 1 = {} columns\n",
-        x.type.dims[2], w.padding[0], w.kernel[0], w.stride[0],
-        n.type.dims[2], x.type.dims[3], w.padding[1], w.kernel[1],
-        w.stride[1], n.type.dims[3]);
+        x.type.dims[2], w.padding[0], w.kernel[0], w.stride[0], n.type.dims[2],
+        x.type.dims[3], w.padding[1], w.kernel[1], w.stride[1], n.type.dims[3]);
     if (isMax)
-      return os + fmt::format(
-                      "    backward:  dX[n,c,h,w] = the sum of dY[n,c,i,j] "
-                      "over the windows (i,j) whose first maximum (in "
-                      "row-major order) is X[n,c,h,w], else 0:\n"
-                      "               each gradient is routed to its "
-                      "window's max, the other inputs get none "
-                      "(maxpool2d_grad)\n");
+      return os +
+             fmt::format("    backward:  dX[n,c,h,w] = the sum of dY[n,c,i,j] "
+                         "over the windows (i,j) whose first maximum (in "
+                         "row-major order) is X[n,c,h,w], else 0:\n"
+                         "               each gradient is routed to its "
+                         "window's max, the other inputs get none "
+                         "(maxpool2d_grad)\n");
     return os + fmt::format("    backward:  {} += dY[n,c,i,j] / {} for every "
                             "i, j, p, q: each gradient spread evenly over "
                             "its window (avgpool2d_grad)\n",
@@ -103,8 +102,7 @@ std::string batchNormText(const Graph &g, const std::vector<NodeId> &ids) {
     NodeId aff = -1;
     for (NodeId u : ids)
       if (g[u].op == OpKind::ChannelAffine && g[u].inputs[0] == id &&
-          g[u].inputs.size() == 3 &&
-          g[g[u].inputs[1]].op == OpKind::Param &&
+          g[u].inputs.size() == 3 && g[g[u].inputs[1]].op == OpKind::Param &&
           g[g[u].inputs[2]].op == OpKind::Param)
         aff = u;
     if (aff < 0)

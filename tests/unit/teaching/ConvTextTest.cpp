@@ -66,8 +66,8 @@ struct Cnn {
     NodeId x = leaf(g, OpKind::Input, "x", {kBatch, 1, 28, 28});
     NodeId w1 = leaf(g, OpKind::Param, "c1.weight", {32, 1, 3, 3}, true);
     NodeId b1b = leaf(g, OpKind::Param, "c1.bias", {32});
-    c1conv = spatial(b, OpKind::Conv2d, {x, w1, b1b}, window(3, 1, 1),
-                     "c1.conv");
+    c1conv =
+        spatial(b, OpKind::Conv2d, {x, w1, b1b}, window(3, 1, 1), "c1.conv");
     c1 = b.unary(OpKind::Relu, c1conv, "c1");
     NodeId rm = leaf(g, OpKind::Param, "b1.running_mean", {32});
     NodeId rv = leaf(g, OpKind::Param, "b1.running_var", {32});
@@ -80,8 +80,8 @@ struct Cnn {
     p1 = spatial(b, OpKind::MaxPool2d, {b1}, window(2, 2, 0), "p1");
     NodeId w2 = leaf(g, OpKind::Param, "c2.weight", {64, 32, 3, 3}, true);
     NodeId b2 = leaf(g, OpKind::Param, "c2.bias", {64});
-    c2conv = spatial(b, OpKind::Conv2d, {p1, w2, b2}, window(3, 1, 1),
-                     "c2.conv");
+    c2conv =
+        spatial(b, OpKind::Conv2d, {p1, w2, b2}, window(3, 1, 1), "c2.conv");
     b.unary(OpKind::Relu, c2conv, "c2");
   }
 };

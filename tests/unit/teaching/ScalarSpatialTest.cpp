@@ -225,8 +225,8 @@ struct TinyConv {
     NodeId w = leaf(g, OpKind::Param, "c1.weight", {1, 1, 2, 2});
     NodeId bias = leaf(g, OpKind::Param, "c1.bias", {1});
     NodeId w2 = leaf(g, OpKind::Param, "fc.weight", {4, 1});
-    NodeId c1 = spatial(b, OpKind::Conv2d, {x, w, bias}, window(2, 1, 0),
-                        "c1", Activation::Relu);
+    NodeId c1 = spatial(b, OpKind::Conv2d, {x, w, bias}, window(2, 1, 0), "c1",
+                        Activation::Relu);
     NodeId p1 = spatial(b, OpKind::MaxPool2d, {c1}, window(2, 1, 0), "p1");
     NodeId flat = b.reshape(p1, {kBatch, 4}, "flat");
     NodeId out = b.binary(OpKind::MatMul, flat, w2, "out");
@@ -236,13 +236,13 @@ struct TinyConv {
     NodeId loss = b.op(OpKind::Sum, {sq}, "loss");
     NodeId seed = b.constant(1.0, "d.loss");
     NodeId de = b.binary(OpKind::Mul, e, seed, "d.e");
-    NodeId dflat = b.binary(OpKind::MatMul, de,
-                            b.unary(OpKind::Transpose, w2), "d.flat");
+    NodeId dflat =
+        b.binary(OpKind::MatMul, de, b.unary(OpKind::Transpose, w2), "d.flat");
     b.binary(OpKind::MatMul, b.unary(OpKind::Transpose, flat), de,
              "d.fc.weight");
     NodeId dp1 = b.reshape(dflat, {kBatch, 1, 2, 2}, "d.p1");
-    NodeId dc1 = spatial(b, OpKind::MaxPool2dGrad, {dp1, c1},
-                         window(2, 1, 0), "d.c1");
+    NodeId dc1 =
+        spatial(b, OpKind::MaxPool2dGrad, {dp1, c1}, window(2, 1, 0), "d.c1");
     spatial(b, OpKind::Conv2dGradWeight, {x, dc1, c1}, window(2, 1, 0),
             "d.c1.weight", Activation::Relu);
     spatial(b, OpKind::ChannelSum, {dc1, c1}, {}, "d.c1.bias",
@@ -378,8 +378,8 @@ struct NormPool {
     NodeId p = spatial(b, OpKind::AvgPool2d, {y}, window(2, 2, 1), "p");
     NodeId seed = b.constant(1.0, "d.loss");
     NodeId dp = b.binary(OpKind::Mul, up, seed, "d.p");
-    NodeId dy = spatial(b, OpKind::AvgPool2dGrad, {dp}, window(2, 2, 1),
-                        "d.bn", Activation::None, {kBatch, 2, 2, 2});
+    NodeId dy = spatial(b, OpKind::AvgPool2dGrad, {dp}, window(2, 2, 1), "d.bn",
+                        Activation::None, {kBatch, 2, 2, 2});
     NodeId dxh = b.op(OpKind::ChannelAffine, {dy, gamma}, "d.bn.xh");
     b.op(OpKind::ChannelSum, {b.binary(OpKind::Mul, dy, xh)}, "d.bn.weight");
     b.op(OpKind::ChannelSum, {dy}, "d.bn.bias");
