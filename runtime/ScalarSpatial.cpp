@@ -491,6 +491,8 @@ void Writer::poolGrad(NodeId id, bool isMax) {
                           num(at(dy, fy)) + " / " + size});
     checkTerms(id, s.terms);
     Texts t = orZero(s.t);
+    if (s.terms == 1 && isMax) // one gradient routed: no parentheses
+      t.nums = scalarText(at(dy, from[f][0]));
     if (isMax)
       t.sym += s.terms == 0   ? " (not the max of any window)"
                : s.terms == 1 ? " (the max of its window)"

@@ -218,6 +218,8 @@ std::string explainModel(const LoadedModel &m, int64_t samples) {
       lines[opt[id].loc.line].push_back(id);
   Totals t;
   for (NodeId id : opt.leaves(OpKind::Param)) {
+    if (opt[id].buffer) // running statistics: not parameters (PyTorch's)
+      continue;
     t.params += opt[id].type.numel();
     if (opt[id].isWeight)
       t.weights += opt[id].type.numel();

@@ -49,8 +49,32 @@ std::map<int, std::vector<NodeId>> byLine(const Graph &g) {
   return lines;
 }
 
+/// The nodes whose only purpose is a graph update of the forward graph
+/// (batch norm's running statistics): the update values and what only
+/// they use.
+std::vector<bool> updateOnly(const Graph &g) {
+  std::vector<bool> only(g.size(), false);
+  std::vector<int> users(g.size(), 0), onlyUsers(g.size(), 0);
+  for (const Update &u : g.updates)
+    only[u.value] = true;
+  for (NodeId id = 0; id < g.size(); ++id)
+    for (NodeId in : g[id].inputs)
+      ++users[in];
+  for (NodeId id = g.size() - 1; id >= 0; --id) {
+    if (!only[id] && users[id] > 0 && onlyUsers[id] == users[id] &&
+        !hasTrait(g[id].op, kLeaf))
+      only[id] = true;
+    if (only[id])
+      for (NodeId in : g[id].inputs)
+        ++onlyUsers[in];
+  }
+  return only;
+}
+
 /// One row per source line of the forward graph; the backward FLOPs of a
-/// line are those of its nodes in the grad graph less the forward ones.
+/// line are those of its nodes in the grad graph less the forward ones. A
+/// row is named by its last node that is not a running statistic, and
+/// lists the ops of the running statistics as "running stats".
 std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
                              double &perStep) {
   std::map<int, double> gradFlops;
@@ -60,19 +84,28 @@ std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
     perStep += nodeFlops(grad, id, 1) - perSample(grad, id);
   }
   std::vector<Row> rows;
+  std::vector<bool> stats = updateOnly(fwd);
   for (const auto &[line, ids] : byLine(fwd)) {
     Row r;
     NodeId last = ids.back();
+    bool hasStats = false;
+    for (NodeId id : ids) {
+      hasStats = hasStats || stats[id];
+      if (!stats[id])
+        last = id;
+    }
     for (NodeId id : ids) {
       const Node &n = fwd[id];
       if (n.op == OpKind::Param) {
         r.params += n.type.numel();
         continue;
       }
-      if (!hasTrait(n.op, kLeaf))
+      if (!hasTrait(n.op, kLeaf) && !stats[id])
         r.ops += std::string(r.ops.empty() ? "" : "+") + mnemonic(n.op);
       r.fwd += perSample(fwd, id);
     }
+    if (hasStats)
+      r.ops += "+running stats";
     const Node &ln = fwd[last];
     r.name = ln.name.empty() ? (line ? "line " + std::to_string(line) : "-")
                              : ln.name;
