@@ -164,71 +164,95 @@ std::string convReuseText(const Graph &g, const std::string &indent) {
                           withCommas(weights), indent);
 }
 
-std::string convLayerText(const Graph &g, const std::vector<NodeId> &ids,
-                          double l2) {
-  NodeId conv = -1, act = -1;
+namespace {
+
+/// A matched conv2d layer: the conv node, its activation (an op reading it,
+/// or the one fusion folded in), and the texts its lines share.
+struct ConvLayer {
+  NodeId conv = -1, out = -1;
+  std::optional<Activation> act;
+  double slope = 0;      ///< leaky_relu's
+  std::string f;         ///< the activation's name, or ""
+  std::string slopeText; ///< ", 0.2" for leaky_relu, else ""
+  std::string xIdx;      ///< "X[n,c,i+p-1,j+q-1]"
+};
+
+std::optional<ConvLayer> findConv(const Graph &g,
+                                  const std::vector<NodeId> &ids) {
+  ConvLayer l;
   for (NodeId id : ids)
     if (g[id].op == OpKind::Conv2d && isParam(g, g[id].inputs[1]) &&
         g[id].type.rank() == 4) {
-      conv = id;
+      l.conv = l.out = id;
       break;
     }
-  if (conv < 0)
-    return "";
+  if (l.conv < 0)
+    return std::nullopt;
+  const Node &c = g[l.conv];
   for (NodeId u : ids)
-    if (activationOf(g[u].op) && g[u].inputs[0] == conv)
-      act = u;
-  const Node &c = g[conv];
-  const Window &win = c.win;
-  const Node &x = g[c.inputs[0]];
-  const Node &w = g[c.inputs[1]];
-  bool hasBias = c.inputs.size() > 2;
-  std::optional<Activation> a;
-  double slopeParam = 0;
-  if (act >= 0) {
-    a = activationOf(g[act].op);
-    slopeParam = g[act].param;
-  } else if (c.act != Activation::None) {
-    a = c.act;
-    slopeParam = c.param;
+    if (activationOf(g[u].op) && g[u].inputs[0] == l.conv) {
+      l.out = u;
+      l.act = activationOf(g[u].op);
+      l.slope = g[u].param;
+    }
+  if (!l.act && c.act != Activation::None) {
+    l.act = c.act;
+    l.slope = c.param;
   }
-  std::string f = a ? activationName(*a) : "";
-  std::string slope = a && hasSlope(opOf(activationOp(*a)))
-                          ? ", " + formatDouble(slopeParam)
-                          : "";
-  NodeId out = act >= 0 ? act : conv;
+  if (l.act) {
+    l.f = activationName(*l.act);
+    if (hasSlope(opOf(activationOp(*l.act))))
+      l.slopeText = ", " + formatDouble(l.slope);
+  }
+  l.xIdx = fmt::format("X[n,c,{},{}]", tapIndexText(c.win, 0, "i", "p"),
+                       tapIndexText(c.win, 1, "j", "q"));
+  return l;
+}
+
+/// The head line and the forward: the sum in index form, the output size.
+std::string convForwardText(const Graph &g, const ConvLayer &l) {
+  const Node &c = g[l.conv];
+  const Window &win = c.win;
+  const Node &x = g[c.inputs[0]], &w = g[c.inputs[1]];
+  bool hasBias = c.inputs.size() > 2;
   int64_t cg = w.type.dims[1];
-  std::string xName = x.name.empty() ? "X" : x.name;
-  std::string os = fmt::format(
-      "  conv layer: X = {} {} -> {} {};  W = {} {}{};  {}\n", xName,
-      x.type.str(), a ? "A" : "Z", g[out].type.str(), w.name, w.type.str(),
-      hasBias ? fmt::format(",  b = {} {}", g[c.inputs[2]].name,
-                            g[c.inputs[2]].type.str())
-              : "",
-      windowText(c));
+  std::string os =
+      fmt::format("  conv layer: X = {} {} -> {} {};  W = {} {}{};  {}\n",
+                  x.name.empty() ? "X" : x.name, x.type.str(),
+                  l.act ? "A" : "Z", g[l.out].type.str(), w.name, w.type.str(),
+                  hasBias ? fmt::format(",  b = {} {}", g[c.inputs[2]].name,
+                                        g[c.inputs[2]].type.str())
+                          : "",
+                  windowText(c));
   std::string channels =
       win.groups == 1 ? fmt::format("c < {}", cg)
                       : fmt::format("the {} channels c of o's group (of {})",
                                     cg, win.groups);
-  std::string xIdx = fmt::format("X[n,c,{},{}]", tapIndexText(win, 0, "i", "p"),
-                                 tapIndexText(win, 1, "j", "q"));
-  os += fmt::format(
-      "    forward:   Z[n,o,i,j] = {}sum over {}, p < {}, q < {} of "
-      "W[o,c,p,q] * {}{}{}\n"
-      "               {}\n",
-      hasBias ? "b[o] + " : "", channels, win.kernel[0], win.kernel[1], xIdx,
-      win.padding[0] || win.padding[1] ? "  (X is 0 in the padding)" : "",
-      a ? ",  A = " + f + "(Z" + slope + ")" : "",
-      outSizesText(win, x.type.dims[2], x.type.dims[3]));
-  os += "    backward:  ";
-  if (a)
-    os += fmt::format("dZ = dA * {}'(Z),  ", f);
-  if (hasBias)
+  return os + fmt::format(
+                  "    forward:   Z[n,o,i,j] = {}sum over {}, p < {}, q < {} "
+                  "of W[o,c,p,q] * {}{}{}\n"
+                  "               {}\n",
+                  hasBias ? "b[o] + " : "", channels, win.kernel[0],
+                  win.kernel[1], l.xIdx,
+                  win.padding[0] || win.padding[1] ? "  (X is 0 in the padding)"
+                                                   : "",
+                  l.act ? ",  A = " + l.f + "(Z" + l.slopeText + ")" : "",
+                  outSizesText(win, x.type.dims[2], x.type.dims[3]));
+}
+
+/// The backward (dZ, db, dW, dX, act') and how often each weight is used.
+std::string convBackwardText(const Graph &g, const ConvLayer &l, double l2) {
+  const Node &c = g[l.conv];
+  const Node &x = g[c.inputs[0]], &w = g[c.inputs[1]];
+  std::string os = "    backward:  ";
+  if (l.act)
+    os += fmt::format("dZ = dA * {}'(Z),  ", l.f);
+  if (c.inputs.size() > 2)
     os += "db[o] = sum over n, i, j of dZ[n,o,i,j]  (channel_sum),";
   os += fmt::format(
       "\n               dW[o,c,p,q] = sum over n, i, j of {} * dZ[n,o,i,j]  "
       "(the correlation of X and dZ: conv2d_grad_weight){},\n",
-      xIdx, l2 > 0 && w.isWeight ? " + 2 lambda W (L2)" : "");
+      l.xIdx, l2 > 0 && w.isWeight ? " + 2 lambda W (L2)" : "");
   if (x.op == OpKind::Input)
     os += "               dX is not computed: X is the input, it needs no "
           "gradient\n";
@@ -237,19 +261,29 @@ std::string convLayerText(const Graph &g, const std::vector<NodeId> &ids,
         "               dX[n,c,{},{}] += W[o,c,p,q] * dZ[n,o,i,j] for every "
         "o, i, j, p, q  (a transposed convolution: each dZ spread back "
         "through the kernel; conv2d_grad_input)\n",
-        tapIndexText(win, 0, "i", "p"), tapIndexText(win, 1, "j", "q"));
-  if (a)
-    os += fmt::format("               {}'(Z) = {}\n", f,
-                      activationGradText(*a, slopeParam));
+        tapIndexText(c.win, 0, "i", "p"), tapIndexText(c.win, 1, "j", "q"));
+  if (l.act)
+    os += fmt::format("               {}'(Z) = {}\n", l.f,
+                      activationGradText(*l.act, l.slope));
   int64_t positions = c.type.dims[2] * c.type.dims[3];
-  os += fmt::format(
-      "    reuse:     each of the {} weights is used at {} x {} = {} output "
-      "positions per sample: {} multiply-adds (a dense layer uses each "
-      "weight once)\n",
-      withCommas(static_cast<double>(w.type.numel())), c.type.dims[2],
-      c.type.dims[3], withCommas(static_cast<double>(positions)),
-      withCommas(convMultiplyAdds(g, conv)));
-  return os;
+  return os + fmt::format(
+                  "    reuse:     each of the {} weights is used at {} x {} = "
+                  "{} output positions per sample: {} multiply-adds (a dense "
+                  "layer uses each weight once)\n",
+                  withCommas(static_cast<double>(w.type.numel())),
+                  c.type.dims[2], c.type.dims[3],
+                  withCommas(static_cast<double>(positions)),
+                  withCommas(convMultiplyAdds(g, l.conv)));
+}
+
+} // namespace
+
+std::string convLayerText(const Graph &g, const std::vector<NodeId> &ids,
+                          double l2) {
+  std::optional<ConvLayer> l = findConv(g, ids);
+  if (!l)
+    return "";
+  return convForwardText(g, *l) + convBackwardText(g, *l, l2);
 }
 
 } // namespace nn
