@@ -5,7 +5,9 @@
 /// elementwise op is written by its math template through the text emitter
 /// (tools/teach/FormulaText.h), infix where its formula is arithmetic, else
 /// as a call by its mnemonic; the other families have their own notation
-/// (`@`, `^T`, `sum_over_batch(...)`) or are calls.
+/// (`@`, `^T`, `sum_over_batch(...)`) or are calls, a spatial op with its
+/// window after a `;` (`conv2d(x, c1.weight, c1.bias; kernel 3x3, stride
+/// 1, padding 1)`).
 ///
 //===----------------------------------------------------------------------===//
 
