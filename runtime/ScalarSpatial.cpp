@@ -431,19 +431,22 @@ void Writer::pool(NodeId id, bool isMax) {
         for (int64_t j = 0; j < yi.w; ++j) {
           Texts t;
           const char *sep = isMax ? ", " : " + ";
-          bool first = true;
+          int64_t terms = 0;
           forWindow(n.win, xi, i, j,
                     [&](int64_t, int64_t, int64_t ih, int64_t iw) {
                       int64_t f = xi.at(b, c, ih, iw);
-                      t.sym += (first ? "" : sep) + ref(x, f);
-                      t.nums += (first ? "" : sep) +
+                      t.sym += (terms ? sep : "") + ref(x, f);
+                      t.nums += (terms ? sep : "") +
                                 (isMax ? scalarText(at(x, f)) : num(at(x, f)));
-                      first = false;
+                      ++terms;
                     });
           if (isMax)
             t = {"max(" + t.sym + ")", "max(" + t.nums + ")"};
-          else {
+          else if (terms <= 1) { // a corner of the padding: x / 4, or 0 / 4
+            std::string d = " / " + std::to_string(size);
             t = orZero(t);
+            t = {t.sym + d, t.nums + d};
+          } else {
             std::string d = std::to_string(size);
             t = {"(" + t.sym + ") / " + d, "(" + t.nums + ") / " + d};
           }

@@ -23,6 +23,8 @@
 
 #include <cctype>
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 using namespace nn;
@@ -449,7 +451,9 @@ TEST(ScalarSpatial, BatchNormWritesTheChannelStatistics) {
   EXPECT_NE(rv->text.find(") / 7 = "), std::string::npos) << rv->text;
   // Average pooling with padding 1: a corner window holds one element,
   // divided by all four.
-  const ScalarLine *p = find(lines, "p[A,1,1,1] = (bn[A,1,1,1]) / 4 = (");
+  const ScalarLine *p = find(lines, "p[A,1,1,1] = bn[A,1,1,1] / 4 = ");
+  ASSERT_TRUE(p);
+  p = find(lines, "p[B,2,2,2] = bn[B,2,2,2] / 4 = ");
   ASSERT_TRUE(p);
 }
 
@@ -468,6 +472,38 @@ TEST(ScalarSpatial, ConvTinyExampleNumbersAreTheInterpreters) {
   for (size_t k = 0; (k = sym.find("x[", k)) != std::string::npos; ++k)
     ++products;
   EXPECT_EQ(products, 36u);
+}
+
+// Batch norm as the frontend lowers it (batch_normalize, channel_affine,
+// the running statistics' reductions and updates) on two conv channels,
+// then average pooling with padding: every line against the interpreter.
+TEST(ScalarSpatial, BatchNormModelNumbersAreTheInterpreters) {
+  std::ifstream f(std::string(NNC_SOURCE_DIR) + "/examples/data/conv_tiny.csv");
+  std::stringstream csv;
+  csv << f.rdbuf();
+  test::Example ex = test::loadText(
+      "bn_tiny",
+      "model bn_tiny\ninput x : f32[1, 4, 4]\nlabel y : binary\n"
+      "c = conv2d(x, 2, kernel = 2)\nb = batch_norm(c)\n"
+      "p = avgpool2d(b, 2, padding = 1)\nz = dense(flatten(p), 1)\n"
+      "loss bce(sigmoid(z), y)\n"
+      "train { data csv(\"bn_tiny.csv\", label = \"bar\") "
+      "optimizer sgd(lr = 0.1) batch 2 seed 3 }\n",
+      csv.str(), "bar", 2);
+  checkLines(ex.fused, ex.leaves, /*spatialOnly=*/true);
+  std::vector<ScalarLine> lines = scalarStep(ex.fused, ex.leaves);
+  // Each channel's statistics over 2 samples x 3 x 3 outputs.
+  EXPECT_TRUE(find(lines, "mean(c[:,2,:,:]) = (c[A,2,1,1] + "));
+  EXPECT_TRUE(find(lines, "var(c[:,1,:,:]) = ((c[A,1,1,1] - "));
+  const ScalarLine *rv = find(lines, "b.batch_var[1] = ((c[A,1,1,1] - ");
+  ASSERT_TRUE(rv);
+  EXPECT_NE(rv->text.find(") / 17 = "), std::string::npos) << rv->text;
+  // Average pooling with padding 1 on 3 x 3: the padding is left out of the
+  // sums and counted in the divisor.
+  EXPECT_TRUE(find(lines, "p[A,1,1,1] = b[A,1,1,1] / 4 = "));
+  EXPECT_TRUE(find(lines, "p[A,1,1,2] = (b[A,1,1,2] + b[A,1,1,3]) / 4 = ("));
+  EXPECT_TRUE(find(lines, "p[A,1,2,2] = (b[A,1,2,2] + b[A,1,2,3] + "
+                          "b[A,1,3,2] + b[A,1,3,3]) / 4 = ("));
 }
 
 TEST(ScalarSpatial, RefusesLongSums) {

@@ -30,35 +30,9 @@
 using namespace nn;
 using nn::test::Example;
 using nn::test::loadExample;
+using nn::test::loadText;
 
 namespace {
-
-/// A model given as text, with its CSV data written next to it in a temp
-/// folder, loaded like loadExample (the first `rows` rows).
-Example loadText(const std::string &name, const std::string &model,
-                 const std::string &csv, const std::string &label,
-                 int64_t rows) {
-  std::string dir = ::testing::TempDir();
-  std::string csvPath = dir + "/" + name + ".csv";
-  std::ofstream(csvPath) << csv;
-  std::string path = dir + "/" + name + ".nn";
-  DiagEngine diags;
-  diags.addSource(path, model);
-  std::optional<Model> m = parseModel(path, model, diags);
-  EXPECT_TRUE(m) << diags.str();
-  Example ex;
-  ex.fused = runPipeline(m->graph, m->recipe, Stage::Fused, {}, diags);
-  Dataset d = loadCsv(csvPath, label);
-  std::vector<int64_t> first;
-  for (int64_t i = 0; i < rows; ++i)
-    first.push_back(i);
-  Dataset b = selectRows(d, first);
-  for (const auto &[n, t] : initState(ex.fused, m->recipe.seed))
-    ex.leaves[n] = toValue(t);
-  for (const auto &[n, t] : bindBatch(ex.fused, b.x, b.y))
-    ex.leaves[n] = toValue(t);
-  return ex;
-}
 
 /// Every line that is a node's element equals the interpreter's value.
 void checkAgainstInterpreter(const Example &ex) {
