@@ -32,6 +32,12 @@ grep -q 'label="c.conv = conv2d\\nkernel 2x2, stride 1, padding 0\\nf32\[N,1,3,3
   "$TMP/conv_tiny.forward.dot" || fail "conv_tiny's conv2d is not labelled with its window"
 grep -q 'label="d.c = maxpool2d_grad\\nkernel 2x2, stride 1, padding 0\\nf32\[N,1,3,3\]' \
   "$TMP/conv_tiny.grad.dot" || fail "conv_tiny's maxpool2d_grad is not labelled with its window"
+# The fused conv kernels are clusters: relu folded into conv2d, its
+# derivative into the weight gradient.
+grep -q 'label="kernel %c = conv2d {act = relu}"' "$TMP/conv_tiny.fused.dot" ||
+  fail "no cluster for conv_tiny's fused conv2d"
+grep -q 'label="kernel %d.c.weight = conv2d_grad_weight {act = relu}"' \
+  "$TMP/conv_tiny.fused.dot" || fail "no cluster for conv_tiny's fused weight gradient"
 
 f=$TMP/mnist_mlp.fused.dot
 grep -q 'label="kernel %fc1 = fused.dense {act = relu}"' "$f" ||
