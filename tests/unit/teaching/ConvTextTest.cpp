@@ -139,6 +139,41 @@ TEST(ConvText, LaterConvLayerHasTheTransposedConvolution) {
       << t;
 }
 
+// A grouped, strided, dilated conv without bias or activation on a
+// value that is not the input: its indices carry stride and dilation.
+TEST(ConvText, GroupedStridedDilatedConv) {
+  Graph g;
+  Builder b(g);
+  NodeId x = leaf(g, OpKind::Input, "x", {kBatch, 4, 9, 9});
+  NodeId h = b.unary(OpKind::Relu, x, "h");
+  NodeId w = leaf(g, OpKind::Param, "c.weight", {6, 2, 3, 3}, true);
+  Node n = makeNode(OpKind::Conv2d, {h, w});
+  n.name = "c";
+  n.win = window(3, 2, 1);
+  n.win.dilation[0] = n.win.dilation[1] = 2;
+  n.win.groups = 2;
+  b.typed(n);
+  std::string t = convLayerText(g, all(g), 0);
+  EXPECT_EQ(t.substr(0, t.find('\n')),
+            "  conv layer: X = h f32[N,4,9,9] -> Z f32[N,6,4,4];  W = c.weight "
+            "f32[6,2,3,3];  kernel 3x3, stride 2, padding 1, dilation 2, "
+            "groups 2");
+  EXPECT_NE(t.find("Z[n,o,i,j] = sum over the 2 channels c of o's group (of "
+                   "2), p < 3, q < 3 of W[o,c,p,q] * X[n,c,2i+2p-1,2j+2q-1]  "
+                   "(X is 0 in the padding)\n"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("output size: (9 + 2*1 - 2*(3 - 1) - 1) / 2 + 1 = 4 per "
+                   "axis"),
+            std::string::npos)
+      << t;
+  EXPECT_NE(t.find("dX[n,c,2i+2p-1,2j+2q-1] += W[o,c,p,q] * dZ[n,o,i,j]"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("db[o]"), std::string::npos) << t;   // no bias
+  EXPECT_EQ(t.find("dZ = dA"), std::string::npos) << t; // no activation
+}
+
 TEST(ConvText, MaxPooling) {
   Cnn m;
   EXPECT_EQ(poolText(m.g, {m.p1}),
