@@ -1,0 +1,262 @@
+//===- EmitConv.cpp - conv2d and its gradients as implicit GEMMs ----------===//
+///
+/// \file
+/// The three convolutions of ir/Ops.def, each a matrix product on
+/// EmitGemm.cpp's packed, register-blocked micro-kernels (NCHW):
+///
+///   conv2d, per image n and group g:
+///     y[n, g] [Og, Ho*Wo] = w[g] [Og, Cg*kh*kw] @ patches [Cg*kh*kw, Ho*Wo]
+///   conv2d_grad_weight, per group g:
+///     dw[g] [Og, Cg*kh*kw] = dy[:, g] [Og, N*Ho*Wo] @ patches^T
+///   conv2d_grad_input, per image n and group g (a transposed convolution):
+///     dx[n, g] [Cg, H*W] = w[g]^T [Cg, Og*kh*kw] @ dy-taps [Og*kh*kw, H*W]
+///
+/// Algorithm: the patch matrix (im2col) is never stored: its elements are
+/// computed while the GEMM packs its b panel (GemmSpec::b, one kc x nr
+/// panel at a time), zero outside the image. For the data gradient, b's
+/// element (o, p, q; h, w) is dy[n, o, (h + pad - p*dil) / stride, ...]
+/// where that division is exact and inside dy, else zero, so each dx
+/// element sums its taps o-major, then p, then q, in one fixed order (no
+/// scatter). The activation operand `a` of the gradients is applied while
+/// packing (dy * act'(a)); conv2d's bias and activation are the GEMM's
+/// epilogue. Every element of a product sums its terms in the order of its
+/// depth index whatever the blocking (EmitGemm.cpp), and each element is
+/// computed by one task: images (with groups) are split between the tasks
+/// when there are at least as many as tasks, else every task takes its
+/// share of each image's product; the weight gradient's product is split by
+/// EmitGemm. So the results are the same bits for any thread count.
+///
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/EmitSpatial.h"
+
+#include "ir/ElementwiseMath.h"
+#include "ir/Support.h"
+
+namespace nn::cpu {
+
+using namespace llvm;
+using Val = llvm::Value *;
+
+ImageGeom::ImageGeom(const std::vector<int64_t> &x,
+                     const std::vector<int64_t> &y, const Window &win) {
+  NN_ASSERT(x.size() == 4 && y.size() == 4,
+            "a spatial kernel of " + dimsStr(x) + " and " + dimsStr(y));
+  c = x[1], h = x[2], w = x[3];
+  o = y[1], ho = y[2], wo = y[3];
+  kh = win.kernel[0], kw = win.kernel[1];
+  sh = win.stride[0], sw = win.stride[1];
+  ph = win.padding[0], pw = win.padding[1];
+  dh = win.dilation[0], dw = win.dilation[1];
+  groups = win.groups;
+}
+
+namespace {
+
+/// Element (row, pix) of image `img`'s patch matrix for group `grp`: row
+/// (c, p, q) of Cg*kh*kw, pixel (i, j) of Ho*Wo; x[n, grp*Cg + c, i*sh -
+/// ph + p*dh, j*sw - pw + q*dw], zero outside. x is operand `xOp`.
+Val patchAt(KernelEmitter &k, const ImageGeom &G, size_t xOp, Val img,
+            Val grp, Val row, Val pix) {
+  IRBuilder<> &b = k.b;
+  Val kk = k.i64(G.kh * G.kw);
+  Val c = b.CreateUDiv(row, kk), r = b.CreateURem(row, kk);
+  Val p = b.CreateUDiv(r, k.i64(G.kw)), q = b.CreateURem(r, k.i64(G.kw));
+  Val i = b.CreateUDiv(pix, k.i64(G.wo)), j = b.CreateURem(pix, k.i64(G.wo));
+  Val ih = b.CreateAdd(b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph)),
+                       b.CreateMul(p, k.i64(G.dh)));
+  Val iw = b.CreateAdd(b.CreateSub(b.CreateMul(j, k.i64(G.sw)), k.i64(G.pw)),
+                       b.CreateMul(q, k.i64(G.dw)));
+  // Unsigned: a negative coordinate is out of range too.
+  Val inside = b.CreateAnd(b.CreateICmpULT(ih, k.i64(G.h)),
+                           b.CreateICmpULT(iw, k.i64(G.w)));
+  Val ch = b.CreateAdd(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                                   b.CreateMul(grp, k.i64(G.cg()))),
+                       c);
+  Val idx = b.CreateAdd(
+      b.CreateMul(b.CreateAdd(b.CreateMul(ch, k.i64(G.h)), ih), k.i64(G.w)),
+      iw);
+  Val v = k.load(xOp, b.CreateSelect(inside, idx, k.i64(0)));
+  return b.CreateSelect(inside, v, k.f32(0));
+}
+
+/// Operand `dyOp` at `idx`, times act'(a) (operand `aOp`) when the node
+/// has that operand.
+Val gradAt(KernelEmitter &k, size_t dyOp, size_t aOp, Val idx) {
+  Val dy = k.load(dyOp, idx);
+  if (k.in.size() <= aOp || k.node.act == Activation::None)
+    return dy;
+  LlvmMath math{k};
+  return math.mul(dy, emitActivationGrad(math, k.node.act, k.load(aOp, idx),
+                                         k.node.param));
+}
+
+/// The units (image, group) of a per-image product, split between the
+/// tasks when there are at least as many units as tasks: then each task
+/// runs its units' products alone (k.part, k.parts set to 0 of 1 while
+/// `body` emits), else every task runs every unit's product, its share of
+/// each. body(unit).
+void perImage(KernelEmitter &k, Val units,
+              const std::function<void(Val)> &body) {
+  IRBuilder<> &b = k.b;
+  Val part = k.part, parts = k.parts;
+  Val byUnits = b.CreateICmpSLE(parts, units);
+  Val begin = b.CreateSelect(
+      byUnits, b.CreateSDiv(b.CreateMul(part, units), parts), k.i64(0));
+  Val end = b.CreateSelect(
+      byUnits,
+      b.CreateSDiv(b.CreateMul(b.CreateAdd(part, k.i64(1)), units), parts),
+      units);
+  k.part = b.CreateSelect(byUnits, k.i64(0), part);
+  k.parts = b.CreateSelect(byUnits, k.i64(1), parts);
+  Val out = k.out;
+  k.loop(b.CreateSub(end, begin), "unit",
+         [&](Val u) { body(b.CreateAdd(begin, u)); });
+  k.out = out;
+  k.part = part;
+  k.parts = parts;
+}
+
+Val at(KernelEmitter &k, Val base, Val idx) {
+  return k.b.CreateInBoundsGEP(k.f32(), base, idx);
+}
+
+} // namespace
+
+void emitConv2d(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  const std::vector<int64_t> &xd = k.inType(0).dims;
+  ImageGeom G(xd, k.node.type.dims, k.node.win);
+  const int64_t depth = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
+  Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
+  Val out = k.out;
+  bool hasBias = k.in.size() == 3;
+  LlvmMath math{k};
+  perImage(k, units, [&](Val u) {
+    Val img = b.CreateUDiv(u, k.i64(G.groups));
+    Val grp = b.CreateURem(u, k.i64(G.groups));
+    Val row0 = b.CreateMul(grp, k.i64(G.og())); // the group's first channel
+    Val wOff = b.CreateMul(row0, k.i64(depth));
+    k.out = at(k, out,
+               b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
+                           k.i64(pixels)));
+    GemmSpec gemm(k.i64(G.og()), k.i64(depth), k.i64(pixels));
+    gemm.a = [&](Val i, Val p) {
+      return k.load(1, b.CreateAdd(wOff,
+                                   b.CreateAdd(b.CreateMul(i, k.i64(depth)),
+                                               p)));
+    };
+    if (k.in[1].ptr) {
+      gemm.aBase = at(k, k.in[1].ptr, wOff);
+      gemm.aRowStride = k.i64(depth);
+      gemm.aColStride = k.i64(1);
+    }
+    gemm.b = [&](Val p, Val j) { return patchAt(k, G, 0, img, grp, p, j); };
+    EpilogueFn epi = [&](Val i, Val, Val acc) {
+      Val z = hasBias ? math.add(acc, k.load(2, b.CreateAdd(row0, i))) : acc;
+      return emitActivation(math, k.node.act, z, k.node.param);
+    };
+    if (hasBias || k.node.act != Activation::None) {
+      gemm.epilogue = &epi;
+      gemm.vecEpilogue = [&](Val i, Val, Val acc) {
+        LlvmMath vmath{k, 8};
+        Val z = acc;
+        if (hasBias)
+          z = vmath.add(z, b.CreateVectorSplat(
+                               8, k.load(2, b.CreateAdd(row0, i))));
+        return emitActivation(vmath, k.node.act, z, k.node.param);
+      };
+    }
+    emitGemm(k, gemm);
+  });
+}
+
+void emitConv2dGradWeight(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  // Operands x, dy, optional a; the result [O, Cg, kh, kw].
+  const std::vector<int64_t> &xd = k.inType(0).dims;
+  ImageGeom G(xd, k.inType(1).dims, k.node.win);
+  const int64_t cols = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
+  Val depth = b.CreateMul(k.dim(xd[0]), k.i64(pixels));
+  Val out = k.out;
+  k.loop(k.i64(G.groups), "grp", [&](Val grp) {
+    Val row0 = b.CreateMul(grp, k.i64(G.og()));
+    k.out = at(k, out, b.CreateMul(row0, k.i64(cols)));
+    GemmSpec gemm(k.i64(G.og()), depth, k.i64(cols));
+    // a(i, (n, pix)) = dy[n, row0 + i, pix] (* act'(a)).
+    gemm.a = [&](Val i, Val p) {
+      Val img = b.CreateUDiv(p, k.i64(pixels));
+      Val pix = b.CreateURem(p, k.i64(pixels));
+      Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                           b.CreateAdd(row0, i));
+      return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
+    };
+    gemm.packA = true;
+    gemm.b = [&](Val p, Val j) {
+      Val img = b.CreateUDiv(p, k.i64(pixels));
+      Val pix = b.CreateURem(p, k.i64(pixels));
+      return patchAt(k, G, 0, img, grp, j, pix);
+    };
+    emitGemm(k, gemm);
+  });
+  k.out = out;
+}
+
+void emitConv2dGradInput(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  // Operands dy, w, optional a; the result x's shape [N, C, H, W].
+  const std::vector<int64_t> &xd = k.node.type.dims;
+  ImageGeom G(xd, k.inType(0).dims, k.node.win);
+  const int64_t taps = G.kh * G.kw, depth = G.og() * taps;
+  const int64_t pixels = G.h * G.w, outPixels = G.ho * G.wo;
+  Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
+  Val out = k.out;
+  perImage(k, units, [&](Val u) {
+    Val img = b.CreateUDiv(u, k.i64(G.groups));
+    Val grp = b.CreateURem(u, k.i64(G.groups));
+    k.out = at(k, out,
+               b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                                       b.CreateMul(grp, k.i64(G.cg()))),
+                           k.i64(pixels)));
+    GemmSpec gemm(k.i64(G.cg()), k.i64(depth), k.i64(pixels));
+    // a(c, (o, p, q)) = w[grp*Og + o, c, p, q].
+    gemm.a = [&](Val c, Val r) {
+      Val o = b.CreateAdd(b.CreateMul(grp, k.i64(G.og())),
+                          b.CreateUDiv(r, k.i64(taps)));
+      Val idx = b.CreateAdd(
+          b.CreateMul(b.CreateAdd(b.CreateMul(o, k.i64(G.cg())), c),
+                      k.i64(taps)),
+          b.CreateURem(r, k.i64(taps)));
+      return k.load(1, idx);
+    };
+    gemm.packA = true;
+    // b((o, p, q), (h, w)) = dy[n, o, i, j] where h = i*sh - ph + p*dh and
+    // w = j*sw - pw + q*dw, else 0.
+    gemm.b = [&](Val r, Val pix) {
+      Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
+      Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
+      Val h = b.CreateUDiv(pix, k.i64(G.w)), w = b.CreateURem(pix, k.i64(G.w));
+      Val th = b.CreateSub(b.CreateAdd(h, k.i64(G.ph)),
+                           b.CreateMul(p, k.i64(G.dh)));
+      Val tw = b.CreateSub(b.CreateAdd(w, k.i64(G.pw)),
+                           b.CreateMul(q, k.i64(G.dw)));
+      // Unsigned: a negative th divides to a number past Ho.
+      Val i = b.CreateUDiv(th, k.i64(G.sh)), j = b.CreateUDiv(tw, k.i64(G.sw));
+      Val ok = b.CreateAnd(
+          b.CreateAnd(b.CreateICmpEQ(b.CreateURem(th, k.i64(G.sh)), k.i64(0)),
+                      b.CreateICmpEQ(b.CreateURem(tw, k.i64(G.sw)), k.i64(0))),
+          b.CreateAnd(b.CreateICmpULT(i, k.i64(G.ho)),
+                      b.CreateICmpULT(j, k.i64(G.wo))));
+      Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                           b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+      Val idx = b.CreateAdd(
+          b.CreateMul(ch, k.i64(outPixels)),
+          b.CreateAdd(b.CreateMul(i, k.i64(G.wo)), j));
+      Val v = gradAt(k, 0, 2, b.CreateSelect(ok, idx, k.i64(0)));
+      return b.CreateSelect(ok, v, k.f32(0));
+    };
+    emitGemm(k, gemm);
+  });
+}
+
+} // namespace nn::cpu
