@@ -177,6 +177,79 @@ std::vector<Conv> convCases() {
   return cs;
 }
 
+/// A pooling window: kernel, stride, padding, dilation per axis.
+Window poolWindow(int64_t kh, int64_t kw, int64_t sh, int64_t sw, int64_t ph,
+                  int64_t pw, int64_t dh = 1, int64_t dw = 1) {
+  Window win;
+  win.kernel[0] = kh, win.kernel[1] = kw;
+  win.stride[0] = sh, win.stride[1] = sw;
+  win.padding[0] = ph, win.padding[1] = pw;
+  win.dilation[0] = dh, win.dilation[1] = dw;
+  return win;
+}
+
+/// maxpool2d, maxpool2d_grad, avgpool2d and avgpool2d_grad of x [n, c, h,
+/// w] (outputs in that order).
+Case poolCase(int64_t n, int64_t c, int64_t h, int64_t w, const Window &win) {
+  Case t(n);
+  NodeId x = t.input("x", {kBatch, c, h, w});
+  NodeId dy =
+      t.input("dy", {kBatch, c, win.outSize(0, h), win.outSize(1, w)});
+  Node mp = makeNode(OpKind::MaxPool2d, {x});
+  Node mg = makeNode(OpKind::MaxPool2dGrad, {dy, x});
+  Node ap = makeNode(OpKind::AvgPool2d, {x});
+  Node ag = makeNode(OpKind::AvgPool2dGrad, {dy});
+  mp.win = mg.win = ap.win = ag.win = win;
+  ag.shape = {kBatch, c, h, w};
+  t.add(mp, "max");
+  t.add(mg, "max_grad");
+  t.add(ap, "avg");
+  t.add(ag, "avg_grad");
+  t.finish();
+  return t;
+}
+
+std::vector<std::pair<std::vector<int64_t>, Window>> poolCases() {
+  return {{{1, 1, 6, 6}, poolWindow(2, 2, 2, 2, 0, 0)},
+          {{3, 5, 7, 9}, poolWindow(2, 2, 2, 2, 0, 0)},
+          {{2, 3, 9, 8}, poolWindow(3, 3, 2, 2, 1, 1)},
+          {{3, 2, 8, 11}, poolWindow(3, 2, 1, 2, 1, 0)},
+          {{2, 3, 10, 10}, poolWindow(3, 3, 3, 2, 0, 1, 2, 1)},
+          {{1, 4, 5, 5}, poolWindow(5, 5, 1, 1, 2, 2)}};
+}
+
+/// Every channel op of `dims` (kBatch first): channel_sum with and without
+/// act'(a), channel_mean, channel_var, channel_affine with and without its
+/// shift, batch_normalize, batch_normalize_grad.
+Case channelCase(const std::vector<int64_t> &dims, int64_t batch) {
+  Case t(batch);
+  int64_t c = dims[1];
+  NodeId x = t.input("x", dims, -1, 3);
+  NodeId dy = t.input("dy", dims);
+  NodeId a = t.input("a", dims, -0.3, 1);
+  NodeId s = t.input("s", {c}), sh = t.input("t", {c});
+  NodeId rm = t.input("rm", {c}), rv = t.input("rv", {c}, 0.5, 1.5);
+  t.add(makeNode(OpKind::ChannelSum, {dy}), "sum");
+  Node ms = makeNode(OpKind::ChannelSum, {dy, a});
+  ms.act = Activation::Relu;
+  t.add(ms, "masked_sum");
+  Node ls = makeNode(OpKind::ChannelSum, {dy, a});
+  ls.act = Activation::Sigmoid;
+  t.add(ls, "sigmoid_sum");
+  t.add(makeNode(OpKind::ChannelMean, {x}), "mean");
+  t.add(makeNode(OpKind::ChannelVar, {x}), "var");
+  t.add(makeNode(OpKind::ChannelAffine, {x, s, sh}), "affine");
+  t.add(makeNode(OpKind::ChannelAffine, {x, s}), "scale");
+  Node bn = makeNode(OpKind::BatchNormalize, {x, rm, rv});
+  bn.param = 1e-5;
+  t.add(bn, "bn");
+  Node bg = makeNode(OpKind::BatchNormalizeGrad, {dy, x});
+  bg.param = 1e-3;
+  t.add(bg, "bn_grad");
+  t.finish();
+  return t;
+}
+
 double dot(const std::vector<float> &a, const std::vector<double> &b) {
   double s = 0;
   for (size_t i = 0; i < a.size(); ++i)
@@ -269,6 +342,95 @@ TEST(SpatialCpu, ConvolutionIsItsWindowsMultiplyAdds) {
           EXPECT_NEAR(got, s, 1e-5 * (std::fabs(s) + 1))
               << n << " " << o << " " << i << " " << j;
         }
+}
+
+TEST(SpatialCpu, PoolingIsAdjointToItsGradients) {
+  for (const auto &[d, win] : poolCases()) {
+    Case c = poolCase(d[0], d[1], d[2], d[3], win);
+    MemoryPlan plan = planWithoutReuse(c.g, c.batch);
+    std::unique_ptr<CpuProgram> prog = compileCpu(c.g, plan, {});
+    CpuRun run = runProgram(c.g, *prog, c.leaves, c.batch);
+    auto out = [&](size_t i) {
+      return run.value(c.g, plan, c.g.outputs[i].node, c.batch);
+    };
+    const std::vector<double> &x = c.leaves["x"].data, &dy = c.leaves["dy"].data;
+    std::string what = dimsStr(d) + " kernel " + std::to_string(win.kernel[0]) +
+                       "x" + std::to_string(win.kernel[1]);
+    double mx = dot(out(0), dy), avg = dot(out(2), dy);
+    EXPECT_NEAR(dot(out(1), x), mx, 1e-5 * (std::fabs(mx) + 1)) << what;
+    EXPECT_NEAR(dot(out(3), x), avg, 1e-5 * (std::fabs(avg) + 1)) << what;
+  }
+}
+
+TEST(SpatialCpu, ConvolutionsMatchTheInterpreter) {
+  for (const Conv &cv : convCases()) {
+    Case c = convCase(cv);
+    checkAgainstInterpreter(c.g, c.leaves, c.batch, c.batch, 1e-5, cv.str());
+  }
+  // Batch 3 compiled for a larger batch (the batch a run-time value).
+  Conv cv{3, 2, 6, 5, 3, 3, 3};
+  Case c = convCase(cv);
+  checkAgainstInterpreter(c.g, c.leaves, 3, 8, 1e-5, "batch 3 of 8");
+}
+
+TEST(SpatialCpu, PoolingMatchesTheInterpreter) {
+  for (const auto &[d, win] : poolCases()) {
+    Case c = poolCase(d[0], d[1], d[2], d[3], win);
+    checkAgainstInterpreter(c.g, c.leaves, c.batch, c.batch, 1e-5,
+                            "pool " + dimsStr(d));
+  }
+}
+
+TEST(SpatialCpu, ChannelOpsMatchTheInterpreter) {
+  for (const auto &[dims, batch] :
+       std::vector<std::pair<std::vector<int64_t>, int64_t>>{
+           {{kBatch, 5, 3, 7}, 3},
+           {{kBatch, 13}, 6},
+           {{kBatch, 3, 4, 4}, 1},
+           {{kBatch, 2, 9, 8}, 2}}) {
+    Case c = channelCase(dims, batch);
+    checkAgainstInterpreter(c.g, c.leaves, batch, batch, 1e-5,
+                            "channels " + dimsStr(dims));
+  }
+}
+
+TEST(SpatialCpu, ReshapeCopiesTheElements) {
+  Case c(3);
+  NodeId x = c.input("x", {kBatch, 2, 3, 5});
+  Node r = makeNode(OpKind::Reshape, {x});
+  r.shape = {kBatch, 30};
+  c.add(r, "flat");
+  Node back = makeNode(OpKind::Reshape, {c.g.outputs[0].node});
+  back.shape = {kBatch, 5, 6};
+  c.add(back, "again");
+  c.finish();
+  MemoryPlan plan = planWithoutReuse(c.g, 3);
+  std::unique_ptr<CpuProgram> prog = compileCpu(c.g, plan, {});
+  CpuRun run = runProgram(c.g, *prog, c.leaves, 3);
+  for (const Output &o : c.g.outputs) {
+    std::vector<float> v = run.value(c.g, plan, o.node, 3);
+    ASSERT_EQ(v.size(), c.leaves["x"].data.size());
+    for (size_t i = 0; i < v.size(); ++i)
+      EXPECT_EQ(v[i], static_cast<float>(c.leaves["x"].data[i])) << o.name;
+  }
+}
+
+TEST(SpatialCpu, SameBitsForOneTwoAndThreeThreads) {
+  // Big enough to be split (kMinParallelWork).
+  Conv fwd{5, 6, 17, 15, 10, 3, 3};
+  fwd.pad[0] = fwd.pad[1] = 1;
+  fwd.act = Activation::Relu;
+  expectSameBitsForThreads(convCase(fwd), fwd.str());
+  Conv one{1, 8, 30, 30, 16, 3, 3};
+  one.stride[0] = one.stride[1] = 2;
+  expectSameBitsForThreads(convCase(one), "batch 1: " + one.str());
+  Conv grp{4, 6, 20, 20, 12, 5, 5};
+  grp.groups = 2;
+  grp.pad[0] = grp.pad[1] = 2;
+  expectSameBitsForThreads(convCase(grp), grp.str());
+  expectSameBitsForThreads(poolCase(6, 16, 32, 32, poolWindow(3, 3, 2, 2, 1, 1)),
+                           "pooling");
+  expectSameBitsForThreads(channelCase({kBatch, 13, 25, 25}, 9), "channels");
 }
 
 #endif // NNC_HAVE_CPU_BACKEND
