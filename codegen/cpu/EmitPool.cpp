@@ -4,8 +4,9 @@
 /// The pooling kernels of ir/Ops.def on NCHW images. Algorithm: the planes
 /// (n, c) are independent and split between the tasks (splitLoop); in a
 /// plane, each output visits its window row-major. maxpool2d keeps the
-/// first maximum of the elements inside the image (padding never wins);
-/// avgpool2d sums in double and divides by kh * kw (padding counted).
+/// first maximum of the elements inside the image (padding never wins; a
+/// NaN wins, as in PyTorch); avgpool2d sums in double and divides by
+/// kh * kw (padding counted).
 /// The gradients zero their plane of dx, then add each dy element to its
 /// window (to the first maximum's position, or dy / (kh * kw) to each
 /// element inside the image), outputs in row-major order: every dx element
@@ -69,8 +70,9 @@ void outputs(KernelEmitter &k, const ImageGeom &G,
 }
 
 /// The first maximum of the window at (i, j) of the plane at `xBase` of
-/// operand `xOp`: its value and its index in the plane (-1 when no element
-/// is inside, which the shape rule rules out).
+/// operand `xOp` (or its last NaN): its value and its index in the plane
+/// (-inf and -1 when no element is inside, which the shape rule rules
+/// out).
 std::pair<Val, Val> windowMax(KernelEmitter &k, const ImageGeom &G,
                               size_t xOp, Val xBase, Val i, Val j) {
   IRBuilder<> &b = k.b;
@@ -81,7 +83,10 @@ std::pair<Val, Val> windowMax(KernelEmitter &k, const ImageGeom &G,
     Val v = k.load(xOp, b.CreateAdd(xBase, idx));
     Val cur = b.CreateLoad(k.f32(), best);
     Val none = b.CreateICmpSLT(b.CreateLoad(b.getInt64Ty(), where), k.i64(0));
-    Val take = b.CreateAnd(inside, b.CreateOr(none, b.CreateFCmpOGT(v, cur)));
+    // A NaN wins (the last one), as in PyTorch.
+    Val take = b.CreateAnd(
+        inside, b.CreateOr(b.CreateOr(none, b.CreateFCmpOGT(v, cur)),
+                           b.CreateFCmpUNO(v, v)));
     b.CreateStore(b.CreateSelect(take, v, cur), best);
     b.CreateStore(b.CreateSelect(take, idx,
                                  b.CreateLoad(b.getInt64Ty(), where)),
