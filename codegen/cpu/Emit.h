@@ -255,6 +255,11 @@ struct GemmSpec {
   /// Sees every b(p, j) of this task's columns once, p ascending for each
   /// column (a bias gradient summed while b is packed).
   std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> onB;
+  /// Optional (not with onB): bRow(p, j, dst, width) stores b(p, j + q) at
+  /// dst[q] for q < width, for whole panels (j + width <= n), in place of
+  /// `width` calls of `b`: a vector gather (an implicit GEMM's patches).
+  std::function<void(llvm::Value *, llvm::Value *, llvm::Value *, int64_t)>
+      bRow;
 };
 /// Emits `spec` for the columns of task k.part of k.parts.
 void emitGemm(KernelEmitter &k, const GemmSpec &spec);

@@ -12,8 +12,9 @@
 ///     dx[n, g] [Cg, H*W] = w[g]^T [Cg, Og*kh*kw] @ dy-taps [Og*kh*kw, H*W]
 ///
 /// Algorithm: the patch matrix (im2col) is never stored: its elements are
-/// computed while the GEMM packs its b panel (GemmSpec::b, one kc x nr
-/// panel at a time), zero outside the image. For the data gradient, b's
+/// computed while the GEMM packs its b panel (one kc x nr panel at a time:
+/// a whole panel row as one masked vector gather, GemmSpec::bRow, the
+/// ragged last panel element by element), zero outside the image. For the data gradient, b's
 /// element (o, p, q; h, w) is dy[n, o, (h + pad - p*dil) / stride, ...]
 /// where that division is exact and inside dy, else zero, so each dx
 /// element sums its taps o-major, then p, then q, in one fixed order (no
@@ -52,6 +53,10 @@ ImageGeom::ImageGeom(const std::vector<int64_t> &x,
 }
 
 namespace {
+
+/// The most weights conv2d_grad_input copies transposed onto its stack
+/// (256 KiB).
+constexpr int64_t kMaxTransposedWeight = 65536;
 
 /// Element (row, pix) of image `img`'s patch matrix for group `grp`: row
 /// (c, p, q) of Cg*kh*kw, pixel (i, j) of Ho*Wo; x[n, grp*Cg + c, i*sh -
@@ -121,6 +126,37 @@ Val at(KernelEmitter &k, Val base, Val idx) {
   return k.b.CreateInBoundsGEP(k.f32(), base, idx);
 }
 
+/// i32 vectors of `n` lanes: a whole panel row's indices at once.
+struct Lanes {
+  KernelEmitter &k;
+  unsigned n;
+  IRBuilder<> &b() { return k.b; }
+  Type *ty() { return FixedVectorType::get(k.b.getInt32Ty(), n); }
+  /// A scalar i64 (or constant) in every lane.
+  Val splat(Val v) {
+    return k.b.CreateVectorSplat(n, k.b.CreateTrunc(v, k.b.getInt32Ty()));
+  }
+  Val c(int64_t v) {
+    return ConstantInt::get(ty(), static_cast<uint64_t>(v), /*isSigned=*/true);
+  }
+  /// first, first + 1, ..., first + n - 1.
+  Val iota(Val first) {
+    std::vector<Constant *> steps;
+    for (unsigned i = 0; i < n; ++i)
+      steps.push_back(k.b.getInt32(i));
+    return k.b.CreateAdd(splat(first), ConstantVector::get(steps));
+  }
+  /// The floats at base[idx] where `mask`, else 0.
+  Val gather(Val base, Val idx, Val mask) {
+    IRBuilder<> &bb = k.b;
+    Val ptrs = bb.CreateInBoundsGEP(k.f32(), base,
+                                    bb.CreateSelect(mask, idx, c(0)));
+    auto *vt = FixedVectorType::get(k.f32(), n);
+    return bb.CreateMaskedGather(vt, ptrs, Align(4), mask,
+                                 ConstantAggregateZero::get(vt));
+  }
+};
+
 } // namespace
 
 void emitConv2d(KernelEmitter &k) {
@@ -152,6 +188,29 @@ void emitConv2d(KernelEmitter &k) {
       gemm.aColStride = k.i64(1);
     }
     gemm.b = [&](Val p, Val j) { return patchAt(k, G, 0, img, grp, p, j); };
+    // A panel row: one (c, p, q) over pixels j .. j + width - 1, gathered.
+    if (k.in[0].ptr)
+      gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
+        Lanes v{k, static_cast<unsigned>(width)};
+        Val kk = k.i64(G.kh * G.kw);
+        Val c = b.CreateUDiv(row, kk), r = b.CreateURem(row, kk);
+        Val p = b.CreateUDiv(r, k.i64(G.kw)), q = b.CreateURem(r, k.i64(G.kw));
+        Val offH = b.CreateSub(b.CreateMul(p, k.i64(G.dh)), k.i64(G.ph));
+        Val offW = b.CreateSub(b.CreateMul(q, k.i64(G.dw)), k.i64(G.pw));
+        Val jv = v.iota(j);
+        Val i = b.CreateUDiv(jv, v.c(G.wo));
+        Val jw = b.CreateSub(jv, b.CreateMul(i, v.c(G.wo)));
+        Val ih = b.CreateAdd(b.CreateMul(i, v.c(G.sh)), v.splat(offH));
+        Val iw = b.CreateAdd(b.CreateMul(jw, v.c(G.sw)), v.splat(offW));
+        Val mask = b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                               b.CreateICmpULT(iw, v.c(G.w)));
+        Val ch = b.CreateAdd(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                                         b.CreateMul(grp, k.i64(G.cg()))),
+                             c);
+        Val plane = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+        Val idx = b.CreateAdd(b.CreateMul(ih, v.c(G.w)), iw);
+        b.CreateAlignedStore(v.gather(plane, idx, mask), dst, Align(4));
+      };
     EpilogueFn epi = [&](Val i, Val, Val acc) {
       Val z = hasBias ? math.add(acc, k.load(2, b.CreateAdd(row0, i))) : acc;
       return emitActivation(math, k.node.act, z, k.node.param);
@@ -197,6 +256,34 @@ void emitConv2dGradWeight(KernelEmitter &k) {
       Val pix = b.CreateURem(p, k.i64(pixels));
       return patchAt(k, G, 0, img, grp, j, pix);
     };
+    // A panel row: one pixel of one image over columns (c, p, q) j .. j +
+    // width - 1, gathered.
+    if (k.in[0].ptr)
+      gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
+        Lanes v{k, static_cast<unsigned>(width)};
+        Val img = b.CreateUDiv(row, k.i64(pixels));
+        Val pix = b.CreateURem(row, k.i64(pixels));
+        Val i = b.CreateUDiv(pix, k.i64(G.wo)), jw = b.CreateURem(pix, k.i64(G.wo));
+        Val ih0 = b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph));
+        Val iw0 = b.CreateSub(b.CreateMul(jw, k.i64(G.sw)), k.i64(G.pw));
+        Val jv = v.iota(j);
+        Val kk = v.c(G.kh * G.kw);
+        Val c = b.CreateUDiv(jv, kk);
+        Val r = b.CreateSub(jv, b.CreateMul(c, kk));
+        Val p = b.CreateUDiv(r, v.c(G.kw));
+        Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
+        Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
+        Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
+        Val mask = b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                               b.CreateICmpULT(iw, v.c(G.w)));
+        Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                             b.CreateMul(grp, k.i64(G.cg())));
+        Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+        Val idx = b.CreateAdd(
+            b.CreateMul(b.CreateAdd(b.CreateMul(c, v.c(G.h)), ih), v.c(G.w)),
+            iw);
+        b.CreateAlignedStore(v.gather(image, idx, mask), dst, Align(4));
+      };
     emitGemm(k, gemm);
   });
   k.out = out;
@@ -211,6 +298,28 @@ void emitConv2dGradInput(KernelEmitter &k) {
   const int64_t pixels = G.h * G.w, outPixels = G.ho * G.wo;
   Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
   Val out = k.out;
+  // w^T per group, [G][Cg][Og*kh*kw], copied once per call onto the stack
+  // when it is small, so that the micro-kernel reads a in place; else a is
+  // packed from w for each image.
+  const int64_t wNumel = G.o * G.cg() * taps;
+  Val wt = nullptr;
+  if (k.in[1].ptr && wNumel <= kMaxTransposedWeight) {
+    wt = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(wNumel)), "wt");
+    k.loop(k.i64(G.groups * G.cg()), "gc", [&](Val gc) {
+      Val grp = b.CreateUDiv(gc, k.i64(G.cg()));
+      Val c = b.CreateURem(gc, k.i64(G.cg()));
+      k.loop(k.i64(depth), "r", [&](Val r) {
+        Val o = b.CreateAdd(b.CreateMul(grp, k.i64(G.og())),
+                            b.CreateUDiv(r, k.i64(taps)));
+        Val from = b.CreateAdd(
+            b.CreateMul(b.CreateAdd(b.CreateMul(o, k.i64(G.cg())), c),
+                        k.i64(taps)),
+            b.CreateURem(r, k.i64(taps)));
+        k.storeTo(wt, b.CreateAdd(b.CreateMul(gc, k.i64(depth)), r),
+                  k.load(1, from));
+      });
+    });
+  }
   perImage(k, units, [&](Val u) {
     Val img = b.CreateUDiv(u, k.i64(G.groups));
     Val grp = b.CreateURem(u, k.i64(G.groups));
@@ -229,7 +338,13 @@ void emitConv2dGradInput(KernelEmitter &k) {
           b.CreateURem(r, k.i64(taps)));
       return k.load(1, idx);
     };
-    gemm.packA = true;
+    if (wt) {
+      gemm.aBase = at(k, wt, b.CreateMul(grp, k.i64(G.cg() * depth)));
+      gemm.aRowStride = k.i64(depth);
+      gemm.aColStride = k.i64(1);
+    } else {
+      gemm.packA = true;
+    }
     // b((o, p, q), (h, w)) = dy[n, o, i, j] where h = i*sh - ph + p*dh and
     // w = j*sw - pw + q*dw, else 0.
     gemm.b = [&](Val r, Val pix) {
@@ -255,6 +370,47 @@ void emitConv2dGradInput(KernelEmitter &k) {
       Val v = gradAt(k, 0, 2, b.CreateSelect(ok, idx, k.i64(0)));
       return b.CreateSelect(ok, v, k.f32(0));
     };
+    // A panel row: one tap (o, p, q) over pixels pix .. pix + width - 1,
+    // gathered (dy * act'(a) lane by lane).
+    bool masked = k.in.size() > 2 && k.node.act != Activation::None;
+    if (k.in[0].ptr && (!masked || k.in[2].ptr))
+      gemm.bRow = [&](Val r, Val pix, Val dst, int64_t width) {
+        Lanes v{k, static_cast<unsigned>(width)};
+        Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
+        Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
+        Val offH = b.CreateSub(k.i64(G.ph), b.CreateMul(p, k.i64(G.dh)));
+        Val offW = b.CreateSub(k.i64(G.pw), b.CreateMul(q, k.i64(G.dw)));
+        Val pv = v.iota(pix);
+        Val h = b.CreateUDiv(pv, v.c(G.w));
+        Val w = b.CreateSub(pv, b.CreateMul(h, v.c(G.w)));
+        Val th = b.CreateAdd(h, v.splat(offH));
+        Val tw = b.CreateAdd(w, v.splat(offW));
+        // Unsigned: a negative th divides to a number past Ho.
+        Val i = b.CreateUDiv(th, v.c(G.sh)), j = b.CreateUDiv(tw, v.c(G.sw));
+        Val ok = b.CreateAnd(
+            b.CreateAnd(
+                b.CreateICmpEQ(b.CreateSub(th, b.CreateMul(i, v.c(G.sh))),
+                               v.c(0)),
+                b.CreateICmpEQ(b.CreateSub(tw, b.CreateMul(j, v.c(G.sw))),
+                               v.c(0))),
+            b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
+                        b.CreateICmpULT(j, v.c(G.wo))));
+        Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                             b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+        Val plane = b.CreateMul(ch, k.i64(outPixels));
+        Val idx = b.CreateAdd(b.CreateMul(i, v.c(G.wo)), j);
+        Val d = v.gather(at(k, k.in[0].ptr, plane), idx, ok);
+        if (masked) {
+          LlvmMath math{k, v.n};
+          Val a = v.gather(at(k, k.in[2].ptr, plane), idx, ok);
+          d = math.mul(d, emitActivationGrad(math, k.node.act, a,
+                                             k.node.param));
+          // Lanes outside dy are 0, whatever act'(0) is.
+          d = b.CreateSelect(ok, d,
+                             ConstantAggregateZero::get(d->getType()));
+        }
+        b.CreateAlignedStore(d, dst, Align(4));
+      };
     emitGemm(k, gemm);
   });
 }

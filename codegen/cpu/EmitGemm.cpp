@@ -7,7 +7,8 @@
 ///   for jc: column blocks of nc (this task's share of the column panels)
 ///     for pc: depth blocks of kc; b's block packed into panels of nr
 ///             columns (transposes read in place and folded activation
-///             gradients applied while packing: the prologue)
+///             gradients applied while packing: the prologue; a whole
+///             panel's row at once where the spec has bRow)
 ///       for ic: row blocks of mc (this task's rows; a packed too when it
 ///               is computed)
 ///         for jr, ir: an mr x nr micro-kernel, mr x (nr / lanes) vector
@@ -284,6 +285,8 @@ void GemmEmitter::packB(Val j0, Val ncb, Val p0, Val kcb) {
     auto fill = [&](bool guarded) {
       k.loop(kcb, "pp", [&](Val p) {
         Val row = b.CreateAdd(panel, b.CreateMul(p, k.i64(kNr)));
+        if (!guarded && s.bRow && !s.onB)
+          return s.bRow(b.CreateAdd(p0, p), jbase, at(bPack, row), kNr);
         k.loop(k.i64(kNr), "jj", [&](Val jj) {
           Val j = b.CreateAdd(jbase, jj);
           Val dst = at(bPack, b.CreateAdd(row, jj));

@@ -181,6 +181,11 @@ std::vector<Conv> convCases() {
   Conv big{2, 37, 15, 14, 41, 3, 3};
   big.pad[0] = big.pad[1] = 1;
   add(big);
+  // A weight past kMaxTransposedWeight (EmitConv.cpp): the data gradient
+  // packs w^T per image instead of reading a transposed copy.
+  Conv wide{1, 64, 5, 4, 128, 3, 3};
+  wide.pad[0] = wide.pad[1] = 1;
+  add(wide);
   return cs;
 }
 
