@@ -13,8 +13,10 @@
 ///
 /// Algorithm: the patch matrix (im2col) is never stored: its elements are
 /// computed while the GEMM packs its b panel (one kc x nr panel at a time:
-/// a whole panel row as one masked vector gather, GemmSpec::bRow, the
-/// ragged last panel element by element), zero outside the image. For the data gradient, b's
+/// a whole panel row as one masked vector gather, GemmSpec::bRow, or one
+/// masked vector load where stride 1 keeps the width, as a "same"
+/// convolution does; the ragged last panel element by element), zero
+/// outside the image. For the data gradient, b's
 /// element (o, p, q; h, w) is dy[n, o, (h + pad - p*dil) / stride, ...]
 /// where that division is exact and inside dy, else zero, so each dx
 /// element sums its taps o-major, then p, then q, in one fixed order (no
@@ -146,6 +148,14 @@ struct Lanes {
       steps.push_back(k.b.getInt32(i));
     return k.b.CreateAdd(splat(first), ConstantVector::get(steps));
   }
+  /// The floats at base[first + lane] where `mask`, else 0 (masked-off
+  /// lanes may lie outside the buffer: never read).
+  Val load(Val base, Val first, Val mask) {
+    auto *vt = FixedVectorType::get(k.f32(), n);
+    return k.b.CreateMaskedLoad(vt, k.b.CreateGEP(k.f32(), base, first),
+                                Align(4), mask,
+                                ConstantAggregateZero::get(vt));
+  }
   /// The floats at base[idx] where `mask`, else 0.
   Val gather(Val base, Val idx, Val mask) {
     IRBuilder<> &bb = k.b;
@@ -188,7 +198,10 @@ void emitConv2d(KernelEmitter &k) {
       gemm.aColStride = k.i64(1);
     }
     gemm.b = [&](Val p, Val j) { return patchAt(k, G, 0, img, grp, p, j); };
-    // A panel row: one (c, p, q) over pixels j .. j + width - 1, gathered.
+    // A panel row: one (c, p, q) over pixels j .. j + width - 1, gathered;
+    // one masked load where stride 1 keeps the width (Wo = W): the pixels'
+    // elements are then consecutive in x.
+    bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
     if (k.in[0].ptr)
       gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
         Lanes v{k, static_cast<unsigned>(width)};
@@ -208,6 +221,12 @@ void emitConv2d(KernelEmitter &k) {
                                          b.CreateMul(grp, k.i64(G.cg()))),
                              c);
         Val plane = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+        if (contiguous) { // (i + offH) * W + jw + offW = j + offH * W + offW
+          Val first = b.CreateAdd(
+              j, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
+          b.CreateAlignedStore(v.load(plane, first, mask), dst, Align(4));
+          return;
+        }
         Val idx = b.CreateAdd(b.CreateMul(ih, v.c(G.w)), iw);
         b.CreateAlignedStore(v.gather(plane, idx, mask), dst, Align(4));
       };
@@ -373,6 +392,7 @@ void emitConv2dGradInput(KernelEmitter &k) {
     // A panel row: one tap (o, p, q) over pixels pix .. pix + width - 1,
     // gathered (dy * act'(a) lane by lane).
     bool masked = k.in.size() > 2 && k.node.act != Activation::None;
+    bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
     if (k.in[0].ptr && (!masked || k.in[2].ptr))
       gemm.bRow = [&](Val r, Val pix, Val dst, int64_t width) {
         Lanes v{k, static_cast<unsigned>(width)};
@@ -399,10 +419,18 @@ void emitConv2dGradInput(KernelEmitter &k) {
                              b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
         Val plane = b.CreateMul(ch, k.i64(outPixels));
         Val idx = b.CreateAdd(b.CreateMul(i, v.c(G.wo)), j);
-        Val d = v.gather(at(k, k.in[0].ptr, plane), idx, ok);
+        // Stride 1 and Wo = W: (h + offH) * Wo + w + offW = pix + offH * W
+        // + offW, consecutive.
+        Val first = b.CreateAdd(
+            pix, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
+        auto read = [&](size_t op) {
+          Val base = at(k, k.in[op].ptr, plane);
+          return contiguous ? v.load(base, first, ok) : v.gather(base, idx, ok);
+        };
+        Val d = read(0);
         if (masked) {
           LlvmMath math{k, v.n};
-          Val a = v.gather(at(k, k.in[2].ptr, plane), idx, ok);
+          Val a = read(2);
           d = math.mul(d, emitActivationGrad(math, k.node.act, a,
                                              k.node.param));
           // Lanes outside dy are 0, whatever act'(0) is.
