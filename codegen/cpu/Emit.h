@@ -256,8 +256,8 @@ struct GemmSpec {
   /// column (a bias gradient summed while b is packed).
   std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> onB;
   /// Optional (not with onB): bRow(p, j, dst, width) stores b(p, j + q) at
-  /// dst[q] for q < width, for whole panels (j + width <= n), in place of
-  /// `width` calls of `b`: a vector gather (an implicit GEMM's patches).
+  /// dst[q] for q < width, 0 where j + q >= n, in place of `width` calls
+  /// of `b`: a vector gather (an implicit GEMM's patches).
   std::function<void(llvm::Value *, llvm::Value *, llvm::Value *, int64_t)>
       bRow;
 };

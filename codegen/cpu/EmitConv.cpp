@@ -15,8 +15,7 @@
 /// computed while the GEMM packs its b panel (one kc x nr panel at a time:
 /// a whole panel row as one masked vector gather, GemmSpec::bRow, or one
 /// masked vector load where stride 1 keeps the width, as a "same"
-/// convolution does; the ragged last panel element by element), zero
-/// outside the image. For the data gradient, b's
+/// convolution does), zero outside the image and past the last column. For the data gradient, b's
 /// element (o, p, q; h, w) is dy[n, o, (h + pad - p*dil) / stride, ...]
 /// where that division is exact and inside dy, else zero, so each dx
 /// element sums its taps o-major, then p, then q, in one fixed order (no
@@ -215,8 +214,10 @@ void emitConv2d(KernelEmitter &k) {
         Val jw = b.CreateSub(jv, b.CreateMul(i, v.c(G.wo)));
         Val ih = b.CreateAdd(b.CreateMul(i, v.c(G.sh)), v.splat(offH));
         Val iw = b.CreateAdd(b.CreateMul(jw, v.c(G.sw)), v.splat(offW));
-        Val mask = b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
-                               b.CreateICmpULT(iw, v.c(G.w)));
+        Val mask = b.CreateAnd(
+            b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                        b.CreateICmpULT(iw, v.c(G.w))),
+            b.CreateICmpULT(jv, v.c(pixels)));
         Val ch = b.CreateAdd(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
                                          b.CreateMul(grp, k.i64(G.cg()))),
                              c);
@@ -293,8 +294,10 @@ void emitConv2dGradWeight(KernelEmitter &k) {
         Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
         Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
         Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
-        Val mask = b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
-                               b.CreateICmpULT(iw, v.c(G.w)));
+        Val mask = b.CreateAnd(
+            b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                        b.CreateICmpULT(iw, v.c(G.w))),
+            b.CreateICmpULT(jv, v.c(cols)));
         Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
                              b.CreateMul(grp, k.i64(G.cg())));
         Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
@@ -413,8 +416,9 @@ void emitConv2dGradInput(KernelEmitter &k) {
                                v.c(0)),
                 b.CreateICmpEQ(b.CreateSub(tw, b.CreateMul(j, v.c(G.sw))),
                                v.c(0))),
-            b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
-                        b.CreateICmpULT(j, v.c(G.wo))));
+            b.CreateAnd(b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
+                                    b.CreateICmpULT(j, v.c(G.wo))),
+                        b.CreateICmpULT(pv, v.c(pixels))));
         Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
                              b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
         Val plane = b.CreateMul(ch, k.i64(outPixels));

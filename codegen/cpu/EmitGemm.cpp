@@ -285,7 +285,7 @@ void GemmEmitter::packB(Val j0, Val ncb, Val p0, Val kcb) {
     auto fill = [&](bool guarded) {
       k.loop(kcb, "pp", [&](Val p) {
         Val row = b.CreateAdd(panel, b.CreateMul(p, k.i64(kNr)));
-        if (!guarded && s.bRow && !s.onB)
+        if (s.bRow && !s.onB)
           return s.bRow(b.CreateAdd(p0, p), jbase, at(bPack, row), kNr);
         k.loop(k.i64(kNr), "jj", [&](Val jj) {
           Val j = b.CreateAdd(jbase, jj);
