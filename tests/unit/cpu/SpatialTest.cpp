@@ -380,10 +380,14 @@ TEST(SpatialCpu, ConvolutionsMatchTheInterpreter) {
     checkAgainstInterpreter(c.g, c.leaves, c.batch, c.batch, kConvRtol,
                             cv.str());
   }
-  // Batch 3 compiled for a larger batch (the batch a run-time value).
+  // Batch 3 compiled for a larger batch (the batch a run-time value), and
+  // at -O0 (the masked gathers and loads unoptimized).
   Conv cv{3, 2, 6, 5, 3, 3, 3};
+  cv.pad[0] = cv.pad[1] = 1;
+  cv.act = Activation::Relu;
   Case c = convCase(cv);
   checkAgainstInterpreter(c.g, c.leaves, 3, 8, kConvRtol, "batch 3 of 8");
+  checkAgainstInterpreter(c.g, c.leaves, 3, 3, kConvRtol, "-O0", 0);
 }
 
 TEST(SpatialCpu, PoolingMatchesTheInterpreter) {
@@ -392,6 +396,9 @@ TEST(SpatialCpu, PoolingMatchesTheInterpreter) {
     checkAgainstInterpreter(c.g, c.leaves, c.batch, c.batch, 1e-5,
                             "pool " + dimsStr(d));
   }
+  auto [d, win] = poolCases()[2];
+  Case c = poolCase(d[0], d[1], d[2], d[3], win);
+  checkAgainstInterpreter(c.g, c.leaves, c.batch, c.batch, 1e-5, "pool -O0", 0);
 }
 
 TEST(SpatialCpu, ChannelOpsMatchTheInterpreter) {
@@ -405,6 +412,8 @@ TEST(SpatialCpu, ChannelOpsMatchTheInterpreter) {
     checkAgainstInterpreter(c.g, c.leaves, batch, batch, 1e-5,
                             "channels " + dimsStr(dims));
   }
+  Case c = channelCase({kBatch, 5, 3, 7}, 3);
+  checkAgainstInterpreter(c.g, c.leaves, 3, 3, 1e-5, "channels -O0", 0);
 }
 
 TEST(SpatialCpu, ReshapeCopiesTheElements) {
