@@ -260,6 +260,11 @@ struct GemmSpec {
   /// of `b`: a vector gather (an implicit GEMM's patches).
   std::function<void(llvm::Value *, llvm::Value *, llvm::Value *, int64_t)>
       bRow;
+  /// Optional, for a packed a: aCol(i, p, dst, height) stores a(i + r, p)
+  /// at dst[r] for r < height, 0 where i + r >= m, in place of `height`
+  /// calls of `a`.
+  std::function<void(llvm::Value *, llvm::Value *, llvm::Value *, int64_t)>
+      aCol;
 };
 /// Emits `spec` for the columns of task k.part of k.parts.
 void emitGemm(KernelEmitter &k, const GemmSpec &spec);

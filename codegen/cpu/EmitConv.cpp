@@ -271,6 +271,31 @@ void emitConv2dGradWeight(KernelEmitter &k) {
       return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
     };
     gemm.packA = true;
+    // A tile's column of a: rows o .. o + height - 1 of one pixel, gathered
+    // (HoWo apart), dy * act'(a) lane by lane.
+    bool masked = k.in.size() > 2 && k.node.act != Activation::None;
+    if (k.in[1].ptr && (!masked || k.in[2].ptr))
+      gemm.aCol = [&](Val i, Val p, Val dst, int64_t height) {
+        Lanes v{k, static_cast<unsigned>(height)};
+        Val img = b.CreateUDiv(p, k.i64(pixels));
+        Val pix = b.CreateURem(p, k.i64(pixels));
+        Val rows = v.iota(i);
+        Val ok = b.CreateICmpULT(rows, v.c(G.og()));
+        Val base = b.CreateAdd(
+            b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
+                        k.i64(pixels)),
+            pix);
+        Val idx = b.CreateMul(rows, v.c(pixels));
+        Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
+        if (masked) {
+          LlvmMath math{k, v.n};
+          Val a = v.gather(at(k, k.in[2].ptr, base), idx, ok);
+          d = math.mul(d, emitActivationGrad(math, k.node.act, a,
+                                             k.node.param));
+          d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
+        }
+        b.CreateAlignedStore(d, dst, Align(4));
+      };
     gemm.b = [&](Val p, Val j) {
       Val img = b.CreateUDiv(p, k.i64(pixels));
       Val pix = b.CreateURem(p, k.i64(pixels));

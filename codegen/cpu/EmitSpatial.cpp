@@ -92,11 +92,13 @@ std::pair<Val, Val> spatialSplit(IRBuilder<> &b, const Graph &g, NodeId id,
             b.CreateMul(size, b.getInt64(G.og() * taps))};
   }
   case SpatialOp::Conv2dGradWeight: {
-    // [Og, Cg*kh*kw] for each group, over N*Ho*Wo.
+    // [Og, Cg*kh*kw] for each group, over N*Ho*Wo, split by columns: every
+    // task packs all of a (dy, Og x N*Ho*Wo), so at least 4 column panels
+    // each, that packing a quarter of the task's multiply-adds at most.
     const std::vector<int64_t> &dy = g[n.inputs[1]].type.dims;
-    Val product = gemmMaxParts(b, b.getInt64(out[0] / n.win.groups),
-                               b.getInt64(out[1] * taps));
-    return {product, b.CreateMul(size, numel({dy[0], dy[2], dy[3]}))};
+    Val panels = gemmMaxParts(b, b.getInt64(1), b.getInt64(out[1] * taps));
+    return {max(b.CreateUDiv(panels, b.getInt64(4)), b.getInt64(1)),
+            b.CreateMul(size, numel({dy[0], dy[2], dy[3]}))};
   }
   case SpatialOp::ChannelSum:
   case SpatialOp::ChannelMean:
