@@ -9,8 +9,10 @@
 /// kernels, batch 1 and 3, channel counts that are not multiples of the
 /// vector width), with and without an activation operand; the convolutions
 /// also against each other (the adjoint identities <conv(x, w), dy> =
-/// <x, grad_input(dy, w)> = <w, grad_weight(x, dy)>); and the same bits
-/// for 1, 2 and 3 threads.
+/// <x, grad_input(dy, w)> = <w, grad_weight(x, dy)>); whole training steps
+/// of examples/fashion_cnn.nn and conv_tiny.nn, unfused and fused, against
+/// the interpreter; and the same bits for 1, 2 and 3 threads, op by op and
+/// for a whole fused fashion_cnn step.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -481,6 +483,24 @@ TEST(SpatialCpu, SameBitsForOneTwoAndThreeThreads) {
   expectSameBitsForThreads(poolCase(6, 16, 32, 32, poolWindow(3, 3, 2, 2, 1, 1)),
                            "pooling");
   expectSameBitsForThreads(channelCase({kBatch, 13, 25, 25}, 9), "channels");
+}
+
+/// A whole fused training step of fashion_cnn (batch 8): the same bits,
+/// updates included, for 1, 2 and 3 threads.
+TEST(SpatialCpu, CnnStepSameBitsForOneTwoAndThreeThreads) {
+  RestoreThreads restore;
+  Model m = loadExample("fashion_cnn.nn", Stage::Fused, parseFusionList("all"));
+  ASSERT_GT(m.graph.size(), 0);
+  ValueMap l = randomLeaves(m.graph, 8, 31);
+  MemoryPlan plan = planMemory(m.graph, 8);
+  std::unique_ptr<CpuProgram> prog = compileCpu(m.graph, plan, {});
+  setCpuThreads(1);
+  Bits want = resultBits(m.graph, *prog, l, 8);
+  for (int threads : {2, 3}) {
+    setCpuThreads(threads);
+    EXPECT_TRUE(resultBits(m.graph, *prog, l, 8) == want)
+        << threads << " threads";
+  }
 }
 
 #endif // NNC_HAVE_CPU_BACKEND
