@@ -256,83 +256,132 @@ void emitConv2dGradWeight(KernelEmitter &k) {
   const std::vector<int64_t> &xd = k.inType(0).dims;
   ImageGeom G(xd, k.inType(1).dims, k.node.win);
   const int64_t cols = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
+  const bool transposed = weightGradTransposed(cols, G.og());
   Val depth = b.CreateMul(k.dim(xd[0]), k.i64(pixels));
   Val out = k.out;
-  k.loop(k.i64(G.groups), "grp", [&](Val grp) {
-    Val row0 = b.CreateMul(grp, k.i64(G.og()));
-    k.out = at(k, out, b.CreateMul(row0, k.i64(cols)));
-    GemmSpec gemm(k.i64(G.og()), depth, k.i64(cols));
-    // a(i, (n, pix)) = dy[n, row0 + i, pix] (* act'(a)).
-    gemm.a = [&](Val i, Val p) {
-      Val img = b.CreateUDiv(p, k.i64(pixels));
-      Val pix = b.CreateURem(p, k.i64(pixels));
-      Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
-                           b.CreateAdd(row0, i));
-      return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
-    };
-    gemm.packA = true;
-    // A tile's column of a: rows o .. o + height - 1 of one pixel, gathered
-    // (HoWo apart), dy * act'(a) lane by lane.
-    bool masked = k.in.size() > 2 && k.node.act != Activation::None;
-    if (k.in[1].ptr && (!masked || k.in[2].ptr))
-      gemm.aCol = [&](Val i, Val p, Val dst, int64_t height) {
-        Lanes v{k, static_cast<unsigned>(height)};
-        Val img = b.CreateUDiv(p, k.i64(pixels));
-        Val pix = b.CreateURem(p, k.i64(pixels));
-        Val rows = v.iota(i);
-        Val ok = b.CreateICmpULT(rows, v.c(G.og()));
-        Val base = b.CreateAdd(
-            b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
-                        k.i64(pixels)),
-            pix);
-        Val idx = b.CreateMul(rows, v.c(pixels));
-        Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
-        if (masked) {
-          LlvmMath math{k, v.n};
-          Val a = v.gather(at(k, k.in[2].ptr, base), idx, ok);
-          d = math.mul(d, emitActivationGrad(math, k.node.act, a,
-                                             k.node.param));
-          d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
-        }
-        b.CreateAlignedStore(d, dst, Align(4));
-      };
-    gemm.b = [&](Val p, Val j) {
-      Val img = b.CreateUDiv(p, k.i64(pixels));
-      Val pix = b.CreateURem(p, k.i64(pixels));
-      return patchAt(k, G, 0, img, grp, j, pix);
-    };
-    // A panel row: one pixel of one image over columns (c, p, q) j .. j +
-    // width - 1, gathered.
-    if (k.in[0].ptr)
-      gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
-        Lanes v{k, static_cast<unsigned>(width)};
-        Val img = b.CreateUDiv(row, k.i64(pixels));
-        Val pix = b.CreateURem(row, k.i64(pixels));
-        Val i = b.CreateUDiv(pix, k.i64(G.wo)), jw = b.CreateURem(pix, k.i64(G.wo));
-        Val ih0 = b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph));
-        Val iw0 = b.CreateSub(b.CreateMul(jw, k.i64(G.sw)), k.i64(G.pw));
-        Val jv = v.iota(j);
-        Val kk = v.c(G.kh * G.kw);
-        Val c = b.CreateUDiv(jv, kk);
-        Val r = b.CreateSub(jv, b.CreateMul(c, kk));
-        Val p = b.CreateUDiv(r, v.c(G.kw));
-        Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
-        Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
-        Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
-        Val mask = b.CreateAnd(
-            b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
-                        b.CreateICmpULT(iw, v.c(G.w))),
-            b.CreateICmpULT(jv, v.c(cols)));
-        Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
-                             b.CreateMul(grp, k.i64(G.cg())));
-        Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
-        Val idx = b.CreateAdd(
-            b.CreateMul(b.CreateAdd(b.CreateMul(c, v.c(G.h)), ih), v.c(G.w)),
-            iw);
-        b.CreateAlignedStore(v.gather(image, idx, mask), dst, Align(4));
-      };
-    emitGemm(k, gemm);
-  });
+  bool masked = k.in.size() > 2 && k.node.act != Activation::None;
+  Val grp = nullptr, row0 = nullptr;
+  // dy[n, row0 + i, pix] (* act'(a)) at depth p = (n, pix).
+  auto dyElem = [&](Val i, Val p) {
+    Val img = b.CreateUDiv(p, k.i64(pixels));
+    Val pix = b.CreateURem(p, k.i64(pixels));
+    Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)), b.CreateAdd(row0, i));
+    return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
+  };
+  // dyElem(i + r, p) at dst[r] for r < height, 0 past Og: gathered (HoWo
+  // apart), dy * act'(a) lane by lane.
+  auto dyLanes = [&](Val i, Val p, Val dst, int64_t height) {
+    Lanes v{k, static_cast<unsigned>(height)};
+    Val img = b.CreateUDiv(p, k.i64(pixels));
+    Val pix = b.CreateURem(p, k.i64(pixels));
+    Val rows = v.iota(i);
+    Val ok = b.CreateICmpULT(rows, v.c(G.og()));
+    Val base = b.CreateAdd(
+        b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
+                    k.i64(pixels)),
+        pix);
+    Val idx = b.CreateMul(rows, v.c(pixels));
+    Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
+    if (masked) {
+      LlvmMath math{k, v.n};
+      Val a = v.gather(at(k, k.in[2].ptr, base), idx, ok);
+      d = math.mul(d,
+                   emitActivationGrad(math, k.node.act, a, k.node.param));
+      d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
+    }
+    b.CreateAlignedStore(d, dst, Align(4));
+  };
+  // The patch element of column (c, p, q) j at depth p = (n, pix).
+  auto patchElem = [&](Val p, Val j) {
+    Val img = b.CreateUDiv(p, k.i64(pixels));
+    Val pix = b.CreateURem(p, k.i64(pixels));
+    return patchAt(k, G, 0, img, grp, j, pix);
+  };
+  // patchElem(row, j + q) at dst[q] for q < width, 0 past the columns:
+  // one pixel of one image over columns (c, p, q), gathered.
+  auto patchLanes = [&](Val row, Val j, Val dst, int64_t width) {
+    Lanes v{k, static_cast<unsigned>(width)};
+    Val img = b.CreateUDiv(row, k.i64(pixels));
+    Val pix = b.CreateURem(row, k.i64(pixels));
+    Val i = b.CreateUDiv(pix, k.i64(G.wo)), jw = b.CreateURem(pix, k.i64(G.wo));
+    Val ih0 = b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph));
+    Val iw0 = b.CreateSub(b.CreateMul(jw, k.i64(G.sw)), k.i64(G.pw));
+    Val jv = v.iota(j);
+    Val kk = v.c(G.kh * G.kw);
+    Val c = b.CreateUDiv(jv, kk);
+    Val r = b.CreateSub(jv, b.CreateMul(c, kk));
+    Val p = b.CreateUDiv(r, v.c(G.kw));
+    Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
+    Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
+    Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
+    Val mask = b.CreateAnd(b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                                       b.CreateICmpULT(iw, v.c(G.w))),
+                           b.CreateICmpULT(jv, v.c(cols)));
+    Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                         b.CreateMul(grp, k.i64(G.cg())));
+    Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+    Val idx = b.CreateAdd(
+        b.CreateMul(b.CreateAdd(b.CreateMul(c, v.c(G.h)), ih), v.c(G.w)), iw);
+    b.CreateAlignedStore(v.gather(image, idx, mask), dst, Align(4));
+  };
+  bool dyVec = k.in[1].ptr && (!masked || k.in[2].ptr);
+  bool xVec = k.in[0].ptr != nullptr;
+  if (!transposed) {
+    k.loop(k.i64(G.groups), "grp", [&](Val g) {
+      grp = g;
+      row0 = b.CreateMul(grp, k.i64(G.og()));
+      k.out = at(k, out, b.CreateMul(row0, k.i64(cols)));
+      GemmSpec gemm(k.i64(G.og()), depth, k.i64(cols));
+      gemm.a = dyElem;
+      gemm.packA = true;
+      if (dyVec)
+        gemm.aCol = dyLanes;
+      gemm.b = patchElem;
+      if (xVec)
+        gemm.bRow = patchLanes;
+      emitGemm(k, gemm);
+    });
+    k.out = out;
+    return;
+  }
+  // Few columns (a layer of few input channels): dw^T [Cg*kh*kw, Og] =
+  // patches @ dy^T, so that the wide side fills the tile's columns, into a
+  // stack buffer, then transposed into place. The same products in the same
+  // order: the same bits. One task (EmitSpatial.cpp's split).
+  Val tmp = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(cols * G.og())),
+                   "dwt");
+  Val part = k.part, parts = k.parts;
+  k.part = k.i64(0), k.parts = k.i64(1);
+  k.ifElse(b.CreateICmpEQ(part, k.i64(0)), [&] {
+    k.loop(k.i64(G.groups), "grp", [&](Val g) {
+      grp = g;
+      row0 = b.CreateMul(grp, k.i64(G.og()));
+      k.out = tmp;
+      GemmSpec gemm(k.i64(cols), depth, k.i64(G.og()));
+      gemm.a = [&](Val i, Val p) { return patchElem(p, i); };
+      gemm.packA = true;
+      if (xVec)
+        gemm.aCol = [&](Val i, Val p, Val dst, int64_t h) {
+          patchLanes(p, i, dst, h);
+        };
+      gemm.b = [&](Val p, Val j) { return dyElem(j, p); };
+      if (dyVec)
+        gemm.bRow = [&](Val p, Val j, Val dst, int64_t w) {
+          dyLanes(j, p, dst, w);
+        };
+      emitGemm(k, gemm);
+      k.out = out;
+      Val dst = at(k, out, b.CreateMul(row0, k.i64(cols)));
+      k.loop(k.i64(G.og()), "o", [&](Val o) {
+        k.loop(k.i64(cols), "j", [&](Val j) {
+          Val v = b.CreateLoad(
+              k.f32(), at(k, tmp, b.CreateAdd(b.CreateMul(j, k.i64(G.og())), o)));
+          k.storeTo(dst, b.CreateAdd(b.CreateMul(o, k.i64(cols)), j), v);
+        });
+      });
+    });
+  }, nullptr);
+  k.part = part, k.parts = parts;
   k.out = out;
 }
 

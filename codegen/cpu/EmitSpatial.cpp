@@ -96,9 +96,11 @@ std::pair<Val, Val> spatialSplit(IRBuilder<> &b, const Graph &g, NodeId id,
     // task packs all of a (dy, Og x N*Ho*Wo), so at least 4 column panels
     // each, that packing a quarter of the task's multiply-adds at most.
     const std::vector<int64_t> &dy = g[n.inputs[1]].type.dims;
+    Val work = b.CreateMul(size, numel({dy[0], dy[2], dy[3]}));
+    if (weightGradTransposed(out[1] * taps, out[0] / n.win.groups))
+      return {b.getInt64(1), work};
     Val panels = gemmMaxParts(b, b.getInt64(1), b.getInt64(out[1] * taps));
-    return {max(b.CreateUDiv(panels, b.getInt64(4)), b.getInt64(1)),
-            b.CreateMul(size, numel({dy[0], dy[2], dy[3]}))};
+    return {max(b.CreateUDiv(panels, b.getInt64(4)), b.getInt64(1)), work};
   }
   case SpatialOp::ChannelSum:
   case SpatialOp::ChannelMean:

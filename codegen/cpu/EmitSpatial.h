@@ -31,6 +31,13 @@ struct ImageGeom {
   int64_t og() const { return o / groups; }
 };
 
+/// Whether conv2d_grad_weight with `cols` = Cg*kh*kw columns and `og`
+/// output channels per group computes its transpose (few columns, EmitConv
+/// .cpp), as one task.
+inline bool weightGradTransposed(int64_t cols, int64_t og) {
+  return cols < 16 && og > cols && cols * og <= 65536;
+}
+
 void emitConv2d(KernelEmitter &k);
 void emitConv2dGradInput(KernelEmitter &k);
 void emitConv2dGradWeight(KernelEmitter &k);

@@ -189,6 +189,17 @@ std::vector<Conv> convCases() {
   Conv wide{1, 64, 5, 4, 128, 3, 3};
   wide.pad[0] = wide.pad[1] = 1;
   add(wide);
+  // Few columns (Cg*kh*kw < 16, Og larger): the weight gradient computes
+  // its transpose (EmitConv.cpp), with an activation and with groups.
+  Conv one{2, 1, 9, 8, 20, 3, 3};
+  one.pad[0] = one.pad[1] = 1;
+  one.act = Activation::Relu;
+  add(one);
+  Conv fewGrp{3, 4, 7, 7, 16, 1, 3};
+  fewGrp.groups = 2;
+  fewGrp.pad[1] = 1;
+  fewGrp.stride[0] = 2;
+  add(fewGrp);
   return cs;
 }
 
