@@ -5,13 +5,17 @@
 /// and fused steps) run by the CUDA executor matches the reference
 /// interpreter (outputs and updated state, float32 against double); a
 /// partial last batch; the CUDA graph replay and --sync give the same bits;
-/// mnist_mlp trained for N steps ends with the interpreter's weights. Every
+/// mnist_mlp trained for N steps ends with the interpreter's weights; the
+/// spatial kernels (SpatialGraphs.h: convolutions, pooling, batch norm's
+/// channel ops and running statistics) match the interpreter and give the
+/// same bits on every run. Every
 /// test skips itself, saying why, where there is no device. These run as
 /// `ctest -L gpu` (and as part of unit/cuda).
 ///
 //===----------------------------------------------------------------------===//
 
 #include "CudaTestUtil.h"
+#include "SpatialGraphs.h"
 
 #include "ir/Support.h"
 #include "runtime/Executor.h"
@@ -211,6 +215,35 @@ TEST(CudaGpu, Tf32StepIsCloseToFp32AndUsesTensorCores) {
     }
     EXPECT_TRUE(differs) << f << ": tf32 gave the fp32 bits";
   }
+#endif
+}
+
+TEST(CudaGpu, SpatialKernelsMatchTheInterpreter) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  for (const ConvCase &cc : convCases()) {
+    checkStep(convGraph(cc), 3, cc.what);
+    checkStep(convGraph(cc), 64, cc.what + ", batch 64");
+  }
+  checkStep(poolGraph(), 7, "pooling");
+  checkStep(channelGraph(), 37, "channels");
+#endif
+}
+
+TEST(CudaGpu, SpatialKernelsGiveTheSameBitsEveryRun) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  // Block sums in a fixed tree, gathered pooling gradients, GEMMs with
+  // split-K reduced in split order: replayed or launched one by one, the
+  // same bits, step after step.
+  CudaExecOptions replay, direct;
+  direct.noGraph = true;
+  for (const ConvCase &cc : convCases()) {
+    Graph g = convGraph(cc);
+    expectSameBits(g, randomLeaves(g, 64, 2), replay, direct, cc.what);
+  }
+  Graph c = channelGraph();
+  expectSameBits(c, randomLeaves(c, 64, 2), replay, direct, "channels");
 #endif
 }
 
