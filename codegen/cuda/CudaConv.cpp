@@ -63,9 +63,11 @@ std::string yIndex(const std::string &n, const std::string &o,
   return "((" + n + " * O + " + o + ") * Ho + " + i + ") * Wo + " + j;
 }
 
-/// The constants of x [NB,C,H,W], w [O,C/G,KH,KW], y [NB,O,Ho,Wo].
+/// The constants of x [NB,C,H,W], w [O,C/G,KH,KW], y [NB,O,Ho,Wo] (NB
+/// only for the direct weight gradient, the one kernel that reads it).
 void printConvConsts(KernelWriter &k, const Dims &x, const Dims &y) {
-  printImageConsts(k, x, "NB", "C", "H", "W");
+  bool nb = k.node.op == OpKind::Conv2dGradWeight && !asGemm(k);
+  printImageConsts(k, x, nb ? "NB" : "", "C", "H", "W");
   printImageConsts(k, y, "", "O", "Ho", "Wo");
   printWindowConsts(k);
 }

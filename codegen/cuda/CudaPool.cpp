@@ -25,9 +25,9 @@ using Dims = std::vector<int64_t>;
 
 namespace {
 
-/// Prints the constants of an input image x and output y, both [NB,C,..].
+/// Prints the plane sizes of an input image x and output y, both [N,C,..].
 void printPoolConsts(KernelWriter &k, const Dims &x, const Dims &y) {
-  printImageConsts(k, x, "NB", "C", "H", "W");
+  printImageConsts(k, x, "", "", "H", "W");
   printImageConsts(k, y, "", "", "Ho", "Wo");
   printWindowConsts(k);
 }
@@ -65,9 +65,9 @@ void printWindowMax(KernelWriter &k, size_t xOp, const std::string &plane,
   openWindow(k, i, j);
   k.line("const float v = " + k.at(xOp, plane + " * (H * W) + h * W + w") +
          ";");
-  // The first maximum wins ties; NaN wins as the interpreter's max does.
-  k.line("if (at < 0 || v > best || (v != v && best == best)) { best = v; "
-         "at = h * W + w; }");
+  // The first maximum wins ties; a NaN wins (the last one), as in the
+  // interpreter (runtime/InterpSpatial.cpp) and PyTorch.
+  k.line("if (at < 0 || v > best || v != v) { best = v; at = h * W + w; }");
   k.close();
   k.close();
 }

