@@ -8,12 +8,14 @@
 /// mnist_mlp trained for N steps ends with the interpreter's weights; the
 /// spatial kernels (SpatialGraphs.h: convolutions, pooling, batch norm's
 /// channel ops and running statistics) match the interpreter and give the
-/// same bits on every run. Every
+/// same bits on every run; CNN training steps (CnnModels.h) match it, and
+/// fashion_cnn after 10 steps ends with its weights. Every
 /// test skips itself, saying why, where there is no device. These run as
 /// `ctest -L gpu` (and as part of unit/cuda).
 ///
 //===----------------------------------------------------------------------===//
 
+#include "CnnModels.h"
 #include "CudaTestUtil.h"
 #include "SpatialGraphs.h"
 
@@ -244,6 +246,39 @@ TEST(CudaGpu, SpatialKernelsGiveTheSameBitsEveryRun) {
   }
   Graph c = channelGraph();
   expectSameBits(c, randomLeaves(c, 64, 2), replay, direct, "channels");
+#endif
+}
+
+TEST(CudaGpu, CnnStepsMatchTheInterpreter) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  for (Variant &v : cnnVariants()) {
+    checkStep(v.model.graph, 3, v.what);
+    checkStep(v.model.graph, 64, v.what + ", batch 64");
+  }
+#endif
+}
+
+TEST(CudaGpu, FashionCnnStepsEndWithTheInterpretersWeights) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  // 10 SGD steps of the fused CNN on the same batches: weights and running
+  // statistics as the interpreter's.
+  Model m = loadModelText("fashion_cnn.nn", fashionCnnSgd(), Stage::Fused);
+  const Graph &g = m.graph;
+  ValueMap init = randomLeaves(g, 16, 1);
+  std::unique_ptr<Executor> cuda = makeCudaExecutor(g, {});
+  std::unique_ptr<Executor> interp = makeExecutor("interp", g);
+  cuda->setState(toTensors(init, g, true));
+  interp->setState(toTensors(init, g, true));
+  for (int step = 0; step < 10; ++step) {
+    ValueMap b = randomLeaves(g, 16, 100 + static_cast<uint64_t>(step));
+    cuda->run(toTensors(b, g, false));
+    interp->run(toTensors(b, g, false));
+  }
+  for (const auto &[name, t] : interp->state())
+    expectClose(cuda->state().at(name), toValue(t), 1e-3,
+                "after 10 steps: " + name);
 #endif
 }
 
