@@ -44,14 +44,14 @@ void openWindow(KernelWriter &k, const std::string &i, const std::string &j) {
 }
 
 /// Opens the loops over the windows (i, j) that hold input pixel (h0, w0),
-/// in row-major order: i ascending is tap p descending. The caller closes
-/// two braces.
+/// in row-major order: i ascending is the pixel's tap tp in its window
+/// descending. The caller closes two braces.
 void openWindowsOf(KernelWriter &k) {
-  k.open("for (long long p = KH - 1; p >= 0; --p)");
-  k.line("const long long th = h0 + PH - p * DH, i = th / SH;");
+  k.open("for (long long tp = KH - 1; tp >= 0; --tp)");
+  k.line("const long long th = h0 + PH - tp * DH, i = th / SH;");
   k.line("if (th < 0 || th % SH != 0 || i >= Ho) continue;");
-  k.open("for (long long q = KW - 1; q >= 0; --q)");
-  k.line("const long long tw = w0 + PW - q * DW, j = tw / SW;");
+  k.open("for (long long tq = KW - 1; tq >= 0; --tq)");
+  k.line("const long long tw = w0 + PW - tq * DW, j = tw / SW;");
   k.line("if (tw < 0 || tw % SW != 0 || j >= Wo) continue;");
 }
 

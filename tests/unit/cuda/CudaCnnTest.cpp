@@ -7,7 +7,8 @@
 /// global_avgpool, flatten, reshape), their training steps through the
 /// pipeline, unfused and fused, run by the host emulator against the
 /// interpreter: the loss, every updated weight and the running statistics
-/// (buffers); and steps chained through the updated state. NVRTC compiles
+/// (buffers); steps chained through the updated state; the evaluation
+/// form (batch norm from its running statistics). NVRTC compiles
 /// every kernel of each for sm_90.
 ///
 //===----------------------------------------------------------------------===//
@@ -18,7 +19,9 @@
 
 #include "codegen/cuda/CudaPrinter.h"
 #include "codegen/cuda/Nvrtc.h"
+#include "passes/EvalForm.h"
 
+#include <cmath>
 #include <filesystem>
 #include <unistd.h>
 
@@ -88,6 +91,31 @@ TEST(CudaCnn, ChainedStepsEndWithTheInterpretersState) {
       ++checked;
     }
   EXPECT_GE(checked, 20); // weights, biases, batch norms and their buffers
+}
+
+TEST(CudaCnn, EvaluationFormsMatchTheInterpreter) {
+  NEED_FIBERS();
+  // Evaluation (validation, eval, predict): batch norm from its running
+  // statistics (channel_affine), nothing updated.
+  for (const auto &[what, text] :
+       {std::pair<std::string, std::string>{"every_layer", kEveryLayer},
+        {"fashion_cnn", fashionCnnSgd()}}) {
+    Graph g = evalForm(loadModelText(what, text, Stage::Forward).graph);
+    ASSERT_TRUE(g.updates.empty()) << what;
+    ValueMap leaves = randomLeaves(g, 3, 13);
+    for (auto &[name, v] : leaves)
+      if (name.ends_with("running_var"))
+        for (double &d : v.data)
+          d = std::fabs(d);
+    Interpreter::Result want = Interpreter(g).step(leaves);
+    CudaSource src = printCuda(g);
+    CudaEmulator emu(src);
+    TensorMap state = toTensors(leaves, g, true);
+    TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
+    ASSERT_FALSE(want.outputs.empty()) << what;
+    for (const auto &[name, v] : want.outputs)
+      expectClose(out.at(name), v, 1e-4, what + ": output " + name);
+  }
 }
 
 TEST(CudaCnn, NvrtcCompilesEveryKernelForSm90) {
