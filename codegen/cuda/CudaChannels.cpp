@@ -127,13 +127,14 @@ void printBatchNormalizeGrad(KernelWriter &k) {
          "xh = batch_normalize(x)");
   openChannels(k);
   printMoments(k, 1);
-  k.line("const double rstd = 1.0 / sqrt(ssd / (double)cnt + " +
-         doubleLit(k.node.param) + ");");
   printChannelSumOf(k, "sdy", [&] { return "(double)" + k.at(0, "x"); });
   printChannelSumOf(k, "sdyx", [&] {
     return "(double)" + k.at(0, "x") + " * ((double)" + k.at(1, "x") +
            " - mean)";
   });
+  // After the sums: fewer values live across sqrt's slow path.
+  k.line("const double rstd = 1.0 / sqrt(ssd / (double)cnt + " +
+         doubleLit(k.node.param) + ");");
   k.line("const double mdy = sdy / (double)cnt;");
   k.line("const double mdyxh = sdyx / (double)cnt * rstd;");
   k.open("for (long long e = threadIdx.x; e < cnt; e += NN_BLOCK)");

@@ -184,7 +184,7 @@ inline Graph channelGraph() {
   m.out("affine", m.op(OpKind::ChannelAffine, {xh, s, t}));
   m.out("scale", m.op(OpKind::ChannelAffine, {x, s}));
   m.out("bn_grad", m.op(OpKind::BatchNormalizeGrad, {dy, x}, {}, {},
-                        Activation::None, 1e-3));
+                        Activation::None, 1e-5));
   m.out("sum", m.op(OpKind::ChannelSum, {dy}));
   m.out("sum_relu", m.op(OpKind::ChannelSum, {dy, m.op(OpKind::Relu, {dy})},
                          {}, {}, Activation::Relu));
