@@ -23,6 +23,8 @@ namespace nn::cuda {
 /// interpreter's double would ("0.05f", "-0.0f"; infinities and NaN through
 /// __int_as_float).
 std::string floatLit(double v);
+/// `v` as a CUDA double literal ("1e-05", "0.5", "1.0"); CudaNormalize.cpp.
+std::string doubleLit(double v);
 
 /// Builds the body of the kernel of one node.
 class KernelWriter {

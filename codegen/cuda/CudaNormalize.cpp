@@ -20,9 +20,6 @@
 
 namespace nn::cuda {
 
-namespace {
-
-/// `v` as a CUDA double literal ("1e-05", "0.5", "1.0").
 std::string doubleLit(double v) {
   if (!std::isfinite(v))
     return "(double)" + floatLit(v);
@@ -34,6 +31,8 @@ std::string doubleLit(double v) {
     s += ".0";
   return s;
 }
+
+namespace {
 
 /// Opens the loop over rows `r` (base `base`, length `c`) and prints the
 /// block's double sums `names[i]` of terms(i) over the row's elements

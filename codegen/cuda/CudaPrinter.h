@@ -148,6 +148,10 @@ struct CudaPrintOptions {
   /// (`__launch_bounds__(NN_BLOCK, n)`): 1 lets ptxas use up to 255
   /// registers; 2 caps them at 128 (more warps, some spills).
   int bigMinBlocks = 1;
+  /// Print conv2d and its gradients as direct loops (one thread per
+  /// result, sums in double) even where they fit an implicit GEMM (groups
+  /// = 1); tests compare the two forms.
+  bool directConv = false;
 };
 
 /// Prints every non-leaf node of `g` (types known; fused ops included) as a

@@ -4,6 +4,8 @@
 #     the same seed and batches, fused and unfused, with the default tiles
 #     and with every GEMM on big tiles: the saved weights agree to float
 #     tolerance (issue 5: "the same weights as the CPU backend");
+#   - 20 steps of examples/fashion_cnn.nn (issue 16) on both backends save
+#     the same weights and running statistics;
 #   - three epochs with --backend=cuda reach 85% test accuracy, as on the
 #     interpreter (e2e/mnist_accuracy.sh).
 source "$(dirname "$0")/lib.bash"
@@ -44,6 +46,22 @@ for fuse in all none; do
       "50 steps, --fuse=$fuse${tiles:+, every GEMM on big tiles}: cuda = cpu"
   done
 done
+
+# The CNN of issue 16 (conv2d, batch norm, pooling: the spatial kernels):
+# 20 steps on the GPU and on the CPU backend, fused and unfused, save the
+# same weights, running statistics included.
+if [ -e "$EX/fashion_cnn.nn" ]; then
+  for fuse in all none; do
+    for backend in cuda cpu; do
+      expect_ok "$NNC" train "$EX/fashion_cnn.nn" --backend=$backend \
+        --steps 20 --fuse=$fuse --quiet --save "$TMP/cnn-$backend.safetensors"
+    done
+    same_weights "$TMP/cnn-cuda.safetensors" "$TMP/cnn-cpu.safetensors" \
+      "fashion_cnn, 20 steps, --fuse=$fuse: cuda = cpu"
+  done
+else
+  echo "note: examples/fashion_cnn.nn is missing: the CNN steps are not run"
+fi
 
 NNC_BACKEND=cuda bash "$NNC_SOURCE_DIR/tests/e2e/mnist_accuracy.sh" ||
   fail "three epochs on the GPU did not reach 85%"

@@ -5,13 +5,19 @@
 /// and fused steps) run by the CUDA executor matches the reference
 /// interpreter (outputs and updated state, float32 against double); a
 /// partial last batch; the CUDA graph replay and --sync give the same bits;
-/// mnist_mlp trained for N steps ends with the interpreter's weights. Every
+/// mnist_mlp trained for N steps ends with the interpreter's weights; the
+/// spatial kernels (SpatialGraphs.h: convolutions, pooling, batch norm's
+/// channel ops and running statistics) match the interpreter and give the
+/// same bits on every run; CNN training steps (CnnModels.h) match it, and
+/// fashion_cnn after 10 steps ends with its weights. Every
 /// test skips itself, saying why, where there is no device. These run as
 /// `ctest -L gpu` (and as part of unit/cuda).
 ///
 //===----------------------------------------------------------------------===//
 
+#include "CnnModels.h"
 #include "CudaTestUtil.h"
+#include "SpatialGraphs.h"
 
 #include "ir/Support.h"
 #include "runtime/Executor.h"
@@ -211,6 +217,68 @@ TEST(CudaGpu, Tf32StepIsCloseToFp32AndUsesTensorCores) {
     }
     EXPECT_TRUE(differs) << f << ": tf32 gave the fp32 bits";
   }
+#endif
+}
+
+TEST(CudaGpu, SpatialKernelsMatchTheInterpreter) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  for (const ConvCase &cc : convCases()) {
+    checkStep(convGraph(cc), 3, cc.what);
+    checkStep(convGraph(cc), 64, cc.what + ", batch 64");
+  }
+  checkStep(poolGraph(), 7, "pooling");
+  checkStep(channelGraph(), 37, "channels");
+#endif
+}
+
+TEST(CudaGpu, SpatialKernelsGiveTheSameBitsEveryRun) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  // Block sums in a fixed tree, gathered pooling gradients, GEMMs with
+  // split-K reduced in split order: replayed or launched one by one, the
+  // same bits, step after step.
+  CudaExecOptions replay, direct;
+  direct.noGraph = true;
+  for (const ConvCase &cc : convCases()) {
+    Graph g = convGraph(cc);
+    expectSameBits(g, randomLeaves(g, 64, 2), replay, direct, cc.what);
+  }
+  Graph c = channelGraph();
+  expectSameBits(c, randomLeaves(c, 64, 2), replay, direct, "channels");
+#endif
+}
+
+TEST(CudaGpu, CnnStepsMatchTheInterpreter) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  for (Variant &v : cnnVariants()) {
+    checkStep(v.model.graph, 3, v.what);
+    checkStep(v.model.graph, 64, v.what + ", batch 64");
+  }
+#endif
+}
+
+TEST(CudaGpu, FashionCnnStepsEndWithTheInterpretersWeights) {
+  NEED_GPU();
+#ifdef NNC_HAVE_CUDA_BACKEND
+  // 10 SGD steps of the fused CNN on the same batches: weights and running
+  // statistics as the interpreter's.
+  Model m = loadModelText("fashion_cnn.nn", fashionCnnSgd(), Stage::Fused);
+  const Graph &g = m.graph;
+  ValueMap init = randomLeaves(g, 16, 1);
+  std::unique_ptr<Executor> cuda = makeCudaExecutor(g, {});
+  std::unique_ptr<Executor> interp = makeExecutor("interp", g);
+  cuda->setState(toTensors(init, g, true));
+  interp->setState(toTensors(init, g, true));
+  for (int step = 0; step < 10; ++step) {
+    ValueMap b = randomLeaves(g, 16, 100 + static_cast<uint64_t>(step));
+    cuda->run(toTensors(b, g, false));
+    interp->run(toTensors(b, g, false));
+  }
+  for (const auto &[name, t] : interp->state())
+    expectClose(cuda->state().at(name), toValue(t), 1e-3,
+                "after 10 steps: " + name);
 #endif
 }
 

@@ -1,0 +1,142 @@
+//===- CudaCnnTest.cpp - CNN training steps in CUDA, no GPU needed --------===//
+///
+/// \file
+/// Whole convolutional networks written in `.nn` (examples/fashion_cnn.nn,
+/// and a small net with every layer kind: strided, grouped, 5 x 5 and
+/// non-square convolutions, batch norm, max and average pooling,
+/// global_avgpool, flatten, reshape), their training steps through the
+/// pipeline, unfused and fused, run by the host emulator against the
+/// interpreter: the loss, every updated weight and the running statistics
+/// (buffers); steps chained through the updated state; the evaluation
+/// form (batch norm from its running statistics). NVRTC compiles
+/// every kernel of each for sm_90.
+///
+//===----------------------------------------------------------------------===//
+
+#include "CudaEmulator.h"
+#include "CnnModels.h"
+#include "CudaTestUtil.h"
+
+#include "codegen/cuda/CudaPrinter.h"
+#include "codegen/cuda/Nvrtc.h"
+#include "passes/EvalForm.h"
+
+#include <cmath>
+#include <filesystem>
+#include <unistd.h>
+
+using namespace nn;
+using namespace nn::cudatest;
+
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+#define NEED_FIBERS()                                                          \
+  GTEST_SKIP() << "AddressSanitizer does not follow ucontext fibers"
+#else
+#define NEED_FIBERS()
+#endif
+
+/// One step of `g` on the emulator against the interpreter.
+void checkStep(const Graph &g, int64_t batch, const std::string &what) {
+  ValueMap leaves = randomLeaves(g, batch, 11);
+  Interpreter::Result want = Interpreter(g).step(leaves);
+  CudaSource src = printCuda(g);
+  CudaEmulator emu(src);
+  TensorMap state = toTensors(leaves, g, true);
+  TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
+  for (const auto &[name, v] : want.outputs)
+    expectClose(out.at(name), v, 1e-4, what + ": output " + name);
+  ASSERT_FALSE(want.updates.empty()) << what;
+  for (const auto &[name, v] : want.updates)
+    expectClose(state.at(name), v, 1e-4, what + ": update of " + name);
+}
+
+} // namespace
+
+TEST(CudaCnn, TrainingStepsMatchTheInterpreter) {
+  NEED_FIBERS();
+  for (Variant &v : cnnVariants()) {
+    ASSERT_GT(v.model.graph.size(), 0) << v.what;
+    checkStep(v.model.graph, 3, v.what);
+  }
+}
+
+TEST(CudaCnn, ChainedStepsEndWithTheInterpretersState) {
+  NEED_FIBERS();
+  // Three SGD steps on new batches: the weights, momenta and running
+  // statistics carried by the emulated step stay with the interpreter's.
+  Model m = loadModelText("every.nn", kEveryLayer, Stage::Fused);
+  const Graph &g = m.graph;
+  CudaSource src = printCuda(g);
+  CudaEmulator emu(src);
+  ValueMap init = randomLeaves(g, 5, 7);
+  TensorMap state = toTensors(init, g, true);
+  ValueMap want = init;
+  for (int step = 0; step < 3; ++step) {
+    ValueMap b = randomLeaves(g, 5, 100 + static_cast<uint64_t>(step));
+    for (const Node &n : g.nodes)
+      if (n.op == OpKind::Input || n.op == OpKind::Label)
+        want[n.name] = b.at(n.name);
+    emu.runStep(g, state, toTensors(b, g, false));
+    Interpreter::Result r = Interpreter(g).step(want);
+    for (const auto &[name, v] : r.updates)
+      want[name] = v;
+  }
+  int checked = 0;
+  for (const Node &n : g.nodes)
+    if (n.op == OpKind::Param) {
+      expectClose(state.at(n.name), want.at(n.name), 1e-3,
+                  "after 3 steps: " + n.name);
+      ++checked;
+    }
+  EXPECT_GE(checked, 20); // weights, biases, batch norms and their buffers
+}
+
+TEST(CudaCnn, EvaluationFormsMatchTheInterpreter) {
+  NEED_FIBERS();
+  // Evaluation (validation, eval, predict): batch norm from its running
+  // statistics (channel_affine), nothing updated.
+  for (const auto &[what, text] :
+       {std::pair<std::string, std::string>{"every_layer", kEveryLayer},
+        {"fashion_cnn", fashionCnnSgd()}}) {
+    Graph g = evalForm(loadModelText(what, text, Stage::Forward).graph);
+    ASSERT_TRUE(g.updates.empty()) << what;
+    ValueMap leaves = randomLeaves(g, 3, 13);
+    for (auto &[name, v] : leaves)
+      if (name.ends_with("running_var"))
+        for (double &d : v.data)
+          d = std::fabs(d);
+    Interpreter::Result want = Interpreter(g).step(leaves);
+    CudaSource src = printCuda(g);
+    CudaEmulator emu(src);
+    TensorMap state = toTensors(leaves, g, true);
+    TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
+    ASSERT_FALSE(want.outputs.empty()) << what;
+    for (const auto &[name, v] : want.outputs)
+      expectClose(out.at(name), v, 1e-4, what + ": output " + name);
+  }
+}
+
+TEST(CudaCnn, NvrtcCompilesEveryKernelForSm90) {
+  if (!nvrtcAvailable())
+    GTEST_SKIP() << "this build has no NVRTC (CUDA toolkit not found at "
+                    "configure time)";
+  char tmpl[] = "/tmp/nnc-nvrtc-cnn-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  NvrtcOptions opts;
+  opts.arch = "sm_90";
+  opts.cacheDir = dir;
+  for (Variant &v : cnnVariants()) {
+    CudaSource src = printCuda(v.model.graph);
+    CudaBinary bin;
+    ASSERT_NO_THROW(bin = compileCuda(src, opts)) << v.what;
+    for (const CudaKernel &k : src.kernels) {
+      bool found = false;
+      for (const KernelResources &r : bin.resources)
+        found |= r.kernel == k.name;
+      EXPECT_TRUE(found) << v.what << ": no ptxas report for " << k.name;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
