@@ -12,7 +12,7 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
-#include "passes/StripDropout.h"
+#include "passes/EvalForm.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
@@ -139,9 +139,10 @@ static std::string imageShape(const TensorType &t) {
   return " (" + s + ")";
 }
 
-// Validation and test metrics run without dropout (identity at evaluation).
+// Validation and test metrics run the evaluation form (passes/EvalForm.h):
+// no dropout, batch norm on its running statistics, no updates.
 Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r)
-    : stepGraph(step), evalGraph(stripDropout(eval)), recipe(r) {}
+    : stepGraph(step), evalGraph(evalForm(eval)), recipe(r) {}
 
 void Trainer::checkData(const Dataset &data) const {
   const Node &in = singleLeaf(evalGraph, OpKind::Input);
