@@ -100,6 +100,8 @@ NodeId ExprLowerer::lowerBatchNorm(const std::string &name, const Expr &call) {
   NodeId rv = param(".running_var", {c}, 1, true);
   NodeId nbt = param(".num_batches_tracked", {}, 0, true);
 
+  // The updates first, so that the layer's output is the line's last node.
+  addRunningUpdates(name, x, rm, rv, nbt, momentum, call.loc);
   Node norm = makeNode(OpKind::BatchNormalize, {x, rm, rv}, call.loc);
   norm.param = eps;
   norm.name = name + ".normalize";
@@ -109,8 +111,6 @@ NodeId ExprLowerer::lowerBatchNorm(const std::string &name, const Expr &call) {
   if (y == kPoison)
     return kPoison;
   g[y].name = name;
-
-  addRunningUpdates(name, x, rm, rv, nbt, momentum, call.loc);
   return y;
 }
 
