@@ -35,9 +35,9 @@ constexpr double kBatchNormMomentum = 0.1;
 
 } // namespace
 
-NodeId ExprLowerer::lowerBatchNorm(const std::string &name, const Expr &call) {
-  bool ok = checkArgs(call, 1, {"eps", "momentum"});
-  double eps = kBatchNormEps, momentum = kBatchNormMomentum;
+bool ExprLowerer::batchNormOptions(const Expr &call, double &eps,
+                                   double &momentum) {
+  bool ok = true;
   if (const KwArg *k = call.kwarg("eps")) {
     if (!k->value->constant(eps) || !(eps > 0) || !fitsF32(*k->value, eps)) {
       diags.error(spanOf(*k->value), "eps must be a positive number, as in "
@@ -53,6 +53,13 @@ NodeId ExprLowerer::lowerBatchNorm(const std::string &name, const Expr &call) {
       ok = false;
     }
   }
+  return ok;
+}
+
+NodeId ExprLowerer::lowerBatchNorm(const std::string &name, const Expr &call) {
+  bool ok = checkArgs(call, 1, {"eps", "momentum"});
+  double eps = kBatchNormEps, momentum = kBatchNormMomentum;
+  ok &= batchNormOptions(call, eps, momentum);
   if (!ok)
     return kPoison;
   NodeId x = lowerExpr(*call.args[0]);
@@ -93,6 +100,8 @@ NodeId ExprLowerer::lowerBatchNorm(const std::string &name, const Expr &call) {
   NodeId rv = param(".running_var", {c}, 1, true);
   NodeId nbt = param(".num_batches_tracked", {}, 0, true);
 
+  // The updates first, so that the layer's output is the line's last node.
+  addRunningUpdates(name, x, rm, rv, nbt, momentum, call.loc);
   Node norm = makeNode(OpKind::BatchNormalize, {x, rm, rv}, call.loc);
   norm.param = eps;
   norm.name = name + ".normalize";
@@ -102,30 +111,34 @@ NodeId ExprLowerer::lowerBatchNorm(const std::string &name, const Expr &call) {
   if (y == kPoison)
     return kPoison;
   g[y].name = name;
+  return y;
+}
 
+void ExprLowerer::addRunningUpdates(const std::string &name, NodeId x,
+                                    NodeId rm, NodeId rv, NodeId nbt,
+                                    double m, const SrcLoc &loc) {
   // The running statistics: new = (1 - m) * old + m * batch statistic.
   auto constant = [&](double v) {
-    Node k = makeNode(OpKind::Const, {}, call.loc);
+    Node k = makeNode(OpKind::Const, {}, loc);
     k.values = {v};
     k.type = TensorType::scalar();
     return g.add(std::move(k));
   };
   auto runningUpdate = [&](NodeId old, OpKind stat, const char *what) {
-    Node s = makeNode(stat, {x}, call.loc);
+    Node s = makeNode(stat, {x}, loc);
     s.name = name + what;
-    NodeId batch = addSpatial(std::move(s), call.loc);
-    NodeId keep = add(OpKind::Mul, {constant(1 - momentum), old}, call.loc);
-    NodeId take = add(OpKind::Mul, {constant(momentum), batch}, call.loc);
-    NodeId value = add(OpKind::Add, {keep, take}, call.loc);
+    NodeId batch = addSpatial(std::move(s), loc);
+    NodeId keep = add(OpKind::Mul, {constant(1 - m), old}, loc);
+    NodeId take = add(OpKind::Mul, {constant(m), batch}, loc);
+    NodeId value = add(OpKind::Add, {keep, take}, loc);
     g[value].name = g[old].name + ".next";
     g.updates.push_back({old, value});
   };
   runningUpdate(rm, OpKind::ChannelMean, ".batch_mean");
   runningUpdate(rv, OpKind::ChannelVar, ".batch_var");
-  NodeId count = add(OpKind::Add, {nbt, constant(1)}, call.loc);
+  NodeId count = add(OpKind::Add, {nbt, constant(1)}, loc);
   g[count].name = g[nbt].name + ".next";
   g.updates.push_back({nbt, count});
-  return y;
 }
 
 } // namespace nn

@@ -103,31 +103,20 @@ std::optional<bool> boolValue(DiagEngine &diags, const KwArg &k) {
   return std::nullopt;
 }
 
+/// A param of nn.Conv2d's init: U(-bound, bound).
+Node uniformParam(const std::string &name, std::vector<int64_t> dims,
+                  double bound, const SrcLoc &loc) {
+  Node p = makeNode(OpKind::Param, {}, loc);
+  p.name = name;
+  p.type = TensorType::of(std::move(dims));
+  p.init = {InitKind::Uniform, -bound, bound};
+  return p;
+}
+
 } // namespace
 
-NodeId ExprLowerer::lowerConv2d(const std::string &name, const Expr &call) {
-  bool ok = checkArgs(call, call.args.size(),
-                      {"kernel", "stride", "padding", "dilation", "groups",
-                       "bias"});
-  if (call.args.size() < 2 || call.args.size() > 3) {
-    diags.error(call.loc, "'conv2d' takes an input, a number of output "
-                          "channels and an optional activation, as in "
-                          "'conv2d(x, 32, kernel = 3, relu)'");
-    return kPoison;
-  }
-  NodeId x = lowerExpr(*call.args[0]);
-  std::optional<int64_t> out = positiveInt(
-      *call.args[1], "the number of output channels must be a positive "
-                     "integer");
-  ok &= out.has_value();
-  std::optional<Activation> act;
-  double slope = 0;
-  if (call.args.size() == 3) {
-    act = layerActivation(diags, *call.args[2], slope,
-                          "conv2d(x, 32, kernel = 3, ");
-    ok &= act.has_value();
-  }
-  Window win;
+bool ExprLowerer::conv2dWindow(const Expr &call, Window &win, bool &bias) {
+  bool ok = true;
   const KwArg *kernel = call.kwarg("kernel");
   if (!kernel) {
     diags.error(call.loc, "'conv2d' needs its kernel size, as in "
@@ -153,20 +142,46 @@ NodeId ExprLowerer::lowerConv2d(const std::string &name, const Expr &call) {
       for (int a = 0; a < 2; ++a)
         (*key.field)[a] = (*v)[a];
   }
-  const KwArg *groups = call.kwarg("groups");
-  if (groups) {
+  if (const KwArg *groups = call.kwarg("groups")) {
     std::optional<int64_t> v =
         positiveInt(*groups->value, "groups must be a positive integer");
     ok &= v.has_value();
     if (v)
       win.groups = *v;
   }
-  bool bias = true;
   if (const KwArg *k = call.kwarg("bias")) {
     std::optional<bool> v = boolValue(diags, *k);
     ok &= v.has_value();
     bias = v.value_or(true);
   }
+  return ok;
+}
+
+NodeId ExprLowerer::lowerConv2d(const std::string &name, const Expr &call) {
+  bool ok = checkArgs(call, call.args.size(),
+                      {"kernel", "stride", "padding", "dilation", "groups",
+                       "bias"});
+  if (call.args.size() < 2 || call.args.size() > 3) {
+    diags.error(call.loc, "'conv2d' takes an input, a number of output "
+                          "channels and an optional activation, as in "
+                          "'conv2d(x, 32, kernel = 3, relu)'");
+    return kPoison;
+  }
+  NodeId x = lowerExpr(*call.args[0]);
+  std::optional<int64_t> out = positiveInt(
+      *call.args[1], "the number of output channels must be a positive "
+                     "integer");
+  ok &= out.has_value();
+  std::optional<Activation> act;
+  double slope = 0;
+  if (call.args.size() == 3) {
+    act = layerActivation(diags, *call.args[2], slope,
+                          "conv2d(x, 32, kernel = 3, ");
+    ok &= act.has_value();
+  }
+  Window win;
+  bool bias = true;
+  ok &= conv2dWindow(call, win, bias);
   if (!ok || x == kPoison)
     return kPoison;
   SrcLoc xloc = spanOf(*call.args[0]);
@@ -174,7 +189,7 @@ NodeId ExprLowerer::lowerConv2d(const std::string &name, const Expr &call) {
     return kPoison;
   int64_t c = g[x].type.dims[1], o = *out, gr = win.groups;
   if (c % gr != 0 || o % gr != 0) {
-    SrcLoc at = spanOf(*groups->value);
+    SrcLoc at = spanOf(*call.kwarg("groups")->value);
     diags.error(at, "'conv2d' groups " + std::to_string(gr) +
                         " do not divide its " + std::to_string(c) +
                         " input and " + std::to_string(o) +
@@ -186,10 +201,9 @@ NodeId ExprLowerer::lowerConv2d(const std::string &name, const Expr &call) {
   // nn.Conv2d's init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)), weight and bias.
   int64_t fanIn = c / gr * win.kernel[0] * win.kernel[1];
   double bound = 1.0 / std::sqrt(static_cast<double>(fanIn));
-  Node w = makeNode(OpKind::Param, {}, call.loc);
-  w.name = name + ".weight";
-  w.type = TensorType::of({o, c / gr, win.kernel[0], win.kernel[1]});
-  w.init = {InitKind::Uniform, -bound, bound};
+  Node w = uniformParam(name + ".weight",
+                        {o, c / gr, win.kernel[0], win.kernel[1]}, bound,
+                        call.loc);
   w.isWeight = true;
   // Check the window before adding params a failed layer would leave.
   Node conv = makeNode(OpKind::Conv2d, {x, g.size()}, call.loc);
@@ -198,19 +212,15 @@ NodeId ExprLowerer::lowerConv2d(const std::string &name, const Expr &call) {
   std::vector<TensorType> ts = {g[x].type, w.type};
   spatialOpType(conv, ts, err);
   if (!err.empty()) {
-    diags.error(kernel ? spanOf(*kernel->value) : call.loc, err);
+    diags.error(spanOf(*call.kwarg("kernel")->value), err);
     diags.note(xloc, "its input has type " + g[x].type.str());
     return kPoison;
   }
   NodeId wid = g.add(std::move(w));
   conv.inputs = {x, wid};
-  if (bias) {
-    Node b = makeNode(OpKind::Param, {}, call.loc);
-    b.name = name + ".bias";
-    b.type = TensorType::of({o});
-    b.init = {InitKind::Uniform, -bound, bound};
-    conv.inputs.push_back(g.add(std::move(b)));
-  }
+  if (bias)
+    conv.inputs.push_back(
+        g.add(uniformParam(name + ".bias", {o}, bound, call.loc)));
   conv.name = act ? name + ".conv" : name;
   NodeId y = addSpatial(std::move(conv), call.loc);
   if (!act || y == kPoison)

@@ -95,6 +95,14 @@ private:
   /// The image `x` of a spatial layer or function `fn` ([N,C,H,W]); false
   /// after an error at `xloc` (unknown shape, not an image).
   bool checkImage(NodeId x, const SrcLoc &xloc, const std::string &fn);
+  /// conv2d's keywords into `win` and `bias`; false after errors.
+  bool conv2dWindow(const Expr &call, Window &win, bool &bias);
+  /// batch_norm's eps and momentum keywords; false after errors.
+  bool batchNormOptions(const Expr &call, double &eps, double &momentum);
+  /// The updates of batch_norm `name`'s running statistics (rm, rv, the
+  /// count nbt) from its input x, with momentum m.
+  void addRunningUpdates(const std::string &name, NodeId x, NodeId rm,
+                         NodeId rv, NodeId nbt, double m, const SrcLoc &loc);
   /// A spatial node `n` (its window set) typed by passes/SpatialShapes.h;
   /// kPoison after the rule's error at `loc`.
   NodeId addSpatial(Node n, const SrcLoc &loc);
