@@ -155,6 +155,8 @@ Value count(const Value &a, int64_t axis, bool scalar) {
   return {out, std::vector<double>(static_cast<size_t>(numelOf(out)), len)};
 }
 
+} // namespace
+
 /// da * act'(a) per element (fused dense gradients; same shapes); `a` is
 /// z for an activation whose derivative is written in its input, `param`
 /// leaky_relu's slope.
@@ -169,8 +171,6 @@ Value maskedGrad(const Value &da, const Value &a, Activation act,
     r.data[i] = e.mul(da.data[i], emitActivationGrad(e, act, a.data[i], param));
   return r;
 }
-
-} // namespace
 
 Value elementwise(ElementwiseOp op, const Args &args, double param) {
   DoubleEmitter e;

@@ -50,6 +50,11 @@ Value fusedElementwise(const std::vector<ExprStep> &body, const Args &args);
 /// A fused update (ir/FusedMath.h, emitUpdate) per element of operand 0.
 Value update(UpdateOp op, const Args &args);
 Value linalg(LinalgOp op, const Node &n, const Args &args);
+/// da * act'(a) per element (the fused gradients; same shapes); `a` is z
+/// for an activation whose derivative is written in its input, `param`
+/// leaky_relu's slope.
+Value maskedGrad(const Value &da, const Value &a, Activation act,
+                 double param);
 /// conv2d, pooling, the channel ops (runtime/InterpSpatial.cpp).
 Value spatial(SpatialOp op, const Node &n, const Args &args);
 Value reduction(ReduceOp op, const Node &n, const Args &args);

@@ -67,6 +67,22 @@ fi
 expect_ok "$NNC" report "$EX/churn.nn" -o "$TMP/churn.html" \
   --metrics "$TMP/churn.csv" "${bench[@]}"
 
+# Two runs side by side: one plot, a curve per run and metric, each run in
+# the table by its file's name, and a bad second file still an error.
+expect_ok "$NNC" train "$EX/churn.nn" --epochs 12 --lr 0.005 --backend interp \
+  --metrics "$TMP/slow.csv"
+expect_ok "$NNC" report "$EX/churn.nn" -o "$TMP/two.html" \
+  --metrics "$TMP/churn.csv" --metrics "$TMP/slow.csv"
+[ "$(grep -c '<svg' "$TMP/two.html")" -ge 1 ] || fail "no plot of two runs"
+grep -q 'data-name="churn train"' "$TMP/two.html" &&
+  grep -q 'data-name="slow train"' "$TMP/two.html" &&
+  grep -q 'data-name="churn val"' "$TMP/two.html" &&
+  grep -q '<td>slow</td><td>12</td>' "$TMP/two.html" ||
+  fail "the two runs are not both drawn and listed"
+expect_error "not a metrics file of nnc train --metrics" \
+  "$NNC" report "$EX/churn.nn" -o "$TMP/x.html" --metrics "$TMP/churn.csv" \
+  --metrics "$TMP/bad.csv"
+
 run_chrome "file://$TMP/churn.html" --dump-dom >"$TMP/dom.html"
 if grep 'CONSOLE' "$TMP/console.log"; then
   fail "console messages while rendering the report"

@@ -104,8 +104,45 @@ std::string graphSection(const LoadedModel &m, bool haveDot) {
   return os.str();
 }
 
+/// Several runs' curves side by side (`--metrics a.csv --metrics b.csv`):
+/// one plot, each run named by its file, and each run's last epoch.
+std::string compareSection(const std::vector<std::string> &metrics) {
+  std::vector<NamedCurves> runs;
+  for (const std::string &path : metrics) {
+    std::string name = path.substr(path.find_last_of('/') + 1);
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".csv") == 0)
+      name.resize(name.size() - 4);
+    runs.push_back({name, readMetricsCsv(path)});
+  }
+  std::ostringstream os;
+  os << "<section id=\"training\">\n<h2>Training curves</h2>\n<p>"
+     << runs.size() << " runs side by side, each in its colour: train "
+        "solid, validation dashed.</p>\n<div id=\"curves\">\n"
+     << plotCompareSvg(runs, "loss and accuracy per epoch") << "</div>\n"
+     << "<table><tr><th>run</th><th>epochs</th><th>last train "
+        "loss</th><th>last train accuracy</th></tr>\n";
+  for (const NamedCurves &r : runs) {
+    const TrainingCurves &c = r.curves;
+    bool any = !c.epoch.empty();
+    os << "<tr><td>" << htmlEscape(r.name) << "</td><td>" << c.epoch.size()
+       << "</td><td>" << (any ? significant(c.trainLoss.back(), 4) : "-")
+       << "</td><td>"
+       << (any && !std::isnan(c.trainAccuracy.back())
+               ? significant(100 * c.trainAccuracy.back(), 4) + "%"
+               : "-")
+       << "</td></tr>\n";
+  }
+  os << "</table>\n</section>\n";
+  return os.str();
+}
+
 std::string curvesSection(const LoadedModel &m,
-                          const std::optional<std::string> &metrics) {
+                          const std::vector<std::string> &metricsFiles) {
+  if (metricsFiles.size() > 1)
+    return compareSection(metricsFiles);
+  std::optional<std::string> metrics;
+  if (!metricsFiles.empty())
+    metrics = metricsFiles[0];
   std::ostringstream os;
   os << "<section id=\"training\">\n<h2>Training curves</h2>\n";
   if (!metrics) {
@@ -161,7 +198,7 @@ std::string scalarSection(const LoadedModel &m) {
 } // namespace
 
 std::string reportHtml(const LoadedModel &m,
-                       const std::optional<std::string> &metrics,
+                       const std::vector<std::string> &metrics,
                        const std::optional<std::string> &bench) {
   // Read the inputs first: a bad file is an error before any work.
   std::string curves = curvesSection(m, metrics);

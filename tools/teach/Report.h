@@ -26,7 +26,7 @@ namespace nn {
 /// to get it). Throws UserError when either cannot be read; they are read
 /// before any other work.
 std::string reportHtml(const LoadedModel &m,
-                       const std::optional<std::string> &metrics,
+                       const std::vector<std::string> &metrics,
                        const std::optional<std::string> &bench);
 
 } // namespace nn

@@ -124,6 +124,8 @@ struct Series {
   std::string color;
   const std::vector<double> *values;
   bool dashed;
+  /// The series' own epochs (runs of different lengths), else the panel's.
+  const std::vector<double> *epochs = nullptr;
 };
 
 /// A panel's plot area and scales: epochs [e0, e1] to x, values [lo, hi]
@@ -156,9 +158,11 @@ std::vector<const Series *> shownSeries(const std::vector<Series> &series,
   return shown;
 }
 
-/// Rounds [lo, hi] out to whole ticks, and the epochs to a nonempty range.
+/// Rounds [lo, hi] out to whole ticks, and the epochs (the first to the
+/// last of every series) to a nonempty range.
 Frame makeFrame(double x0, double y0, double w, double h, double lo, double hi,
-                const std::vector<double> &epochs) {
+                const std::vector<double> &epochs,
+                const std::vector<const Series *> &shown) {
   Frame f;
   f.x0 = x0;
   f.y0 = y0;
@@ -175,6 +179,11 @@ Frame makeFrame(double x0, double y0, double w, double h, double lo, double hi,
   f.hi = std::ceil(hi / f.step) * f.step;
   f.e0 = epochs.front();
   f.e1 = epochs.back();
+  for (const Series *s : shown)
+    if (s->epochs && !s->epochs->empty()) {
+      f.e0 = std::min(f.e0, s->epochs->front());
+      f.e1 = std::max(f.e1, s->epochs->back());
+    }
   if (f.e1 <= f.e0)
     f.e1 = f.e0 + 1;
   return f;
@@ -214,7 +223,8 @@ void axes(std::ostringstream &os, const Frame &f, bool percent) {
 /// One curve as a path (a single point gets a short tick so it shows) and
 /// its legend entry at height `ly`.
 void curve(std::ostringstream &os, const Frame &f, const Series &s,
-           const std::vector<double> &epochs, bool percent, double ly) {
+           const std::vector<double> &panelEpochs, bool percent, double ly) {
+  const std::vector<double> &epochs = s.epochs ? *s.epochs : panelEpochs;
   std::string d;
   bool pen = false;
   for (size_t i = 0; i < epochs.size() && i < s.values->size(); ++i) {
@@ -261,7 +271,7 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
     return;
   }
   double scale = percent ? 100 : 1;
-  Frame f = makeFrame(x0, y0, w, h, lo * scale, hi * scale, epochs);
+  Frame f = makeFrame(x0, y0, w, h, lo * scale, hi * scale, epochs, shown);
   axes(os, f, percent);
   double ly = y0 + Frame::top + 8;
   for (const Series *s : shown) {
@@ -273,9 +283,11 @@ void panel(std::ostringstream &os, double x0, double y0, double w, double h,
 
 } // namespace
 
-std::string plotSvg(const TrainingCurves &c, const std::string &title) {
-  const double w = 420, h = 300;
-  std::ostringstream os;
+namespace {
+
+/// The <svg> element's start and its title line, two panels of w x h.
+void svgStart(std::ostringstream &os, double w, double h,
+              const std::string &title) {
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << 2 * w
      << "\" height=\"" << h + 30 << "\" viewBox=\"0 0 " << 2 * w << " "
      << h + 30 << "\" font-family=\"sans-serif\">\n"
@@ -285,6 +297,42 @@ std::string plotSvg(const TrainingCurves &c, const std::string &title) {
      << "\" y=\"20\" text-anchor=\"middle\" "
         "font-size=\"15\">"
      << htmlEscape(title) << "</text>\n";
+}
+
+} // namespace
+
+std::string plotCompareSvg(const std::vector<NamedCurves> &runs,
+                           const std::string &title) {
+  static const char *kColors[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                  "#ff7f0e", "#8c564b", "#e377c2", "#17becf"};
+  const double w = 420, h = 300 + 16 * static_cast<double>(runs.size());
+  std::vector<Series> loss, accuracy;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const char *color = kColors[i % std::size(kColors)];
+    const TrainingCurves &c = runs[i].curves;
+    loss.push_back({runs[i].name + " train", color, &c.trainLoss, false,
+                    &c.epoch});
+    loss.push_back({runs[i].name + " val", color, &c.valLoss, true, &c.epoch});
+    accuracy.push_back({runs[i].name + " train", color, &c.trainAccuracy,
+                        false, &c.epoch});
+    accuracy.push_back({runs[i].name + " val", color, &c.valAccuracy, true,
+                        &c.epoch});
+  }
+  std::ostringstream os;
+  svgStart(os, w, h, title);
+  std::vector<double> none = {runs.empty() || runs[0].curves.epoch.empty()
+                                  ? 1.0
+                                  : runs[0].curves.epoch.front()};
+  panel(os, 0, 30, w, h, "loss", none, loss, false);
+  panel(os, w, 30, w, h, "accuracy", none, accuracy, true);
+  os << "</svg>\n";
+  return os.str();
+}
+
+std::string plotSvg(const TrainingCurves &c, const std::string &title) {
+  const double w = 420, h = 300;
+  std::ostringstream os;
+  svgStart(os, w, h, title);
   panel(os, 0, 30, w, h, "loss", c.epoch,
         {{"train loss", "#1f77b4", &c.trainLoss, false},
          {"validation loss", "#ff7f0e", &c.valLoss, true}},

@@ -36,4 +36,16 @@ TrainingCurves readMetricsCsv(const std::string &path);
 /// out, and a panel with no curve says so. Well-formed XML.
 std::string plotSvg(const TrainingCurves &c, const std::string &title);
 
+/// A run's curves and its name in a legend.
+struct NamedCurves {
+  std::string name;
+  TrainingCurves curves;
+};
+
+/// The same two panels for several runs side by side: each run one colour,
+/// its train curve solid and its validation curve dashed, each over its
+/// own epochs.
+std::string plotCompareSvg(const std::vector<NamedCurves> &runs,
+                           const std::string &title);
+
 } // namespace nn
