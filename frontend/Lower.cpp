@@ -266,6 +266,10 @@ private:
       return lowerDense(s.name, e);
     if (e.kind == Expr::Kind::Call && e.text == "layer_norm")
       return lowerLayerNorm(s.name, e);
+    if (e.kind == Expr::Kind::Call && e.text == "conv2d")
+      return lowerConv2d(s.name, e);
+    if (e.kind == Expr::Kind::Call && e.text == "batch_norm")
+      return lowerBatchNorm(s.name, e);
     NodeId start = g.size();
     NodeId id = lowerExpr(e);
     if (id != kPoison && id >= start && g[id].name.empty())

@@ -69,7 +69,9 @@ std::optional<OpKind> functionOp(const std::string &name) {
 }
 
 std::vector<std::string> allFunctionNames() {
-  std::vector<std::string> names = {"dense", "layer_norm"};
+  std::vector<std::string> names = {
+      "dense",     "layer_norm", "conv2d",         "batch_norm", "maxpool2d",
+      "avgpool2d", "flatten",    "global_avgpool", "reshape"};
   for (OpKind op : allOps())
     if (isFunction(op))
       names.push_back(mnemonic(op));
@@ -124,12 +126,11 @@ std::optional<double> slopeValue(DiagEngine &diags, const Expr &e) {
   return v;
 }
 
-/// The activation of `dense(x, n, act)` from its third argument `a`: a
-/// name (`relu`; `leaky_relu` with the default slope) or leaky_relu with
-/// its slope (`leaky_relu(0.2)`), which goes to `slope`; nullopt after an
-/// error.
-std::optional<Activation> denseActivation(DiagEngine &diags, const Expr &a,
-                                          double &slope) {
+} // namespace
+
+std::optional<Activation> layerActivation(DiagEngine &diags, const Expr &a,
+                                          double &slope,
+                                          const std::string &example) {
   std::optional<Activation> act = activationNamed(a.text);
   bool call =
       a.kind == Expr::Kind::Call && act && hasSlope(opOf(activationOp(*act)));
@@ -150,9 +151,9 @@ std::optional<Activation> denseActivation(DiagEngine &diags, const Expr &a,
   if (!call)
     return act;
   if (a.args.size() != 1 || !a.kwargs.empty()) {
-    diags.error(a.loc, "in 'dense', '" + a.text +
-                           "' takes only its slope, "
-                           "as in 'dense(x, 128, " +
+    diags.error(a.loc, "in '" + example.substr(0, example.find('(')) +
+                           "', '" + a.text +
+                           "' takes only its slope, as in '" + example +
                            a.text + "(0.2))'");
     return std::nullopt;
   }
@@ -162,8 +163,6 @@ std::optional<Activation> denseActivation(DiagEngine &diags, const Expr &a,
   slope = *v;
   return act;
 }
-
-} // namespace
 
 TensorType ExprLowerer::typeOf(const Node &n) const {
   ShapeResult r = inferNodeType(g, n);
@@ -303,6 +302,27 @@ NodeId ExprLowerer::lowerCall(const Expr &e) {
                        "name, as in 'n1 = layer_norm(h)'");
     return kPoison;
   }
+  for (const char *layer : {"conv2d", "batch_norm"}) {
+    if (e.text != layer)
+      continue;
+    diags.error(e.loc, "'" + e.text +
+                           "' creates a layer and must be bound to a name, "
+                           "as in " +
+                           (e.text == "conv2d"
+                                ? "'c1 = conv2d(x, 32, kernel = 3, relu)'"
+                                : "'b1 = batch_norm(c1)'"));
+    return kPoison;
+  }
+  if (e.text == "maxpool2d")
+    return lowerPoolCall(OpKind::MaxPool2d, e);
+  if (e.text == "avgpool2d")
+    return lowerPoolCall(OpKind::AvgPool2d, e);
+  if (e.text == "global_avgpool")
+    return lowerGlobalAvgPool(e);
+  if (e.text == "flatten")
+    return lowerFlatten(e);
+  if (e.text == "reshape")
+    return lowerReshape(e);
   if (std::optional<OpKind> op = functionOp(e.text)) {
     switch (family(*op)) {
     case OpFamily::Elementwise:
@@ -439,7 +459,7 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
   std::optional<Activation> act;
   double slope = 0;
   if (call.args.size() == 3) {
-    act = denseActivation(diags, *call.args[2], slope);
+    act = layerActivation(diags, *call.args[2], slope, "dense(x, 128, ");
     ok &= act.has_value();
   }
   if (!ok || x == kPoison)
@@ -449,6 +469,16 @@ NodeId ExprLowerer::lowerDense(const std::string &name, const Expr &call) {
   if (!xt.known) {
     diags.error(xloc, "cannot tell the width of the input of 'dense'");
     explainUnknown(x, xloc);
+    return kPoison;
+  }
+  if (xt.rank() > 2 && xt.dims[0] == kBatch) {
+    diags.error(xloc, "'dense' expects a batch of vectors f32[N,k], but its "
+                      "input has type " +
+                          xt.str() + ": flatten it first");
+    const Expr &xe = *call.args[0];
+    diags.help(xloc, "as in 'g = flatten(" +
+                         (xe.kind == Expr::Kind::Name ? xe.text : "h") +
+                         ")', then 'dense(g, " + call.args[1]->text + ")'");
     return kPoison;
   }
   if (xt.rank() != 2 || xt.dims[0] != kBatch) {

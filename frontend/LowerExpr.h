@@ -10,6 +10,7 @@
 #include "frontend/Ast.h"
 #include "ir/Graph.h"
 
+#include <array>
 #include <map>
 #include <optional>
 
@@ -20,6 +21,15 @@ struct Stmt;
 /// The value of a name whose statement failed: uses of it lower silently
 /// to poison again, so no error cascades from the first one.
 constexpr NodeId kPoison = -1;
+
+/// The activation of a layer (`dense(x, n, act)`, `conv2d(x, n, ..., act)`)
+/// from its argument `a`: a name (`relu`; `leaky_relu` with the default
+/// slope) or leaky_relu with its slope (`leaky_relu(0.2)`), which goes to
+/// `slope`; nullopt after an error. `example` starts the layer's call in
+/// messages, e.g. "dense(x, 128, ".
+std::optional<Activation> layerActivation(DiagEngine &diags, const Expr &a,
+                                          double &slope,
+                                          const std::string &example);
 
 class ExprLowerer {
 public:
@@ -38,6 +48,12 @@ protected:
   /// `name = layer_norm(x)`: normalize, times weight, plus bias
   /// (LowerNorm.cpp).
   NodeId lowerLayerNorm(const std::string &name, const Expr &call);
+  /// `name = conv2d(x, out, kernel = k, ..., act)`: weight, bias, conv2d
+  /// with its window, activation (LowerConv.cpp).
+  NodeId lowerConv2d(const std::string &name, const Expr &call);
+  /// `name = batch_norm(x)`: batch_normalize, channel_affine, and the
+  /// running statistics' updates (LowerBatchNorm.cpp).
+  NodeId lowerBatchNorm(const std::string &name, const Expr &call);
   /// Sets `n.init` (and `n.values`) from the param statement `s`; false
   /// after errors.
   bool lowerInit(const Stmt &s, Node &n);
@@ -65,6 +81,23 @@ private:
   NodeId lowerLossCall(OpKind op, const Expr &e);
   /// dropout(x, p) (LowerRandom.cpp).
   NodeId lowerRandomCall(OpKind op, const Expr &e);
+  /// maxpool2d(x, k), avgpool2d(x, k), global_avgpool(x) (LowerPool.cpp).
+  NodeId lowerPoolCall(OpKind op, const Expr &e);
+  NodeId lowerGlobalAvgPool(const Expr &e);
+  /// flatten(x), reshape(x, [dims]) (LowerReshape.cpp).
+  NodeId lowerFlatten(const Expr &e);
+  NodeId lowerReshape(const Expr &e);
+  /// A window keyword's value: `3` or `[3, 5]` (height, width), each at
+  /// least `min`; nullopt after an error under it. `what` names it.
+  std::optional<std::array<int64_t, 2>> windowPair(const Expr &e,
+                                                   const std::string &what,
+                                                   int64_t min);
+  /// The image `x` of a spatial layer or function `fn` ([N,C,H,W]); false
+  /// after an error at `xloc` (unknown shape, not an image).
+  bool checkImage(NodeId x, const SrcLoc &xloc, const std::string &fn);
+  /// A spatial node `n` (its window set) typed by passes/SpatialShapes.h;
+  /// kPoison after the rule's error at `loc`.
+  NodeId addSpatial(Node n, const SrcLoc &loc);
   NodeId add(OpKind op, std::vector<NodeId> inputs, const SrcLoc &loc);
   /// `n`'s type by the shape rules (passes/ShapeRules.h); unknown when an
   /// operand's is or the rule fails (inferShapes reports that later).

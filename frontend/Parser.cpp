@@ -297,8 +297,11 @@ private:
     fail(cur(), msg);
   }
 
-  /// After `(`: positional and keyword arguments up to `)`.
-  std::vector<ExprPtr> parseArgs(std::vector<KwArg> *kwargs) {
+  /// After `(`: positional and keyword arguments up to `)`. Positional
+  /// arguments come first, but for `lateActivation` calls (conv2d), whose
+  /// activation is written last: `conv2d(x, 32, kernel = 3, relu)`.
+  std::vector<ExprPtr> parseArgs(std::vector<KwArg> *kwargs,
+                                 bool lateActivation = false) {
     std::vector<ExprPtr> args;
     skipNewlines();
     while (!cur().is(Tok::RParen)) {
@@ -319,7 +322,7 @@ private:
           }
         kwargs->push_back(std::move(k));
       } else {
-        if (kwargs && !kwargs->empty())
+        if (kwargs && !kwargs->empty() && !lateActivation)
           fail(cur(), "positional argument after a keyword argument");
         args.push_back(parseExpr());
       }
@@ -397,7 +400,7 @@ private:
         next();
         auto e = std::make_unique<Expr>(Expr::Kind::Call, t.loc);
         e->text = t.text;
-        e->args = parseArgs(&e->kwargs);
+        e->args = parseArgs(&e->kwargs, t.text == "conv2d");
         return e;
       }
       auto e = std::make_unique<Expr>(Expr::Kind::Name, t.loc);

@@ -21,7 +21,7 @@ Graph addL2(const Graph &g, double lambda) {
   Builder b(out);
   NodeId total = -1;
   for (NodeId w : g.leaves(OpKind::Param)) {
-    if (!g[w].isWeight)
+    if (!g[w].isWeight || g[w].buffer) // buffers: running statistics
       continue;
     b.loc = g[w].loc;
     NodeId sq = b.binary(OpKind::Mul, w, w);

@@ -13,7 +13,8 @@
 ///  3. Training: the loss is a scalar, and every node autodiff will
 ///     differentiate (fed by a param, read by the loss) has a gradient rule
 ///     for its shapes (Autodiff.cpp's reshapeLike, unbroadcast and
-///     expandAlong; the same conditions here).
+///     expandAlong; the same conditions here), and is an op autodiff
+///     differentiates (not a gradient op nor a running statistic).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -169,6 +170,33 @@ std::string lossGradProblem(const Node &n, const TensorType &p,
   NN_UNREACHABLE("bad LossOp");
 }
 
+/// Why autodiff's gradient rule of a spatial op cannot handle `n`
+/// (passes/grad/SpatialGrad.cpp), or "".
+std::string spatialGradProblem(const Node &n) {
+  switch (member<SpatialOp>(n.op)) {
+  case SpatialOp::Conv2d:
+    if (n.act != Activation::None)
+      return "does not differentiate a conv2d with a fused activation";
+    return "";
+  case SpatialOp::MaxPool2d:
+  case SpatialOp::AvgPool2d:
+  case SpatialOp::ChannelAffine:
+  case SpatialOp::BatchNormalize:
+    return "";
+  case SpatialOp::Conv2dGradInput:
+  case SpatialOp::Conv2dGradWeight:
+  case SpatialOp::ChannelSum:
+  case SpatialOp::BatchNormalizeGrad:
+  case SpatialOp::MaxPool2dGrad:
+  case SpatialOp::AvgPool2dGrad:
+    return "does not differentiate a gradient op (nnc differentiates once)";
+  case SpatialOp::ChannelMean:
+  case SpatialOp::ChannelVar:
+    return "does not differentiate batch norm's running statistics";
+  }
+  NN_UNREACHABLE("bad SpatialOp");
+}
+
 class ModelChecker {
 public:
   ModelChecker(const Graph &g, DiagEngine &diags) : g(g), diags(diags) {}
@@ -317,10 +345,11 @@ private:
       return rowsGradProblem(n, type(n.inputs[0]));
     case OpFamily::Loss:
       return lossGradProblem(n, type(n.inputs[0]), type(n.inputs[1]));
+    case OpFamily::Spatial:
+      return spatialGradProblem(n);
     case OpFamily::Leaf:
     case OpFamily::Linalg:
     case OpFamily::Random:
-    case OpFamily::Spatial:
     case OpFamily::Dense:
     case OpFamily::LossGrad:
     case OpFamily::Update:

@@ -13,8 +13,16 @@ namespace {
 
 Tensor initParam(const Node &n, Rng &rng) {
   Tensor t(n.type.dims);
-  double fanIn = n.type.rank() >= 1 ? static_cast<double>(n.type.dims[0]) : 1;
-  double fanOut = n.type.rank() >= 2 ? static_cast<double>(n.type.dims[1]) : 1;
+  double fanIn = 1, fanOut = 1;
+  const std::vector<int64_t> &d = n.type.dims;
+  if (d.size() == 4) { // a conv2d kernel [out, in, kh, kw], as PyTorch's
+    double field = static_cast<double>(d[2] * d[3]);
+    fanIn = static_cast<double>(d[1]) * field;
+    fanOut = static_cast<double>(d[0]) * field;
+  } else {
+    fanIn = d.size() >= 1 ? static_cast<double>(d[0]) : 1;
+    fanOut = d.size() >= 2 ? static_cast<double>(d[1]) : 1;
+  }
   auto fill = [&](auto draw) {
     for (float &v : t.data)
       v = static_cast<float>(draw());

@@ -17,7 +17,9 @@ namespace nn {
 
 /// He and Xavier are uniform: U(-sqrt(6/fan_in), +) and
 /// U(-sqrt(6/(fan_in+fan_out)), +), with fan_in = dims[0] and fan_out =
-/// dims[1] (1 for a vector) of the [in, out] weight.
+/// dims[1] (1 for a vector) of the [in, out] weight; for a conv2d kernel
+/// [out, in, kh, kw], fan_in = in*kh*kw and fan_out = out*kh*kw (PyTorch's
+/// rule).
 TensorMap initState(const Graph &g, uint64_t seed);
 
 } // namespace nn

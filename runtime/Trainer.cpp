@@ -12,7 +12,7 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
-#include "passes/StripDropout.h"
+#include "passes/EvalForm.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
@@ -128,9 +128,21 @@ int64_t countCorrect(const Graph &g, const Tensor &pred, const Tensor &labels) {
   NN_UNREACHABLE("bad LabelKind");
 }
 
-// Validation and test metrics run without dropout (identity at evaluation).
+/// " (1 x 28 x 28)" for an input of rank > 1 per sample, whose rows are
+/// laid out in that shape (IDX images, CSV rows); "" otherwise.
+static std::string imageShape(const TensorType &t) {
+  if (t.rank() <= 2)
+    return "";
+  std::string s;
+  for (size_t i = 1; i < t.dims.size(); ++i)
+    s += (i > 1 ? " x " : "") + std::to_string(t.dims[i]);
+  return " (" + s + ")";
+}
+
+// Validation and test metrics run the evaluation form (passes/EvalForm.h):
+// no dropout, batch norm on its running statistics, no updates.
 Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r)
-    : stepGraph(step), evalGraph(stripDropout(eval)), recipe(r) {}
+    : stepGraph(step), evalGraph(evalForm(eval)), recipe(r) {}
 
 void Trainer::checkData(const Dataset &data) const {
   const Node &in = singleLeaf(evalGraph, OpKind::Input);
@@ -144,7 +156,8 @@ void Trainer::checkData(const Dataset &data) const {
                     std::to_string(features) + " values, but input '" +
                     in.name + "' " +
                     (in.loc.valid() ? "(" + in.loc.str() + ") " : "") +
-                    "takes " + std::to_string(in.type.numelPerSample()));
+                    "takes " + std::to_string(in.type.numelPerSample()) +
+                    imageShape(in.type));
   if (!data.hasLabels)
     return; // features only, for prediction
   int64_t labelWidth = data.y.numel() / n;

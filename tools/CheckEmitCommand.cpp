@@ -72,11 +72,17 @@ int runCheck(const Args &args) {
   LoadedModel m = loadModel(args);
   Graph g = compileTo(m, Stage::Forward);
   warnUntrainable(m, g);
-  int64_t params = 0;
+  // Buffers (batch norm's running statistics) are counted apart, as
+  // PyTorch's model.parameters() leaves them out.
+  int64_t params = 0, buffers = 0;
   for (NodeId id : g.leaves(OpKind::Param))
-    params += g[id].type.numel();
+    (g[id].buffer ? buffers : params) += g[id].type.numel();
   std::cout << m.path << ": ok: model '" << g.name << "', "
-            << withCommas(static_cast<double>(params)) << " parameters\n";
+            << withCommas(static_cast<double>(params)) << " parameters";
+  if (buffers)
+    std::cout << " and " << withCommas(static_cast<double>(buffers))
+              << " buffer values";
+  std::cout << "\n";
   return 0;
 }
 

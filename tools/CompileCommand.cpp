@@ -10,10 +10,10 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
+#include "passes/EvalForm.h"
 #include "passes/Fuse.h"
 #include "passes/GraphUtil.h"
 #include "passes/MemoryPlan.h"
-#include "passes/StripDropout.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/OutputPaths.h"
 #include "runtime/ParamInit.h"
@@ -380,7 +380,7 @@ AotModel buildAot(const LoadedModel &m, int64_t maxBatch,
   if (!a.step.output("loss"))
     throw UserError("nnc: error: model '" + a.step.name + "' has no loss");
   FusionLog log;
-  a.forward = fuse(predictionGraph(stripDropout(compileTo(m, Stage::Forward))),
+  a.forward = fuse(predictionGraph(evalForm(compileTo(m, Stage::Forward))),
                    fuseOpts.fusions, log);
   a.init = initGraph(a.step, initState(a.step, m.model.recipe.seed));
   for (NodeId id = 0; id < a.step.size(); ++id) {

@@ -2,7 +2,7 @@
 
 #include "ir/Format.h"
 #include "ir/Support.h"
-#include "passes/StripDropout.h"
+#include "passes/EvalForm.h"
 #include "passes/optim/Optimizer.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
@@ -283,7 +283,7 @@ std::string labelText(const Tensor &y, int64_t r, int64_t rows) {
 
 int runEval(const Args &args) {
   LoadedModel m = loadModel(args);
-  Graph eval = stripDropout(compileTo(m, Stage::Forward)); // identity
+  Graph eval = evalForm(compileTo(m, Stage::Forward)); // eval mode
   Trainer trainer(eval, eval, m.model.recipe);
   if (!args.has("weights"))
     throw UserError("nnc: error: eval needs --weights FILE.safetensors");
@@ -299,7 +299,7 @@ int runEval(const Args &args) {
 
 int runPredict(const Args &args) {
   LoadedModel m = loadModel(args);
-  Graph eval = stripDropout(compileTo(m, Stage::Forward)); // identity
+  Graph eval = evalForm(compileTo(m, Stage::Forward)); // eval mode
   Trainer trainer(eval, eval, m.model.recipe);
   if (!args.has("weights"))
     throw UserError("nnc: error: predict needs --weights FILE.safetensors");

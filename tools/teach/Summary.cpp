@@ -63,7 +63,8 @@ std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
     for (NodeId id : ids) {
       const Node &n = fwd[id];
       if (n.op == OpKind::Param) {
-        r.params += n.type.numel();
+        if (!n.buffer) // running statistics are not parameters (PyTorch's)
+          r.params += n.type.numel();
         continue;
       }
       if (!hasTrait(n.op, kLeaf))

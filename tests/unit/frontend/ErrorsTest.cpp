@@ -274,7 +274,7 @@ TEST(Errors, DenseRules) {
   oneError("input x : f32[4, 4]\nlabel y : binary\nh = dense(x, 3)\n"
            "loss bce(h, y)\n",
            "'dense' expects a batch of vectors f32[N,k], but its input has "
-           "type f32[N,4,4]",
+           "type f32[N,4,4]: flatten it first",
            3, 11, 1);
   oneError(std::string(kHead) + "h = dense(x)\nloss bce(h, y)\n",
            "'dense' takes an input, a size and an optional activation, as in "

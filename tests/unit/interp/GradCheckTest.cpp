@@ -8,7 +8,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "TestGraphs.h"
+#include "GradCase.h"
 
 #include "ir/Attributes.h"
 #include "ir/ElementwiseMath.h"
@@ -23,98 +23,6 @@
 using namespace nn;
 using namespace nn::test;
 
-namespace {
-
-/// Builds a forward graph and the values of its leaves.
-struct Case {
-  Graph g;
-  ValueMap leaves;
-  uint64_t seed = 1;
-
-  /// A Param `name` with random values in [lo, hi).
-  NodeId param(const std::string &name, std::vector<int64_t> dims, double lo,
-               double hi) {
-    NodeId id = leaf(g, OpKind::Param, name, f32(dims));
-    leaves[name] = val(dims, randomValues(TensorType::of(dims).numel(), lo,
-                                          hi, seed++));
-    return id;
-  }
-  /// A Param away from 0: magnitudes in [lo, hi), random signs.
-  NodeId signedParam(const std::string &name, std::vector<int64_t> dims,
-                     double lo, double hi) {
-    NodeId id = param(name, dims, lo, hi);
-    std::vector<double> signs = randomValues(leaves[name].numel(), -1, 1,
-                                             seed++);
-    for (size_t i = 0; i < signs.size(); ++i)
-      if (signs[i] < 0)
-        leaves[name].data[i] = -leaves[name].data[i];
-    return id;
-  }
-  /// An Input `name` of type f32[N, dims...] with `batch` random rows.
-  NodeId input(const std::string &name, std::vector<int64_t> dims,
-               int64_t batch) {
-    std::vector<int64_t> t = {kBatch}, v = {batch};
-    t.insert(t.end(), dims.begin(), dims.end());
-    v.insert(v.end(), dims.begin(), dims.end());
-    NodeId id = leaf(g, OpKind::Input, name, f32(t));
-    leaves[name] = val(v, randomValues(TensorType::of(v).numel(), -1, 1,
-                                       seed++));
-    return id;
-  }
-  /// A class label with these ids; `batched` gives it type i32[N].
-  NodeId classes(const std::string &name, int64_t classes,
-                 std::vector<double> ids, bool batched) {
-    NodeId id = classLabel(g, name, classes);
-    int64_t n = static_cast<int64_t>(ids.size());
-    if (!batched)
-      g[id].type = TensorType::of({n}, DType::I32);
-    leaves[name] = val({n}, std::move(ids));
-    return id;
-  }
-  NodeId add(OpKind k, std::vector<NodeId> in, int64_t axis = -1) {
-    return op(g, k, std::move(in), {}, axis);
-  }
-  /// The type of `id` as shape inference gives it.
-  TensorType typeOf(NodeId id) const {
-    DiagEngine d;
-    return inferShapes(g, d)[id].type;
-  }
-  /// sum(y * W) for fixed random weights W of y's shape (no batch dim).
-  NodeId weightedSum(NodeId y) {
-    TensorType t = typeOf(y);
-    Node w = makeNode(OpKind::Const, {});
-    w.type = t;
-    w.values = randomValues(t.numel(), -1, 1, seed++);
-    if (t.isScalar())
-      w.values = {0.7};
-    NodeId wId = g.add(std::move(w));
-    return add(OpKind::Sum, {add(OpKind::Mul, {y, wId})});
-  }
-  /// Sets the loss, infers shapes and runs the check.
-  GradCheckReport check(NodeId loss, int maxPerParam = 50) {
-    g.outputs.push_back({"loss", loss});
-    DiagEngine d;
-    Graph typed = inferShapes(g, d);
-    return gradCheck(typed, leaves, maxPerParam);
-  }
-};
-
-/// Every checked element passes, and there were some.
-void expectPasses(const GradCheckReport &r, const std::string &what) {
-  EXPECT_GT(r.entries.size(), 0u) << what;
-  EXPECT_EQ(r.failures, 0) << what << "\n" << formatGradCheck(r);
-}
-
-/// The number of checked elements of `param`.
-size_t checkedOf(const GradCheckReport &r, const std::string &param) {
-  size_t n = 0;
-  for (const GradCheckEntry &e : r.entries)
-    n += e.param == param;
-  return n;
-}
-
-} // namespace
-
 // Every unary op of the table, a new one included: on values away from 0
 // (the kinks of relu and step), of both signs where the op is defined there
 // (its value finite), else positive (log).
@@ -123,7 +31,7 @@ TEST(GradCheck, UnaryOps) {
   for (OpKind op : allOps()) {
     if (family(op) != OpFamily::Elementwise || opInfo(op).arity != 1)
       continue;
-    Case c;
+    GradCase c;
     NodeId a = c.signedParam("a", {3, 4}, 0.1, 1.5);
     DoubleEmitter e;
     bool finite = true;
@@ -156,7 +64,7 @@ TEST(GradCheck, BinaryOpsWithBroadcasting) {
                      Shapes{{4}, {3, 4}}, Shapes{{3, 4}, {}},
                      Shapes{{}, {3, 4}}, Shapes{{3, 1}, {3, 4}},
                      Shapes{{3, 4}, {3, 1}}}) {
-      Case c;
+      GradCase c;
       NodeId a = c.param("a", s.a, -2, 2);
       // Denominators stay away from 0.
       NodeId b = k == OpKind::Div ? c.signedParam("b", s.b, 0.5, 2)
@@ -174,7 +82,7 @@ TEST(GradCheck, BinaryOpsWithBroadcasting) {
 TEST(GradCheck, SameParamOnBothSides) {
   // x * x and x / x: contributions of two uses are summed.
   for (OpKind k : {OpKind::Mul, OpKind::Div, OpKind::Sub}) {
-    Case c;
+    GradCase c;
     NodeId x = c.signedParam("x", {5}, 0.5, 2);
     expectPasses(c.check(c.weightedSum(c.add(k, {x, x}))), mnemonic(k));
   }
@@ -182,14 +90,14 @@ TEST(GradCheck, SameParamOnBothSides) {
 
 TEST(GradCheck, MatMulBothForms) {
   {
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {3, 4}, -1, 1);
     NodeId b = c.param("b", {4, 5}, -1, 1);
     expectPasses(c.check(c.weightedSum(c.add(OpKind::MatMul, {a, b}))),
                  "matmul [3,4]@[4,5]");
   }
   {
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {3, 4}, -1, 1);
     NodeId b = c.param("b", {4}, -1, 1);
     expectPasses(c.check(c.weightedSum(c.add(OpKind::MatMul, {a, b}))),
@@ -199,13 +107,13 @@ TEST(GradCheck, MatMulBothForms) {
 
 TEST(GradCheck, TransposeAndExpand) {
   {
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {3, 4}, -1, 1);
     expectPasses(c.check(c.weightedSum(c.add(OpKind::Transpose, {a}))),
                  "transpose");
   }
   {
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {4}, -1, 1);
     NodeId like = c.param("like", {3, 4}, -1, 1);
     // `like` only gives a shape: its gradient is 0, numerically too.
@@ -216,7 +124,7 @@ TEST(GradCheck, TransposeAndExpand) {
       EXPECT_TRUE(e.param != "like" || e.analytic == 0.0) << e.index;
   }
   {
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {}, -1, 1);
     NodeId like = c.param("like", {2, 3}, -1, 1);
     expectPasses(c.check(c.weightedSum(c.add(OpKind::Expand, {a, like}))),
@@ -227,7 +135,7 @@ TEST(GradCheck, TransposeAndExpand) {
 TEST(GradCheck, Reductions) {
   for (OpKind k : {OpKind::Sum, OpKind::Mean}) {
     for (int64_t axis : {-1, 0, 1}) {
-      Case c;
+      GradCase c;
       NodeId a = c.param("a", {3, 4}, -1, 1);
       expectPasses(c.check(c.weightedSum(c.add(k, {a}, axis))),
                    std::string(mnemonic(k)) + " axis " +
@@ -237,7 +145,7 @@ TEST(GradCheck, Reductions) {
   // Square shapes, where broadcasting by trailing dims alone is ambiguous.
   for (OpKind k : {OpKind::Sum, OpKind::Mean}) {
     for (int64_t axis : {0, 1}) {
-      Case c;
+      GradCase c;
       NodeId a = c.param("a", {3, 3}, -1, 1);
       expectPasses(c.check(c.weightedSum(c.add(k, {a}, axis))),
                    std::string(mnemonic(k)) + " [3,3] axis " +
@@ -245,13 +153,13 @@ TEST(GradCheck, Reductions) {
     }
   }
   {
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {3, 3}, -2, 2);
     expectPasses(c.check(c.weightedSum(c.add(OpKind::Softmax, {a}))),
                  "softmax [3,3]");
   }
   for (OpKind k : {OpKind::Add, OpKind::Mul}) {
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {3, 1}, -1, 1);
     NodeId b = c.param("b", {3, 3}, -1, 1);
     NodeId v = c.param("v", {3}, -1, 1);
@@ -261,7 +169,7 @@ TEST(GradCheck, Reductions) {
   }
   {
     // count does not depend on the values: a zero gradient, numerically too.
-    Case c;
+    GradCase c;
     NodeId a = c.param("a", {3, 4}, -1, 1);
     NodeId b = c.param("b", {4}, -1, 1);
     NodeId n = c.add(OpKind::Count, {a}, 0);
@@ -272,13 +180,13 @@ TEST(GradCheck, Reductions) {
 
 TEST(GradCheck, Softmax) {
   {
-    Case c;
+    GradCase c;
     NodeId z = c.param("z", {3, 4}, -2, 2);
     expectPasses(c.check(c.weightedSum(c.add(OpKind::Softmax, {z}))),
                  "softmax [3,4]");
   }
   {
-    Case c;
+    GradCase c;
     NodeId z = c.param("z", {5}, -2, 2);
     expectPasses(c.check(c.weightedSum(c.add(OpKind::Softmax, {z}))),
                  "softmax [5]");
@@ -290,7 +198,7 @@ TEST(GradCheck, PairLosses) {
   for (OpKind k : {OpKind::Bce, OpKind::BceLogits, OpKind::Mse}) {
     for (Dims pd : {Dims{6}, Dims{6, 1}, Dims{2, 3}}) {
       Dims yd = pd.size() == 2 && pd[1] == 1 ? Dims{6} : pd;
-      Case c;
+      GradCase c;
       NodeId p = k == OpKind::Bce ? c.param("p", pd, 0.1, 0.9)
                                   : c.param("p", pd, -2, 2);
       // Soft targets, themselves params: both gradients are checked.
@@ -305,14 +213,14 @@ TEST(GradCheck, PairLosses) {
 
 TEST(GradCheck, ClassLosses) {
   {
-    Case c;
+    GradCase c;
     NodeId p = c.param("p", {3, 4}, 0.1, 1.0);
     NodeId y = c.classes("y", 4, {2, 0, 3}, /*batched=*/false);
     expectPasses(c.check(c.add(OpKind::CrossEntropy, {p, y})),
                  "cross_entropy");
   }
   {
-    Case c;
+    GradCase c;
     NodeId z = c.param("z", {3, 4}, -2, 2);
     NodeId y = c.classes("y", 4, {1, 1, 3}, false);
     expectPasses(c.check(c.add(OpKind::SoftmaxCrossEntropy, {z, y})),
@@ -320,7 +228,7 @@ TEST(GradCheck, ClassLosses) {
   }
   {
     // Unrewritten: cross_entropy(softmax(z), y).
-    Case c;
+    GradCase c;
     NodeId z = c.param("z", {3, 4}, -2, 2);
     NodeId y = c.classes("y", 4, {0, 2, 3}, false);
     NodeId sm = c.add(OpKind::Softmax, {z});
@@ -330,7 +238,7 @@ TEST(GradCheck, ClassLosses) {
 }
 
 TEST(GradCheck, MlpWithSoftmaxCrossEntropy) {
-  Case c;
+  GradCase c;
   NodeId x = c.input("x", {5}, 6);
   NodeId y = c.classes("y", 3, {0, 2, 1, 1, 0, 2}, /*batched=*/true);
   NodeId w1 = c.param("fc1.weight", {5, 8}, -0.6, 0.6);
@@ -347,7 +255,7 @@ TEST(GradCheck, MlpWithSoftmaxCrossEntropy) {
 
 TEST(GradCheck, ChurnNeuronBceLogitsAndBce) {
   for (OpKind k : {OpKind::BceLogits, OpKind::Bce}) {
-    Case c;
+    GradCase c;
     NodeId x = c.input("x", {3}, 5);
     NodeId y = leaf(c.g, OpKind::Label, "y", f32({kBatch}));
     c.leaves["y"] = val({5}, {1, 0, 1, 0, 0});
@@ -361,7 +269,7 @@ TEST(GradCheck, ChurnNeuronBceLogitsAndBce) {
 
 TEST(GradCheck, MseRegressionWithL2) {
   // tanh hidden layer, [N,2] real targets, loss = mse + 0.01 * sum(w*w).
-  Case c;
+  GradCase c;
   NodeId x = c.input("x", {3}, 4);
   NodeId y = leaf(c.g, OpKind::Label, "y", f32({kBatch, 2}));
   c.leaves["y"] = val({4, 2}, randomValues(8, -1, 1, 99));
@@ -385,7 +293,7 @@ TEST(GradCheck, ReportsAKinkNotAFailure) {
   // relu at its kink: the central difference sees slope 1/2, relu' = step
   // says 0, the one-sided differences 0 (left) and 1 (right). Autodiff took
   // the left side, as PyTorch does: a kink, not a failure (issue 12).
-  Case c;
+  GradCase c;
   NodeId a = c.param("a", {3}, -1, 1);
   c.leaves["a"].data = {0.0, 1.0, -1.0};
   NodeId s = c.add(OpKind::Sum, {c.add(OpKind::Relu, {a})});
@@ -411,7 +319,7 @@ TEST(GradCheck, ReportsAKinkNotAFailure) {
 }
 
 TEST(GradCheck, SpreadsChecksOverLargeParams) {
-  Case c;
+  GradCase c;
   NodeId a = c.param("a", {10, 100}, -1, 1);
   GradCheckReport r = c.check(c.weightedSum(c.add(OpKind::Tanh, {a})), 10);
   expectPasses(r, "spread");
