@@ -84,7 +84,7 @@ eval_all() {
 
 for v in $("$PY" "$ORACLE" variants); do
   "$PY" "$ORACLE" nn "$v" "$DATA" >"$TMP/$v.nn"
-  expect_ok "$NNC" train "$TMP/$v.nn" "${common[@]}" --steps 0 \
+  expect_ok "$NNC" train "$TMP/$v.nn" "${common[@]}" --backend interp --steps 0 \
     --save "$TMP/$v.init.safetensors" || { cat "$TMP/$v.nn"; continue; }
   train_all "$v" sgd "${sgd[@]}" -- "${torch_sgd[@]}"
   eval_all "$v"
