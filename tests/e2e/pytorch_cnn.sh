@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Convolutional networks against PyTorch: the fashion_cnn (4 and 8
 # channels) and its variants (stride 2, padding 0, a 5 x 5 kernel, avgpool,
-# no batch norm, groups 2, global_avgpool), each written once in
+# no batch norm, groups 2, global_avgpool, and a batch norm on 3 x 3 maps,
+# where a running variance without the unbiased factor is 27x outside the
+# tolerance), each written once in
 # torch_cnn.py, which prints the .nn file and builds the same nn.Module. From
 # nnc's own initial weights (loaded by load_state_dict as they are), on the
 # same batches of tests/data/fashion-tiny (--no-shuffle), 5 SGD steps with
