@@ -2,10 +2,13 @@
 ///
 /// \file
 /// Algorithm: the enabled fusions run in a fixed order chosen so that each
-/// sees the patterns it matches: dense-grad first (it reads relu masks from
-/// the activation's output, which frees the pre-activation for dense), then
-/// dense, the two loss gradients, sgd, and elementwise last (it takes the
-/// elementwise ops no other fusion claimed). Each pass rewrites in place;
+/// sees the patterns it matches: conv first (its backward sweep takes the
+/// activation gradients that feed convolution gradients, so dense-grad
+/// neither sees nor logs them, and then its forward sweep fuses the
+/// activations), dense-grad (it reads relu masks from the activation's
+/// output, which frees the pre-activation for dense), then dense, the two
+/// loss gradients, sgd, and elementwise last (it takes the elementwise ops
+/// no other fusion claimed). Each pass rewrites in place;
 /// one DCE at the end removes what they absorbed.
 ///
 //===----------------------------------------------------------------------===//
@@ -25,6 +28,7 @@ namespace nn {
 /// The fusion table: every fusion, in the order the passes run.
 const std::vector<FusionInfo> &fusionTable() {
   static const std::vector<FusionInfo> table = {
+      {"conv", fuseConv},
       {"dense-grad", fuseDenseGrad},     {"dense", fuseDense},
       {"softmax-xent", fuseSoftmaxXent}, {"sigmoid-bce", fuseSigmoidBce},
       {"sgd", fuseSgd},                  {"elementwise", fuseElementwise}};

@@ -21,7 +21,7 @@ namespace nn {
 /// What the fusion passes did and why: one line per candidate.
 struct FusionLog {
   struct Entry {
-    std::string fusion; ///< "dense", "dense-grad", ...
+    std::string fusion; ///< "conv", "dense", "dense-grad", ...
     bool fused;         ///< false: a candidate left alone, `text` says why
     std::string text;
   };
@@ -46,7 +46,7 @@ struct FusionInfo {
   std::string passName() const { return std::string("fuse-") + name; }
 };
 
-/// Every fusion, in the order the passes run: dense-grad, dense,
+/// Every fusion, in the order the passes run: conv, dense-grad, dense,
 /// softmax-xent, sigmoid-bce, sgd, elementwise.
 const std::vector<FusionInfo> &fusionTable();
 
@@ -65,6 +65,10 @@ void checkFusionName(const std::string &name);
 /// near-miss suggestion).
 std::set<std::string> parseFusionList(const std::string &spec);
 
+/// Folds activation gradients into the convolution gradients
+/// (conv2d_grad_input, conv2d_grad_weight, channel_sum {act}), then
+/// conv2d + activation -> conv2d {act}.
+Graph fuseConv(const Graph &g, FusionLog &log);
 /// Folds activation gradients (relu mask, s(1-s), 1-t^2) into the gradient
 /// matmuls and the bias column sum, and reads transposed matmul operands in
 /// place (fused.dense_grad_*, fused.matmul).

@@ -47,7 +47,7 @@ struct PipelineOptions {
 /// Runs infer-shapes, stable-losses (Forward), then add-l2 (recipe.l2),
 /// differentiate (with recipe.optimizer: the update), infer-shapes (Grad),
 /// then cse, dce (Opt), then the enabled fusions in the fusion table's order
-/// (fusionTable(): fuse-dense-grad, ..., fuse-elementwise) and a dce
+/// (fusionTable(): fuse-conv, ..., fuse-elementwise) and a dce
 /// (Fused), stopping after `stop`. Verifies after each pass
 /// (a failure is an InternalError naming the pass); prints the graph after
 /// the requested passes to *opts.log, only when the pass changed it. User

@@ -376,7 +376,8 @@ std::vector<FlagSpec> trainFlags() {
        "all; the results are the same bits for any N)"},
       {"fuse", "LIST",
        "fusions of the training step: all (default), none, or a comma list "
-       "of dense-grad, dense, softmax-xent, sigmoid-bce, sgd, elementwise"},
+       "of conv, dense-grad, dense, softmax-xent, sigmoid-bce, sgd, "
+       "elementwise"},
       {"check-numerics", "",
        "after every step, check every op's output for NaN and inf"},
   };

@@ -119,7 +119,7 @@ fi
 X=$EX/xor.nn
 expect_error "'all' cannot be part of a list in --fuse" "$NNC" emit "$X" --stage=fused --fuse all,none
 expect_error "'none' cannot be part of a list in --fuse" "$NNC" emit "$X" --stage=fused --fuse dense,none
-expect_error "nnc: error: empty --fuse; fusions: all, none, dense-grad" "$NNC" emit "$X" --stage=fused --fuse ''
+expect_error "nnc: error: empty --fuse; fusions: all, none, conv, dense-grad" "$NNC" emit "$X" --stage=fused --fuse ''
 expect_error "empty fusion name in --fuse 'dense,'" "$NNC" emit "$X" --stage=fused --fuse dense,
 expect_error "unknown pass 'bogus' in --print-after; passes: infer-shapes, stable-losses" \
   "$NNC" emit "$X" --print-after bogus

@@ -141,13 +141,25 @@ struct Case {
   int64_t batch;
 };
 
+/// examples/fashion_cnn.nn trained with SGD and momentum instead of its
+/// Adam (randomLeaves gives Adam's second moments negative values, whose
+/// square roots are NaN).
+Model fashionCnnSgd() {
+  Model m = example("fashion_cnn.nn");
+  m.recipe.optimizer = OptimizerSpec{};
+  m.recipe.optimizer.lr = 0.05;
+  m.recipe.optimizer.momentum = 0.9;
+  return m;
+}
+
 std::vector<Case> cases() {
   return {{"churn", example("churn.nn"), 5},
           {"xor", example("xor.nn"), 4},
           {"xor_neuron", example("xor_neuron.nn"), 4},
           {"mnist_mlp", example("mnist_mlp.nn"), 3},
           {"sigmoid-mse", parse("sig.nn", kSigmoidMse), 4},
-          {"relu-plain-sgd", parse("plain.nn", kReluPlainSgd), 4}};
+          {"relu-plain-sgd", parse("plain.nn", kReluPlainSgd), 4},
+          {"fashion_cnn", fashionCnnSgd(), 2}};
 }
 
 void checkAllFusionSets(const Case &c) {
@@ -254,4 +266,36 @@ TEST(FusionNumerics, NoneChangesNothing) {
   Graph none = compile(mnist, Stage::Fused, {}, &log);
   EXPECT_EQ(opt.size(), none.size());
   EXPECT_TRUE(log.entries.empty());
+}
+
+// examples/fashion_cnn.nn: both convolutions carry their relu forward and
+// in every gradient (c1 reads the input x: no input gradient), so no relu
+// and no step mask is left; batch norm's own sums stay plain.
+TEST(FusionNumerics, FashionCnnFusesBothConvolutions) {
+  FusionLog log;
+  Graph g = compile(example("fashion_cnn.nn"), Stage::Fused,
+                    parseFusionList("all"), &log);
+  auto count = [&](OpKind k, Activation act) {
+    int n = 0;
+    for (const Node &node : g.nodes)
+      n += node.op == k && node.act == act;
+    return n;
+  };
+  EXPECT_EQ(count(OpKind::Conv2d, Activation::Relu), 2);
+  EXPECT_EQ(count(OpKind::Conv2dGradInput, Activation::Relu), 1);
+  EXPECT_EQ(count(OpKind::Conv2dGradWeight, Activation::Relu), 2);
+  EXPECT_EQ(count(OpKind::ChannelSum, Activation::Relu), 2);
+  EXPECT_EQ(count(OpKind::ChannelSum, Activation::None), 2); // b1's
+  EXPECT_EQ(countOp(g, OpKind::Relu), 0);
+  EXPECT_EQ(countOp(g, OpKind::Step), 0);
+  std::string text = log.str();
+  for (const char *line :
+       {"conv: %d.c2.conv = %d.c2 * relu'(%c2): folded into input gradient "
+        "%d.p1, weight gradient %d.c2.weight, bias gradient %d.c2.bias\n",
+        "conv: %d.c1.conv = %d.c1 * relu'(%c1): folded into weight gradient "
+        "%d.c1.weight, bias gradient %d.c1.bias\n",
+        "conv: %c1.conv + %c1 -> %c1 = conv2d {act = relu}\n",
+        "conv: %c2.conv + %c2 -> %c2 = conv2d {act = relu}\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  EXPECT_EQ(text.find("conv: [kept]"), std::string::npos) << text;
 }

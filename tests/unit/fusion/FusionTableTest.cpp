@@ -35,9 +35,9 @@ TEST(FusionTable, NamesAndPassesComeFromTheTable) {
     EXPECT_GT(at, last);
     last = at;
   }
-  EXPECT_EQ(table.front().passName(), "fuse-dense-grad");
-  EXPECT_EQ(fusionNameList(),
-            "dense-grad, dense, softmax-xent, sigmoid-bce, sgd, elementwise");
+  EXPECT_EQ(table.front().passName(), "fuse-conv");
+  EXPECT_EQ(fusionNameList(), "conv, dense-grad, dense, softmax-xent, "
+                              "sigmoid-bce, sgd, elementwise");
 }
 
 namespace {
@@ -58,7 +58,7 @@ std::string userErrorOf(const std::function<void()> &f) {
 TEST(FusionTable, OneUnknownFusionMessage) {
   std::string fromFlag = userErrorOf([] { parseFusionList("dense,dens"); });
   EXPECT_EQ(fromFlag, "nnc: error: unknown fusion 'dens' in --fuse (did you "
-                      "mean 'dense'?); fusions: all, none, dense-grad, "
+                      "mean 'dense'?); fusions: all, none, conv, dense-grad, "
                       "dense, softmax-xent, sigmoid-bce, sgd, elementwise");
   PipelineOptions opts;
   opts.fusions = {"dense", "dens"};
