@@ -98,10 +98,11 @@ double convTerms(const FlopCtx &c, const TensorType &y, const Node &n,
                              n.win.kernel[1]);
 }
 
-/// The activation's derivative (times dy) where one is folded in: 2 per
-/// element it is applied to.
-double foldedAct(const FlopCtx &c, size_t actOperand) {
-  return c.n.inputs.size() > actOperand ? 2 * c.numel(c.n.inputs[0]) : 0;
+/// The activation's derivative (times dy) where one is folded in (operand
+/// `actOperand` given): 2 per element of dy, operand `dyOperand`.
+double foldedAct(const FlopCtx &c, size_t actOperand, size_t dyOperand) {
+  return c.n.inputs.size() > actOperand ? 2 * c.numel(c.n.inputs[dyOperand])
+                                        : 0;
 }
 
 double spatialFlops(const FlopCtx &c) {
@@ -115,11 +116,11 @@ double spatialFlops(const FlopCtx &c) {
            (n.inputs.size() > 2 ? c.out : 0) +
            (n.act != Activation::None ? c.out : 0);
   case SpatialOp::Conv2dGradInput:
-    return convTerms(c, in(0), n, n.shape[1]) + foldedAct(c, 2);
+    return convTerms(c, in(0), n, n.shape[1]) + foldedAct(c, 2, 0);
   case SpatialOp::Conv2dGradWeight:
-    return convTerms(c, in(1), n, in(0).dims[1]) + foldedAct(c, 2);
+    return convTerms(c, in(1), n, in(0).dims[1]) + foldedAct(c, 2, 1);
   case SpatialOp::ChannelSum:
-    return c.numel(n.inputs[0]) + foldedAct(c, 1);
+    return c.numel(n.inputs[0]) + foldedAct(c, 1, 0);
   case SpatialOp::ChannelMean:
     return c.numel(n.inputs[0]);
   case SpatialOp::ChannelVar: // sums of x and x * x

@@ -10,8 +10,9 @@
 /// rewritten in place. Every parameter's update becomes one of these ops,
 /// so a backend updates them all in one pass, reading each v and g once
 /// where s is the parameter's sgd_momentum (see Ops.def). The step counter
-/// (t + 1) is no update op and not counted. Anything else (e.g. a shared step)
-/// is left alone and logged.
+/// (t + 1) is no update op and not counted, nor are the updates of buffers
+/// (batch norm's running statistics: the model's own, no optimizer's).
+/// Anything else (e.g. a shared step) is left alone and logged.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -68,6 +69,8 @@ Graph fuseSgd(const Graph &g, FusionLog &log) {
   for (const Update &u : g.updates) {
     // The step counter t + 1 is a scalar add, no update op.
     if (g[u.target].name == kStepLeaf && g[u.target].type.isScalar())
+      continue;
+    if (g[u.target].buffer) // a running statistic: elementwise, not SGD's
       continue;
     ++tensors;
     fused += fuseUpdate(c, u, out, log);

@@ -191,8 +191,9 @@ void Writer::unsupported(const Node &n) const {
                   std::string(mnemonic(n.op)) + "' yet (node " +
                   nodeName(static_cast<NodeId>(&n - &g.nodes[0])) +
                   "); it covers dense layers, elementwise ops, sums, "
-                  "softmax, layer_norm, the stable losses (bce from logits, "
-                  "softmax cross-entropy on class ids, mse) and SGD");
+                  "softmax, layer_norm, conv2d, pooling, batch norm, the "
+                  "stable losses (bce from logits, softmax cross-entropy on "
+                  "class ids, mse) and SGD");
 }
 
 // --- dispatch -------------------------------------------------------------

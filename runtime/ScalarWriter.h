@@ -1,11 +1,12 @@
 //===- ScalarWriter.h - The scalar view's writer (internal) -----*- C++ -*-===//
 ///
 /// \file
-/// The class behind scalarStep (runtime/ScalarStep.h), shared by its three
+/// The class behind scalarStep (runtime/ScalarStep.h), shared by its
 /// source files: ScalarStep.cpp (naming, output, the dispatch by family,
 /// elementwise ops and updates), ScalarProducts.cpp (matrix products, dense
-/// layers and their gradients, sums) and ScalarLoss.cpp (softmax, the
-/// losses and their gradients).
+/// layers and their gradients, sums), ScalarLoss.cpp (softmax, the losses
+/// and their gradients) and ScalarSpatial.cpp (convolutions, pooling, batch
+/// norm and their gradients).
 ///
 /// The writer computes no node's value: every value is the reference
 /// interpreter's (runtime/Interpreter.h), evaluated once up front. It only
@@ -73,6 +74,32 @@ private:
   void spatial(NodeId id);
   /// The texts of element `i` of an Adam update op.
   Texts adamText(const Node &n, int64_t i) const;
+
+  // --- images (ScalarSpatial.cpp) -----------------------------------------
+  /// One written sum: its terms' texts, side by side, and their count.
+  struct Sum {
+    Texts t;
+    int64_t terms = 0;
+    void add(const Texts &term);
+  };
+  /// Throws when a sum of node `id` would have more terms than the view
+  /// writes out.
+  void checkTerms(NodeId id, int64_t terms) const;
+  void conv2d(NodeId id);
+  void conv2dGradInput(NodeId id);
+  void conv2dGradWeight(NodeId id);
+  /// channel_sum, channel_mean, channel_var.
+  void channelReduce(NodeId id, SpatialOp op);
+  void channelAffine(NodeId id);
+  /// batch_normalize, or (with `grad`) batch_normalize_grad.
+  void batchNormalize(NodeId id, bool grad);
+  void pool(NodeId id, bool isMax);
+  void poolGrad(NodeId id, bool isMax);
+  /// "x[:,2,:,:]": channel `c` of node `id` over every other axis.
+  std::string channelOf(NodeId id, int64_t c) const;
+  /// A line that is no node's element (a channel's mean and variance
+  /// before batch_normalize uses them), in the section of node `id`.
+  void noteLine(NodeId id, const std::string &text, double v);
 
   // --- products (ScalarProducts.cpp) --------------------------------------
   /// The element of a matrix operand read as op(m)[r, c].

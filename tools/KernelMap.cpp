@@ -89,7 +89,10 @@ std::string KernelMap::kernelLabel(NodeId k) const {
   const Node &n = fused[k];
   std::string s = (n.name.empty() ? "%" + std::to_string(k) : "%" + n.name) +
                   " = " + mnemonic(n.op);
-  if (carriesActivation(n.op))
+  // fused.dense always shows its act; a conv2d, its gradients and
+  // channel_sum where fusion folded one in.
+  if (carriesActivation(n.op) ||
+      (takesActivation(n.op) && n.act != Activation::None))
     s += std::string(" {act = ") + activationName(n.act) +
          (carriesSlope(n) ? ", slope = " + formatDouble(n.param) : "") + "}";
   if (n.op == OpKind::FusedMatMul && (n.transA || n.transB))

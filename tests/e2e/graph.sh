@@ -13,7 +13,7 @@ else
     "checked as text only, SVG/PNG output is not tested"
 fi
 
-for model in churn xor mnist_mlp; do
+for model in churn xor mnist_mlp conv_tiny; do
   for stage in forward grad fused; do
     expect_ok "$NNC" graph "$EX/$model.nn" --stage=$stage || continue
     printf '%s\n' "$OUT" >"$TMP/$model.$stage.dot"
@@ -25,7 +25,19 @@ for model in churn xor mnist_mlp; do
     fi
   done
 done
-[ $have_dot = 1 ] && echo "ok: dot parses every stage of churn, xor, mnist_mlp"
+[ $have_dot = 1 ] && echo "ok: dot parses every stage of churn, xor, mnist_mlp, conv_tiny"
+
+# A convolution and a pooling are labelled with their windows.
+grep -q 'label="c.conv = conv2d\\nkernel 2x2, stride 1, padding 0\\nf32\[N,1,3,3\]' \
+  "$TMP/conv_tiny.forward.dot" || fail "conv_tiny's conv2d is not labelled with its window"
+grep -q 'label="d.c = maxpool2d_grad\\nkernel 2x2, stride 1, padding 0\\nf32\[N,1,3,3\]' \
+  "$TMP/conv_tiny.grad.dot" || fail "conv_tiny's maxpool2d_grad is not labelled with its window"
+# The fused conv kernels are clusters: relu folded into conv2d, its
+# derivative into the weight gradient.
+grep -q 'label="kernel %c = conv2d {act = relu}"' "$TMP/conv_tiny.fused.dot" ||
+  fail "no cluster for conv_tiny's fused conv2d"
+grep -q 'label="kernel %d.c.weight = conv2d_grad_weight {act = relu}"' \
+  "$TMP/conv_tiny.fused.dot" || fail "no cluster for conv_tiny's fused weight gradient"
 
 f=$TMP/mnist_mlp.fused.dot
 grep -q 'label="kernel %fc1 = fused.dense {act = relu}"' "$f" ||

@@ -5,11 +5,14 @@
 /// elementwise op is written by its math template through the text emitter
 /// (tools/teach/FormulaText.h), infix where its formula is arithmetic, else
 /// as a call by its mnemonic; the other families have their own notation
-/// (`@`, `^T`, `sum_over_batch(...)`) or are calls.
+/// (`@`, `^T`, `sum_over_batch(...)`) or are calls, a spatial op with its
+/// window after a `;` (`conv2d(x, c1.weight, c1.bias; kernel 3x3, stride
+/// 1, padding 1)`).
 ///
 //===----------------------------------------------------------------------===//
 
 #include "tools/teach/Equations.h"
+#include "tools/teach/LayerText.h"
 
 #include "ir/Support.h"
 #include "passes/GraphUtil.h"
@@ -146,8 +149,9 @@ FormulaText Equations::expr(NodeId id, bool top) const {
     return reduce(n);
   case OpFamily::Random:
     return random(n);
-  case OpFamily::Rows:
   case OpFamily::Spatial:
+    return spatial(n);
+  case OpFamily::Rows:
   case OpFamily::Loss:
     return callText(mnemonic(n.op), operands(n));
   case OpFamily::Dense:
@@ -210,6 +214,41 @@ FormulaText Equations::random(const Node &n) const {
   }
   }
   NN_UNREACHABLE("bad RandomOp");
+}
+
+/// A spatial op as a call by its mnemonic with its window after a `;`
+/// (`conv2d(x, c1.weight, c1.bias; kernel 3x3, stride 1, padding 1)`);
+/// channel_affine as its arithmetic (`xh * b1.weight + b1.bias`, per
+/// channel), batch_normalize with the one operand it reads.
+FormulaText Equations::spatial(const Node &n) const {
+  switch (member<SpatialOp>(n.op)) {
+  case SpatialOp::ChannelAffine: {
+    FormulaText t = FormulaEmitter::infix(operand(n, 0), " * ", operand(n, 1),
+                                          FormulaText::kProduct);
+    if (n.inputs.size() > 2)
+      t = FormulaEmitter::infix(t, " + ", operand(n, 2), FormulaText::kSum);
+    return t;
+  }
+  case SpatialOp::BatchNormalize:
+    return callText(mnemonic(n.op), {operand(n, 0)});
+  case SpatialOp::Conv2d:
+  case SpatialOp::Conv2dGradInput:
+  case SpatialOp::Conv2dGradWeight:
+  case SpatialOp::ChannelSum:
+  case SpatialOp::ChannelMean:
+  case SpatialOp::ChannelVar:
+  case SpatialOp::BatchNormalizeGrad:
+  case SpatialOp::MaxPool2d:
+  case SpatialOp::MaxPool2dGrad:
+  case SpatialOp::AvgPool2d:
+  case SpatialOp::AvgPool2dGrad:
+    break;
+  }
+  FormulaText t = callText(mnemonic(n.op), operands(n));
+  std::string win = windowText(n);
+  if (!win.empty())
+    t.text.insert(t.text.size() - 1, "; " + win);
+  return t;
 }
 
 FormulaText Equations::reduce(const Node &n) const {

@@ -50,6 +50,7 @@ private:
   FormulaText linalg(const Node &n) const;
   FormulaText reduce(const Node &n) const;
   FormulaText random(const Node &n) const;
+  FormulaText spatial(const Node &n) const;
   bool isOne(NodeId id) const;
 
   const Graph &g;

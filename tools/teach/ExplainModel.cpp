@@ -6,9 +6,11 @@
 /// of `nnc emit --stage=opt`, tools/teach/Equations.h). Each equation lists
 /// the IR nodes it covers, the fused kernel(s) they ended up in (the fusion
 /// passes run without their final DCE, so node ids still match), and FLOPs
-/// per sample from passes/FlopCount. A dense layer and a loss get their
-/// textbook equations first (tools/teach/LayerText.cpp); the totals compare
-/// the exact count with the 6 x params x samples rule.
+/// per sample from passes/FlopCount. A dense layer, a layer_norm, a
+/// convolution, a pooling, a batch norm and a loss get their textbook
+/// equations first (tools/teach/LayerText.h); the totals compare the exact
+/// count with the 6 x params x samples rule, and say why a convolution's
+/// count is far above it.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -85,6 +87,7 @@ std::string equationText(const Graph &opt, const Equations &eq,
     step += perStep(opt, c);
     if (opt[c].op == OpKind::MatMul)
       t.macs[ph] += perSample(opt, c) / 2;
+    t.macs[ph] += convMultiplyAdds(opt, c);
     irs.push_back(fmt::format(
         "%{} ({})", opt[c].name.empty() ? std::to_string(c) : opt[c].name,
         mnemonic(opt[c].op)));
@@ -113,7 +116,8 @@ std::string lineText(const LoadedModel &m, const Graph &opt,
             : std::string("(no source line)")) +
       "\n";
   os += denseLayerText(opt, ids, m.model.recipe.l2) + layerNormText(opt, ids) +
-        lossText(opt, ids);
+        convLayerText(opt, ids, m.model.recipe.l2) + poolText(opt, ids) +
+        batchNormText(opt, ids) + lossText(opt, ids);
   for (Phase ph : {Phase::Forward, Phase::Backward, Phase::Update}) {
     bool header = false;
     for (NodeId id : ids) {
@@ -168,8 +172,9 @@ std::string epochText(const LoadedModel &m, const Totals &t, int64_t samples) {
   return os + "\n";
 }
 
-/// Why the rule differs: 2 MACs per weight forward, 4 backward (dW and dX).
-std::string ruleText(const Totals &t) {
+/// Why the rule differs: 2 MACs per weight forward, 4 backward (dW and dX);
+/// a convolution's weights are used at every output position.
+std::string ruleText(const Graph &opt, const Totals &t) {
   double fwdMacs = t.macs[0], bwdMacs = t.macs[1], ruleBwdMacs = 2 * fwdMacs;
   std::string os = fmt::format(
       "\nwhy the exact count differs from 6 x params:\n"
@@ -186,6 +191,7 @@ std::string ruleText(const Totals &t) {
           "is never computed.\n";
   else
     os += "no input gradient is left out.\n";
+  os += convReuseText(opt, "  ");
   return os + "  the rule also leaves out the elementwise work (biases, "
               "activations, loss, update), and counts\n"
               "  biases as if they were multiplied.\n";
@@ -212,13 +218,15 @@ std::string explainModel(const LoadedModel &m, int64_t samples) {
       lines[opt[id].loc.line].push_back(id);
   Totals t;
   for (NodeId id : opt.leaves(OpKind::Param)) {
+    if (opt[id].buffer) // running statistics: not parameters (PyTorch's)
+      continue;
     t.params += opt[id].type.numel();
     if (opt[id].isWeight)
       t.weights += opt[id].type.numel();
   }
   for (const auto &[line, ids] : lines)
     os += lineText(m, opt, eq, kernels, line, ids, t);
-  return os + totalsText(t) + epochText(m, t, samples) + ruleText(t);
+  return os + totalsText(t) + epochText(m, t, samples) + ruleText(opt, t);
 }
 
 } // namespace nn

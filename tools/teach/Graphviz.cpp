@@ -2,7 +2,8 @@
 ///
 /// \file
 /// DOT writer: leaves are ellipses (inputs blue, parameters yellow, optimizer
-/// state grey), constants small plain text, ops boxes; an edge carries the
+/// state grey), constants small plain text, ops boxes (a convolution's or a
+/// pooling's with its window: kernel, stride, padding); an edge carries the
 /// operand's shape; an update is a dashed edge back to the parameter it
 /// overwrites; outputs are separate octagons. With a KernelMap, the nodes of
 /// each fused kernel form a cluster labelled with the kernel. dot runs as a
@@ -11,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "tools/teach/Graphviz.h"
+#include "tools/teach/LayerText.h"
 #include "tools/teach/Significant.h"
 #include "tools/teach/SourceLine.h"
 
@@ -106,6 +108,9 @@ std::string nodeLabel(const Graph &g, NodeId id, const DotOptions &opts) {
     l += fmt::format(" = {}", mnemonic(n.op));
   if (carriesActivation(n.op))
     l += fmt::format(" {{{}}}", activationName(n.act));
+  if (family(n.op) == OpFamily::Spatial)
+    if (std::string win = windowText(n); !win.empty())
+      l += "\n" + win; // kernel 3x3, stride 1, padding 1, act relu
   l += "\n" + n.type.str();
   if (n.loc.valid()) {
     std::string file = std::filesystem::path(n.loc.file).filename().string();

@@ -68,12 +68,12 @@ std::string denseLayerText(const Graph &g, const std::vector<NodeId> &ids,
   std::string slope =
       act && hasSlope(g[d->act].op) ? ", " + formatDouble(param) : "";
   NodeId out = act ? d->act : d->add;
-  std::string os =
-      fmt::format("  dense layer: X = {} {} -> {} {};  W = {} {},  b = {} {}\n"
-                  "    forward:   Z = X W + b{}\n    backward:  ",
-                  x.name, x.type.str(), act ? "A" : "Z", g[out].type.str(),
-                  w.name, w.type.str(), b.name, b.type.str(),
-                  act ? ",  A = " + f + "(Z" + slope + ")" : "");
+  std::string os = fmt::format(
+      "  dense layer: X = {} {} -> {} {};  W = {} {},  b = {} {}\n"
+      "    forward:   Z = X W + b{}\n    backward:  ",
+      x.name.empty() ? "%" + std::to_string(g[d->matmul].inputs[0]) : x.name,
+      x.type.str(), act ? "A" : "Z", g[out].type.str(), w.name, w.type.str(),
+      b.name, b.type.str(), act ? ",  A = " + f + "(Z" + slope + ")" : "");
   if (act)
     os += fmt::format("dZ = dA * {}'(Z),  ", f);
   os += fmt::format("dW = X^T dZ{},  db = sum over the batch of dZ,\n"

@@ -6,7 +6,9 @@
 /// parameters and its FLOPs per sample, forward and backward. Per-sample
 /// FLOPs are the exact slope of the graph's cost in the batch size,
 /// flops(N=2) - flops(N=1); what does not grow with the batch (the optimizer
-/// update, the L2 term) is reported per step.
+/// update, the L2 term) is reported per step. A model with convolutions
+/// gets a note on why 6 x params undercounts it (each conv weight is used
+/// at every output position), with each conv layer's numbers.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +17,7 @@
 #include "passes/FlopCount.h"
 #include "passes/MemoryPlan.h"
 #include "tools/teach/Explain.h"
+#include "tools/teach/LayerText.h"
 
 #include <fmt/format.h>
 
@@ -46,8 +49,32 @@ std::map<int, std::vector<NodeId>> byLine(const Graph &g) {
   return lines;
 }
 
+/// The nodes whose only purpose is a graph update of the forward graph
+/// (batch norm's running statistics): the update values and what only
+/// they use.
+std::vector<bool> updateOnly(const Graph &g) {
+  std::vector<bool> only(g.size(), false);
+  std::vector<int> users(g.size(), 0), onlyUsers(g.size(), 0);
+  for (const Update &u : g.updates)
+    only[u.value] = true;
+  for (NodeId id = 0; id < g.size(); ++id)
+    for (NodeId in : g[id].inputs)
+      ++users[in];
+  for (NodeId id = g.size() - 1; id >= 0; --id) {
+    if (!only[id] && users[id] > 0 && onlyUsers[id] == users[id] &&
+        !hasTrait(g[id].op, kLeaf))
+      only[id] = true;
+    if (only[id])
+      for (NodeId in : g[id].inputs)
+        ++onlyUsers[in];
+  }
+  return only;
+}
+
 /// One row per source line of the forward graph; the backward FLOPs of a
-/// line are those of its nodes in the grad graph less the forward ones.
+/// line are those of its nodes in the grad graph less the forward ones. A
+/// row is named by its last node that is not a running statistic, and
+/// lists the ops of the running statistics as "running stats".
 std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
                              double &perStep) {
   std::map<int, double> gradFlops;
@@ -57,9 +84,16 @@ std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
     perStep += nodeFlops(grad, id, 1) - perSample(grad, id);
   }
   std::vector<Row> rows;
+  std::vector<bool> stats = updateOnly(fwd);
   for (const auto &[line, ids] : byLine(fwd)) {
     Row r;
     NodeId last = ids.back();
+    bool hasStats = false;
+    for (NodeId id : ids) {
+      hasStats = hasStats || stats[id];
+      if (!stats[id])
+        last = id;
+    }
     for (NodeId id : ids) {
       const Node &n = fwd[id];
       if (n.op == OpKind::Param) {
@@ -67,10 +101,12 @@ std::vector<Row> summaryRows(const Graph &fwd, const Graph &grad,
           r.params += n.type.numel();
         continue;
       }
-      if (!hasTrait(n.op, kLeaf))
+      if (!hasTrait(n.op, kLeaf) && !stats[id])
         r.ops += std::string(r.ops.empty() ? "" : "+") + mnemonic(n.op);
       r.fwd += perSample(fwd, id);
     }
+    if (hasStats)
+      r.ops += "+running stats";
     const Node &ln = fwd[last];
     r.name = ln.name.empty() ? (line ? "line " + std::to_string(line) : "-")
                              : ln.name;
@@ -142,14 +178,19 @@ std::string summaryText(const LoadedModel &m) {
       withCommas(f + b), withCommas(f), withCommas(b), withCommas(rule6));
   if (rule6 > 0)
     os += fmt::format(" (exact count / rule = {:.3f})", (f + b) / rule6);
-  return os +
-         fmt::format("\nper step, any batch:    {} FLOPs (optimizer "
-                     "update and L2)\n",
-                     withCommas(perStep)) +
-         arenaText(m) +
-         "FLOPs: 2 per multiply-add, 1 per elementwise op; the first layer "
-         "needs no input gradient,\nso the exact count is below 6 x params "
-         "plus the elementwise work.\n";
+  os += fmt::format("\nper step, any batch:    {} FLOPs (optimizer "
+                    "update and L2)\n",
+                    withCommas(perStep)) +
+        arenaText(m);
+  std::string conv = convReuseText(fwd, "");
+  if (conv.empty())
+    return os + "FLOPs: 2 per multiply-add, 1 per elementwise op; the first "
+                "layer needs no input gradient,\nso the exact count is below "
+                "6 x params plus the elementwise work.\n";
+  return os + "FLOPs: 2 per multiply-add, 1 per elementwise op.\n" + conv +
+         fmt::format("6 x params x samples is {:.1f} x too low for this "
+                     "model: {} FLOPs/sample exact, {} by the rule.\n",
+                     (f + b) / rule6, withCommas(f + b), withCommas(rule6));
 }
 
 } // namespace nn

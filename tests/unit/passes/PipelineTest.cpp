@@ -78,7 +78,7 @@ TEST(Pipeline, Errors) {
     EXPECT_STREQ(e.what(), "error: unknown pass 'csee' in --print-after "
                            "(did you mean 'cse'?)");
   }
-  EXPECT_EQ(passNames().size(), 12u); // 6 up to Opt, 6 fusion steps
+  EXPECT_EQ(passNames().size(), 13u); // 6 up to Opt, 7 fusion steps
   // A shape error is the user's, reported through diags.
   Graph bad = mlpGraph();
   bad[*bad.findLeaf(OpKind::Param, "fc2.weight")].type =

@@ -10,6 +10,8 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "ExampleStep.h"
+
 #include "frontend/Frontend.h"
 #include "ir/Support.h"
 #include "passes/Pipeline.h"
@@ -26,68 +28,11 @@
 #include <sstream>
 
 using namespace nn;
+using nn::test::Example;
+using nn::test::loadExample;
+using nn::test::loadText;
 
 namespace {
-
-struct Example {
-  Graph fused;
-  ValueMap leaves;
-};
-
-/// The fused step graph of an example and the leaves of its first batch
-/// (the first `batch` rows of its data, in file order) from its initial
-/// parameters.
-Example loadExample(const std::string &name, const std::string &csv,
-                    const std::string &label, int64_t rows) {
-  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + name;
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  DiagEngine diags;
-  diags.addSource(path, ss.str());
-  std::optional<Model> m = parseModel(path, ss.str(), diags);
-  EXPECT_TRUE(m) << diags.str();
-  Example ex;
-  ex.fused = runPipeline(m->graph, m->recipe, Stage::Fused, {}, diags);
-  Dataset d = loadCsv(std::string(NNC_SOURCE_DIR) + "/examples/data/" + csv,
-                      label);
-  std::vector<int64_t> first;
-  for (int64_t i = 0; i < rows; ++i)
-    first.push_back(i);
-  Dataset b = selectRows(d, first);
-  for (const auto &[n, t] : initState(ex.fused, m->recipe.seed))
-    ex.leaves[n] = toValue(t);
-  for (const auto &[n, t] : bindBatch(ex.fused, b.x, b.y))
-    ex.leaves[n] = toValue(t);
-  return ex;
-}
-
-/// A model given as text, with its CSV data written next to it in a temp
-/// folder, loaded like loadExample (the first `rows` rows).
-Example loadText(const std::string &name, const std::string &model,
-                 const std::string &csv, const std::string &label,
-                 int64_t rows) {
-  std::string dir = ::testing::TempDir();
-  std::string csvPath = dir + "/" + name + ".csv";
-  std::ofstream(csvPath) << csv;
-  std::string path = dir + "/" + name + ".nn";
-  DiagEngine diags;
-  diags.addSource(path, model);
-  std::optional<Model> m = parseModel(path, model, diags);
-  EXPECT_TRUE(m) << diags.str();
-  Example ex;
-  ex.fused = runPipeline(m->graph, m->recipe, Stage::Fused, {}, diags);
-  Dataset d = loadCsv(csvPath, label);
-  std::vector<int64_t> first;
-  for (int64_t i = 0; i < rows; ++i)
-    first.push_back(i);
-  Dataset b = selectRows(d, first);
-  for (const auto &[n, t] : initState(ex.fused, m->recipe.seed))
-    ex.leaves[n] = toValue(t);
-  for (const auto &[n, t] : bindBatch(ex.fused, b.x, b.y))
-    ex.leaves[n] = toValue(t);
-  return ex;
-}
 
 /// Every line that is a node's element equals the interpreter's value.
 void checkAgainstInterpreter(const Example &ex) {
