@@ -20,6 +20,9 @@
 ///   JitCompile              the mnist_mlp training step compiled cold
 ///                           (noCache) and loaded from the JIT cache
 ///   TrainStep               one whole mnist_mlp training step, batch 64
+///   Conv                    conv2d, conv2d_grad_input, conv2d_grad_weight
+///                           at examples/fashion_cnn.nn's two conv layers
+///                           (batch 64)
 ///
 /// Every benchmark reports FLOPS (a rate: Google Benchmark prints G/s), the
 /// same count for the fused and unfused variant (the unfused graph's). Fused
@@ -58,6 +61,7 @@
 #include <random>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include <unistd.h>
 
@@ -366,6 +370,63 @@ BENCHMARK(BM_DenseFwdBwd)
 BENCHMARK(BM_Chain)
     ->ArgNames({"batch", "width", "bcast", "fused"})
     ->ArgsProduct({{4096}, {1024, 4096}, {1, 0}, {1, 0}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+//===----------------------------------------------------------------------===//
+// Convolutions (implicit GEMM) at the fashion_cnn shapes
+//===----------------------------------------------------------------------===//
+
+/// The convolution layers of examples/fashion_cnn.nn: in channels, size,
+/// out channels (3 x 3, stride 1, padding 1).
+constexpr int64_t kConvLayers[][3] = {{1, 28, 32}, {32, 14, 64}};
+
+/// One op of layer `layer`: 0 conv2d, 1 conv2d_grad_input, 2
+/// conv2d_grad_weight.
+Graph convGraph(int64_t layer, int64_t op) {
+  auto [c, hw, o] = std::tuple(kConvLayers[layer][0], kConvLayers[layer][1],
+                               kConvLayers[layer][2]);
+  auto img = [&](int64_t ch) {
+    return "f32[N," + std::to_string(ch) + "," + std::to_string(hw) + "," +
+           std::to_string(hw) + "]";
+  };
+  std::string win = "kernel = [3, 3], stride = [1, 1], padding = [1, 1]";
+  std::ostringstream s;
+  s << "graph conv {\n"
+    << "  %x = input \"x\" : " << img(c) << "\n"
+    << "  %dy = input \"dy\" : " << img(o) << "\n"
+    << "  %w = param \"w\" {init = zeros} : f32[" << o << "," << c
+    << ",3,3]\n";
+  if (op == 0)
+    s << "  %r = conv2d %x, %w {" << win << "} : ?\n";
+  else if (op == 1)
+    s << "  %r = conv2d_grad_input %dy, %w {" << win
+      << ", shape = " << img(c) << "} : ?\n";
+  else
+    s << "  %r = conv2d_grad_weight %x, %dy {" << win << "} : ?\n";
+  s << "  output r = %r\n}\n";
+  return typedGraph("conv.nnir", s.str());
+}
+
+/// Args: layer (0, 1), op (0 forward, 1 data gradient, 2 weight
+/// gradient), batch. FLOPS: 2 per multiply-add of the convolution.
+void BM_Conv(benchmark::State &state) {
+  int64_t layer = state.range(0), op = state.range(1), batch = state.range(2);
+  Graph g = convGraph(layer, op);
+  double flops = graphFlops(g, batch);
+  Compiled c(std::move(g), batch);
+  for (auto _ : state) {
+    c.step();
+    benchmark::ClobberMemory();
+  }
+  state.counters["FLOPS"] = benchmark::Counter(
+      flops * static_cast<double>(state.iterations()),
+      benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_Conv)
+    ->ArgNames({"layer", "op", "batch"})
+    ->ArgsProduct({{0, 1}, {0, 1, 2}, {64}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

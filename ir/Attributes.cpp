@@ -206,6 +206,33 @@ template <bool Node::*Field> AttrSpec flagRow(const char *name) {
           [](AttrReader &, Node &n) { n.*Field = true; }};
 }
 
+/// The rows of the spatial ops (their window, reshape's shape) and of
+/// buffers, after the others.
+std::vector<AttrSpec> spatialRows() {
+  return {
+      windowRow<&Window::kernel, true>("kernel"),
+      windowRow<&Window::stride, true>("stride"),
+      windowRow<&Window::padding, true>("padding"),
+      windowRow<&Window::dilation, false>("dilation"),
+      {"groups", false, [](const Node &n) { return n.win.groups != 1; },
+       [](const Node &n) { return std::to_string(n.win.groups); },
+       [](AttrReader &r, Node &n) {
+         n.win.groups = r.readInt(1, std::numeric_limits<int32_t>::max(),
+                                  "a number of groups");
+       }},
+      {"shape", false, [](const Node &n) { return !n.shape.empty(); },
+       [](const Node &n) { return TensorType::of(n.shape).str(); },
+       [](AttrReader &r, Node &n) {
+         TensorType t = r.readType();
+         if (t.dims.empty())
+           throw UserError("error: a shape needs its dimensions, as in "
+                           "'shape = f32[N,1,28,28]'");
+         n.shape = t.dims;
+       }},
+      flagRow<&Node::buffer>("buffer"),
+  };
+}
+
 std::vector<AttrSpec> makeTable() {
   return {
       {"axis", false, [](const Node &n) { return n.axis != -1; },
@@ -271,33 +298,18 @@ std::vector<AttrSpec> makeTable() {
       {"eps", false, [](const Node &n) { return takesEps(n.op); },
        [](const Node &n) { return formatDouble(n.param); },
        [](AttrReader &r, Node &n) { n.param = r.readNumber(); }},
-      windowRow<&Window::kernel, true>("kernel"),
-      windowRow<&Window::stride, true>("stride"),
-      windowRow<&Window::padding, true>("padding"),
-      windowRow<&Window::dilation, false>("dilation"),
-      {"groups", false, [](const Node &n) { return n.win.groups != 1; },
-       [](const Node &n) { return std::to_string(n.win.groups); },
-       [](AttrReader &r, Node &n) {
-         n.win.groups = r.readInt(1, std::numeric_limits<int32_t>::max(),
-                                  "a number of groups");
-       }},
-      {"shape", false, [](const Node &n) { return !n.shape.empty(); },
-       [](const Node &n) { return TensorType::of(n.shape).str(); },
-       [](AttrReader &r, Node &n) {
-         TensorType t = r.readType();
-         if (t.dims.empty())
-           throw UserError("error: a shape needs its dimensions, as in "
-                           "'shape = f32[N,1,28,28]'");
-         n.shape = t.dims;
-       }},
-      flagRow<&Node::buffer>("buffer"),
   };
 }
 
 } // namespace
 
 const std::vector<AttrSpec> &attributeTable() {
-  static const std::vector<AttrSpec> table = makeTable();
+  static const std::vector<AttrSpec> table = [] {
+    std::vector<AttrSpec> t = makeTable();
+    for (AttrSpec &r : spatialRows())
+      t.push_back(r);
+    return t;
+  }();
   return table;
 }
 

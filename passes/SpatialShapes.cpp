@@ -69,147 +69,187 @@ TensorType windowOutType(const TensorType &x, const Window &win,
   return TensorType::of(dims);
 }
 
-TensorType spatialOpType(const Node &n, const std::vector<TensorType> &ts,
-                         std::string &err) {
-  const char *what = mnemonic(n.op);
-  auto need = [&](size_t i, bool ok, const std::string &want) {
+namespace {
+
+/// The operands of one spatial node and the checks its rules share; each
+/// check sets `err` and returns false on a mismatch.
+struct Rule {
+  const Node &n;
+  const std::vector<TensorType> &ts;
+  std::string &err;
+
+  const char *what() const { return mnemonic(n.op); }
+  bool need(size_t i, bool ok, const std::string &want) {
     if (!ok)
-      err = std::string("'") + what + "' needs " + want + ", got " +
+      err = std::string("'") + what() + "' needs " + want + ", got " +
             ts[i].str();
     return ok;
-  };
-  auto count = [&](size_t lo, size_t hi) {
+  }
+  bool count(size_t lo, size_t hi) {
     if (ts.size() < lo || ts.size() > hi)
-      err = std::string("'") + what + "' takes " + std::to_string(lo) +
+      err = std::string("'") + what() + "' takes " + std::to_string(lo) +
             (lo == hi ? "" : " to " + std::to_string(hi)) + " operands";
     return err.empty();
-  };
-  // An optional activation operand `a` at `i`: the type of operand `like`.
-  auto sameAs = [&](size_t i, size_t like) {
+  }
+  /// The optional activation operand at `i` has operand `like`'s type.
+  bool sameAs(size_t i, size_t like) {
     return i >= ts.size() || need(i, ts[i] == ts[like], ts[like].str());
-  };
-  // Operand i is a [C] vector for C = channels.
-  auto perChannel = [&](size_t i, int64_t channels) {
+  }
+  /// Operand `i`, when present, is a vector of `channels` values.
+  bool perChannel(size_t i, int64_t channels) {
     return i >= ts.size() ||
            need(i,
                 ts[i].known && ts[i].dtype == DType::F32 &&
                     ts[i].dims == std::vector<int64_t>{channels},
                 "a vector of its " + std::to_string(channels) + " channels");
-  };
-  switch (member<SpatialOp>(n.op)) {
-  case SpatialOp::Conv2d: {
-    if (!count(2, 3) || !need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
-        !need(1, ts[1].known && ts[1].dtype == DType::F32 && ts[1].rank() == 4,
-              "an f32 kernel [O,C/groups,kh,kw]"))
-      return {};
-    const auto &x = ts[0].dims, &w = ts[1].dims;
-    int64_t g = n.win.groups;
-    if (g < 1 || x[1] % g != 0 || w[0] % g != 0)
-      return failWith(err, "'conv2d' groups " + std::to_string(g) +
-                               " do not divide its " + std::to_string(x[1]) +
-                               " input and " + std::to_string(w[0]) +
-                               " output channels");
-    if (w[1] * g != x[1])
-      return failWith(err, "'conv2d' kernel " + ts[1].str() + " expects " +
-                               std::to_string(w[1] * g) +
-                               " input channels, but its input " +
-                               ts[0].str() + " has " + std::to_string(x[1]));
-    if (w[2] != n.win.kernel[0] || w[3] != n.win.kernel[1])
-      return failWith(err, "'conv2d' kernel " + ts[1].str() +
-                               " does not match its window " +
-                               pairStr(n.win.kernel));
-    if (!perChannel(2, w[0]))
-      return {};
-    return windowOutType(ts[0], n.win, w[0], what, err);
   }
-  case SpatialOp::Conv2dGradInput: {
-    if (!count(2, 3) || !need(0, isImage(ts[0]), "dy, an f32 image") ||
-        !sameAs(2, 0))
-      return {};
-    TensorType x = TensorType::of(n.shape);
-    if (n.shape.size() != 4 || ts[1].rank() != 4 ||
-        ts[1].dims[0] != ts[0].dims[1] ||
-        ts[1].dims[1] * n.win.groups != n.shape[1])
-      return failWith(err, "'conv2d_grad_input' needs dy [N,O,..], w "
-                           "[O,C/groups,kh,kw] and shape [N,C,H,W], got " +
-                               ts[0].str() + ", " + ts[1].str() + " and " +
-                               x.str());
-    TensorType y = windowOutType(x, n.win, ts[1].dims[0], what, err);
+  TensorType fail(std::string msg) { return failWith(err, std::move(msg)); }
+  /// `x`'s output under the node's window, which must be dy (`ts[dy]`).
+  TensorType backTo(const TensorType &x, int64_t channels, size_t dy) {
+    TensorType y = windowOutType(x, n.win, channels, what(), err);
     if (!err.empty())
       return {};
-    if (y != ts[0])
-      return failWith(err, "'conv2d_grad_input' dy " + ts[0].str() +
-                               " is not the output " + y.str() + " of " +
-                               x.str());
+    if (y != ts[dy])
+      return fail(std::string("'") + what() + "' dy " + ts[dy].str() +
+                  " is not the output " + y.str() + " of " + x.str());
     return x;
   }
-  case SpatialOp::Conv2dGradWeight: {
-    if (!count(2, 3) || !need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
-        !need(1, isImage(ts[1]), "dy, an f32 image") || !sameAs(2, 1))
-      return {};
-    int64_t o = ts[1].dims[1], g = n.win.groups;
-    if (g < 1 || ts[0].dims[1] % g != 0 || o % g != 0)
-      return failWith(err, "'conv2d_grad_weight' groups do not divide its "
-                           "channels");
-    TensorType y = windowOutType(ts[0], n.win, o, what, err);
-    if (!err.empty())
-      return {};
-    if (y != ts[1])
-      return failWith(err, "'conv2d_grad_weight' dy " + ts[1].str() +
-                               " is not the output " + y.str() + " of " +
-                               ts[0].str());
-    return TensorType::of(
-        {o, ts[0].dims[1] / g, n.win.kernel[0], n.win.kernel[1]});
-  }
+};
+
+TensorType conv2dType(Rule &r) {
+  const std::vector<TensorType> &ts = r.ts;
+  if (!r.count(2, 3) || !r.need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
+      !r.need(1, ts[1].known && ts[1].dtype == DType::F32 && ts[1].rank() == 4,
+              "an f32 kernel [O,C/groups,kh,kw]"))
+    return {};
+  const auto &x = ts[0].dims, &w = ts[1].dims;
+  const Window &win = r.n.win;
+  if (win.groups < 1 || x[1] % win.groups != 0 || w[0] % win.groups != 0)
+    return r.fail("'conv2d' groups " + std::to_string(win.groups) +
+                  " do not divide its " + std::to_string(x[1]) +
+                  " input and " + std::to_string(w[0]) + " output channels");
+  if (w[1] * win.groups != x[1])
+    return r.fail("'conv2d' kernel " + ts[1].str() + " expects " +
+                  std::to_string(w[1] * win.groups) +
+                  " input channels, but its input " + ts[0].str() + " has " +
+                  std::to_string(x[1]));
+  if (w[2] != win.kernel[0] || w[3] != win.kernel[1])
+    return r.fail("'conv2d' kernel " + ts[1].str() +
+                  " does not match its window " + pairStr(win.kernel));
+  if (!r.perChannel(2, w[0]))
+    return {};
+  return windowOutType(ts[0], win, w[0], r.what(), r.err);
+}
+
+TensorType conv2dGradInputType(Rule &r) {
+  const std::vector<TensorType> &ts = r.ts;
+  const Node &n = r.n;
+  if (!r.count(2, 3) || !r.need(0, isImage(ts[0]), "dy, an f32 image") ||
+      !r.sameAs(2, 0))
+    return {};
+  TensorType x = TensorType::of(n.shape);
+  if (n.shape.size() != 4 || ts[1].rank() != 4 ||
+      ts[1].dims[0] != ts[0].dims[1] ||
+      ts[1].dims[1] * n.win.groups != n.shape[1])
+    return r.fail("'conv2d_grad_input' needs dy [N,O,..], w "
+                  "[O,C/groups,kh,kw] and shape [N,C,H,W], got " +
+                  ts[0].str() + ", " + ts[1].str() + " and " + x.str());
+  return r.backTo(x, ts[1].dims[0], 0);
+}
+
+TensorType conv2dGradWeightType(Rule &r) {
+  const std::vector<TensorType> &ts = r.ts;
+  const Window &win = r.n.win;
+  if (!r.count(2, 3) || !r.need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
+      !r.need(1, isImage(ts[1]), "dy, an f32 image") || !r.sameAs(2, 1))
+    return {};
+  int64_t o = ts[1].dims[1], g = win.groups;
+  if (g < 1 || ts[0].dims[1] % g != 0 || o % g != 0)
+    return r.fail("'conv2d_grad_weight' groups do not divide its channels");
+  if (r.backTo(ts[0], o, 1) != ts[0])
+    return {};
+  return TensorType::of({o, ts[0].dims[1] / g, win.kernel[0], win.kernel[1]});
+}
+
+/// The channel ops: [N,C,...] in, [C] or the input's type out.
+TensorType channelType(Rule &r) {
+  const std::vector<TensorType> &ts = r.ts;
+  const char *want = "f32 [N,C,...]";
+  if (!r.need(0, hasChannels(ts[0]), want))
+    return {};
+  int64_t c = ts[0].dims[1];
+  switch (member<SpatialOp>(r.n.op)) {
   case SpatialOp::ChannelSum:
-    if (!count(1, 2) || !need(0, hasChannels(ts[0]), "f32 [N,C,...]") ||
-        !sameAs(1, 0))
-      return {};
-    return TensorType::of({ts[0].dims[1]});
+    return r.count(1, 2) && r.sameAs(1, 0) ? TensorType::of({c})
+                                           : TensorType{};
   case SpatialOp::ChannelMean:
   case SpatialOp::ChannelVar:
-    if (!need(0, hasChannels(ts[0]), "f32 [N,C,...]"))
-      return {};
-    return TensorType::of({ts[0].dims[1]});
+    return TensorType::of({c});
   case SpatialOp::ChannelAffine:
-    if (!count(2, 3) || !need(0, hasChannels(ts[0]), "f32 [N,C,...]") ||
-        !perChannel(1, ts[0].dims[1]) || !perChannel(2, ts[0].dims[1]))
-      return {};
-    return ts[0];
+    return r.count(2, 3) && r.perChannel(1, c) && r.perChannel(2, c)
+               ? ts[0]
+               : TensorType{};
   case SpatialOp::BatchNormalize:
-    if (!need(0, hasChannels(ts[0]), "f32 [N,C,...]") ||
-        !perChannel(1, ts[0].dims[1]) || !perChannel(2, ts[0].dims[1]))
-      return {};
-    return ts[0];
+    return r.perChannel(1, c) && r.perChannel(2, c) ? ts[0] : TensorType{};
   case SpatialOp::BatchNormalizeGrad:
-    if (!need(0, hasChannels(ts[0]), "f32 [N,C,...]") || !sameAs(1, 0))
-      return {};
-    return ts[0];
+    return r.sameAs(1, 0) ? ts[0] : TensorType{};
+  case SpatialOp::Conv2d:
+  case SpatialOp::Conv2dGradInput:
+  case SpatialOp::Conv2dGradWeight:
+  case SpatialOp::MaxPool2d:
+  case SpatialOp::MaxPool2dGrad:
+  case SpatialOp::AvgPool2d:
+  case SpatialOp::AvgPool2dGrad:
+    break;
+  }
+  NN_UNREACHABLE("not a channel op");
+}
+
+TensorType poolType(Rule &r) {
+  const Window &win = r.n.win;
+  if (win.groups != 1 || win.padding[0] * 2 > win.kernel[0] ||
+      win.padding[1] * 2 > win.kernel[1])
+    return r.fail(std::string("'") + r.what() +
+                  "' padding must be at most half its kernel, and it has "
+                  "no groups");
+  const TensorType &x = r.ts[0];
+  return windowOutType(x, win, x.rank() == 4 ? x.dims[1] : 0, r.what(),
+                       r.err);
+}
+
+TensorType poolGradType(Rule &r) {
+  TensorType x = r.n.op == OpKind::MaxPool2dGrad ? r.ts[1]
+                                                 : TensorType::of(r.n.shape);
+  if (!r.need(0, isImage(r.ts[0]), "dy, an f32 image"))
+    return {};
+  return r.backTo(x, x.rank() == 4 ? x.dims[1] : 0, 0);
+}
+
+} // namespace
+
+TensorType spatialOpType(const Node &n, const std::vector<TensorType> &ts,
+                         std::string &err) {
+  Rule r{n, ts, err};
+  switch (member<SpatialOp>(n.op)) {
+  case SpatialOp::Conv2d:
+    return conv2dType(r);
+  case SpatialOp::Conv2dGradInput:
+    return conv2dGradInputType(r);
+  case SpatialOp::Conv2dGradWeight:
+    return conv2dGradWeightType(r);
+  case SpatialOp::ChannelSum:
+  case SpatialOp::ChannelMean:
+  case SpatialOp::ChannelVar:
+  case SpatialOp::ChannelAffine:
+  case SpatialOp::BatchNormalize:
+  case SpatialOp::BatchNormalizeGrad:
+    return channelType(r);
   case SpatialOp::MaxPool2d:
   case SpatialOp::AvgPool2d:
-    if (n.win.groups != 1 || n.win.padding[0] * 2 > n.win.kernel[0] ||
-        n.win.padding[1] * 2 > n.win.kernel[1])
-      return failWith(err, std::string("'") + what +
-                               "' padding must be at most half its kernel, "
-                               "and it has no groups");
-    return windowOutType(ts[0], n.win, ts[0].rank() == 4 ? ts[0].dims[1] : 0,
-                         what, err);
+    return poolType(r);
   case SpatialOp::MaxPool2dGrad:
-  case SpatialOp::AvgPool2dGrad: {
-    bool isMax = n.op == OpKind::MaxPool2dGrad;
-    TensorType x = isMax ? ts[1] : TensorType::of(n.shape);
-    if (!need(0, isImage(ts[0]), "dy, an f32 image"))
-      return {};
-    TensorType y = windowOutType(x, n.win, x.rank() == 4 ? x.dims[1] : 0,
-                                 what, err);
-    if (!err.empty())
-      return {};
-    if (y != ts[0])
-      return failWith(err, std::string("'") + what + "' dy " + ts[0].str() +
-                               " is not the output " + y.str() + " of " +
-                               x.str());
-    return x;
-  }
+  case SpatialOp::AvgPool2dGrad:
+    return poolGradType(r);
   }
   NN_UNREACHABLE("bad SpatialOp");
 }

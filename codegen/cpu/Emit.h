@@ -255,6 +255,16 @@ struct GemmSpec {
   /// Sees every b(p, j) of this task's columns once, p ascending for each
   /// column (a bias gradient summed while b is packed).
   std::function<void(llvm::Value *, llvm::Value *, llvm::Value *)> onB;
+  /// Optional (not with onB): bRow(p, j, dst, width) stores b(p, j + q) at
+  /// dst[q] for q < width, 0 where j + q >= n, in place of `width` calls
+  /// of `b`: a vector gather (an implicit GEMM's patches).
+  std::function<void(llvm::Value *, llvm::Value *, llvm::Value *, int64_t)>
+      bRow;
+  /// Optional, for a packed a: aCol(i, p, dst, height) stores a(i + r, p)
+  /// at dst[r] for r < height, 0 where i + r >= m, in place of `height`
+  /// calls of `a`.
+  std::function<void(llvm::Value *, llvm::Value *, llvm::Value *, int64_t)>
+      aCol;
 };
 /// Emits `spec` for the columns of task k.part of k.parts.
 void emitGemm(KernelEmitter &k, const GemmSpec &spec);

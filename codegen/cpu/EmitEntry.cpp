@@ -196,6 +196,10 @@ EntryEmitter::EntryEmitter(ModuleEmitter &me, const CpuEntry &e)
 EntryEmitter::Split EntryEmitter::splitOf(NodeId id, bool rows) {
   if (!splittable(g, id))
     return {nullptr, nullptr};
+  if (family(g[id].op) == OpFamily::Spatial) {
+    auto [maxParts, work] = spatialSplit(b, g, id, batch);
+    return {maxParts, work};
+  }
   auto dimOf = [&](int64_t d) -> llvm::Value * {
     return d == kBatch ? batch : b.getInt64(static_cast<uint64_t>(d));
   };

@@ -7,9 +7,11 @@
 ///   for jc: column blocks of nc (this task's share of the column panels)
 ///     for pc: depth blocks of kc; b's block packed into panels of nr
 ///             columns (transposes read in place and folded activation
-///             gradients applied while packing: the prologue)
+///             gradients applied while packing: the prologue; a whole
+///             panel's row at once where the spec has bRow)
 ///       for ic: row blocks of mc (this task's rows; a packed too when it
-///               is computed)
+///               is computed, a tile's column at once where the spec has
+///               aCol)
 ///         for jr, ir: an mr x nr micro-kernel, mr x (nr / lanes) vector
 ///                     accumulators held in registers, one broadcast of a
 ///                     and nr / lanes loads of b per FMA row
@@ -284,6 +286,8 @@ void GemmEmitter::packB(Val j0, Val ncb, Val p0, Val kcb) {
     auto fill = [&](bool guarded) {
       k.loop(kcb, "pp", [&](Val p) {
         Val row = b.CreateAdd(panel, b.CreateMul(p, k.i64(kNr)));
+        if (s.bRow && !s.onB)
+          return s.bRow(b.CreateAdd(p0, p), jbase, at(bPack, row), kNr);
         k.loop(k.i64(kNr), "jj", [&](Val jj) {
           Val j = b.CreateAdd(jbase, jj);
           Val dst = at(bPack, b.CreateAdd(row, jj));
@@ -312,6 +316,10 @@ void GemmEmitter::packA(Val i0, Val mcb, Val p0, Val kcb) {
     Val ibase = b.CreateAdd(i0, b.CreateMul(ip, k.i64(kMr)));
     Val panel = b.CreateMul(b.CreateMul(ip, kcb), k.i64(kMr));
     k.loop(kcb, "pp", [&](Val p) {
+      if (s.aCol) {
+        Val dst = at(aPack, b.CreateAdd(panel, b.CreateMul(p, k.i64(kMr))));
+        return s.aCol(ibase, b.CreateAdd(p0, p), dst, kMr);
+      }
       for (int64_t r = 0; r < kMr; ++r) {
         Val i = b.CreateAdd(ibase, k.i64(r));
         Val dst = at(aPack, b.CreateAdd(b.CreateAdd(panel, b.CreateMul(

@@ -82,7 +82,7 @@ static bool splitsByRows(RowsOp op) {
 
 bool splittable(const Graph &g, NodeId id) {
   OpFamily f = family(g[id].op);
-  if (isProduct(g, id) || f == OpFamily::Update)
+  if (isProduct(g, id) || f == OpFamily::Update || f == OpFamily::Spatial)
     return true;
   // Elementwise loops (flat, or nests split along their outermost
   // dimension), and layer_norm's rows (split by rows), unless too small
@@ -90,6 +90,8 @@ bool splittable(const Graph &g, NodeId id) {
   bool bigEnough = g[id].type.hasBatch() || g[id].type.numel() >= 8192;
   if (f == OpFamily::Rows)
     return splitsByRows(member<RowsOp>(g[id].op)) && bigEnough;
+  if (g[id].op == OpKind::Reshape) // a flat copy
+    return bigEnough;
   return (f == OpFamily::FusedElementwise || f == OpFamily::Elementwise) &&
          (isFlatElementwise(g, id) || !g[id].type.dims.empty()) && bigEnough;
 }

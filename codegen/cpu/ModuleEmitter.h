@@ -29,6 +29,11 @@ bool isProduct(const Graph &g, NodeId id);
 bool splittable(const Graph &g, NodeId id);
 /// The depth (summed dimension) of node `id`'s product, kBatch possible.
 int64_t productDepth(const Graph &g, NodeId id);
+/// The maxParts and work (multiply-adds or elements) of spatial node `id`'s
+/// kernel, as its kernel splits itself (EmitSpatial.cpp).
+std::pair<llvm::Value *, llvm::Value *>
+spatialSplit(llvm::IRBuilder<> &b, const Graph &g, NodeId id,
+             llvm::Value *batch);
 
 /// The most kernel calls one function of a step makes (see EmitEntry.cpp).
 constexpr int64_t kCallsPerPart = 128;

@@ -1,0 +1,524 @@
+//===- EmitConv.cpp - conv2d and its gradients as implicit GEMMs ----------===//
+///
+/// \file
+/// The three convolutions of ir/Ops.def, each a matrix product on
+/// EmitGemm.cpp's packed, register-blocked micro-kernels (NCHW):
+///
+///   conv2d, per image n and group g:
+///     y[n, g] [Og, Ho*Wo] = w[g] [Og, Cg*kh*kw] @ patches [Cg*kh*kw, Ho*Wo]
+///   conv2d_grad_weight, per group g:
+///     dw[g] [Og, Cg*kh*kw] = dy[:, g] [Og, N*Ho*Wo] @ patches^T
+///   conv2d_grad_input, per image n and group g (a transposed convolution):
+///     dx[n, g] [Cg, H*W] = w[g]^T [Cg, Og*kh*kw] @ dy-taps [Og*kh*kw, H*W]
+///
+/// Algorithm: the patch matrix (im2col) is never stored: its elements are
+/// computed while the GEMM packs its b panel (one kc x nr panel at a time:
+/// a whole panel row as one masked vector gather, GemmSpec::bRow, or one
+/// masked vector load where stride 1 keeps the width, as a "same"
+/// convolution does), zero outside the image and past the last column. For the data gradient, b's
+/// element (o, p, q; h, w) is dy[n, o, (h + pad - p*dil) / stride, ...]
+/// where that division is exact and inside dy, else zero, so each dx
+/// element sums its taps o-major, then p, then q, in one fixed order (no
+/// scatter). The activation operand `a` of the gradients is applied while
+/// packing (dy * act'(a)); conv2d's bias and activation are the GEMM's
+/// epilogue. Every element of a product sums its terms in the order of its
+/// depth index whatever the blocking (EmitGemm.cpp), and each element is
+/// computed by one task: images (with groups) are split between the tasks
+/// when there are at least as many as tasks, else every task takes its
+/// share of each image's product; the weight gradient's product is split by
+/// EmitGemm. So the results are the same bits for any thread count.
+///
+//===----------------------------------------------------------------------===//
+
+#include "codegen/cpu/EmitSpatial.h"
+
+#include "ir/ElementwiseMath.h"
+#include "ir/Support.h"
+
+namespace nn::cpu {
+
+using namespace llvm;
+using Val = llvm::Value *;
+
+ImageGeom::ImageGeom(const std::vector<int64_t> &x,
+                     const std::vector<int64_t> &y, const Window &win) {
+  NN_ASSERT(x.size() == 4 && y.size() == 4,
+            "a spatial kernel of " + dimsStr(x) + " and " + dimsStr(y));
+  c = x[1], h = x[2], w = x[3];
+  o = y[1], ho = y[2], wo = y[3];
+  kh = win.kernel[0], kw = win.kernel[1];
+  sh = win.stride[0], sw = win.stride[1];
+  ph = win.padding[0], pw = win.padding[1];
+  dh = win.dilation[0], dw = win.dilation[1];
+  groups = win.groups;
+}
+
+namespace {
+
+/// The most weights conv2d_grad_input copies transposed onto its stack
+/// (256 KiB).
+constexpr int64_t kMaxTransposedWeight = 65536;
+
+/// Element (row, pix) of image `img`'s patch matrix for group `grp`: row
+/// (c, p, q) of Cg*kh*kw, pixel (i, j) of Ho*Wo; x[n, grp*Cg + c, i*sh -
+/// ph + p*dh, j*sw - pw + q*dw], zero outside. x is operand `xOp`.
+Val patchAt(KernelEmitter &k, const ImageGeom &G, size_t xOp, Val img,
+            Val grp, Val row, Val pix) {
+  IRBuilder<> &b = k.b;
+  Val kk = k.i64(G.kh * G.kw);
+  Val c = b.CreateUDiv(row, kk), r = b.CreateURem(row, kk);
+  Val p = b.CreateUDiv(r, k.i64(G.kw)), q = b.CreateURem(r, k.i64(G.kw));
+  Val i = b.CreateUDiv(pix, k.i64(G.wo)), j = b.CreateURem(pix, k.i64(G.wo));
+  Val ih = b.CreateAdd(b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph)),
+                       b.CreateMul(p, k.i64(G.dh)));
+  Val iw = b.CreateAdd(b.CreateSub(b.CreateMul(j, k.i64(G.sw)), k.i64(G.pw)),
+                       b.CreateMul(q, k.i64(G.dw)));
+  // Unsigned: a negative coordinate is out of range too.
+  Val inside = b.CreateAnd(b.CreateICmpULT(ih, k.i64(G.h)),
+                           b.CreateICmpULT(iw, k.i64(G.w)));
+  Val ch = b.CreateAdd(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                                   b.CreateMul(grp, k.i64(G.cg()))),
+                       c);
+  Val idx = b.CreateAdd(
+      b.CreateMul(b.CreateAdd(b.CreateMul(ch, k.i64(G.h)), ih), k.i64(G.w)),
+      iw);
+  Val v = k.load(xOp, b.CreateSelect(inside, idx, k.i64(0)));
+  return b.CreateSelect(inside, v, k.f32(0));
+}
+
+/// Operand `dyOp` at `idx`, times act'(a) (operand `aOp`) when the node
+/// has that operand.
+Val gradAt(KernelEmitter &k, size_t dyOp, size_t aOp, Val idx) {
+  Val dy = k.load(dyOp, idx);
+  if (k.in.size() <= aOp || k.node.act == Activation::None)
+    return dy;
+  LlvmMath math{k};
+  return math.mul(dy, emitActivationGrad(math, k.node.act, k.load(aOp, idx),
+                                         k.node.param));
+}
+
+/// The units (image, group) of a per-image product, split between the
+/// tasks when there are at least as many units as tasks: then each task
+/// runs its units' products alone (k.part, k.parts set to 0 of 1 while
+/// `body` emits), else every task runs every unit's product, its share of
+/// each. body(unit).
+void perImage(KernelEmitter &k, Val units,
+              const std::function<void(Val)> &body) {
+  IRBuilder<> &b = k.b;
+  Val part = k.part, parts = k.parts;
+  Val byUnits = b.CreateICmpSLE(parts, units);
+  Val begin = b.CreateSelect(
+      byUnits, b.CreateSDiv(b.CreateMul(part, units), parts), k.i64(0));
+  Val end = b.CreateSelect(
+      byUnits,
+      b.CreateSDiv(b.CreateMul(b.CreateAdd(part, k.i64(1)), units), parts),
+      units);
+  k.part = b.CreateSelect(byUnits, k.i64(0), part);
+  k.parts = b.CreateSelect(byUnits, k.i64(1), parts);
+  Val out = k.out;
+  k.loop(b.CreateSub(end, begin), "unit",
+         [&](Val u) { body(b.CreateAdd(begin, u)); });
+  k.out = out;
+  k.part = part;
+  k.parts = parts;
+}
+
+Val at(KernelEmitter &k, Val base, Val idx) {
+  return k.b.CreateInBoundsGEP(k.f32(), base, idx);
+}
+
+/// i32 vectors of `n` lanes: a whole panel row's indices at once.
+struct Lanes {
+  KernelEmitter &k;
+  unsigned n;
+  IRBuilder<> &b() { return k.b; }
+  Type *ty() { return FixedVectorType::get(k.b.getInt32Ty(), n); }
+  /// A scalar i64 (or constant) in every lane.
+  Val splat(Val v) {
+    return k.b.CreateVectorSplat(n, k.b.CreateTrunc(v, k.b.getInt32Ty()));
+  }
+  Val c(int64_t v) {
+    return ConstantInt::get(ty(), static_cast<uint64_t>(v), /*isSigned=*/true);
+  }
+  /// first, first + 1, ..., first + n - 1.
+  Val iota(Val first) {
+    std::vector<Constant *> steps;
+    for (unsigned i = 0; i < n; ++i)
+      steps.push_back(k.b.getInt32(i));
+    return k.b.CreateAdd(splat(first), ConstantVector::get(steps));
+  }
+  /// The floats at base[first + lane] where `mask`, else 0 (masked-off
+  /// lanes may lie outside the buffer: never read).
+  Val load(Val base, Val first, Val mask) {
+    auto *vt = FixedVectorType::get(k.f32(), n);
+    return k.b.CreateMaskedLoad(vt, k.b.CreateGEP(k.f32(), base, first),
+                                Align(4), mask,
+                                ConstantAggregateZero::get(vt));
+  }
+  /// The floats at base[idx] where `mask`, else 0.
+  Val gather(Val base, Val idx, Val mask) {
+    IRBuilder<> &bb = k.b;
+    Val ptrs = bb.CreateInBoundsGEP(k.f32(), base,
+                                    bb.CreateSelect(mask, idx, c(0)));
+    auto *vt = FixedVectorType::get(k.f32(), n);
+    return bb.CreateMaskedGather(vt, ptrs, Align(4), mask,
+                                 ConstantAggregateZero::get(vt));
+  }
+};
+
+} // namespace
+
+void emitConv2d(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  const std::vector<int64_t> &xd = k.inType(0).dims;
+  ImageGeom G(xd, k.node.type.dims, k.node.win);
+  const int64_t depth = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
+  Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
+  Val out = k.out;
+  bool hasBias = k.in.size() == 3;
+  LlvmMath math{k};
+  perImage(k, units, [&](Val u) {
+    Val img = b.CreateUDiv(u, k.i64(G.groups));
+    Val grp = b.CreateURem(u, k.i64(G.groups));
+    Val row0 = b.CreateMul(grp, k.i64(G.og())); // the group's first channel
+    Val wOff = b.CreateMul(row0, k.i64(depth));
+    k.out = at(k, out,
+               b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
+                           k.i64(pixels)));
+    GemmSpec gemm(k.i64(G.og()), k.i64(depth), k.i64(pixels));
+    gemm.a = [&](Val i, Val p) {
+      return k.load(1, b.CreateAdd(wOff,
+                                   b.CreateAdd(b.CreateMul(i, k.i64(depth)),
+                                               p)));
+    };
+    if (k.in[1].ptr) {
+      gemm.aBase = at(k, k.in[1].ptr, wOff);
+      gemm.aRowStride = k.i64(depth);
+      gemm.aColStride = k.i64(1);
+    }
+    gemm.b = [&](Val p, Val j) { return patchAt(k, G, 0, img, grp, p, j); };
+    // A panel row: one (c, p, q) over pixels j .. j + width - 1, gathered;
+    // one masked load where stride 1 keeps the width (Wo = W): the pixels'
+    // elements are then consecutive in x.
+    bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
+    if (k.in[0].ptr)
+      gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
+        Lanes v{k, static_cast<unsigned>(width)};
+        Val kk = k.i64(G.kh * G.kw);
+        Val c = b.CreateUDiv(row, kk), r = b.CreateURem(row, kk);
+        Val p = b.CreateUDiv(r, k.i64(G.kw)), q = b.CreateURem(r, k.i64(G.kw));
+        Val offH = b.CreateSub(b.CreateMul(p, k.i64(G.dh)), k.i64(G.ph));
+        Val offW = b.CreateSub(b.CreateMul(q, k.i64(G.dw)), k.i64(G.pw));
+        Val jv = v.iota(j);
+        Val i = b.CreateUDiv(jv, v.c(G.wo));
+        Val jw = b.CreateSub(jv, b.CreateMul(i, v.c(G.wo)));
+        Val ih = b.CreateAdd(b.CreateMul(i, v.c(G.sh)), v.splat(offH));
+        Val iw = b.CreateAdd(b.CreateMul(jw, v.c(G.sw)), v.splat(offW));
+        Val mask = b.CreateAnd(
+            b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                        b.CreateICmpULT(iw, v.c(G.w))),
+            b.CreateICmpULT(jv, v.c(pixels)));
+        Val ch = b.CreateAdd(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                                         b.CreateMul(grp, k.i64(G.cg()))),
+                             c);
+        Val plane = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+        if (contiguous) { // (i + offH) * W + jw + offW = j + offH * W + offW
+          Val first = b.CreateAdd(
+              j, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
+          b.CreateAlignedStore(v.load(plane, first, mask), dst, Align(4));
+          return;
+        }
+        Val idx = b.CreateAdd(b.CreateMul(ih, v.c(G.w)), iw);
+        b.CreateAlignedStore(v.gather(plane, idx, mask), dst, Align(4));
+      };
+    EpilogueFn epi = [&](Val i, Val, Val acc) {
+      Val z = hasBias ? math.add(acc, k.load(2, b.CreateAdd(row0, i))) : acc;
+      return emitActivation(math, k.node.act, z, k.node.param);
+    };
+    if (hasBias || k.node.act != Activation::None) {
+      gemm.epilogue = &epi;
+      gemm.vecEpilogue = [&](Val i, Val, Val acc) {
+        LlvmMath vmath{k, 8};
+        Val z = acc;
+        if (hasBias)
+          z = vmath.add(z, b.CreateVectorSplat(
+                               8, k.load(2, b.CreateAdd(row0, i))));
+        return emitActivation(vmath, k.node.act, z, k.node.param);
+      };
+    }
+    emitGemm(k, gemm);
+  });
+}
+
+void emitConv2dGradWeight(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  // Operands x, dy, optional a; the result [O, Cg, kh, kw].
+  const std::vector<int64_t> &xd = k.inType(0).dims;
+  ImageGeom G(xd, k.inType(1).dims, k.node.win);
+  const int64_t cols = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
+  const bool transposed = weightGradTransposed(cols, G.og());
+  Val depth = b.CreateMul(k.dim(xd[0]), k.i64(pixels));
+  Val out = k.out;
+  bool masked = k.in.size() > 2 && k.node.act != Activation::None;
+  Val grp = nullptr, row0 = nullptr;
+  // dy[n, row0 + i, pix] (* act'(a)) at depth p = (n, pix).
+  auto dyElem = [&](Val i, Val p) {
+    Val img = b.CreateUDiv(p, k.i64(pixels));
+    Val pix = b.CreateURem(p, k.i64(pixels));
+    Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)), b.CreateAdd(row0, i));
+    return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
+  };
+  // dyElem(i + r, p) at dst[r] for r < height, 0 past Og: gathered (HoWo
+  // apart), dy * act'(a) lane by lane.
+  auto dyLanes = [&](Val i, Val p, Val dst, int64_t height) {
+    Lanes v{k, static_cast<unsigned>(height)};
+    Val img = b.CreateUDiv(p, k.i64(pixels));
+    Val pix = b.CreateURem(p, k.i64(pixels));
+    Val rows = v.iota(i);
+    Val ok = b.CreateICmpULT(rows, v.c(G.og()));
+    Val base = b.CreateAdd(
+        b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
+                    k.i64(pixels)),
+        pix);
+    Val idx = b.CreateMul(rows, v.c(pixels));
+    Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
+    if (masked) {
+      LlvmMath math{k, v.n};
+      Val a = v.gather(at(k, k.in[2].ptr, base), idx, ok);
+      d = math.mul(d,
+                   emitActivationGrad(math, k.node.act, a, k.node.param));
+      d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
+    }
+    b.CreateAlignedStore(d, dst, Align(4));
+  };
+  // The patch element of column (c, p, q) j at depth p = (n, pix).
+  auto patchElem = [&](Val p, Val j) {
+    Val img = b.CreateUDiv(p, k.i64(pixels));
+    Val pix = b.CreateURem(p, k.i64(pixels));
+    return patchAt(k, G, 0, img, grp, j, pix);
+  };
+  // patchElem(row, j + q) at dst[q] for q < width, 0 past the columns:
+  // one pixel of one image over columns (c, p, q), gathered.
+  auto patchLanes = [&](Val row, Val j, Val dst, int64_t width) {
+    Lanes v{k, static_cast<unsigned>(width)};
+    Val img = b.CreateUDiv(row, k.i64(pixels));
+    Val pix = b.CreateURem(row, k.i64(pixels));
+    Val i = b.CreateUDiv(pix, k.i64(G.wo)), jw = b.CreateURem(pix, k.i64(G.wo));
+    Val ih0 = b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph));
+    Val iw0 = b.CreateSub(b.CreateMul(jw, k.i64(G.sw)), k.i64(G.pw));
+    Val jv = v.iota(j);
+    Val kk = v.c(G.kh * G.kw);
+    Val c = b.CreateUDiv(jv, kk);
+    Val r = b.CreateSub(jv, b.CreateMul(c, kk));
+    Val p = b.CreateUDiv(r, v.c(G.kw));
+    Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
+    Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
+    Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
+    Val mask = b.CreateAnd(b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                                       b.CreateICmpULT(iw, v.c(G.w))),
+                           b.CreateICmpULT(jv, v.c(cols)));
+    Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                         b.CreateMul(grp, k.i64(G.cg())));
+    Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+    Val idx = b.CreateAdd(
+        b.CreateMul(b.CreateAdd(b.CreateMul(c, v.c(G.h)), ih), v.c(G.w)), iw);
+    b.CreateAlignedStore(v.gather(image, idx, mask), dst, Align(4));
+  };
+  bool dyVec = k.in[1].ptr && (!masked || k.in[2].ptr);
+  bool xVec = k.in[0].ptr != nullptr;
+  if (!transposed) {
+    k.loop(k.i64(G.groups), "grp", [&](Val g) {
+      grp = g;
+      row0 = b.CreateMul(grp, k.i64(G.og()));
+      k.out = at(k, out, b.CreateMul(row0, k.i64(cols)));
+      GemmSpec gemm(k.i64(G.og()), depth, k.i64(cols));
+      gemm.a = dyElem;
+      gemm.packA = true;
+      if (dyVec)
+        gemm.aCol = dyLanes;
+      gemm.b = patchElem;
+      if (xVec)
+        gemm.bRow = patchLanes;
+      emitGemm(k, gemm);
+    });
+    k.out = out;
+    return;
+  }
+  // Few columns (a layer of few input channels): dw^T [Cg*kh*kw, Og] =
+  // patches @ dy^T, so that the wide side fills the tile's columns, into a
+  // stack buffer, then transposed into place. The same products in the same
+  // order: the same bits. One task (EmitSpatial.cpp's split).
+  Val tmp = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(cols * G.og())),
+                   "dwt");
+  Val part = k.part, parts = k.parts;
+  k.part = k.i64(0), k.parts = k.i64(1);
+  k.ifElse(b.CreateICmpEQ(part, k.i64(0)), [&] {
+    k.loop(k.i64(G.groups), "grp", [&](Val g) {
+      grp = g;
+      row0 = b.CreateMul(grp, k.i64(G.og()));
+      k.out = tmp;
+      GemmSpec gemm(k.i64(cols), depth, k.i64(G.og()));
+      gemm.a = [&](Val i, Val p) { return patchElem(p, i); };
+      gemm.packA = true;
+      if (xVec)
+        gemm.aCol = [&](Val i, Val p, Val dst, int64_t h) {
+          patchLanes(p, i, dst, h);
+        };
+      gemm.b = [&](Val p, Val j) { return dyElem(j, p); };
+      if (dyVec)
+        gemm.bRow = [&](Val p, Val j, Val dst, int64_t w) {
+          dyLanes(j, p, dst, w);
+        };
+      emitGemm(k, gemm);
+      k.out = out;
+      Val dst = at(k, out, b.CreateMul(row0, k.i64(cols)));
+      k.loop(k.i64(G.og()), "o", [&](Val o) {
+        k.loop(k.i64(cols), "j", [&](Val j) {
+          Val v = b.CreateLoad(
+              k.f32(), at(k, tmp, b.CreateAdd(b.CreateMul(j, k.i64(G.og())), o)));
+          k.storeTo(dst, b.CreateAdd(b.CreateMul(o, k.i64(cols)), j), v);
+        });
+      });
+    });
+  }, nullptr);
+  k.part = part, k.parts = parts;
+  k.out = out;
+}
+
+void emitConv2dGradInput(KernelEmitter &k) {
+  IRBuilder<> &b = k.b;
+  // Operands dy, w, optional a; the result x's shape [N, C, H, W].
+  const std::vector<int64_t> &xd = k.node.type.dims;
+  ImageGeom G(xd, k.inType(0).dims, k.node.win);
+  const int64_t taps = G.kh * G.kw, depth = G.og() * taps;
+  const int64_t pixels = G.h * G.w, outPixels = G.ho * G.wo;
+  Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
+  Val out = k.out;
+  // w^T per group, [G][Cg][Og*kh*kw], copied once per call onto the stack
+  // when it is small, so that the micro-kernel reads a in place; else a is
+  // packed from w for each image.
+  const int64_t wNumel = G.o * G.cg() * taps;
+  Val wt = nullptr;
+  if (k.in[1].ptr && wNumel <= kMaxTransposedWeight) {
+    wt = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(wNumel)), "wt");
+    k.loop(k.i64(G.groups * G.cg()), "gc", [&](Val gc) {
+      Val grp = b.CreateUDiv(gc, k.i64(G.cg()));
+      Val c = b.CreateURem(gc, k.i64(G.cg()));
+      k.loop(k.i64(depth), "r", [&](Val r) {
+        Val o = b.CreateAdd(b.CreateMul(grp, k.i64(G.og())),
+                            b.CreateUDiv(r, k.i64(taps)));
+        Val from = b.CreateAdd(
+            b.CreateMul(b.CreateAdd(b.CreateMul(o, k.i64(G.cg())), c),
+                        k.i64(taps)),
+            b.CreateURem(r, k.i64(taps)));
+        k.storeTo(wt, b.CreateAdd(b.CreateMul(gc, k.i64(depth)), r),
+                  k.load(1, from));
+      });
+    });
+  }
+  perImage(k, units, [&](Val u) {
+    Val img = b.CreateUDiv(u, k.i64(G.groups));
+    Val grp = b.CreateURem(u, k.i64(G.groups));
+    k.out = at(k, out,
+               b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                                       b.CreateMul(grp, k.i64(G.cg()))),
+                           k.i64(pixels)));
+    GemmSpec gemm(k.i64(G.cg()), k.i64(depth), k.i64(pixels));
+    // a(c, (o, p, q)) = w[grp*Og + o, c, p, q].
+    gemm.a = [&](Val c, Val r) {
+      Val o = b.CreateAdd(b.CreateMul(grp, k.i64(G.og())),
+                          b.CreateUDiv(r, k.i64(taps)));
+      Val idx = b.CreateAdd(
+          b.CreateMul(b.CreateAdd(b.CreateMul(o, k.i64(G.cg())), c),
+                      k.i64(taps)),
+          b.CreateURem(r, k.i64(taps)));
+      return k.load(1, idx);
+    };
+    if (wt) {
+      gemm.aBase = at(k, wt, b.CreateMul(grp, k.i64(G.cg() * depth)));
+      gemm.aRowStride = k.i64(depth);
+      gemm.aColStride = k.i64(1);
+    } else {
+      gemm.packA = true;
+    }
+    // b((o, p, q), (h, w)) = dy[n, o, i, j] where h = i*sh - ph + p*dh and
+    // w = j*sw - pw + q*dw, else 0.
+    gemm.b = [&](Val r, Val pix) {
+      Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
+      Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
+      Val h = b.CreateUDiv(pix, k.i64(G.w)), w = b.CreateURem(pix, k.i64(G.w));
+      Val th = b.CreateSub(b.CreateAdd(h, k.i64(G.ph)),
+                           b.CreateMul(p, k.i64(G.dh)));
+      Val tw = b.CreateSub(b.CreateAdd(w, k.i64(G.pw)),
+                           b.CreateMul(q, k.i64(G.dw)));
+      // Unsigned: a negative th divides to a number past Ho.
+      Val i = b.CreateUDiv(th, k.i64(G.sh)), j = b.CreateUDiv(tw, k.i64(G.sw));
+      Val ok = b.CreateAnd(
+          b.CreateAnd(b.CreateICmpEQ(b.CreateURem(th, k.i64(G.sh)), k.i64(0)),
+                      b.CreateICmpEQ(b.CreateURem(tw, k.i64(G.sw)), k.i64(0))),
+          b.CreateAnd(b.CreateICmpULT(i, k.i64(G.ho)),
+                      b.CreateICmpULT(j, k.i64(G.wo))));
+      Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                           b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+      Val idx = b.CreateAdd(
+          b.CreateMul(ch, k.i64(outPixels)),
+          b.CreateAdd(b.CreateMul(i, k.i64(G.wo)), j));
+      Val v = gradAt(k, 0, 2, b.CreateSelect(ok, idx, k.i64(0)));
+      return b.CreateSelect(ok, v, k.f32(0));
+    };
+    // A panel row: one tap (o, p, q) over pixels pix .. pix + width - 1,
+    // gathered (dy * act'(a) lane by lane).
+    bool masked = k.in.size() > 2 && k.node.act != Activation::None;
+    bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
+    if (k.in[0].ptr && (!masked || k.in[2].ptr))
+      gemm.bRow = [&](Val r, Val pix, Val dst, int64_t width) {
+        Lanes v{k, static_cast<unsigned>(width)};
+        Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
+        Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
+        Val offH = b.CreateSub(k.i64(G.ph), b.CreateMul(p, k.i64(G.dh)));
+        Val offW = b.CreateSub(k.i64(G.pw), b.CreateMul(q, k.i64(G.dw)));
+        Val pv = v.iota(pix);
+        Val h = b.CreateUDiv(pv, v.c(G.w));
+        Val w = b.CreateSub(pv, b.CreateMul(h, v.c(G.w)));
+        Val th = b.CreateAdd(h, v.splat(offH));
+        Val tw = b.CreateAdd(w, v.splat(offW));
+        // Unsigned: a negative th divides to a number past Ho.
+        Val i = b.CreateUDiv(th, v.c(G.sh)), j = b.CreateUDiv(tw, v.c(G.sw));
+        Val ok = b.CreateAnd(
+            b.CreateAnd(
+                b.CreateICmpEQ(b.CreateSub(th, b.CreateMul(i, v.c(G.sh))),
+                               v.c(0)),
+                b.CreateICmpEQ(b.CreateSub(tw, b.CreateMul(j, v.c(G.sw))),
+                               v.c(0))),
+            b.CreateAnd(b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
+                                    b.CreateICmpULT(j, v.c(G.wo))),
+                        b.CreateICmpULT(pv, v.c(pixels))));
+        Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                             b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+        Val plane = b.CreateMul(ch, k.i64(outPixels));
+        Val idx = b.CreateAdd(b.CreateMul(i, v.c(G.wo)), j);
+        // Stride 1 and Wo = W: (h + offH) * Wo + w + offW = pix + offH * W
+        // + offW, consecutive.
+        Val first = b.CreateAdd(
+            pix, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
+        auto read = [&](size_t op) {
+          Val base = at(k, k.in[op].ptr, plane);
+          return contiguous ? v.load(base, first, ok) : v.gather(base, idx, ok);
+        };
+        Val d = read(0);
+        if (masked) {
+          LlvmMath math{k, v.n};
+          Val a = read(2);
+          d = math.mul(d, emitActivationGrad(math, k.node.act, a,
+                                             k.node.param));
+          // Lanes outside dy are 0, whatever act'(0) is.
+          d = b.CreateSelect(ok, d,
+                             ConstantAggregateZero::get(d->getType()));
+        }
+        b.CreateAlignedStore(d, dst, Align(4));
+      };
+    emitGemm(k, gemm);
+  });
+}
+
+} // namespace nn::cpu
