@@ -166,6 +166,283 @@ struct Lanes {
   }
 };
 
+/// Row `row` = (c, p, q) of image `img`'s patch matrix for group `grp`
+/// over pixels j .. j + width - 1, into dst: gathered, or one masked load
+/// where stride 1 keeps the width (Wo = W): the pixels' elements are then
+/// consecutive in x. Zero outside the image and past the last pixel.
+void patchRow(KernelEmitter &k, const ImageGeom &G, Val img, Val grp, Val row,
+              Val j, Val dst, int64_t width) {
+  IRBuilder<> &b = k.b;
+  const int64_t pixels = G.ho * G.wo;
+  const bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
+  Lanes v{k, static_cast<unsigned>(width)};
+  Val kk = k.i64(G.kh * G.kw);
+  Val c = b.CreateUDiv(row, kk), r = b.CreateURem(row, kk);
+  Val p = b.CreateUDiv(r, k.i64(G.kw)), q = b.CreateURem(r, k.i64(G.kw));
+  Val offH = b.CreateSub(b.CreateMul(p, k.i64(G.dh)), k.i64(G.ph));
+  Val offW = b.CreateSub(b.CreateMul(q, k.i64(G.dw)), k.i64(G.pw));
+  Val jv = v.iota(j);
+  Val i = b.CreateUDiv(jv, v.c(G.wo));
+  Val jw = b.CreateSub(jv, b.CreateMul(i, v.c(G.wo)));
+  Val ih = b.CreateAdd(b.CreateMul(i, v.c(G.sh)), v.splat(offH));
+  Val iw = b.CreateAdd(b.CreateMul(jw, v.c(G.sw)), v.splat(offW));
+  Val mask = b.CreateAnd(b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                                     b.CreateICmpULT(iw, v.c(G.w))),
+                         b.CreateICmpULT(jv, v.c(pixels)));
+  Val ch = b.CreateAdd(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                                   b.CreateMul(grp, k.i64(G.cg()))),
+                       c);
+  Val plane = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+  if (contiguous) { // (i + offH) * W + jw + offW = j + offH * W + offW
+    Val first =
+        b.CreateAdd(j, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
+    b.CreateAlignedStore(v.load(plane, first, mask), dst, Align(4));
+    return;
+  }
+  Val idx = b.CreateAdd(b.CreateMul(ih, v.c(G.w)), iw);
+  b.CreateAlignedStore(v.gather(plane, idx, mask), dst, Align(4));
+}
+
+/// conv2d_grad_weight's two operands for group `grp` (its first output
+/// channel `row0`), as elements and as panel vectors: dy (* act'(a))
+/// [Og, N*Ho*Wo] and the patch matrix transposed [N*Ho*Wo, Cg*kh*kw].
+struct WeightGradOperands {
+  KernelEmitter &k;
+  const ImageGeom &G;
+  int64_t cols, pixels;
+  bool masked; ///< dy is multiplied by act'(a)
+  Val grp = nullptr, row0 = nullptr;
+  /// dy[n, row0 + i, pix] (* act'(a)) at depth p = (n, pix).
+  Val dyElem(Val i, Val p);
+  /// dyElem(i + r, p) at dst[r] for r < height, 0 past Og.
+  void dyLanes(Val i, Val p, Val dst, int64_t height);
+  /// The patch element of column (c, p, q) j at depth p = (n, pix).
+  Val patchElem(Val p, Val j);
+  /// patchElem(row, j + q) at dst[q] for q < width, 0 past the columns.
+  void patchLanes(Val row, Val j, Val dst, int64_t width);
+};
+
+Val WeightGradOperands::dyElem(Val i, Val p) {
+  IRBuilder<> &b = k.b;
+  Val img = b.CreateUDiv(p, k.i64(pixels));
+  Val pix = b.CreateURem(p, k.i64(pixels));
+  Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)), b.CreateAdd(row0, i));
+  return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
+}
+
+// Gathered (HoWo apart), dy * act'(a) lane by lane.
+void WeightGradOperands::dyLanes(Val i, Val p, Val dst, int64_t height) {
+  IRBuilder<> &b = k.b;
+  Lanes v{k, static_cast<unsigned>(height)};
+  Val img = b.CreateUDiv(p, k.i64(pixels));
+  Val pix = b.CreateURem(p, k.i64(pixels));
+  Val rows = v.iota(i);
+  Val ok = b.CreateICmpULT(rows, v.c(G.og()));
+  Val base = b.CreateAdd(
+      b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
+                  k.i64(pixels)),
+      pix);
+  Val idx = b.CreateMul(rows, v.c(pixels));
+  Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
+  if (masked) {
+    LlvmMath math{k, v.n};
+    Val a = v.gather(at(k, k.in[2].ptr, base), idx, ok);
+    d = math.mul(d, emitActivationGrad(math, k.node.act, a, k.node.param));
+    d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
+  }
+  b.CreateAlignedStore(d, dst, Align(4));
+}
+
+Val WeightGradOperands::patchElem(Val p, Val j) {
+  Val img = k.b.CreateUDiv(p, k.i64(pixels));
+  Val pix = k.b.CreateURem(p, k.i64(pixels));
+  return patchAt(k, G, 0, img, grp, j, pix);
+}
+
+// One pixel of one image over columns (c, p, q), gathered.
+void WeightGradOperands::patchLanes(Val row, Val j, Val dst, int64_t width) {
+  IRBuilder<> &b = k.b;
+  Lanes v{k, static_cast<unsigned>(width)};
+  Val img = b.CreateUDiv(row, k.i64(pixels));
+  Val pix = b.CreateURem(row, k.i64(pixels));
+  Val i = b.CreateUDiv(pix, k.i64(G.wo)), jw = b.CreateURem(pix, k.i64(G.wo));
+  Val ih0 = b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph));
+  Val iw0 = b.CreateSub(b.CreateMul(jw, k.i64(G.sw)), k.i64(G.pw));
+  Val jv = v.iota(j);
+  Val kk = v.c(G.kh * G.kw);
+  Val c = b.CreateUDiv(jv, kk);
+  Val r = b.CreateSub(jv, b.CreateMul(c, kk));
+  Val p = b.CreateUDiv(r, v.c(G.kw));
+  Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
+  Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
+  Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
+  Val mask = b.CreateAnd(b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
+                                     b.CreateICmpULT(iw, v.c(G.w))),
+                         b.CreateICmpULT(jv, v.c(cols)));
+  Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
+                       b.CreateMul(grp, k.i64(G.cg())));
+  Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
+  Val idx = b.CreateAdd(
+      b.CreateMul(b.CreateAdd(b.CreateMul(c, v.c(G.h)), ih), v.c(G.w)), iw);
+  b.CreateAlignedStore(v.gather(image, idx, mask), dst, Align(4));
+}
+
+/// Few columns (a layer of few input channels): dw^T [Cg*kh*kw, Og] =
+/// patches @ dy^T per group, so that the wide side fills the tile's
+/// columns, into a stack buffer, then transposed into place. The same
+/// products in the same order: the same bits. One task (EmitSpatial.cpp's
+/// split). `dyVec`, `xVec`: whether the operands' panel vectors may be used.
+void emitWeightGradTransposed(KernelEmitter &k, WeightGradOperands &ops,
+                              Val depth, bool dyVec, bool xVec) {
+  IRBuilder<> &b = k.b;
+  const ImageGeom &G = ops.G;
+  const int64_t cols = ops.cols;
+  Val out = k.out;
+  Val tmp = k.slot(
+      ArrayType::get(k.f32(), static_cast<uint64_t>(cols * G.og())), "dwt");
+  Val part = k.part, parts = k.parts;
+  k.part = k.i64(0), k.parts = k.i64(1);
+  k.ifElse(b.CreateICmpEQ(part, k.i64(0)), [&] {
+    k.loop(k.i64(G.groups), "grp", [&](Val g) {
+      ops.grp = g;
+      ops.row0 = b.CreateMul(g, k.i64(G.og()));
+      k.out = tmp;
+      GemmSpec gemm(k.i64(cols), depth, k.i64(G.og()));
+      gemm.a = [&](Val i, Val p) { return ops.patchElem(p, i); };
+      gemm.packA = true;
+      if (xVec)
+        gemm.aCol = [&](Val i, Val p, Val dst, int64_t h) {
+          ops.patchLanes(p, i, dst, h);
+        };
+      gemm.b = [&](Val p, Val j) { return ops.dyElem(j, p); };
+      if (dyVec)
+        gemm.bRow = [&](Val p, Val j, Val dst, int64_t w) {
+          ops.dyLanes(j, p, dst, w);
+        };
+      emitGemm(k, gemm);
+      k.out = out;
+      Val dst = at(k, out, b.CreateMul(ops.row0, k.i64(cols)));
+      k.loop(k.i64(G.og()), "o", [&](Val o) {
+        k.loop(k.i64(cols), "j", [&](Val j) {
+          Val v = b.CreateLoad(
+              k.f32(),
+              at(k, tmp, b.CreateAdd(b.CreateMul(j, k.i64(G.og())), o)));
+          k.storeTo(dst, b.CreateAdd(b.CreateMul(o, k.i64(cols)), j), v);
+        });
+      });
+    });
+  }, nullptr);
+  k.part = part, k.parts = parts;
+  k.out = out;
+}
+
+/// w^T per group, [G][Cg][Og*kh*kw] (w is operand 1), copied once per call
+/// onto the stack when it is small, so that the micro-kernel reads a in
+/// place; else nullptr (a is then packed from w for each image).
+Val transposedWeight(KernelEmitter &k, const ImageGeom &G) {
+  IRBuilder<> &b = k.b;
+  const int64_t taps = G.kh * G.kw, depth = G.og() * taps;
+  const int64_t wNumel = G.o * G.cg() * taps;
+  if (!k.in[1].ptr || wNumel > kMaxTransposedWeight)
+    return nullptr;
+  Val wt = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(wNumel)), "wt");
+  k.loop(k.i64(G.groups * G.cg()), "gc", [&](Val gc) {
+    Val grp = b.CreateUDiv(gc, k.i64(G.cg()));
+    Val c = b.CreateURem(gc, k.i64(G.cg()));
+    k.loop(k.i64(depth), "r", [&](Val r) {
+      Val o = b.CreateAdd(b.CreateMul(grp, k.i64(G.og())),
+                          b.CreateUDiv(r, k.i64(taps)));
+      Val from = b.CreateAdd(
+          b.CreateMul(b.CreateAdd(b.CreateMul(o, k.i64(G.cg())), c),
+                      k.i64(taps)),
+          b.CreateURem(r, k.i64(taps)));
+      k.storeTo(wt, b.CreateAdd(b.CreateMul(gc, k.i64(depth)), r),
+                k.load(1, from));
+    });
+  });
+  return wt;
+}
+
+/// The data gradient's b((o, p, q), (h, w)) for image `img`, group `grp`:
+/// dy[n, o, i, j] (* act'(a)) where h = i*sh - ph + p*dh and w = j*sw - pw
+/// + q*dw, else 0. dy is operand 0, a operand 2.
+Val dyTapAt(KernelEmitter &k, const ImageGeom &G, Val img, Val grp, Val r,
+            Val pix) {
+  IRBuilder<> &b = k.b;
+  const int64_t taps = G.kh * G.kw, outPixels = G.ho * G.wo;
+  Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
+  Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
+  Val h = b.CreateUDiv(pix, k.i64(G.w)), w = b.CreateURem(pix, k.i64(G.w));
+  Val th =
+      b.CreateSub(b.CreateAdd(h, k.i64(G.ph)), b.CreateMul(p, k.i64(G.dh)));
+  Val tw =
+      b.CreateSub(b.CreateAdd(w, k.i64(G.pw)), b.CreateMul(q, k.i64(G.dw)));
+  // Unsigned: a negative th divides to a number past Ho.
+  Val i = b.CreateUDiv(th, k.i64(G.sh)), j = b.CreateUDiv(tw, k.i64(G.sw));
+  Val ok = b.CreateAnd(
+      b.CreateAnd(b.CreateICmpEQ(b.CreateURem(th, k.i64(G.sh)), k.i64(0)),
+                  b.CreateICmpEQ(b.CreateURem(tw, k.i64(G.sw)), k.i64(0))),
+      b.CreateAnd(b.CreateICmpULT(i, k.i64(G.ho)),
+                  b.CreateICmpULT(j, k.i64(G.wo))));
+  Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                       b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+  Val idx = b.CreateAdd(b.CreateMul(ch, k.i64(outPixels)),
+                        b.CreateAdd(b.CreateMul(i, k.i64(G.wo)), j));
+  Val v = gradAt(k, 0, 2, b.CreateSelect(ok, idx, k.i64(0)));
+  return b.CreateSelect(ok, v, k.f32(0));
+}
+
+/// A panel row of the data gradient's b: one tap r = (o, p, q) over pixels
+/// pix .. pix + width - 1 into dst, gathered (one masked load where stride
+/// 1 keeps the width), dy * act'(a) lane by lane when `masked`.
+void dyTapRow(KernelEmitter &k, const ImageGeom &G, Val img, Val grp,
+              bool masked, Val r, Val pix, Val dst, int64_t width) {
+  IRBuilder<> &b = k.b;
+  const int64_t taps = G.kh * G.kw;
+  const int64_t pixels = G.h * G.w, outPixels = G.ho * G.wo;
+  const bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
+  Lanes v{k, static_cast<unsigned>(width)};
+  Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
+  Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
+  Val offH = b.CreateSub(k.i64(G.ph), b.CreateMul(p, k.i64(G.dh)));
+  Val offW = b.CreateSub(k.i64(G.pw), b.CreateMul(q, k.i64(G.dw)));
+  Val pv = v.iota(pix);
+  Val h = b.CreateUDiv(pv, v.c(G.w));
+  Val w = b.CreateSub(pv, b.CreateMul(h, v.c(G.w)));
+  Val th = b.CreateAdd(h, v.splat(offH));
+  Val tw = b.CreateAdd(w, v.splat(offW));
+  // Unsigned: a negative th divides to a number past Ho.
+  Val i = b.CreateUDiv(th, v.c(G.sh)), j = b.CreateUDiv(tw, v.c(G.sw));
+  Val ok = b.CreateAnd(
+      b.CreateAnd(
+          b.CreateICmpEQ(b.CreateSub(th, b.CreateMul(i, v.c(G.sh))), v.c(0)),
+          b.CreateICmpEQ(b.CreateSub(tw, b.CreateMul(j, v.c(G.sw))), v.c(0))),
+      b.CreateAnd(b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
+                              b.CreateICmpULT(j, v.c(G.wo))),
+                  b.CreateICmpULT(pv, v.c(pixels))));
+  Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                       b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+  Val plane = b.CreateMul(ch, k.i64(outPixels));
+  Val idx = b.CreateAdd(b.CreateMul(i, v.c(G.wo)), j);
+  // Stride 1 and Wo = W: (h + offH) * Wo + w + offW = pix + offH * W + offW,
+  // consecutive.
+  Val first =
+      b.CreateAdd(pix, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
+  auto read = [&](size_t op) {
+    Val base = at(k, k.in[op].ptr, plane);
+    return contiguous ? v.load(base, first, ok) : v.gather(base, idx, ok);
+  };
+  Val d = read(0);
+  if (masked) {
+    LlvmMath math{k, v.n};
+    Val a = read(2);
+    d = math.mul(d, emitActivationGrad(math, k.node.act, a, k.node.param));
+    // Lanes outside dy are 0, whatever act'(0) is.
+    d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
+  }
+  b.CreateAlignedStore(d, dst, Align(4));
+}
+
 } // namespace
 
 void emitConv2d(KernelEmitter &k) {
@@ -197,39 +474,9 @@ void emitConv2d(KernelEmitter &k) {
       gemm.aColStride = k.i64(1);
     }
     gemm.b = [&](Val p, Val j) { return patchAt(k, G, 0, img, grp, p, j); };
-    // A panel row: one (c, p, q) over pixels j .. j + width - 1, gathered;
-    // one masked load where stride 1 keeps the width (Wo = W): the pixels'
-    // elements are then consecutive in x.
-    bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
     if (k.in[0].ptr)
       gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
-        Lanes v{k, static_cast<unsigned>(width)};
-        Val kk = k.i64(G.kh * G.kw);
-        Val c = b.CreateUDiv(row, kk), r = b.CreateURem(row, kk);
-        Val p = b.CreateUDiv(r, k.i64(G.kw)), q = b.CreateURem(r, k.i64(G.kw));
-        Val offH = b.CreateSub(b.CreateMul(p, k.i64(G.dh)), k.i64(G.ph));
-        Val offW = b.CreateSub(b.CreateMul(q, k.i64(G.dw)), k.i64(G.pw));
-        Val jv = v.iota(j);
-        Val i = b.CreateUDiv(jv, v.c(G.wo));
-        Val jw = b.CreateSub(jv, b.CreateMul(i, v.c(G.wo)));
-        Val ih = b.CreateAdd(b.CreateMul(i, v.c(G.sh)), v.splat(offH));
-        Val iw = b.CreateAdd(b.CreateMul(jw, v.c(G.sw)), v.splat(offW));
-        Val mask = b.CreateAnd(
-            b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
-                        b.CreateICmpULT(iw, v.c(G.w))),
-            b.CreateICmpULT(jv, v.c(pixels)));
-        Val ch = b.CreateAdd(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
-                                         b.CreateMul(grp, k.i64(G.cg()))),
-                             c);
-        Val plane = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
-        if (contiguous) { // (i + offH) * W + jw + offW = j + offH * W + offW
-          Val first = b.CreateAdd(
-              j, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
-          b.CreateAlignedStore(v.load(plane, first, mask), dst, Align(4));
-          return;
-        }
-        Val idx = b.CreateAdd(b.CreateMul(ih, v.c(G.w)), iw);
-        b.CreateAlignedStore(v.gather(plane, idx, mask), dst, Align(4));
+        patchRow(k, G, img, grp, row, j, dst, width);
       };
     EpilogueFn epi = [&](Val i, Val, Val acc) {
       Val z = hasBias ? math.add(acc, k.load(2, b.CreateAdd(row0, i))) : acc;
@@ -256,132 +503,34 @@ void emitConv2dGradWeight(KernelEmitter &k) {
   const std::vector<int64_t> &xd = k.inType(0).dims;
   ImageGeom G(xd, k.inType(1).dims, k.node.win);
   const int64_t cols = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
-  const bool transposed = weightGradTransposed(cols, G.og());
   Val depth = b.CreateMul(k.dim(xd[0]), k.i64(pixels));
-  Val out = k.out;
   bool masked = k.in.size() > 2 && k.node.act != Activation::None;
-  Val grp = nullptr, row0 = nullptr;
-  // dy[n, row0 + i, pix] (* act'(a)) at depth p = (n, pix).
-  auto dyElem = [&](Val i, Val p) {
-    Val img = b.CreateUDiv(p, k.i64(pixels));
-    Val pix = b.CreateURem(p, k.i64(pixels));
-    Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)), b.CreateAdd(row0, i));
-    return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
-  };
-  // dyElem(i + r, p) at dst[r] for r < height, 0 past Og: gathered (HoWo
-  // apart), dy * act'(a) lane by lane.
-  auto dyLanes = [&](Val i, Val p, Val dst, int64_t height) {
-    Lanes v{k, static_cast<unsigned>(height)};
-    Val img = b.CreateUDiv(p, k.i64(pixels));
-    Val pix = b.CreateURem(p, k.i64(pixels));
-    Val rows = v.iota(i);
-    Val ok = b.CreateICmpULT(rows, v.c(G.og()));
-    Val base = b.CreateAdd(
-        b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
-                    k.i64(pixels)),
-        pix);
-    Val idx = b.CreateMul(rows, v.c(pixels));
-    Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
-    if (masked) {
-      LlvmMath math{k, v.n};
-      Val a = v.gather(at(k, k.in[2].ptr, base), idx, ok);
-      d = math.mul(d,
-                   emitActivationGrad(math, k.node.act, a, k.node.param));
-      d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
-    }
-    b.CreateAlignedStore(d, dst, Align(4));
-  };
-  // The patch element of column (c, p, q) j at depth p = (n, pix).
-  auto patchElem = [&](Val p, Val j) {
-    Val img = b.CreateUDiv(p, k.i64(pixels));
-    Val pix = b.CreateURem(p, k.i64(pixels));
-    return patchAt(k, G, 0, img, grp, j, pix);
-  };
-  // patchElem(row, j + q) at dst[q] for q < width, 0 past the columns:
-  // one pixel of one image over columns (c, p, q), gathered.
-  auto patchLanes = [&](Val row, Val j, Val dst, int64_t width) {
-    Lanes v{k, static_cast<unsigned>(width)};
-    Val img = b.CreateUDiv(row, k.i64(pixels));
-    Val pix = b.CreateURem(row, k.i64(pixels));
-    Val i = b.CreateUDiv(pix, k.i64(G.wo)), jw = b.CreateURem(pix, k.i64(G.wo));
-    Val ih0 = b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph));
-    Val iw0 = b.CreateSub(b.CreateMul(jw, k.i64(G.sw)), k.i64(G.pw));
-    Val jv = v.iota(j);
-    Val kk = v.c(G.kh * G.kw);
-    Val c = b.CreateUDiv(jv, kk);
-    Val r = b.CreateSub(jv, b.CreateMul(c, kk));
-    Val p = b.CreateUDiv(r, v.c(G.kw));
-    Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
-    Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
-    Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
-    Val mask = b.CreateAnd(b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
-                                       b.CreateICmpULT(iw, v.c(G.w))),
-                           b.CreateICmpULT(jv, v.c(cols)));
-    Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
-                         b.CreateMul(grp, k.i64(G.cg())));
-    Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
-    Val idx = b.CreateAdd(
-        b.CreateMul(b.CreateAdd(b.CreateMul(c, v.c(G.h)), ih), v.c(G.w)), iw);
-    b.CreateAlignedStore(v.gather(image, idx, mask), dst, Align(4));
-  };
+  WeightGradOperands ops{k, G, cols, pixels, masked};
   bool dyVec = k.in[1].ptr && (!masked || k.in[2].ptr);
   bool xVec = k.in[0].ptr != nullptr;
-  if (!transposed) {
-    k.loop(k.i64(G.groups), "grp", [&](Val g) {
-      grp = g;
-      row0 = b.CreateMul(grp, k.i64(G.og()));
-      k.out = at(k, out, b.CreateMul(row0, k.i64(cols)));
-      GemmSpec gemm(k.i64(G.og()), depth, k.i64(cols));
-      gemm.a = dyElem;
-      gemm.packA = true;
-      if (dyVec)
-        gemm.aCol = dyLanes;
-      gemm.b = patchElem;
-      if (xVec)
-        gemm.bRow = patchLanes;
-      emitGemm(k, gemm);
-    });
-    k.out = out;
+  if (weightGradTransposed(cols, G.og())) {
+    emitWeightGradTransposed(k, ops, depth, dyVec, xVec);
     return;
   }
-  // Few columns (a layer of few input channels): dw^T [Cg*kh*kw, Og] =
-  // patches @ dy^T, so that the wide side fills the tile's columns, into a
-  // stack buffer, then transposed into place. The same products in the same
-  // order: the same bits. One task (EmitSpatial.cpp's split).
-  Val tmp = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(cols * G.og())),
-                   "dwt");
-  Val part = k.part, parts = k.parts;
-  k.part = k.i64(0), k.parts = k.i64(1);
-  k.ifElse(b.CreateICmpEQ(part, k.i64(0)), [&] {
-    k.loop(k.i64(G.groups), "grp", [&](Val g) {
-      grp = g;
-      row0 = b.CreateMul(grp, k.i64(G.og()));
-      k.out = tmp;
-      GemmSpec gemm(k.i64(cols), depth, k.i64(G.og()));
-      gemm.a = [&](Val i, Val p) { return patchElem(p, i); };
-      gemm.packA = true;
-      if (xVec)
-        gemm.aCol = [&](Val i, Val p, Val dst, int64_t h) {
-          patchLanes(p, i, dst, h);
-        };
-      gemm.b = [&](Val p, Val j) { return dyElem(j, p); };
-      if (dyVec)
-        gemm.bRow = [&](Val p, Val j, Val dst, int64_t w) {
-          dyLanes(j, p, dst, w);
-        };
-      emitGemm(k, gemm);
-      k.out = out;
-      Val dst = at(k, out, b.CreateMul(row0, k.i64(cols)));
-      k.loop(k.i64(G.og()), "o", [&](Val o) {
-        k.loop(k.i64(cols), "j", [&](Val j) {
-          Val v = b.CreateLoad(
-              k.f32(), at(k, tmp, b.CreateAdd(b.CreateMul(j, k.i64(G.og())), o)));
-          k.storeTo(dst, b.CreateAdd(b.CreateMul(o, k.i64(cols)), j), v);
-        });
-      });
-    });
-  }, nullptr);
-  k.part = part, k.parts = parts;
+  Val out = k.out;
+  k.loop(k.i64(G.groups), "grp", [&](Val g) {
+    ops.grp = g;
+    ops.row0 = b.CreateMul(g, k.i64(G.og()));
+    k.out = at(k, out, b.CreateMul(ops.row0, k.i64(cols)));
+    GemmSpec gemm(k.i64(G.og()), depth, k.i64(cols));
+    gemm.a = [&](Val i, Val p) { return ops.dyElem(i, p); };
+    gemm.packA = true;
+    if (dyVec)
+      gemm.aCol = [&](Val i, Val p, Val dst, int64_t h) {
+        ops.dyLanes(i, p, dst, h);
+      };
+    gemm.b = [&](Val p, Val j) { return ops.patchElem(p, j); };
+    if (xVec)
+      gemm.bRow = [&](Val row, Val j, Val dst, int64_t w) {
+        ops.patchLanes(row, j, dst, w);
+      };
+    emitGemm(k, gemm);
+  });
   k.out = out;
 }
 
@@ -391,31 +540,11 @@ void emitConv2dGradInput(KernelEmitter &k) {
   const std::vector<int64_t> &xd = k.node.type.dims;
   ImageGeom G(xd, k.inType(0).dims, k.node.win);
   const int64_t taps = G.kh * G.kw, depth = G.og() * taps;
-  const int64_t pixels = G.h * G.w, outPixels = G.ho * G.wo;
+  const int64_t pixels = G.h * G.w;
   Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
   Val out = k.out;
-  // w^T per group, [G][Cg][Og*kh*kw], copied once per call onto the stack
-  // when it is small, so that the micro-kernel reads a in place; else a is
-  // packed from w for each image.
-  const int64_t wNumel = G.o * G.cg() * taps;
-  Val wt = nullptr;
-  if (k.in[1].ptr && wNumel <= kMaxTransposedWeight) {
-    wt = k.slot(ArrayType::get(k.f32(), static_cast<uint64_t>(wNumel)), "wt");
-    k.loop(k.i64(G.groups * G.cg()), "gc", [&](Val gc) {
-      Val grp = b.CreateUDiv(gc, k.i64(G.cg()));
-      Val c = b.CreateURem(gc, k.i64(G.cg()));
-      k.loop(k.i64(depth), "r", [&](Val r) {
-        Val o = b.CreateAdd(b.CreateMul(grp, k.i64(G.og())),
-                            b.CreateUDiv(r, k.i64(taps)));
-        Val from = b.CreateAdd(
-            b.CreateMul(b.CreateAdd(b.CreateMul(o, k.i64(G.cg())), c),
-                        k.i64(taps)),
-            b.CreateURem(r, k.i64(taps)));
-        k.storeTo(wt, b.CreateAdd(b.CreateMul(gc, k.i64(depth)), r),
-                  k.load(1, from));
-      });
-    });
-  }
+  Val wt = transposedWeight(k, G);
+  bool masked = k.in.size() > 2 && k.node.act != Activation::None;
   perImage(k, units, [&](Val u) {
     Val img = b.CreateUDiv(u, k.i64(G.groups));
     Val grp = b.CreateURem(u, k.i64(G.groups));
@@ -441,81 +570,10 @@ void emitConv2dGradInput(KernelEmitter &k) {
     } else {
       gemm.packA = true;
     }
-    // b((o, p, q), (h, w)) = dy[n, o, i, j] where h = i*sh - ph + p*dh and
-    // w = j*sw - pw + q*dw, else 0.
-    gemm.b = [&](Val r, Val pix) {
-      Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
-      Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
-      Val h = b.CreateUDiv(pix, k.i64(G.w)), w = b.CreateURem(pix, k.i64(G.w));
-      Val th = b.CreateSub(b.CreateAdd(h, k.i64(G.ph)),
-                           b.CreateMul(p, k.i64(G.dh)));
-      Val tw = b.CreateSub(b.CreateAdd(w, k.i64(G.pw)),
-                           b.CreateMul(q, k.i64(G.dw)));
-      // Unsigned: a negative th divides to a number past Ho.
-      Val i = b.CreateUDiv(th, k.i64(G.sh)), j = b.CreateUDiv(tw, k.i64(G.sw));
-      Val ok = b.CreateAnd(
-          b.CreateAnd(b.CreateICmpEQ(b.CreateURem(th, k.i64(G.sh)), k.i64(0)),
-                      b.CreateICmpEQ(b.CreateURem(tw, k.i64(G.sw)), k.i64(0))),
-          b.CreateAnd(b.CreateICmpULT(i, k.i64(G.ho)),
-                      b.CreateICmpULT(j, k.i64(G.wo))));
-      Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
-                           b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
-      Val idx = b.CreateAdd(
-          b.CreateMul(ch, k.i64(outPixels)),
-          b.CreateAdd(b.CreateMul(i, k.i64(G.wo)), j));
-      Val v = gradAt(k, 0, 2, b.CreateSelect(ok, idx, k.i64(0)));
-      return b.CreateSelect(ok, v, k.f32(0));
-    };
-    // A panel row: one tap (o, p, q) over pixels pix .. pix + width - 1,
-    // gathered (dy * act'(a) lane by lane).
-    bool masked = k.in.size() > 2 && k.node.act != Activation::None;
-    bool contiguous = G.sh == 1 && G.sw == 1 && G.wo == G.w;
+    gemm.b = [&](Val r, Val pix) { return dyTapAt(k, G, img, grp, r, pix); };
     if (k.in[0].ptr && (!masked || k.in[2].ptr))
       gemm.bRow = [&](Val r, Val pix, Val dst, int64_t width) {
-        Lanes v{k, static_cast<unsigned>(width)};
-        Val o = b.CreateUDiv(r, k.i64(taps)), t = b.CreateURem(r, k.i64(taps));
-        Val p = b.CreateUDiv(t, k.i64(G.kw)), q = b.CreateURem(t, k.i64(G.kw));
-        Val offH = b.CreateSub(k.i64(G.ph), b.CreateMul(p, k.i64(G.dh)));
-        Val offW = b.CreateSub(k.i64(G.pw), b.CreateMul(q, k.i64(G.dw)));
-        Val pv = v.iota(pix);
-        Val h = b.CreateUDiv(pv, v.c(G.w));
-        Val w = b.CreateSub(pv, b.CreateMul(h, v.c(G.w)));
-        Val th = b.CreateAdd(h, v.splat(offH));
-        Val tw = b.CreateAdd(w, v.splat(offW));
-        // Unsigned: a negative th divides to a number past Ho.
-        Val i = b.CreateUDiv(th, v.c(G.sh)), j = b.CreateUDiv(tw, v.c(G.sw));
-        Val ok = b.CreateAnd(
-            b.CreateAnd(
-                b.CreateICmpEQ(b.CreateSub(th, b.CreateMul(i, v.c(G.sh))),
-                               v.c(0)),
-                b.CreateICmpEQ(b.CreateSub(tw, b.CreateMul(j, v.c(G.sw))),
-                               v.c(0))),
-            b.CreateAnd(b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
-                                    b.CreateICmpULT(j, v.c(G.wo))),
-                        b.CreateICmpULT(pv, v.c(pixels))));
-        Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
-                             b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
-        Val plane = b.CreateMul(ch, k.i64(outPixels));
-        Val idx = b.CreateAdd(b.CreateMul(i, v.c(G.wo)), j);
-        // Stride 1 and Wo = W: (h + offH) * Wo + w + offW = pix + offH * W
-        // + offW, consecutive.
-        Val first = b.CreateAdd(
-            pix, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
-        auto read = [&](size_t op) {
-          Val base = at(k, k.in[op].ptr, plane);
-          return contiguous ? v.load(base, first, ok) : v.gather(base, idx, ok);
-        };
-        Val d = read(0);
-        if (masked) {
-          LlvmMath math{k, v.n};
-          Val a = read(2);
-          d = math.mul(d, emitActivationGrad(math, k.node.act, a,
-                                             k.node.param));
-          // Lanes outside dy are 0, whatever act'(0) is.
-          d = b.CreateSelect(ok, d,
-                             ConstantAggregateZero::get(d->getType()));
-        }
-        b.CreateAlignedStore(d, dst, Align(4));
+        dyTapRow(k, G, img, grp, masked, r, pix, dst, width);
       };
     emitGemm(k, gemm);
   });
