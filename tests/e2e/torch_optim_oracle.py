@@ -39,13 +39,9 @@ def options(pairs):
     return out
 
 
-def main():
-    args = sys.argv[1:]
-    dtype = torch.float32
-    if args[0] == "--double":
-        dtype = torch.float64
-        args = args[1:]
-    init, after, prefix = args[0:3]
+def train(args, dtype):
+    """The weights after args' steps of torch.optim in `dtype`, by name."""
+    init, prefix = args[0], args[2]
     steps, batch, l2 = int(args[3]), int(args[4]), float(args[5])
     kind, kwargs = args[6], options(args[7:])
     n = steps * batch
@@ -77,19 +73,45 @@ def main():
         opt.zero_grad()
         loss.backward()
         opt.step()
+    return {name + "." + suffix: p.data.double()
+            for name, layer in zip(names, layers)
+            for suffix, p in (("weight", layer.weight), ("bias", layer.bias))}
 
-    got, _ = read(after)
-    worst = 0.0
-    for name, layer in zip(names, layers):
-        for suffix, p in (("weight", layer.weight), ("bias", layer.bias)):
-            shape, vals = got[name + "." + suffix]
-            mine = torch.tensor(vals, dtype=dtype).reshape(shape)
-            assert list(mine.shape) == list(p.shape), (name, mine.shape, p.shape)
-            err = ((mine - p.data).abs() / (p.data.abs() + 1e-3)).max().item()
-            worst = max(worst, err)
-    print("%s %s (%s): worst relative difference %.2e (tolerance 1e-4)"
-          % (kind, " ".join(args[7:]), dtype, worst))
-    sys.exit(0 if worst <= 1e-4 else 1)
+
+def worst(a, ref):
+    """The largest |a - ref| / (|ref| + 1e-3) over every tensor."""
+    return max(((a[k] - ref[k]).abs() / (ref[k].abs() + 1e-3)).max().item()
+               for k in ref)
+
+
+def main():
+    args = sys.argv[1:]
+    dtype = torch.float32
+    if args[0] == "--double":
+        dtype = torch.float64
+        args = args[1:]
+    got, _ = read(args[1])
+    ref = train(args, dtype)
+    mine = {}
+    for k, p in ref.items():
+        shape, vals = got[k]
+        mine[k] = torch.tensor(vals, dtype=torch.float64).reshape(shape)
+        assert list(mine[k].shape) == list(p.shape), (k, mine[k].shape, p.shape)
+    err = worst(mine, ref)
+    what = "%s %s" % (args[6], " ".join(args[7:]))
+    print("%s (%s): worst relative difference %.2e (tolerance 1e-4)"
+          % (what, dtype, err))
+    if err <= 1e-4 or dtype == torch.float64:
+        sys.exit(0 if err <= 1e-4 else 1)
+    # Two float32 runs of Adam can differ by more than 1e-4 where a weight
+    # crosses zero (the module comment), and by how much depends on the
+    # host's BLAS kernels. Then the float64 run is the exact answer: nnc's
+    # float32 must be no farther from it than PyTorch's own float32 is.
+    exact = train(args, torch.float64)
+    mine64, torch32 = worst(mine, exact), worst(ref, exact)
+    print("  against float64 PyTorch: nnc %.2e, PyTorch float32 %.2e"
+          % (mine64, torch32))
+    sys.exit(0 if mine64 <= max(1e-4, torch32) else 1)
 
 
 if __name__ == "__main__":
