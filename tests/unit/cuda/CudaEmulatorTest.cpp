@@ -12,7 +12,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "CudaEmulator.h"
+#include "EmulatedStep.h"
 #include "CudaTestUtil.h"
 #include "tests/unit/EveryActivation.h"
 
@@ -25,13 +25,6 @@ using namespace nn;
 using namespace nn::cudatest;
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NEED_FIBERS()                                                          \
-  GTEST_SKIP() << "AddressSanitizer does not follow ucontext fibers"
-#else
-#define NEED_FIBERS()
-#endif
 
 TEST(CudaEmulator, ThreadsMeetAtBarriersAndDivergentOnesAreErrors) {
   NEED_FIBERS();

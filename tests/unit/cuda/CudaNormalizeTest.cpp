@@ -10,7 +10,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "CudaEmulator.h"
+#include "EmulatedStep.h"
 #include "CudaTestUtil.h"
 #include "tests/unit/LayerNormModel.h"
 
@@ -24,27 +24,6 @@ using namespace nn;
 using namespace nn::cudatest;
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NEED_FIBERS()                                                          \
-  GTEST_SKIP() << "AddressSanitizer does not follow ucontext fibers"
-#else
-#define NEED_FIBERS()
-#endif
-
-/// One step of `g` on the emulator against the interpreter.
-void checkStep(const Graph &g, int64_t batch, const std::string &what) {
-  ValueMap leaves = randomLeaves(g, batch, 11);
-  Interpreter::Result want = Interpreter(g).step(leaves);
-  CudaSource src = printCuda(g);
-  CudaEmulator emu(src);
-  TensorMap state = toTensors(leaves, g, true);
-  TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
-  for (const auto &[name, v] : want.outputs)
-    expectClose(out.at(name), v, 1e-4, what + ": output " + name);
-  for (const auto &[name, v] : want.updates)
-    expectClose(state.at(name), v, 1e-4, what + ": update of " + name);
-}
 
 /// The normalize and normalize_grad kernels of `src`.
 std::vector<const CudaKernel *> normKernels(const Graph &g,
@@ -79,7 +58,7 @@ TEST(CudaNormalize, LayerNormModelMatchesTheInterpreter) {
   NEED_FIBERS();
   for (Stage stage : {Stage::Opt, Stage::Fused}) {
     Model m = loadModelText("ln.nn", test::layerNormModel(), stage);
-    checkStep(m.graph, 19, stage == Stage::Opt ? "unfused" : "fused");
+    expectEmulatedStep(m.graph, 19, stage == Stage::Opt ? "unfused" : "fused");
   }
 }
 
@@ -92,7 +71,7 @@ TEST(CudaNormalize, RowsWiderThanABlock) {
                      "train { data csv(\"d.csv\", label = \"y\") optimizer "
                      "sgd(lr = 0.1) batch 4 epochs 1 }\n";
   Model m = loadModelText("wide.nn", text, Stage::Fused);
-  checkStep(m.graph, 3, "300 wide");
+  expectEmulatedStep(m.graph, 3, "300 wide");
 }
 
 TEST(CudaNormalize, ChainedStepsEndWithTheInterpretersWeights) {

@@ -13,7 +13,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "CudaEmulator.h"
+#include "EmulatedStep.h"
 #include "CudaTestUtil.h"
 #include "SpatialGraphs.h"
 
@@ -30,13 +30,6 @@ using namespace nn;
 using namespace nn::cudatest;
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NEED_FIBERS()                                                          \
-  GTEST_SKIP() << "AddressSanitizer does not follow ucontext fibers"
-#else
-#define NEED_FIBERS()
-#endif
 
 /// One step of `g` on the emulator against the interpreter.
 void checkStep(const Graph &g, int64_t batch, const std::string &what,

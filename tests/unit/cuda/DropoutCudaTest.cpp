@@ -8,7 +8,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#include "CudaEmulator.h"
+#include "EmulatedStep.h"
 #include "CudaTestUtil.h"
 
 #include "codegen/cuda/CudaPrinter.h"
@@ -23,13 +23,6 @@ using namespace nn;
 using namespace nn::cudatest;
 
 namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NEED_FIBERS()                                                          \
-  GTEST_SKIP() << "AddressSanitizer does not follow ucontext fibers"
-#else
-#define NEED_FIBERS()
-#endif
 
 const char *kModel = R"(model drop
 input x : f32[7]
