@@ -1,4 +1,4 @@
-//===- EmulatedStep.h - One step on the emulator vs the interpreter -*- C++ -*-===//
+//===- EmulatedStep.h - A step on the emulator vs the interp -*- C++ -*-===//
 ///
 /// \file
 /// What the emulator tests share: NEED_FIBERS() skips a test under
