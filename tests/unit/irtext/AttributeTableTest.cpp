@@ -123,6 +123,19 @@ TEST(AttributeTable, ValueErrorsComeFromTheTable) {
             "a.nnir:3:26: error: duplicate attribute 'axis'");
 }
 
+TEST(AttributeTable, WindowAndShapeErrorsAreLocated) {
+  const std::string head = "graph g {\n  %x = input \"x\" : f32[N,1,4,4]\n";
+  EXPECT_EQ(firstError(head + "  %p = maxpool2d %x {kernel = [0, 2]} : f32\n}\n"),
+            "a.nnir:3:31: error: a window's kernel, stride, padding and "
+            "dilation are two whole numbers, [height, width], of at least 1");
+  EXPECT_EQ(firstError(head + "  %p = maxpool2d %x {padding = [1]} : f32\n}\n"),
+            "a.nnir:3:32: error: a window's kernel, stride, padding and "
+            "dilation are two whole numbers, [height, width], of at least 0");
+  EXPECT_EQ(firstError(head + "  %r = reshape %x {shape = f32} : f32\n}\n"),
+            "a.nnir:3:28: error: a shape needs its dimensions, as in "
+            "'shape = f32[N,1,28,28]'");
+}
+
 TEST(AttributeTable, VerifierNamesTheActivations) {
   Graph g;
   Node x = makeNode(OpKind::Input, {});
