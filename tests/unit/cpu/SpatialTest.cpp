@@ -49,22 +49,8 @@ struct Case {
   /// An input of `dims` (kBatch first for the batch), uniform in [lo, hi).
   NodeId input(const std::string &name, const std::vector<int64_t> &dims,
                double lo = -1, double hi = 1) {
-    Node n = makeNode(OpKind::Input, {});
-    n.name = name;
-    n.type = TensorType::of(dims);
-    NodeId id = g.add(n);
-    Value v;
-    for (int64_t d : dims)
-      v.shape.push_back(d == kBatch ? batch : d);
-    std::mt19937_64 rng(seed++);
-    std::uniform_real_distribution<double> u(lo, hi);
-    int64_t k = 1;
-    for (int64_t d : v.shape)
-      k *= d;
-    for (int64_t i = 0; i < k; ++i)
-      v.data.push_back(static_cast<float>(u(rng)));
-    leaves[name] = v;
-    return id;
+    return addRandomLeaf(g, leaves, OpKind::Input, name, dims, batch, lo, hi,
+                         seed++);
   }
 
   NodeId add(Node n, const std::string &output) {
