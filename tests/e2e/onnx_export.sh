@@ -5,7 +5,8 @@
 # mnist_mlp and fashion_cnn, trained a few steps on tests/data/fashion-tiny
 # (so that batch norm's running statistics are not their first values), are
 # exported from their weights and run by ONNX Runtime on the first 1,000
-# Fashion-MNIST test images: its probabilities must be `nnc predict`'s to
+# Fashion-MNIST test images (and so is a model of every other activation
+# and layer): its probabilities must be `nnc predict`'s to
 # 1e-5 (tests/e2e/onnx_ort.py). ONNX Runtime comes from PyPI into a virtual
 # environment, $NNC_ONNX_VENV or ~/.cache/nnc/onnx-venv (made here, with
 # the system's packages visible, when it does not import onnxruntime yet);
@@ -130,4 +131,30 @@ ort_check() {
 }
 ort_check mnist_mlp "$EX/mnist_mlp.nn" 5
 ort_check fashion_cnn "$EX/fashion_cnn.nn" 3
+# Every other mapping with numbers: silu, gelu (its erf form), softplus,
+# leaky_relu, softsign, tanh, sigmoid, average pooling, batch norm after
+# it, layer norm, a scalar constant.
+cat >"$TMP/zoo.nn" <<NN
+model zoo
+input x : f32[1, 28, 28]
+label y : class(10)
+c1 = conv2d(x, 4, kernel = 3, stride = 2, padding = 1, silu)
+a1 = avgpool2d(c1, 2)
+n1 = batch_norm(a1)
+g  = flatten(n1)
+h1 = dense(g, 32, gelu)
+h2 = dense(h1, 32, softplus)
+h3 = dense(h2, 32, leaky_relu(0.2))
+h4 = dense(h3, 16, softsign)
+n  = layer_norm(h4)
+out = dense(tanh(n) + sigmoid(n) * 0.5, 10)
+loss cross_entropy(softmax(out), y)
+train {
+  data idx("$FMNIST/train")
+  test idx("$FMNIST/t10k")
+  optimizer sgd(lr = 0.05, momentum = 0.9)
+  batch 16  seed 3
+}
+NN
+ort_check zoo "$TMP/zoo.nn" 3
 finish
