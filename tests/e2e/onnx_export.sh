@@ -88,6 +88,23 @@ print("ok: initializers are the safetensors tensors:", ", ".join(sorted(inits)))
 EOF
 fi
 
+# --- without --weights: the parameters nnc train starts from
+expect_ok "$NNC" train "$EX/mnist_mlp.nn" --data "$TINY" --validation 0 \
+  --steps 0 --quiet --save "$TMP/mlp0.safetensors" &&
+  expect_ok "$NNC" export "$EX/mnist_mlp.nn" --weights "$TMP/mlp0.safetensors" \
+    -o "$TMP/mlp0.onnx"
+if "$PY" -c "import onnx" 2>/dev/null; then
+  "$PY" - "$TMP/mnist_mlp.onnx" "$TMP/mlp0.onnx" <<'EOF' || fail "export without --weights is not train's starting point"
+import sys
+import onnx
+
+a, b = (onnx.load(p).graph.initializer for p in sys.argv[1:3])
+assert [t.name for t in a] == [t.name for t in b]
+assert all(x.raw_data == y.raw_data for x, y in zip(a, b))
+print("ok: without --weights, the parameters train --steps 0 saves")
+EOF
+fi
+
 # --- errors
 expect_error "export needs -o" "$NNC" export "$EX/xor.nn"
 expect_error "the same file" "$NNC" export "$EX/xor.nn" -o "$EX/xor.nn"

@@ -271,7 +271,11 @@ TEST(OnnxExport, UnmappableOpIsAnErrorAtItsLocation) {
   NodeId xi = g.add(x);
   b.loc = {"bad.nn", 3, 5, 4};
   NodeId ng = b.op(OpKind::NormalizeGrad, {xi, xi}, "dn");
-  g.outputs.push_back({"pred", ng});
+  Node st = makeNode(OpKind::State, {}, {"bad.nn", 2, 1, 5});
+  st.name = "optimizer.lr";
+  st.type = TensorType::scalar();
+  NodeId si = g.add(st);
+  g.outputs.push_back({"pred", b.binary(OpKind::Mul, ng, si)});
   DiagEngine d;
   d.addSource("bad.nn", "model bad\ninput x : f32[4]\nd = what(x, x)\n");
   EXPECT_THROW(exportOnnx(g, {}, {}, d), DiagnosedError);
@@ -280,6 +284,12 @@ TEST(OnnxExport, UnmappableOpIsAnErrorAtItsLocation) {
                       "(value 'dn') to ONNX"),
             std::string::npos)
       << text;
+  // Every op without an ONNX form is reported, not only the first.
+  EXPECT_NE(text.find("bad.nn:2:1: error: cannot export op 'state' (value "
+                      "'optimizer.lr') to ONNX: optimizer state"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(d.errorCount(), 2);
 }
 
 TEST(OnnxExport, ModelWithoutPredictionIsAUserError) {
