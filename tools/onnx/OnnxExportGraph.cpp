@@ -12,7 +12,8 @@
 ///   add(mul(normalize(x), w), b), w, b over the last axis  -> LayerNormalization
 /// and emit, in graph order, the graph inputs, the initializers (in
 /// safetensors layout) and every needed node not absorbed by a pattern
-/// (OnnxExportOps.cpp), then the output "pred".
+/// (OnnxExportOps.cpp) with a value_info of its nnc type, then the output
+/// "pred".
 ///
 //===----------------------------------------------------------------------===//
 
@@ -53,9 +54,8 @@ void OnnxExporter::markNeeded(NodeId pred) {
       }
 }
 
-std::string OnnxExporter::fresh(std::string base) {
-  if (base.empty())
-    base = "t";
+std::string OnnxExporter::fresh(const std::string &wanted) {
+  const std::string base = wanted.empty() ? std::string("t") : wanted;
   std::string name = base;
   for (int k = 1; taken.count(name); ++k)
     name = fmt::format("{}_{}", base, k);
@@ -220,6 +220,12 @@ void OnnxExporter::run(NodeId pred) {
       *out.add_initializer() = floatTensor(names[id], t.shape, t.data);
     } else if (!absorbed[id]) {
       emitNode(id);
+      // The value's type for readers (Netron, shape inference), as nnc
+      // inferred it; not for an alias (dropout) or the output itself.
+      if (!hasTrait(n.op, kLeaf) && family(n.op) != OpFamily::Random &&
+          id != pred && n.type.known)
+        setValueInfo(*out.add_value_info(), names[id], elemType(n.type.dtype),
+                     n.type.dims, kOnnxBatchDim);
     }
   }
   std::string result = val(pred);

@@ -40,7 +40,8 @@ private:
   void planGemm(NodeId add);
   void planBatchNorm(NodeId affine);
   void planLayerNorm(NodeId add);
-  std::string fresh(std::string base);
+  /// `wanted` ("t" if empty), or with "_1", "_2", ... until unused.
+  std::string fresh(const std::string &wanted);
   /// The value name of operand `id` as the graph holds it (a parameter
   /// stored transposed is transposed back by a Transpose node, made once).
   std::string val(NodeId id);
