@@ -95,8 +95,7 @@ int runData(const Args &args) {
 const Command &dataCommand() {
   static const Command c{
       "data",
-      "make a 2-D toy data set as CSV (x1,x2,y), as TensorFlow Playground's: "
-      "circles, spirals, gaussians or xor",
+      "a 2-D data set of TensorFlow Playground's as CSV (x1,x2,y)",
       {{"samples", "N", "points, half of each label (default 400)"},
        {"noise", "X",
         "move each coordinate by a uniform amount in [-X, X] (default 0; "
