@@ -1,4 +1,4 @@
-//===- Synthetic.h - 2-D toy data sets in the Playground's spirit -*- C++ -*-===//
+//===- Synthetic.h - 2-D data sets in the Playground's spirit ---*- C++ -*-===//
 ///
 /// \file
 /// The four data sets of TensorFlow Playground, made from a seed: circles (a

@@ -63,7 +63,8 @@ expect_error "--seed must not be negative" "$NNC" "${D[@]}" --seed -1 \
 expect_error "nnc data needs -o FILE.csv" "$NNC" "${D[@]}"
 expect_error "unknown option '--sample'; did you mean '--samples'?" \
   "$NNC" data circles --sample 10 -o "$TMP/x.csv"
-expect_error "$TMP/no/such/dir/x.csv" "$NNC" "${D[@]}" -o "$TMP/no/such/dir/x.csv"
+expect_error "$TMP/no/such/dir/x.csv: error: cannot write the data" \
+  "$NNC" "${D[@]}" -o "$TMP/no/such/dir/x.csv"
 expect_error "is a directory" "$NNC" "${D[@]}" -o "$TMP"
 [ -e "$TMP/x.csv" ] && fail "a failed nnc data left $TMP/x.csv" ||
   echo "ok: failed runs wrote nothing"
