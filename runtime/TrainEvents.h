@@ -68,6 +68,12 @@ public:
   virtual void batchDone(const BatchDone &b) {}
   /// An epoch ended: its metrics (validated when samples are held out).
   virtual void epochDone(const EpochStats &stats) {}
+  /// Whether epochState should be told the parameters at the end of epoch
+  /// `epoch` (1-based); copying them off a GPU costs, so only when asked.
+  virtual bool wantsEpochState(int64_t epoch) const { return false; }
+  /// The parameters and optimizer state at the end of epoch `epoch`, after
+  /// epochDone (`nnc play` records its frames here).
+  virtual void epochState(int64_t epoch, const TensorMap &state) {}
   /// Writing the --metrics file failed at `epoch`: no more lines are
   /// written, training goes on (TrainResult::metricsError says why).
   virtual void metricsFailed(int64_t epoch) {}

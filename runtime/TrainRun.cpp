@@ -362,6 +362,8 @@ TrainRun::Stop TrainRun::endEpoch() {
   EpochStats st = epochStats();
   res.history.push_back(st);
   observer.epochDone(st);
+  if (observer.wantsEpochState(st.epoch))
+    observer.epochState(st.epoch, exec->state());
   writeMetrics(st);
   bool stopNow = earlyStop(st);
   ++p.epoch;
