@@ -23,6 +23,7 @@
 #include "runtime/OutputPaths.h"
 #include "runtime/ParamInit.h"
 #include "runtime/ScalarStep.h"
+#include "runtime/Signals.h"
 #include "runtime/Trainer.h"
 #include "runtime/WeightsFile.h"
 #include "tools/Driver.h"
@@ -148,7 +149,7 @@ void scalarFrames(PlayRun &run, const LoadedModel &m, const Graph &step) {
 
 /// The frame cap: --frames, and no more than the maps' budget allows.
 int64_t frameCap(const Args &args, const Graph &eval, int64_t n, bool plane) {
-  int64_t cap = intFlag(args, "frames", 100, 2, 1000);
+  int64_t cap = intFlag(args, "frames", 61, 2, 1001);
   if (!plane)
     return std::min<int64_t>(cap, 20); // weight images are big
   PlaneModel pm = planeModel(evalForm(eval));
@@ -206,8 +207,10 @@ int runPlay(const Args &args) {
                         run.backend, withCommas(double(data.size())),
                         recipe.epochs);
   TrainResult r = trainer.train(std::move(state), data, opts);
-  if (r.interrupted)
-    throw UserError("nnc: error: interrupted: no page written");
+  if (r.interrupted) {
+    std::cerr << "nnc: interrupted: no page written\n";
+    return kExitInterrupted;
+  }
   if (!sameParams(step, rec.frames.back().state, r.state))
     rec.frames.push_back({r.bestEpoch, r.steps, r.state}); // restored best
   run.frames = std::move(rec.frames);
@@ -242,8 +245,8 @@ const Command &playCommand() {
         {"backend", "NAME",
          "auto (default: cuda if a GPU is there, else cpu), cpu, cuda, interp"},
         {"frames", "N",
-         "at most N moments to scrub through (default 100; fewer when the "
-         "maps would make the page big)"},
+         "at most N moments to scrub through, the start included (default "
+         "61; fewer when the maps would make the page big)"},
         {"grid", "N", "the plane's maps are N x N points (default 64)"},
         {"limit", "N", "train on the first N samples only"},
         {"save", "FILE", "write the trained weights here (safetensors)"},

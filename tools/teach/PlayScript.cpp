@@ -211,7 +211,7 @@ const char *const kPlayScript = R"JS(
       g.strokeStyle = '#fff';
       g.lineWidth = 1;
       g.beginPath();
-      g.arc(px, py, P.x.length > 300 ? 2.5 : 4, 0, 2 * Math.PI);
+      g.arc(px, py, P.x.length > 300 ? 2.5 : P.x.length > 50 ? 4 : 6, 0, 2 * Math.PI);
       g.fill();
       g.stroke();
     }
@@ -238,7 +238,7 @@ const char *const kPlayScript = R"JS(
     for (var k = 0; k < 2; ++k) {
       var a = unitAt(0, k, 2, L.height);
       drawUnit(g, inputUnit(k), a.x, a.y);
-      g.fillText('x[' + (k + 1) + ']', a.x + 2, a.y + U + 10);
+      g.fillText('x[' + (k + 1) + ']', a.x - 22, a.y + U / 2 + 4);
     }
     D.layers.forEach(function (l, li) {
       g.fillText(l.name + ' (' + l.width + ')', 24 + (li + 1) * COL, 18);

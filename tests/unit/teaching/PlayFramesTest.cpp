@@ -166,6 +166,11 @@ TEST(PlayFrames, CompiledMapsMatchTheInterpreter) {
   TrainResult r;
   FrameRecorder rec = train(x, 30, 4, "cpu", &r);
   EXPECT_EQ(rec.frames.size(), 4u);
+  // The compiled epoch program wrote each moment's parameters back.
+  for (const auto &[name, t] : r.state)
+    EXPECT_EQ(rec.frames.back().state.at(name).data, t.data) << name;
+  EXPECT_NE(rec.frames[1].state.at("out.weight").data,
+            rec.frames[2].state.at("out.weight").data);
   PlaneModel pm = planeModel(evalForm(x.forward));
   PlaneGrid grid = makeGrid(planeBox(x.data.x), 64);
   std::unique_ptr<Executor> cpu = makeExecutor("cpu", pm.graph);
