@@ -30,7 +30,7 @@ bool FrameRecorder::wantsEpochState(int64_t epoch) const {
 
 void FrameRecorder::epochState(int64_t epoch, const TensorMap &state) {
   int64_t step = history.empty() ? 0 : history.back().steps;
-  frames.push_back({epoch, step, state});
+  frames.push_back({epoch, step, state, false});
 }
 
 void FrameRecorder::epochDone(const EpochStats &stats) {

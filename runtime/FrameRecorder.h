@@ -21,6 +21,8 @@ struct RecordedState {
   int64_t epoch = 0;
   int64_t step = 0; ///< optimizer steps taken, all epochs
   TensorMap state;  ///< parameters and optimizer state
+  /// The run's result after early stopping restored the weights of `epoch`.
+  bool restored = false;
 };
 
 /// The stride of the recorded epochs: every k-th of `epochs` so that at most
@@ -34,7 +36,9 @@ public:
   FrameRecorder(int64_t epochs, int64_t maxFrames, TrainObserver *next);
 
   /// The state before training, as frame 0.
-  void start(const TensorMap &state) { frames.push_back({0, 0, state}); }
+  void start(const TensorMap &state) {
+    frames.push_back({0, 0, state, false});
+  }
 
   std::vector<RecordedState> frames;
   std::vector<EpochStats> history; ///< every epoch's metrics

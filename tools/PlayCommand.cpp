@@ -212,7 +212,7 @@ int runPlay(const Args &args) {
     return kExitInterrupted;
   }
   if (!sameParams(step, rec.frames.back().state, r.state))
-    rec.frames.push_back({r.bestEpoch, r.steps, r.state}); // restored best
+    rec.frames.push_back({r.bestEpoch, r.steps, r.state, true}); // restored
   run.frames = std::move(rec.frames);
   run.history = std::move(rec.history);
   run.dataX = data.x;

@@ -146,8 +146,9 @@ std::string imageFrameJson(const PlayRun &r, size_t f) {
 std::string framesJson(const PlayRun &r) {
   std::string s = "[";
   for (size_t f = 0; f < r.frames.size(); ++f) {
-    s += fmt::format("{}{{\"epoch\":{},\"step\":{},", f ? ",\n" : "",
-                     r.frames[f].epoch, r.frames[f].step);
+    s += fmt::format("{}{{\"epoch\":{},\"step\":{},\"restored\":{},",
+                     f ? ",\n" : "", r.frames[f].epoch, r.frames[f].step,
+                     r.frames[f].restored ? "true" : "false");
     s += r.plane ? planeFrameJson(r, f) : imageFrameJson(r, f);
     s += ",\"scalar\":" +
          (f < r.scalar.size() ? jsonString(r.scalar[f]) : std::string("null"));

@@ -147,13 +147,17 @@ const char *const kPlayScript = R"JS(
     };
   }
 
-  function drawLines(g, fr, L) {
-    var most = 0;
-    D.layers.forEach(function (l) {
-      (fr.w[l.weight] || []).forEach(function (w) {
-        most = Math.max(most, Math.abs(w));
+  // The largest weight of the whole run: line widths compare across moments.
+  var most = 0;
+  if (D.plane)
+    D.frames.forEach(function (fr) {
+      D.layers.forEach(function (l) {
+        (fr.w[l.weight] || []).forEach(function (w) {
+          most = Math.max(most, Math.abs(w));
+        });
       });
     });
+  function drawLines(g, fr, L) {
     D.layers.forEach(function (l, k) {
       var w = fr.w[l.weight];
       if (!w) return;
@@ -334,6 +338,7 @@ const char *const kPlayScript = R"JS(
     var s = 'moment ' + (f + 1) + ' / ' + F + ': epoch ' + fr.epoch +
       ' (step ' + fr.step + ')';
     if (fr.epoch === 0) s += ', before training';
+    if (fr.restored) s += ', the weights early stopping restored';
     if (k >= 0) {
       s += ', loss ' + C.trainLoss[k].toFixed(4);
       if (C.trainAcc[k] !== null) s += ', accuracy ' + (100 * C.trainAcc[k]).toFixed(1) + '%';
@@ -405,7 +410,8 @@ std::string playBody(const PlayRun &r) {
          "<p class=\"legend\">Each square is one unit's value over the input "
          "plane (the same region as the big map): blue positive, orange "
          "negative, white zero. Lines are the weights at this moment: width "
-         "is the size, blue positive, orange negative. The big map is the "
+         "is the size (on one scale for the whole run), blue positive, "
+         "orange negative. The big map is the "
          "prediction (blue: class 1, orange: class 0), with the training "
          "data on it.</p></section>\n";
   else
