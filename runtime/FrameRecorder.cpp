@@ -5,7 +5,10 @@
 ///
 /// Algorithm: stride k = ceil(epochs / (maxFrames - 1)) (frame 0 is the
 /// state before training, so maxFrames - 1 epochs at most); epoch e is
-/// kept when e is a multiple of k or the recipe's last.
+/// kept when e is a multiple of k or the recipe's last. A run of fewer
+/// epochs than that, of several steps each, keeps every epoch's end and
+/// every k-th step between, k = ceil(steps / room) for the room left
+/// (steps that end an epoch are kept once, as the epoch's end).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -22,15 +25,25 @@ int64_t frameStride(int64_t epochs, int64_t maxFrames) {
 
 FrameRecorder::FrameRecorder(int64_t epochs, int64_t maxFrames,
                              TrainObserver *next)
-    : epochs(epochs), stride(frameStride(epochs, maxFrames)), next(next) {}
+    : epochs(epochs), maxFrames(maxFrames),
+      stride(frameStride(epochs, maxFrames)), next(next) {}
 
 bool FrameRecorder::wantsEpochState(int64_t epoch) const {
-  return epoch % stride == 0 || epoch == epochs;
+  return stepStride > 0 || epoch % stride == 0 || epoch == epochs;
 }
 
 void FrameRecorder::epochState(int64_t epoch, const TensorMap &state) {
   int64_t step = history.empty() ? 0 : history.back().steps;
-  frames.push_back({epoch, step, state, false});
+  frames.push_back({epoch, step, 0, state, false});
+}
+
+int64_t FrameRecorder::nextStateStep(int64_t step) const {
+  return stepStride > 0 ? (step / stepStride + 1) * stepStride : -1;
+}
+
+void FrameRecorder::stepState(int64_t step, int64_t epoch, int64_t batch,
+                              const TensorMap &state) {
+  frames.push_back({epoch, step, batch, state, false});
 }
 
 void FrameRecorder::epochDone(const EpochStats &stats) {
@@ -57,6 +70,10 @@ void FrameRecorder::compileFinished(double seconds) {
 }
 
 void FrameRecorder::trainingStarted(const TrainPlan &plan) {
+  perEpoch = std::max<int64_t>(1, plan.batchesPerEpoch);
+  int64_t room = maxFrames - 1 - epochs; // after frame 0 and every epoch's end
+  if (epochs < maxFrames - 1 && perEpoch > 1 && room > 0)
+    stepStride = frameStride(epochs * perEpoch, room + 1);
   if (next)
     next->trainingStarted(plan);
 }

@@ -16,35 +16,47 @@
 
 namespace nn {
 
-/// The state of a run at the end of an epoch (0: before the first step).
+/// The state of a run after `epoch` epochs and `batch` batches of the next
+/// (0, 0: before the first step).
 struct RecordedState {
   int64_t epoch = 0;
   int64_t step = 0; ///< optimizer steps taken, all epochs
+  int64_t batch = 0;
   TensorMap state;  ///< parameters and optimizer state
   /// The run's result after early stopping restored the weights of `epoch`.
   bool restored = false;
 };
 
 /// The stride of the recorded epochs: every k-th of `epochs` so that at most
-/// `maxFrames` of them (the last always) are kept; 1 when all fit.
+/// `maxFrames` of them (the last always) are kept; 1 when all fit. Also the
+/// stride of the recorded steps of a run of few epochs (`epochs`: steps).
 int64_t frameStride(int64_t epochs, int64_t maxFrames);
 
 class FrameRecorder : public TrainObserver {
 public:
   /// Keeps epochs k, 2k, ... (k = frameStride(epochs, maxFrames)) and the
-  /// recipe's last; events go on to `next` when it is given.
+  /// recipe's last; when that is fewer than maxFrames - 1 and an epoch has
+  /// several steps, every epoch's end and every k-th step instead (k =
+  /// frameStride(all steps, maxFrames - epochs)). Events go on to `next`
+  /// when it is given.
   FrameRecorder(int64_t epochs, int64_t maxFrames, TrainObserver *next);
 
   /// The state before training, as frame 0.
   void start(const TensorMap &state) {
-    frames.push_back({0, 0, state, false});
+    frames.push_back({0, 0, 0, state, false});
   }
 
   std::vector<RecordedState> frames;
   std::vector<EpochStats> history; ///< every epoch's metrics
 
+  /// Steps in an epoch (told by trainingStarted).
+  int64_t batchesPerEpoch() const { return perEpoch; }
+
   bool wantsEpochState(int64_t epoch) const override;
   void epochState(int64_t epoch, const TensorMap &state) override;
+  int64_t nextStateStep(int64_t step) const override;
+  void stepState(int64_t step, int64_t epoch, int64_t batch,
+                 const TensorMap &state) override;
   void epochDone(const EpochStats &stats) override;
 
   void warning(const std::string &text) override;
@@ -63,7 +75,8 @@ public:
   void stepFailed() override;
 
 private:
-  int64_t epochs, stride;
+  int64_t epochs, maxFrames, stride;
+  int64_t perEpoch = 1, stepStride = 0; // 0: epochs only
   TrainObserver *next;
 };
 

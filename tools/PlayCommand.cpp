@@ -60,6 +60,18 @@ bool sameParams(const Graph &g, const TensorMap &a, const TensorMap &b) {
   return true;
 }
 
+/// When early stopping put back an earlier epoch's weights, that state as
+/// the last moment (marked as restored).
+void addRestored(FrameRecorder &rec, const Graph &step, const TrainResult &r) {
+  if (sameParams(step, rec.frames.back().state, r.state))
+    return;
+  int64_t at = r.steps;
+  for (const EpochStats &e : rec.history)
+    if (e.epoch == r.bestEpoch)
+      at = e.steps;
+  rec.frames.push_back({r.bestEpoch, at, 0, r.state, true});
+}
+
 /// The training data, cut to its first --limit rows.
 Dataset playData(const Args &args, const Recipe &recipe) {
   if (recipe.data.path.empty())
@@ -211,8 +223,8 @@ int runPlay(const Args &args) {
     std::cerr << "nnc: interrupted: no page written\n";
     return kExitInterrupted;
   }
-  if (!sameParams(step, rec.frames.back().state, r.state))
-    rec.frames.push_back({r.bestEpoch, r.steps, r.state, true}); // restored
+  addRestored(rec, step, r);
+  run.perEpoch = rec.batchesPerEpoch();
   run.frames = std::move(rec.frames);
   run.history = std::move(rec.history);
   run.dataX = data.x;

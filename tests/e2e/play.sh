@@ -6,7 +6,7 @@
 # moves through every recorded moment, and a screenshot at the last moment
 # of xor shows the hidden units' maps (coloured pixels counted in their
 # box). mnist_mlp (not 2-D) says why the plane is not drawn and shows its
-# first layer's weights.
+# first layer's weights; its run of 2 epochs of 4 steps keeps every step.
 source "$(dirname "$0")/lib.bash"
 export XDG_CACHE_HOME=$TMP/cache
 PY=${PYTHON:-python3}
@@ -123,7 +123,7 @@ fi
 if [ -f "$TMP/mnist.html" ]; then
   run_chrome "file://$TMP/mnist.html#sweep" --dump-dom >"$TMP/mdom.html"
   grep 'CONSOLE' "$TMP/console.log" && fail "console messages while rendering mnist"
-  grep -q 'data-sweep="ok 3 epochs 0,1,2"' "$TMP/mdom.html" ||
+  grep -q 'data-sweep="ok 9 epochs 0,0.25,0.50,0.75,1,1.25,1.50,1.75,2"' "$TMP/mdom.html" ||
     fail "mnist: the slider did not show every moment"
 fi
 finish

@@ -30,6 +30,7 @@ struct PlayRun {
   std::string path;    ///< its file
   std::string backend; ///< the backend that trained it and drew the maps
   std::vector<RecordedState> frames;
+  int64_t perEpoch = 1; ///< steps in an epoch (a frame's epoch + batch / this)
   std::vector<EpochStats> history;
   LabelKind labelKind = LabelKind::Binary;
   int64_t classes = 0;

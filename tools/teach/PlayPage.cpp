@@ -147,7 +147,10 @@ std::string framesJson(const PlayRun &r) {
   std::string s = "[";
   for (size_t f = 0; f < r.frames.size(); ++f) {
     s += fmt::format("{}{{\"epoch\":{},\"step\":{},\"restored\":{},",
-                     f ? ",\n" : "", r.frames[f].epoch, r.frames[f].step,
+                     f ? ",\n" : "",
+                     num(double(r.frames[f].epoch) +
+                         double(r.frames[f].batch) / double(r.perEpoch)),
+                     r.frames[f].step,
                      r.frames[f].restored ? "true" : "false");
     s += r.plane ? planeFrameJson(r, f) : imageFrameJson(r, f);
     s += ",\"scalar\":" +

@@ -333,9 +333,12 @@ const char *const kPlayScript = R"JS(
           [{v: C.trainAcc, colour: css(BLUE)}, {v: C.valAcc, colour: css(ORANGE), dash: true}], e);
   }
 
+  function epochText(e) {
+    return e === Math.round(e) ? String(e) : e.toFixed(2);
+  }
   function text(f) {
     var fr = D.frames[f], C = D.curves, k = C.epoch.indexOf(fr.epoch);
-    var s = 'moment ' + (f + 1) + ' / ' + F + ': epoch ' + fr.epoch +
+    var s = 'moment ' + (f + 1) + ' / ' + F + ': epoch ' + epochText(fr.epoch) +
       ' (step ' + fr.step + ')';
     if (fr.epoch === 0) s += ', before training';
     if (fr.restored) s += ', the weights early stopping restored';
@@ -367,9 +370,9 @@ const char *const kPlayScript = R"JS(
       slider.value = i;
       slider.dispatchEvent(new Event('input'));
       if (draws !== before + 1 || moment.getAttribute('data-frame') !== String(i) ||
-          moment.textContent.indexOf('epoch ' + D.frames[i].epoch + ' ') < 0)
+          moment.textContent.indexOf('epoch ' + epochText(D.frames[i].epoch) + ' ') < 0)
         return 'fail at ' + i;
-      seen.push(D.frames[i].epoch);
+      seen.push(epochText(D.frames[i].epoch));
     }
     return 'ok ' + F + ' epochs ' + seen.join(',');
   }

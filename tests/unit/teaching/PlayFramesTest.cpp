@@ -56,15 +56,19 @@ Xor loadXor() {
   return x;
 }
 
-/// Trains xor for `epochs` on `backend`, keeping at most `frames` moments.
+/// Trains xor for `epochs` on `backend`, keeping at most `frames` moments
+/// (batch `batch`, stopping after `steps` when not -1).
 FrameRecorder train(const Xor &x, int64_t epochs, int64_t frames,
-                    const std::string &backend, TrainResult *result) {
+                    const std::string &backend, TrainResult *result,
+                    int64_t batch = 4, int64_t steps = -1) {
   Recipe r = x.recipe;
   r.epochs = epochs;
+  r.batch = batch;
   FrameRecorder rec(epochs, frames, nullptr);
   TrainOptions opts;
   opts.backend = backend;
   opts.observer = &rec;
+  opts.maxSteps = steps;
   TensorMap state = initState(x.step, r.seed);
   rec.start(state);
   *result = Trainer(x.step, x.forward, r).train(state, x.data, opts);
@@ -183,6 +187,35 @@ TEST(PlayFrames, CompiledMapsMatchTheInterpreter) {
       for (size_t i = 0; i < a[l].data.size(); ++i)
         ASSERT_NEAR(a[l].data[i], b[l].data[i], 1e-5)
             << "layer " << l << " value " << i << " epoch " << f.epoch;
+    }
+  }
+}
+
+// A run of few epochs keeps every epoch's end and every k-th step between,
+// each the state a run stopped at that step ends with (--steps), on the
+// interpreter's step loop and the CPU backend's runs of steps alike.
+TEST(PlayFrames, FewEpochsKeepEveryKthStep) {
+  Xor x = loadXor();
+  std::vector<std::string> backends = {"interp"};
+  if (haveCpu())
+    backends.push_back("cpu");
+  for (const std::string &b : backends) {
+    TrainResult r;
+    FrameRecorder rec = train(x, 2, 6, b, &r, 1); // 4 steps an epoch
+    std::vector<std::vector<int64_t>> got;
+    for (const RecordedState &f : rec.frames)
+      got.push_back({f.epoch, f.batch, f.step});
+    EXPECT_EQ(got, (std::vector<std::vector<int64_t>>{
+                       {0, 0, 0}, {0, 3, 3}, {1, 0, 4}, {1, 2, 6}, {2, 0, 8}}))
+        << b;
+    for (const RecordedState &f : rec.frames) {
+      if (f.step == 0)
+        continue;
+      TrainResult cut;
+      train(x, 2, 6, b, &cut, 1, f.step);
+      for (const auto &[name, t] : cut.state)
+        EXPECT_EQ(f.state.at(name).data, t.data)
+            << b << ": " << name << " after step " << f.step;
     }
   }
 }
