@@ -215,9 +215,9 @@ int runPlay(const Args &args) {
   TensorMap state = initState(step, recipe.seed);
   rec.start(state);
   if (log)
-    *log << fmt::format("training {} on {}: {} samples, {} epochs\n", step.name,
+    *log << fmt::format("training {} on {}: {} samples, {} epoch{}\n", step.name,
                         run.backend, withCommas(double(data.size())),
-                        recipe.epochs);
+                        recipe.epochs, recipe.epochs == 1 ? "" : "s");
   TrainResult r = trainer.train(std::move(state), data, opts);
   if (r.interrupted) {
     std::cerr << "nnc: interrupted: no page written\n";

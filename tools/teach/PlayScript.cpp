@@ -190,12 +190,12 @@ const char *const kPlayScript = R"JS(
 
   function predColour(dec, p) {
     var W = dec.W, pr = dec.pred;
-    if (D.labelKind === 'binary') return lerp(WHITE, diverging(2 * pr[p] - 1), 0.75);
-    if (D.labelKind === 'real') return lerp(WHITE, diverging(dec.layers[dec.layers.length - 1][0](p)), 0.75);
+    if (D.labelKind === 'binary') return lerp(WHITE, diverging(2 * pr[p] - 1), 0.6);
+    if (D.labelKind === 'real') return lerp(WHITE, diverging(dec.layers[dec.layers.length - 1][0](p)), 0.6);
     var best = 0;
     for (var c = 1; c < W; ++c) if (pr[p * W + c] > pr[p * W + best]) best = c;
     var conf = (pr[p * W + best] - 1 / W) / (1 - 1 / W);
-    return lerp(WHITE, PALETTE[best % PALETTE.length], 0.25 + 0.6 * conf);
+    return lerp(WHITE, PALETTE[best % PALETTE.length], 0.15 + 0.45 * conf);
   }
 
   function drawPlane(g, dec, x, y) {
@@ -203,17 +203,18 @@ const char *const kPlayScript = R"JS(
     g.drawImage(image(D.n, function (p) { return predColour(dec, p); }),
                 x, y, BIG, BIG);
     var x0 = D.xs[0], x1 = D.xs[D.n - 1], y0 = D.ys[D.n - 1], y1 = D.ys[0];
-    var P = D.points;
+    var P = D.points, top = 0;
+    P.label.forEach(function (v) { top = Math.max(top, Math.abs(v)); });
     for (var i = 0; i < P.x.length; ++i) {
       var px = x + (P.x[i] - x0) / (x1 - x0) * BIG;
       var py = y + (y1 - P.y[i]) / (y1 - y0) * BIG;
       var lab = P.label[i];
       var c = D.labelKind === 'class' ? PALETTE[lab % PALETTE.length]
             : D.labelKind === 'binary' ? (lab > 0.5 ? BLUE : ORANGE)
-            : diverging(lab);
+            : diverging(lab / (top || 1));
       g.fillStyle = css(c);
-      g.strokeStyle = '#fff';
-      g.lineWidth = 1;
+      g.strokeStyle = '#333';
+      g.lineWidth = 0.8;
       g.beginPath();
       g.arc(px, py, P.x.length > 300 ? 2.5 : P.x.length > 50 ? 4 : 6, 0, 2 * Math.PI);
       g.fill();
@@ -414,9 +415,14 @@ std::string playBody(const PlayRun &r) {
          "plane (the same region as the big map): blue positive, orange "
          "negative, white zero. Lines are the weights at this moment: width "
          "is the size (on one scale for the whole run), blue positive, "
-         "orange negative. The big map is the "
-         "prediction (blue: class 1, orange: class 0), with the training "
-         "data on it.</p></section>\n";
+         "orange negative. The big map is the prediction (" +
+         std::string(r.labelKind == LabelKind::Class
+                         ? "the most likely class: 0 orange, 1 blue, 2 "
+                           "green, 3 red, ...; paler where it is less sure"
+                         : r.labelKind == LabelKind::Binary
+                               ? "blue: class 1, orange: class 0"
+                               : "blue: positive, orange: negative") +
+         "), with the training data on it.</p></section>\n";
   else
     s += "<section id=\"no-plane\"><p class=\"note\" id=\"why\">This page "
          "cannot draw the input plane: " +
