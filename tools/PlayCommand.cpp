@@ -42,7 +42,8 @@ namespace nn {
 
 namespace {
 
-constexpr int64_t kMapBudget = 4 << 20; // bytes of maps in the page
+constexpr int64_t kMapBudget = 4 << 20;  // bytes of maps in the page
+constexpr size_t kStepBudget = 3 << 19;  // bytes of written-out steps
 
 int64_t intFlag(const Args &args, const char *flag, int64_t dflt, int64_t lo,
                 int64_t hi) {
@@ -126,7 +127,9 @@ void firstLayer(PlayRun &run, const Graph &eval) {
     }
 }
 
-/// One step from each frame's parameters, written out (explain --scalar).
+/// One step from each frame's parameters, written out (explain --scalar);
+/// for every k-th frame only (and the last) when all of them would pass
+/// kStepBudget.
 void scalarFrames(PlayRun &run, const LoadedModel &m, const Graph &step) {
   int64_t params = 0;
   for (NodeId id : step.leaves(OpKind::Param))
@@ -142,7 +145,13 @@ void scalarFrames(PlayRun &run, const LoadedModel &m, const Graph &step) {
     ScalarLimits limits;
     std::vector<int64_t> rows;
     ValueMap leaves = firstStepLeaves(m, step, limits.maxBatch, &rows);
-    for (const RecordedState &f : run.frames) {
+    size_t every = 0, count = run.frames.size();
+    for (size_t i = 0; i < count; ++i) {
+      const RecordedState &f = run.frames[i];
+      if (every > 1 && i % every != 0 && i + 1 != count) {
+        run.scalar.push_back("");
+        continue;
+      }
       for (const auto &[name, t] : f.state)
         leaves[name] = toValue(t);
       if (leaves.count(kLrLeaf))
@@ -152,6 +161,14 @@ void scalarFrames(PlayRun &run, const LoadedModel &m, const Graph &step) {
           scalarLeavesText(step, leaves, rows.size()) +
           scalarStepText(scalarStep(step, leaves, limits),
                          m.model.recipe.optimizer));
+      if (i == 0) { // the first tells the size of each
+        every = (run.scalar[0].size() * count + kStepBudget - 1) / kStepBudget;
+        if (every > 1)
+          run.scalarNote = fmt::format(
+              "one step is written out for moments 1, {}, {}, ... (one in "
+              "{}) and the last, so that the page stays small",
+              every + 1, 2 * every + 1, every);
+      }
     }
   } catch (const UserError &e) {
     run.scalar.clear();
@@ -164,12 +181,13 @@ int64_t frameCap(const Args &args, const Graph &eval, int64_t n, bool plane) {
   int64_t cap = intFlag(args, "frames", 61, 2, 1001);
   if (!plane)
     return std::min<int64_t>(cap, 20); // weight images are big
+  // Base64 of the prediction's floats and of the hidden units' bytes.
   PlaneModel pm = planeModel(evalForm(eval));
-  int64_t units = 0;
-  for (const PlaneLayer &l : pm.layers)
-    units += l.width;
-  int64_t perFrame = std::max<int64_t>(1, units * n * n * 2);
-  return std::clamp<int64_t>(kMapBudget / perFrame, 2, cap);
+  int64_t m = hiddenSide(n), perFrame = pm.layers.back().width * n * n * 16 / 3;
+  for (size_t l = 0; l + 1 < pm.layers.size(); ++l)
+    perFrame += pm.layers[l].width * m * m * 4 / 3;
+  return std::clamp<int64_t>(kMapBudget / std::max<int64_t>(perFrame, 1), 2,
+                             cap);
 }
 
 int runPlay(const Args &args) {

@@ -57,4 +57,8 @@ struct PlayRun {
 /// The page.
 std::string playHtml(const PlayRun &r);
 
+/// The side of the hidden units' maps on the page for a grid of n x n: at
+/// most 32 (they are drawn small; the prediction keeps every point).
+inline int64_t hiddenSide(int64_t n) { return n < 32 ? n : 32; }
+
 } // namespace nn

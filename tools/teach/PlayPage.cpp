@@ -107,18 +107,23 @@ std::string pointsJson(const PlayRun &r) {
 }
 
 /// One frame of the plane: the prediction (float32), each hidden layer's
-/// maps (bytes, unit-major: unit u's n * n values at u * n * n) and the
-/// layers' weights.
+/// maps (bytes, unit-major, on every other point of the grid: unit u's
+/// m * m values at u * m * m, m = hiddenSide) and the layers' weights.
 std::string planeFrameJson(const PlayRun &r, size_t f) {
   const std::vector<Tensor> &maps = r.maps[f];
+  int64_t n = r.grid.n, m = hiddenSide(n);
+  std::vector<int64_t> at; // the grid rows and columns kept
+  for (int64_t i = 0; i < m; ++i)
+    at.push_back((i * (n - 1) + (m - 1) / 2) / (m - 1));
   std::string hidden;
   for (size_t l = 0; l + 1 < maps.size(); ++l) {
     const Tensor &t = maps[l];
-    int64_t rows = t.shape[0], width = t.shape[1];
-    std::vector<float> byUnit(t.data.size());
-    for (int64_t p = 0; p < rows; ++p)
-      for (int64_t u = 0; u < width; ++u)
-        byUnit[u * rows + p] = t[p * width + u];
+    int64_t width = t.shape[1];
+    std::vector<float> byUnit(static_cast<size_t>(width * m * m));
+    for (int64_t u = 0; u < width; ++u)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < m; ++j)
+          byUnit[(u * m + i) * m + j] = t[(at[i] * n + at[j]) * width + u];
     hidden += (l ? "," : "") + quantized(byUnit, true);
   }
   std::string weights;
@@ -208,9 +213,10 @@ std::string playJson(const PlayRun &r) {
       r.plane ? "true" : "false", jsonString(r.why), labelKindName(r.labelKind),
       r.classes);
   if (r.plane)
-    s += fmt::format("\"n\":{},\"xs\":{},\"ys\":{},\"points\":{},"
-                     "\"layers\":{},\n",
-                     r.grid.n, numbers(r.grid.xs), numbers(r.grid.ys),
+    s += fmt::format("\"n\":{},\"hn\":{},\"xs\":{},\"ys\":{},"
+                     "\"points\":{},\"layers\":{},\n",
+                     r.grid.n, hiddenSide(r.grid.n), numbers(r.grid.xs),
+                     numbers(r.grid.ys),
                      pointsJson(r), layersJson(r));
   else
     s += fmt::format("\"weight\":{},\"in\":{},\"out\":{},\n",

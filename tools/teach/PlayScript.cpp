@@ -99,15 +99,17 @@ const char *const kPlayScript = R"JS(
   var cache = {};
   function decode(f) {
     if (cache[f]) return cache[f];
-    var fr = D.frames[f], n2 = D.n * D.n, layers = [];
+    var fr = D.frames[f], n2 = D.hn * D.hn, layers = [];
     fr.hidden.forEach(function (h) {
       var q = bytes(h.q), s = Math.max(Math.abs(h.lo), Math.abs(h.hi)) || 1;
       var units = [];
       for (var u = 0; u * n2 < q.length; ++u)
         units.push(function (u) {
-          return function (p) {
+          var fn = function (p) {
             return (h.lo + q[u * n2 + p] / 255 * (h.hi - h.lo)) / s;
           };
+          fn.size = D.hn;
+          return fn;
         }(u));
       layers.push(units);
     });
@@ -180,8 +182,8 @@ const char *const kPlayScript = R"JS(
   }
 
   function drawUnit(g, fn, x, y) {
-    g.imageSmoothingEnabled = false;
-    g.drawImage(image(D.n, function (p) { return diverging(fn(p)); }),
+    g.imageSmoothingEnabled = true;
+    g.drawImage(image(fn.size || D.n, function (p) { return diverging(fn(p)); }),
                 x, y, U, U);
     g.strokeStyle = '#999';
     g.lineWidth = 1;
@@ -252,7 +254,7 @@ const char *const kPlayScript = R"JS(
         drawUnit(g, fn, a.x, a.y);
       });
     });
-    var px = 24 + L.cols * COL, py = (L.height - BIG) / 2;
+    var px = 24 + L.cols * COL, py = Math.min((L.height - BIG) / 2, 60);
     g.fillText('prediction over the plane', px, 18);
     drawPlane(g, dec, px, py);
     var h = D.layers.length > 1 ? 1 : D.layers.length;
