@@ -44,6 +44,7 @@ const Command &graphCommand();
 const Command &reportCommand();
 const Command &exportCommand();
 const Command &dataCommand();
+const Command &playCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);
