@@ -3,10 +3,10 @@
 /// \file
 /// The pooling kernels of ir/Ops.def on NCHW images. Algorithm: the planes
 /// (n, c) are independent and split between the tasks (splitLoop); in a
-/// plane, each row of outputs is computed 16 outputs at a time as vectors
-/// (one lane per output): the window's elements outermost, row-major, each
-/// one masked load (stride 1) or masked gather per 16 outputs, so every
-/// output still visits its window in row-major order. maxpool2d keeps the
+/// plane, each row of outputs is computed 16 outputs at a time (8 in rows
+/// of at most 8) as vectors, one lane per output: the window's elements
+/// outermost, row-major, each one masked load (stride 1) or masked gather
+/// per vector, so every output still visits its window in row-major order. maxpool2d keeps the
 /// first maximum of the elements inside the image (padding never wins; a
 /// NaN wins, as in PyTorch); avgpool2d sums in double and divides by
 /// kh * kw (padding counted).
@@ -15,7 +15,7 @@
 /// element inside the image), outputs in row-major order: every dx element
 /// sums its terms in one fixed order, the same bits for any thread count.
 /// Where the windows are disjoint (stride >= the dilated kernel, as in
-/// 2 x 2 stride 2) each dx element has at most one term, so the 16 lanes
+/// 2 x 2 stride 2) each dx element has at most one term, so the lanes
 /// add theirs at once (a gather and a scatter); else lane by lane in
 /// output order (max) or output by output (average).
 ///
@@ -76,7 +76,8 @@ void outputs(KernelEmitter &k, const ImageGeom &G,
   });
 }
 
-constexpr unsigned kPoolLanes = 16;
+/// Outputs per vector: 16, or 8 for rows of at most 8 (7 x 7 maps).
+unsigned poolLanes(const ImageGeom &G) { return G.wo <= 8 ? 8 : 16; }
 
 /// Whether no two windows share an element: each dx element then has at
 /// most one term.
@@ -84,21 +85,22 @@ bool disjointWindows(const ImageGeom &G) {
   return G.sh >= (G.kh - 1) * G.dh + 1 && G.sw >= (G.kw - 1) * G.dw + 1;
 }
 
-/// For the outputs j .. j + 15 of output row i (lanes past Wo off), each
+/// For the outputs j .. j + lanes - 1 of output row i (lanes past Wo off), each
 /// element (p, q) of their windows, row-major: body(mask, idx, v) with the
 /// lanes inside the image, their <16 x i32> indices in the plane `plane`
 /// (a pointer) and the <16 x float> values there (0 where off).
 void rowWindows(KernelEmitter &k, const ImageGeom &G, Val plane, Val i,
                 Val j, const std::function<void(Val, Val, Val)> &body) {
+  const unsigned lanes = poolLanes(G);
   IRBuilder<> &b = k.b;
-  Lanes v{k, kPoolLanes};
+  Lanes v{k, lanes};
   Val jv = v.iota(j);
   Val inRow = b.CreateICmpULT(jv, v.c(G.wo));
   k.loop(k.i64(G.kh), "p", [&](Val p) {
     Val ih = b.CreateAdd(b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph)),
                          b.CreateMul(p, k.i64(G.dh)));
     Val rowOk =
-        b.CreateVectorSplat(kPoolLanes, b.CreateICmpULT(ih, k.i64(G.h)));
+        b.CreateVectorSplat(lanes, b.CreateICmpULT(ih, k.i64(G.h)));
     k.loop(k.i64(G.kw), "q", [&](Val q) {
       Val off = b.CreateSub(b.CreateMul(q, k.i64(G.dw)), k.i64(G.pw));
       Val iw = b.CreateAdd(b.CreateMul(jv, v.c(G.sw)), v.splat(off));
@@ -116,18 +118,19 @@ void rowWindows(KernelEmitter &k, const ImageGeom &G, Val plane, Val i,
   });
 }
 
-/// Row i's window maxima for outputs j .. j + 15 of the plane `plane`: the
+/// Row i's window maxima for outputs j .. j + lanes - 1 of the plane `plane`: the
 /// first maximum of each window (or its last NaN) and its index in the
 /// plane (-inf and -1 where no element is inside, which the shape rule
 /// rules out, and past Wo).
 std::pair<Val, Val> rowMax(KernelEmitter &k, const ImageGeom &G, Val plane,
                            Val i, Val j) {
+  const unsigned lanes = poolLanes(G);
   IRBuilder<> &b = k.b;
-  Lanes v{k, kPoolLanes};
-  auto *fv = FixedVectorType::get(k.f32(), kPoolLanes);
+  Lanes v{k, lanes};
+  auto *fv = FixedVectorType::get(k.f32(), lanes);
   Val best = k.slot(fv, "best"), where = k.slot(v.ty(), "where");
   b.CreateStore(b.CreateVectorSplat(
-                    kPoolLanes,
+                    lanes,
                     k.f32(-std::numeric_limits<double>::infinity())),
                 best);
   b.CreateStore(v.c(-1), where);
@@ -144,29 +147,33 @@ std::pair<Val, Val> rowMax(KernelEmitter &k, const ImageGeom &G, Val plane,
   return {b.CreateLoad(fv, best), b.CreateLoad(v.ty(), where)};
 }
 
-/// for each chunk of 16 outputs of each row of a plane: body(i, j).
+/// for each chunk of poolLanes outputs of each row of a plane: body(i, j).
 void rowChunks(KernelEmitter &k, const ImageGeom &G,
                const std::function<void(Val, Val)> &body) {
+  const unsigned lanes = poolLanes(G);
   k.loop(k.i64(G.ho), "i", [&](Val i) {
-    k.loop(k.i64((G.wo + kPoolLanes - 1) / kPoolLanes), "jc", [&](Val jc) {
-      body(i, k.b.CreateMul(jc, k.i64(kPoolLanes)));
+    k.loop(k.i64((G.wo + lanes - 1) / lanes), "jc", [&](Val jc) {
+      body(i, k.b.CreateMul(jc, k.i64(lanes)));
     });
   });
 }
 
-/// The lanes of outputs j .. j + 15 that lie in the row (j + lane < Wo).
+/// The lanes of outputs j .. j + lanes - 1 that lie in the row (j + lane < Wo).
 Val rowMask(KernelEmitter &k, const ImageGeom &G, Val j) {
-  Lanes v{k, kPoolLanes};
+  const unsigned lanes = poolLanes(G);
+  Lanes v{k, lanes};
   return k.b.CreateICmpULT(v.iota(j), v.c(G.wo));
 }
 
 /// plane[idx] += add for the lanes of `mask` (their idx all distinct).
 void scatterAdd(KernelEmitter &k, Val plane, Val idx, Val add, Val mask) {
   IRBuilder<> &b = k.b;
-  Lanes v{k, kPoolLanes};
+  const unsigned lanes =
+      cast<FixedVectorType>(mask->getType())->getNumElements();
+  Lanes v{k, lanes};
   Val ptrs = b.CreateInBoundsGEP(k.f32(), plane,
                                  b.CreateSelect(mask, idx, v.c(0)));
-  auto *fv = FixedVectorType::get(k.f32(), kPoolLanes);
+  auto *fv = FixedVectorType::get(k.f32(), lanes);
   Val old = b.CreateMaskedGather(fv, ptrs, Align(4), mask,
                                  ConstantAggregateZero::get(fv));
   b.CreateMaskedScatter(b.CreateFAdd(old, add), ptrs, Align(4), mask);
@@ -212,7 +219,8 @@ void emitMaxPool2dGrad(KernelEmitter &k) {
   // Operands dy, x; the result x's shape.
   const std::vector<int64_t> &xd = k.inType(1).dims;
   ImageGeom G(xd, k.inType(0).dims, k.node.win);
-  Lanes v{k, kPoolLanes};
+  const unsigned lanes = poolLanes(G);
+  Lanes v{k, lanes};
   planes(k, G, k.dim(xd[0]), [&](Val, Val xBase, Val yBase) {
     zeroPlane(k, xBase, G.h * G.w);
     Val plane = ptrAt(k, 1, xBase);
@@ -226,7 +234,7 @@ void emitMaxPool2dGrad(KernelEmitter &k) {
       if (disjointWindows(G))
         return scatterAdd(k, dx, where, dy, mask);
       // The outputs in row-major order, as before: the same sums.
-      for (unsigned l = 0; l < kPoolLanes; ++l)
+      for (unsigned l = 0; l < lanes; ++l)
         k.ifElse(b.CreateExtractElement(mask, l), [&] {
           Val at = b.CreateSExt(b.CreateExtractElement(where, l),
                                 b.getInt64Ty());
@@ -240,9 +248,10 @@ void emitAvgPool2d(KernelEmitter &k) {
   IRBuilder<> &b = k.b;
   const std::vector<int64_t> &xd = k.inType(0).dims;
   ImageGeom G(xd, k.node.type.dims, k.node.win);
-  auto *dv = FixedVectorType::get(k.f64(), kPoolLanes);
+  const unsigned lanes = poolLanes(G);
+  auto *dv = FixedVectorType::get(k.f64(), lanes);
   Val count = b.CreateVectorSplat(
-      kPoolLanes, ConstantFP::get(k.f64(), static_cast<double>(G.kh * G.kw)));
+      lanes, ConstantFP::get(k.f64(), static_cast<double>(G.kh * G.kw)));
   Val sums = k.slot(dv, "sums");
   planes(k, G, k.dim(xd[0]), [&](Val, Val xBase, Val yBase) {
     Val plane = ptrAt(k, 0, xBase);
@@ -256,7 +265,7 @@ void emitAvgPool2d(KernelEmitter &k) {
       });
       Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
       Val avg = b.CreateFPTrunc(b.CreateFDiv(b.CreateLoad(dv, sums), count),
-                                FixedVectorType::get(k.f32(), kPoolLanes));
+                                FixedVectorType::get(k.f32(), lanes));
       b.CreateMaskedStore(avg,
                           b.CreateInBoundsGEP(k.f32(), k.out,
                                               b.CreateAdd(row, j)),
@@ -270,8 +279,9 @@ void emitAvgPool2dGrad(KernelEmitter &k) {
   // Operand dy; the result Node::shape.
   const std::vector<int64_t> &xd = k.node.type.dims;
   ImageGeom G(xd, k.inType(0).dims, k.node.win);
+  const unsigned lanes = poolLanes(G);
   Val count = k.f32(static_cast<double>(G.kh * G.kw));
-  Lanes v{k, kPoolLanes};
+  Lanes v{k, lanes};
   planes(k, G, k.dim(xd[0]), [&](Val, Val xBase, Val yBase) {
     zeroPlane(k, xBase, G.h * G.w);
     if (disjointWindows(G)) {
@@ -280,7 +290,7 @@ void emitAvgPool2dGrad(KernelEmitter &k) {
         Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
         Val g = b.CreateFDiv(
             v.load(k.in[0].ptr, b.CreateAdd(row, j), rowMask(k, G, j)),
-            b.CreateVectorSplat(kPoolLanes, count));
+            b.CreateVectorSplat(lanes, count));
         // Each element of dx in one window at most: its one term.
         rowWindows(k, G, dx, i, j, [&](Val mask, Val idx, Val) {
           scatterAdd(k, dx, idx, g, mask);
