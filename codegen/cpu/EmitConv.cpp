@@ -109,9 +109,9 @@ void formMaskedGrad(KernelEmitter &k, size_t dyOp, Val first, int64_t count,
     Val e = b.CreateMul(c, k.i64(16));
     Val mask = b.CreateICmpULT(v.iota(e), v.c(count));
     LlvmMath math{k, v.n};
-    Val d = math.mul(v.load(dy, e, mask),
-                     emitActivationGrad(math, k.node.act, v.load(a, e, mask),
-                                        k.node.param));
+    Val d = math.mul(
+        v.load(dy, e, mask),
+        emitActivationGrad(math, k.node.act, v.load(a, e, mask), k.node.param));
     b.CreateMaskedStore(d, at(k, dz, e), Align(4), mask);
   });
 }
@@ -147,7 +147,6 @@ void perImage(KernelEmitter &k, Val units,
   k.part = part;
   k.parts = parts;
 }
-
 
 /// Row `row` = (c, p, q) of image `img`'s patch matrix for group `grp`
 /// over pixels j .. j + width - 1, into dst: gathered, or one masked load
@@ -281,9 +280,10 @@ void dyTapRow(KernelEmitter &k, const ImageGeom &G, const DyTaps &src, Val r,
       b.CreateAnd(b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
                               b.CreateICmpULT(j, v.c(G.wo))),
                   b.CreateICmpULT(pv, v.c(pixels))));
-  Val ch = src.dz ? o
-                  : b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
-                                b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+  Val ch = src.dz
+               ? o
+               : b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                             b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
   Val plane = b.CreateMul(ch, k.i64(outPixels));
   Val idx = b.CreateAdd(b.CreateMul(i, v.c(G.wo)), j);
   // Stride 1 and Wo = W: (h + offH) * Wo + w + offW = pix + offH * W + offW,
@@ -374,19 +374,18 @@ void emitConv2dGradInput(KernelEmitter &k) {
   Val dz = nullptr;
   if (masked && k.in[0].ptr && k.in[2].ptr &&
       G.og() * G.ho * G.wo <= kMaxImageGrad)
-    dz = k.slot(ArrayType::get(k.f32(),
-                               static_cast<uint64_t>(G.og() * G.ho * G.wo)),
-                "dz");
+    dz = k.slot(
+        ArrayType::get(k.f32(), static_cast<uint64_t>(G.og() * G.ho * G.wo)),
+        "dz");
   perImage(k, units, [&](Val u) {
     Val img = b.CreateUDiv(u, k.i64(G.groups));
     Val grp = b.CreateURem(u, k.i64(G.groups));
     if (dz)
-      formMaskedGrad(
-          k, 0,
-          b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
-                                  b.CreateMul(grp, k.i64(G.og()))),
-                      k.i64(G.ho * G.wo)),
-          G.og() * G.ho * G.wo, dz);
+      formMaskedGrad(k, 0,
+                     b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                                             b.CreateMul(grp, k.i64(G.og()))),
+                                 k.i64(G.ho * G.wo)),
+                     G.og() * G.ho * G.wo, dz);
     DyTaps src{img, grp, masked, dz};
     k.out = at(k, out,
                b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),

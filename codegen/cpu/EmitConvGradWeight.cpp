@@ -116,23 +116,24 @@ private:
       for (int64_t p = 0; p < G.kh; ++p) {
         Val ih =
             b.CreateAdd(b.CreateMul(i, k.i64(G.sh)), k.i64(p * G.dh - G.ph));
-        Val rowOk = b.CreateVectorSplat(kLanes, b.CreateICmpULT(ih, k.i64(G.h)));
+        Val rowOk =
+            b.CreateVectorSplat(kLanes, b.CreateICmpULT(ih, k.i64(G.h)));
         // Not inbounds: ih may be outside (then every lane is masked off).
         Val plane = b.CreateGEP(
             k.f32(), k.in[0].ptr,
             b.CreateAdd(xImage, b.CreateMul(b.CreateAdd(k.i64(c * G.h), ih),
                                             k.i64(G.w))));
         for (int64_t q = 0; q < G.kw; ++q, ++t) {
-          Val iw = b.CreateAdd(b.CreateMul(jv, v.c(G.sw)),
-                               v.c(q * G.dw - G.pw));
+          Val iw =
+              b.CreateAdd(b.CreateMul(jv, v.c(G.sw)), v.c(q * G.dw - G.pw));
           Val mask = b.CreateAnd(
               b.CreateAnd(inRow, b.CreateICmpULT(iw, v.c(G.w))), rowOk);
-          Val xv = G.sw == 1 ? v.load(plane,
-                                      b.CreateAdd(j, k.i64(q * G.dw - G.pw)),
-                                      mask)
-                             : v.gather(plane, iw, mask);
-          b.CreateStore(
-              b.CreateCall(fma, {d, xv, b.CreateLoad(vt, acc[t])}), acc[t]);
+          Val xv =
+              G.sw == 1
+                  ? v.load(plane, b.CreateAdd(j, k.i64(q * G.dw - G.pw)), mask)
+                  : v.gather(plane, iw, mask);
+          b.CreateStore(b.CreateCall(fma, {d, xv, b.CreateLoad(vt, acc[t])}),
+                        acc[t]);
         }
       }
   }
@@ -173,10 +174,10 @@ void WeightGradOperands::dyLanes(Val i, Val p, Val dst, int64_t height) {
   Val pix = b.CreateURem(p, k.i64(pixels));
   Val rows = v.iota(i);
   Val ok = b.CreateICmpULT(rows, v.c(G.og()));
-  Val base = b.CreateAdd(
-      b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
-                  k.i64(pixels)),
-      pix);
+  Val base =
+      b.CreateAdd(b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
+                              k.i64(pixels)),
+                  pix);
   Val idx = b.CreateMul(rows, v.c(pixels));
   Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
   if (masked) {
@@ -211,9 +212,9 @@ void WeightGradOperands::patchLanes(Val row, Val j, Val dst, int64_t width) {
   Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
   Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
   Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
-  Val mask = b.CreateAnd(b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
-                                     b.CreateICmpULT(iw, v.c(G.w))),
-                         b.CreateICmpULT(jv, v.c(cols)));
+  Val mask = b.CreateAnd(
+      b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)), b.CreateICmpULT(iw, v.c(G.w))),
+      b.CreateICmpULT(jv, v.c(cols)));
   Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
                        b.CreateMul(grp, k.i64(G.cg())));
   Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
@@ -231,20 +232,20 @@ void emitByImage(KernelEmitter &k, WeightGradOperands &ops, Val dz) {
   Val images = k.dim(k.inType(0).dims[0]);
   Val out = k.out;
   // No image: dw = 0 (one task writes it).
-  k.ifElse(b.CreateAnd(b.CreateICmpEQ(images, k.i64(0)),
-                       b.CreateICmpEQ(k.part, k.i64(0))),
-           [&] {
-             k.loop(k.i64(G.o * cols), "z",
-                    [&](Val e) { k.store(e, k.f32(0)); });
-           },
-           nullptr);
+  k.ifElse(
+      b.CreateAnd(b.CreateICmpEQ(images, k.i64(0)),
+                  b.CreateICmpEQ(k.part, k.i64(0))),
+      [&] {
+        k.loop(k.i64(G.o * cols), "z", [&](Val e) { k.store(e, k.f32(0)); });
+      },
+      nullptr);
   k.loop(k.i64(G.groups), "grp", [&](Val g) {
     ops.grp = g;
     ops.row0 = b.CreateMul(g, k.i64(G.og()));
     k.out = at(k, out, b.CreateMul(ops.row0, k.i64(cols)));
     k.loop(images, "img", [&](Val n) {
-      Val first = b.CreateMul(
-          b.CreateAdd(b.CreateMul(n, k.i64(G.o)), ops.row0), k.i64(pixels));
+      Val first = b.CreateMul(b.CreateAdd(b.CreateMul(n, k.i64(G.o)), ops.row0),
+                              k.i64(pixels));
       Val a = at(k, k.in[1].ptr, first);
       if (dz) {
         formMaskedGrad(k, 1, first, G.og() * pixels, dz);
@@ -319,6 +320,5 @@ void emitConv2dGradWeight(KernelEmitter &k) {
   });
   k.out = out;
 }
-
 
 } // namespace nn::cpu

@@ -6,15 +6,14 @@
 /// plane, each row of outputs is computed 16 outputs at a time (8 in rows
 /// of at most 8) as vectors, one lane per output: the window's elements
 /// outermost, row-major, each one masked load (stride 1) or masked gather
-/// per vector, so every output still visits its window in row-major order. maxpool2d keeps the
-/// first maximum of the elements inside the image (padding never wins; a
-/// NaN wins, as in PyTorch); avgpool2d sums in double and divides by
-/// kh * kw (padding counted).
-/// The gradients zero their plane of dx, then add each dy element to its
-/// window (to the first maximum's position, or dy / (kh * kw) to each
-/// element inside the image), outputs in row-major order: every dx element
-/// sums its terms in one fixed order, the same bits for any thread count.
-/// Where the windows are disjoint (stride >= the dilated kernel, as in
+/// per vector, so every output still visits its window in row-major order.
+/// maxpool2d keeps the first maximum of the elements inside the image (padding
+/// never wins; a NaN wins, as in PyTorch); avgpool2d sums in double and divides
+/// by kh * kw (padding counted). The gradients zero their plane of dx, then add
+/// each dy element to its window (to the first maximum's position, or dy / (kh
+/// * kw) to each element inside the image), outputs in row-major order: every
+/// dx element sums its terms in one fixed order, the same bits for any thread
+/// count. Where the windows are disjoint (stride >= the dilated kernel, as in
 /// 2 x 2 stride 2) each dx element has at most one term, so the lanes
 /// add theirs at once (a gather and a scatter); else lane by lane in
 /// output order (max) or output by output (average).
@@ -89,8 +88,8 @@ bool disjointWindows(const ImageGeom &G) {
 /// element (p, q) of their windows, row-major: body(mask, idx, v) with the
 /// lanes inside the image, their <16 x i32> indices in the plane `plane`
 /// (a pointer) and the <16 x float> values there (0 where off).
-void rowWindows(KernelEmitter &k, const ImageGeom &G, Val plane, Val i,
-                Val j, const std::function<void(Val, Val, Val)> &body) {
+void rowWindows(KernelEmitter &k, const ImageGeom &G, Val plane, Val i, Val j,
+                const std::function<void(Val, Val, Val)> &body) {
   const unsigned lanes = poolLanes(G);
   IRBuilder<> &b = k.b;
   Lanes v{k, lanes};
@@ -99,27 +98,25 @@ void rowWindows(KernelEmitter &k, const ImageGeom &G, Val plane, Val i,
   k.loop(k.i64(G.kh), "p", [&](Val p) {
     Val ih = b.CreateAdd(b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph)),
                          b.CreateMul(p, k.i64(G.dh)));
-    Val rowOk =
-        b.CreateVectorSplat(lanes, b.CreateICmpULT(ih, k.i64(G.h)));
+    Val rowOk = b.CreateVectorSplat(lanes, b.CreateICmpULT(ih, k.i64(G.h)));
     k.loop(k.i64(G.kw), "q", [&](Val q) {
       Val off = b.CreateSub(b.CreateMul(q, k.i64(G.dw)), k.i64(G.pw));
       Val iw = b.CreateAdd(b.CreateMul(jv, v.c(G.sw)), v.splat(off));
-      Val mask = b.CreateAnd(
-          b.CreateAnd(inRow, b.CreateICmpULT(iw, v.c(G.w))), rowOk);
+      Val mask =
+          b.CreateAnd(b.CreateAnd(inRow, b.CreateICmpULT(iw, v.c(G.w))), rowOk);
       Val idx = b.CreateAdd(b.CreateMul(v.splat(ih), v.c(G.w)), iw);
-      Val x = G.sw == 1
-                  ? v.load(plane,
-                           b.CreateAdd(b.CreateMul(ih, k.i64(G.w)),
-                                       b.CreateAdd(j, off)),
-                           mask)
-                  : v.gather(plane, idx, mask);
+      Val x = G.sw == 1 ? v.load(plane,
+                                 b.CreateAdd(b.CreateMul(ih, k.i64(G.w)),
+                                             b.CreateAdd(j, off)),
+                                 mask)
+                        : v.gather(plane, idx, mask);
       body(mask, idx, x);
     });
   });
 }
 
-/// Row i's window maxima for outputs j .. j + lanes - 1 of the plane `plane`: the
-/// first maximum of each window (or its last NaN) and its index in the
+/// Row i's window maxima for outputs j .. j + lanes - 1 of the plane `plane`:
+/// the first maximum of each window (or its last NaN) and its index in the
 /// plane (-inf and -1 where no element is inside, which the shape rule
 /// rules out, and past Wo).
 std::pair<Val, Val> rowMax(KernelEmitter &k, const ImageGeom &G, Val plane,
@@ -130,17 +127,16 @@ std::pair<Val, Val> rowMax(KernelEmitter &k, const ImageGeom &G, Val plane,
   auto *fv = FixedVectorType::get(k.f32(), lanes);
   Val best = k.slot(fv, "best"), where = k.slot(v.ty(), "where");
   b.CreateStore(b.CreateVectorSplat(
-                    lanes,
-                    k.f32(-std::numeric_limits<double>::infinity())),
+                    lanes, k.f32(-std::numeric_limits<double>::infinity())),
                 best);
   b.CreateStore(v.c(-1), where);
   rowWindows(k, G, plane, i, j, [&](Val mask, Val idx, Val x) {
     Val cur = b.CreateLoad(fv, best), at = b.CreateLoad(v.ty(), where);
     // A NaN wins (the last one), as in PyTorch.
-    Val take = b.CreateAnd(
-        mask, b.CreateOr(b.CreateOr(b.CreateICmpSLT(at, v.c(0)),
-                                    b.CreateFCmpOGT(x, cur)),
-                         b.CreateFCmpUNO(x, x)));
+    Val take =
+        b.CreateAnd(mask, b.CreateOr(b.CreateOr(b.CreateICmpSLT(at, v.c(0)),
+                                                b.CreateFCmpOGT(x, cur)),
+                                     b.CreateFCmpUNO(x, x)));
     b.CreateStore(b.CreateSelect(take, x, cur), best);
     b.CreateStore(b.CreateSelect(take, idx, at), where);
   });
@@ -152,9 +148,8 @@ void rowChunks(KernelEmitter &k, const ImageGeom &G,
                const std::function<void(Val, Val)> &body) {
   const unsigned lanes = poolLanes(G);
   k.loop(k.i64(G.ho), "i", [&](Val i) {
-    k.loop(k.i64((G.wo + lanes - 1) / lanes), "jc", [&](Val jc) {
-      body(i, k.b.CreateMul(jc, k.i64(lanes)));
-    });
+    k.loop(k.i64((G.wo + lanes - 1) / lanes), "jc",
+           [&](Val jc) { body(i, k.b.CreateMul(jc, k.i64(lanes))); });
   });
 }
 
@@ -171,8 +166,8 @@ void scatterAdd(KernelEmitter &k, Val plane, Val idx, Val add, Val mask) {
   const unsigned lanes =
       cast<FixedVectorType>(mask->getType())->getNumElements();
   Lanes v{k, lanes};
-  Val ptrs = b.CreateInBoundsGEP(k.f32(), plane,
-                                 b.CreateSelect(mask, idx, v.c(0)));
+  Val ptrs =
+      b.CreateInBoundsGEP(k.f32(), plane, b.CreateSelect(mask, idx, v.c(0)));
   auto *fv = FixedVectorType::get(k.f32(), lanes);
   Val old = b.CreateMaskedGather(fv, ptrs, Align(4), mask,
                                  ConstantAggregateZero::get(fv));
@@ -206,10 +201,9 @@ void emitMaxPool2d(KernelEmitter &k) {
     rowChunks(k, G, [&](Val i, Val j) {
       Val best = rowMax(k, G, plane, i, j).first;
       Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
-      b.CreateMaskedStore(best,
-                          b.CreateInBoundsGEP(k.f32(), k.out,
-                                              b.CreateAdd(row, j)),
-                          Align(4), rowMask(k, G, j));
+      b.CreateMaskedStore(
+          best, b.CreateInBoundsGEP(k.f32(), k.out, b.CreateAdd(row, j)),
+          Align(4), rowMask(k, G, j));
     });
   });
 }
@@ -228,18 +222,20 @@ void emitMaxPool2dGrad(KernelEmitter &k) {
     rowChunks(k, G, [&](Val i, Val j) {
       Val where = rowMax(k, G, plane, i, j).second;
       Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
-      Val mask = b.CreateAnd(rowMask(k, G, j),
-                             b.CreateICmpSGE(where, v.c(0)));
+      Val mask = b.CreateAnd(rowMask(k, G, j), b.CreateICmpSGE(where, v.c(0)));
       Val dy = v.load(k.in[0].ptr, b.CreateAdd(row, j), mask);
       if (disjointWindows(G))
         return scatterAdd(k, dx, where, dy, mask);
       // The outputs in row-major order, as before: the same sums.
       for (unsigned l = 0; l < lanes; ++l)
-        k.ifElse(b.CreateExtractElement(mask, l), [&] {
-          Val at = b.CreateSExt(b.CreateExtractElement(where, l),
-                                b.getInt64Ty());
-          addTo(k, b.CreateAdd(xBase, at), b.CreateExtractElement(dy, l));
-        }, nullptr);
+        k.ifElse(
+            b.CreateExtractElement(mask, l),
+            [&] {
+              Val at = b.CreateSExt(b.CreateExtractElement(where, l),
+                                    b.getInt64Ty());
+              addTo(k, b.CreateAdd(xBase, at), b.CreateExtractElement(dy, l));
+            },
+            nullptr);
     });
   });
 }
@@ -259,17 +255,15 @@ void emitAvgPool2d(KernelEmitter &k) {
       b.CreateStore(ConstantAggregateZero::get(dv), sums);
       // Each output sums its window in row-major order, in double.
       rowWindows(k, G, plane, i, j, [&](Val, Val, Val x) {
-        b.CreateStore(b.CreateFAdd(b.CreateLoad(dv, sums),
-                                   b.CreateFPExt(x, dv)),
-                      sums);
+        b.CreateStore(
+            b.CreateFAdd(b.CreateLoad(dv, sums), b.CreateFPExt(x, dv)), sums);
       });
       Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
       Val avg = b.CreateFPTrunc(b.CreateFDiv(b.CreateLoad(dv, sums), count),
                                 FixedVectorType::get(k.f32(), lanes));
-      b.CreateMaskedStore(avg,
-                          b.CreateInBoundsGEP(k.f32(), k.out,
-                                              b.CreateAdd(row, j)),
-                          Align(4), rowMask(k, G, j));
+      b.CreateMaskedStore(
+          avg, b.CreateInBoundsGEP(k.f32(), k.out, b.CreateAdd(row, j)),
+          Align(4), rowMask(k, G, j));
     });
   });
 }

@@ -49,7 +49,8 @@ struct Lanes {
     return k.b.CreateVectorSplat(n, k.b.CreateTrunc(v, k.b.getInt32Ty()));
   }
   llvm::Value *c(int64_t v) {
-    return llvm::ConstantInt::get(ty(), static_cast<uint64_t>(v), /*isSigned=*/true);
+    return llvm::ConstantInt::get(ty(), static_cast<uint64_t>(v),
+                                  /*isSigned=*/true);
   }
   /// first, first + 1, ..., first + n - 1.
   llvm::Value *iota(llvm::Value *first) {
@@ -69,8 +70,8 @@ struct Lanes {
   /// The floats at base[idx] where `mask`, else 0.
   llvm::Value *gather(llvm::Value *base, llvm::Value *idx, llvm::Value *mask) {
     llvm::IRBuilder<> &bb = k.b;
-    llvm::Value *ptrs = bb.CreateInBoundsGEP(k.f32(), base,
-                                    bb.CreateSelect(mask, idx, c(0)));
+    llvm::Value *ptrs =
+        bb.CreateInBoundsGEP(k.f32(), base, bb.CreateSelect(mask, idx, c(0)));
     auto *vt = llvm::FixedVectorType::get(k.f32(), n);
     return bb.CreateMaskedGather(vt, ptrs, llvm::Align(4), mask,
                                  llvm::ConstantAggregateZero::get(vt));
