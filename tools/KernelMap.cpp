@@ -13,6 +13,7 @@
 #include "tools/KernelMap.h"
 
 #include "ir/Attributes.h"
+#include "ir/ConvAffine.h"
 #include "ir/Printer.h"
 
 #include <algorithm>
@@ -95,6 +96,9 @@ std::string KernelMap::kernelLabel(NodeId k) const {
       (takesActivation(n.op) && n.act != Activation::None))
     s += std::string(" {act = ") + activationName(n.act) +
          (carriesSlope(n) ? ", slope = " + formatDouble(n.param) : "") + "}";
+  // A conv2d with batch norm folded in (ir/ConvAffine.h).
+  if (n.op == OpKind::Conv2d && convOperands(n).hasAffine())
+    s += affineAfterAct(n) ? " {affine = after}" : " {affine = before}";
   if (n.op == OpKind::FusedMatMul && (n.transA || n.transB))
     s += n.transA ? " {transA}" : " {transB}";
   return s;
