@@ -28,6 +28,7 @@
 #include "passes/Builder.h"
 #include "passes/DCE.h"
 #include "passes/EvalForm.h"
+#include "passes/FlopCount.h"
 #include "passes/Fuse.h"
 #include "passes/InferShapes.h"
 #include "passes/MergeAffines.h"
@@ -186,6 +187,9 @@ TEST(BatchNormFold, FoldsIntoTheConvolutionInBothOrders) {
             << logText(log);
         for (uint64_t seed : {1, 2, 3})
           expectSameOutputs(g, out, randomLeaves(g, seed), 1e-12);
+        // The same FLOPs (products, bias, 2 per output for the scale and
+        // shift, 1 for the relu), all in the folded conv2d, the last node.
+        EXPECT_EQ(nodeFlops(out, out.size() - 1, 3), graphFlops(g, 3));
       }
 }
 
