@@ -64,4 +64,10 @@ PY
       fail "$model ($backend): folded eval differs from unfolded"
   done
 done
+# A bad --fuse of eval and predict is a usage error, as train's.
+for cmd in eval predict; do
+  expect_error "unknown fusion 'dens' in --fuse (did you mean 'dense'?)" \
+    "$NNC" $cmd "$NNC_SOURCE_DIR/examples/fashion_cnn.nn" --fuse dens \
+    --data "$DATA" --weights "$TMP/fashion_cnn.safetensors"
+done
 finish
