@@ -21,18 +21,21 @@
 /// one fixed order (no scatter). With an activation gradient folded in,
 /// dz = dy * act'(a) is formed once per image into a stack buffer
 /// (formMaskedGrad) and the taps are read from it: each element's act'
-/// once, not once per tap (kh*kw times). conv2d's bias and activation are
-/// the GEMM's epilogue. Every element of a product sums its terms in the
-/// order of its depth index whatever the blocking (EmitGemm.cpp), and each
-/// element is computed by one task: images (with groups) are split between
-/// the tasks when there are at least as many as tasks, else every task
-/// takes its share of each image's product. So the results are the same
-/// bits for any thread count.
+/// once, not once per tap (kh*kw times). conv2d's bias, activation and
+/// folded batch norm (a per-channel scale and shift, ir/ConvAffine.h) are
+/// the GEMM's epilogue, on each finished tile (no second pass over y).
+/// Every element of a product sums its terms in the order of its depth
+/// index whatever the blocking (EmitGemm.cpp), and each element is
+/// computed by one task: images (with groups) are split between the tasks
+/// when there are at least as many as tasks, else every task takes its
+/// share of each image's product. So the results are the same bits for any
+/// thread count.
 ///
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/EmitSpatial.h"
 
+#include "ir/ConvAffine.h"
 #include "ir/ElementwiseMath.h"
 #include "ir/Support.h"
 
@@ -314,7 +317,9 @@ void emitConv2d(KernelEmitter &k) {
   const int64_t depth = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
   Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
   Val out = k.out;
-  bool hasBias = k.in.size() == 3;
+  // The bias and the folded batch norm (ir/ConvAffine.h), in the epilogue.
+  const ConvOperands ops = convOperands(k.node);
+  const bool after = affineAfterAct(k.node);
   LlvmMath math{k};
   perImage(k, units, [&](Val u) {
     Val img = b.CreateUDiv(u, k.i64(G.groups));
@@ -340,19 +345,30 @@ void emitConv2d(KernelEmitter &k) {
       gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
         patchRow(k, G, img, grp, row, j, dst, width);
       };
-    EpilogueFn epi = [&](Val i, Val, Val acc) {
-      Val z = hasBias ? math.add(acc, k.load(2, b.CreateAdd(row0, i))) : acc;
-      return emitActivation(math, k.node.act, z, k.node.param);
+    // b[o], s[o], t[o] of output row i, as scalars or 8-lane splats.
+    auto chan = [&](int op, Val i, int lanes) {
+      Val v = k.load(static_cast<size_t>(op), b.CreateAdd(row0, i));
+      return lanes > 1 ? b.CreateVectorSplat(lanes, v) : v;
     };
-    if (hasBias || k.node.act != Activation::None) {
+    auto finish = [&](LlvmMath &m, Val i, Val acc, int lanes) {
+      Val z = ops.bias >= 0 ? m.add(acc, chan(ops.bias, i, lanes)) : acc;
+      auto affine = [&](Val v) {
+        return m.add(m.mul(v, chan(ops.scale, i, lanes)),
+                     chan(ops.shift, i, lanes));
+      };
+      if (ops.hasAffine() && !after)
+        z = affine(z);
+      z = emitActivation(m, k.node.act, z, k.node.param);
+      return ops.hasAffine() && after ? affine(z) : z;
+    };
+    EpilogueFn epi = [&](Val i, Val, Val acc) {
+      return finish(math, i, acc, 1);
+    };
+    if (ops.bias >= 0 || ops.hasAffine() || k.node.act != Activation::None) {
       gemm.epilogue = &epi;
       gemm.vecEpilogue = [&](Val i, Val, Val acc) {
         LlvmMath vmath{k, 8};
-        Val z = acc;
-        if (hasBias)
-          z = vmath.add(z, b.CreateVectorSplat(
-                               8, k.load(2, b.CreateAdd(row0, i))));
-        return emitActivation(vmath, k.node.act, z, k.node.param);
+        return finish(vmath, i, acc, 8);
       };
     }
     emitGemm(k, gemm);
