@@ -40,6 +40,7 @@ const Command &benchCommand();
 const Command &explainCommand();
 const Command &graphCommand();
 const Command &reportCommand();
+const Command &importCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);

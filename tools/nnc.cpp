@@ -31,7 +31,7 @@ const std::vector<const Command *> &commands() {
       &checkCommand(),   &emitCommand(), &summaryCommand(),
       &trainCommand(),   &evalCommand(), &predictCommand(),
       &gradcheckCommand(), &compileCommand(), &explainCommand(),
-      &graphCommand(), &reportCommand()
+      &graphCommand(), &reportCommand(), &importCommand()
 #ifdef NNC_HAVE_CPU_BACKEND
       , &benchCommand()
 #endif
