@@ -49,6 +49,12 @@ std::string actSuffix(const std::string &act) {
   return act.empty() ? "" : ", " + act;
 }
 
+/// "fc1.weight" when the initializer has that name, else
+/// "fc1.weight <- 'onnx::Gemm_7'".
+std::string fromText(const std::string &nn, const std::string &init) {
+  return nn == init ? nn : fmt::format("{} <- '{}'", nn, init);
+}
+
 } // namespace
 
 void Emitter::denseLayer(const Node &n, const Value &x, Tensor w,
@@ -64,8 +70,9 @@ void Emitter::denseLayer(const Node &n, const Value &x, Tensor w,
   addWeight(name + ".weight", std::move(w), wName);
   addWeight(name + ".bias", std::move(bias), bName);
   std::string comment = fmt::format(
-      "{}: {}.weight <- '{}', {}.bias <- {}", n.label(), name, wName, name,
-      b ? "'" + bName + "'" : "zeros (the ONNX layer has no bias)");
+      "{}: {}, {}", n.label(), fromText(name + ".weight", wName),
+      b ? fromText(name + ".bias", bName)
+        : name + ".bias <- zeros (the ONNX layer has no bias)");
   statement(name, fmt::format("dense({}, {}{})", x.expr, units, actSuffix(act)),
             comment);
   bind(a ? a->outputs[0] : out, name, {units});
@@ -180,8 +187,9 @@ void Emitter::conv(const Node &n) {
     addWeight(name + ".bias", std::move(bias), n.inputs[2]);
   }
   statement(name, text + actSuffix(act) + ")",
-            fmt::format("{}: {}.weight <- '{}'{}", n.label(), name, n.inputs[1],
-                        b ? fmt::format(", {}.bias <- '{}'", name, n.inputs[2])
+            fmt::format("{}: {}{}", n.label(),
+                        fromText(name + ".weight", n.inputs[1]),
+                        b ? ", " + fromText(name + ".bias", n.inputs[2])
                           : ""));
   bind(a ? a->outputs[0] : n.outputs[0], name, {outC, ho, wo});
 }
@@ -215,7 +223,7 @@ void Emitter::batchNorm(const Node &n) {
   for (size_t i = 1; i < 5; ++i) {
     std::string w = name + "." + parts[i - 1];
     addWeight(w, *initializer(n.inputs[i]), n.inputs[i]);
-    comment += fmt::format(" {} <- '{}'{}", w, n.inputs[i], i < 4 ? "," : "");
+    comment += " " + fromText(w, n.inputs[i]) + (i < 4 ? "," : "");
   }
   addWeight(name + ".num_batches_tracked", Tensor(std::vector<int64_t>{}), "");
   std::string text = "batch_norm(" + x->expr;

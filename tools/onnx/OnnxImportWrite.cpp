@@ -90,6 +90,9 @@ OnnxImport importOnnx(const std::string &file, const std::string &bytes,
   std::string name = onnximport::sanitize(modelName);
   if (name.empty())
     name = "imported";
+  for (const char *k : {"model", "input", "label", "param", "loss", "train"})
+    if (name == k)
+      name += "_model";
   OnnxImport r;
   r.nn = onnximport::writeNn(e, name, weightsFile);
   r.weights = std::move(e.weights);
