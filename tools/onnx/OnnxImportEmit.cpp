@@ -106,6 +106,14 @@ std::string Emitter::fresh(const std::string &base, bool numbered) {
   }
 }
 
+std::string Emitter::valueName(const std::string &onnx,
+                               const std::string &base) {
+  if (sanitize(onnx) == onnx && !taken.count(onnx) &&
+      !reservedNames().count(onnx))
+    return fresh(onnx, false);
+  return fresh(base, true);
+}
+
 std::string Emitter::layerName(const std::string &weightInit,
                                const std::string &kind) {
   const std::string suffix = ".weight";

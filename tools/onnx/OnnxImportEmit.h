@@ -59,6 +59,9 @@ public:
   /// A unique `.nn` name: `base` itself when free and `numbered` is false,
   /// else base1, base2, ...
   std::string fresh(const std::string &base, bool numbered);
+  /// A statement's name: the ONNX value's own name when it is already a
+  /// valid, free `.nn` name (as nnc export writes them), else base1, ...
+  std::string valueName(const std::string &onnx, const std::string &base);
   /// A layer's name, from its weight initializer ("fc1.weight" -> "fc1"),
   /// else kind1, kind2, ...
   std::string layerName(const std::string &weightInit, const std::string &kind);

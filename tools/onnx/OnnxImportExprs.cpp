@@ -94,11 +94,11 @@ void Emitter::binary(const Node &n) {
     return problem(n, "computes on initializers only (export with "
                       "do_constant_folding=True)");
   }
-  std::string name = fresh(fmt::format("{}", n.op == "Add"   ? "add"
-                                             : n.op == "Sub" ? "sub"
-                                             : n.op == "Mul" ? "mul"
-                                                             : "div"),
-                           true);
+  std::string base = n.op == "Add"   ? "add"
+                     : n.op == "Sub" ? "sub"
+                     : n.op == "Mul" ? "mul"
+                                     : "div";
+  std::string name = valueName(n.outputs[0], base);
   statement(name, fmt::format("{} {} {}", sa, opSymbol(n.op), sb));
   bind(n.outputs[0], name, dims);
 }
@@ -132,7 +132,7 @@ void Emitter::unary(const Node &n) {
     text = it->second + "(" + x->expr + ")";
   }
   std::string base = n.op == "Neg" ? "neg" : fns.at(n.op);
-  std::string name = fresh(base, true);
+  std::string name = valueName(n.outputs[0], base);
   statement(name, text);
   bind(n.outputs[0], name, x->dims);
 }
@@ -147,7 +147,7 @@ void Emitter::flatten(const Node &n) {
     return problem(n, "nnc flattens each sample (axis = 1)");
   if (x->dims.size() == 1)
     return bind(n.outputs[0], x->expr, x->dims);
-  std::string name = fresh("flat", true);
+  std::string name = valueName(n.outputs[0], "flat");
   statement(name, "flatten(" + x->expr + ")");
   bind(n.outputs[0], name, {product(x->dims)});
 }
@@ -188,7 +188,8 @@ void Emitter::reshape(const Node &n) {
                                   total, dimsText(s)));
   if (out == x->dims)
     return bind(n.outputs[0], x->expr, x->dims);
-  std::string name = fresh(out.size() == 1 ? "flat" : "reshape", true);
+  std::string name =
+      valueName(n.outputs[0], out.size() == 1 ? "flat" : "reshape");
   statement(name, out.size() == 1
                       ? "flatten(" + x->expr + ")"
                       : fmt::format("reshape({}, {})", x->expr, dimsText(out)));
@@ -206,7 +207,7 @@ void Emitter::softmax(const Node &n) {
     predDims = x->dims;
     return;
   }
-  std::string name = fresh("softmax", true);
+  std::string name = valueName(n.outputs[0], "softmax");
   statement(name, "softmax(" + x->expr + ")");
   bind(n.outputs[0], name, x->dims);
 }

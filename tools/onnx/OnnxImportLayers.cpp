@@ -125,7 +125,7 @@ void Emitter::matmul(const Node &n) {
     }
   }
   std::string p = paramFor(n.inputs[1], *w);
-  std::string name = fresh("mm", true);
+  std::string name = valueName(n.outputs[0], "mm");
   statement(name, x->expr + " @ " + p);
   bind(n.outputs[0], name,
        w->rank() == 2 ? std::vector<int64_t>{w->shape[1]}
@@ -267,7 +267,7 @@ void Emitter::pool(const Node &n) {
     text += ", stride = " + pairText(st[0], st[1]);
   if (ph || pw)
     text += ", padding = " + pairText(ph, pw);
-  std::string name = fresh("pool", true);
+  std::string name = valueName(n.outputs[0], "pool");
   statement(name, text + ")");
   bind(n.outputs[0], name, {x->dims[0], ho, wo});
 }
@@ -277,10 +277,11 @@ void Emitter::globalPool(const Node &n) {
   if (!x || x->dims.size() != 3)
     return problem(n, "nnc imports global pooling of images [N,C,H,W]");
   int64_t c = x->dims[0];
-  std::string name = fresh("gap", true);
-  statement(name, "global_avgpool(" + x->expr + ")");
   const Node *f = onlyUser(n.outputs[0]);
-  if (f && f->op == "Flatten" && f->attrInt("axis", 1) == 1) {
+  bool flat = f && f->op == "Flatten" && f->attrInt("axis", 1) == 1;
+  std::string name = valueName(flat ? f->outputs[0] : n.outputs[0], "gap");
+  statement(name, "global_avgpool(" + x->expr + ")");
+  if (flat) {
     absorbed.insert(f);
     return bind(f->outputs[0], name, {c});
   }

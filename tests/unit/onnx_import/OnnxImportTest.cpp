@@ -132,10 +132,10 @@ TEST(OnnxImport, MatMulAloneIsAPlainProduct) {
   b.output("p");
   OnnxImport r = importOf(b);
   EXPECT_TRUE(contains(r.nn, "param w : f32[2]")) << r.nn;
-  EXPECT_TRUE(contains(r.nn, "mm1 = x @ w\n")) << r.nn;
-  EXPECT_TRUE(contains(r.nn, "mul1 = mm1 * 2\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "m = x @ w\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "p = m * 2\n")) << r.nn;
   EXPECT_TRUE(contains(r.nn, "label y : real\n")) << r.nn;
-  EXPECT_TRUE(contains(r.nn, "loss mse(mul1, y)\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "loss mse(p, y)\n")) << r.nn;
   expectLowers(r);
 }
 
@@ -187,14 +187,14 @@ TEST(OnnxImport, ConvolutionalLayers) {
   EXPECT_TRUE(contains(r.nn, "bn = batch_norm(c1, eps = 0.001, momentum = "
                              "0.01)\n"))
       << r.nn;
-  EXPECT_TRUE(contains(r.nn, "pool1 = maxpool2d(bn, 2)\n")) << r.nn;
-  EXPECT_TRUE(contains(r.nn, "conv1 = conv2d(pool1, 6, kernel = [1, 2], "
+  EXPECT_TRUE(contains(r.nn, "p = maxpool2d(bn, 2)\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "conv1 = conv2d(p, 6, kernel = [1, 2], "
                              "stride = [1, 2], bias = false)\n"))
       << r.nn;
-  EXPECT_TRUE(contains(r.nn, "pool2 = avgpool2d(conv1, [2, 1], stride = 1)\n"))
+  EXPECT_TRUE(contains(r.nn, "a = avgpool2d(conv1, [2, 1], stride = 1)\n"))
       << r.nn;
-  EXPECT_TRUE(contains(r.nn, "flat1 = flatten(pool2)\n")) << r.nn;
-  EXPECT_TRUE(contains(r.nn, "fc = dense(flat1, 10)\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "f = flatten(a)\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "fc = dense(f, 10)\n")) << r.nn;
   EXPECT_TRUE(contains(r.nn, "conv1.weight <- 'onnx::Conv_9'")) << r.nn;
   EXPECT_EQ(r.weights.at("bn.running_var").data[0], 2.0f);
   EXPECT_EQ(r.weights.at("bn.num_batches_tracked").shape.size(), 0u);
@@ -204,18 +204,18 @@ TEST(OnnxImport, ConvolutionalLayers) {
 TEST(OnnxImport, GlobalPoolReshapeAndPlainOps) {
   OnnxBuilder b({-1, 2, 4, 4});
   b.ramp("scale", {1, 2, 1, 1});
-  b.node("Mul", {"x", "scale"}, {"m"});
+  b.node("Mul", {"x", "scale"}, {"/m_output_0"});
   b.init("half", {1}, {-0.5f});
-  b.node("Add", {"m", "half"}, {"a"});
-  b.node("Exp", {"a"}, {"e"});
-  b.node("GlobalAveragePool", {"e"}, {"g"});
-  b.node("Flatten", {"g"}, {"f"});
+  b.node("Add", {"/m_output_0", "half"}, {"/a_output_0"});
+  b.node("Exp", {"/a_output_0"}, {"/e_output_0"});
+  b.node("GlobalAveragePool", {"/e_output_0"}, {"/g_output_0"});
+  b.node("Flatten", {"/g_output_0"}, {"/f_output_0"});
   b.ints("shape", {0, 2, 1});
-  b.node("Reshape", {"f", "shape"}, {"r"});
+  b.node("Reshape", {"/f_output_0", "shape"}, {"/r_output_0"});
   b.ints("flat", {-1, 2});
-  b.node("Reshape", {"r", "flat"}, {"r2"});
-  b.node("Neg", {"r2"}, {"n"});
-  b.node("Identity", {"n"}, {"out"});
+  b.node("Reshape", {"/r_output_0", "flat"}, {"/r2_output_0"});
+  b.node("Neg", {"/r2_output_0"}, {"/n_output_0"});
+  b.node("Identity", {"/n_output_0"}, {"out"});
   b.output("out");
   OnnxImport r = importOf(b);
   EXPECT_TRUE(contains(r.nn, "param scale : f32[2, 1, 1]")) << r.nn;
@@ -226,6 +226,22 @@ TEST(OnnxImport, GlobalPoolReshapeAndPlainOps) {
   EXPECT_TRUE(contains(r.nn, "flat1 = flatten(reshape1)\n")) << r.nn;
   EXPECT_TRUE(contains(r.nn, "neg1 = -flat1\n")) << r.nn;
   EXPECT_TRUE(contains(r.nn, "loss cross_entropy(softmax(neg1), y)")) << r.nn;
+  expectLowers(r);
+}
+
+TEST(OnnxImport, ValueNamesThatAreNnNamesAreKept) {
+  // nnc export names each value as the .nn statement that made it.
+  OnnxBuilder b({-1, 1, 4, 4});
+  auto *p = b.node("MaxPool", {"x"}, {"p1"});
+  OnnxBuilder::attrs(p, "kernel_shape", {2, 2});
+  OnnxBuilder::attrs(p, "strides", {2, 2});
+  b.node("Flatten", {"p1"}, {"g"});
+  b.node("Relu", {"g"}, {"relu"}); // a function's name: not kept
+  b.output("relu");
+  OnnxImport r = importOf(b);
+  EXPECT_TRUE(contains(r.nn, "p1 = maxpool2d(x, 2)\ng = flatten(p1)\n"
+                             "relu1 = relu(g)\n"))
+      << r.nn;
   expectLowers(r);
 }
 
