@@ -67,16 +67,39 @@ size_t Node::inputCount() const {
 
 namespace {
 
-const std::set<std::string> &importedOps() {
-  static const std::set<std::string> ops = {
-      "Abs",     "Add",      "AveragePool", "BatchNormalization",
-      "Conv",    "Div",      "Dropout",     "Erf",
-      "Exp",     "Flatten",  "Gemm",        "GlobalAveragePool",
-      "Identity", "LeakyRelu", "Log",       "MatMul",
-      "MaxPool", "Mul",      "Neg",         "Relu",
-      "Reshape", "Sigmoid",  "Softmax",     "Softplus",
-      "Softsign", "Sqrt",    "Sub",         "Tanh"};
+/// Each op nnc imports, with the inputs it takes (min, max).
+const std::map<std::string, std::pair<size_t, size_t>> &importedOps() {
+  static const std::map<std::string, std::pair<size_t, size_t>> ops = {
+      {"Abs", {1, 1}},      {"Add", {2, 2}},
+      {"AveragePool", {1, 1}}, {"BatchNormalization", {5, 5}},
+      {"Conv", {2, 3}},     {"Div", {2, 2}},
+      {"Dropout", {1, 3}},  {"Erf", {1, 1}},
+      {"Exp", {1, 1}},      {"Flatten", {1, 1}},
+      {"Gemm", {2, 3}},     {"GlobalAveragePool", {1, 1}},
+      {"Identity", {1, 1}}, {"LeakyRelu", {1, 1}},
+      {"Log", {1, 1}},      {"MatMul", {2, 2}},
+      {"MaxPool", {1, 1}},  {"Mul", {2, 2}},
+      {"Neg", {1, 1}},      {"Relu", {1, 1}},
+      {"Reshape", {2, 2}},  {"Sigmoid", {1, 1}},
+      {"Softmax", {1, 1}},  {"Softplus", {1, 1}},
+      {"Softsign", {1, 1}}, {"Sqrt", {1, 1}},
+      {"Sub", {2, 2}},      {"Tanh", {1, 1}}};
   return ops;
+}
+
+/// The inputs a node has (its required ones not left out) and a first
+/// output: a malformed node is an error before any handler reads it.
+void checkArity(const Model &m, const Node &n) {
+  auto [lo, hi] = importedOps().at(n.op);
+  bool ok = n.inputs.size() >= lo && n.inputs.size() <= hi &&
+            !n.outputs.empty() && !n.outputs[0].empty();
+  for (size_t i = 0; ok && i < lo; ++i)
+    ok = !n.inputs[i].empty();
+  if (!ok)
+    fail(m, fmt::format("{} has {} inputs and {} outputs; {} takes {} to {} "
+                        "inputs and gives an output",
+                        n.label(), n.inputs.size(), n.outputs.size(), n.op, lo,
+                        hi));
 }
 
 void checkOps(const Model &m) {
@@ -84,10 +107,13 @@ void checkOps(const Model &m) {
   for (const Node &n : m.nodes)
     if (!importedOps().count(n.op))
       bad.push_back("  " + n.label());
-  if (bad.empty())
+  if (bad.empty()) {
+    for (const Node &n : m.nodes)
+      checkArity(m, n);
     return;
+  }
   std::string ops;
-  for (const std::string &o : importedOps())
+  for (const auto &[o, arity] : importedOps())
     ops += (ops.empty() ? "" : ", ") + o;
   fail(m, fmt::format("the graph uses {} op{} nnc does not import:\n{}\n"
                       "note: nnc imports {}",

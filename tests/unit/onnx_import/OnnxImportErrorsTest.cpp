@@ -130,6 +130,11 @@ TEST(OnnxImportErrors, GraphStructure) {
   OnnxBuilder noOut = small();
   noOut.g->mutable_output(0)->set_name("ghost");
   EXPECT_ERROR(noOut, "the graph output 'ghost' is not defined");
+  OnnxBuilder arity({-1, 2});
+  arity.node("MatMul", {"x"}, {"m"}, "mm");
+  arity.output("m");
+  EXPECT_ERROR(arity, "node 'mm' (MatMul) has 1 inputs and 1 outputs; MatMul "
+                      "takes 2 to 2 inputs");
   OnnxBuilder two = small();
   two.output("g");
   EXPECT_ERROR(two, "the graph has 2 outputs");
