@@ -44,8 +44,7 @@ std::string defaultWeights(const std::string &out) {
 
 /// Every Param of the lowered model is in `w` with the shape its weights
 /// file stores, and nothing else is; else a UserError listing the problems.
-void checkWeights(const std::string &file, const Graph &g,
-                  const TensorMap &w) {
+void checkWeights(const std::string &file, const Graph &g, const TensorMap &w) {
   std::vector<std::string> problems;
   size_t params = 0;
   for (NodeId id : g.leaves(OpKind::Param)) {
@@ -81,8 +80,8 @@ int runImport(const Args &args) {
   std::string weights = args.get("weights").value_or(defaultWeights(*out));
   std::string bytes = readFile(in);
   std::string stem = std::filesystem::path(*out).stem().string();
-  OnnxImport r = importOnnx(
-      in, bytes, stem, std::filesystem::path(weights).filename().string());
+  OnnxImport r = importOnnx(in, bytes, stem,
+                            std::filesystem::path(weights).filename().string());
   DiagEngine diags;
   diags.addSource(*out, r.nn);
   std::optional<Model> model = parseModel(*out, r.nn, diags);

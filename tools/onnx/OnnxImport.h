@@ -19,8 +19,8 @@ namespace nn {
 
 /// What an import produces.
 struct OnnxImport {
-  std::string nn;      ///< the `.nn` source
-  TensorMap weights;   ///< for the safetensors file
+  std::string nn;    ///< the `.nn` source
+  TensorMap weights; ///< for the safetensors file
   /// Weight name -> the ONNX initializer it came from, for the metadata.
   std::map<std::string, std::string> origins;
 };

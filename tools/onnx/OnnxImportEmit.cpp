@@ -65,6 +65,7 @@ std::string dimsText(const std::vector<int64_t> &dims) {
 namespace {
 
 const std::set<std::string> &reservedNames() {
+  // clang-format off
   static const std::set<std::string> r = {
       "model", "input", "label", "param", "loss", "train", "pred", "dense",
       "layer_norm", "conv2d", "batch_norm", "maxpool2d", "avgpool2d",
@@ -74,6 +75,7 @@ const std::set<std::string> &reservedNames() {
       "bce_logits", "cross_entropy", "softmax_cross_entropy", "mse", "zeros",
       "constant", "uniform", "normal", "xavier", "he", "true", "false", "idx",
       "csv", "none", "N", "f32", "i32", "binary", "class", "real"};
+  // clang-format on
   return r;
 }
 
@@ -205,8 +207,8 @@ std::string Emitter::paramFor(const std::string &init, const Tensor &t) {
   if (auto it = params.find(init); it != params.end())
     return it->second;
   std::string s = sanitize(init);
-  std::string name = s.empty() || s.rfind("onnx", 0) == 0 ? fresh("p", true)
-                                                          : fresh(s, false);
+  std::string name =
+      s.empty() || s.rfind("onnx", 0) == 0 ? fresh("p", true) : fresh(s, false);
   Tensor p = t;
   while (!p.shape.empty() && p.shape[0] == 1)
     p.shape.erase(p.shape.begin());
@@ -276,10 +278,9 @@ void Emitter::finish() {
         "vector per sample",
         dimsText(predDims)));
   if (!problems.empty())
-    throw UserError(fmt::format("{}: error: nnc cannot import {} node{}:\n{}",
-                                m.file, problems.size(),
-                                problems.size() == 1 ? "" : "s",
-                                fmt::join(problems, "\n")));
+    throw UserError(fmt::format(
+        "{}: error: nnc cannot import {} node{}:\n{}", m.file, problems.size(),
+        problems.size() == 1 ? "" : "s", fmt::join(problems, "\n")));
   labelName = fresh("y", false);
 }
 

@@ -59,7 +59,8 @@ void Emitter::binary(const Node &n) {
   std::vector<int64_t> dims;
   if (a && b) {
     if (a->dims.size() != b->dims.size() ||
-        (!broadcastsInto(a->dims, b->dims) && !broadcastsInto(b->dims, a->dims)))
+        (!broadcastsInto(a->dims, b->dims) &&
+         !broadcastsInto(b->dims, a->dims)))
       return problem(n, fmt::format("nnc combines batched values of one rank "
                                     "and broadcastable shapes, not {} and {}",
                                     dimsText(a->dims), dimsText(b->dims)));
@@ -73,8 +74,10 @@ void Emitter::binary(const Node &n) {
     if (!t)
       return problem(n, "an operand is an int64 tensor");
     std::string c;
-    if (t->numel() == 1 && t->rank() <= static_cast<int64_t>(v->dims.size()) + 1)
-      c = t->data[0] < 0 ? "(" + numText(t->data[0]) + ")" : numText(t->data[0]);
+    if (t->numel() == 1 &&
+        t->rank() <= static_cast<int64_t>(v->dims.size()) + 1)
+      c = t->data[0] < 0 ? "(" + numText(t->data[0]) + ")"
+                         : numText(t->data[0]);
     else {
       std::vector<int64_t> s = t->shape;
       if (s.size() == v->dims.size() + 1 && s[0] == 1)
@@ -113,10 +116,17 @@ void Emitter::unary(const Node &n) {
     return bind(n.outputs[0], x->expr, x->dims);
   }
   static const std::map<std::string, std::string> fns = {
-      {"Relu", "relu"},         {"Sigmoid", "sigmoid"}, {"Tanh", "tanh"},
-      {"Exp", "exp"},           {"Log", "log"},         {"Abs", "abs"},
-      {"Sqrt", "sqrt"},         {"Erf", "erf"},         {"Softplus", "softplus"},
-      {"Softsign", "softsign"}, {"LeakyRelu", "leaky_relu"}};
+      {"Relu", "relu"},
+      {"Sigmoid", "sigmoid"},
+      {"Tanh", "tanh"},
+      {"Exp", "exp"},
+      {"Log", "log"},
+      {"Abs", "abs"},
+      {"Sqrt", "sqrt"},
+      {"Erf", "erf"},
+      {"Softplus", "softplus"},
+      {"Softsign", "softsign"},
+      {"LeakyRelu", "leaky_relu"}};
   std::string text;
   if (n.op == "Neg") {
     text = "-" + x->expr;

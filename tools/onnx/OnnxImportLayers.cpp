@@ -30,8 +30,7 @@ namespace nn::onnximport {
 namespace {
 
 /// Symmetric 2-D pads [top, left, bottom, right] as {h, w}; false if not.
-bool symmetricPads(const std::vector<int64_t> &pads, int64_t &ph,
-                   int64_t &pw) {
+bool symmetricPads(const std::vector<int64_t> &pads, int64_t &ph, int64_t &pw) {
   if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3] ||
       pads[0] < 0 || pads[1] < 0)
     return false;
@@ -69,10 +68,10 @@ void Emitter::denseLayer(const Node &n, const Value &x, Tensor w,
     bias.data = b->data;
   addWeight(name + ".weight", std::move(w), wName);
   addWeight(name + ".bias", std::move(bias), bName);
-  std::string comment = fmt::format(
-      "{}: {}, {}", n.label(), fromText(name + ".weight", wName),
-      b ? fromText(name + ".bias", bName)
-        : name + ".bias <- zeros (the ONNX layer has no bias)");
+  std::string comment =
+      fmt::format("{}: {}, {}", n.label(), fromText(name + ".weight", wName),
+                  b ? fromText(name + ".bias", bName)
+                    : name + ".bias <- zeros (the ONNX layer has no bias)");
   statement(name, fmt::format("dense({}, {}{})", x.expr, units, actSuffix(act)),
             comment);
   bind(a ? a->outputs[0] : out, name, {units});
@@ -158,8 +157,8 @@ void Emitter::conv(const Node &n) {
     return problem(n, "nnc imports the same padding on both sides (auto_pad "
                       "NOTSET or VALID)");
   if (n.attrInts("kernel_shape", {kh, kw}) != std::vector<int64_t>{kh, kw} ||
-      st.size() != 2 || dl.size() != 2 || st[0] < 1 || st[1] < 1 ||
-      dl[0] < 1 || dl[1] < 1)
+      st.size() != 2 || dl.size() != 2 || st[0] < 1 || st[1] < 1 || dl[0] < 1 ||
+      dl[1] < 1)
     return problem(n, "bad kernel_shape, strides or dilations");
   int64_t ho = windowOut(x->dims[1], ph, dl[0], kh, st[0]);
   int64_t wo = windowOut(x->dims[2], pw, dl[1], kw, st[1]);
@@ -189,14 +188,14 @@ void Emitter::conv(const Node &n) {
   statement(name, text + actSuffix(act) + ")",
             fmt::format("{}: {}{}", n.label(),
                         fromText(name + ".weight", n.inputs[1]),
-                        b ? ", " + fromText(name + ".bias", n.inputs[2])
-                          : ""));
+                        b ? ", " + fromText(name + ".bias", n.inputs[2]) : ""));
   bind(a ? a->outputs[0] : n.outputs[0], name, {outC, ho, wo});
 }
 
 void Emitter::batchNorm(const Node &n) {
   const Value *x = value(n.inputs[0]);
-  if (!x || (x->dims.size() != 1 && x->dims.size() != 3) || n.inputs.size() != 5)
+  if (!x || (x->dims.size() != 1 && x->dims.size() != 3) ||
+      n.inputs.size() != 5)
     return problem(n, "nnc imports batch norm of [N,C] or [N,C,H,W]");
   int64_t c = x->dims[0];
   const char *parts[] = {"weight", "bias", "running_mean", "running_var"};
@@ -214,8 +213,8 @@ void Emitter::batchNorm(const Node &n) {
     if (!n.outputs[i].empty() && uses.count(n.outputs[i]))
       return problem(n, "its running statistics outputs are read");
   double eps = n.attrFloat("epsilon", 1e-5);
-  double mom = 1 - std::strtod(numText(n.attrFloat("momentum", 0.9)).c_str(),
-                               nullptr);
+  double mom =
+      1 - std::strtod(numText(n.attrFloat("momentum", 0.9)).c_str(), nullptr);
   if (!(eps > 0) || !(mom >= 0 && mom <= 1))
     return problem(n, "epsilon must be positive and momentum in [0, 1]");
   std::string name = layerName(n.inputs[1], "bn");

@@ -54,21 +54,19 @@ struct Node {
   std::vector<int64_t> attrInts(const std::string &a,
                                 std::vector<int64_t> dflt) const;
   std::string attrString(const std::string &a, const std::string &dflt) const;
-  /// The inputs that are not left out.
-  size_t inputCount() const;
 };
 
 /// A checked model: nodes in topological order, every input defined.
 struct Model {
-  std::string file;          ///< the name used in messages
-  std::string producer;      ///< "pytorch 1.13.1"
+  std::string file;     ///< the name used in messages
+  std::string producer; ///< "pytorch 1.13.1"
   int64_t opset = 0;
-  std::string input;         ///< the graph input's name
+  std::string input;              ///< the graph input's name
   std::vector<int64_t> inputDims; ///< per sample (the batch axis dropped)
-  std::string output;        ///< the graph output's name
+  std::string output;             ///< the graph output's name
   std::vector<Node> nodes;
-  std::map<std::string, Tensor> floats;               ///< float initializers
-  std::map<std::string, std::vector<int64_t>> ints;   ///< int64/int32 ones
+  std::map<std::string, Tensor> floats;             ///< float initializers
+  std::map<std::string, std::vector<int64_t>> ints; ///< int64/int32 ones
 };
 
 /// Parses and checks serialized ONNX bytes (OnnxImportRead.cpp). Throws a

@@ -26,8 +26,8 @@
 namespace nn::onnximport {
 
 std::string Node::label() const {
-  std::string who = name.empty() ? fmt::format("#{}", index)
-                                 : fmt::format("'{}'", name);
+  std::string who =
+      name.empty() ? fmt::format("#{}", index) : fmt::format("'{}'", name);
   return fmt::format("node {} ({})", who, op);
 }
 
@@ -60,30 +60,25 @@ std::string Node::attrString(const std::string &a,
              : dflt;
 }
 
-size_t Node::inputCount() const {
-  return static_cast<size_t>(std::count_if(
-      inputs.begin(), inputs.end(), [](const std::string &s) { return !s.empty(); }));
-}
-
 namespace {
 
 /// Each op nnc imports, with the inputs it takes (min, max).
 const std::map<std::string, std::pair<size_t, size_t>> &importedOps() {
   static const std::map<std::string, std::pair<size_t, size_t>> ops = {
-      {"Abs", {1, 1}},      {"Add", {2, 2}},
+      {"Abs", {1, 1}},         {"Add", {2, 2}},
       {"AveragePool", {1, 1}}, {"BatchNormalization", {5, 5}},
-      {"Conv", {2, 3}},     {"Div", {2, 2}},
-      {"Dropout", {1, 3}},  {"Erf", {1, 1}},
-      {"Exp", {1, 1}},      {"Flatten", {1, 1}},
-      {"Gemm", {2, 3}},     {"GlobalAveragePool", {1, 1}},
-      {"Identity", {1, 1}}, {"LeakyRelu", {1, 1}},
-      {"Log", {1, 1}},      {"MatMul", {2, 2}},
-      {"MaxPool", {1, 1}},  {"Mul", {2, 2}},
-      {"Neg", {1, 1}},      {"Relu", {1, 1}},
-      {"Reshape", {2, 2}},  {"Sigmoid", {1, 1}},
-      {"Softmax", {1, 1}},  {"Softplus", {1, 1}},
-      {"Softsign", {1, 1}}, {"Sqrt", {1, 1}},
-      {"Sub", {2, 2}},      {"Tanh", {1, 1}}};
+      {"Conv", {2, 3}},        {"Div", {2, 2}},
+      {"Dropout", {1, 3}},     {"Erf", {1, 1}},
+      {"Exp", {1, 1}},         {"Flatten", {1, 1}},
+      {"Gemm", {2, 3}},        {"GlobalAveragePool", {1, 1}},
+      {"Identity", {1, 1}},    {"LeakyRelu", {1, 1}},
+      {"Log", {1, 1}},         {"MatMul", {2, 2}},
+      {"MaxPool", {1, 1}},     {"Mul", {2, 2}},
+      {"Neg", {1, 1}},         {"Relu", {1, 1}},
+      {"Reshape", {2, 2}},     {"Sigmoid", {1, 1}},
+      {"Softmax", {1, 1}},     {"Softplus", {1, 1}},
+      {"Softsign", {1, 1}},    {"Sqrt", {1, 1}},
+      {"Sub", {2, 2}},         {"Tanh", {1, 1}}};
   return ops;
 }
 
@@ -125,9 +120,9 @@ void checkOps(const Model &m) {
 /// unsorted producers, n steps end on a cycle.
 size_t onCycle(const Model &m, const std::map<std::string, size_t> &def,
                const std::vector<int> &pending) {
-  size_t i = static_cast<size_t>(
-      std::find_if(pending.begin(), pending.end(), [](int p) { return p > 0; }) -
-      pending.begin());
+  size_t i = static_cast<size_t>(std::find_if(pending.begin(), pending.end(),
+                                              [](int p) { return p > 0; }) -
+                                 pending.begin());
   for (size_t step = 0; step < m.nodes.size(); ++step)
     for (const std::string &in : m.nodes[i].inputs)
       if (auto it = def.find(in); it != def.end() && pending[it->second] > 0) {
@@ -143,8 +138,7 @@ void orderAndCheck(Model &m) {
   checkOps(m);
   std::map<std::string, size_t> def; // value -> defining node
   auto defined = [&](const std::string &v) {
-    return v == m.input || m.floats.count(v) || m.ints.count(v) ||
-           def.count(v);
+    return v == m.input || m.floats.count(v) || m.ints.count(v) || def.count(v);
   };
   for (size_t i = 0; i < m.nodes.size(); ++i)
     for (const std::string &o : m.nodes[i].outputs) {

@@ -1,8 +1,9 @@
-//===- OnnxImportProto.h - The ONNX protobuf classes -----*- C++ -*-===//
+//===- OnnxImportProto.h - The ONNX protobuf classes ------------*- C++ -*-===//
 ///
 /// \file
 /// The one place tools/onnx includes the generated ONNX protos (Debian's
-/// libonnx-dev, built with ONNX_ML): only tools/onnx/OnnxImport*.cpp include it.
+/// libonnx-dev, built with ONNX_ML): only tools/onnx/OnnxImport*.cpp include
+/// it.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once

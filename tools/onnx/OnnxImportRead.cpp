@@ -106,9 +106,9 @@ void addTensor(Model &m, const std::string &name, const std::string &what,
       dataSizeMismatch(m, what, t.float_data_size(), n);
     Tensor out;
     out.shape = dims;
-    out.data = raw ? fromRaw<float>(t.raw_data(), n)
-                   : std::vector<float>(t.float_data().begin(),
-                                        t.float_data().end());
+    out.data =
+        raw ? fromRaw<float>(t.raw_data(), n)
+            : std::vector<float>(t.float_data().begin(), t.float_data().end());
     m.floats[name] = std::move(out);
     return;
   }
@@ -261,8 +261,9 @@ void readInput(Model &m, const onnx::GraphProto &g) {
     if (!d.has_dim_value() || d.dim_value() < 1 || d.dim_value() > kMaxDim)
       fail(m, fmt::format("{} has dimension {} of {}: nnc needs every axis "
                           "after the batch known, from 1 to {}",
-                          what, i, d.has_dim_value() ? std::to_string(d.dim_value())
-                                                     : "'" + d.dim_param() + "'",
+                          what, i,
+                          d.has_dim_value() ? std::to_string(d.dim_value())
+                                            : "'" + d.dim_param() + "'",
                           kMaxDim));
     per *= d.dim_value();
     if (per > kMaxElements)

@@ -55,7 +55,8 @@ TEST(OnnxImportErrors, SmallModelImports) { EXPECT_EQ(errorOf(small()), ""); }
 TEST(OnnxImportErrors, TruncatedAndGarbage) {
   std::string bytes = small().bytes();
   EXPECT_ERROR(bytes.substr(0, bytes.size() - 7), "truncated or malformed");
-  EXPECT_ERROR(std::string("\xff\xff\xff\xff\xff", 5), "truncated or malformed");
+  EXPECT_ERROR(std::string("\xff\xff\xff\xff\xff", 5),
+               "truncated or malformed");
   EXPECT_ERROR(std::string(), "it has no graph");
 }
 
@@ -72,12 +73,20 @@ TEST(OnnxImportErrors, HugeDimensions) {
     t->add_dims(1 << 20);
   EXPECT_ERROR(c, "initializer 'many' has more than");
   OnnxBuilder d = small();
-  d.g->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->mutable_shape()->mutable_dim(1)->set_dim_value(int64_t(1) << 50);
+  d.g->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(1)
+      ->set_dim_value(int64_t(1) << 50);
   EXPECT_ERROR(d, "input 'x' has dimension 1 of 1125899906842624");
   OnnxBuilder e = small();
-  e.g->mutable_input(0)->mutable_type()->mutable_tensor_type()
-      ->mutable_shape()->mutable_dim(1)->set_dim_param("K");
+  e.g->mutable_input(0)
+      ->mutable_type()
+      ->mutable_tensor_type()
+      ->mutable_shape()
+      ->mutable_dim(1)
+      ->set_dim_param("K");
   EXPECT_ERROR(e, "dimension 1 of 'K'");
 }
 
@@ -192,9 +201,9 @@ TEST(OnnxImportErrors, ShapesThatDoNotFit) {
   EXPECT_ERROR(b, "node 'gemm' (Gemm): the weight [4, 2] does not take 3 "
                   "inputs");
   OnnxBuilder t({-1, 2});
-  OnnxBuilder::attr(t.node("BatchNormalization", {"x", "a", "b", "c", "d"},
-                           {"n"}, "bn"),
-                    "training_mode", 1);
+  OnnxBuilder::attr(
+      t.node("BatchNormalization", {"x", "a", "b", "c", "d"}, {"n"}, "bn"),
+      "training_mode", 1);
   for (const char *n : {"a", "b", "c", "d"})
     t.ramp(n, {2});
   t.output("n");

@@ -153,10 +153,10 @@ OnnxBuilder cnn() {
   b.ramp("bn.bias", {4});
   b.ramp("bn.running_mean", {4});
   b.ramp("bn.running_var", {4}, 2);
-  auto *n = b.node("BatchNormalization",
-                   {"r", "bn.weight", "bn.bias", "bn.running_mean",
-                    "bn.running_var"},
-                   {"n"});
+  auto *n =
+      b.node("BatchNormalization",
+             {"r", "bn.weight", "bn.bias", "bn.running_mean", "bn.running_var"},
+             {"n"});
   OnnxBuilder::attrF(n, "epsilon", 1e-3f);
   OnnxBuilder::attrF(n, "momentum", 0.99f);
   auto *p = b.node("MaxPool", {"n"}, {"p"});
@@ -250,10 +250,10 @@ TEST(OnnxImport, NamesAreMadeValid) {
   b.g->mutable_input(0)->set_name("input.1");
   b.ramp("features.0.weight", {2, 2});
   b.ramp("features.0.bias", {2});
-  OnnxBuilder::attr(
-      b.node("Gemm", {"input.1", "features.0.weight", "features.0.bias"},
-             {"/features/Gemm_output_0"}),
-      "transB", 1);
+  OnnxBuilder::attr(b.node("Gemm",
+                           {"input.1", "features.0.weight", "features.0.bias"},
+                           {"/features/Gemm_output_0"}),
+                    "transB", 1);
   b.node("Relu", {"/features/Gemm_output_0"}, {"relu"});
   b.output("relu");
   OnnxImport r = importOf(b);
