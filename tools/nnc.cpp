@@ -55,7 +55,10 @@ int runCommand(const Command &cmd, const std::vector<std::string> &rest) {
   Args args(rest, flags);
   int rc = 0;
   if (args.has("help"))
-    std::cout << "usage: nnc " << cmd.name << " model.nn [options]\n\n"
+    std::cout << "usage: nnc " << cmd.name
+              << (cmd.name == std::string("import") ? " model.onnx"
+                                                     : " model.nn")
+              << " [options]\n\n"
               << cmd.summary << "\n\noptions:\n"
               << formatFlags(flags);
   else
