@@ -70,6 +70,23 @@ void checkWeights(const std::string &file, const Graph &g, const TensorMap &w) {
                                 file, fmt::join(problems, "\n  ")));
 }
 
+/// The lowered model of the imported text. When the text does not check:
+/// with `last`, prints the errors and throws; otherwise returns nullopt.
+std::optional<Model> checkText(const std::string &out, const std::string &text,
+                               bool last) {
+  DiagEngine diags;
+  diags.addSource(out, text);
+  std::optional<Model> model = parseModel(out, text, diags);
+  if (model && !diags.hasErrors())
+    return model;
+  if (!last)
+    return std::nullopt;
+  diags.print(std::cerr, useColor());
+  throw UserError(out + ": error: the imported model does not check (the "
+                        "errors above, in the text nnc import made); nothing "
+                        "was written");
+}
+
 int runImport(const Args &args) {
   if (args.positional().size() != 1)
     throw UserError("nnc: error: nnc import takes one ONNX file");
@@ -82,14 +99,12 @@ int runImport(const Args &args) {
   std::string stem = std::filesystem::path(*out).stem().string();
   OnnxImport r = importOnnx(in, bytes, stem,
                             std::filesystem::path(weights).filename().string());
-  DiagEngine diags;
-  diags.addSource(*out, r.nn);
-  std::optional<Model> model = parseModel(*out, r.nn, diags);
-  if (!model || diags.hasErrors()) {
-    diags.print(std::cerr, useColor());
-    throw UserError(in + ": error: the imported model does not check (the "
-                         "errors above, in the text nnc import wrote); "
-                         "nothing was written");
+  std::optional<Model> model = checkText(*out, r.nn, r.nn == r.nnDefaultRecipe);
+  if (!model) {
+    std::cerr << "nnc: note: the train block of the exported model's source "
+                 "does not check here; writing a default one\n";
+    r.nn = r.nnDefaultRecipe;
+    model = checkText(*out, r.nn, true);
   }
   checkWeights(in, model->graph, r.weights);
   std::map<std::string, std::string> meta = {{"model", model->graph.name},

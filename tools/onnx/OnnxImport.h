@@ -19,7 +19,10 @@ namespace nn {
 
 /// What an import produces.
 struct OnnxImport {
-  std::string nn;    ///< the `.nn` source
+  std::string nn; ///< the `.nn` source
+  /// The same with a default train block: `nn` differs only for a model
+  /// nnc exported, whose metadata holds its source's train block.
+  std::string nnDefaultRecipe;
   TensorMap weights; ///< for the safetensors file
   /// Weight name -> the ONNX initializer it came from, for the metadata.
   std::map<std::string, std::string> origins;

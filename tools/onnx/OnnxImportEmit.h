@@ -118,8 +118,9 @@ private:
   std::vector<std::string> problems;
 };
 
-/// The `.nn` text of a finished import (OnnxImportWrite.cpp).
+/// The `.nn` text of a finished import (OnnxImportWrite.cpp); with
+/// `withRecipe`, the train block of the model's nnc source when it has one.
 std::string writeNn(const Emitter &e, const std::string &modelName,
-                    const std::string &weightsFile);
+                    const std::string &weightsFile, bool withRecipe);
 
 } // namespace nn::onnximport

@@ -61,6 +61,9 @@ struct Model {
   std::string file;     ///< the name used in messages
   std::string producer; ///< "pytorch 1.13.1"
   int64_t opset = 0;
+  /// The train block of the `.nn` source nnc export stored in the model's
+  /// metadata ("nnc.source"), "" when there is none.
+  std::string trainBlock;
   std::string input;              ///< the graph input's name
   std::vector<int64_t> inputDims; ///< per sample (the batch axis dropped)
   std::string output;             ///< the graph output's name

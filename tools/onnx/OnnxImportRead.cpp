@@ -26,6 +26,7 @@
 
 #include <climits>
 #include <cstring>
+#include <sstream>
 
 namespace nn::onnximport {
 
@@ -272,6 +273,30 @@ void readInput(Model &m, const onnx::GraphProto &g) {
   }
 }
 
+/// The `train { ... }` block of `.nn` source: from a line starting with
+/// `train` to the first line that is only `}` (or the same line, when it
+/// closes there); "" when there is none.
+std::string trainBlockOf(const std::string &source) {
+  std::istringstream in(source);
+  std::string line, block;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!inside && line.rfind("train", 0) == 0 &&
+        line.find('{') != std::string::npos) {
+      inside = true;
+      if (line.find('}') != std::string::npos)
+        return line + "\n";
+    }
+    if (inside) {
+      block += line + "\n";
+      if (line.find_first_not_of(" \t") != std::string::npos &&
+          line.substr(line.find_first_not_of(" \t")) == "}")
+        return block;
+    }
+  }
+  return "";
+}
+
 } // namespace
 
 Model readModel(const std::string &file, const std::string &bytes) {
@@ -288,6 +313,9 @@ Model readModel(const std::string &file, const std::string &bytes) {
   if (!p.producer_name().empty())
     m.producer = p.producer_name() + " " + p.producer_version();
   readOpset(m, p);
+  for (const auto &kv : p.metadata_props())
+    if (kv.key() == "nnc.source")
+      m.trainBlock = trainBlockOf(kv.value());
   const onnx::GraphProto &g = p.graph();
   if (g.sparse_initializer_size() > 0)
     fail(m, "sparse initializers are not supported");

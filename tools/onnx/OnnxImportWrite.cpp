@@ -56,7 +56,7 @@ std::string labelType(const Emitter &e) {
 } // namespace
 
 std::string writeNn(const Emitter &e, const std::string &modelName,
-                    const std::string &weightsFile) {
+                    const std::string &weightsFile, bool withRecipe) {
   const Model &m = e.m;
   std::string out = fmt::format(
       "# Imported from {} by nnc import ({}opset {}).\n"
@@ -72,6 +72,12 @@ std::string writeNn(const Emitter &e, const std::string &modelName,
   for (const std::string &l : e.lines)
     out += l + "\n";
   writeLoss(e, out);
+  if (withRecipe && !m.trainBlock.empty()) {
+    out += "\n# The training recipe of the nnc model this file was exported "
+           "from (its\n# metadata 'nnc.source').\n" +
+           m.trainBlock;
+    return out;
+  }
   out += "\n# nnc import writes no training recipe: give the data and the "
          "settings here\n# (docs/language.md, \"The train block\"), e.g.\n"
          "#   data idx(\"/usr/share/datasets/fashion-mnist/train\")\n"
@@ -94,7 +100,8 @@ OnnxImport importOnnx(const std::string &file, const std::string &bytes,
     if (name == k)
       name += "_model";
   OnnxImport r;
-  r.nn = onnximport::writeNn(e, name, weightsFile);
+  r.nn = onnximport::writeNn(e, name, weightsFile, true);
+  r.nnDefaultRecipe = onnximport::writeNn(e, name, weightsFile, false);
   r.weights = std::move(e.weights);
   r.origins = std::move(e.origins);
   return r;

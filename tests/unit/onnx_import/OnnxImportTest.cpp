@@ -245,6 +245,26 @@ TEST(OnnxImport, ValueNamesThatAreNnNamesAreKept) {
   expectLowers(r);
 }
 
+TEST(OnnxImport, TrainBlockOfAnNncSourceIsKept) {
+  OnnxBuilder b = mlp();
+  auto *kv = b.model.add_metadata_props();
+  kv->set_key("nnc.source");
+  kv->set_value("model m\ninput x : f32[4]\ntrain {\n  optimizer adam(lr = "
+                "0.002)\n  batch 8\n}\n# after\n");
+  OnnxImport r = importOf(b);
+  EXPECT_TRUE(contains(r.nn, "metadata 'nnc.source').\ntrain {\n  optimizer "
+                             "adam(lr = 0.002)\n  batch 8\n}\n"))
+      << r.nn;
+  EXPECT_FALSE(contains(r.nn, "# after")) << r.nn;
+  EXPECT_TRUE(contains(r.nnDefaultRecipe, "  optimizer sgd(lr = 0.01)\n"));
+  expectLowers(r);
+  kv->set_value("train { batch 4 }\n");
+  EXPECT_TRUE(contains(importOf(b).nn, "\ntrain { batch 4 }\n"));
+  kv->set_value("model m\n");
+  OnnxImport none = importOf(b);
+  EXPECT_EQ(none.nn, none.nnDefaultRecipe);
+}
+
 TEST(OnnxImport, NamesAreMadeValid) {
   OnnxBuilder b({-1, 2});
   b.g->mutable_input(0)->set_name("input.1");
