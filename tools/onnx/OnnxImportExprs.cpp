@@ -170,9 +170,9 @@ void Emitter::reshape(const Node &n) {
   const std::vector<int64_t> &s = shape->second;
   if (n.attrInt("allowzero", 0) != 0)
     return problem(n, "allowzero = 1 is not imported");
-  if (s[0] != 0 && s[0] != -1)
+  if (s[0] != 0 && s[0] != -1 && !(m.batch > 0 && s[0] == m.batch))
     return problem(n, fmt::format("the shape {} must keep the batch axis "
-                                  "first (0 or -1)",
+                                  "first (0, -1 or the batch size)",
                                   dimsText(s)));
   std::vector<int64_t> out;
   int64_t infer = -1, known = 1;

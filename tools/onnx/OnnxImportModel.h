@@ -66,6 +66,7 @@ struct Model {
   std::string trainBlock;
   std::string input;              ///< the graph input's name
   std::vector<int64_t> inputDims; ///< per sample (the batch axis dropped)
+  int64_t batch = 0; ///< the input's batch size when fixed, else 0
   std::string output;             ///< the graph output's name
   std::vector<Node> nodes;
   std::map<std::string, Tensor> floats;             ///< float initializers

@@ -256,6 +256,8 @@ void readInput(Model &m, const onnx::GraphProto &g) {
   const auto &t = v.type().tensor_type();
   if (!t.has_shape() || t.shape().dim_size() < 1 || t.shape().dim_size() > 5)
     fail(m, what + " needs a shape of rank 1 to 5, the batch axis first");
+  if (t.shape().dim(0).has_dim_value())
+    m.batch = t.shape().dim(0).dim_value();
   int64_t per = 1;
   for (int i = 1; i < t.shape().dim_size(); ++i) {
     const auto &d = t.shape().dim(i);
@@ -271,6 +273,23 @@ void readInput(Model &m, const onnx::GraphProto &g) {
       fail(m, what + " has too many values per sample");
     m.inputDims.push_back(d.dim_value());
   }
+}
+
+/// Identity (or Dropout) of an initializer, as torch.onnx.export writes for
+/// a shared one: the output becomes the same initializer, the node goes.
+void foldInitializerCopies(Model &m) {
+  std::vector<Node> kept;
+  for (Node &n : m.nodes) {
+    bool copy = (n.op == "Identity" || n.op == "Dropout") &&
+                !n.inputs.empty() && n.outputs.size() == 1;
+    if (copy && m.floats.count(n.inputs[0]))
+      m.floats[n.outputs[0]] = m.floats[n.inputs[0]];
+    else if (copy && m.ints.count(n.inputs[0]))
+      m.ints[n.outputs[0]] = m.ints[n.inputs[0]];
+    else
+      kept.push_back(std::move(n));
+  }
+  m.nodes = std::move(kept);
 }
 
 /// The `train { ... }` block of `.nn` source: from a line starting with
@@ -335,6 +354,7 @@ Model readModel(const std::string &file, const std::string &bytes) {
                         g.output_size()));
   m.output = g.output(0).name();
   orderAndCheck(m);
+  foldInitializerCopies(m);
   return m;
 }
 

@@ -265,6 +265,25 @@ TEST(OnnxImport, TrainBlockOfAnNncSourceIsKept) {
   EXPECT_EQ(none.nn, none.nnDefaultRecipe);
 }
 
+TEST(OnnxImport, FixedBatchAndCopiedInitializers) {
+  // torch.onnx.export without dynamic axes: a fixed batch of 2, a Reshape
+  // to [2, -1], and (opset 11) Identity nodes copying initializers.
+  OnnxBuilder b({2, 2, 2});
+  b.ints("shape", {2, -1});
+  b.node("Reshape", {"x", "shape"}, {"/r"});
+  b.ramp("fc.weight", {3, 4});
+  b.node("Identity", {"fc.weight"}, {"onnx::Gemm_5"});
+  OnnxBuilder::attr(b.node("Gemm", {"/r", "onnx::Gemm_5"}, {"/z"}), "transB",
+                    1);
+  b.output("/z");
+  OnnxImport r = importOf(b);
+  EXPECT_TRUE(contains(r.nn, "input x : f32[2, 2]\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "flat1 = flatten(x)\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "fc1 = dense(flat1, 3)\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "fc1.weight <- 'onnx::Gemm_5'")) << r.nn;
+  expectLowers(r);
+}
+
 TEST(OnnxImport, NamesAreMadeValid) {
   OnnxBuilder b({-1, 2});
   b.g->mutable_input(0)->set_name("input.1");
