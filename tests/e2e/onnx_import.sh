@@ -7,7 +7,8 @@
 # Fashion-MNIST test images must give PyTorch's class and its probability
 # to 1e-5 (a different class only where PyTorch's two best are within
 # 1e-5). nnc's own export of mnist_mlp and fashion_cnn imports back to
-# the same graph (`nnc emit --stage=opt`). Then the CLI's errors: a truncated file, a file that is not ONNX.
+# the same graph (`nnc emit --stage=opt`; checked when this nnc has
+# export). Then the CLI's errors: a truncated file, a missing one, no -o.
 # Skips (77) when torch, its ONNX exporter or the data set is missing.
 source "$(dirname "$0")/lib.bash"
 PY=${PYTHON:-/usr/bin/python3}
