@@ -35,6 +35,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+me=cnn_compare.sh
+# shellcheck source=benchmarks/compare_lib.sh
+. "$root/benchmarks/compare_lib.sh"
 nnc=$root/build/nnc
 venv=${NNC_BENCH_VENV:-$HOME/.cache/nnc/bench-venv}
 python=
@@ -48,13 +51,6 @@ wanted=$all
 out=
 data=/usr/share/datasets/fashion-mnist
 
-die() {
-  echo "cnn_compare.sh: error: $*" >&2
-  exit 1
-}
-need_value() {
-  [ $# -ge 2 ] || die "'$1' needs a value"
-}
 while [ $# -gt 0 ]; do
   case $1 in
   --nnc) need_value "$@"; nnc=$2; shift 2 ;;
@@ -66,23 +62,18 @@ while [ $# -gt 0 ]; do
   --contenders) need_value "$@"; wanted=$2; shift 2 ;;
   --model) need_value "$@"; model=$2; shift 2 ;;
   --out) need_value "$@"; out=$2; shift 2 ;;
-  -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) usage; exit 0 ;;
   *) die "unknown flag '$1' (see --help)" ;;
   esac
 done
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer, not '$rounds'"
-[[ $threads =~ ^[1-9][0-9]*$ ]] || die "--threads needs a positive integer, not '$threads'"
+need_positive --rounds "$rounds"
+need_positive --threads "$threads"
 [[ $samples =~ ^[1-9][0-9]*$ ]] && [ "$samples" -le 60000 ] ||
   die "--samples needs a count from 1 to 60000, not '$samples'"
-for c in ${wanted//,/ }; do
-  [[ ,$all, == *,$c,* ]] || die "unknown contender '$c' (want some of $all)"
-done
+need_known "$all" "$wanted"
 [ -x "$nnc" ] || die "$nnc: no nnc binary (build it, or pass --nnc PATH)"
 [ -e "$model" ] || die "$model: no such file"
-if [ -z "$python" ]; then
-  python=/usr/bin/python3
-  [ -x "$venv/bin/python" ] && python=$venv/bin/python
-fi
+[ -n "$python" ] || python=$(bench_python "$venv")
 batch=$(sed -n 's/^[^#]*\bbatch[[:space:]]\+\([0-9]\+\).*/\1/p' "$model" | head -1)
 [ -n "$batch" ] || die "$model: no batch size in its train block"
 steps=$(((samples + batch - 1) / batch))
@@ -110,20 +101,11 @@ for c in ${wanted//,/ }; do
   contenders+=("$c")
 done
 
-if [ -n "$out" ]; then
-  mkdir -p "$out"
-  tmp=$(cd "$out" && pwd)
-else
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-fi
+open_log_dir "$out"
 
 if [ -z "$peak" ]; then
-  "$nnc" bench "$root/examples/mnist_mlp.nn" --batch 64 --repeats 1 --warmup 0 \
-    --threads "$threads" --json >"$tmp/peak.json" 2>&1 ||
-    { cat "$tmp/peak.json" >&2; die "nnc bench failed (pass --peak GFLOPS)"; }
-  peak=$(sed -n 's/.*"peak_gflops": \([0-9.]*\).*/\1/p' "$tmp/peak.json" | head -1)
-  [ -n "$peak" ] && [ "$peak" != 0.0 ] || die "no peak in nnc bench's output (pass --peak GFLOPS)"
+  peak=$(nnc_peak "$nnc" "$root/examples/mnist_mlp.nn" "$tmp/peak.json" \
+    --batch 64 --repeats 1 --warmup 0 --threads "$threads")
 fi
 
 # nnc's training data: all of it, or an IDX copy of the first --samples.
@@ -143,7 +125,6 @@ EOF
   train=$tmp/part-train
 fi
 
-fail_run() { cat "$1" >&2; die "$2"; }
 nnc_epoch() { # LOG [FLAGS...]: seconds per 60,000-sample epoch
   local log=$1 sps
   shift
@@ -189,11 +170,6 @@ for c in torch-eager torch-compile torch-system; do
   [ -e "$tmp/$c.r1.log" ] && grep -m1 '^PyTorch' "$tmp/$c.r1.log" | sed "s/^/  $c: /"
 done
 
-median() {
-  sort -g "$1" | awk '{ v[NR] = $1 } END {
-    if (NR % 2) printf "%.3f", v[(NR + 1) / 2]
-    else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 echo
 echo "median s/epoch ($gflop GFLOP per epoch; peak $peak GFLOP/s)"
 declare -A med=()

@@ -42,6 +42,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+me=epoch_compare.sh
+# shellcheck source=benchmarks/compare_lib.sh
+. "$root/benchmarks/compare_lib.sh"
 nnc=$root/build/nnc
 trainer=$root/build/benchmarks/openblas_trainer
 venv=${NNC_BENCH_VENV:-$HOME/.cache/nnc/bench-venv}
@@ -56,16 +59,6 @@ wanted=$all
 all+=",torch-system"
 out=
 
-usage() {
-  sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
-}
-die() {
-  echo "epoch_compare.sh: error: $*" >&2
-  exit 1
-}
-need_value() {
-  [ $# -ge 2 ] || die "'$1' needs a value"
-}
 
 while [ $# -gt 0 ]; do
   case $1 in
@@ -83,20 +76,15 @@ while [ $# -gt 0 ]; do
   *) die "unknown flag '$1' (see --help)" ;;
   esac
 done
-[[ $rounds =~ ^[1-9][0-9]*$ ]] || die "--rounds needs a positive integer, not '$rounds'"
-[[ $threads =~ ^[1-9][0-9]*$ ]] || die "--threads needs a positive integer, not '$threads'"
+need_positive --rounds "$rounds"
+need_positive --threads "$threads"
 [[ $batches =~ ^[1-9][0-9]*(,[1-9][0-9]*)*$ ]] ||
   die "--batch needs batch sizes separated by commas (e.g. 64,256), not '$batches'"
 [ -z "$peak" ] || { [[ $peak =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$peak" != 0 ]; } ||
   die "--peak needs GFLOP/s (a positive number), not '$peak'"
-for c in ${wanted//,/ }; do
-  [[ ,$all, == *,$c,* ]] || die "unknown contender '$c' (want some of $all)"
-done
+need_known "$all" "$wanted"
 [ -x "$nnc" ] || die "$nnc: no nnc binary (build it, or pass --nnc PATH)"
-if [ -z "$python" ]; then
-  python=/usr/bin/python3
-  [ -x "$venv/bin/python" ] && python=$venv/bin/python
-fi
+[ -n "$python" ] || python=$(bench_python "$venv")
 command -v "$python" >/dev/null || die "$python: no such Python"
 
 model=$root/examples/mnist_mlp.nn
@@ -126,28 +114,18 @@ for c in ${wanted//,/ }; do
   contenders+=("$c")
 done
 
-if [ -n "$out" ]; then
-  mkdir -p "$out"
-  tmp=$(cd "$out" && pwd)
-else
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-fi
+open_log_dir "$out"
 
 if [ -z "$peak" ]; then
-  flags=(--batch 64 --fuse all --repeats 1 --warmup 0 --threads "$threads" --json)
+  flags=(--batch 64 --fuse all --repeats 1 --warmup 0 --threads "$threads")
   [ $measure_peak = 1 ] && flags+=(--measure-peak)
-  "$nnc" bench "$model" "${flags[@]}" >"$tmp/peak.json" 2>&1 ||
-    { cat "$tmp/peak.json" >&2; die "nnc bench failed (pass --peak GFLOPS)"; }
-  peak=$(sed -n 's/.*"peak_gflops": \([0-9.]*\).*/\1/p' "$tmp/peak.json" | head -1)
-  [ -n "$peak" ] && [ "$peak" != 0.0 ] || die "no peak in nnc bench's output (pass --peak GFLOPS)"
+  peak=$(nnc_peak "$nnc" "$model" "$tmp/peak.json" "${flags[@]}")
   peak_from="nnc bench, $threads threads"
 else
   peak_from="given"
 fi
 
 # Each run_* prints the timed epoch's seconds on stdout; logs go to $tmp.
-fail_run() { cat "$1" >&2; die "$2"; }
 nnc_epoch() { # LOG BATCH [FLAGS...]
   local log=$1 b=$2 sps
   shift 2
@@ -219,11 +197,6 @@ version_line '^jax .*devices' "$tmp"/jax-*.r1.log
 version_line '^PyTorch' "$tmp"/torch-[ce]*.r1.log
 version_line '^PyTorch' "$tmp"/torch-system.*.r1.log
 
-median() {
-  sort -g "$1" | awk '{ v[NR] = $1 } END {
-    if (NR % 2) printf "%.3f", v[(NR + 1) / 2]
-    else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
 declare -A label=(
   [nnc-fused]="nnc cpu backend, fused"
   [nnc-unfused]="nnc cpu backend, unfused"

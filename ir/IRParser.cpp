@@ -341,7 +341,15 @@ void Parser::parseAttrs(Node &n, bool &hasNameAttr) {
     }
     if (!attr)
       fail(key, "unknown attribute '" + key.text + "'");
-    attr->parse(*this, n);
+    // A row that checks its value itself throws a UserError: report it at
+    // the value's first token.
+    Token value = tok;
+    try {
+      attr->parse(*this, n);
+    } catch (const UserError &e) {
+      std::string msg = e.what();
+      fail(value, msg.rfind("error: ", 0) == 0 ? msg.substr(7) : msg);
+    }
   } while (accept(","));
   expect("}", "to close the attributes");
 }

@@ -138,7 +138,8 @@ const Command &importCommand() {
        {"weights", "FILE",
         "the weights to write (safetensors; default: FILE.nn's name with "
         ".safetensors)"}},
-      runImport};
+      runImport,
+      "model.onnx -o model.nn [--weights model.safetensors]"};
   return c;
 }
 

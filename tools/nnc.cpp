@@ -31,7 +31,8 @@ const std::vector<const Command *> &commands() {
       &checkCommand(),   &emitCommand(), &summaryCommand(),
       &trainCommand(),   &evalCommand(), &predictCommand(),
       &gradcheckCommand(), &compileCommand(), &explainCommand(),
-      &graphCommand(), &reportCommand(), &importCommand()
+      &graphCommand(), &reportCommand(), &exportCommand(),
+      &importCommand(), &dataCommand(), &playCommand()
 #ifdef NNC_HAVE_CPU_BACKEND
       , &benchCommand()
 #endif
@@ -55,10 +56,7 @@ int runCommand(const Command &cmd, const std::vector<std::string> &rest) {
   Args args(rest, flags);
   int rc = 0;
   if (args.has("help"))
-    std::cout << "usage: nnc " << cmd.name
-              << (cmd.name == std::string("import") ? " model.onnx"
-                                                     : " model.nn")
-              << " [options]\n\n"
+    std::cout << "usage: nnc " << cmd.name << " " << cmd.usage << "\n\n"
               << cmd.summary << "\n\noptions:\n"
               << formatFlags(flags);
   else

@@ -113,6 +113,31 @@ inline ValueMap randomLeaves(const Graph &g, int64_t batch, uint64_t seed) {
   return l;
 }
 
+/// Adds a leaf of kind `op` (Input or Param) named `name` with `dims`
+/// (kBatch allowed) to `g`, and its value for `batch` rows to `leaves`:
+/// uniform in [lo, hi) from `seed`, rounded to float.
+inline NodeId addRandomLeaf(Graph &g, ValueMap &leaves, OpKind op,
+                            const std::string &name,
+                            const std::vector<int64_t> &dims, int64_t batch,
+                            double lo, double hi, uint64_t seed) {
+  Node n = makeNode(op, {});
+  n.name = name;
+  n.type = TensorType::of(dims);
+  NodeId id = g.add(n);
+  Value v;
+  for (int64_t d : dims)
+    v.shape.push_back(d == kBatch ? batch : d);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(lo, hi);
+  int64_t k = 1;
+  for (int64_t d : v.shape)
+    k *= d;
+  for (int64_t i = 0; i < k; ++i)
+    v.data.push_back(static_cast<float>(u(rng)));
+  leaves[name] = v;
+  return id;
+}
+
 /// Every non-leaf node in its own buffer (no reuse), so that after a step
 /// every node's value is still in the arena.
 inline MemoryPlan planWithoutReuse(const Graph &g, int64_t maxBatch) {

@@ -38,22 +38,8 @@ struct NormCase {
 
   NodeId input(const std::string &name, const std::vector<int64_t> &dims,
                int64_t batch, double center, double spread) {
-    Node n = makeNode(OpKind::Input, {});
-    n.name = name;
-    n.type = TensorType::of(dims);
-    NodeId id = g.add(n);
-    Value v;
-    for (int64_t d : dims)
-      v.shape.push_back(d == kBatch ? batch : d);
-    std::mt19937_64 rng(seed++);
-    std::uniform_real_distribution<double> u(center - spread, center + spread);
-    int64_t k = 1;
-    for (int64_t d : v.shape)
-      k *= d;
-    for (int64_t i = 0; i < k; ++i)
-      v.data.push_back(static_cast<float>(u(rng)));
-    leaves[name] = v;
-    return id;
+    return addRandomLeaf(g, leaves, OpKind::Input, name, dims, batch,
+                         center - spread, center + spread, seed++);
   }
 
   NormCase(const std::vector<int64_t> &dims, int64_t batch, double eps,

@@ -35,22 +35,7 @@ struct Builder {
   /// filled with values in [lo, hi).
   NodeId leaf(OpKind op, const std::string &name, std::vector<int64_t> dims,
               double lo = -2, double hi = 2) {
-    Node n = makeNode(op, {});
-    n.name = name;
-    n.type = TensorType::of(dims);
-    NodeId id = g.add(n);
-    Value v;
-    for (int64_t d : dims)
-      v.shape.push_back(d == kBatch ? batch : d);
-    std::mt19937_64 rng(seed++);
-    std::uniform_real_distribution<double> u(lo, hi);
-    int64_t k = 1;
-    for (int64_t d : v.shape)
-      k *= d;
-    for (int64_t i = 0; i < k; ++i)
-      v.data.push_back(static_cast<float>(u(rng)));
-    leaves[name] = v;
-    return id;
+    return addRandomLeaf(g, leaves, op, name, dims, batch, lo, hi, seed++);
   }
   NodeId input(const std::string &name, std::vector<int64_t> dims,
                double lo = -2, double hi = 2) {

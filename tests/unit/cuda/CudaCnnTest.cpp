@@ -42,21 +42,7 @@ TEST(CudaCnn, ChainedStepsEndWithTheInterpretersState) {
   // statistics carried by the emulated step stay with the interpreter's.
   Model m = loadModelText("every.nn", kEveryLayer, Stage::Fused);
   const Graph &g = m.graph;
-  CudaSource src = printCuda(g);
-  CudaEmulator emu(src);
-  ValueMap init = randomLeaves(g, 5, 7);
-  TensorMap state = toTensors(init, g, true);
-  ValueMap want = init;
-  for (int step = 0; step < 3; ++step) {
-    ValueMap b = randomLeaves(g, 5, 100 + static_cast<uint64_t>(step));
-    for (const Node &n : g.nodes)
-      if (n.op == OpKind::Input || n.op == OpKind::Label)
-        want[n.name] = b.at(n.name);
-    emu.runStep(g, state, toTensors(b, g, false));
-    Interpreter::Result r = Interpreter(g).step(want);
-    for (const auto &[name, v] : r.updates)
-      want[name] = v;
-  }
+  auto [state, want] = chainedSteps(g, 5, 3);
   int checked = 0;
   for (const Node &n : g.nodes)
     if (n.op == OpKind::Param) {

@@ -113,21 +113,7 @@ TEST(CudaEmulator, ChainedStepsEndWithTheInterpretersWeights) {
   NEED_FIBERS();
   Model m = loadExample("mnist_mlp.nn", Stage::Fused);
   const Graph &g = m.graph;
-  CudaSource src = printCuda(g);
-  CudaEmulator emu(src);
-  ValueMap init = randomLeaves(g, 64, 7);
-  TensorMap state = toTensors(init, g, true);
-  ValueMap want = init;
-  for (int step = 0; step < 4; ++step) {
-    ValueMap b = randomLeaves(g, 64, 100 + static_cast<uint64_t>(step));
-    for (const Node &n : g.nodes)
-      if (n.op == OpKind::Input || n.op == OpKind::Label)
-        want[n.name] = b.at(n.name);
-    emu.runStep(g, state, toTensors(b, g, false));
-    Interpreter::Result r = Interpreter(g).step(want);
-    for (const auto &[name, v] : r.updates)
-      want[name] = v;
-  }
+  auto [state, want] = chainedSteps(g, 64, 4);
   for (const Node &n : g.nodes)
     if (n.op == OpKind::Param || n.op == OpKind::State)
       expectClose(state.at(n.name), want.at(n.name), 1e-3,

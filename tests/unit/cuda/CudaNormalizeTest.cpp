@@ -78,21 +78,7 @@ TEST(CudaNormalize, ChainedStepsEndWithTheInterpretersWeights) {
   NEED_FIBERS();
   Model m = loadModelText("ln.nn", test::layerNormModel(), Stage::Fused);
   const Graph &g = m.graph;
-  CudaSource src = printCuda(g);
-  CudaEmulator emu(src);
-  ValueMap init = randomLeaves(g, 16, 7);
-  TensorMap state = toTensors(init, g, true);
-  ValueMap want = init;
-  for (int step = 0; step < 4; ++step) {
-    ValueMap b = randomLeaves(g, 16, 100 + static_cast<uint64_t>(step));
-    for (const Node &n : g.nodes)
-      if (n.op == OpKind::Input || n.op == OpKind::Label)
-        want[n.name] = b.at(n.name);
-    emu.runStep(g, state, toTensors(b, g, false));
-    Interpreter::Result r = Interpreter(g).step(want);
-    for (const auto &[name, v] : r.updates)
-      want[name] = v;
-  }
+  auto [state, want] = chainedSteps(g, 16, 4);
   for (const char *p : {"n1.weight", "n1.bias", "n2.weight", "n2.bias"})
     expectClose(state.at(p), want.at(p), 1e-3, std::string("after 4: ") + p);
 }

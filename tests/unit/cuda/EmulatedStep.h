@@ -4,7 +4,8 @@
 /// What the emulator tests share: NEED_FIBERS() skips a test under
 /// AddressSanitizer (the emulator's threads are ucontext fibers, which ASan
 /// does not follow), and expectEmulatedStep runs one training step of a
-/// graph's CUDA kernels on the emulator against the interpreter.
+/// graph's CUDA kernels on the emulator against the interpreter;
+/// chainedSteps runs several, carrying the state of both.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -38,6 +39,31 @@ inline size_t expectEmulatedStep(const Graph &g, int64_t batch,
   for (const auto &[name, v] : want.updates)
     expectClose(state.at(name), v, 1e-4, what + ": update of " + name);
   return want.updates.size();
+}
+
+/// `steps` training steps of `g` at `batch` on new batches, on the emulator
+/// and on the interpreter, each carrying its own weights, momenta and
+/// running statistics from the same start.
+struct ChainedSteps {
+  TensorMap emulated; ///< the emulator's state after the steps
+  ValueMap want;      ///< the interpreter's leaves after the steps
+};
+inline ChainedSteps chainedSteps(const Graph &g, int64_t batch, int steps) {
+  CudaSource src = printCuda(g);
+  CudaEmulator emu(src);
+  ValueMap init = randomLeaves(g, batch, 7);
+  ChainedSteps r{toTensors(init, g, true), init};
+  for (int step = 0; step < steps; ++step) {
+    ValueMap b = randomLeaves(g, batch, 100 + static_cast<uint64_t>(step));
+    for (const Node &n : g.nodes)
+      if (n.op == OpKind::Input || n.op == OpKind::Label)
+        r.want[n.name] = b.at(n.name);
+    emu.runStep(g, r.emulated, toTensors(b, g, false));
+    Interpreter::Result i = Interpreter(g).step(r.want);
+    for (const auto &[name, v] : i.updates)
+      r.want[name] = v;
+  }
+  return r;
 }
 
 } // namespace nn::cudatest
