@@ -161,7 +161,8 @@ const Node *Emitter::onlyUser(const std::string &v) const {
   return it == lastUser.end() ? nullptr : it->second;
 }
 
-const Node *Emitter::takeActivation(const std::string &v, std::string &act) {
+const Node *Emitter::takeActivation(const std::string &v, std::string &act,
+                                    int64_t width) {
   const Node *a = onlyUser(v);
   if (!a || a->inputs.size() != 1 || a->outputs.size() != 1)
     return nullptr;
@@ -170,8 +171,9 @@ const Node *Emitter::takeActivation(const std::string &v, std::string &act) {
       {"Tanh", "tanh"},         {"Softsign", "softsign"},
       {"Softplus", "softplus"}, {"LeakyRelu", "leaky_relu"}};
   auto it = names.find(a->op);
-  if (it == names.end())
-    return nullptr;
+  if (it == names.end() ||
+      (a->op == "Sigmoid" && a->outputs[0] == m.output && width == 1))
+    return nullptr; // the loss's prediction: bce(sigmoid(z), y)
   act = it->second;
   if (a->op == "LeakyRelu") {
     double alpha = a->attrFloat("alpha", 0.01);
@@ -259,7 +261,7 @@ void Emitter::run() {
 }
 
 void Emitter::finish() {
-  if (problems.empty() && !softmaxPred) {
+  if (problems.empty() && !softmaxPred && !sigmoidPred) {
     const Value *out = value(m.output);
     if (!out)
       problems.push_back(fmt::format("  the output '{}' is not computed from "

@@ -52,6 +52,7 @@ public:
   /// The prediction: `softmax(predExpr)` when softmaxPred, else predExpr.
   std::string predExpr;
   bool softmaxPred = false;
+  bool sigmoidPred = false; ///< `sigmoid(predExpr)`, a binary label
   std::vector<int64_t> predDims;
   std::string labelName;
 
@@ -77,7 +78,10 @@ public:
   const Node *onlyUser(const std::string &v) const;
   /// The activation node right after `v` that a layer can take, with its
   /// `.nn` text ("relu", "leaky_relu(0.2)"); marks it absorbed.
-  const Node *takeActivation(const std::string &v, std::string &act);
+  /// A sigmoid at the graph output after a layer of `width` 1 is left to
+  /// be the loss's prediction.
+  const Node *takeActivation(const std::string &v, std::string &act,
+                             int64_t width = -1);
   /// Binds ONNX value `onnx` to `.nn` name `nn` with `dims`.
   void bind(const std::string &onnx, const std::string &nn,
             std::vector<int64_t> dims);

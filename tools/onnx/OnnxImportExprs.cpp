@@ -74,7 +74,11 @@ void Emitter::binary(const Node &n) {
     if (!t)
       return problem(n, "an operand is an int64 tensor");
     std::string c;
-    if (t->numel() == 1 &&
+    // A constant (a Constant node, or an initializer named by the exporter,
+    // "onnx::Mul_7") is a number; a named one-element initializer (nnc
+    // export's `param b : f32`) stays a param.
+    bool number = m.constants.count(init) || sanitize(init) != init;
+    if (number && t->numel() == 1 &&
         t->rank() <= static_cast<int64_t>(v->dims.size()) + 1)
       c = t->data[0] < 0 ? "(" + numText(t->data[0]) + ")"
                          : numText(t->data[0]);
@@ -127,6 +131,14 @@ void Emitter::unary(const Node &n) {
       {"Softplus", "softplus"},
       {"Softsign", "softsign"},
       {"LeakyRelu", "leaky_relu"}};
+  if (n.op == "Sigmoid" && n.outputs[0] == m.output &&
+      uses[n.outputs[0]] == 1 &&
+      (x->dims.empty() || (x->dims.size() == 1 && x->dims[0] == 1))) {
+    sigmoidPred = true; // the loss's prediction: bce(sigmoid(z), y)
+    predExpr = x->expr;
+    predDims = x->dims;
+    return;
+  }
   std::string text;
   if (n.op == "Neg") {
     text = "-" + x->expr;

@@ -61,7 +61,7 @@ void Emitter::denseLayer(const Node &n, const Value &x, Tensor w,
                          const std::string &bName, const std::string &out) {
   int64_t units = w.shape[0];
   std::string act;
-  const Node *a = takeActivation(out, act);
+  const Node *a = takeActivation(out, act, units);
   std::string name = layerName(wName, "fc");
   Tensor bias({units});
   if (b)

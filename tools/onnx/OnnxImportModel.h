@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,11 +67,12 @@ struct Model {
   std::string trainBlock;
   std::string input;              ///< the graph input's name
   std::vector<int64_t> inputDims; ///< per sample (the batch axis dropped)
-  int64_t batch = 0; ///< the input's batch size when fixed, else 0
+  int64_t batch = 0;              ///< the input's batch size when fixed, else 0
   std::string output;             ///< the graph output's name
   std::vector<Node> nodes;
   std::map<std::string, Tensor> floats;             ///< float initializers
   std::map<std::string, std::vector<int64_t>> ints; ///< int64/int32 ones
+  std::set<std::string> constants; ///< the values of Constant nodes
 };
 
 /// Parses and checks serialized ONNX bytes (OnnxImportRead.cpp). Throws a

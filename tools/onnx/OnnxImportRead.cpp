@@ -186,6 +186,7 @@ void readConstant(Model &m, const Node &n, const onnx::NodeProto &p) {
   if (n.outputs.size() != 1 || n.outputs[0].empty())
     fail(m, n.label() + " must have one output");
   const std::string &out = n.outputs[0];
+  m.constants.insert(out);
   if (m.floats.count(out) || m.ints.count(out))
     fail(m, fmt::format("'{}' is defined twice ({} and an initializer)", out,
                         n.label()));

@@ -27,7 +27,12 @@ namespace {
 
 void writeLoss(const Emitter &e, std::string &out) {
   const std::string &z = e.predExpr, &y = e.labelName;
-  if (e.softmaxPred) {
+  if (e.sigmoidPred) {
+    out += fmt::format("\n# The ONNX model outputs sigmoid({}): the "
+                       "probability of class 1, nnc's prediction.\n",
+                       z);
+    out += fmt::format("loss bce(sigmoid({}), {})\n", z, y);
+  } else if (e.softmaxPred) {
     out += fmt::format("\n# The ONNX model outputs softmax({}): the "
                        "probabilities, nnc's prediction.\n",
                        z);
@@ -48,6 +53,8 @@ void writeLoss(const Emitter &e, std::string &out) {
 }
 
 std::string labelType(const Emitter &e) {
+  if (e.sigmoidPred)
+    return "binary";
   if (e.softmaxPred || (e.predDims.size() == 1 && e.predDims[0] >= 2))
     return fmt::format("class({})", e.predDims[0]);
   return e.predDims.empty() ? "real" : fmt::format("real[{}]", e.predDims[0]);

@@ -127,8 +127,8 @@ TEST(OnnxImport, MatMulAloneIsAPlainProduct) {
   OnnxBuilder b({-1, 2});
   b.init("w", {2}, {0.5f, -1});
   b.node("MatMul", {"x", "w"}, {"m"});
-  b.init("k", {}, {2});
-  b.node("Mul", {"m", "k"}, {"p"});
+  b.init("onnx::Mul_3", {}, {2});
+  b.node("Mul", {"m", "onnx::Mul_3"}, {"p"});
   b.output("p");
   OnnxImport r = importOf(b);
   EXPECT_TRUE(contains(r.nn, "param w : f32[2]")) << r.nn;
@@ -205,8 +205,8 @@ TEST(OnnxImport, GlobalPoolReshapeAndPlainOps) {
   OnnxBuilder b({-1, 2, 4, 4});
   b.ramp("scale", {1, 2, 1, 1});
   b.node("Mul", {"x", "scale"}, {"/m_output_0"});
-  b.init("half", {1}, {-0.5f});
-  b.node("Add", {"/m_output_0", "half"}, {"/a_output_0"});
+  b.init("onnx::Add_4", {1}, {-0.5f});
+  b.node("Add", {"/m_output_0", "onnx::Add_4"}, {"/a_output_0"});
   b.node("Exp", {"/a_output_0"}, {"/e_output_0"});
   b.node("GlobalAveragePool", {"/e_output_0"}, {"/g_output_0"});
   b.node("Flatten", {"/g_output_0"}, {"/f_output_0"});
@@ -281,6 +281,23 @@ TEST(OnnxImport, FixedBatchAndCopiedInitializers) {
   EXPECT_TRUE(contains(r.nn, "flat1 = flatten(x)\n")) << r.nn;
   EXPECT_TRUE(contains(r.nn, "fc1 = dense(flat1, 3)\n")) << r.nn;
   EXPECT_TRUE(contains(r.nn, "fc1.weight <- 'onnx::Gemm_5'")) << r.nn;
+  expectLowers(r);
+}
+
+TEST(OnnxImport, SigmoidOutputAndNamedScalar) {
+  // The lecture's neuron as nnc export writes it: p = sigmoid(x @ w + b).
+  OnnxBuilder b({-1, 2});
+  b.init("w", {2}, {0.1f, 0.5f});
+  b.init("b", {}, {0.4f});
+  b.node("MatMul", {"x", "w"}, {"t4"});
+  b.node("Add", {"t4", "b"}, {"z"});
+  b.node("Sigmoid", {"z"}, {"p"});
+  b.output("p");
+  OnnxImport r = importOf(b);
+  EXPECT_TRUE(contains(r.nn, "param b : f32   # initializer 'b'\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "z = t4 + b\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "label y : binary\n")) << r.nn;
+  EXPECT_TRUE(contains(r.nn, "loss bce(sigmoid(z), y)\n")) << r.nn;
   expectLowers(r);
 }
 
