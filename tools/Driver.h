@@ -43,6 +43,7 @@ const Command &explainCommand();
 const Command &graphCommand();
 const Command &reportCommand();
 const Command &exportCommand();
+const Command &importCommand();
 const Command &dataCommand();
 const Command &playCommand();
 

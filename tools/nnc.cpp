@@ -32,7 +32,7 @@ const std::vector<const Command *> &commands() {
       &trainCommand(),   &evalCommand(), &predictCommand(),
       &gradcheckCommand(), &compileCommand(), &explainCommand(),
       &graphCommand(), &reportCommand(), &exportCommand(),
-      &dataCommand(), &playCommand()
+      &importCommand(), &dataCommand(), &playCommand()
 #ifdef NNC_HAVE_CPU_BACKEND
       , &benchCommand()
 #endif

@@ -14,7 +14,7 @@ root=$(cd "$here/../.." && pwd)
 build=$(cd "$build" && pwd)
 seeds=$build/seeds
 rm -rf "$seeds"
-mkdir -p "$seeds"/{Nn,IR,Idx,Csv,Safetensors}
+mkdir -p "$seeds"/{Nn,IR,Idx,Csv,Safetensors,OnnxImport}
 
 # .nn: the examples and every golden .nn file (errors included).
 cp "$root"/examples/*.nn "$seeds/Nn/"
@@ -38,13 +38,18 @@ printf '\0' | cat - "$root/examples/data/churn.csv" > "$seeds/Csv/churn.csv"
 printf '\1' | cat - "$root/examples/data/xor.csv" > "$seeds/Csv/xor.csv"
 printf '\2' | cat - "$root/examples/data/xor.csv" > "$seeds/Csv/xor-nolabel.csv"
 cp "$here"/seeds/safetensors/* "$seeds/Safetensors/"
+# ONNX: tiny models written by torch.onnx.export and onnx.helper
+# (tests/fuzz/seeds/onnx/make-seeds.py), each a pattern nnc import knows.
+cp "$here"/seeds/onnx/*.onnx "$seeds/OnnxImport/"
 # Inputs that once crashed a target, replayed first (regressions).
 cp "$here"/seeds/ir/* "$seeds/IR/"
 cp "$here"/seeds/nn/* "$seeds/Nn/"
 
 : > "$build/fuzz-stats.txt"
 status=0
-for t in Nn IR Idx Csv Safetensors; do
+targets=(Nn IR Idx Csv Safetensors)
+[ -x "$build/fuzz_OnnxImport" ] && targets+=(OnnxImport)
+for t in "${targets[@]}"; do
   corpus=$build/corpus/$t
   findings=$build/findings/$t
   mkdir -p "$corpus" "$findings"
