@@ -3,12 +3,16 @@
 /// \file
 /// Algorithm: rank r of N takes rows shardRange(B, N, r) of the global batch
 /// of B rows and runs the gradients program on them: the mean loss of its
-/// n_r rows and that mean's gradients. One MPI_Allgather hands every rank
-/// every rank's gradients, "pred" rows, loss, row count and pending
-/// interrupt; each rank adds the gradients in rank order, weighting rank r
-/// by n_r / B, so the sum is the gradient of the global batch's mean (an
-/// l2 term, added to every shard's loss, comes out once: the weights add up
-/// to 1). Then every rank runs
+/// n_r rows and that mean's gradients. A small MPI_Allgather hands every
+/// rank every rank's "pred" rows, loss, row count n_r and pending
+/// interrupt. The gradients are summed by a reduce-scatter with a fixed
+/// order (MPI_Alltoall of N slices, rank j adding slice j of every rank in
+/// rank order, in double, rank r weighted by n_r / B) and an MPI_Allgather
+/// of the summed slices: 2 (N-1)/N of the gradient bytes per rank, as a
+/// ring all-reduce, but each value is summed in the same order on every
+/// run. The weights make the sum the gradient of the global batch's mean
+/// (an l2 term, added to every shard's loss, comes out once: the weights
+/// add up to 1). Then every rank runs
 /// the same update program on the same sum: the parameters stay equal on
 /// every rank, bit for bit, with no broadcast.
 ///
@@ -176,61 +180,71 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
   Clock::time_point t0 = Clock::now();
   int64_t rows = batch.at(prog->input).shape.at(0), n = 0;
   TensorMap shard = gatherShard(batch, rows, n);
-  int64_t maxShard = (rows + w.size - 1) / w.size;
-  // One block per rank: its gradients, its pred rows (padded to the
-  // longest shard), then its loss, row count and pending signal.
-  size_t predAt = prog->gradValues;
-  size_t tail = predAt + static_cast<size_t>(maxShard * prog->predWidth);
-  size_t width = tail + 3;
-  std::vector<float> send(width, 0.0f);
-  double loss = 0;
+  // The gradients, padded to N equal slices for the reduce-scatter; and a
+  // small block: the pred rows (padded to the longest shard), the loss,
+  // the row count and a pending signal.
+  size_t slice = (prog->gradValues + w.size - 1) / w.size;
+  std::vector<float> grads(slice * w.size, 0.0f);
+  size_t tail = static_cast<size_t>((rows + w.size - 1) / w.size *
+                                    prog->predWidth);
+  std::vector<float> small(tail + 3, 0.0f);
   if (n > 0) {
     TensorMap out = prog->gradExec->run(shard);
-    float *at = send.data();
+    float *at = grads.data();
     for (const std::string &p : prog->params) {
       const Tensor &g = out.at("grad." + p);
       at = std::copy(g.data.begin(), g.data.end(), at);
     }
     if (auto it = out.find("pred"); it != out.end())
-      std::copy(it->second.data.begin(), it->second.data.end(), at);
-    loss = out.at("loss")[0];
+      std::copy(it->second.data.begin(), it->second.data.end(), small.begin());
+    small[tail] = out.at("loss")[0];
   }
-  send[tail] = static_cast<float>(loss);
-  send[tail + 1] = static_cast<float>(n); // exact: a batch has < 2^24 rows
-  send[tail + 2] = interruptRequested() ? std::max(1, interruptSignal()) : 0;
+  small[tail + 1] = static_cast<float>(n); // exact: a batch has < 2^24 rows
+  small[tail + 2] = interruptRequested() ? std::max(1, interruptSignal()) : 0;
   t.compute += since(t0);
+
   Clock::time_point t1 = Clock::now();
-  std::vector<float> all = allGather(send);
+  std::vector<float> all = allGather(small);
   std::vector<double> weight(static_cast<size_t>(w.size));
   double lossSum = 0;
   agreed = 0;
   for (int r = 0; r < w.size; ++r) {
-    const float *block = all.data() + static_cast<size_t>(r) * width;
+    const float *block = all.data() + static_cast<size_t>(r) * small.size();
     double nr = block[tail + 1];
     weight[static_cast<size_t>(r)] = nr / static_cast<double>(rows);
     lossSum += static_cast<double>(block[tail]) * nr;
     agreed = std::max(agreed, static_cast<int>(block[tail + 2]));
   }
-  // (The sum covers the pred rows and the tail too, unread: one pass.)
-  std::vector<float> sum = sumInRankOrder(all, w.size, width, weight);
+  // Reduce-scatter: rank j sums slice j of every rank's gradients, in rank
+  // order; then every rank gathers the summed slices.
+  std::vector<float> mine = sumInRankOrder(allToAll(grads), w.size, slice,
+                                           weight);
+  std::vector<float> sum = allGather(mine);
   t.reduce += since(t1);
-  t.bytes = static_cast<int64_t>(width * sizeof(float));
+  t.bytes = static_cast<int64_t>((grads.size() + slice + small.size()) *
+                                 sizeof(float));
   if (agreed && !interruptRequested())
     requestInterrupt(agreed); // the signal another rank got
   Clock::time_point t2 = Clock::now();
   applyUpdate(sum);
   t.update += since(t2);
   ++t.steps;
+  return globalOutputs(all, small.size(), rows, lossSum);
+}
 
+TensorMap DataParallelExecutor::globalOutputs(const std::vector<float> &all,
+                                              size_t block, int64_t rows,
+                                              double lossSum) const {
   TensorMap out;
   Tensor l(std::vector<int64_t>{});
   l[0] = static_cast<float>(lossSum / static_cast<double>(rows));
   out["loss"] = l;
   if (prog->predWidth > 0) {
+    const World &w = world();
     Tensor pred({rows, prog->predWidth});
     for (int r = 0; r < w.size; ++r) {
       auto [b, e] = shardRange(rows, w.size, r);
-      const float *from = all.data() + static_cast<size_t>(r) * width + predAt;
+      const float *from = all.data() + static_cast<size_t>(r) * block;
       std::copy(from, from + (e - b) * prog->predWidth,
                 pred.data.begin() + b * prog->predWidth);
     }

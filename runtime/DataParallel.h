@@ -66,6 +66,9 @@ private:
   struct Programs;
   TensorMap gatherShard(const TensorMap &batch, int64_t rows, int64_t &n);
   void applyUpdate(const std::vector<float> &sum);
+  /// "loss" and "pred" of the global batch from the small blocks.
+  TensorMap globalOutputs(const std::vector<float> &all, size_t block,
+                          int64_t rows, double lossSum) const;
 
   std::unique_ptr<Programs> prog;
   TensorMap held;

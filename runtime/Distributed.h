@@ -44,6 +44,11 @@ inline bool distributed() { return world().size > 1; }
 std::vector<float> allGather(const std::vector<float> &mine);
 std::vector<double> allGather(const std::vector<double> &mine);
 
+/// `send` holds one block of send.size() / N values per rank; rank j gets
+/// block j of every rank, rank 0's first (MPI_Alltoall). A failed
+/// collective throws UserError.
+std::vector<float> allToAll(const std::vector<float> &send);
+
 /// Ends the whole job with `code` after this rank's error was printed
 /// (MPI_Abort), so that the other ranks do not wait for it.
 [[noreturn]] void abortWorld(int code);

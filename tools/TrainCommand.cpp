@@ -192,6 +192,18 @@ std::string trainingHeader(const Graph &step, const std::string &backend,
   return line;
 }
 
+/// The figures of the weights returned (the restored epoch's after early
+/// stopping); the training loss when nothing is held out or tested.
+void printFinalMetrics(const TrainResult &r,
+                       const std::optional<Metrics> &tested) {
+  if (!std::isnan(r.validation.loss))
+    printMetrics("validation", r.validation);
+  if (tested)
+    printMetrics("test", *tested);
+  else if (std::isnan(r.validation.loss) && r.train.samples > 0)
+    printMetrics("train", r.train);
+}
+
 int runTrain(const Args &args) {
   // Under mpirun: one of N data-parallel processes (docs/distributed.md);
   // rank 0 alone prints and writes files.
@@ -258,20 +270,13 @@ int runTrain(const Args &args) {
     return kExitInterrupted;
   }
 
-  // The figures of the weights returned (the restored epoch's after early
-  // stopping); the training loss when nothing is held out or tested.
   // Every rank evaluates its shard of the test data; rank 0 prints.
   std::optional<Metrics> tested;
   if (test)
     tested = evaluateSharded(trainer, r.state, *test, backend, execOpts);
   if (!writer)
     return 0;
-  if (!std::isnan(r.validation.loss))
-    printMetrics("validation", r.validation);
-  if (tested)
-    printMetrics("test", *tested);
-  else if (std::isnan(r.validation.loss) && r.train.samples > 0)
-    printMetrics("train", r.train);
+  printFinalMetrics(r, tested);
   if (!failed.empty())
     throw UserError(failed);
   return 0;

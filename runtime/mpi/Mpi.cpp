@@ -81,6 +81,19 @@ std::vector<double> allGather(const std::vector<double> &mine) {
   return gather(mine, MPI_DOUBLE);
 }
 
+std::vector<float> allToAll(const std::vector<float> &send) {
+  if (!started || theWorld.size == 1)
+    return send;
+  NN_ASSERT(send.size() % static_cast<size_t>(theWorld.size) == 0,
+            "uneven all-to-all blocks");
+  int block = static_cast<int>(send.size() / theWorld.size);
+  std::vector<float> recv(send.size());
+  check(MPI_Alltoall(send.data(), block, MPI_FLOAT, recv.data(), block,
+                     MPI_FLOAT, MPI_COMM_WORLD),
+        "MPI_Alltoall");
+  return recv;
+}
+
 void abortWorld(int code) {
   if (started)
     MPI_Abort(MPI_COMM_WORLD, code);

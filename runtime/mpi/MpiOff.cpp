@@ -36,6 +36,7 @@ const World &world() { return theWorld; }
 
 std::vector<float> allGather(const std::vector<float> &mine) { return mine; }
 std::vector<double> allGather(const std::vector<double> &mine) { return mine; }
+std::vector<float> allToAll(const std::vector<float> &send) { return send; }
 
 void abortWorld(int code) { std::exit(code); }
 
