@@ -34,4 +34,9 @@ grep -q "^test: accuracy" "$TMP/two.txt" ||
   fail "rank 1 printed too: $(cat "$TMP/two.txt")"
 diff <(grep "^test:" "$TMP/one.txt") <(grep "^test:" "$TMP/two.txt") ||
   fail "the sharded test metrics differ from one process's"
+# Rank 0 alone writes the metrics: one line per epoch.
+mpi 2 train "$MODEL" "${OPTS[@]}" --epochs 3 --metrics "$TMP/m.csv" \
+  >"$TMP/out" 2>&1 || fail "--metrics: $(cat "$TMP/out")"
+[ "$(wc -l <"$TMP/m.csv")" -eq 4 ] ||
+  fail "want a header and 3 lines of metrics: $(cat "$TMP/m.csv")"
 finish

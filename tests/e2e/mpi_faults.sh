@@ -4,6 +4,7 @@
 # stops the others, which would otherwise wait in the all-gather); SIGINT
 # to mpirun (which sends SIGTERM to every rank) stops every rank after the
 # same step, rank 0 alone writes one checkpoint, and the run resumes from it.
+# An error on a rank ends the job (MPI_Abort) with its message.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/mpi.bash"
 LONG=(--data "$DATA" --backend=cpu --threads 1 --epochs 100000 --validation 0)
@@ -45,6 +46,16 @@ started() {
   done
   return 1
 }
+
+# An error on the ranks (here every rank's) ends the job: MPI_Abort.
+out=$(timeout 60 "${MPIRUN[@]}" -np 2 "$NNC" train "$MODEL" "${OPTS[@]}" \
+  --steps 3 --save /nonexistent/w.safetensors 2>&1)
+rc=$?
+if [ "$rc" -ne 1 ] || [[ $out != *"no such directory '/nonexistent'"* ]]; then
+  fail "an error on the ranks: exit $rc (want 1): $out"
+else
+  echo "ok: an error on the ranks ends the job (exit 1) with its message"
+fi
 
 # A rank killed mid-run.
 "${MPIRUN[@]}" -np 2 "$NNC" train "$MODEL" "${LONG[@]}" >"$TMP/kill.txt" 2>&1 &
