@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "ir/Attributes.h"
+#include "ir/ConvAffine.h"
 #include "ir/IRText.h"
 #include "ir/Printer.h"
 
@@ -230,12 +231,31 @@ std::vector<AttrSpec> spatialRows() {
          n.shape = t.dims;
        }},
       flagRow<&Node::buffer>("buffer"),
+      // conv2d with a folded channel affine (ir/ConvAffine.h): where it
+      // goes, relative to the activation.
+      {"affine", false,
+       [](const Node &n) {
+         return n.op == OpKind::Conv2d && convOperands(n).hasAffine();
+       },
+       [](const Node &n) {
+         return std::string(affineAfterAct(n) ? "after" : "before");
+       },
+       [](AttrReader &r, Node &n) {
+         std::optional<std::string> w = r.takeWord();
+         if (w && (*w == "before" || *w == "after")) {
+           n.axis = *w == "after" ? kAffineAfterAct : -1;
+           return;
+         }
+         r.failAtTaken("expected 'before' or 'after' (the activation)");
+       }},
   };
 }
 
 std::vector<AttrSpec> makeTable() {
   return {
-      {"axis", false, [](const Node &n) { return n.axis != -1; },
+      // conv2d keeps its `affine` in axis (ir/ConvAffine.h): printed below.
+      {"axis", false,
+       [](const Node &n) { return n.axis != -1 && n.op != OpKind::Conv2d; },
        [](const Node &n) { return std::to_string(n.axis); },
        [](AttrReader &r, Node &n) {
          n.axis = r.readInt(-kMaxInt, kMaxInt, "an axis");

@@ -9,13 +9,17 @@
 /// which is (x - rm) / sqrt(rv + eps), PyTorch's eval-mode batch norm
 /// before its own weight and bias (a channel_affine that follows). Uses and
 /// outputs are renumbered; the updates (the running statistics of training)
-/// are dropped, and dce removes the nodes only they read.
+/// are dropped, and dce removes the nodes only they read. Last, the two
+/// affines in a row (the running statistics', then batch norm's weight and
+/// bias) merge into one (passes/MergeAffines.cpp), which fusion can fold
+/// into a convolution before it (passes/FuseConv.cpp).
 ///
 //===----------------------------------------------------------------------===//
 
 #include "passes/EvalForm.h"
 #include "passes/Builder.h"
 #include "passes/DCE.h"
+#include "passes/MergeAffines.h"
 #include "passes/StripDropout.h"
 
 namespace nn {
@@ -61,7 +65,7 @@ Graph evalForm(const Graph &g) {
   }
   for (const Output &o : src.outputs)
     out.outputs.push_back({o.name, newId[o.node]});
-  return dce(out);
+  return mergeChannelAffines(dce(out));
 }
 
 } // namespace nn

@@ -17,7 +17,10 @@ namespace nn {
 /// batch_normalize(x, rm, rv) becomes channel_affine(x, s, t) with
 /// s = 1 / sqrt(rv + eps) and t = -rm * s (nn.BatchNorm2d in eval mode),
 /// and no updates (the running statistics stay as they are); the nodes only
-/// those updates read are removed. A graph with none of these comes back
+/// those updates read are removed. Last, mergeChannelAffines
+/// (passes/MergeAffines.h) makes that affine and batch norm's own weight
+/// and bias one channel_affine, which the conv fusion folds into the
+/// convolution before it. A graph with none of these comes back
 /// unchanged, so evalForm(evalForm(g)) == evalForm(g).
 Graph evalForm(const Graph &g);
 

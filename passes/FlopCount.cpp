@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/FlopCount.h"
+#include "ir/ConvAffine.h"
 
 #include "ir/Support.h"
 
@@ -111,10 +112,11 @@ double spatialFlops(const FlopCtx &c) {
     return c.g[n.inputs[i]].type;
   };
   switch (member<SpatialOp>(n.op)) {
-  case SpatialOp::Conv2d: // the products, then the bias and act per output
+  case SpatialOp::Conv2d: // the products, then bias, act, scale and shift
     return convTerms(c, n.type, n, in(0).dims[1]) +
-           (n.inputs.size() > 2 ? c.out : 0) +
-           (n.act != Activation::None ? c.out : 0);
+           (convOperands(n).bias >= 0 ? c.out : 0) +
+           (n.act != Activation::None ? c.out : 0) +
+           (convOperands(n).hasAffine() ? 2 * c.out : 0);
   case SpatialOp::Conv2dGradInput:
     return convTerms(c, in(0), n, n.shape[1]) + foldedAct(c, 2, 0);
   case SpatialOp::Conv2dGradWeight:

@@ -1,7 +1,7 @@
 //===- FuseConv.cpp - Convolutions, forward and backward ------------------===//
 ///
 /// \file
-/// Algorithm: two sweeps, the backward first (as dense-grad runs before
+/// Algorithm: four sweeps, the backward first (as dense-grad runs before
 /// dense, and for the same reason: relu's gradient reads its mask from the
 /// pre-activation z, and once that mask is read from the activation's
 /// output z has one user left, the activation, so the forward can fuse).
@@ -23,24 +23,34 @@
 ///    its place, and the log says why it stays. A masked gradient with no
 ///    convolution-gradient user is the dense-grad fusion's, and this sweep
 ///    says nothing of it.
-/// 2. Activations. On the graph after sweep 1, each live conv2d without an
-///    activation whose only use is an activation op (an NN_ACTIVATION row)
-///    becomes, in the activation's node (keeping its name, so its users
-///    need no change), `conv2d(x, w[, b]) {act}` with the convolution's
-///    window; the convolution dies. In a training graph an activation whose
+/// 2. Activations. On the graph after sweeps 1 and 3a, each live conv2d
+///    without an activation whose only use is an activation op (an
+///    NN_ACTIVATION row) becomes, in the activation's node (keeping its
+///    name, so its users need no change), `conv2d(x, w[, b][, s, t])
+///    {act}` (a batch norm folded in 3a stays before the activation) with
+///    the convolution's window; the convolution dies. In a training graph an activation whose
 ///    derivative is written in its input (gelu, silu) has its gradient as a
 ///    second user of z, so it stays apart, and the log says why.
 ///
-/// Evaluation-form batch norm after a convolution, channel_affine(conv, s,
-/// t), is not folded into the convolution: that needs w * s[o] and
-/// b * s + t as new nodes ahead of the convolution, and the fusion passes
-/// rewrite in place so that node ids stay those of --stage=opt (the kernel
-/// map and the log depend on it). The log notes each such candidate.
+/// 3. Batch norm in evaluation form (passes/EvalForm.cpp: one
+///    channel_affine(y, s, t) per batch norm, its running statistics and
+///    its weight and bias merged) folds into the convolution it reads, as
+///    a per-output-channel scale and shift in the convolution's epilogue
+///    (ir/ConvAffine.h): channel_affine(conv2d(x, w[, b]), s, t) becomes,
+///    in the affine's node, conv2d(x, w[, b], s, t) {affine}. It runs
+///    twice: 3a before sweep 2 on convolutions without an activation
+///    (conv -> batch norm -> relu: the affine goes before the activation
+///    that sweep 2 then fuses), and 3b after it on those with one (conv +
+///    relu -> batch norm: the affine goes after). It folds when the affine is the
+///    convolution's only use and has its shift; the log says why not
+///    otherwise. Training graphs have no such pair (batch norm there is
+///    batch_normalize, on batch statistics), so they are unaffected.
 ///
 //===----------------------------------------------------------------------===//
 
 #include "passes/Fuse.h"
 #include "passes/FuseUtil.h"
+#include "ir/ConvAffine.h"
 #include "passes/grad/ElementwiseGrad.h"
 
 #include <fmt/format.h>
@@ -147,8 +157,8 @@ void fuseConvGrads(const FuseContext &c, Graph &out, FusionLog &log) {
 }
 
 /// Why conv2d `p`, which has other users than one activation, stays
-/// without one; "" when no activation or batch norm reads it (nothing to
-/// say: the convolution already has its bias).
+/// without one; "" when no activation reads it (nothing to say: the
+/// convolution already has its bias).
 std::string whyNotFused(const FuseContext &c, NodeId p) {
   for (NodeId u : c.users[p]) {
     std::optional<Activation> act = activationOf(c.g[u].op);
@@ -162,12 +172,6 @@ std::string whyNotFused(const FuseContext &c, NodeId p) {
              "'s gradient is computed from its input, so the input is kept)";
     return why;
   }
-  if (c.uses[p] == 1 && c.users[p].size() == 1 &&
-      c.is(c.users[p][0], OpKind::ChannelAffine))
-    return c.who(p) + ": batch norm " + c.who(c.users[p][0]) +
-           " not folded into the convolution: scaling its weights and "
-           "shifting its bias needs new nodes ahead of it, which an "
-           "in-place fusion does not add (it stays a channel_affine)";
   return "";
 }
 
@@ -187,14 +191,68 @@ void fuseConvActivations(const FuseContext &c, Graph &out, FusionLog &log) {
         log.add(kName, false, why);
       continue;
     }
+    // A batch norm folded by sweep 3a stays before the activation.
     rewriteAs(out[root], OpKind::Conv2d, g[p].inputs);
+    setAffineAfterAct(out[root], false);
     out[root].win = g[p].win;
     out[root].shape = g[p].shape;
     out[root].act = *act;
     // leaky_relu's slope stays in param; the other activations have none.
     log.add(kName, true,
             c.who(p) + " + " + c.who(root) + " -> " + c.who(root) +
-                " = conv2d {act = " + activationName(*act) + "}");
+                " = conv2d {act = " + activationName(*act) +
+                (convOperands(g[p]).hasAffine() ? ", affine = before}" : "}"));
+  }
+}
+
+/// Why channel_affine `a` stays apart from conv2d `p`, which it reads; ""
+/// when it folds.
+std::string whyAffineStays(const FuseContext &c, NodeId a, NodeId p) {
+  if (convOperands(c.g[p]).hasAffine())
+    return "the convolution has a batch norm folded in already";
+  if (c.g[a].inputs.size() != 3)
+    return "the affine has no shift";
+  if (c.uses[p] != 1)
+    return "the convolution's output has " + c.usersStr(p) +
+           ", so it is computed as it is";
+  return "";
+}
+
+/// Sweeps 3a (`after` false: convolutions without an activation) and 3b
+/// (`after`: with one): channel_affine(conv2d(x, w[, b]), s, t) becomes
+/// conv2d(x, w[, b], s, t) {affine} in the affine's node.
+void foldBatchNorms(const FuseContext &c, bool after, Graph &out,
+                    FusionLog &log) {
+  const Graph &g = c.g;
+  for (NodeId a = 0; a < g.size(); ++a) {
+    if (!c.live[a] || !c.is(a, OpKind::ChannelAffine))
+      continue;
+    NodeId p = g[a].inputs[0];
+    if (!c.is(p, OpKind::Conv2d) || (g[p].act != Activation::None) != after)
+      continue;
+    std::string what = c.who(p) + " (conv2d" +
+                       (after ? std::string(" + ") + activationName(g[p].act)
+                              : std::string()) +
+                       ") + " + c.who(a) + " (batch_norm, eval)";
+    std::string why = whyAffineStays(c, a, p);
+    if (!why.empty()) {
+      log.add(kName, false, what + ": not folded: " + why);
+      continue;
+    }
+    std::vector<NodeId> ops = g[p].inputs;
+    ops.push_back(g[a].inputs[1]);
+    ops.push_back(g[a].inputs[2]);
+    rewriteAs(out[a], OpKind::Conv2d, ops);
+    out[a].win = g[p].win;
+    out[a].shape = g[p].shape;
+    out[a].act = g[p].act;
+    out[a].param = g[p].param;
+    setAffineAfterAct(out[a], after);
+    log.add(kName, true,
+            what + " -> " + c.who(a) + " = conv2d {" +
+                (after ? "act = " + std::string(activationName(g[p].act)) +
+                             ", affine = after}"
+                       : "affine = before}"));
   }
 }
 
@@ -206,9 +264,15 @@ Graph fuseConv(const Graph &g, FusionLog &log) {
     FuseContext c(g);
     fuseConvGrads(c, out, log);
   }
-  Graph mid = out;
-  FuseContext c(mid);
-  fuseConvActivations(c, out, log);
+  // Each sweep reads the graph the one before it left.
+  auto sweep = [&](auto run) {
+    Graph mid = out;
+    FuseContext c(mid);
+    run(c);
+  };
+  sweep([&](const FuseContext &c) { foldBatchNorms(c, false, out, log); });
+  sweep([&](const FuseContext &c) { fuseConvActivations(c, out, log); });
+  sweep([&](const FuseContext &c) { foldBatchNorms(c, true, out, log); });
   return out;
 }
 

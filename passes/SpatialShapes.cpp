@@ -118,7 +118,7 @@ struct Rule {
 
 TensorType conv2dType(Rule &r) {
   const std::vector<TensorType> &ts = r.ts;
-  if (!r.count(2, 3) || !r.need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
+  if (!r.count(2, 5) || !r.need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
       !r.need(1, ts[1].known && ts[1].dtype == DType::F32 && ts[1].rank() == 4,
               "an f32 kernel [O,C/groups,kh,kw]"))
     return {};
@@ -136,8 +136,10 @@ TensorType conv2dType(Rule &r) {
   if (w[2] != win.kernel[0] || w[3] != win.kernel[1])
     return r.fail("'conv2d' kernel " + ts[1].str() +
                   " does not match its window " + pairStr(win.kernel));
-  if (!r.perChannel(2, w[0]))
-    return {};
+  // The bias, scale and shift (ir/ConvAffine.h): each a [O] vector.
+  for (size_t i = 2; i < ts.size(); ++i)
+    if (!r.perChannel(i, w[0]))
+      return {};
   return windowOutType(ts[0], win, w[0], r.what(), r.err);
 }
 
@@ -160,7 +162,7 @@ TensorType conv2dGradInputType(Rule &r) {
 TensorType conv2dGradWeightType(Rule &r) {
   const std::vector<TensorType> &ts = r.ts;
   const Window &win = r.n.win;
-  if (!r.count(2, 3) || !r.need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
+  if (!r.count(2, 5) || !r.need(0, isImage(ts[0]), "an f32 image [N,C,H,W]") ||
       !r.need(1, isImage(ts[1]), "dy, an f32 image") || !r.sameAs(2, 1))
     return {};
   int64_t o = ts[1].dims[1], g = win.groups;

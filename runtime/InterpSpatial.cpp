@@ -15,6 +15,7 @@
 
 #include "runtime/InterpKernels.h"
 
+#include "ir/ConvAffine.h"
 #include "ir/Support.h"
 
 #include <cmath>
@@ -59,7 +60,34 @@ Value zeros(const Shape &s) {
   return {s, std::vector<double>(static_cast<size_t>(numelOf(s)), 0.0)};
 }
 
+/// [N,C,...] as (n, c, inner): the elements of sample b, channel c are
+/// (b * C + c) * inner + k.
+struct Channels {
+  int64_t n, c, inner;
+  explicit Channels(const Shape &s) : n(s[0]), c(s[1]), inner(1) {
+    for (size_t d = 2; d < s.size(); ++d)
+      inner *= s[d];
+  }
+  int64_t count() const { return n * inner; }
+  template <class F> void forEach(int64_t ch, F f) const {
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t k = 0; k < inner; ++k)
+        f((b * c + ch) * inner + k);
+  }
+};
+
+/// x * s[c] + t[c] over every axis but 1 (t optional): channel_affine.
+Value channelAffine(Value r, const Value &s, const Value *t) {
+  Channels ch(r.shape);
+  for (int64_t c = 0; c < ch.c; ++c)
+    ch.forEach(c, [&](int64_t i) {
+      r.data[i] = r.data[i] * s.data[c] + (t ? t->data[c] : 0.0);
+    });
+  return r;
+}
+
 Value conv2d(const Node &n, const Args &in) {
+  const ConvOperands ops = convOperands(n);
   const Value &xv = *in[0], &wv = *in[1];
   Image x(xv.shape), y(Shape{xv.shape[0], wv.shape[0],
                              n.win.outSize(0, xv.shape[2]),
@@ -79,13 +107,19 @@ Value conv2d(const Node &n, const Args &in) {
                         acc += wv.data[((o * cg + c) * kh + p) * kw + q] *
                                xv.data[x.at(b, c0 + c, ih, iw)];
                       });
-          if (in.size() > 2)
-            acc = in[2]->data[o] + acc;
+          if (ops.bias >= 0)
+            acc = in[ops.bias]->data[o] + acc;
           out.data[y.at(b, o, i, j)] = acc;
         }
-  if (n.act == Activation::None)
-    return out;
-  return elementwise(activationOp(n.act), {&out}, n.param);
+  // The folded channel affine (ir/ConvAffine.h), before or after act.
+  bool after = affineAfterAct(n);
+  if (ops.hasAffine() && !after)
+    out = channelAffine(out, *in[ops.scale], in[ops.shift]);
+  if (n.act != Activation::None)
+    out = elementwise(activationOp(n.act), {&out}, n.param);
+  if (ops.hasAffine() && after)
+    out = channelAffine(out, *in[ops.scale], in[ops.shift]);
+  return out;
 }
 
 Value conv2dGradInput(const Node &n, const Args &in) {
@@ -136,22 +170,6 @@ Value conv2dGradWeight(const Node &n, const Args &in) {
         }
   return dw;
 }
-
-/// [N,C,...] as (n, c, inner): the elements of sample b, channel c are
-/// (b * C + c) * inner + k.
-struct Channels {
-  int64_t n, c, inner;
-  explicit Channels(const Shape &s) : n(s[0]), c(s[1]), inner(1) {
-    for (size_t d = 2; d < s.size(); ++d)
-      inner *= s[d];
-  }
-  int64_t count() const { return n * inner; }
-  template <class F> void forEach(int64_t ch, F f) const {
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t k = 0; k < inner; ++k)
-        f((b * c + ch) * inner + k);
-  }
-};
 
 /// The mean and the sum of squared deviations of channel ch of v.
 std::pair<double, double> moments(const Value &v, const Channels &s,
@@ -305,16 +323,8 @@ Value spatial(SpatialOp op, const Node &n, const Args &in) {
       return var ? sq / static_cast<double>(s.count() - 1) : mean;
     });
   }
-  case SpatialOp::ChannelAffine: {
-    Value r = *in[0];
-    Channels s(r.shape);
-    for (int64_t ch = 0; ch < s.c; ++ch)
-      s.forEach(ch, [&](int64_t i) {
-        r.data[i] = r.data[i] * in[1]->data[ch] +
-                    (in.size() > 2 ? in[2]->data[ch] : 0.0);
-      });
-    return r;
-  }
+  case SpatialOp::ChannelAffine:
+    return channelAffine(*in[0], *in[1], in.size() > 2 ? in[2] : nullptr);
   case SpatialOp::BatchNormalize:
     return batchNormalize(*in[0], n.param);
   case SpatialOp::BatchNormalizeGrad:

@@ -28,6 +28,8 @@ int64_t TrainRun::chunkSteps() const {
   int64_t k = std::min(perEpoch - p.batch, snapBatch + kSnapshotSteps - p.batch);
   if (opts.maxSteps >= 0)
     k = std::min(k, opts.maxSteps - p.step);
+  if (stateStep > p.step) // the observer wants the state there
+    k = std::min(k, stateStep - p.step);
   NN_ASSERT(k >= 1, "empty chunk");
   return k;
 }

@@ -68,6 +68,20 @@ public:
   virtual void batchDone(const BatchDone &b) {}
   /// An epoch ended: its metrics (validated when samples are held out).
   virtual void epochDone(const EpochStats &stats) {}
+  /// Whether epochState should be told the parameters at the end of epoch
+  /// `epoch` (1-based); copying them off a GPU costs, so only when asked.
+  virtual bool wantsEpochState(int64_t epoch) const { return false; }
+  /// The parameters and optimizer state at the end of epoch `epoch`, after
+  /// epochDone (`nnc play` records its frames here).
+  virtual void epochState(int64_t epoch, const TensorMap &state) {}
+  /// The first count of optimizer steps (all epochs) above `step` after
+  /// which stepState should be told the state; -1: none. The CPU backend's
+  /// runs of steps end there, so asking often costs speed.
+  virtual int64_t nextStateStep(int64_t step) const { return -1; }
+  /// The state after `step` steps, `batch` batches into the epoch under
+  /// way (0-based `epoch`); not told at an epoch's end (epochState is).
+  virtual void stepState(int64_t step, int64_t epoch, int64_t batch,
+                         const TensorMap &state) {}
   /// Writing the --metrics file failed at `epoch`: no more lines are
   /// written, training goes on (TrainResult::metricsError says why).
   virtual void metricsFailed(int64_t epoch) {}

@@ -148,6 +148,7 @@ TrainResult TrainRun::run(TensorMap state) {
     observer.warning(length.str());
   observer.trainingStarted(
       {s.recipe.epochs, perEpoch, s.realLabels, hasValidation});
+  stateStep = observer.nextStateStep(p.step);
   Stop stop = Stop::None;
   while (stop == Stop::None && p.epoch < s.recipe.epochs)
     stop = runEpoch();
@@ -239,6 +240,11 @@ TrainRun::Stop TrainRun::runEpoch() {
     } else {
       step();
       ++p.batch; // this batch is done
+    }
+    if (p.step == stateStep) {
+      if (p.batch < perEpoch) // an epoch's end goes to epochState
+        observer.stepState(p.step, p.epoch, p.batch, exec->state());
+      stateStep = observer.nextStateStep(p.step);
     }
     if (stopAsked())
       return Stop::Interrupted;
@@ -371,6 +377,8 @@ TrainRun::Stop TrainRun::endEpoch() {
   EpochStats st = epochStats();
   res.history.push_back(st);
   observer.epochDone(st);
+  if (observer.wantsEpochState(st.epoch))
+    observer.epochState(st.epoch, exec->state());
   writeMetrics(st);
   bool stopNow = earlyStop(st);
   ++p.epoch;

@@ -115,6 +115,8 @@ private:
   /// compiles them, no --check-numerics); set by compile().
   bool chunked = false;
   std::vector<int64_t> order; // the row order of epoch orderEpoch
+  /// The step count after which the observer wants the state (-1: never).
+  int64_t stateStep = -1;
   int64_t orderEpoch = -1;
 
   std::unique_ptr<Executor> exec;

@@ -13,6 +13,7 @@
 #include "ir/Format.h"
 #include "ir/Support.h"
 #include "passes/EvalForm.h"
+#include "passes/Fuse.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
 #include "runtime/Executor.h"
@@ -140,9 +141,16 @@ static std::string imageShape(const TensorType &t) {
 }
 
 // Validation and test metrics run the evaluation form (passes/EvalForm.h):
-// no dropout, batch norm on its running statistics, no updates.
-Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r)
-    : stepGraph(step), evalGraph(evalForm(eval)), recipe(r) {}
+// no dropout, batch norm on its running statistics, no updates; then the
+// fusions (batch norm folded into the convolution before it, conv + act).
+Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r,
+                 std::optional<std::set<std::string>> evalFusions)
+    : stepGraph(step), recipe(r) {
+  FusionLog log;
+  if (!evalFusions)
+    evalFusions.emplace(fusionNames().begin(), fusionNames().end());
+  evalGraph = fuse(evalForm(eval), *evalFusions, log);
+}
 
 void Trainer::checkData(const Dataset &data) const {
   const Node &in = singleLeaf(evalGraph, OpKind::Input);

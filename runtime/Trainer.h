@@ -18,6 +18,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,7 +96,10 @@ class Trainer {
 public:
   /// `step` is the full training graph (after autodiff and the optimizer
   /// update); `eval` the forward graph with outputs "loss" and "pred".
-  Trainer(const Graph &step, const Graph &eval, const Recipe &recipe);
+  /// Evaluation runs evalForm(eval) fused by `evalFusions` (names from
+  /// passes/Fuse.h; every fusion when not given), as training runs `step`.
+  Trainer(const Graph &step, const Graph &eval, const Recipe &recipe,
+          std::optional<std::set<std::string>> evalFusions = std::nullopt);
 
   /// Trains from `state` (every Param and State leaf) on `data`.
   TrainResult train(TensorMap state, const Dataset &data,

@@ -4,6 +4,7 @@
 #include "ir/IRParser.h"
 #include "ir/Printer.h"
 #include "ir/Support.h"
+#include "passes/EvalForm.h"
 #include "passes/MemoryPlan.h"
 #include "tools/Driver.h"
 
@@ -108,15 +109,15 @@ Stage stopFor(const std::string &stage) {
     return Stage::Grad;
   if (stage == "fused")
     return Stage::Fused;
-  if (stage == "ir" || stage == "tokens" || stage == "ast")
+  if (stage == "ir" || stage == "tokens" || stage == "ast" || stage == "eval")
     return Stage::Forward;
   for (const char *s : {"opt", "memplan", "llvm", "llvm-opt", "asm", "cuda",
                         "ptx", "sass"})
     if (stage == s)
       return Stage::Opt;
   throw UserError("nnc: error: unknown stage '" + stage +
-                  "' (stages: tokens, ast, ir, grad, opt, fused, memplan, "
-                  "llvm, llvm-opt, asm, cuda, ptx, sass)");
+                  "' (stages: tokens, ast, ir, grad, opt, fused, eval, "
+                  "memplan, llvm, llvm-opt, asm, cuda, ptx, sass)");
 }
 
 bool isCudaStage(const std::string &stage) {
@@ -212,6 +213,10 @@ int runEmit(const Args &args) {
     if (stop == Stage::Opt && stage != "opt")
       stop = Stage::Fused; // memplan, llvm, asm of the fused graph
   }
+  if (endsWith(path, ".nnir") && stage == "eval")
+    throw UserError("nnc: error: --stage=eval needs a .nn model (its "
+                    "evaluation form comes from the model's batch norms "
+                    "and dropout)");
   if (endsWith(path, ".nnir"))
     return emitIrFile(path, stage, stop, opts, fusionLog, nvrtc, cudaPrint);
   if (stage == "tokens" || stage == "ast")
@@ -219,6 +224,12 @@ int runEmit(const Args &args) {
 
   LoadedModel m = loadModel(args);
   applyRecipeFlags(args, m.model.recipe);
+  if (stage == "eval") { // what eval, predict and compile run
+    Graph g = fuse(evalForm(compileTo(m, Stage::Forward)), opts.fusions,
+                   fusionLog);
+    std::cout << printGraph(g, opts.print) << fusionLog.str();
+    return 0;
+  }
   Graph g = compileTo(m, stop, opts);
   if (stage == "memplan")
     std::cout << printMemoryPlan(g, planMemory(g, m.model.recipe.batch));
@@ -248,7 +259,8 @@ const Command &emitCommand() {
     std::vector<FlagSpec> f = {
         {"stage", "STAGE",
          "tokens, ast, ir, grad, opt, fused (after fusion, with the fusion "
-         "log as # comments), memplan, llvm (the CPU backend's LLVM "
+         "log as # comments), eval (the evaluation graph of eval, predict "
+         "and compile, fused, with its log), memplan, llvm (the CPU backend's LLVM "
          "IR), llvm-opt (after O2), asm, cuda (the CUDA backend's "
          "source), ptx or sass (with register and spill counts) (default "
          "ir)"},

@@ -26,6 +26,8 @@ struct Command {
   const char *summary;
   std::vector<FlagSpec> flags;
   int (*run)(const Args &args);
+  /// What follows the command's name in its --help usage line.
+  const char *usage = "model.nn [options]";
 };
 
 const Command &checkCommand();
@@ -41,6 +43,8 @@ const Command &explainCommand();
 const Command &graphCommand();
 const Command &reportCommand();
 const Command &exportCommand();
+const Command &dataCommand();
+const Command &playCommand();
 
 /// The whole text of `path`; throws UserError when it cannot be read.
 std::string readFile(const std::string &path);

@@ -1,8 +1,8 @@
 //===- GraphCommand.cpp - nnc graph ---------------------------------------===//
 ///
 /// \file
-/// `nnc graph model.nn --stage=forward|grad|fused [-o FILE] [--values]`: the
-/// flags and the output file. The graph of a stage comes from tools/teach
+/// `nnc graph model.nn --stage=forward|grad|fused|eval [-o FILE] [--values]`:
+/// the flags and the output file. The graph of a stage comes from tools/teach
 /// (graphDot) as Graphviz DOT, written as it is or turned into SVG/PNG by
 /// `dot` when FILE ends in .svg or .png.
 ///
@@ -24,11 +24,13 @@ int runGraph(const Args &args) {
   LoadedModel m = loadModel(args);
   applyRecipeFlags(args, m.model.recipe);
   std::string stage = args.get("stage").value_or("fused");
-  if (stage != "forward" && stage != "grad" && stage != "fused") {
-    std::string near = closestMatch(stage, {"forward", "grad", "fused"});
+  if (stage != "forward" && stage != "grad" && stage != "fused" &&
+      stage != "eval") {
+    std::string near =
+        closestMatch(stage, {"forward", "grad", "fused", "eval"});
     throw UserError("nnc: error: unknown stage '" + stage + "' for nnc graph" +
                     (near.empty() ? "" : "; did you mean '" + near + "'?") +
-                    " (stages: forward, grad, fused)");
+                    " (stages: forward, grad, fused, eval)");
   }
   auto out = args.get("output");
   if (out)
@@ -60,8 +62,9 @@ const Command &graphCommand() {
   static const Command c = [] {
     std::vector<FlagSpec> flags = {
         {"stage", "STAGE",
-         "forward, grad (after autodiff) or fused (kernels as clusters; the "
-         "default)"},
+         "forward, grad (after autodiff), fused (kernels as clusters; the "
+         "default) or eval (the evaluation graph's kernels: batch norm on "
+         "its running statistics, folded into the convolution)"},
         {"output", "FILE",
          "write here: .dot/.gv (DOT text), .svg or .png (through Graphviz's "
          "dot); default: DOT on stdout",

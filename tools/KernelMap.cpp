@@ -13,6 +13,7 @@
 #include "tools/KernelMap.h"
 
 #include "ir/Attributes.h"
+#include "ir/ConvAffine.h"
 #include "ir/Printer.h"
 
 #include <algorithm>
@@ -91,10 +92,17 @@ std::string KernelMap::kernelLabel(NodeId k) const {
                   " = " + mnemonic(n.op);
   // fused.dense always shows its act; a conv2d, its gradients and
   // channel_sum where fusion folded one in.
+  // A conv2d with batch norm folded in (ir/ConvAffine.h) says where.
+  std::string affine;
+  if (n.op == OpKind::Conv2d && convOperands(n).hasAffine())
+    affine = affineAfterAct(n) ? "affine = after" : "affine = before";
   if (carriesActivation(n.op) ||
       (takesActivation(n.op) && n.act != Activation::None))
     s += std::string(" {act = ") + activationName(n.act) +
-         (carriesSlope(n) ? ", slope = " + formatDouble(n.param) : "") + "}";
+         (carriesSlope(n) ? ", slope = " + formatDouble(n.param) : "") +
+         (affine.empty() ? "" : ", " + affine) + "}";
+  else if (!affine.empty())
+    s += " {" + affine + "}";
   if (n.op == OpKind::FusedMatMul && (n.transA || n.transB))
     s += n.transA ? " {transA}" : " {transB}";
   return s;

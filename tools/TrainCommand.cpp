@@ -3,6 +3,7 @@
 #include "ir/Format.h"
 #include "ir/Support.h"
 #include "passes/EvalForm.h"
+#include "passes/Fuse.h"
 #include "passes/optim/Optimizer.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
@@ -225,7 +226,7 @@ int runTrain(const Args &args) {
     fuseOpts.fusions = parseFusionList(*f);
   Graph step = compileTo(m, Stage::Fused, fuseOpts);
   Graph eval = compileTo(m, Stage::Forward);
-  Trainer trainer(step, eval, recipe);
+  Trainer trainer(step, eval, recipe, fuseOpts.fusions);
   std::optional<Graph> grads;
   if (world.size > 1) {
     PipelineOptions gradOpts = fuseOpts;
@@ -307,10 +308,16 @@ std::string labelText(const Tensor &y, int64_t r, int64_t rows) {
   return buf;
 }
 
+/// --fuse of eval and predict: the fusions of the evaluation graph (every
+/// one by default: batch norm folded into its convolution, conv + act).
+std::set<std::string> evalFusions(const Args &args) {
+  return parseFusionList(args.get("fuse").value_or("all"));
+}
+
 int runEval(const Args &args) {
   LoadedModel m = loadModel(args);
   Graph eval = evalForm(compileTo(m, Stage::Forward)); // eval mode
-  Trainer trainer(eval, eval, m.model.recipe);
+  Trainer trainer(eval, eval, m.model.recipe, evalFusions(args));
   if (!args.has("weights"))
     throw UserError("nnc: error: eval needs --weights FILE.safetensors");
   TensorMap state = startingState(args, eval, m.model.recipe, "weights");
@@ -326,7 +333,7 @@ int runEval(const Args &args) {
 int runPredict(const Args &args) {
   LoadedModel m = loadModel(args);
   Graph eval = evalForm(compileTo(m, Stage::Forward)); // eval mode
-  Trainer trainer(eval, eval, m.model.recipe);
+  Trainer trainer(eval, eval, m.model.recipe, evalFusions(args));
   if (!args.has("weights"))
     throw UserError("nnc: error: predict needs --weights FILE.safetensors");
   TensorMap state = startingState(args, eval, m.model.recipe, "weights");
@@ -338,8 +345,10 @@ int runPredict(const Args &args) {
     throw UserError("nnc: error: --limit must not be negative");
   limit = std::min(limit, data.size());
 
+  FusionLog log;
+  const Graph run = fuse(eval, evalFusions(args), log);
   std::unique_ptr<Executor> exec =
-      makeExecutor(resolveBackend(args.get("backend").value_or("auto")), eval,
+      makeExecutor(resolveBackend(args.get("backend").value_or("auto")), run,
                    executorOptionsFromEnvironment());
   exec->setState(state);
   std::vector<int64_t> rows(static_cast<size_t>(limit));
@@ -350,7 +359,7 @@ int runPredict(const Args &args) {
   Batcher batcher(data, rows, 256, false, 0);
   for (int64_t b = 0; b < batcher.batchesPerEpoch(); ++b) {
     Batch batch = batcher.get(0, b);
-    Tensor pred = exec->run(bindBatch(eval, batch.x, batch.y)).at("pred");
+    Tensor pred = exec->run(bindBatch(run, batch.x, batch.y)).at("pred");
     int64_t width = pred.numel() / batch.size;
     std::string text; // one batch's rows, written and checked at once
     char buf[128];
@@ -426,7 +435,9 @@ const Command &evalCommand() {
       "loss and accuracy of trained weights on test data",
       {{"weights", "FILE", "the trained weights (safetensors)"},
        {"data", "PATH", "data to evaluate on (default: the model's test data)"},
-       {"backend", "NAME", "auto (default), cpu, cuda or interp"}},
+       {"backend", "NAME", "auto (default), cpu, cuda or interp"},
+       {"fuse", "LIST",
+        "fusions of the evaluation graph: all (default), none, or a list"}},
       runEval};
   return c;
 }
@@ -438,7 +449,9 @@ const Command &predictCommand() {
       {{"weights", "FILE", "the trained weights (safetensors)"},
        {"data", "PATH", "samples to predict (default: the model's test data)"},
        {"limit", "N", "only the first N samples"},
-       {"backend", "NAME", "auto (default), cpu, cuda or interp"}},
+       {"backend", "NAME", "auto (default), cpu, cuda or interp"},
+       {"fuse", "LIST",
+        "fusions of the evaluation graph: all (default), none, or a list"}},
       runPredict};
   return c;
 }

@@ -33,7 +33,8 @@ const std::vector<const Command *> &commands() {
       &checkCommand(),   &emitCommand(), &summaryCommand(),
       &trainCommand(),   &evalCommand(), &predictCommand(),
       &gradcheckCommand(), &compileCommand(), &explainCommand(),
-      &graphCommand(), &reportCommand(), &exportCommand()
+      &graphCommand(), &reportCommand(), &exportCommand(),
+      &dataCommand(), &playCommand()
 #ifdef NNC_HAVE_CPU_BACKEND
       , &benchCommand()
 #endif
@@ -57,7 +58,7 @@ int runCommand(const Command &cmd, const std::vector<std::string> &rest) {
   Args args(rest, flags);
   int rc = 0;
   if (args.has("help"))
-    std::cout << "usage: nnc " << cmd.name << " model.nn [options]\n\n"
+    std::cout << "usage: nnc " << cmd.name << " " << cmd.usage << "\n\n"
               << cmd.summary << "\n\noptions:\n"
               << formatFlags(flags);
   else

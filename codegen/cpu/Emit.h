@@ -247,6 +247,10 @@ struct GemmSpec {
   /// a is computed (an activation gradient folded in): pack it once per
   /// block instead of recomputing it for every column panel.
   bool packA = false;
+  /// An i1: when true, the sums continue from out's values (as a depth
+  /// block continues the blocks before it) instead of starting from 0: a
+  /// product whose depth is cut into several calls, the same bits as one.
+  llvm::Value *accumulate = nullptr;
   const EpilogueFn *epilogue = nullptr;
   /// The epilogue on <8 x float> (i, columns j .. j+7), for whole tiles;
   /// the scalar one for partial tiles. Null: scalar everywhere.

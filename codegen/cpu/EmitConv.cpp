@@ -1,13 +1,12 @@
 //===- EmitConv.cpp - conv2d and its gradients as implicit GEMMs ----------===//
 ///
 /// \file
-/// The three convolutions of ir/Ops.def, each a matrix product on
-/// EmitGemm.cpp's packed, register-blocked micro-kernels (NCHW):
+/// conv2d and its data gradient, each a matrix product on EmitGemm.cpp's
+/// packed, register-blocked micro-kernels (NCHW), and the helpers they
+/// share with the weight gradient (EmitConvGradWeight.cpp):
 ///
 ///   conv2d, per image n and group g:
 ///     y[n, g] [Og, Ho*Wo] = w[g] [Og, Cg*kh*kw] @ patches [Cg*kh*kw, Ho*Wo]
-///   conv2d_grad_weight, per group g:
-///     dw[g] [Og, Cg*kh*kw] = dy[:, g] [Og, N*Ho*Wo] @ patches^T
 ///   conv2d_grad_input, per image n and group g (a transposed convolution):
 ///     dx[n, g] [Cg, H*W] = w[g]^T [Cg, Og*kh*kw] @ dy-taps [Og*kh*kw, H*W]
 ///
@@ -15,23 +14,28 @@
 /// computed while the GEMM packs its b panel (one kc x nr panel at a time:
 /// a whole panel row as one masked vector gather, GemmSpec::bRow, or one
 /// masked vector load where stride 1 keeps the width, as a "same"
-/// convolution does), zero outside the image and past the last column. For the data gradient, b's
-/// element (o, p, q; h, w) is dy[n, o, (h + pad - p*dil) / stride, ...]
-/// where that division is exact and inside dy, else zero, so each dx
-/// element sums its taps o-major, then p, then q, in one fixed order (no
-/// scatter). The activation operand `a` of the gradients is applied while
-/// packing (dy * act'(a)); conv2d's bias and activation are the GEMM's
-/// epilogue. Every element of a product sums its terms in the order of its
-/// depth index whatever the blocking (EmitGemm.cpp), and each element is
+/// convolution does), zero outside the image and past the last column.
+/// For the data gradient, b's element (o, p, q; h, w) is dy[n, o, (h + pad
+/// - p*dil) / stride, ...] where that division is exact and inside dy,
+/// else zero, so each dx element sums its taps o-major, then p, then q, in
+/// one fixed order (no scatter). With an activation gradient folded in,
+/// dz = dy * act'(a) is formed once per image into a stack buffer
+/// (formMaskedGrad) and the taps are read from it: each element's act'
+/// once, not once per tap (kh*kw times). conv2d's bias, activation and
+/// folded batch norm (a per-channel scale and shift, ir/ConvAffine.h) are
+/// the GEMM's epilogue, on each finished tile (no second pass over y).
+/// Every element of a product sums its terms in the order of its depth
+/// index whatever the blocking (EmitGemm.cpp), and each element is
 /// computed by one task: images (with groups) are split between the tasks
 /// when there are at least as many as tasks, else every task takes its
-/// share of each image's product; the weight gradient's product is split by
-/// EmitGemm. So the results are the same bits for any thread count.
+/// share of each image's product. So the results are the same bits for any
+/// thread count.
 ///
 //===----------------------------------------------------------------------===//
 
 #include "codegen/cpu/EmitSpatial.h"
 
+#include "ir/ConvAffine.h"
 #include "ir/ElementwiseMath.h"
 #include "ir/Support.h"
 
@@ -55,9 +59,11 @@ ImageGeom::ImageGeom(const std::vector<int64_t> &x,
 
 namespace {
 
-/// The most weights conv2d_grad_input copies transposed onto its stack
-/// (256 KiB).
-constexpr int64_t kMaxTransposedWeight = 65536;
+Val at(KernelEmitter &k, Val base, Val idx) {
+  return k.b.CreateInBoundsGEP(k.f32(), base, idx);
+}
+
+} // namespace
 
 /// Element (row, pix) of image `img`'s patch matrix for group `grp`: row
 /// (c, p, q) of Cg*kh*kw, pixel (i, j) of Ho*Wo; x[n, grp*Cg + c, i*sh -
@@ -97,6 +103,28 @@ Val gradAt(KernelEmitter &k, size_t dyOp, size_t aOp, Val idx) {
                                          k.node.param));
 }
 
+void formMaskedGrad(KernelEmitter &k, size_t dyOp, Val first, int64_t count,
+                    Val dz) {
+  IRBuilder<> &b = k.b;
+  Lanes v{k, 16};
+  Val dy = at(k, k.in[dyOp].ptr, first), a = at(k, k.in[2].ptr, first);
+  k.loop(k.i64((count + 15) / 16), "dz", [&](Val c) {
+    Val e = b.CreateMul(c, k.i64(16));
+    Val mask = b.CreateICmpULT(v.iota(e), v.c(count));
+    LlvmMath math{k, v.n};
+    Val d = math.mul(
+        v.load(dy, e, mask),
+        emitActivationGrad(math, k.node.act, v.load(a, e, mask), k.node.param));
+    b.CreateMaskedStore(d, at(k, dz, e), Align(4), mask);
+  });
+}
+
+namespace {
+
+/// The most weights conv2d_grad_input copies transposed onto its stack
+/// (256 KiB).
+constexpr int64_t kMaxTransposedWeight = 65536;
+
 /// The units (image, group) of a per-image product, split between the
 /// tasks when there are at least as many units as tasks: then each task
 /// runs its units' products alone (k.part, k.parts set to 0 of 1 while
@@ -122,49 +150,6 @@ void perImage(KernelEmitter &k, Val units,
   k.part = part;
   k.parts = parts;
 }
-
-Val at(KernelEmitter &k, Val base, Val idx) {
-  return k.b.CreateInBoundsGEP(k.f32(), base, idx);
-}
-
-/// i32 vectors of `n` lanes: a whole panel row's indices at once.
-struct Lanes {
-  KernelEmitter &k;
-  unsigned n;
-  IRBuilder<> &b() { return k.b; }
-  Type *ty() { return FixedVectorType::get(k.b.getInt32Ty(), n); }
-  /// A scalar i64 (or constant) in every lane.
-  Val splat(Val v) {
-    return k.b.CreateVectorSplat(n, k.b.CreateTrunc(v, k.b.getInt32Ty()));
-  }
-  Val c(int64_t v) {
-    return ConstantInt::get(ty(), static_cast<uint64_t>(v), /*isSigned=*/true);
-  }
-  /// first, first + 1, ..., first + n - 1.
-  Val iota(Val first) {
-    std::vector<Constant *> steps;
-    for (unsigned i = 0; i < n; ++i)
-      steps.push_back(k.b.getInt32(i));
-    return k.b.CreateAdd(splat(first), ConstantVector::get(steps));
-  }
-  /// The floats at base[first + lane] where `mask`, else 0 (masked-off
-  /// lanes may lie outside the buffer: never read).
-  Val load(Val base, Val first, Val mask) {
-    auto *vt = FixedVectorType::get(k.f32(), n);
-    return k.b.CreateMaskedLoad(vt, k.b.CreateGEP(k.f32(), base, first),
-                                Align(4), mask,
-                                ConstantAggregateZero::get(vt));
-  }
-  /// The floats at base[idx] where `mask`, else 0.
-  Val gather(Val base, Val idx, Val mask) {
-    IRBuilder<> &bb = k.b;
-    Val ptrs = bb.CreateInBoundsGEP(k.f32(), base,
-                                    bb.CreateSelect(mask, idx, c(0)));
-    auto *vt = FixedVectorType::get(k.f32(), n);
-    return bb.CreateMaskedGather(vt, ptrs, Align(4), mask,
-                                 ConstantAggregateZero::get(vt));
-  }
-};
 
 /// Row `row` = (c, p, q) of image `img`'s patch matrix for group `grp`
 /// over pixels j .. j + width - 1, into dst: gathered, or one masked load
@@ -201,139 +186,6 @@ void patchRow(KernelEmitter &k, const ImageGeom &G, Val img, Val grp, Val row,
   }
   Val idx = b.CreateAdd(b.CreateMul(ih, v.c(G.w)), iw);
   b.CreateAlignedStore(v.gather(plane, idx, mask), dst, Align(4));
-}
-
-/// conv2d_grad_weight's two operands for group `grp` (its first output
-/// channel `row0`), as elements and as panel vectors: dy (* act'(a))
-/// [Og, N*Ho*Wo] and the patch matrix transposed [N*Ho*Wo, Cg*kh*kw].
-struct WeightGradOperands {
-  KernelEmitter &k;
-  const ImageGeom &G;
-  int64_t cols, pixels;
-  bool masked; ///< dy is multiplied by act'(a)
-  Val grp = nullptr, row0 = nullptr;
-  /// dy[n, row0 + i, pix] (* act'(a)) at depth p = (n, pix).
-  Val dyElem(Val i, Val p);
-  /// dyElem(i + r, p) at dst[r] for r < height, 0 past Og.
-  void dyLanes(Val i, Val p, Val dst, int64_t height);
-  /// The patch element of column (c, p, q) j at depth p = (n, pix).
-  Val patchElem(Val p, Val j);
-  /// patchElem(row, j + q) at dst[q] for q < width, 0 past the columns.
-  void patchLanes(Val row, Val j, Val dst, int64_t width);
-};
-
-Val WeightGradOperands::dyElem(Val i, Val p) {
-  IRBuilder<> &b = k.b;
-  Val img = b.CreateUDiv(p, k.i64(pixels));
-  Val pix = b.CreateURem(p, k.i64(pixels));
-  Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)), b.CreateAdd(row0, i));
-  return gradAt(k, 1, 2, b.CreateAdd(b.CreateMul(ch, k.i64(pixels)), pix));
-}
-
-// Gathered (HoWo apart), dy * act'(a) lane by lane.
-void WeightGradOperands::dyLanes(Val i, Val p, Val dst, int64_t height) {
-  IRBuilder<> &b = k.b;
-  Lanes v{k, static_cast<unsigned>(height)};
-  Val img = b.CreateUDiv(p, k.i64(pixels));
-  Val pix = b.CreateURem(p, k.i64(pixels));
-  Val rows = v.iota(i);
-  Val ok = b.CreateICmpULT(rows, v.c(G.og()));
-  Val base = b.CreateAdd(
-      b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)), row0),
-                  k.i64(pixels)),
-      pix);
-  Val idx = b.CreateMul(rows, v.c(pixels));
-  Val d = v.gather(at(k, k.in[1].ptr, base), idx, ok);
-  if (masked) {
-    LlvmMath math{k, v.n};
-    Val a = v.gather(at(k, k.in[2].ptr, base), idx, ok);
-    d = math.mul(d, emitActivationGrad(math, k.node.act, a, k.node.param));
-    d = b.CreateSelect(ok, d, ConstantAggregateZero::get(d->getType()));
-  }
-  b.CreateAlignedStore(d, dst, Align(4));
-}
-
-Val WeightGradOperands::patchElem(Val p, Val j) {
-  Val img = k.b.CreateUDiv(p, k.i64(pixels));
-  Val pix = k.b.CreateURem(p, k.i64(pixels));
-  return patchAt(k, G, 0, img, grp, j, pix);
-}
-
-// One pixel of one image over columns (c, p, q), gathered.
-void WeightGradOperands::patchLanes(Val row, Val j, Val dst, int64_t width) {
-  IRBuilder<> &b = k.b;
-  Lanes v{k, static_cast<unsigned>(width)};
-  Val img = b.CreateUDiv(row, k.i64(pixels));
-  Val pix = b.CreateURem(row, k.i64(pixels));
-  Val i = b.CreateUDiv(pix, k.i64(G.wo)), jw = b.CreateURem(pix, k.i64(G.wo));
-  Val ih0 = b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph));
-  Val iw0 = b.CreateSub(b.CreateMul(jw, k.i64(G.sw)), k.i64(G.pw));
-  Val jv = v.iota(j);
-  Val kk = v.c(G.kh * G.kw);
-  Val c = b.CreateUDiv(jv, kk);
-  Val r = b.CreateSub(jv, b.CreateMul(c, kk));
-  Val p = b.CreateUDiv(r, v.c(G.kw));
-  Val q = b.CreateSub(r, b.CreateMul(p, v.c(G.kw)));
-  Val ih = b.CreateAdd(v.splat(ih0), b.CreateMul(p, v.c(G.dh)));
-  Val iw = b.CreateAdd(v.splat(iw0), b.CreateMul(q, v.c(G.dw)));
-  Val mask = b.CreateAnd(b.CreateAnd(b.CreateICmpULT(ih, v.c(G.h)),
-                                     b.CreateICmpULT(iw, v.c(G.w))),
-                         b.CreateICmpULT(jv, v.c(cols)));
-  Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
-                       b.CreateMul(grp, k.i64(G.cg())));
-  Val image = at(k, k.in[0].ptr, b.CreateMul(ch, k.i64(G.h * G.w)));
-  Val idx = b.CreateAdd(
-      b.CreateMul(b.CreateAdd(b.CreateMul(c, v.c(G.h)), ih), v.c(G.w)), iw);
-  b.CreateAlignedStore(v.gather(image, idx, mask), dst, Align(4));
-}
-
-/// Few columns (a layer of few input channels): dw^T [Cg*kh*kw, Og] =
-/// patches @ dy^T per group, so that the wide side fills the tile's
-/// columns, into a stack buffer, then transposed into place. The same
-/// products in the same order: the same bits. One task (EmitSpatial.cpp's
-/// split). `dyVec`, `xVec`: whether the operands' panel vectors may be used.
-void emitWeightGradTransposed(KernelEmitter &k, WeightGradOperands &ops,
-                              Val depth, bool dyVec, bool xVec) {
-  IRBuilder<> &b = k.b;
-  const ImageGeom &G = ops.G;
-  const int64_t cols = ops.cols;
-  Val out = k.out;
-  Val tmp = k.slot(
-      ArrayType::get(k.f32(), static_cast<uint64_t>(cols * G.og())), "dwt");
-  Val part = k.part, parts = k.parts;
-  k.part = k.i64(0), k.parts = k.i64(1);
-  k.ifElse(b.CreateICmpEQ(part, k.i64(0)), [&] {
-    k.loop(k.i64(G.groups), "grp", [&](Val g) {
-      ops.grp = g;
-      ops.row0 = b.CreateMul(g, k.i64(G.og()));
-      k.out = tmp;
-      GemmSpec gemm(k.i64(cols), depth, k.i64(G.og()));
-      gemm.a = [&](Val i, Val p) { return ops.patchElem(p, i); };
-      gemm.packA = true;
-      if (xVec)
-        gemm.aCol = [&](Val i, Val p, Val dst, int64_t h) {
-          ops.patchLanes(p, i, dst, h);
-        };
-      gemm.b = [&](Val p, Val j) { return ops.dyElem(j, p); };
-      if (dyVec)
-        gemm.bRow = [&](Val p, Val j, Val dst, int64_t w) {
-          ops.dyLanes(j, p, dst, w);
-        };
-      emitGemm(k, gemm);
-      k.out = out;
-      Val dst = at(k, out, b.CreateMul(ops.row0, k.i64(cols)));
-      k.loop(k.i64(G.og()), "o", [&](Val o) {
-        k.loop(k.i64(cols), "j", [&](Val j) {
-          Val v = b.CreateLoad(
-              k.f32(),
-              at(k, tmp, b.CreateAdd(b.CreateMul(j, k.i64(G.og())), o)));
-          k.storeTo(dst, b.CreateAdd(b.CreateMul(o, k.i64(cols)), j), v);
-        });
-      });
-    });
-  }, nullptr);
-  k.part = part, k.parts = parts;
-  k.out = out;
 }
 
 /// w^T per group, [G][Cg][Og*kh*kw] (w is operand 1), copied once per call
@@ -392,11 +244,22 @@ Val dyTapAt(KernelEmitter &k, const ImageGeom &G, Val img, Val grp, Val r,
   return b.CreateSelect(ok, v, k.f32(0));
 }
 
+/// Where the data gradient's b reads dy: operand 0 at the image's planes
+/// (dy * act'(a) lane by lane when `masked`), or `dz`, this image's and
+/// group's dy * act'(a) [Og, Ho*Wo] formed once per call (formMaskedGrad).
+struct DyTaps {
+  Val img, grp;
+  bool masked = false;
+  Val dz = nullptr;
+};
+
 /// A panel row of the data gradient's b: one tap r = (o, p, q) over pixels
 /// pix .. pix + width - 1 into dst, gathered (one masked load where stride
-/// 1 keeps the width), dy * act'(a) lane by lane when `masked`.
-void dyTapRow(KernelEmitter &k, const ImageGeom &G, Val img, Val grp,
-              bool masked, Val r, Val pix, Val dst, int64_t width) {
+/// 1 keeps the width), from `src` (DyTaps).
+void dyTapRow(KernelEmitter &k, const ImageGeom &G, const DyTaps &src, Val r,
+              Val pix, Val dst, int64_t width) {
+  Val img = src.img, grp = src.grp;
+  bool masked = src.masked && !src.dz;
   IRBuilder<> &b = k.b;
   const int64_t taps = G.kh * G.kw;
   const int64_t pixels = G.h * G.w, outPixels = G.ho * G.wo;
@@ -420,8 +283,10 @@ void dyTapRow(KernelEmitter &k, const ImageGeom &G, Val img, Val grp,
       b.CreateAnd(b.CreateAnd(b.CreateICmpULT(i, v.c(G.ho)),
                               b.CreateICmpULT(j, v.c(G.wo))),
                   b.CreateICmpULT(pv, v.c(pixels))));
-  Val ch = b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
-                       b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
+  Val ch = src.dz
+               ? o
+               : b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                             b.CreateAdd(b.CreateMul(grp, k.i64(G.og())), o));
   Val plane = b.CreateMul(ch, k.i64(outPixels));
   Val idx = b.CreateAdd(b.CreateMul(i, v.c(G.wo)), j);
   // Stride 1 and Wo = W: (h + offH) * Wo + w + offW = pix + offH * W + offW,
@@ -429,7 +294,7 @@ void dyTapRow(KernelEmitter &k, const ImageGeom &G, Val img, Val grp,
   Val first =
       b.CreateAdd(pix, b.CreateAdd(b.CreateMul(offH, k.i64(G.w)), offW));
   auto read = [&](size_t op) {
-    Val base = at(k, k.in[op].ptr, plane);
+    Val base = at(k, src.dz && op == 0 ? src.dz : k.in[op].ptr, plane);
     return contiguous ? v.load(base, first, ok) : v.gather(base, idx, ok);
   };
   Val d = read(0);
@@ -452,7 +317,9 @@ void emitConv2d(KernelEmitter &k) {
   const int64_t depth = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
   Val units = b.CreateMul(k.dim(xd[0]), k.i64(G.groups));
   Val out = k.out;
-  bool hasBias = k.in.size() == 3;
+  // The bias and the folded batch norm (ir/ConvAffine.h), in the epilogue.
+  const ConvOperands ops = convOperands(k.node);
+  const bool after = affineAfterAct(k.node);
   LlvmMath math{k};
   perImage(k, units, [&](Val u) {
     Val img = b.CreateUDiv(u, k.i64(G.groups));
@@ -478,60 +345,34 @@ void emitConv2d(KernelEmitter &k) {
       gemm.bRow = [&](Val row, Val j, Val dst, int64_t width) {
         patchRow(k, G, img, grp, row, j, dst, width);
       };
-    EpilogueFn epi = [&](Val i, Val, Val acc) {
-      Val z = hasBias ? math.add(acc, k.load(2, b.CreateAdd(row0, i))) : acc;
-      return emitActivation(math, k.node.act, z, k.node.param);
+    // b[o], s[o], t[o] of output row i, as scalars or 8-lane splats.
+    auto chan = [&](int op, Val i, int lanes) {
+      Val v = k.load(static_cast<size_t>(op), b.CreateAdd(row0, i));
+      return lanes > 1 ? b.CreateVectorSplat(lanes, v) : v;
     };
-    if (hasBias || k.node.act != Activation::None) {
+    auto finish = [&](LlvmMath &m, Val i, Val acc, int lanes) {
+      Val z = ops.bias >= 0 ? m.add(acc, chan(ops.bias, i, lanes)) : acc;
+      auto affine = [&](Val v) {
+        return m.add(m.mul(v, chan(ops.scale, i, lanes)),
+                     chan(ops.shift, i, lanes));
+      };
+      if (ops.hasAffine() && !after)
+        z = affine(z);
+      z = emitActivation(m, k.node.act, z, k.node.param);
+      return ops.hasAffine() && after ? affine(z) : z;
+    };
+    EpilogueFn epi = [&](Val i, Val, Val acc) {
+      return finish(math, i, acc, 1);
+    };
+    if (ops.bias >= 0 || ops.hasAffine() || k.node.act != Activation::None) {
       gemm.epilogue = &epi;
       gemm.vecEpilogue = [&](Val i, Val, Val acc) {
         LlvmMath vmath{k, 8};
-        Val z = acc;
-        if (hasBias)
-          z = vmath.add(z, b.CreateVectorSplat(
-                               8, k.load(2, b.CreateAdd(row0, i))));
-        return emitActivation(vmath, k.node.act, z, k.node.param);
+        return finish(vmath, i, acc, 8);
       };
     }
     emitGemm(k, gemm);
   });
-}
-
-void emitConv2dGradWeight(KernelEmitter &k) {
-  IRBuilder<> &b = k.b;
-  // Operands x, dy, optional a; the result [O, Cg, kh, kw].
-  const std::vector<int64_t> &xd = k.inType(0).dims;
-  ImageGeom G(xd, k.inType(1).dims, k.node.win);
-  const int64_t cols = G.cg() * G.kh * G.kw, pixels = G.ho * G.wo;
-  Val depth = b.CreateMul(k.dim(xd[0]), k.i64(pixels));
-  bool masked = k.in.size() > 2 && k.node.act != Activation::None;
-  WeightGradOperands ops{k, G, cols, pixels, masked};
-  bool dyVec = k.in[1].ptr && (!masked || k.in[2].ptr);
-  bool xVec = k.in[0].ptr != nullptr;
-  if (weightGradTransposed(cols, G.og())) {
-    emitWeightGradTransposed(k, ops, depth, dyVec, xVec);
-    return;
-  }
-  Val out = k.out;
-  k.loop(k.i64(G.groups), "grp", [&](Val g) {
-    ops.grp = g;
-    ops.row0 = b.CreateMul(g, k.i64(G.og()));
-    k.out = at(k, out, b.CreateMul(ops.row0, k.i64(cols)));
-    GemmSpec gemm(k.i64(G.og()), depth, k.i64(cols));
-    gemm.a = [&](Val i, Val p) { return ops.dyElem(i, p); };
-    gemm.packA = true;
-    if (dyVec)
-      gemm.aCol = [&](Val i, Val p, Val dst, int64_t h) {
-        ops.dyLanes(i, p, dst, h);
-      };
-    gemm.b = [&](Val p, Val j) { return ops.patchElem(p, j); };
-    if (xVec)
-      gemm.bRow = [&](Val row, Val j, Val dst, int64_t w) {
-        ops.patchLanes(row, j, dst, w);
-      };
-    emitGemm(k, gemm);
-  });
-  k.out = out;
 }
 
 void emitConv2dGradInput(KernelEmitter &k) {
@@ -545,9 +386,23 @@ void emitConv2dGradInput(KernelEmitter &k) {
   Val out = k.out;
   Val wt = transposedWeight(k, G);
   bool masked = k.in.size() > 2 && k.node.act != Activation::None;
+  // dy * act'(a) formed once per image (not once per tap while packing).
+  Val dz = nullptr;
+  if (masked && k.in[0].ptr && k.in[2].ptr &&
+      G.og() * G.ho * G.wo <= kMaxImageGrad)
+    dz = k.slot(
+        ArrayType::get(k.f32(), static_cast<uint64_t>(G.og() * G.ho * G.wo)),
+        "dz");
   perImage(k, units, [&](Val u) {
     Val img = b.CreateUDiv(u, k.i64(G.groups));
     Val grp = b.CreateURem(u, k.i64(G.groups));
+    if (dz)
+      formMaskedGrad(k, 0,
+                     b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.o)),
+                                             b.CreateMul(grp, k.i64(G.og()))),
+                                 k.i64(G.ho * G.wo)),
+                     G.og() * G.ho * G.wo, dz);
+    DyTaps src{img, grp, masked, dz};
     k.out = at(k, out,
                b.CreateMul(b.CreateAdd(b.CreateMul(img, k.i64(G.c)),
                                        b.CreateMul(grp, k.i64(G.cg()))),
@@ -573,7 +428,7 @@ void emitConv2dGradInput(KernelEmitter &k) {
     gemm.b = [&](Val r, Val pix) { return dyTapAt(k, G, img, grp, r, pix); };
     if (k.in[0].ptr && (!masked || k.in[2].ptr))
       gemm.bRow = [&](Val r, Val pix, Val dst, int64_t width) {
-        dyTapRow(k, G, img, grp, masked, r, pix, dst, width);
+        dyTapRow(k, G, src, r, pix, dst, width);
       };
     emitGemm(k, gemm);
   });

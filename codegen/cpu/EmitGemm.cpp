@@ -468,6 +468,8 @@ void GemmEmitter::emit() {
         Val p0 = b.CreateMul(pc, k.i64(kKc));
         Val kcb = min(k.i64(kKc), b.CreateSub(s.k, p0));
         Val first = b.CreateICmpEQ(pc, k.i64(0));
+        if (s.accumulate)
+          first = b.CreateAnd(first, b.CreateNot(s.accumulate));
         Val last = b.CreateICmpEQ(pc, b.CreateSub(depthBlocks, k.i64(1)));
         packB(j0, ncb, p0, kcb);
         rowBlocks(sh, j0, ncb, p0, kcb, first, last);

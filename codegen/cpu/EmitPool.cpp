@@ -3,16 +3,20 @@
 /// \file
 /// The pooling kernels of ir/Ops.def on NCHW images. Algorithm: the planes
 /// (n, c) are independent and split between the tasks (splitLoop); in a
-/// plane, each output visits its window row-major (for a row of outputs,
-/// the window's elements outermost and the outputs innermost: independent
-/// outputs side by side, each still in row-major window order). maxpool2d
-/// keeps the first maximum of the elements inside the image (padding never
-/// wins; a NaN wins, as in PyTorch); avgpool2d sums in double and divides
-/// by kh * kw (padding counted).
-/// The gradients zero their plane of dx, then add each dy element to its
-/// window (to the first maximum's position, or dy / (kh * kw) to each
-/// element inside the image), outputs in row-major order: every dx element
-/// sums its terms in one fixed order, the same bits for any thread count.
+/// plane, each row of outputs is computed 16 outputs at a time (8 in rows
+/// of at most 8) as vectors, one lane per output: the window's elements
+/// outermost, row-major, each one masked load (stride 1) or masked gather
+/// per vector, so every output still visits its window in row-major order.
+/// maxpool2d keeps the first maximum of the elements inside the image (padding
+/// never wins; a NaN wins, as in PyTorch); avgpool2d sums in double and divides
+/// by kh * kw (padding counted). The gradients zero their plane of dx, then add
+/// each dy element to its window (to the first maximum's position, or dy / (kh
+/// * kw) to each element inside the image), outputs in row-major order: every
+/// dx element sums its terms in one fixed order, the same bits for any thread
+/// count. Where the windows are disjoint (stride >= the dilated kernel, as in
+/// 2 x 2 stride 2) each dx element has at most one term, so the lanes
+/// add theirs at once (a gather and a scatter); else lane by lane in
+/// output order (max) or output by output (average).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -71,70 +75,107 @@ void outputs(KernelEmitter &k, const ImageGeom &G,
   });
 }
 
-/// Calls body(j, inside, index in the input plane) for each output j of
-/// output row i and each element of its window, the window's elements
-/// outermost (row-major) and the outputs innermost: each output still sees
-/// its window in row-major order, and the outputs of a row, independent,
-/// run side by side (the inner loop vectorizes; no chain of compares).
-/// Without padding every element is inside.
-void rowWindows(KernelEmitter &k, const ImageGeom &G, Val i,
+/// Outputs per vector: 16, or 8 for rows of at most 8 (7 x 7 maps).
+unsigned poolLanes(const ImageGeom &G) { return G.wo <= 8 ? 8 : 16; }
+
+/// Whether no two windows share an element: each dx element then has at
+/// most one term.
+bool disjointWindows(const ImageGeom &G) {
+  return G.sh >= (G.kh - 1) * G.dh + 1 && G.sw >= (G.kw - 1) * G.dw + 1;
+}
+
+/// For the outputs j .. j + lanes - 1 of output row i (lanes past Wo off), each
+/// element (p, q) of their windows, row-major: body(mask, idx, v) with the
+/// lanes inside the image, their <16 x i32> indices in the plane `plane`
+/// (a pointer) and the <16 x float> values there (0 where off).
+void rowWindows(KernelEmitter &k, const ImageGeom &G, Val plane, Val i, Val j,
                 const std::function<void(Val, Val, Val)> &body) {
+  const unsigned lanes = poolLanes(G);
   IRBuilder<> &b = k.b;
-  bool padded = G.ph > 0 || G.pw > 0;
+  Lanes v{k, lanes};
+  Val jv = v.iota(j);
+  Val inRow = b.CreateICmpULT(jv, v.c(G.wo));
   k.loop(k.i64(G.kh), "p", [&](Val p) {
     Val ih = b.CreateAdd(b.CreateSub(b.CreateMul(i, k.i64(G.sh)), k.i64(G.ph)),
                          b.CreateMul(p, k.i64(G.dh)));
-    Val rowInside = b.CreateICmpULT(ih, k.i64(G.h));
+    Val rowOk = b.CreateVectorSplat(lanes, b.CreateICmpULT(ih, k.i64(G.h)));
     k.loop(k.i64(G.kw), "q", [&](Val q) {
-      k.loop(k.i64(G.wo), "j", [&](Val j) {
-        Val iw =
-            b.CreateAdd(b.CreateSub(b.CreateMul(j, k.i64(G.sw)), k.i64(G.pw)),
-                        b.CreateMul(q, k.i64(G.dw)));
-        Val idx = b.CreateAdd(b.CreateMul(ih, k.i64(G.w)), iw);
-        if (!padded)
-          return body(j, b.getTrue(), idx);
-        Val inside = b.CreateAnd(rowInside, b.CreateICmpULT(iw, k.i64(G.w)));
-        body(j, inside, b.CreateSelect(inside, idx, k.i64(0)));
-      });
+      Val off = b.CreateSub(b.CreateMul(q, k.i64(G.dw)), k.i64(G.pw));
+      Val iw = b.CreateAdd(b.CreateMul(jv, v.c(G.sw)), v.splat(off));
+      Val mask =
+          b.CreateAnd(b.CreateAnd(inRow, b.CreateICmpULT(iw, v.c(G.w))), rowOk);
+      Val idx = b.CreateAdd(b.CreateMul(v.splat(ih), v.c(G.w)), iw);
+      Val x = G.sw == 1 ? v.load(plane,
+                                 b.CreateAdd(b.CreateMul(ih, k.i64(G.w)),
+                                             b.CreateAdd(j, off)),
+                                 mask)
+                        : v.gather(plane, idx, mask);
+      body(mask, idx, x);
     });
   });
 }
 
-/// Row i's window maxima of the plane at `xBase` of operand `xOp`: for each
-/// output j, the first maximum of its window (or its last NaN) into
-/// best[j], its index in the plane into where[j] (-inf and -1 when no
-/// element is inside, which the shape rule rules out). best and where are
-/// stack arrays of Wo.
-void rowMax(KernelEmitter &k, const ImageGeom &G, size_t xOp, Val xBase,
-            Val i, Val best, Val where) {
+/// Row i's window maxima for outputs j .. j + lanes - 1 of the plane `plane`:
+/// the first maximum of each window (or its last NaN) and its index in the
+/// plane (-inf and -1 where no element is inside, which the shape rule
+/// rules out, and past Wo).
+std::pair<Val, Val> rowMax(KernelEmitter &k, const ImageGeom &G, Val plane,
+                           Val i, Val j) {
+  const unsigned lanes = poolLanes(G);
   IRBuilder<> &b = k.b;
-  Type *i64 = b.getInt64Ty();
-  k.loop(k.i64(G.wo), "j", [&](Val j) {
-    b.CreateStore(k.f32(-std::numeric_limits<double>::infinity()),
-                  b.CreateInBoundsGEP(k.f32(), best, j));
-    b.CreateStore(k.i64(-1), b.CreateInBoundsGEP(i64, where, j));
-  });
-  rowWindows(k, G, i, [&](Val j, Val inside, Val idx) {
-    Val bp = b.CreateInBoundsGEP(k.f32(), best, j);
-    Val wp = b.CreateInBoundsGEP(i64, where, j);
-    Val v = k.load(xOp, b.CreateAdd(xBase, idx));
-    Val cur = b.CreateLoad(k.f32(), bp), at = b.CreateLoad(i64, wp);
+  Lanes v{k, lanes};
+  auto *fv = FixedVectorType::get(k.f32(), lanes);
+  Val best = k.slot(fv, "best"), where = k.slot(v.ty(), "where");
+  b.CreateStore(b.CreateVectorSplat(
+                    lanes, k.f32(-std::numeric_limits<double>::infinity())),
+                best);
+  b.CreateStore(v.c(-1), where);
+  rowWindows(k, G, plane, i, j, [&](Val mask, Val idx, Val x) {
+    Val cur = b.CreateLoad(fv, best), at = b.CreateLoad(v.ty(), where);
     // A NaN wins (the last one), as in PyTorch.
-    Val take = b.CreateAnd(
-        inside,
-        b.CreateOr(b.CreateOr(b.CreateICmpSLT(at, k.i64(0)),
-                              b.CreateFCmpOGT(v, cur)),
-                   b.CreateFCmpUNO(v, v)));
-    b.CreateStore(b.CreateSelect(take, v, cur), bp);
-    b.CreateStore(b.CreateSelect(take, idx, at), wp);
+    Val take =
+        b.CreateAnd(mask, b.CreateOr(b.CreateOr(b.CreateICmpSLT(at, v.c(0)),
+                                                b.CreateFCmpOGT(x, cur)),
+                                     b.CreateFCmpUNO(x, x)));
+    b.CreateStore(b.CreateSelect(take, x, cur), best);
+    b.CreateStore(b.CreateSelect(take, idx, at), where);
+  });
+  return {b.CreateLoad(fv, best), b.CreateLoad(v.ty(), where)};
+}
+
+/// for each chunk of poolLanes outputs of each row of a plane: body(i, j).
+void rowChunks(KernelEmitter &k, const ImageGeom &G,
+               const std::function<void(Val, Val)> &body) {
+  const unsigned lanes = poolLanes(G);
+  k.loop(k.i64(G.ho), "i", [&](Val i) {
+    k.loop(k.i64((G.wo + lanes - 1) / lanes), "jc",
+           [&](Val jc) { body(i, k.b.CreateMul(jc, k.i64(lanes))); });
   });
 }
 
-/// Stack arrays of Wo floats and Wo i64s.
-std::pair<Val, Val> rowSlots(KernelEmitter &k, const ImageGeom &G) {
-  auto n = static_cast<uint64_t>(G.wo);
-  return {k.slot(ArrayType::get(k.f32(), n), "best"),
-          k.slot(ArrayType::get(k.b.getInt64Ty(), n), "where")};
+/// The lanes of outputs j .. j + lanes - 1 that lie in the row (j + lane < Wo).
+Val rowMask(KernelEmitter &k, const ImageGeom &G, Val j) {
+  const unsigned lanes = poolLanes(G);
+  Lanes v{k, lanes};
+  return k.b.CreateICmpULT(v.iota(j), v.c(G.wo));
+}
+
+/// plane[idx] += add for the lanes of `mask` (their idx all distinct).
+void scatterAdd(KernelEmitter &k, Val plane, Val idx, Val add, Val mask) {
+  IRBuilder<> &b = k.b;
+  const unsigned lanes =
+      cast<FixedVectorType>(mask->getType())->getNumElements();
+  Lanes v{k, lanes};
+  Val ptrs =
+      b.CreateInBoundsGEP(k.f32(), plane, b.CreateSelect(mask, idx, v.c(0)));
+  auto *fv = FixedVectorType::get(k.f32(), lanes);
+  Val old = b.CreateMaskedGather(fv, ptrs, Align(4), mask,
+                                 ConstantAggregateZero::get(fv));
+  b.CreateMaskedScatter(b.CreateFAdd(old, add), ptrs, Align(4), mask);
+}
+
+Val ptrAt(KernelEmitter &k, size_t op, Val idx) {
+  return k.b.CreateInBoundsGEP(k.f32(), k.in[op].ptr, idx);
 }
 
 /// Zeroes the plane [base, base + count) of the result.
@@ -155,15 +196,14 @@ void emitMaxPool2d(KernelEmitter &k) {
   IRBuilder<> &b = k.b;
   const std::vector<int64_t> &xd = k.inType(0).dims;
   ImageGeom G(xd, k.node.type.dims, k.node.win);
-  auto [best, where] = rowSlots(k, G);
   planes(k, G, k.dim(xd[0]), [&](Val, Val xBase, Val yBase) {
-    k.loop(k.i64(G.ho), "i", [&](Val i) {
-      rowMax(k, G, 0, xBase, i, best, where);
+    Val plane = ptrAt(k, 0, xBase);
+    rowChunks(k, G, [&](Val i, Val j) {
+      Val best = rowMax(k, G, plane, i, j).first;
       Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
-      k.loop(k.i64(G.wo), "j", [&](Val j) {
-        k.store(b.CreateAdd(row, j),
-                b.CreateLoad(k.f32(), b.CreateInBoundsGEP(k.f32(), best, j)));
-      });
+      b.CreateMaskedStore(
+          best, b.CreateInBoundsGEP(k.f32(), k.out, b.CreateAdd(row, j)),
+          Align(4), rowMask(k, G, j));
     });
   });
 }
@@ -173,23 +213,29 @@ void emitMaxPool2dGrad(KernelEmitter &k) {
   // Operands dy, x; the result x's shape.
   const std::vector<int64_t> &xd = k.inType(1).dims;
   ImageGeom G(xd, k.inType(0).dims, k.node.win);
-  auto [best, where] = rowSlots(k, G);
+  const unsigned lanes = poolLanes(G);
+  Lanes v{k, lanes};
   planes(k, G, k.dim(xd[0]), [&](Val, Val xBase, Val yBase) {
     zeroPlane(k, xBase, G.h * G.w);
-    k.loop(k.i64(G.ho), "i", [&](Val i) {
-      rowMax(k, G, 1, xBase, i, best, where);
+    Val plane = ptrAt(k, 1, xBase);
+    Val dx = b.CreateInBoundsGEP(k.f32(), k.out, xBase);
+    rowChunks(k, G, [&](Val i, Val j) {
+      Val where = rowMax(k, G, plane, i, j).second;
       Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
+      Val mask = b.CreateAnd(rowMask(k, G, j), b.CreateICmpSGE(where, v.c(0)));
+      Val dy = v.load(k.in[0].ptr, b.CreateAdd(row, j), mask);
+      if (disjointWindows(G))
+        return scatterAdd(k, dx, where, dy, mask);
       // The outputs in row-major order, as before: the same sums.
-      k.loop(k.i64(G.wo), "j", [&](Val j) {
-        Val at = b.CreateLoad(b.getInt64Ty(),
-                              b.CreateInBoundsGEP(b.getInt64Ty(), where, j));
-        k.ifElse(b.CreateICmpSGE(at, k.i64(0)),
-                 [&] {
-                   addTo(k, b.CreateAdd(xBase, at),
-                         k.load(0, b.CreateAdd(row, j)));
-                 },
-                 nullptr);
-      });
+      for (unsigned l = 0; l < lanes; ++l)
+        k.ifElse(
+            b.CreateExtractElement(mask, l),
+            [&] {
+              Val at = b.CreateSExt(b.CreateExtractElement(where, l),
+                                    b.getInt64Ty());
+              addTo(k, b.CreateAdd(xBase, at), b.CreateExtractElement(dy, l));
+            },
+            nullptr);
     });
   });
 }
@@ -198,28 +244,26 @@ void emitAvgPool2d(KernelEmitter &k) {
   IRBuilder<> &b = k.b;
   const std::vector<int64_t> &xd = k.inType(0).dims;
   ImageGeom G(xd, k.node.type.dims, k.node.win);
-  Val count = ConstantFP::get(k.f64(), static_cast<double>(G.kh * G.kw));
-  Val sums = k.slot(ArrayType::get(k.f64(), static_cast<uint64_t>(G.wo)),
-                    "sums");
+  const unsigned lanes = poolLanes(G);
+  auto *dv = FixedVectorType::get(k.f64(), lanes);
+  Val count = b.CreateVectorSplat(
+      lanes, ConstantFP::get(k.f64(), static_cast<double>(G.kh * G.kw)));
+  Val sums = k.slot(dv, "sums");
   planes(k, G, k.dim(xd[0]), [&](Val, Val xBase, Val yBase) {
-    k.loop(k.i64(G.ho), "i", [&](Val i) {
-      k.loop(k.i64(G.wo), "j", [&](Val j) {
-        b.CreateStore(ConstantFP::get(k.f64(), 0.0),
-                      b.CreateInBoundsGEP(k.f64(), sums, j));
-      });
+    Val plane = ptrAt(k, 0, xBase);
+    rowChunks(k, G, [&](Val i, Val j) {
+      b.CreateStore(ConstantAggregateZero::get(dv), sums);
       // Each output sums its window in row-major order, in double.
-      rowWindows(k, G, i, [&](Val j, Val inside, Val idx) {
-        Val v = k.load(0, b.CreateAdd(xBase, idx));
-        Val sp = b.CreateInBoundsGEP(k.f64(), sums, j);
-        Val x = b.CreateFPExt(b.CreateSelect(inside, v, k.f32(0)), k.f64());
-        b.CreateStore(b.CreateFAdd(b.CreateLoad(k.f64(), sp), x), sp);
+      rowWindows(k, G, plane, i, j, [&](Val, Val, Val x) {
+        b.CreateStore(
+            b.CreateFAdd(b.CreateLoad(dv, sums), b.CreateFPExt(x, dv)), sums);
       });
       Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
-      k.loop(k.i64(G.wo), "j", [&](Val j) {
-        Val sum = b.CreateLoad(k.f64(), b.CreateInBoundsGEP(k.f64(), sums, j));
-        k.store(b.CreateAdd(row, j),
-                b.CreateFPTrunc(b.CreateFDiv(sum, count), k.f32()));
-      });
+      Val avg = b.CreateFPTrunc(b.CreateFDiv(b.CreateLoad(dv, sums), count),
+                                FixedVectorType::get(k.f32(), lanes));
+      b.CreateMaskedStore(
+          avg, b.CreateInBoundsGEP(k.f32(), k.out, b.CreateAdd(row, j)),
+          Align(4), rowMask(k, G, j));
     });
   });
 }
@@ -229,9 +273,24 @@ void emitAvgPool2dGrad(KernelEmitter &k) {
   // Operand dy; the result Node::shape.
   const std::vector<int64_t> &xd = k.node.type.dims;
   ImageGeom G(xd, k.inType(0).dims, k.node.win);
+  const unsigned lanes = poolLanes(G);
   Val count = k.f32(static_cast<double>(G.kh * G.kw));
+  Lanes v{k, lanes};
   planes(k, G, k.dim(xd[0]), [&](Val, Val xBase, Val yBase) {
     zeroPlane(k, xBase, G.h * G.w);
+    if (disjointWindows(G)) {
+      Val dx = b.CreateInBoundsGEP(k.f32(), k.out, xBase);
+      return rowChunks(k, G, [&](Val i, Val j) {
+        Val row = b.CreateAdd(yBase, b.CreateMul(i, k.i64(G.wo)));
+        Val g = b.CreateFDiv(
+            v.load(k.in[0].ptr, b.CreateAdd(row, j), rowMask(k, G, j)),
+            b.CreateVectorSplat(lanes, count));
+        // Each element of dx in one window at most: its one term.
+        rowWindows(k, G, dx, i, j, [&](Val mask, Val idx, Val) {
+          scatterAdd(k, dx, idx, g, mask);
+        });
+      });
+    }
     outputs(k, G, [&](Val i, Val j, Val o) {
       Val g = b.CreateFDiv(k.load(0, b.CreateAdd(yBase, o)), count);
       window(k, G, i, j, [&](Val inside, Val idx) {

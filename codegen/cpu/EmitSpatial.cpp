@@ -97,8 +97,8 @@ std::pair<Val, Val> spatialSplit(IRBuilder<> &b, const Graph &g, NodeId id,
     // each, that packing a quarter of the task's multiply-adds at most.
     const std::vector<int64_t> &dy = g[n.inputs[1]].type.dims;
     Val work = b.CreateMul(size, numel({dy[0], dy[2], dy[3]}));
-    if (weightGradTransposed(out[1] * taps, out[0] / n.win.groups))
-      return {b.getInt64(1), work};
+    if (weightGradByChannel(out[1] * taps, out[0] / n.win.groups))
+      return {b.getInt64(out[0]), work}; // by output channel
     Val panels = gemmMaxParts(b, b.getInt64(1), b.getInt64(out[1] * taps));
     return {max(b.CreateUDiv(panels, b.getInt64(4)), b.getInt64(1)), work};
   }

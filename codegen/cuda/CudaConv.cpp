@@ -10,7 +10,9 @@
 /// while they load tiles, so it is never stored:
 ///   conv2d:      y[o, (n,i,j)] = sum over (c,p,q) of w[o, (c,p,q)] *
 ///                x[n, c, i*SH-PH+p*DH, j*SW-PW+q*DW] (0 outside x); the
-///                epilogue adds the bias and applies the activation;
+///                epilogue adds the bias and applies the activation
+///                (and the folded batch norm's scale and shift, before or
+///                after it: ir/ConvAffine.h);
 ///   grad input:  dx[c, (n,h,w)] = sum over (o,p,q) of w[o,c,p,q] *
 ///                dy'[n, o, (h+PH-p*DH)/SH, (w+PW-q*DW)/SW] where those
 ///                divide exactly and fall inside dy (else 0);
@@ -31,6 +33,7 @@
 
 #include "codegen/cuda/CudaSpatial.h"
 
+#include "ir/ConvAffine.h"
 #include "ir/ElementwiseMath.h"
 #include "ir/Support.h"
 
@@ -94,20 +97,32 @@ void printInverseTap(KernelWriter &k, const std::string &h,
          "tw % SW == 0 && oi < Ho && oj < Wo;");
 }
 
-/// act(acc + b[o]) stored to out[idx]; `acc` a float or double expression.
+/// act(acc + b[o]) stored to out[idx], with the folded batch norm's
+/// s[o], t[o] (ir/ConvAffine.h) applied before or after act; `acc` a
+/// float or double expression.
 void printConvStore(KernelWriter &k, const std::string &acc,
                     const std::string &o, const std::string &idx,
                     bool inDouble) {
   CudaMath math{k};
+  const ConvOperands ops = convOperands(k.node);
+  const bool after = affineAfterAct(k.node);
   std::string z;
-  if (k.numInputs() > 2)
-    z = inDouble ? math.let("(float)(" + acc + " + (double)" + k.at(2, o) +
-                            ")")
-                 : math.add(acc, k.at(2, o));
+  if (ops.bias >= 0)
+    z = inDouble ? math.let("(float)(" + acc + " + (double)" +
+                            k.at(static_cast<size_t>(ops.bias), o) + ")")
+                 : math.add(acc, k.at(static_cast<size_t>(ops.bias), o));
   else
     z = inDouble ? math.let("(float)" + acc) : acc;
-  k.line("out[" + idx + "] = " +
-         emitActivation(math, k.node.act, z, k.node.param) + ";");
+  auto affine = [&](const std::string &v) {
+    return math.add(math.mul(v, k.at(static_cast<size_t>(ops.scale), o)),
+                    k.at(static_cast<size_t>(ops.shift), o));
+  };
+  if (ops.hasAffine() && !after)
+    z = affine(z);
+  z = emitActivation(math, k.node.act, z, k.node.param);
+  if (ops.hasAffine() && after)
+    z = affine(z);
+  k.line("out[" + idx + "] = " + z + ";");
 }
 
 void printConv2dGemm(KernelWriter &k) {
@@ -252,7 +267,11 @@ void printGradWeightDirect(KernelWriter &k) {
 } // namespace
 
 void printConv2d(KernelWriter &k) {
-  k.line("// y = act(b + conv2d(x, w)), " +
+  std::string form = "act(b + conv2d(x, w))";
+  if (convOperands(k.node).hasAffine())
+    form = affineAfterAct(k.node) ? form + " * s + t"
+                                  : "act((b + conv2d(x, w)) * s + t)";
+  k.line("// y = " + form + ", " +
          std::string(asGemm(k) ? "an implicit GEMM" : "direct"));
   printConvConsts(k, k.inType(0).dims, k.node.type.dims);
   asGemm(k) ? printConv2dGemm(k) : printConv2dDirect(k);

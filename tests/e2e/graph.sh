@@ -39,6 +39,17 @@ grep -q 'label="kernel %c = conv2d {act = relu}"' "$TMP/conv_tiny.fused.dot" ||
 grep -q 'label="kernel %d.c.weight = conv2d_grad_weight {act = relu}"' \
   "$TMP/conv_tiny.fused.dot" || fail "no cluster for conv_tiny's fused weight gradient"
 
+# The evaluation graph: batch norm (its channel_affine) drawn inside its
+# convolution's kernel, before the relu in resnet_small (conv -> batch norm
+# -> relu), after it in fashion_cnn (conv + relu -> batch norm).
+for want in "resnet_small:%a0 = conv2d {act = relu, affine = before}" \
+  "fashion_cnn:%b1 = conv2d {act = relu, affine = after}"; do
+  model=${want%%:*}
+  expect_ok "$NNC" graph "$EX/$model.nn" --stage=eval || continue
+  grep -q "label=\"kernel ${want#*:}\"" <<<"$OUT" ||
+    fail "$model --stage=eval: no cluster '${want#*:}'"
+done
+
 f=$TMP/mnist_mlp.fused.dot
 grep -q 'label="kernel %fc1 = fused.dense {act = relu}"' "$f" ||
   fail "no cluster for fc1's fused.dense"

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "runtime/Interpreter.h"
+#include "runtime/ScalarStep.h"
 #include "tools/Driver.h"
 
 #include <cstdint>
@@ -42,6 +43,17 @@ std::string explainScalar(const LoadedModel &m);
 /// row numbers go to `rows`. Throws UserError when the data cannot be read,
 /// does not fit the model, or has more than `maxRows` rows in the batch
 /// (-1: any).
+/// The inputs and labels of a batch of `rows` samples (one line per sample
+/// A, B, ...), then the parameters before the step, as explain --scalar
+/// writes them.
+std::string scalarLeavesText(const Graph &g, const ValueMap &leaves,
+                             size_t rows);
+
+/// The lines of one step (runtime/ScalarStep.h) under a heading per section
+/// (forward, loss, backward, the update of optimizer `opt`).
+std::string scalarStepText(const std::vector<ScalarLine> &lines,
+                           const OptimizerSpec &opt);
+
 ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g, int64_t maxRows,
                          std::vector<int64_t> *rows);
 

@@ -56,9 +56,9 @@ std::string valuesText(const double *v, int64_t n, bool bracket) {
   return bracket ? "[" + s + "]" : s;
 }
 
-/// The inputs and labels of the batch (one line per sample A, B, ...),
-/// then the parameters before the step.
-std::string leavesText(const Graph &g, const ValueMap &leaves, size_t rows) {
+} // namespace
+
+std::string scalarLeavesText(const Graph &g, const ValueMap &leaves, size_t rows) {
   std::string os = "\ninputs\n";
   for (NodeId id = 0; id < g.size(); ++id) {
     const Node &n = g[id];
@@ -79,8 +79,7 @@ std::string leavesText(const Graph &g, const ValueMap &leaves, size_t rows) {
   return os;
 }
 
-/// The lines of the step, under a heading per section.
-std::string stepText(const std::vector<ScalarLine> &lines,
+std::string scalarStepText(const std::vector<ScalarLine> &lines,
                      const OptimizerSpec &opt) {
   bool adam = opt.kind != OptimizerSpec::Kind::Sgd;
   const char *names[] = {
@@ -100,8 +99,6 @@ std::string stepText(const std::vector<ScalarLine> &lines,
   }
   return os;
 }
-
-} // namespace
 
 ValueMap firstStepLeaves(const LoadedModel &m, const Graph &g, int64_t maxRows,
                          std::vector<int64_t> *rowsOut) {
@@ -153,7 +150,8 @@ std::string explainScalar(const LoadedModel &m) {
              "batch: the first {} training rows of {} in file order (samples "
              "{}); indices are 1-based.\n",
              g.name, m.path, rows.size(), r.data.path, samples) +
-         leavesText(g, leaves, rows.size()) + stepText(lines, r.optimizer);
+         scalarLeavesText(g, leaves, rows.size()) +
+         scalarStepText(lines, r.optimizer);
 }
 
 } // namespace nn

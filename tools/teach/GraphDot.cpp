@@ -4,7 +4,9 @@
 /// forward is the lowered model with the loss; grad adds the backward pass
 /// and the update (after autodiff); fused draws the training graph after
 /// CSE and DCE with each fused kernel as a cluster (the nodes it computes
-/// in one loop). With values, one training step runs on the reference
+/// in one loop); eval draws the evaluation graph (passes/EvalForm.h: batch
+/// norm on its running statistics, one channel affine) with its kernels,
+/// a batch norm folded into its convolution's cluster. With values, one training step runs on the reference
 /// interpreter (first batch in file order, initial parameters) and each
 /// node's value and gradient go into its label.
 ///
@@ -13,20 +15,23 @@
 #include "tools/teach/Explain.h"
 #include "tools/teach/Graphviz.h"
 
+#include "passes/EvalForm.h"
+
 namespace nn {
 
 std::string graphDot(const LoadedModel &m, const std::string &stage,
                      bool values) {
-  Stage s = stage == "forward" ? Stage::Forward
-            : stage == "grad"  ? Stage::Grad
-                               : Stage::Opt;
-  Graph g = compileTo(m, s);
+  const bool evalStage = stage == "eval";
+  Stage s = stage == "forward" || evalStage ? Stage::Forward
+            : stage == "grad"               ? Stage::Grad
+                                            : Stage::Opt;
+  Graph g = evalStage ? evalForm(compileTo(m, s)) : compileTo(m, s);
   FusionLog log;
   std::optional<KernelMap> kernels;
   DotOptions opts;
   opts.sourceText = m.text;
   opts.sourcePath = m.path;
-  if (stage == "fused") {
+  if (stage == "fused" || evalStage) {
     kernels.emplace(g, log);
     opts.kernels = &*kernels;
   }

@@ -17,8 +17,8 @@ using namespace nn::test;
 
 namespace {
 
-const char *const kExamples[] = {"churn.nn", "xor.nn", "xor_neuron.nn",
-                                 "mnist_mlp.nn"};
+const char *const kExamples[] = {"churn.nn",    "xor.nn",     "xor_neuron.nn",
+                                 "mnist_mlp.nn", "spirals.nn", "circles.nn"};
 
 TEST(CpuExamples, ForwardGraphsMatchTheInterpreter) {
   for (const char *file : kExamples) {

@@ -175,8 +175,14 @@ std::vector<Conv> convCases() {
   Conv wide{1, 64, 5, 4, 128, 3, 3};
   wide.pad[0] = wide.pad[1] = 1;
   add(wide);
-  // Few columns (Cg*kh*kw < 16, Og larger): the weight gradient computes
-  // its transpose (EmitConv.cpp), with an activation and with groups.
+  // Few columns (Cg*kh*kw < 16, Og larger): the weight gradient by output
+  // channel (EmitConvGradWeight.cpp), with an activation and with groups;
+  // rows of more than 16 outputs, stride 2 across (gathered).
+  Conv wideRow{2, 1, 5, 37, 12, 3, 3};
+  wideRow.pad[0] = wideRow.pad[1] = 1;
+  wideRow.stride[1] = 2;
+  wideRow.act = Activation::Relu;
+  add(wideRow);
   Conv one{2, 1, 9, 8, 20, 3, 3};
   one.pad[0] = one.pad[1] = 1;
   one.act = Activation::Relu;
@@ -227,7 +233,11 @@ std::vector<std::pair<std::vector<int64_t>, Window>> poolCases() {
           {{2, 3, 9, 8}, poolWindow(3, 3, 2, 2, 1, 1)},
           {{3, 2, 8, 11}, poolWindow(3, 2, 1, 2, 1, 0)},
           {{2, 3, 10, 10}, poolWindow(3, 3, 3, 2, 0, 1, 2, 1)},
-          {{1, 4, 5, 5}, poolWindow(5, 5, 1, 1, 2, 2)}};
+          {{1, 4, 5, 5}, poolWindow(5, 5, 1, 1, 2, 2)},
+          // Rows of more than 16 outputs (two vector chunks, the second
+          // partial): disjoint windows, and stride 1 (masked loads).
+          {{2, 3, 6, 41}, poolWindow(2, 2, 2, 2, 0, 0)},
+          {{2, 2, 5, 37}, poolWindow(3, 3, 1, 1, 1, 1)}};
 }
 
 /// Every channel op of `dims` (kBatch first): channel_sum with and without
@@ -477,8 +487,15 @@ TEST(SpatialCpu, SameBitsForOneTwoAndThreeThreads) {
   grp.groups = 2;
   grp.pad[0] = grp.pad[1] = 2;
   expectSameBitsForThreads(convCase(grp), grp.str());
+  // One input channel: the weight gradient split by output channel.
+  Conv first{6, 1, 28, 28, 16, 3, 3};
+  first.pad[0] = first.pad[1] = 1;
+  first.act = Activation::Relu;
+  expectSameBitsForThreads(convCase(first), "by channel: " + first.str());
   expectSameBitsForThreads(poolCase(6, 16, 32, 32, poolWindow(3, 3, 2, 2, 1, 1)),
                            "pooling");
+  expectSameBitsForThreads(poolCase(4, 8, 28, 28, poolWindow(2, 2, 2, 2, 0, 0)),
+                           "pooling, disjoint windows");
   expectSameBitsForThreads(channelCase({kBatch, 13, 25, 25}, 9), "channels");
 }
 

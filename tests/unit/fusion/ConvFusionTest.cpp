@@ -244,26 +244,6 @@ TEST(FuseConv, NoActivationNoEntry) {
   EXPECT_TRUE(log.entries.empty()) << logText(log);
 }
 
-// The evaluation form of batch norm, x * s[c] + t[c] after a convolution,
-// is not folded into the weights (it would need new nodes ahead of the
-// convolution); the log says so.
-TEST(FuseConv, BatchNormAfterConvIsNotedNotFolded) {
-  Layer l = forward(std::nullopt);
-  NodeId s = param(l.g, "bn.s", {4}, false);
-  NodeId t = param(l.g, "bn.t", {4}, false);
-  Builder b(l.g);
-  NodeId bn = b.op(OpKind::ChannelAffine, {l.z, s, t}, "bn");
-  l.g.outputs.push_back({"bn", bn});
-  FusionLog log;
-  Graph out = fuseChecked(l.g, log);
-  EXPECT_EQ(named(out, "bn").op, OpKind::ChannelAffine);
-  EXPECT_EQ(named(out, "c").act, Activation::None);
-  ASSERT_EQ(log.entries.size(), 1u) << logText(log);
-  EXPECT_FALSE(log.entries[0].fused);
-  EXPECT_TRUE(has(log, "%c: batch norm %bn not folded into the convolution"))
-      << logText(log);
-}
-
 TEST(FuseConv, EveryActivationFoldsIntoTheConvolutionGradients) {
   for (Activation act : allActivations()) {
     SCOPED_TRACE(activationName(act));

@@ -3,7 +3,8 @@
 /// \file
 /// passes/EvalForm.h on a hand-built batch-norm model (batch_normalize,
 /// its scale and shift, running-statistic updates, dropout): the evaluation
-/// graph has no batch_normalize, no dropout and no updates, and on the
+/// graph has no batch_normalize, no dropout and no updates, one channel
+/// affine where batch norm had two, and on the
 /// interpreter it computes PyTorch's eval-mode formula, written out here by
 /// hand, to 1e-12. The training form computes something else (batch
 /// statistics), a graph already in evaluation form is unchanged, and
@@ -113,12 +114,18 @@ TEST(EvalForm, BatchNormBecomesItsRunningStatisticsAffine) {
   // The running statistics stay: the evaluation reads them.
   EXPECT_TRUE(e.findLeaf(OpKind::Param, "b1.running_mean"));
   EXPECT_TRUE(e.findLeaf(OpKind::Param, "b1.running_var"));
-  // batch_normalize's place: a channel_affine at its location.
+  // batch_normalize's place: one channel_affine of x, its running
+  // statistics' affine and its weight and bias merged
+  // (passes/MergeAffines.cpp), with the scale and shift computed ahead.
+  EXPECT_EQ(count(e, OpKind::ChannelAffine), 1);
+  for (const Node &n : e.nodes)
+    if (n.op == OpKind::ChannelAffine)
+      EXPECT_EQ(e[n.inputs[0]].name, "x");
+  // The eps of the running variance, at batch norm's location.
   int atNorm = 0;
   for (const Node &n : e.nodes)
-    atNorm += n.op == OpKind::ChannelAffine && n.loc == m.normLoc;
+    atNorm += n.op == OpKind::Sqrt && n.loc == m.normLoc;
   EXPECT_EQ(atNorm, 1);
-  EXPECT_EQ(count(e, OpKind::ChannelAffine), 2);
   ASSERT_TRUE(e.output("pred") && e.output("loss") && e.output("normed"));
 }
 

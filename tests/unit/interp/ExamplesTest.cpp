@@ -118,7 +118,8 @@ TEST(Examples, GradientsOfWholeModels) {
   };
   for (Ex ex : {Ex{"churn.nn", 5, 50}, Ex{"xor.nn", 4, 50},
                 Ex{"xor_neuron.nn", 4, 50}, Ex{"mnist_mlp.nn", 3, 6},
-                Ex{"mnist_adam.nn", 3, 6}}) {
+                Ex{"mnist_adam.nn", 3, 6}, Ex{"spirals.nn", 4, 20},
+                Ex{"circles.nn", 4, 20}}) {
     Model m = loadExample(ex.file);
     ASSERT_GT(m.graph.size(), 0) << ex.file;
     ValueMap l = randomLeaves(m.graph, ex.batch, 5);

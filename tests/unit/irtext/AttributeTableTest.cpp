@@ -37,7 +37,8 @@ std::string firstError(const std::string &text) {
 /// One node with every attribute of the table set that any op carries
 /// when set, as the printer writes it (attributes on ops that would not
 /// carry them: the parser reads any), and a node of each op that alone
-/// carries a row (dropout: p; normalize: eps, both Node::param).
+/// carries a row (dropout: p; normalize: eps, both Node::param; conv2d
+/// with a folded batch norm: affine, ir/ConvAffine.h).
 const char *kEveryAttribute =
     "graph g {\n"
     "  %x = input \"x\" : f32[N,2]\n"
@@ -53,6 +54,10 @@ const char *kEveryAttribute =
     "  %p = maxpool2d %i {kernel = [2, 3], stride = [1, 2], padding = [1, 0], "
     "dilation = [2, 1], groups = 2, shape = f32[N,16], buffer} : "
     "f32[N,1,3,1]\n"
+    "  %w = input \"w\" : f32[2,1,1,1]\n"
+    "  %s = input \"s\" : f32[2]\n"
+    "  %c = conv2d %i, %w, %s, %s {kernel = [1, 1], stride = [1, 1], "
+    "padding = [0, 0], affine = after} : f32[N,2,4,4]\n"
     "  output n = %n\n"
     "  output m = %m\n"
     "}\n";
@@ -79,7 +84,7 @@ TEST(AttributeTable, EveryRowRoundTrips) {
   Graph g = parseGraph("a.nnir", kEveryAttribute, diags);
   const std::vector<AttrSpec> &table = attributeTable();
   std::set<std::string> seen;
-  for (NodeId id : {1, 3, 4, 6}) {
+  for (NodeId id : {1, 3, 4, 6, 9}) {
     size_t row = 0; // each node's attributes in table order
     for (const std::string &t : attributeTexts(g[id])) {
       while (row < table.size() && !isRow(t, table[row].name))
@@ -121,6 +126,9 @@ TEST(AttributeTable, ValueErrorsComeFromTheTable) {
             "found '}'");
   EXPECT_EQ(firstError(head + "  %n = neg %x {axis = 1, axis = 2} : f32\n}\n"),
             "a.nnir:3:26: error: duplicate attribute 'axis'");
+  EXPECT_EQ(firstError(head + "  %n = neg %x {affine = within} : f32\n}\n"),
+            "a.nnir:3:25: error: expected 'before' or 'after' (the "
+            "activation)");
 }
 
 TEST(AttributeTable, WindowAndShapeErrorsAreLocated) {
