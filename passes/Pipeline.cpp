@@ -91,7 +91,9 @@ Graph runPipeline(const Graph &lowered, const Recipe &recipe, Stage stop,
        [&](const Graph &g) { return addL2(g, recipe.l2); }},
       {"differentiate", Stage::Grad,
        [&](const Graph &g) {
-         return applyOptimizer(differentiate(g), recipe.optimizer);
+         return opts.gradientsOnly
+                    ? differentiate(g)
+                    : applyOptimizer(differentiate(g), recipe.optimizer);
        }},
       {"infer-shapes", Stage::Grad, infer},
       {"cse", Stage::Opt, cse},

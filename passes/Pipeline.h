@@ -42,6 +42,10 @@ struct PipelineOptions {
   /// reports values that mix the samples of a batch and what training
   /// cannot differentiate (passes/CheckModel.h). Off for .nnir graphs.
   bool checkModel = false;
+  /// Stage::Grad and after: differentiate without the optimizer, leaving
+  /// an output "grad.<param>" per trained parameter (data-parallel training
+  /// sums them across processes before its own update, runtime/DataParallel.h).
+  bool gradientsOnly = false;
 };
 
 /// Runs infer-shapes, stable-losses (Forward), then add-l2 (recipe.l2),

@@ -26,6 +26,8 @@
 #include "ir/Format.h"
 #include "ir/Support.h"
 #include "passes/optim/Optimizer.h"
+#include "runtime/DataParallel.h"
+#include "runtime/Distributed.h"
 #include "runtime/LrSchedule.h"
 #include "runtime/OutputPaths.h"
 #include "runtime/Resume.h"
@@ -189,7 +191,14 @@ void TrainRun::resume(TensorMap &state) {
 }
 
 void TrainRun::compile(const TensorMap &state) {
-  exec = makeExecutor(opts.backend, s.step, opts.executor);
+  if (opts.gradients && distributed()) {
+    auto e = std::make_unique<DataParallelExecutor>(
+        *opts.gradients, s.recipe.optimizer, opts.backend, opts.executor);
+    dp = e.get();
+    exec = std::move(e);
+  } else {
+    exec = makeExecutor(opts.backend, s.step, opts.executor);
+  }
   exec->setState(state);
   // The one-time compile, timed apart from the first epoch (whose line says
   // how long it took).
@@ -211,7 +220,7 @@ void TrainRun::compile(const TensorMap &state) {
 void TrainRun::openMetrics() {
   // Nothing is written before the first epoch ends. A write that fails
   // stops the metrics, not the run: the result's metricsError says why.
-  if (!opts.metricsPath.empty())
+  if (!opts.metricsPath.empty() && world().rank == 0)
     metrics.emplace(opts.metricsPath,
                     "epoch,step,train_loss,train_accuracy,val_loss,"
                     "val_accuracy,seconds,lr",
@@ -237,7 +246,7 @@ TrainRun::Stop TrainRun::runEpoch() {
         observer.stepState(p.step, p.epoch, p.batch, exec->state());
       stateStep = observer.nextStateStep(p.step);
     }
-    if (interruptRequested())
+    if (stopAsked())
       return Stop::Interrupted;
   }
   return endEpoch();
@@ -286,7 +295,7 @@ void TrainRun::checkStep(const TensorMap &feed, double loss) {
   // found late is traced back by replayBadSteps.
   bool lastStep = p.batch + 1 == perEpoch ||
                   (opts.maxSteps >= 0 && p.step + 1 >= opts.maxSteps);
-  bool scan = opts.checkNumerics || lastStep || interruptRequested() ||
+  bool scan = opts.checkNumerics || lastStep || stopAsked() ||
               p.batch + 1 - snapBatch >= kSnapshotSteps;
   if (!std::isfinite(loss) || (scan && !allFinite(exec->state())))
     replayBadSteps();
@@ -380,7 +389,7 @@ TrainRun::Stop TrainRun::endEpoch() {
   checkpoint(opts.checkpointPath);
   if (stopNow)
     return Stop::Early;
-  if (p.epoch < s.recipe.epochs && interruptRequested()) // while validating
+  if (p.epoch < s.recipe.epochs && stopAsked()) // while validating
     return Stop::Interrupted;
   return Stop::None;
 }
@@ -424,7 +433,7 @@ bool TrainRun::earlyStop(const EpochStats &st) {
 }
 
 void TrainRun::checkpoint(const std::string &path) {
-  if (path.empty())
+  if (path.empty() || world().rank != 0) // one writer in a data-parallel run
     return;
   TensorMap extra;
   for (auto &[name, t] : best)
@@ -463,12 +472,18 @@ void TrainRun::finishBySteps() {
 }
 
 Metrics TrainRun::validate(const TensorMap &state) const {
-  return s.trainer.evaluate(state, valSet, opts.backend, opts.executor);
+  return evaluateSharded(s.trainer, state, valSet, opts.backend, opts.executor);
+}
+
+bool TrainRun::stopAsked() const {
+  return dp ? dp->agreedInterrupt() != 0 : interruptRequested();
 }
 
 TrainResult TrainRun::result(bool interrupted) {
   TrainResult r = std::move(res);
   r.state = exec->state();
+  if (dp)
+    r.parallelSummary = dp->summary();
   r.steps = p.step;
   r.epochs = p.epoch;
   r.bestEpoch = p.bestEpoch;

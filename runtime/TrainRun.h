@@ -24,6 +24,8 @@
 
 namespace nn {
 
+class DataParallelExecutor;
+
 /// Where a run stands: enough to resume it exactly.
 struct RunProgress {
   int64_t epoch = 0; // the epoch under way, 0-based
@@ -94,6 +96,9 @@ private:
   TrainResult result(bool interrupted);
   void restoreBest(TrainResult &r);
   Metrics validate(const TensorMap &state) const;
+  /// Whether the run must stop for a signal: this process's flag, or in a
+  /// data-parallel run the one every rank agreed on at the last step.
+  bool stopAsked() const;
 
   TrainSetup s;
   const TrainOptions &opts;
@@ -115,6 +120,8 @@ private:
   int64_t orderEpoch = -1;
 
   std::unique_ptr<Executor> exec;
+  /// `exec` in a data-parallel run (runtime/DataParallel.h), else null.
+  DataParallelExecutor *dp = nullptr;
   RunProgress p;
   TensorMap best; // the best epoch's state, for early stopping
   std::optional<MetricsFile> metrics;

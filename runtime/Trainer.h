@@ -61,6 +61,11 @@ struct TrainOptions {
   /// --check-numerics: after every step, re-run it on the interpreter and
   /// check every op's output for NaN and infinities.
   bool checkNumerics = false;
+  /// Under mpirun with N > 1 processes (runtime/Distributed.h): the step
+  /// without its update (passes/Pipeline.h, gradientsOnly), which the run
+  /// splits across the processes (runtime/DataParallel.h). Ignored in one
+  /// process.
+  const Graph *gradients = nullptr;
 };
 
 struct TrainResult {
@@ -83,6 +88,8 @@ struct TrainResult {
   /// Set when writing the --metrics file failed (the message); training went
   /// on without it, and the caller must report it (exit 1).
   std::string metricsError;
+  /// Data-parallel runs: where a step's time went ("" in one process).
+  std::string parallelSummary;
 };
 
 class Trainer {

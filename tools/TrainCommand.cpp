@@ -7,6 +7,8 @@
 #include "passes/optim/Optimizer.h"
 #include "runtime/AtomicFile.h"
 #include "runtime/Batcher.h"
+#include "runtime/DataParallel.h"
+#include "runtime/Distributed.h"
 #include "runtime/Executor.h"
 #include "runtime/OutputPaths.h"
 #include "runtime/ParamInit.h"
@@ -191,7 +193,23 @@ std::string trainingHeader(const Graph &step, const std::string &backend,
   return line;
 }
 
+/// The figures of the weights returned (the restored epoch's after early
+/// stopping); the training loss when nothing is held out or tested.
+void printFinalMetrics(const TrainResult &r,
+                       const std::optional<Metrics> &tested) {
+  if (!std::isnan(r.validation.loss))
+    printMetrics("validation", r.validation);
+  if (tested)
+    printMetrics("test", *tested);
+  else if (std::isnan(r.validation.loss) && r.train.samples > 0)
+    printMetrics("train", r.train);
+}
+
 int runTrain(const Args &args) {
+  // Under mpirun: one of N data-parallel processes (docs/distributed.md);
+  // rank 0 alone prints and writes files.
+  const World world = startWorld();
+  bool writer = world.rank == 0;
   LoadedModel m = loadModel(args);
   Recipe &recipe = m.model.recipe;
   applyRecipeFlags(args, recipe);
@@ -209,6 +227,12 @@ int runTrain(const Args &args) {
   Graph step = compileTo(m, Stage::Fused, fuseOpts);
   Graph eval = compileTo(m, Stage::Forward);
   Trainer trainer(step, eval, recipe, fuseOpts.fusions);
+  std::optional<Graph> grads;
+  if (world.size > 1) {
+    PipelineOptions gradOpts = fuseOpts;
+    gradOpts.gradientsOnly = true;
+    grads = compileTo(m, Stage::Fused, gradOpts);
+  }
 
   Dataset data = loadData(recipe.data);
   trainer.checkData(data);
@@ -219,7 +243,8 @@ int runTrain(const Args &args) {
   }
 
   TrainOptions opts = trainOptions(args, m.path, backend, execOpts);
-  std::ostream *log = args.has("quiet") ? nullptr : &std::cerr;
+  opts.gradients = grads ? &*grads : nullptr;
+  std::ostream *log = args.has("quiet") || !writer ? nullptr : &std::cerr;
   // A progress bar only on a terminal; logs get plain lines.
   const char *term = std::getenv("TERM");
   TrainProgress progress(
@@ -232,26 +257,27 @@ int runTrain(const Args &args) {
     *log << trainingHeader(step, backend, fallback, data.size(), recipe)
          << std::endl;
   TrainResult r = trainer.train(std::move(state), data, opts);
+  if (log && !r.parallelSummary.empty())
+    *log << "data-parallel: " << r.parallelSummary << std::endl;
   // Interrupted too: the user asked for these files, and r.state holds
   // what the trainer said it restored.
-  std::string failed = writeTrainResults(args, step, r, log);
+  std::string failed = writer ? writeTrainResults(args, step, r, log) : "";
   if (r.interrupted) {
     if (!failed.empty())
       throw UserError(failed);
-    if (!log) // the trainer said where its checkpoint is, unless quiet
+    if (!log && writer) // the trainer said where its checkpoint is
       std::cerr << "nnc: interrupted; checkpoint written to "
                 << r.interruptCheckpoint << std::endl;
     return kExitInterrupted;
   }
 
-  // The figures of the weights returned (the restored epoch's after early
-  // stopping); the training loss when nothing is held out or tested.
-  if (!std::isnan(r.validation.loss))
-    printMetrics("validation", r.validation);
+  // Every rank evaluates its shard of the test data; rank 0 prints.
+  std::optional<Metrics> tested;
   if (test)
-    printMetrics("test", trainer.evaluate(r.state, *test, backend, execOpts));
-  else if (std::isnan(r.validation.loss) && r.train.samples > 0)
-    printMetrics("train", r.train);
+    tested = evaluateSharded(trainer, r.state, *test, backend, execOpts);
+  if (!writer)
+    return 0;
+  printFinalMetrics(r, tested);
   if (!failed.empty())
     throw UserError(failed);
   return 0;

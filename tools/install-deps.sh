@@ -9,7 +9,8 @@ set -eu
 required=(cmake ninja-build ccache g++ pkg-config llvm-19-dev llvm-19-tools
           libfmt-dev libgtest-dev libbenchmark-dev zlib1g-dev
           dataset-fashion-mnist clang-19 libclang-rt-19-dev
-          libprotobuf-dev protobuf-compiler libonnx-dev)
+          libprotobuf-dev protobuf-compiler libonnx-dev
+          libopenmpi-dev openmpi-bin)
 optional=(python3-torch python3-onnx graphviz chromium libopenblas-dev)
 
 missing() {

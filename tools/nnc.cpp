@@ -9,6 +9,8 @@
 
 #include "ir/Diagnostics.h"
 #include "ir/Support.h"
+#include "runtime/Distributed.h"
+#include "runtime/Signals.h"
 #include "tools/Driver.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
@@ -67,7 +69,7 @@ int runCommand(const Command &cmd, const std::vector<std::string> &rest) {
 
 } // namespace
 
-int main(int argc, char **argv) {
+static int runNnc(int argc, char **argv) {
 #ifdef __GLIBC__
   // Training allocates and frees batch-sized buffers (a few hundred KB)
   // every step: keep them in the heap, not in fresh mmapped pages that the
@@ -122,4 +124,15 @@ int main(int argc, char **argv) {
     std::cerr << "nnc: internal error: " << e.what() << "\n";
     return 3;
   }
+}
+
+int main(int argc, char **argv) {
+  int rc = runNnc(argc, argv);
+  // A data-parallel run (runtime/Distributed.h): every rank ends together
+  // (0, or 130 after the interrupt they agreed on); a rank that fails ends
+  // the whole job, so that the others do not wait for it.
+  if (nn::distributed() && rc != 0 && rc != nn::kExitInterrupted)
+    nn::abortWorld(rc);
+  nn::endWorld();
+  return rc;
 }
