@@ -12,6 +12,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "LeafValues.h"
 #include "frontend/Frontend.h"
 #include "ir/Attributes.h"
 #include "ir/Support.h"
@@ -69,25 +70,11 @@ std::vector<const Node *> nodesOf(const Graph &g, OpKind k) {
 }
 
 ValueMap leaves(const Graph &g) {
-  ValueMap l;
-  for (const Node &n : g.nodes) {
-    if (!hasTrait(n.op, kLeaf) || n.op == OpKind::Const)
-      continue;
-    Value v;
-    int64_t k = 1;
-    for (int64_t d : n.type.dims) {
-      v.shape.push_back(d == kBatch ? 4 : d);
-      k *= v.shape.back();
-    }
-    for (int64_t i = 0; i < k; ++i) {
-      double x = std::sin(1.3 * static_cast<double>(i) + n.name.size());
-      if (n.op == OpKind::Label)
-        x = static_cast<double>(i % 3);
-      v.data.push_back(x);
-    }
-    l[n.name] = v;
-  }
-  return l;
+  return test::leafValues(g, 4, [](const Node &n, int64_t i) {
+    if (n.op == OpKind::Label)
+      return static_cast<double>(i % 3);
+    return std::sin(1.3 * static_cast<double>(i) + n.name.size());
+  });
 }
 
 } // namespace

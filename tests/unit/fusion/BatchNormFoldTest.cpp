@@ -17,6 +17,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "LeafValues.h"
 #include "../passes/TestGraphs.h"
 
 #include "frontend/Frontend.h"
@@ -85,27 +86,13 @@ Graph layer(Order order, bool bias, int64_t groups) {
 ValueMap randomLeaves(const Graph &g, uint64_t seed) {
   std::mt19937_64 rng(seed);
   std::uniform_real_distribution<double> u(-1, 1);
-  ValueMap l;
-  for (const Node &n : g.nodes) {
-    if (!hasTrait(n.op, kLeaf) || n.op == OpKind::Const)
-      continue;
-    Value v;
-    int64_t k = 1;
-    for (int64_t d : n.type.dims) {
-      v.shape.push_back(d == kBatch ? 2 : d);
-      k *= v.shape.back();
-    }
-    for (int64_t i = 0; i < k; ++i)
-      v.data.push_back(n.op == OpKind::Label
-                           ? std::floor((u(rng) + 1) / 2 *
-                                        static_cast<double>(n.classes))
-                           : u(rng));
-    if (n.name.ends_with("running_var"))
-      for (double &d : v.data)
-        d = std::fabs(d) + 0.1;
-    l[n.name] = v;
-  }
-  return l;
+  return test::leafValues(g, 2, [&](const Node &n, int64_t) {
+    double x = n.op == OpKind::Label
+                   ? std::floor((u(rng) + 1) / 2 *
+                                static_cast<double>(n.classes))
+                   : u(rng);
+    return n.name.ends_with("running_var") ? std::fabs(x) + 0.1 : x;
+  });
 }
 
 /// Expects `got` to compute every output of `want` on `leaves` to `rtol`.

@@ -12,6 +12,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "LeafValues.h"
 #include "../passes/TestGraphs.h"
 
 #include "ir/Printer.h"
@@ -117,22 +118,9 @@ Backward backward(Activation act, bool bias = true, Window win = window3()) {
 
 /// Fixed leaf values: a smooth pattern of both signs, different per leaf.
 ValueMap leaves(const Graph &g) {
-  ValueMap l;
-  for (const Node &n : g.nodes) {
-    if (!hasTrait(n.op, kLeaf) || n.op == OpKind::Const)
-      continue;
-    Value v;
-    int64_t k = 1;
-    for (int64_t d : n.type.dims) {
-      v.shape.push_back(d == kBatch ? 2 : d);
-      k *= v.shape.back();
-    }
-    for (int64_t i = 0; i < k; ++i)
-      v.data.push_back(
-          std::sin(0.7 * static_cast<double>(i) + 0.9 * n.name.size()));
-    l[n.name] = v;
-  }
-  return l;
+  return test::leafValues(g, 2, [](const Node &n, int64_t i) {
+    return std::sin(0.7 * static_cast<double>(i) + 0.9 * n.name.size());
+  });
 }
 
 /// fuseConv and DCE on `g`; the result verifies and computes `g`'s outputs

@@ -11,6 +11,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "LeafValues.h"
 #include "../passes/TestGraphs.h"
 
 #include "ir/Recipe.h"
@@ -93,27 +94,14 @@ Graph compile(Stage stop, const std::set<std::string> &f,
 }
 
 ValueMap leaves(const Graph &g) {
-  ValueMap l;
-  for (const Node &n : g.nodes) {
-    if (!hasTrait(n.op, kLeaf) || n.op == OpKind::Const)
-      continue;
-    Value v;
-    int64_t k = 1;
-    for (int64_t d : n.type.dims) {
-      v.shape.push_back(d == kBatch ? 3 : d);
-      k *= v.shape.back();
-    }
-    for (int64_t i = 0; i < k; ++i) {
-      double x = std::sin(0.37 * static_cast<double>(i) + n.name.size());
-      if (n.op == OpKind::Label)
-        x = static_cast<double>(i % 4);
-      else if (n.op == OpKind::Param || n.op == OpKind::State)
-        x *= 0.5;
-      v.data.push_back(x);
-    }
-    l[n.name] = v;
-  }
-  return l;
+  return test::leafValues(g, 3, [](const Node &n, int64_t i) {
+    double x = std::sin(0.37 * static_cast<double>(i) + n.name.size());
+    if (n.op == OpKind::Label)
+      return static_cast<double>(i % 4);
+    if (n.op == OpKind::Param || n.op == OpKind::State)
+      return x * 0.5;
+    return x;
+  });
 }
 
 void expectClose(const ValueMap &want, const ValueMap &got,

@@ -8,6 +8,7 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "LeafValues.h"
 #include "../passes/TestGraphs.h"
 
 #include "ir/Support.h"
@@ -38,20 +39,9 @@ Graph runChecked(const Graph &g, Graph (*pass)(const Graph &, FusionLog &),
   Graph out = dce(pass(g, log));
   std::vector<std::string> errs = verifyGraph(out);
   EXPECT_TRUE(errs.empty()) << (errs.empty() ? "" : errs[0]);
-  ValueMap leaves;
-  for (const Node &n : g.nodes) {
-    if (!hasTrait(n.op, kLeaf) || n.op == OpKind::Const)
-      continue;
-    Value v;
-    int64_t k = 1;
-    for (int64_t d : n.type.dims) {
-      v.shape.push_back(d == kBatch ? 2 : d);
-      k *= v.shape.back();
-    }
-    for (int64_t i = 0; i < k; ++i)
-      v.data.push_back(std::sin(0.7 * static_cast<double>(i) + 0.3));
-    leaves[n.name] = v;
-  }
+  ValueMap leaves = test::leafValues(g, 2, [](const Node &, int64_t i) {
+    return std::sin(0.7 * static_cast<double>(i) + 0.3);
+  });
   Interpreter::Result want = Interpreter(g).step(leaves);
   Interpreter::Result got = Interpreter(out).step(leaves);
   for (const auto &[name, w] : want.outputs) {
