@@ -183,7 +183,7 @@ void TrainRun::resume(TensorMap &state) {
     state[name] = t;
   p = readProgress(lw.metadata, s.recipe, path);
   std::ostringstream notes;
-  checkResumeIdentity(lw.metadata, path, s.eval, s.recipe, &notes);
+  checkResumeIdentity(lw.metadata, path, s.model, s.recipe, &notes);
   if (!notes.str().empty())
     observer.warning(notes.str());
   for (auto &[name, t] : lw.extra)
@@ -439,7 +439,7 @@ void TrainRun::checkpoint(const std::string &path) {
   for (auto &[name, t] : best)
     extra["best." + name] = t;
   Metadata meta = progressMetadata(p, s.recipe);
-  meta.merge(checkpointIdentity(s.eval, s.recipe)); // checked on resume
+  meta.merge(checkpointIdentity(s.model, s.recipe)); // checked on resume
   saveCheckpoint(path, s.step, exec->state(), meta, extra);
   if (path == opts.checkpointPath)
     checkpointKept = true;

@@ -44,6 +44,9 @@ struct TrainSetup {
   const Trainer &trainer; // for evaluate
   const Graph &step;
   const Graph &eval;
+  /// The unfused evaluation graph: what a checkpoint records of the model
+  /// and checks on resume, whatever the fusions (--fuse) of either run.
+  const Graph &model;
   const Recipe &recipe;
   bool realLabels;
 };

@@ -149,7 +149,8 @@ Trainer::Trainer(const Graph &step, const Graph &eval, const Recipe &r,
   FusionLog log;
   if (!evalFusions)
     evalFusions.emplace(fusionNames().begin(), fusionNames().end());
-  evalGraph = fuse(evalForm(eval), *evalFusions, log);
+  modelGraph = evalForm(eval);
+  evalGraph = fuse(modelGraph, *evalFusions, log);
 }
 
 void Trainer::checkData(const Dataset &data) const {
@@ -309,7 +310,8 @@ RunProgress readProgress(const Metadata &m, const Recipe &r,
 TrainResult Trainer::train(TensorMap state, const Dataset &data,
                            const TrainOptions &opts) const {
   checkData(data);
-  TrainRun run({*this, stepGraph, evalGraph, recipe, isRealLabel(evalGraph)},
+  TrainRun run({*this, stepGraph, evalGraph, modelGraph, recipe,
+                isRealLabel(evalGraph)},
                data, opts);
   return run.run(std::move(state));
 }

@@ -116,6 +116,7 @@ public:
 
 private:
   Graph stepGraph;
+  Graph modelGraph; // evalForm(eval) before fusion: a checkpoint's identity
   Graph evalGraph;
   Recipe recipe;
 };

@@ -95,6 +95,8 @@ expect_ok "$NNC" train "$TMP/a.nn" "${B[@]}" --epochs 1 --quiet --checkpoint "$T
 expect_error "was 'tanh(%" "$NNC" train "$TMP/b.nn" "${B[@]}" --epochs 2 --resume "$TMP/a.ck"
 expect_error "error: model 'churn' has changed since this checkpoint was written" \
   "$NNC" train "$TMP/b.nn" "${B[@]}" --epochs 2 --resume "$TMP/a.ck"
+# The identity is the unfused model: other fusions resume the same model.
+expect_ok "$NNC" train "$TMP/a.nn" "${B[@]}" --epochs 2 --fuse none --resume "$TMP/a.ck"
 expect_ok "$NNC" train "$TMP/a.nn" "${B[@]}" --epochs 2 --lr 0.05 --resume "$TMP/a.ck"
 grep -q "note: resuming with learning rate 0.05; the checkpoint was trained with 0.02" "$TMP/stderr" ||
   fail "no note on the changed learning rate: $(cat "$TMP/stderr")"
