@@ -231,6 +231,8 @@ void Emitter::node(const Node &n) {
     conv(n);
   else if (op == "BatchNormalization")
     batchNorm(n);
+  else if (op == "LayerNormalization")
+    layerNorm(n);
   else if (op == "MaxPool" || op == "AveragePool")
     pool(n);
   else if (op == "GlobalAveragePool")

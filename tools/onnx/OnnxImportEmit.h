@@ -5,8 +5,9 @@
 /// ONNX value's `.nn` name and per-sample shape, the names taken, the
 /// statements and weights written so far, and the problems found (all
 /// reported together at the end). OnnxImportLayers.cpp matches the layer
-/// patterns (dense, conv2d, batch_norm, pooling), OnnxImportExprs.cpp the
-/// plain expressions, OnnxImportWrite.cpp assembles the file.
+/// patterns (dense, conv2d, batch_norm, layer_norm, pooling),
+/// OnnxImportExprs.cpp the plain expressions, OnnxImportWrite.cpp assembles
+/// the file.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -102,6 +103,7 @@ private:
   void matmul(const Node &n);
   void conv(const Node &n);
   void batchNorm(const Node &n);
+  void layerNorm(const Node &n);
   void pool(const Node &n);
   void globalPool(const Node &n);
   void denseLayer(const Node &n, const Value &x, Tensor w, const Tensor *b,

@@ -12,6 +12,8 @@
 ///   MatMul(x, W) alone               -> x @ w, a plain param
 ///   Conv(x, W, B) [+ act]            -> conv2d(x, c, kernel = ..., act)
 ///   BatchNormalization (eval)        -> batch_norm(x, eps = ..)
+///   LayerNormalization (last axis)   -> layer_norm(x, eps = ..)  (scale as
+///                                       .weight, B or zeros as .bias)
 ///   MaxPool / AveragePool            -> maxpool2d / avgpool2d
 ///   GlobalAveragePool [+ Flatten]    -> global_avgpool(x) [reshaped back]
 /// The activation a layer takes is the node that alone reads its output
@@ -24,6 +26,8 @@
 #include "runtime/WeightsFile.h"
 
 #include <fmt/format.h>
+
+#include <cmath>
 
 namespace nn::onnximport {
 
@@ -52,6 +56,17 @@ std::string actSuffix(const std::string &act) {
 /// "fc1.weight <- 'onnx::Gemm_7'".
 std::string fromText(const std::string &nn, const std::string &init) {
   return nn == init ? nn : fmt::format("{} <- '{}'", nn, init);
+}
+
+/// A LayerNormalization scale or bias: an initializer of `d` values ([d],
+/// or with leading 1-dims), else null.
+const Tensor *rowOf(const Emitter &e, const Node &n, size_t i, int64_t d) {
+  const Tensor *t =
+      n.inputs.size() > i && !n.inputs[i].empty() ? e.initializer(n.inputs[i])
+                                                  : nullptr;
+  if (!t || t->rank() < 1 || t->shape.back() != d || t->numel() != d)
+    return nullptr;
+  return t;
 }
 
 } // namespace
@@ -230,6 +245,52 @@ void Emitter::batchNorm(const Node &n) {
     text += ", eps = " + numText(eps);
   if (numText(mom) != "0.1")
     text += ", momentum = " + numText(mom);
+  statement(name, text + ")", comment);
+  bind(n.outputs[0], name, x->dims);
+}
+
+void Emitter::layerNorm(const Node &n) {
+  const Value *x = value(n.inputs[0]);
+  if (!x || x->dims.empty())
+    return problem(n, "nnc imports layer norm of a batch of vectors [N,D] "
+                      "or [N,...,D]");
+  int64_t rank = static_cast<int64_t>(x->dims.size()) + 1;
+  int64_t axis = n.attrInt("axis", -1);
+  if (axis != -1 && axis != rank - 1)
+    return problem(n, fmt::format("axis = {}: nnc's layer_norm normalizes "
+                                  "over the last axis only (axis = -1 or {})",
+                                  axis, rank - 1));
+  int64_t d = x->dims.back();
+  if (n.inputs.size() < 2 || n.inputs[1].empty())
+    return problem(n, "it has no scale; nnc's layer_norm has a weight (the "
+                      "ONNX Scale input is required)");
+  const Tensor *scale = rowOf(*this, n, 1, d);
+  bool hasBias = n.inputs.size() > 2 && !n.inputs[2].empty();
+  const Tensor *bias = hasBias ? rowOf(*this, n, 2, d) : nullptr;
+  if (!scale || (hasBias && !bias))
+    return problem(n, fmt::format("its {} must be an initializer of {} values",
+                                  scale ? "bias B" : "scale", d));
+  for (size_t i = 1; i < n.outputs.size(); ++i)
+    if (!n.outputs[i].empty() && uses.count(n.outputs[i]))
+      return problem(n, "its Mean or InvStdDev output is read");
+  double eps = n.attrFloat("epsilon", 1e-5);
+  if (!(eps > 0) || !std::isfinite(static_cast<float>(eps)))
+    return problem(n, "epsilon must be a positive number");
+  std::string name = layerName(n.inputs[1], "ln");
+  Tensor w({d}), b({d});
+  w.data = scale->data;
+  if (bias)
+    b.data = bias->data;
+  addWeight(name + ".weight", std::move(w), n.inputs[1]);
+  addWeight(name + ".bias", std::move(b), hasBias ? n.inputs[2] : "");
+  std::string comment =
+      fmt::format("{}: {}, {}", n.label(),
+                  fromText(name + ".weight", n.inputs[1]),
+                  bias ? fromText(name + ".bias", n.inputs[2])
+                       : name + ".bias <- zeros (the ONNX node has no B)");
+  std::string text = "layer_norm(" + x->expr;
+  if (numText(eps) != "1e-05")
+    text += ", eps = " + numText(eps);
   statement(name, text + ")", comment);
   bind(n.outputs[0], name, x->dims);
 }

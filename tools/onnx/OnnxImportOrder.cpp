@@ -65,20 +65,21 @@ namespace {
 /// Each op nnc imports, with the inputs it takes (min, max).
 const std::map<std::string, std::pair<size_t, size_t>> &importedOps() {
   static const std::map<std::string, std::pair<size_t, size_t>> ops = {
-      {"Abs", {1, 1}},         {"Add", {2, 2}},
-      {"AveragePool", {1, 1}}, {"BatchNormalization", {5, 5}},
-      {"Conv", {2, 3}},        {"Div", {2, 2}},
-      {"Dropout", {1, 3}},     {"Erf", {1, 1}},
-      {"Exp", {1, 1}},         {"Flatten", {1, 1}},
-      {"Gemm", {2, 3}},        {"GlobalAveragePool", {1, 1}},
-      {"Identity", {1, 1}},    {"LeakyRelu", {1, 1}},
-      {"Log", {1, 1}},         {"MatMul", {2, 2}},
-      {"MaxPool", {1, 1}},     {"Mul", {2, 2}},
-      {"Neg", {1, 1}},         {"Relu", {1, 1}},
-      {"Reshape", {2, 2}},     {"Sigmoid", {1, 1}},
-      {"Softmax", {1, 1}},     {"Softplus", {1, 1}},
-      {"Softsign", {1, 1}},    {"Sqrt", {1, 1}},
-      {"Sub", {2, 2}},         {"Tanh", {1, 1}}};
+      {"Abs", {1, 1}},          {"Add", {2, 2}},
+      {"AveragePool", {1, 1}},  {"BatchNormalization", {5, 5}},
+      {"Conv", {2, 3}},         {"Div", {2, 2}},
+      {"Dropout", {1, 3}},      {"Erf", {1, 1}},
+      {"Exp", {1, 1}},          {"Flatten", {1, 1}},
+      {"Gemm", {2, 3}},         {"GlobalAveragePool", {1, 1}},
+      {"Identity", {1, 1}},     {"LayerNormalization", {1, 3}},
+      {"LeakyRelu", {1, 1}},    {"Log", {1, 1}},
+      {"MatMul", {2, 2}},       {"MaxPool", {1, 1}},
+      {"Mul", {2, 2}},          {"Neg", {1, 1}},
+      {"Relu", {1, 1}},         {"Reshape", {2, 2}},
+      {"Sigmoid", {1, 1}},      {"Softmax", {1, 1}},
+      {"Softplus", {1, 1}},     {"Softsign", {1, 1}},
+      {"Sqrt", {1, 1}},         {"Sub", {2, 2}},
+      {"Tanh", {1, 1}}};
   return ops;
 }
 
