@@ -67,14 +67,7 @@ TEST(CudaCnn, EvaluationFormsMatchTheInterpreter) {
       if (name.ends_with("running_var"))
         for (double &d : v.data)
           d = std::fabs(d);
-    Interpreter::Result want = Interpreter(g).step(leaves);
-    CudaSource src = printCuda(g);
-    CudaEmulator emu(src);
-    TensorMap state = toTensors(leaves, g, true);
-    TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
-    ASSERT_FALSE(want.outputs.empty()) << what;
-    for (const auto &[name, v] : want.outputs)
-      expectClose(out.at(name), v, 1e-4, what + ": output " + name);
+    expectEmulatedOutputs(g, printCuda(g), leaves, what);
   }
 }
 

@@ -41,6 +41,21 @@ inline size_t expectEmulatedStep(const Graph &g, int64_t batch,
   return want.updates.size();
 }
 
+/// The outputs of `g` (an evaluation graph: nothing updated) on `leaves`,
+/// run by `src`'s kernels on the emulator: each within 1e-4 of the
+/// interpreter's.
+inline void expectEmulatedOutputs(const Graph &g, const CudaSource &src,
+                                  const ValueMap &leaves,
+                                  const std::string &what) {
+  Interpreter::Result want = Interpreter(g).step(leaves);
+  CudaEmulator emu(src);
+  TensorMap state = toTensors(leaves, g, true);
+  TensorMap out = emu.runStep(g, state, toTensors(leaves, g, false));
+  ASSERT_FALSE(want.outputs.empty()) << what;
+  for (const auto &[name, v] : want.outputs)
+    expectClose(out.at(name), v, 1e-4, what + ": output " + name);
+}
+
 /// `steps` training steps of `g` at `batch` on new batches, on the emulator
 /// and on the interpreter, each carrying its own weights, momenta and
 /// running statistics from the same start.
