@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nnc needs, skipping those already present.
 # Optional packages (PyTorch, the outside oracle; python3-onnx, the ONNX
-# checker; Graphviz and Chromium for
-# nnc graph and the report test; OpenBLAS, a baseline of benchmarks/) may
-# fail without stopping
-# the build; the tests that need them skip with a message.
+# checker; Graphviz and Chromium for nnc graph and the report and play
+# tests; OpenBLAS, a baseline of benchmarks/) may fail without stopping the
+# build; the tests that need them skip with a message.
 set -eu
 required=(cmake ninja-build ccache g++ pkg-config llvm-19-dev llvm-19-tools
           libfmt-dev libgtest-dev libbenchmark-dev zlib1g-dev
