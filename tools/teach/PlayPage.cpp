@@ -17,6 +17,7 @@
 #include "tools/teach/PlayParts.h"
 
 #include "ir/Format.h"
+#include "ir/IRText.h"
 #include "runtime/Json.h"
 
 #include <fmt/format.h>
@@ -189,18 +190,6 @@ std::string layersJson(const PlayRun &r) {
                      jsonString(l.weight), l.from);
   }
   return s + "]";
-}
-
-const char *labelKindName(LabelKind k) {
-  switch (k) {
-  case LabelKind::Binary:
-    return "binary";
-  case LabelKind::Class:
-    return "class";
-  case LabelKind::Real:
-    return "real";
-  }
-  return "real";
 }
 
 } // namespace
