@@ -95,23 +95,6 @@ ValueMap randomLeaves(const Graph &g, uint64_t seed) {
   });
 }
 
-/// Expects `got` to compute every output of `want` on `leaves` to `rtol`.
-void expectSameOutputs(const Graph &want, const Graph &got,
-                       const ValueMap &leaves, double rtol) {
-  Interpreter::Result a = Interpreter(want).step(leaves);
-  Interpreter::Result b = Interpreter(got).step(leaves);
-  ASSERT_FALSE(a.outputs.empty());
-  for (const auto &[name, w] : a.outputs) {
-    const Value &v = b.outputs.at(name);
-    ASSERT_EQ(w.shape, v.shape) << name;
-    double most = 0;
-    for (int64_t i = 0; i < w.numel(); ++i)
-      most = std::max(most, std::fabs(v.data[i] - w.data[i]) /
-                                std::max(1.0, std::fabs(w.data[i])));
-    EXPECT_LE(most, rtol) << name;
-  }
-}
-
 std::string logText(const FusionLog &log) {
   std::string s;
   for (const FusionLog::Entry &e : log.entries)

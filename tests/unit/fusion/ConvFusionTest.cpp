@@ -129,18 +129,7 @@ Graph fuseChecked(const Graph &g, FusionLog &log) {
   Graph out = dce(fuseConv(g, log));
   std::vector<std::string> errs = verifyGraph(out);
   EXPECT_TRUE(errs.empty()) << (errs.empty() ? "" : errs[0]);
-  ValueMap in = leaves(g);
-  Interpreter::Result want = Interpreter(g).step(in);
-  Interpreter::Result got = Interpreter(out).step(in);
-  EXPECT_FALSE(want.outputs.empty());
-  for (const auto &[name, w] : want.outputs) {
-    const Value &v = got.outputs.at(name);
-    EXPECT_EQ(w.shape, v.shape) << name;
-    for (int64_t i = 0; i < w.numel(); ++i)
-      EXPECT_NEAR(v.data[i], w.data[i],
-                  1e-12 * std::max(1.0, std::fabs(w.data[i])))
-          << name << "[" << i << "]";
-  }
+  test::expectSameOutputs(g, out, leaves(g), 1e-12);
   return out;
 }
 

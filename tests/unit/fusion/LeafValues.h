@@ -3,13 +3,19 @@
 /// \file
 /// What the fusion tests share to run a graph on the interpreter: a value
 /// for every leaf (inputs, labels, parameters, state; not constants), each
-/// element given by a function of the node and the element's index.
+/// element given by a function of the node and the element's index; and the
+/// check that a rewritten graph computes the original's outputs.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
 
 #include "ir/Graph.h"
 #include "runtime/Interpreter.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace nn::test {
 
@@ -32,6 +38,24 @@ ValueMap leafValues(const Graph &g, int64_t batch, F value) {
     l[n.name] = v;
   }
   return l;
+}
+
+/// Expects `got` to compute every output of `want` on `leaves`, each element
+/// within `rtol` relative to max(1, |want|).
+inline void expectSameOutputs(const Graph &want, const Graph &got,
+                              const ValueMap &leaves, double rtol) {
+  Interpreter::Result a = Interpreter(want).step(leaves);
+  Interpreter::Result b = Interpreter(got).step(leaves);
+  ASSERT_FALSE(a.outputs.empty());
+  for (const auto &[name, w] : a.outputs) {
+    const Value &v = b.outputs.at(name);
+    ASSERT_EQ(w.shape, v.shape) << name;
+    double most = 0;
+    for (int64_t i = 0; i < w.numel(); ++i)
+      most = std::max(most, std::fabs(v.data[i] - w.data[i]) /
+                                std::max(1.0, std::fabs(w.data[i])));
+    EXPECT_LE(most, rtol) << name;
+  }
 }
 
 } // namespace nn::test

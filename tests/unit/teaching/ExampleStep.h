@@ -29,11 +29,8 @@ struct Example {
   ValueMap leaves;
 };
 
-/// The fused step graph of examples/`name` and the leaves of its first
-/// batch (the first `rows` rows of examples/data/`csv`, label column
-/// `label`) from its initial parameters.
-inline Example loadExample(const std::string &name, const std::string &csv,
-                           const std::string &label, int64_t rows) {
+/// examples/`name`, parsed (a failure fails the test that asked).
+inline Model parseExample(const std::string &name) {
   std::string path = std::string(NNC_SOURCE_DIR) + "/examples/" + name;
   std::ifstream f(path);
   std::stringstream ss;
@@ -42,15 +39,25 @@ inline Example loadExample(const std::string &name, const std::string &csv,
   diags.addSource(path, ss.str());
   std::optional<Model> m = parseModel(path, ss.str(), diags);
   EXPECT_TRUE(m) << diags.str();
+  return m ? std::move(*m) : Model{};
+}
+
+/// The fused step graph of examples/`name` and the leaves of its first
+/// batch (the first `rows` rows of examples/data/`csv`, label column
+/// `label`) from its initial parameters.
+inline Example loadExample(const std::string &name, const std::string &csv,
+                           const std::string &label, int64_t rows) {
+  Model m = parseExample(name);
+  DiagEngine diags;
   Example ex;
-  ex.fused = runPipeline(m->graph, m->recipe, Stage::Fused, {}, diags);
+  ex.fused = runPipeline(m.graph, m.recipe, Stage::Fused, {}, diags);
   Dataset d =
       loadCsv(std::string(NNC_SOURCE_DIR) + "/examples/data/" + csv, label);
   std::vector<int64_t> first;
   for (int64_t i = 0; i < rows; ++i)
     first.push_back(i);
   Dataset b = selectRows(d, first);
-  for (const auto &[n, t] : initState(ex.fused, m->recipe.seed))
+  for (const auto &[n, t] : initState(ex.fused, m.recipe.seed))
     ex.leaves[n] = toValue(t);
   for (const auto &[n, t] : bindBatch(ex.fused, b.x, b.y))
     ex.leaves[n] = toValue(t);

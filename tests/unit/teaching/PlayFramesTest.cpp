@@ -12,6 +12,8 @@
 ///
 //===----------------------------------------------------------------------===//
 
+#include "ExampleStep.h"
+
 #include "frontend/Frontend.h"
 #include "passes/EvalForm.h"
 #include "passes/Pipeline.h"
@@ -40,18 +42,12 @@ struct Xor {
 };
 
 Xor loadXor() {
-  std::string path = std::string(NNC_SOURCE_DIR) + "/examples/xor.nn";
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
+  Model m = test::parseExample("xor.nn");
   DiagEngine diags;
-  diags.addSource(path, ss.str());
-  std::optional<Model> m = parseModel(path, ss.str(), diags);
-  EXPECT_TRUE(m) << diags.str();
   Xor x;
-  x.recipe = m->recipe;
-  x.step = runPipeline(m->graph, m->recipe, Stage::Fused, {}, diags);
-  x.forward = runPipeline(m->graph, m->recipe, Stage::Forward, {}, diags);
+  x.recipe = m.recipe;
+  x.step = runPipeline(m.graph, m.recipe, Stage::Fused, {}, diags);
+  x.forward = runPipeline(m.graph, m.recipe, Stage::Forward, {}, diags);
   x.data = loadCsv(std::string(NNC_SOURCE_DIR) + "/examples/data/xor.csv", "y");
   return x;
 }
