@@ -16,6 +16,14 @@
 /// the same update program on the same sum: the parameters stay equal on
 /// every rank, bit for bit, with no broadcast.
 ///
+/// Buffers the forward pass writes (batch norm's running statistics) travel
+/// behind the gradients and are averaged with the same weights, so they
+/// stay equal on every rank too. Each rank normalizes with its own shard's
+/// batch statistics (as PyTorch's DistributedDataParallel without
+/// SyncBatchNorm); the averaged running mean is the global batch's, the
+/// running variance the mean of the shards' (the spread between the shard
+/// means is left out).
+///
 //===----------------------------------------------------------------------===//
 
 #include "runtime/DataParallel.h"
@@ -99,6 +107,8 @@ struct DataParallelExecutor::Programs {
   std::unique_ptr<Executor> gradExec, updExec;
   std::vector<std::string> params; // with a gradient, in output order
   size_t gradValues = 0;           // their values, all together
+  std::vector<std::string> buffers; // written by the forward pass
+  size_t bufferValues = 0;          // their values, after the gradients
   int64_t predWidth = 0;
   std::string input, label;        // the batch's leaves
   TensorMap gradState, updState;
@@ -109,12 +119,12 @@ DataParallelExecutor::DataParallelExecutor(const Graph &grads,
                                            const std::string &backend,
                                            const ExecutorOptions &o)
     : prog(std::make_unique<Programs>()) {
-  if (!grads.updates.empty())
-    throw UserError("nnc: error: model '" + grads.name +
-                    "' updates state in its forward pass (batch norm "
-                    "running statistics); data-parallel training does not "
-                    "support that yet: train it in one process");
   prog->grads = grads;
+  for (const Update &u : grads.updates) {
+    const Node &b = grads[u.target];
+    prog->buffers.push_back(b.name);
+    prog->bufferValues += static_cast<size_t>(b.type.numel());
+  }
   prog->update = buildUpdateGraph(grads, spec);
   for (const Output &out : grads.outputs) {
     const Node &n = grads[out.node];
@@ -183,7 +193,8 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
   // The gradients, padded to N equal slices for the reduce-scatter; and a
   // small block: the pred rows (padded to the longest shard), the loss,
   // the row count and a pending signal.
-  size_t slice = (prog->gradValues + w.size - 1) / w.size;
+  size_t values = prog->gradValues + prog->bufferValues;
+  size_t slice = (values + w.size - 1) / w.size;
   std::vector<float> grads(slice * w.size, 0.0f);
   size_t tail = static_cast<size_t>((rows + w.size - 1) / w.size *
                                     prog->predWidth);
@@ -194,6 +205,10 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
     for (const std::string &p : prog->params) {
       const Tensor &g = out.at("grad." + p);
       at = std::copy(g.data.begin(), g.data.end(), at);
+    }
+    for (const std::string &b : prog->buffers) {
+      const Tensor &v = prog->gradExec->state().at(b);
+      at = std::copy(v.data.begin(), v.data.end(), at);
     }
     if (auto it = out.find("pred"); it != out.end())
       std::copy(it->second.data.begin(), it->second.data.end(), small.begin());
@@ -259,6 +274,14 @@ void DataParallelExecutor::applyUpdate(const std::vector<float> &sum) {
     Tensor &g = prog->updState.at(kGradLeafPrefix + p);
     std::copy(at, at + g.numel(), g.data.begin());
     at += g.numel();
+  }
+  // The buffers: each rank's new running statistics, averaged as the
+  // gradients are (batch norm's running mean becomes the global batch's).
+  for (const std::string &b : prog->buffers) {
+    Tensor &v = prog->gradState.at(b);
+    std::copy(at, at + v.numel(), v.data.begin());
+    at += v.numel();
+    held[b] = v;
   }
   prog->updExec->setState(prog->updState);
   prog->updExec->run({});

@@ -29,6 +29,9 @@ bool haveMpi();
 /// The number of processes the launcher says it started (Open MPI's
 /// OMPI_COMM_WORLD_SIZE, or PMI_SIZE), 1 when not launched by one.
 int launcherSize();
+/// This process's rank as the launcher numbered it (OMPI_COMM_WORLD_RANK or
+/// PMI_RANK), 0 when not launched by one; known before MPI starts.
+int launcherRank();
 
 /// Joins the world when launched with more than one process (MPI_Init,
 /// errors returned rather than fatal); {0, 1} otherwise. Idempotent. Throws

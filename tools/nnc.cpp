@@ -12,6 +12,7 @@
 #include "runtime/Distributed.h"
 #include "runtime/Signals.h"
 #include "tools/Driver.h"
+#include "tools/RankOutput.h"
 
 #ifdef NNC_HAVE_CPU_BACKEND
 #include "codegen/cpu/ThreadPool.h"
@@ -127,11 +128,15 @@ static int runNnc(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+  if (nn::launcherRank() > 0)
+    nn::holdRankOutput(); // one message when every rank fails alike
   int rc = runNnc(argc, argv);
   // A data-parallel run (runtime/Distributed.h): every rank ends together
   // (0, or 130 after the interrupt they agreed on); a rank that fails ends
   // the whole job, so that the others do not wait for it.
-  if (nn::distributed() && rc != 0 && rc != nn::kExitInterrupted)
+  bool failed = rc != 0 && rc != nn::kExitInterrupted;
+  nn::releaseRankOutput(failed);
+  if (nn::distributed() && failed)
     nn::abortWorld(rc);
   nn::endWorld();
   return rc;

@@ -8,20 +8,29 @@
 /// all-gathers are MPI_Allgather: every rank receives every block, in rank
 /// order, and adds them itself in that order (runtime/Sharding.h), so the
 /// sum does not depend on the reduction order MPI_Allreduce would pick.
+/// Every collective is started non-blocking and waited for with a deadline
+/// (NNC_MPI_TIMEOUT seconds, default 300): a rank that hangs (stopped, or
+/// stuck) makes the others end the job with a message rather than wait
+/// forever. The wait spins for a millisecond (a step's reduction is often
+/// shorter), then tests every 100 microseconds, leaving the core to the
+/// other ranks.
 ///
 //===----------------------------------------------------------------------===//
 
 #include "ir/Support.h"
 #include "runtime/Distributed.h"
 
+#include <fmt/format.h>
+
 // The C API only (the C++ bindings need libmpi_cxx).
 #define OMPI_SKIP_MPICXX 1
 #define MPICH_SKIP_MPICXX 1
 #include <mpi.h>
 
+#include <chrono>
 #include <cstdlib>
-
 #include <string>
+#include <thread>
 
 namespace nn {
 
@@ -29,6 +38,20 @@ namespace {
 
 World theWorld;
 bool started = false;
+double timeoutSeconds = 300;
+
+/// NNC_MPI_TIMEOUT: seconds a collective may wait for the other ranks.
+double timeoutFromEnv() {
+  const char *v = std::getenv("NNC_MPI_TIMEOUT");
+  if (!v)
+    return 300;
+  char *end = nullptr;
+  double s = std::strtod(v, &end);
+  if (end == v || *end != '\0' || !(s > 0))
+    throw UserError(std::string("nnc: error: NNC_MPI_TIMEOUT='") + v +
+                    "' is not a positive number of seconds");
+  return s;
+}
 
 void check(int rc, const char *what) {
   if (rc == MPI_SUCCESS)
@@ -41,15 +64,42 @@ void check(int rc, const char *what) {
                   "): another rank stopped or died");
 }
 
+/// Waits for `req` (a collective started by this rank), at most
+/// timeoutSeconds.
+void wait(MPI_Request &req, const char *what) {
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point t0 = Clock::now();
+  auto spin = t0 + std::chrono::milliseconds(1);
+  auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(timeoutSeconds));
+  for (;;) {
+    int done = 0;
+    check(MPI_Test(&req, &done, MPI_STATUS_IGNORE), what);
+    if (done)
+      return;
+    Clock::time_point now = Clock::now();
+    if (now > deadline)
+      throw UserError(fmt::format(
+          "nnc: error: rank {}: {} had no answer from the other ranks for "
+          "{:g} s: a rank hung or was stopped (NNC_MPI_TIMEOUT sets the "
+          "limit)",
+          theWorld.rank, what, timeoutSeconds));
+    if (now > spin)
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
 template <typename T>
 std::vector<T> gather(const std::vector<T> &mine, MPI_Datatype type) {
   if (!started || theWorld.size == 1)
     return mine;
   std::vector<T> all(mine.size() * static_cast<size_t>(theWorld.size));
-  check(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), type,
-                      all.data(), static_cast<int>(mine.size()), type,
-                      MPI_COMM_WORLD),
+  MPI_Request req;
+  check(MPI_Iallgather(mine.data(), static_cast<int>(mine.size()), type,
+                       all.data(), static_cast<int>(mine.size()), type,
+                       MPI_COMM_WORLD, &req),
         "MPI_Allgather");
+  wait(req, "MPI_Allgather");
   return all;
 }
 
@@ -60,6 +110,7 @@ bool haveMpi() { return true; }
 World startWorld() {
   if (started || launcherSize() <= 1)
     return theWorld;
+  timeoutSeconds = timeoutFromEnv();
   int provided = 0;
   if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) !=
       MPI_SUCCESS)
@@ -88,9 +139,11 @@ std::vector<float> allToAll(const std::vector<float> &send) {
             "uneven all-to-all blocks");
   int block = static_cast<int>(send.size() / theWorld.size);
   std::vector<float> recv(send.size());
-  check(MPI_Alltoall(send.data(), block, MPI_FLOAT, recv.data(), block,
-                     MPI_FLOAT, MPI_COMM_WORLD),
+  MPI_Request req;
+  check(MPI_Ialltoall(send.data(), block, MPI_FLOAT, recv.data(), block,
+                      MPI_FLOAT, MPI_COMM_WORLD, &req),
         "MPI_Alltoall");
+  wait(req, "MPI_Alltoall");
   return recv;
 }
 

@@ -38,10 +38,12 @@ MODEL=$TMP/mlp.nn
 OPTS=(--data "$DATA" --backend=cpu --threads 1 --quiet --epochs 1000
       --validation 0)
 
-# weights_close A B TOL WHAT: the largest difference of A and B is <= TOL.
+# weights_close A B TOL WHAT [SUFFIX]: the largest difference of A and B
+# (of the tensors whose names end with SUFFIX) is <= TOL.
 weights_close() {
   local out
-  if out=$("$PY" "$NNC_SOURCE_DIR/tests/e2e/weights_diff.py" "$1" "$2" "$3"); then
+  if out=$("$PY" "$NNC_SOURCE_DIR/tests/e2e/weights_diff.py" "$1" "$2" "$3" \
+    "${5:-}"); then
     echo "ok: $4: $out (tolerance $3)"
   else
     fail "$4: $out (tolerance $3)"

@@ -4,7 +4,9 @@
 # stops the others, which would otherwise wait in the all-gather); SIGINT
 # to mpirun (which sends SIGTERM to every rank) stops every rank after the
 # same step, rank 0 alone writes one checkpoint, and the run resumes from it.
-# An error on a rank ends the job (MPI_Abort) with its message.
+# An error on a rank ends the job (MPI_Abort) with its message, printed once
+# when every rank fails alike. A stopped rank ends the job after
+# NNC_MPI_TIMEOUT seconds.
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/mpi.bash"
 LONG=(--data "$DATA" --backend=cpu --threads 1 --epochs 100000 --validation 0)
@@ -51,10 +53,26 @@ started() {
 out=$(timeout 60 "${MPIRUN[@]}" -np 2 "$NNC" train "$MODEL" "${OPTS[@]}" \
   --steps 3 --save /nonexistent/w.safetensors 2>&1)
 rc=$?
-if [ "$rc" -ne 1 ] || [[ $out != *"no such directory '/nonexistent'"* ]]; then
-  fail "an error on the ranks: exit $rc (want 1): $out"
+n=$(grep -c "no such directory '/nonexistent'" <<<"$out")
+if [ "$rc" -ne 1 ] || [ "$n" -ne 1 ]; then
+  fail "an error on the ranks: exit $rc (want 1), $n messages (want 1): $out"
 else
-  echo "ok: an error on the ranks ends the job (exit 1) with its message"
+  echo "ok: an error on the ranks ends the job (exit 1) with one message"
+fi
+
+# The same before the ranks join the world (a bad flag).
+out=$(timeout 60 "${MPIRUN[@]}" -np 3 "$NNC" train "$MODEL" --bogus 2>&1)
+n=$(grep -c "unknown option '--bogus'" <<<"$out")
+[ "$n" -eq 1 ] || fail "a bad flag under mpirun: $n messages (want 1): $out"
+
+# An error only rank 1 sees (its model file is missing) is printed by it.
+out=$(timeout 60 "${MPIRUN[@]}" -np 2 bash -c '[ "$OMPI_COMM_WORLD_RANK" = 1 ] &&
+  m=$0.missing; exec "$1" train "${m:-$0}" --steps 1 --quiet' "$MODEL" \
+  "$NNC" 2>&1)
+if [[ $out == *"$MODEL.missing"*"nnc: note: on rank 1 of 2"* ]]; then
+  echo "ok: an error on rank 1 alone is printed by rank 1"
+else
+  fail "an error on rank 1 alone: $out"
 fi
 
 # A rank killed mid-run.
@@ -77,6 +95,35 @@ else
     echo "ok: a killed rank ends the job (exit $RC) with a message"
   fi
 fi
+
+# A rank that hangs (stopped with SIGSTOP): the other gives up after
+# NNC_MPI_TIMEOUT seconds with a message and ends the job.
+"${MPIRUN[@]}" -np 2 -x NNC_MPI_TIMEOUT=3 "$NNC" train "$MODEL" "${LONG[@]}" \
+  >"$TMP/hang.txt" 2>&1 &
+job=$!
+started "$TMP/hang.txt" || fail "the run did not start: $(cat "$TMP/hang.txt")"
+victim=$(rank_pid "$job" 1)
+if [ -z "$victim" ]; then
+  fail "no rank 1 under mpirun $job"
+else
+  kill -STOP "$victim"
+  wait_for "$job" 30
+  kill -9 "$victim" 2>/dev/null
+  if [ "$RC" = -1 ]; then
+    fail "the job still ran 30 s after rank 1 was stopped"
+  elif [ "$RC" -eq 0 ]; then
+    fail "the job exited 0 after rank 1 was stopped"
+  elif ! grep -q "rank 0: MPI_.* had no answer from the other ranks for 3 s" \
+    "$TMP/hang.txt"; then
+    fail "no message about the hung rank: $(cat "$TMP/hang.txt")"
+  else
+    echo "ok: a stopped rank ends the job (exit $RC) after the timeout"
+  fi
+fi
+out=$(NNC_MPI_TIMEOUT=soon timeout 60 "${MPIRUN[@]}" -np 2 \
+  -x NNC_MPI_TIMEOUT "$NNC" train "$MODEL" "${OPTS[@]}" --steps 1 2>&1)
+[[ $out == *"NNC_MPI_TIMEOUT='soon' is not a positive number"* ]] ||
+  fail "a bad NNC_MPI_TIMEOUT: $out"
 
 # SIGINT to the launcher.
 "${MPIRUN[@]}" -np 2 "$NNC" train "$MODEL" "${LONG[@]}" \
