@@ -75,51 +75,41 @@ else
   fail "an error on rank 1 alone: $out"
 fi
 
-# A rank killed mid-run.
-"${MPIRUN[@]}" -np 2 "$NNC" train "$MODEL" "${LONG[@]}" >"$TMP/kill.txt" 2>&1 &
-job=$!
-started "$TMP/kill.txt" || fail "the run did not start: $(cat "$TMP/kill.txt")"
-victim=$(rank_pid "$job" 1)
-if [ -z "$victim" ]; then
-  fail "no rank 1 under mpirun $job"
-else
-  kill -9 "$victim"
-  wait_for "$job" 20
-  if [ "$RC" = -1 ]; then
-    fail "the job still ran 20 s after rank 1 was killed"
-  elif [ "$RC" -eq 0 ]; then
-    fail "the job exited 0 after rank 1 was killed"
-  elif ! grep -q "rank 1 .*exited on signal 9" "$TMP/kill.txt"; then
-    fail "no message about rank 1: $(cat "$TMP/kill.txt")"
-  else
-    echo "ok: a killed rank ends the job (exit $RC) with a message"
+# signal_rank1 SIGNAL SECONDS VERB PATTERN MPIRUN_ARGS...: starts a long
+# run, sends SIGNAL to rank 1, and wants the job to end non-zero within
+# SECONDS with PATTERN in its output.
+signal_rank1() {
+  local sig=$1 secs=$2 verb=$3 pattern=$4 victim
+  shift 4
+  "${MPIRUN[@]}" -np 2 "$@" "$NNC" train "$MODEL" "${LONG[@]}" \
+    >"$TMP/sig.txt" 2>&1 &
+  job=$!
+  started "$TMP/sig.txt" || fail "the run did not start: $(cat "$TMP/sig.txt")"
+  victim=$(rank_pid "$job" 1)
+  if [ -z "$victim" ]; then
+    fail "no rank 1 under mpirun $job"
+    return
   fi
-fi
-
-# A rank that hangs (stopped with SIGSTOP): the other gives up after
-# NNC_MPI_TIMEOUT seconds with a message and ends the job.
-"${MPIRUN[@]}" -np 2 -x NNC_MPI_TIMEOUT=3 "$NNC" train "$MODEL" "${LONG[@]}" \
-  >"$TMP/hang.txt" 2>&1 &
-job=$!
-started "$TMP/hang.txt" || fail "the run did not start: $(cat "$TMP/hang.txt")"
-victim=$(rank_pid "$job" 1)
-if [ -z "$victim" ]; then
-  fail "no rank 1 under mpirun $job"
-else
-  kill -STOP "$victim"
-  wait_for "$job" 30
+  kill "-$sig" "$victim"
+  wait_for "$job" "$secs"
   kill -9 "$victim" 2>/dev/null
   if [ "$RC" = -1 ]; then
-    fail "the job still ran 30 s after rank 1 was stopped"
+    fail "the job still ran $secs s after rank 1 was $verb"
   elif [ "$RC" -eq 0 ]; then
-    fail "the job exited 0 after rank 1 was stopped"
-  elif ! grep -q "rank 0: MPI_.* had no answer from the other ranks for 3 s" \
-    "$TMP/hang.txt"; then
-    fail "no message about the hung rank: $(cat "$TMP/hang.txt")"
+    fail "the job exited 0 after rank 1 was $verb"
+  elif ! grep -q "$pattern" "$TMP/sig.txt"; then
+    fail "no message about rank 1: $(cat "$TMP/sig.txt")"
   else
-    echo "ok: a stopped rank ends the job (exit $RC) after the timeout"
+    echo "ok: a $verb rank ends the job (exit $RC) with a message"
   fi
-fi
+}
+# A rank killed mid-run: mpirun sees it die.
+signal_rank1 KILL 20 killed "rank 1 .*exited on signal 9"
+# A rank that hangs (stopped with SIGSTOP): the other gives up after
+# NNC_MPI_TIMEOUT seconds with a message and ends the job.
+signal_rank1 STOP 30 stopped \
+  "rank 0: MPI_.* had no answer from the other ranks for 3 s" \
+  -x NNC_MPI_TIMEOUT=3
 out=$(NNC_MPI_TIMEOUT=soon timeout 60 "${MPIRUN[@]}" -np 2 \
   -x NNC_MPI_TIMEOUT "$NNC" train "$MODEL" "${OPTS[@]}" --steps 1 2>&1)
 [[ $out == *"NNC_MPI_TIMEOUT='soon' is not a positive number"* ]] ||
