@@ -14,6 +14,7 @@
 #include "CpuTestUtil.h"
 
 #include <cstring>
+#include <regex>
 
 using namespace nn;
 using namespace nn::test;
@@ -47,13 +48,17 @@ TEST(CpuTieredPipeline, SameBitsAsTheFullPipeline) {
 }
 
 /// The body of function `name` in `ir` ("" when absent), without its
-/// signature (whose attribute group numbers are the module's).
+/// signature (whose attribute group numbers are the module's) and with its
+/// metadata references as `!N` (their numbers are the module's too: they
+/// count the metadata of every function before this one).
 std::string functionText(const std::string &ir, const std::string &name) {
   size_t at = ir.find("void @" + name + "(");
   if (at == std::string::npos)
     return "";
   at = ir.find("{\n", at);
-  return ir.substr(at, ir.find("\n}\n", at) - at);
+  static const std::regex metadataRef("![0-9]+");
+  return std::regex_replace(ir.substr(at, ir.find("\n}\n", at) - at),
+                            metadataRef, "!N");
 }
 
 /// The names of the functions `ir` defines.
