@@ -48,48 +48,45 @@ check() {
   fi
 }
 
-TRAIN="of 256 of fashion-tiny-images-idx3-ubyte.gz"
+# whole NP N NAME: every one of NP ranks reads all N rows of NAME (the
+# training data).
+whole() {
+  for ((r = 0; r < $1; ++r)); do
+    echo "rank $r: [0, $2) of $2 of $3"
+  done
+}
+
 for test in "$TMP/plain/tiny" "$DATA"; do
   name=$(basename "$test")-images-idx3-ubyte$([ "$test" == "$DATA" ] && echo .gz)
   check "IDX $name" 2 "rank 0: [0, 128) of 256 of $name
-rank 0: [0, 256) $TRAIN
-rank 1: [0, 256) $TRAIN
-rank 1: [128, 256) of 256 of $name" \
+rank 1: [128, 256) of 256 of $name
+$(whole 2 256 fashion-tiny-images-idx3-ubyte.gz)" \
     "$MODEL" "${OPTS[@]}" --steps 4 --test "$test"
 done
 check "IDX, uneven shards" 3 "rank 0: [0, 86) of 256 of tiny-images-idx3-ubyte
-rank 0: [0, 256) $TRAIN
-rank 1: [0, 256) $TRAIN
 rank 1: [86, 171) of 256 of tiny-images-idx3-ubyte
-rank 2: [0, 256) $TRAIN
-rank 2: [171, 256) of 256 of tiny-images-idx3-ubyte" \
+rank 2: [171, 256) of 256 of tiny-images-idx3-ubyte
+$(whole 3 256 fashion-tiny-images-idx3-ubyte.gz)" \
   "$MODEL" "${OPTS[@]}" --steps 4 --test "$TMP/plain/tiny"
 
 CSV=$EX/data/circles.csv
+CIRCLES=("$EX/circles.nn" --backend=cpu --threads 1 --quiet --steps 10)
 check "CSV" 3 "rank 0: [0, 134) of 400 of circles.csv
-rank 0: [0, 400) of 400 of circles.csv
-rank 1: [0, 400) of 400 of circles.csv
 rank 1: [134, 267) of 400 of circles.csv
-rank 2: [0, 400) of 400 of circles.csv
-rank 2: [267, 400) of 400 of circles.csv" \
-  "$EX/circles.nn" --test "$CSV" --backend=cpu --threads 1 --quiet --steps 10
+rank 2: [267, 400) of 400 of circles.csv
+$(whole 3 400 circles.csv)" "${CIRCLES[@]}" --test "$CSV"
 
 # A test set smaller than the world: rank 2 of 3 holds no test row.
 head -3 "$CSV" >"$TMP/two.csv"
 check "CSV of 2 rows" 3 "rank 0: [0, 1) of 2 of two.csv
-rank 0: [0, 400) of 400 of circles.csv
-rank 1: [0, 400) of 400 of circles.csv
 rank 1: [1, 2) of 2 of two.csv
-rank 2: [0, 400) of 400 of circles.csv
-rank 2: [2, 2) of 2 of two.csv" \
-  "$EX/circles.nn" --test "$TMP/two.csv" --backend=cpu --threads 1 --quiet \
-  --steps 10
+rank 2: [2, 2) of 2 of two.csv
+$(whole 3 400 circles.csv)" "${CIRCLES[@]}" --test "$TMP/two.csv"
 
 # A bad value in rank 1's rows only: rank 1 says where, with the file's
 # line number, and the job ends.
 { cat "$CSV"; echo "1,x,0"; } >"$TMP/bad.csv"
-if out=$(mpi 2 train "$EX/circles.nn" --test "$TMP/bad.csv" --backend=cpu \
-  --threads 1 --quiet --steps 10 2>&1); then
+if out=$(mpi 2 train "${CIRCLES[@]}" --test "$TMP/bad.csv" 2>&1); then
   fail "a bad test value in rank 1's rows: the run succeeded"
 elif [[ $out != *"bad.csv:402:3: error: not a number 'x'"* ]]; then
   fail "a bad test value in rank 1's rows: $out"
