@@ -15,6 +15,7 @@
 #include "runtime/Idx.h"
 
 #include <cmath>
+#include <fstream>
 #include <numeric>
 
 using namespace nn;
@@ -169,6 +170,43 @@ TEST(RowRange, IdxValuesAreCheckedInTheRangeWithFileSampleNumbers) {
   Dataset mid = loadIdx(prefix, {1, 3});
   EXPECT_EQ(labelErrorPrefix(mid, 1), dir.path("s-labels-idx1-ubyte") +
                                           ": error: label 9 of sample 3");
+}
+
+namespace {
+
+/// Bytes this process has read so far (Linux /proc/self/io "rchar"), -1
+/// where that is not available.
+int64_t bytesRead() {
+  std::ifstream in("/proc/self/io");
+  std::string key;
+  int64_t value = 0;
+  while (in >> key >> value)
+    if (key == "rchar:")
+      return value;
+  return -1;
+}
+
+} // namespace
+
+TEST(RowRange, PlainIdxSeeksPastTheRowsOutsideTheRange) {
+  if (bytesRead() < 0)
+    GTEST_SKIP() << "/proc/self/io is not readable here";
+  // 4000 samples of 1000 bytes: 4 MB of data, of which one row is wanted.
+  ScratchDir dir;
+  std::string pixels(4000 * 1000, '\x07');
+  std::string prefix =
+      writePair(dir, false, idxBytes(0x08, {4000, 1000}, pixels),
+                idxBytes(0x08, {4000}, std::string(4000, '\x01')));
+  int64_t before = bytesRead();
+  Dataset last = loadIdx(prefix, {3999, 4000});
+  int64_t ranged = bytesRead() - before;
+  EXPECT_EQ(last.x.shape, (std::vector<int64_t>{1, 1000}));
+  before = bytesRead();
+  EXPECT_EQ(loadIdx(prefix).size(), 4000);
+  int64_t whole = bytesRead() - before;
+  EXPECT_GE(whole, 4000 * 1000);
+  // zlib reads plain files in blocks of up to 256 KB.
+  EXPECT_LT(ranged, 1000 * 1000) << "whole file: " << whole << " bytes";
 }
 
 TEST(RowRange, ReadIdxOfOneFile) {
