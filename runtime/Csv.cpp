@@ -5,6 +5,12 @@
 /// bounds every allocation). Numbers go through std::from_chars, which does
 /// not depend on the locale.
 ///
+/// A row range [begin, end) of the data rows: a CSV row can only be found
+/// by reading every record before it (quoted fields may hold line breaks),
+/// so the whole file is read and every record scanned, its fields counted,
+/// but only the rows in range are converted to numbers and kept, with their
+/// labels' origins. Line numbers in messages are the file's.
+///
 //===----------------------------------------------------------------------===//
 #include "runtime/Csv.h"
 
@@ -353,7 +359,14 @@ std::vector<size_t> labelColumns(const std::string &name,
 } // namespace
 
 Dataset parseCsvDataset(const std::string &name, std::string_view text,
-                        const CsvColumns &columns) {
+                        const CsvColumns &columns, RowRange rows) {
+  std::string why;
+  RowRange asked = rows;
+  if (!resolveRows(asked, std::numeric_limits<int64_t>::max(), why))
+    throw UserError(name + ": error: " + why);
+  auto inRange = [&](int64_t r) {
+    return r >= rows.begin && (rows.end < 0 || r < rows.end);
+  };
   CsvReader reader(name, text);
   std::vector<std::string> names = headerNames(name, reader);
   size_t ncols = names.size();
@@ -368,7 +381,7 @@ Dataset parseCsvDataset(const std::string &name, std::string_view text,
   std::vector<CsvField> row;
   std::vector<float> rowLabels(labels.size());
   std::vector<LabelOrigin> rowOrigins(labels.size());
-  int64_t n = 0;
+  int64_t n = 0, kept = 0; // rows scanned, rows in range
   while (reader.next(row)) {
     if (row.size() != ncols) {
       int64_t line = row[0].line;
@@ -380,6 +393,8 @@ Dataset parseCsvDataset(const std::string &name, std::string_view text,
                       std::to_string(ncols) + " fields, got " +
                       std::to_string(row.size()) + reader.excerpt(line, col));
     }
+    if (!inRange(n++))
+      continue;
     for (size_t i = 0; i < ncols; ++i) {
       float v = 0;
       try {
@@ -397,20 +412,24 @@ Dataset parseCsvDataset(const std::string &name, std::string_view text,
     }
     ys.insert(ys.end(), rowLabels.begin(), rowLabels.end());
     origins.insert(origins.end(), rowOrigins.begin(), rowOrigins.end());
-    ++n;
+    ++kept;
   }
   if (n == 0)
     throw UserError(name + ": error: no data rows after the header");
+  if (!resolveRows(rows, n, why))
+    throw UserError(name + ": error: " + why);
   Dataset ds;
   ds.source = name;
+  ds.firstRow = rows.begin;
+  ds.fileRows = n;
   int64_t nlabels = static_cast<int64_t>(labels.size());
-  ds.x.shape = {n, static_cast<int64_t>(ncols) - nlabels};
+  ds.x.shape = {kept, static_cast<int64_t>(ncols) - nlabels};
   ds.x.data = std::move(xs);
   ds.hasLabels = nlabels > 0;
   if (nlabels == 0)
-    ys.assign(static_cast<size_t>(n), 0.0f);
-  ds.y.shape =
-      nlabels > 1 ? std::vector<int64_t>{n, nlabels} : std::vector<int64_t>{n};
+    ys.assign(static_cast<size_t>(kept), 0.0f);
+  ds.y.shape = nlabels > 1 ? std::vector<int64_t>{kept, nlabels}
+                           : std::vector<int64_t>{kept};
   ds.y.data = std::move(ys);
   ds.labelOrigins = std::move(origins);
   return ds;
@@ -431,7 +450,8 @@ Dataset loadCsv(const std::string &path, const std::string &labelColumn) {
   return loadCsv(path, c);
 }
 
-Dataset loadCsv(const std::string &path, const CsvColumns &columns) {
+Dataset loadCsv(const std::string &path, const CsvColumns &columns,
+                RowRange rows) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     throw UserError(path +
@@ -447,7 +467,11 @@ Dataset loadCsv(const std::string &path, const CsvColumns &columns) {
   if (in.bad())
     throw UserError(path + ": error: cannot read file");
   std::string text = std::move(buf).str();
-  return parseCsvDataset(path, text, columns);
+  return parseCsvDataset(path, text, columns, rows);
+}
+
+int64_t csvRows(const std::string &path, const CsvColumns &columns) {
+  return loadCsv(path, columns, RowRange{0, 0}).fileRows;
 }
 
 } // namespace nn

@@ -61,10 +61,10 @@ private:
   int64_t lastEndCol = 0;
 };
 
-/// Parses CSV text into a data set (see loadCsv); `name` is used in messages.
-/// The entry point for fuzzing.
+/// Parses CSV text into a data set (see loadCsv), the data rows `rows` of
+/// it; `name` is used in messages. The entry point for fuzzing.
 Dataset parseCsvDataset(const std::string &name, std::string_view text,
-                        const CsvColumns &columns);
+                        const CsvColumns &columns, RowRange rows = {});
 Dataset parseCsvDataset(const std::string &name, std::string_view text,
                         const std::string &labelColumn);
 

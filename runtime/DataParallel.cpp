@@ -316,15 +316,24 @@ Metrics evaluateSharded(const Trainer &trainer, const TensorMap &state,
   if (w.size == 1)
     return trainer.evaluate(state, data, backend, exec);
   auto [begin, end] = shardRange(data.size(), w.size, w.rank);
-  std::vector<double> mine = {0, 0, 0};
-  if (end > begin) {
-    std::vector<int64_t> idx(static_cast<size_t>(end - begin));
-    std::iota(idx.begin(), idx.end(), begin);
-    Metrics m = trainer.evaluate(state, selectRows(data, idx), backend, exec);
+  std::vector<int64_t> idx(static_cast<size_t>(end - begin));
+  std::iota(idx.begin(), idx.end(), begin);
+  return evaluateShard(trainer, state, selectRows(data, idx), backend, exec);
+}
+
+Metrics evaluateShard(const Trainer &trainer, const TensorMap &state,
+                      const Dataset &mine, const std::string &backend,
+                      const ExecutorOptions &exec) {
+  const World &w = world();
+  if (w.size == 1)
+    return trainer.evaluate(state, mine, backend, exec);
+  std::vector<double> sums = {0, 0, 0};
+  if (mine.size() > 0) {
+    Metrics m = trainer.evaluate(state, mine, backend, exec);
     double k = static_cast<double>(m.samples);
-    mine = {m.loss * k, std::round(m.accuracy * k), k};
+    sums = {m.loss * k, std::round(m.accuracy * k), k};
   }
-  std::vector<double> sum = sumInRankOrder(allGather(mine), w.size, 3);
+  std::vector<double> sum = sumInRankOrder(allGather(sums), w.size, 3);
   Metrics m;
   m.samples = static_cast<int64_t>(sum[2]);
   m.loss = sum[0] / sum[2];

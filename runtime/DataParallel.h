@@ -82,5 +82,11 @@ private:
 Metrics evaluateSharded(const Trainer &trainer, const TensorMap &state,
                         const Dataset &data, const std::string &backend,
                         const ExecutorOptions &exec);
+/// The same when each rank holds only its shard, `mine`: rows
+/// shardRange(n, N, rank) of the n rows (tools/Driver.h loadShard), maybe
+/// none.
+Metrics evaluateShard(const Trainer &trainer, const TensorMap &state,
+                      const Dataset &mine, const std::string &backend,
+                      const ExecutorOptions &exec);
 
 } // namespace nn

@@ -1,8 +1,8 @@
 //===- Dataset.cpp - Samples and labels in memory -------------------------===//
 ///
 /// \file
-/// The train/validation split and row selection; the file loaders live in
-/// Idx.cpp and Csv.cpp.
+/// The train/validation split, row selection and row ranges; the file
+/// loaders live in Idx.cpp and Csv.cpp.
 ///
 //===----------------------------------------------------------------------===//
 #include "runtime/Dataset.h"
@@ -20,6 +20,23 @@
 #include <sys/stat.h>
 
 namespace nn {
+
+bool resolveRows(RowRange &rows, int64_t n, std::string &why) {
+  std::string asked = "rows [" + std::to_string(rows.begin) + ", " +
+                      (rows.end < 0 ? "end" : std::to_string(rows.end)) + ")";
+  if (rows.begin < 0)
+    why = asked + " asked for: rows are counted from 0";
+  else if (rows.end >= 0 && rows.end < rows.begin)
+    why = asked + " asked for: the range ends before it begins";
+  else if (std::max(rows.begin, rows.end) > n)
+    why = asked + " asked for, but the file holds " + std::to_string(n) +
+          " samples";
+  else
+    why.clear();
+  if (rows.end < 0)
+    rows.end = n;
+  return why.empty();
+}
 
 std::pair<std::vector<int64_t>, std::vector<int64_t>>
 splitValidation(int64_t n, double fraction, uint64_t seed,
@@ -117,7 +134,9 @@ std::string labelErrorPrefix(const Dataset &data, int64_t index) {
   else
     std::snprintf(buf, sizeof buf, "%.9g", double(v));
   std::string file = data.labelSource.empty() ? data.source : data.labelSource;
-  std::string where = "sample " + std::to_string(index / width + 1);
+  // Sample numbers are the file's, also for a range of its rows.
+  std::string where =
+      "sample " + std::to_string(data.firstRow + index / width + 1);
   if (width > 1)
     where = "value " + std::to_string(index % width + 1) + " of " + where;
   return file + ": error: label " + buf + " of " + where;

@@ -6,6 +6,16 @@
 /// chunk by chunk as they arrive, so memory grows only with data actually
 /// present, whatever the header claims.
 ///
+/// Algorithm for a row range [begin, end) (a whole file is the range of all
+/// its rows): read the header, skip begin rows, read and convert end - begin
+/// rows, skip the rest and check that nothing follows. A plain file skips by
+/// seeking, so a process reads only the header and its rows (the file size
+/// tells where the data ends). A gzip stream cannot seek: it is decompressed
+/// and the bytes outside the range dropped, so only the range is held in
+/// memory but the time is that of the whole file. Either way a truncated
+/// file or trailing data is reported wherever it is, the same on every
+/// process; values outside the range are not checked (not finite, ...).
+///
 //===----------------------------------------------------------------------===//
 #include "runtime/Idx.h"
 
@@ -33,6 +43,21 @@ public:
   virtual ~ByteSource() = default;
   /// Reads up to `n` bytes; returns how many (0 at the end). Throws on error.
   virtual size_t read(uint8_t *buf, size_t n) = 0;
+  /// Skips up to `n` bytes; returns how many (fewer at the end). Throws on
+  /// error. By default reads and drops them.
+  virtual uint64_t skip(uint64_t n) {
+    uint8_t scratch[1 << 16];
+    uint64_t done = 0;
+    while (done < n) {
+      size_t got =
+          read(scratch, static_cast<size_t>(std::min<uint64_t>(
+                            n - done, sizeof scratch)));
+      if (got == 0)
+        break;
+      done += got;
+    }
+    return done;
+  }
   /// An upper bound on the total number of bytes this source can yield.
   virtual uint64_t maxBytes() const = 0;
   /// " of the decompressed data" for gzip sources, for messages.
@@ -46,6 +71,11 @@ public:
     size_t k = std::min(n, size - pos);
     if (k)
       std::memcpy(buf, data + pos, k);
+    pos += k;
+    return k;
+  }
+  uint64_t skip(uint64_t n) override {
+    size_t k = static_cast<size_t>(std::min<uint64_t>(n, size - pos));
     pos += k;
     return k;
   }
@@ -108,6 +138,16 @@ public:
     }
     consumed += total;
     return total;
+  }
+  uint64_t skip(uint64_t n) override {
+    if (compressed)
+      return ByteSource::skip(n);
+    // A plain file: seek, no further than its end.
+    uint64_t k = std::min(n, fileSize - std::min(fileSize, consumed));
+    if (k && gzseek(file, static_cast<z_off_t>(k), SEEK_CUR) < 0)
+      throw UserError(path + ": error: cannot seek: " + std::strerror(errno));
+    consumed += k;
+    return k;
   }
   uint64_t maxBytes() const override {
     // Deflate cannot expand by more than about 1032:1.
@@ -316,39 +356,65 @@ IdxHeader readHeader(const std::string &name, ByteSource &src) {
   return h;
 }
 
-IdxArray parse(const std::string &name, ByteSource &src) {
-  IdxHeader h = readHeader(name, src);
+[[noreturn]] void failTruncated(const std::string &name, const ByteSource &src,
+                                const IdxHeader &h, uint64_t done) {
+  fail(name, src,
+       "truncated IDX file: the header announces " + std::to_string(h.count) +
+           " values (" + std::to_string(h.count * h.esize) +
+           " bytes of data) but the data ends after " + std::to_string(done) +
+           " bytes",
+       h.size + done);
+}
+
+/// Skips the data bytes [from, to) (offsets in the data after the header).
+void skipData(const std::string &name, ByteSource &src, const IdxHeader &h,
+              uint64_t from, uint64_t to) {
+  uint64_t got = src.skip(to - from);
+  if (got < to - from)
+    failTruncated(name, src, h, from + got);
+}
+
+/// Rows `rows` of the array whose header `h` was just read from `src`, then
+/// the check that the data ends where the header says.
+IdxArray readRows(const std::string &name, ByteSource &src, const IdxHeader &h,
+                  RowRange rows) {
+  std::string why;
+  if (!resolveRows(rows, h.dims[0], why))
+    fail(name, src, why, 4); // dimension 0 holds the sample count
+  uint64_t perRow = h.count / static_cast<uint64_t>(h.dims[0]);
+  uint64_t rowBytes = perRow * h.esize;
+  uint64_t first = static_cast<uint64_t>(rows.begin) * rowBytes;
+  uint64_t last = static_cast<uint64_t>(rows.end) * rowBytes;
   uint64_t dataBytes = h.count * h.esize;
   IdxArray out;
   out.type = static_cast<IdxType>(h.type);
   out.values.shape = h.dims;
-  out.values.data.reserve(static_cast<size_t>(h.count));
+  out.values.shape[0] = rows.end - rows.begin;
+  out.values.data.reserve(static_cast<size_t>((last - first) / h.esize));
+  skipData(name, src, h, 0, first);
 
   // Read and convert in chunks of whole elements.
   const size_t chunkElems = (size_t(1) << 20) / h.esize;
-  std::vector<uint8_t> buf(
-      static_cast<size_t>(std::min<uint64_t>(chunkElems, h.count)) * h.esize);
-  uint64_t done = 0; // bytes of data read
-  while (done < dataBytes) {
+  std::vector<uint8_t> buf(static_cast<size_t>(std::min<uint64_t>(
+                               chunkElems, (last - first) / h.esize)) *
+                           h.esize);
+  uint64_t done = first; // bytes of data read or skipped
+  while (done < last) {
     size_t want =
-        static_cast<size_t>(std::min<uint64_t>(dataBytes - done, buf.size()));
+        static_cast<size_t>(std::min<uint64_t>(last - done, buf.size()));
     size_t n = src.read(buf.data(), want);
     size_t whole = n / h.esize;
     size_t old = out.values.data.size();
     out.values.data.resize(old + whole);
     if (size_t bad = firstNonFinite(h.type, buf.data(), whole); bad < whole)
-      failNonFinite(name, src, h.type, buf.data() + bad * h.esize, old + bad,
-                    h.dims, h.size + done + bad * h.esize);
+      failNonFinite(name, src, h.type, buf.data() + bad * h.esize,
+                    done / h.esize + bad, h.dims, h.size + done + bad * h.esize);
     convert(h.type, buf.data(), whole, out.values.data.data() + old);
     done += n;
     if (n < want)
-      fail(name, src,
-           "truncated IDX file: the header announces " +
-               std::to_string(h.count) + " values (" +
-               std::to_string(dataBytes) + " bytes of data) but the data " +
-               "ends after " + std::to_string(done) + " bytes",
-           h.size + done);
+      failTruncated(name, src, h, done);
   }
+  skipData(name, src, h, last, dataBytes);
   uint8_t extra;
   if (src.read(&extra, 1) != 0)
     fail(name, src,
@@ -403,44 +469,78 @@ std::set<std::string> prefixesIn(const std::string &dir) {
   return out;
 }
 
+/// Both files of an IDX pair, open, their headers read and their sample
+/// counts checked to agree.
+struct OpenPair {
+  GzSource images, labels;
+  IdxHeader imageHeader, labelHeader;
+
+  OpenPair(const std::string &img, const std::string &lab)
+      : images(img), labels(lab),
+        imageHeader(readHeader(img, images)),
+        labelHeader(readHeader(lab, labels)) {
+    int64_t n = imageHeader.dims[0], m = labelHeader.dims[0];
+    if (n != m)
+      throw UserError(lab + ": error: " + std::to_string(m) +
+                      " labels, but '" + img + "' holds " + std::to_string(n) +
+                      " images");
+  }
+};
+
+/// The images and labels files of the IDX pair `prefixIn` names.
+std::pair<std::string, std::string> findPair(const std::string &prefixIn);
+
 } // namespace
 
 IdxArray parseIdx(const std::string &name, const uint8_t *data, size_t size) {
   MemorySource src(data, size);
-  return parse(name, src);
+  return readRows(name, src, readHeader(name, src), {});
 }
 
-IdxArray readIdx(const std::string &path) {
+IdxArray readIdx(const std::string &path, RowRange rows) {
   GzSource src(path);
-  return parse(path, src);
+  return readRows(path, src, readHeader(path, src), rows);
 }
 
-Dataset loadIdxFiles(const std::string &images, const std::string &labels) {
-  IdxArray img = readIdx(images);
-  IdxArray lab = readIdx(labels);
+Dataset loadIdxFiles(const std::string &images, const std::string &labels,
+                     RowRange rows) {
+  OpenPair pair(images, labels);
+  IdxArray img = readRows(images, pair.images, pair.imageHeader, rows);
+  IdxArray lab = readRows(labels, pair.labels, pair.labelHeader, rows);
   int64_t n = img.values.shape[0];
-  int64_t m = lab.values.shape[0];
-  if (n != m)
-    throw UserError(labels + ": error: " + std::to_string(m) +
-                    " labels, but '" + images + "' holds " + std::to_string(n) +
-                    " images");
   Dataset ds;
   ds.source = images;
   ds.labelSource = labels;
+  ds.firstRow = rows.begin;
+  ds.fileRows = pair.imageHeader.dims[0];
   ds.x.data = std::move(img.values.data);
-  ds.x.shape = {n, n == 0 ? 0 : static_cast<int64_t>(ds.x.data.size()) / n};
+  ds.x.shape = {n, static_cast<int64_t>(pair.imageHeader.count /
+                                        pair.imageHeader.dims[0])};
   if (img.type == IdxType::U8)
     for (float &v : ds.x.data)
       v /= 255.0f;
   ds.y.data = std::move(lab.values.data);
   if (lab.values.shape.size() == 1)
-    ds.y.shape = {m};
+    ds.y.shape = {n};
   else
-    ds.y.shape = {m, static_cast<int64_t>(ds.y.data.size()) / m};
+    ds.y.shape = {n, static_cast<int64_t>(pair.labelHeader.count /
+                                          pair.labelHeader.dims[0])};
   return ds;
 }
 
-Dataset loadIdx(const std::string &prefixIn) {
+int64_t idxRows(const std::string &prefix) {
+  auto [images, labels] = findPair(prefix);
+  return OpenPair(images, labels).imageHeader.dims[0];
+}
+
+Dataset loadIdx(const std::string &prefix, RowRange rows) {
+  auto [images, labels] = findPair(prefix);
+  return loadIdxFiles(images, labels, rows);
+}
+
+namespace {
+
+std::pair<std::string, std::string> findPair(const std::string &prefixIn) {
   std::string prefix = prefixIn;
   if (isDirectory(prefix)) {
     std::set<std::string> found = prefixesIn(prefix);
@@ -482,7 +582,9 @@ Dataset loadIdx(const std::string &prefixIn) {
   if (labels.empty())
     throw UserError(prefixIn + ": error: no IDX labels file: tried '" +
                     tried[0] + "' and '" + tried[1] + "'");
-  return loadIdxFiles(images, labels);
+  return {images, labels};
 }
+
+} // namespace
 
 } // namespace nn

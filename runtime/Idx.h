@@ -9,6 +9,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "runtime/Dataset.h"
 #include "runtime/Tensor.h"
 
 #include <cstddef>
@@ -35,11 +36,14 @@ struct IdxArray {
   Tensor values;
 };
 
-/// Reads an IDX file, plain or gzipped. Throws UserError naming `path` and
+/// Reads an IDX file, plain or gzipped: all of it, or the rows `rows` of
+/// its first dimension (a plain file seeks past the others; a gzipped one
+/// decompresses them and drops them). Throws UserError naming `path` and
 /// the byte offset (in the decompressed data) of the problem: bad magic,
-/// unknown type, zero dimensions, a size that overflows, truncated data,
-/// trailing data, corrupt gzip.
-IdxArray readIdx(const std::string &path);
+/// unknown type, zero dimensions, a size that overflows, rows past the end,
+/// truncated data or trailing data (anywhere in the file, whatever the
+/// range), corrupt gzip, a value that is not finite (in the range).
+IdxArray readIdx(const std::string &path, RowRange rows = {});
 
 /// Parses an IDX file already in memory (not gzipped); `name` is used in
 /// messages. The entry point for fuzzing.

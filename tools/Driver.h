@@ -87,10 +87,20 @@ void applyRecipeFlags(const Args &args, Recipe &r);
 Graph compileTo(const LoadedModel &m, Stage stop,
                 const PipelineOptions &opts = {});
 
-/// The data set a DataSource names; throws UserError when it cannot be read.
-/// `featuresOnly` >= 0 (prediction): a CSV file of exactly that many columns
-/// and without the named label columns is read as features only.
-Dataset loadData(const DataSource &src, int64_t featuresOnly = -1);
+/// The data set a DataSource names, all of it or the rows `rows`; throws
+/// UserError when it cannot be read. `featuresOnly` >= 0 (prediction): a
+/// CSV file of exactly that many columns and without the named label
+/// columns is read as features only. With NNC_DEBUG_DATA=1 in the
+/// environment, each process says on stderr which rows it read.
+Dataset loadData(const DataSource &src, int64_t featuresOnly = -1,
+                 RowRange rows = {});
+/// The number of samples of the data a DataSource names: IDX from the
+/// headers, CSV by a scan of the file that converts no number.
+int64_t countRows(const DataSource &src);
+/// This process's rows of the data: in a data-parallel run of N processes
+/// rank r's contiguous shard, shardRange(rows, N, r) (runtime/Sharding.h),
+/// which may be empty; in one process every row.
+Dataset loadShard(const DataSource &src);
 /// A DataSource for a path given on the command line: CSV when it ends in
 /// ".csv" (label column from `like` when that was CSV too), IDX otherwise.
 DataSource dataSourceFromFlag(const std::string &path, const DataSource &like);

@@ -236,10 +236,13 @@ int runTrain(const Args &args) {
 
   Dataset data = loadData(recipe.data);
   trainer.checkData(data);
+  // Each process reads only its shard of the test data (all of it in one
+  // process), checked before any slow work; a shard may be empty.
   std::optional<Dataset> test;
   if (recipe.test.format != DataSource::Format::None) {
-    test = loadData(recipe.test);
-    trainer.checkData(*test);
+    test = loadShard(recipe.test);
+    if (test->size() > 0)
+      trainer.checkData(*test);
   }
 
   TrainOptions opts = trainOptions(args, m.path, backend, execOpts);
@@ -274,7 +277,7 @@ int runTrain(const Args &args) {
   // Every rank evaluates its shard of the test data; rank 0 prints.
   std::optional<Metrics> tested;
   if (test)
-    tested = evaluateSharded(trainer, r.state, *test, backend, execOpts);
+    tested = evaluateShard(trainer, r.state, *test, backend, execOpts);
   if (!writer)
     return 0;
   printFinalMetrics(r, tested);

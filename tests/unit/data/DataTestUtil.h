@@ -1,8 +1,9 @@
 //===- DataTestUtil.h - Helpers for the data tests -------------*- C++ -*-===//
 ///
 /// \file
-/// A scratch directory per test, file writers (plain and gzipped), and an
-/// expectation that a call throws a UserError containing given text.
+/// A scratch directory per test, file writers (plain and gzipped), IDX
+/// bytes, and an expectation that a call throws a UserError containing given
+/// text.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -12,6 +13,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -70,6 +73,41 @@ inline void writeGzip(const std::string &path, const std::string &bytes) {
 inline std::string readBytes(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// An IDX file: magic, big-endian dims, then `payload` as given.
+inline std::string idxBytes(uint8_t type, const std::vector<uint32_t> &dims,
+                            const std::string &payload) {
+  std::string out = {0, 0, static_cast<char>(type),
+                     static_cast<char>(dims.size())};
+  for (uint32_t d : dims)
+    for (int s = 24; s >= 0; s -= 8)
+      out += static_cast<char>((d >> s) & 0xFF);
+  return out + payload;
+}
+
+/// Bytes with these values (0..255).
+inline std::string u8s(const std::vector<int> &v) {
+  std::string s;
+  for (int x : v)
+    s += static_cast<char>(x);
+  return s;
+}
+
+/// The low `n` bytes of `bits`, big-endian.
+inline std::string beBytes(uint64_t bits, int n) {
+  std::string s;
+  for (int i = n - 1; i >= 0; --i)
+    s += static_cast<char>((bits >> (8 * i)) & 0xFF);
+  return s;
+}
+
+/// float32 values, big-endian (IDX type 0x0d).
+inline std::string f32s(const std::vector<float> &v) {
+  std::string s;
+  for (float x : v)
+    s += beBytes(std::bit_cast<uint32_t>(x), 4);
+  return s;
 }
 
 /// The message of the UserError `f` throws, or "<no error>" / "<other: ...>".

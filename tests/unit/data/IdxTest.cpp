@@ -20,24 +20,6 @@ using namespace nn::testing;
 
 namespace {
 
-/// An IDX file: magic, big-endian dims, then `payload` as given.
-std::string idxBytes(uint8_t type, const std::vector<uint32_t> &dims,
-                     const std::string &payload) {
-  std::string out = {0, 0, static_cast<char>(type),
-                     static_cast<char>(dims.size())};
-  for (uint32_t d : dims)
-    for (int s = 24; s >= 0; s -= 8)
-      out += static_cast<char>((d >> s) & 0xFF);
-  return out + payload;
-}
-
-std::string u8s(const std::vector<int> &v) {
-  std::string s;
-  for (int x : v)
-    s += static_cast<char>(x);
-  return s;
-}
-
 /// 3 images of 2x2 and their labels.
 const std::vector<int> kPixels = {0, 255, 51,  102, 1,  2,
                                   3, 4,   200, 100, 50, 25};

@@ -21,31 +21,6 @@ using namespace nn::testing;
 
 namespace {
 
-/// An IDX file: magic, big-endian dims, then `payload` as given.
-std::string idxBytes(uint8_t type, const std::vector<uint32_t> &dims,
-                     const std::string &payload) {
-  std::string out = {0, 0, static_cast<char>(type),
-                     static_cast<char>(dims.size())};
-  for (uint32_t d : dims)
-    for (int s = 24; s >= 0; s -= 8)
-      out += static_cast<char>((d >> s) & 0xFF);
-  return out + payload;
-}
-
-std::string beBytes(uint64_t bits, int n) {
-  std::string s;
-  for (int i = n - 1; i >= 0; --i)
-    s += static_cast<char>((bits >> (8 * i)) & 0xFF);
-  return s;
-}
-
-std::string f32s(const std::vector<float> &v) {
-  std::string s;
-  for (float x : v)
-    s += beBytes(std::bit_cast<uint32_t>(x), 4);
-  return s;
-}
-
 std::string f64s(const std::vector<double> &v) {
   std::string s;
   for (double x : v)
