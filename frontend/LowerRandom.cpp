@@ -2,10 +2,11 @@
 ///
 /// \file
 /// Algorithm: check the call's form (x and p, p positional or `p = `, a
-/// number literal in [0, 1)), lower x, and add a dropout node reading x
-/// and the step count (the scalar State leaf "optimizer.step" that the
-/// optimizer advances), with p, and the stream: how many dropouts the
-/// model made before this one.
+/// number literal in [0, 1)), lower x, and add a dropout node reading x,
+/// the step count (the scalar State leaf "optimizer.step" that the
+/// optimizer advances) and the global batch row of x's row 0 (the scalar
+/// State leaf "optimizer.first_row", 0 but under mpirun), with p, and the
+/// stream: how many dropouts the model made before this one.
 /// The seed is the run's and is set later (passes/SeedDropout.h), so that
 /// --seed reaches it.
 ///
@@ -63,7 +64,8 @@ NodeId ExprLowerer::lowerRandomCall(OpKind op, const Expr &e) {
     int64_t stream =
         std::count_if(g.nodes.begin(), g.nodes.end(),
                       [](const Node &n) { return n.op == OpKind::Dropout; });
-    Node n = makeNode(op, {x, stepLeaf(g)}, e.loc);
+    NodeId step = stepLeaf(g);
+    Node n = makeNode(op, {x, step, firstRowLeaf(g)}, e.loc);
     n.param = p;
     n.stream = stream;
     n.type = typeOf(n);

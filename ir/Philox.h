@@ -12,17 +12,28 @@
 /// How dropout uses it (the key and counter layout, every backend):
 ///   key     = (seed & 0xffffffff, seed >> 32)     seed: Node::seed
 ///   counter = (g & 0xffffffff, g >> 32, step, stream)
-///             g = i / 4, i the element's row-major index in the tensor
-///             (batch rows included), step: the "optimizer.step" leaf (steps
-///             done before this one), stream: Node::stream
+///             g = i / 4, i the element's row-major index in the global
+///             batch: first * (elements per row) + its index in the tensor,
+///             first the "optimizer.first_row" leaf (the global row of the
+///             tensor's row 0: 0 in one process, the first row of the
+///             shard under mpirun) when the tensor has a batch dimension,
+///             its index alone when not; step: the "optimizer.step" leaf
+///             (steps done before this one), stream: Node::stream
 ///   word    = output word i % 4 of that block
 ///   u       = (word >> 8) * 2^-24, uniform in [0, 1), exact in float
 ///   keep    = u >= p, compared exactly as (word >> 8) >= keepThreshold(p)
 ///   y       = x * (keep ? dropoutScale(p) : 0)
-/// so four neighbouring elements share one block, as curand_uniform4 does.
+/// so four neighbouring elements share one block, as curand_uniform4 does,
+/// and a shard of rows [b, e) draws the masks the whole batch draws for
+/// those rows. Limits: first is a float leaf, exact below 2^24 rows (a
+/// batch has fewer); i stays below 2^63 (tensors are far smaller), so g
+/// fits the two words and no two elements of a step and stream share a
+/// word.
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
+
+#include "ir/Types.h"
 
 #include <array>
 #include <cmath>
@@ -93,7 +104,29 @@ inline uint32_t stepWord(double step) {
   return step > 0 ? static_cast<uint32_t>(step) : 0u;
 }
 
-/// The random word of element `i` of a dropout keyed (seed, step, stream).
+/// The global batch row of a tensor's row 0, from the "optimizer.first_row"
+/// leaf: a whole number >= 0 (exact in float below 2^24 rows).
+inline uint64_t firstRowWord(double firstRow) {
+  return firstRow > 0 ? static_cast<uint64_t>(firstRow) : 0u;
+}
+
+/// The counter index of element `i` of a tensor whose row 0 is row
+/// `firstRow` of the global batch, `rowWidth` elements a row (0 for a
+/// tensor without a batch dimension: every process holds all of it).
+inline int64_t globalIndex(double firstRow, int64_t rowWidth, int64_t i) {
+  return static_cast<int64_t>(firstRowWord(firstRow) *
+                              static_cast<uint64_t>(rowWidth)) +
+         i;
+}
+
+/// The elements per row a dropout's first row is counted in: those of a
+/// sample when its tensor has a batch dimension, else 0.
+inline int64_t dropoutRowWidth(const TensorType &t) {
+  return t.hasBatch() ? t.numelPerSample() : 0;
+}
+
+/// The random word of element `i` of a dropout keyed (seed, step, stream),
+/// `i` its index in the global batch (globalIndex).
 inline uint32_t dropoutWord(uint64_t seed, uint32_t step, uint32_t stream,
                             int64_t i) {
   uint64_t g = static_cast<uint64_t>(i) >> 2;

@@ -261,7 +261,7 @@ ShapeResult rowsType(const Node &n, const Operand &in) {
   NN_UNREACHABLE("bad RowsOp");
 }
 
-/// Random ops: x's type; the step a scalar.
+/// Random ops: x's type; the step and the first row scalars.
 ShapeResult randomType(const Node &n, const Operand &in) {
   switch (member<RandomOp>(n.op)) {
   case RandomOp::Dropout:
@@ -269,6 +269,8 @@ ShapeResult randomType(const Node &n, const Operand &in) {
       return fail("dropout needs an f32 tensor, got " + in(0).str());
     if (!in(1).isScalar())
       return fail("dropout's step must be a scalar, got " + in(1).str());
+    if (!in(2).isScalar())
+      return fail("dropout's first row must be a scalar, got " + in(2).str());
     return ok(in(0));
   }
   NN_UNREACHABLE("bad RandomOp");

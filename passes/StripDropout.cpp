@@ -3,8 +3,9 @@
 /// \file
 /// Algorithm: one forward walk; a dropout node is removed and its uses go
 /// to its input (resolved through chains of dropouts, which come earlier).
-/// Then the step leaf is removed too when no kept node reads it and no
-/// update writes it. compactGraph renumbers the rest, keeping order.
+/// Then the step and first-row leaves are removed too when no kept node
+/// reads them and no update writes them. compactGraph renumbers the rest,
+/// keeping order.
 ///
 //===----------------------------------------------------------------------===//
 
@@ -28,14 +29,17 @@ Graph stripDropout(const Graph &g) {
   }
   if (!any)
     return g;
-  if (std::optional<NodeId> step = g.findLeaf(OpKind::State, kStepLeaf)) {
+  for (const char *name : {kStepLeaf, kFirstRowLeaf}) {
+    std::optional<NodeId> leaf = g.findLeaf(OpKind::State, name);
+    if (!leaf)
+      continue;
     bool used = false;
     for (NodeId id = 0; id < g.size(); ++id)
       for (NodeId in : g[id].inputs)
-        used |= keep[id] && in == *step;
+        used |= keep[id] && in == *leaf;
     for (const Update &u : g.updates)
-      used |= u.target == *step || u.value == *step;
-    keep[*step] = used;
+      used |= u.target == *leaf || u.value == *leaf;
+    keep[*leaf] = used;
   }
   return compactGraph(g, keep, replace);
 }

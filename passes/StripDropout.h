@@ -12,9 +12,9 @@
 
 namespace nn {
 
-/// `g` with every dropout replaced by its input, and without the step
-/// leaf "optimizer.step" when nothing reads or updates it any more. A graph
-/// without dropout comes back unchanged.
+/// `g` with every dropout replaced by its input, and without the leaves
+/// "optimizer.step" and "optimizer.first_row" when nothing reads or
+/// updates them any more. A graph without dropout comes back unchanged.
 Graph stripDropout(const Graph &g);
 
 } // namespace nn

@@ -200,6 +200,11 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
                                     prog->predWidth);
   std::vector<float> small(tail + 3, 0.0f);
   if (n > 0) {
+    // Dropout draws the masks of these rows of the global batch.
+    if (prog->grads.findLeaf(OpKind::State, kFirstRowLeaf))
+      prog->gradExec->setScalar(
+          kFirstRowLeaf,
+          static_cast<double>(shardRange(rows, w.size, w.rank).first));
     TensorMap out = prog->gradExec->run(shard);
     float *at = grads.data();
     for (const std::string &p : prog->params) {

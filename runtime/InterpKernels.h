@@ -68,9 +68,10 @@ Value reduce(const Value &a, int64_t axis, bool mean);
 // --- random ops (InterpRandom.cpp) ---------------------------------------
 
 Value random(RandomOp op, const Node &n, const Args &args);
-/// What dropout node `n` multiplies element `i` by at step `step`: its
-/// scale 1 / (1 - p) where the element is kept, else 0 (ir/Philox.h).
-double dropoutFactor(const Node &n, double step, int64_t i);
+/// What dropout node `n` multiplies element `i` by at step `step`, its
+/// tensor's row 0 row `firstRow` of the global batch: its scale
+/// 1 / (1 - p) where the element is kept, else 0 (ir/Philox.h).
+double dropoutFactor(const Node &n, double step, double firstRow, int64_t i);
 
 // --- rows, losses and their gradients (InterpLoss.cpp) -------------------
 

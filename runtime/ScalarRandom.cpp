@@ -23,11 +23,14 @@ void Writer::random(NodeId id) {
   case RandomOp::Dropout: {
     NodeId x = n.inputs[0];
     uint32_t step = philox::stepWord(at(n.inputs[1], 0));
+    double first = at(n.inputs[2], 0);
+    int64_t width = philox::dropoutRowWidth(n.type);
     std::string p = formatDouble(n.param);
     std::string keepRate = formatDouble(1 - n.param);
     for (int64_t i = 0; i < vals[id].numel(); ++i) {
-      double u = philox::uniform(philox::dropoutWord(
-          n.seed, step, static_cast<uint32_t>(n.stream), i));
+      double u = philox::uniform(
+          philox::dropoutWord(n.seed, step, static_cast<uint32_t>(n.stream),
+                              philox::globalIndex(first, width, i)));
       emit(id, i,
            {ref(x, i) + " * [u >= " + p + "] / " + keepRate,
             num(at(x, i)) + " * [" + scalarText(u) + " >= " + p + "] / " +

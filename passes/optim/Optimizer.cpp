@@ -151,14 +151,25 @@ NodeId OptimizerContext::lr() {
   return lrNode = g.add(std::move(n));
 }
 
-NodeId stepLeaf(Graph &g) {
-  if (auto id = g.findLeaf(OpKind::State, kStepLeaf))
+namespace {
+
+/// The scalar State leaf `name` of `g`, added (with first value `first`
+/// when given) when `g` has none.
+NodeId scalarLeaf(Graph &g, const char *name, std::vector<double> first) {
+  if (auto id = g.findLeaf(OpKind::State, name))
     return *id;
   Node t = makeNode(OpKind::State, {}, SrcLoc{});
-  t.name = kStepLeaf;
+  t.name = name;
   t.type = TensorType::scalar();
+  t.values = std::move(first);
   return g.add(std::move(t));
 }
+
+} // namespace
+
+NodeId stepLeaf(Graph &g) { return scalarLeaf(g, kStepLeaf, {}); }
+
+NodeId firstRowLeaf(Graph &g) { return scalarLeaf(g, kFirstRowLeaf, {0.0}); }
 
 NodeId OptimizerContext::stepNumber() {
   if (stepNode >= 0)

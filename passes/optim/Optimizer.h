@@ -74,6 +74,14 @@ constexpr const char *kStepLeaf = "optimizer.step";
 /// That leaf of `g`, added when `g` has none (the lowering of dropout and
 /// the optimizers that count steps share it).
 NodeId stepLeaf(Graph &g);
+/// The scalar State leaf that dropout reads for the global batch row of a
+/// program's row 0 ("optimizer.first_row"): 0 in one process; the
+/// data-parallel executor sets it to its shard's first row, so that a
+/// shard draws the masks of the whole batch's rows (ir/Philox.h). Its
+/// first value is its own (0): checkpoints without it still load.
+constexpr const char *kFirstRowLeaf = "optimizer.first_row";
+/// That leaf of `g`, added when `g` has none (the lowering of dropout).
+NodeId firstRowLeaf(Graph &g);
 
 /// Appends the update of `spec`'s optimizer to `g`, a graph differentiate()
 /// gave an output "grad.<param>" per trained parameter: those outputs give

@@ -49,3 +49,28 @@ weights_close() {
     fail "$4: $out (tolerance $3)"
   fi
 }
+
+# deterministic_runs NAME MODEL TOL ARGS...: MODEL trained with ARGS in one
+# process and twice each with 2 and 3 processes: the two runs of one count
+# give the same bits, and each is within TOL of the single process.
+deterministic_runs() {
+  local name=$1 model=$2 tol=$3
+  shift 3
+  expect_ok "$NNC" train "$model" "$@" --save "$TMP/$name-1.safetensors"
+  local np run
+  for np in 2 3; do
+    for run in a b; do
+      mpi "$np" train "$model" "$@" --save "$TMP/$name-$np$run.safetensors" \
+        >"$TMP/out" 2>&1 ||
+        fail "$name, $np processes: exit $?: $(cat "$TMP/out")"
+    done
+    if cmp -s "$TMP/$name-${np}a.safetensors" "$TMP/$name-${np}b.safetensors"
+    then
+      echo "ok: $name, $np processes: two runs give the same bits"
+    else
+      fail "$name, $np processes: two runs give different weights"
+    fi
+    weights_close "$TMP/$name-1.safetensors" "$TMP/$name-${np}a.safetensors" \
+      "$tol" "$name, $np processes vs one"
+  done
+}

@@ -7,22 +7,7 @@
 # 7.5e-7 with 3: the shards' float sums are grouped differently).
 source "$(dirname "$0")/lib.bash"
 source "$(dirname "$0")/mpi.bash"
-expect_ok "$NNC" train "$MODEL" "${OPTS[@]}" --steps 50 \
-  --save "$TMP/one.safetensors"
-for np in 2 3; do
-  for run in a b; do
-    mpi "$np" train "$MODEL" "${OPTS[@]}" --steps 50 \
-      --save "$TMP/$np$run.safetensors" >"$TMP/out" 2>&1 ||
-      fail "$np processes: exit $?: $(cat "$TMP/out")"
-  done
-  if cmp -s "$TMP/${np}a.safetensors" "$TMP/${np}b.safetensors"; then
-    echo "ok: $np processes: two runs give the same bits"
-  else
-    fail "$np processes: two runs give different weights"
-  fi
-  weights_close "$TMP/one.safetensors" "$TMP/${np}a.safetensors" 1e-5 \
-    "$np processes vs one"
-done
+deterministic_runs mnist_mlp "$MODEL" 1e-5 "${OPTS[@]}" --steps 50
 # The test metrics are those of the whole test set, evaluated sharded; rank
 # 0 alone prints them and writes the metrics (a header and one line per
 # epoch: 8 steps are 2 epochs of 4 batches).

@@ -3,13 +3,16 @@
 /// \file
 /// The CUDA kernel of dropout, run by the host emulator, draws the
 /// interpreter's mask bit for bit (the same Philox template, printed as
-/// CUDA C++); a model with dropout steps like the interpreter, fused and
-/// unfused; NVRTC compiles the kernel for sm_90.
+/// CUDA C++), at any step and first row; a shard of rows draws the whole
+/// batch's masks of those rows, forward and backward; a model with dropout
+/// steps like the interpreter, fused and unfused; NVRTC compiles the kernel for
+/// sm_90.
 ///
 //===----------------------------------------------------------------------===//
 
 #include "EmulatedStep.h"
 #include "CudaTestUtil.h"
+#include "tests/unit/DropoutShards.h"
 
 #include "codegen/cuda/CudaPrinter.h"
 #include "codegen/cuda/Nvrtc.h"
@@ -49,32 +52,56 @@ Model dropModel(Stage stage) {
   return *m;
 }
 
-TEST(CudaDropout, EmulatedKernelsDrawTheInterpretersMasks) {
-  NEED_FIBERS();
+/// The output of dropout `id`'s kernel in `src`, launched alone on the
+/// emulator with input `x` (`rows` rows), the step and the first row.
+std::vector<float> launchDropout(CudaEmulator &emu, const CudaSource &src,
+                                 NodeId id, const std::vector<double> &x,
+                                 double step, double first, int64_t rows) {
+  const CudaKernel *k = nullptr;
+  for (const CudaKernel &c : src.kernels)
+    if (c.node == id)
+      k = &c;
+  if (!k) {
+    ADD_FAILURE() << "no kernel for dropout %" << id;
+    return {};
+  }
+  std::vector<float> in(x.begin(), x.end());
+  std::vector<float> s = {static_cast<float>(step)};
+  std::vector<float> f = {static_cast<float>(first)};
+  std::vector<float> out(in.size(), -1.0f);
+  emu.launch(*k, {out.data(), in.data(), s.data(), f.data()}, rows);
+  return out;
+}
+
+/// Runs `body` on the model's graph, its CUDA source and an emulator of
+/// its kernels, unfused and fused.
+template <class F> void forEachStage(F body) {
   for (Stage stage : {Stage::Opt, Stage::Fused}) {
     Model m = dropModel(stage);
-    const Graph &g = m.graph;
-    CudaSource src = printCuda(g);
+    CudaSource src = printCuda(m.graph);
     CudaEmulator emu(src);
-    for (double step : {0.0, 5.0}) {
+    body(m.graph, src, emu);
+  }
+}
+
+TEST(CudaDropout, EmulatedKernelsDrawTheInterpretersMasks) {
+  NEED_FIBERS();
+  forEachStage([](const Graph &g, const CudaSource &src, CudaEmulator &emu) {
+    for (auto [step, first] : {std::pair{0.0, 0.0}, {5.0, 3.0}}) {
       ValueMap leaves = randomLeaves(g, 37, 3);
-      leaves[kStepLeaf] = Value{{}, {step}};
+      leaves[kStepLeaf] = Value::scalar(step);
+      leaves[kFirstRowLeaf] = Value::scalar(first);
       std::vector<Value> want = Interpreter(g).run(leaves);
       // Every dropout's output, forward and backward, element by element:
       // launched alone on the interpreter's operands.
       for (NodeId id = 0; id < g.size(); ++id) {
         if (g[id].op != OpKind::Dropout)
           continue;
-        const CudaKernel *k = nullptr;
-        for (const CudaKernel &c : src.kernels)
-          if (c.node == id)
-            k = &c;
-        ASSERT_TRUE(k) << "no kernel for dropout %" << id;
-        std::vector<float> x(want[g[id].inputs[0]].data.begin(),
-                             want[g[id].inputs[0]].data.end());
-        std::vector<float> s = {static_cast<float>(step)};
-        std::vector<float> out(x.size(), -1.0f);
-        emu.launch(*k, {out.data(), x.data(), s.data()}, 37);
+        const std::vector<double> &xd = want[g[id].inputs[0]].data;
+        std::vector<float> x(xd.begin(), xd.end());
+        std::vector<float> out =
+            launchDropout(emu, src, id, xd, step, first, 37);
+        ASSERT_EQ(out.size(), x.size());
         int64_t zeros = 0;
         const float scale = philox::dropoutScale(g[id].param);
         for (size_t i = 0; i < out.size(); ++i) {
@@ -95,7 +122,41 @@ TEST(CudaDropout, EmulatedKernelsDrawTheInterpretersMasks) {
       for (const auto &[name, v] : r.updates)
         expectClose(state.at(name), v, 1e-4, "update of " + name);
     }
-  }
+  });
+}
+
+TEST(CudaDropout, EmulatedShardsDrawTheWholeBatchsMasks) {
+  // Each dropout kernel, forward and backward, on a shard of rows [b, e)
+  // with its first row b (its input the interpreter's on the shard) keeps
+  // what the whole batch of 9 rows keeps in those rows.
+  NEED_FIBERS();
+  forEachStage([](const Graph &g, const CudaSource &src, CudaEmulator &emu) {
+    const int64_t rows = 9;
+    ValueMap leaves = randomLeaves(g, rows, 6);
+    leaves[kStepLeaf] = Value::scalar(7);
+    leaves[kFirstRowLeaf] = Value::scalar(0);
+    std::vector<Value> whole = Interpreter(g).run(leaves);
+    for (auto [b, e] : {std::pair<int64_t, int64_t>{0, 3}, {3, 9}, {4, 6}}) {
+      std::vector<Value> part =
+          Interpreter(g).run(test::shardLeaves(g, leaves, rows, b, e));
+      for (NodeId id = 0; id < g.size(); ++id) {
+        if (g[id].op != OpKind::Dropout)
+          continue;
+        NodeId in = g[id].inputs[0];
+        auto floats = [](const Value &v) {
+          return std::vector<float>(v.data.begin(), v.data.end());
+        };
+        std::vector<float> out = launchDropout(emu, src, id, part[in].data, 7,
+                                               static_cast<double>(b), e - b);
+        EXPECT_GT(test::expectWholeBatchMask(
+                      g[id], b, floats(whole[in]), floats(whole[id]),
+                      floats(part[in]), out,
+                      "dropout %" + std::to_string(id) + " of rows [" +
+                          std::to_string(b) + ", " + std::to_string(e) + ")"),
+                  0);
+      }
+    }
+  });
 }
 
 TEST(CudaDropout, NvrtcCompilesTheKernelForSm90) {

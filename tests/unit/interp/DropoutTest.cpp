@@ -2,15 +2,17 @@
 ///
 /// \file
 /// dropout(x, p) from the .nn text to the interpreter: the node the
-/// frontend makes (p, its stream, the step leaf), the mask's statistics and
-/// exact values, a new mask each step and the same one for the same step,
-/// the gradient (dropout of dy with the same key) against central
-/// differences, the evaluation graph without it, the printed IR that parses
-/// back, and the seed set for the run.
+/// frontend makes (p, its stream, the step and first-row leaves), the mask's
+/// statistics and exact values, a new mask each step and the same one for the
+/// same step, a shard of rows drawing the whole batch's masks of those rows
+/// (forward and gradient), the gradient (dropout of dy with the same key)
+/// against central differences, the evaluation graph without it, the printed IR
+/// that parses back, and the seed set for the run.
 ///
 //===----------------------------------------------------------------------===//
 
 #include "TestGraphs.h"
+#include "tests/unit/DropoutShards.h"
 
 #include "frontend/Frontend.h"
 #include "ir/IRParser.h"
@@ -73,14 +75,15 @@ std::vector<NodeId> dropouts(const Graph &g) {
   return ids;
 }
 
-/// x [rows, cols] of non-zero floats, and a dropout of it keyed as given.
+/// A dropout of x [rows, cols] keyed as given (rows kBatch: a batch).
 struct Single {
   Graph g;
-  NodeId x, step, drop;
+  NodeId x, step, first, drop;
   Single(int64_t rows, int64_t cols, double p, uint64_t seed, int64_t stream) {
     x = leaf(g, OpKind::Input, "x", f32({rows, cols}));
     step = leaf(g, OpKind::State, kStepLeaf, TensorType::scalar());
-    Node n = makeNode(OpKind::Dropout, {x, step});
+    first = leaf(g, OpKind::State, kFirstRowLeaf, TensorType::scalar());
+    Node n = makeNode(OpKind::Dropout, {x, step, first});
     n.type = f32({rows, cols});
     n.param = p;
     n.seed = seed;
@@ -88,8 +91,12 @@ struct Single {
     drop = g.add(std::move(n));
     g.outputs.push_back({"y", drop});
   }
-  Value run(const Value &xv, double stepValue) const {
-    ValueMap l{{"x", xv}, {kStepLeaf, Value{{}, {stepValue}}}};
+  /// y of `xv` at step `stepValue`, xv's row 0 row `firstRow` of the
+  /// global batch.
+  Value run(const Value &xv, double stepValue, double firstRow = 0) const {
+    ValueMap l{{"x", xv},
+               {kStepLeaf, Value{{}, {stepValue}}},
+               {kFirstRowLeaf, Value{{}, {firstRow}}}};
     return Interpreter(g).run(l)[static_cast<size_t>(drop)];
   }
 };
@@ -104,6 +111,23 @@ Value nonZero(int64_t rows, int64_t cols) {
   return v;
 }
 
+/// Every Param leaf of `g`, uniform in [-1, 1).
+ValueMap randomParams(const Graph &g, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1, 1);
+  ValueMap leaves;
+  for (const Node &n : g.nodes) {
+    if (n.op != OpKind::Param)
+      continue;
+    Value v;
+    v.shape = n.type.dims;
+    for (int64_t i = 0; i < n.type.numel(); ++i)
+      v.data.push_back(u(rng));
+    leaves[n.name] = v;
+  }
+  return leaves;
+}
+
 TEST(Dropout, LowersWithItsProbabilityStreamAndTheStepLeaf) {
   Model m = parse(kModel);
   std::vector<NodeId> d = dropouts(m.graph);
@@ -116,8 +140,13 @@ TEST(Dropout, LowersWithItsProbabilityStreamAndTheStepLeaf) {
     const Node &step = m.graph[m.graph[id].inputs[1]];
     EXPECT_EQ(step.op, OpKind::State);
     EXPECT_EQ(step.name, kStepLeaf);
+    const Node &first = m.graph[m.graph[id].inputs[2]];
+    EXPECT_EQ(first.op, OpKind::State);
+    EXPECT_EQ(first.name, kFirstRowLeaf);
+    EXPECT_EQ(first.values, std::vector<double>{0}); // 0 in one process
   }
   EXPECT_EQ(m.graph[d[0]].inputs[1], m.graph[d[1]].inputs[1]); // one leaf
+  EXPECT_EQ(m.graph[d[0]].inputs[2], m.graph[d[1]].inputs[2]);
   // The run's seed is set after the command line's overrides.
   EXPECT_EQ(m.graph[d[0]].seed, 0u);
   Graph seeded = seedDropout(m.graph, 99);
@@ -172,6 +201,30 @@ TEST(Dropout, EachStepDrawsANewMaskAndTheSameStepTheSameOne) {
         << i;
 }
 
+TEST(Dropout, AShardDrawsTheWholeBatchsMasksOfItsRows) {
+  // 13 elements a row: shards start inside a group of four.
+  const int64_t rows = 10, cols = 13;
+  Single s(kBatch, cols, 0.5, 9, 1);
+  Value x = nonZero(rows, cols);
+  Value whole = s.run(x, 5);
+  for (auto [b, e] :
+       {std::pair<int64_t, int64_t>{0, 4}, {4, 7}, {7, 10}, {3, 4}, {1, 10}}) {
+    Value part = rowsOf(x, rows, b, e);
+    EXPECT_EQ(s.run(part, 5, b).data, rowsOf(whole, rows, b, e).data)
+        << "rows [" << b << ", " << e << ")";
+    if (b > 0) { // counted from its own row 0, a shard draws other masks
+      EXPECT_NE(s.run(part, 5, 0).data, rowsOf(whole, rows, b, e).data);
+    }
+  }
+}
+
+TEST(Dropout, ATensorWithoutABatchDimensionIgnoresTheFirstRow) {
+  // Every process holds all of it: it draws the same mask everywhere.
+  Single s(6, 7, 0.5, 9, 1);
+  Value x = nonZero(6, 7);
+  EXPECT_EQ(s.run(x, 5, 3).data, s.run(x, 5, 0).data);
+}
+
 TEST(Dropout, ProbabilityZeroKeepsEverything) {
   Single s(8, 9, 0.0, 5, 0);
   Value x = nonZero(8, 9);
@@ -195,6 +248,7 @@ TEST(Dropout, TheGradientIsDropoutOfDyWithTheSameKey) {
       EXPECT_EQ(b.seed, 7u);
       EXPECT_EQ(b.seed, fwd.seed);
       EXPECT_EQ(b.inputs[1], fwd.inputs[1]); // the same step
+      EXPECT_EQ(b.inputs[2], fwd.inputs[2]); // and first row
     }
     EXPECT_TRUE(found) << "no gradient dropout of stream " << fwd.stream;
   }
@@ -211,27 +265,52 @@ TEST(Dropout, GradientMatchesCentralDifferencesAtAFixedStep) {
   Graph fwd = through(m, Stage::Forward);
   std::mt19937_64 rng(5);
   std::uniform_real_distribution<double> u(-1, 1);
-  ValueMap leaves;
-  for (const Node &n : fwd.nodes) {
-    if (n.op != OpKind::Param)
-      continue;
-    Value v;
-    v.shape = n.type.dims;
-    for (int64_t i = 0; i < n.type.numel(); ++i)
-      v.data.push_back(u(rng));
-    leaves[n.name] = v;
-  }
+  ValueMap leaves = randomParams(fwd, 5);
   Value x;
   x.shape = {4, 6};
   for (int i = 0; i < 24; ++i)
     x.data.push_back(u(rng));
   leaves["x"] = x;
   leaves["y"] = Value{{4}, {0, 2, 1, 2}};
-  for (double step : {0.0, 11.0}) {
-    leaves[kStepLeaf] = Value{{}, {step}};
+  for (auto [step, first] : {std::pair{0.0, 0.0}, {11.0, 3.0}}) {
+    leaves[kStepLeaf] = Value::scalar(step);
+    leaves[kFirstRowLeaf] = Value::scalar(first);
     GradCheckReport r = gradCheck(fwd, leaves, 50);
     EXPECT_EQ(r.failures, 0) << formatGradCheck(r);
     EXPECT_GT(r.entries.size(), 100u);
+  }
+}
+
+TEST(Dropout, AShardsForwardAndGradientDrawTheWholeBatchsMasks) {
+  // The training graph on a batch of 9 rows, and on shards of it with
+  // their first row: every dropout of a shard, forward and backward,
+  // keeps exactly the elements the whole batch's keeps in those rows (its
+  // inputs differ in the backward: the mean's 1 / rows).
+  Model m = parse(kModel);
+  Graph g = through(m, Stage::Grad);
+  ValueMap leaves = randomParams(g, 12);
+  const int64_t rows = 9;
+  Value x = nonZero(rows, 6);
+  Value y{{rows}, {0, 2, 1, 2, 1, 0, 0, 1, 2}};
+  leaves[kStepLeaf] = Value::scalar(4);
+  leaves[kFirstRowLeaf] = Value::scalar(0);
+  leaves[kLrLeaf] = Value::scalar(0.1);
+  leaves["x"] = x;
+  leaves["y"] = y;
+  std::vector<Value> whole = Interpreter(g).run(leaves);
+  for (auto [b, e] : {std::pair<int64_t, int64_t>{0, 4}, {4, 9}, {5, 7}}) {
+    std::vector<Value> got =
+        Interpreter(g).run(shardLeaves(g, leaves, rows, b, e));
+    int64_t checked = 0;
+    for (NodeId id : dropouts(g)) {
+      NodeId in = g[id].inputs[0];
+      checked += expectWholeBatchMask(
+          g[id], b, whole[in].data, whole[id].data, got[in].data, got[id].data,
+          "dropout %" + std::to_string(id) + " of rows [" + std::to_string(b) +
+              ", " + std::to_string(e) + ")");
+    }
+    // Each shard row: 10 + 8 elements, forward and backward.
+    EXPECT_GT(checked, (e - b) * 18 * 2 * 9 / 10);
   }
 }
 
@@ -241,6 +320,7 @@ TEST(Dropout, EvaluationGraphsRunWithoutIt) {
   Graph eval = stripDropout(fwd);
   EXPECT_TRUE(dropouts(eval).empty());
   EXPECT_FALSE(eval.findLeaf(OpKind::State, kStepLeaf)); // nothing reads it
+  EXPECT_FALSE(eval.findLeaf(OpKind::State, kFirstRowLeaf));
   // The same model without dropout computes the same, without a step.
   std::string plain = std::regex_replace(
       kModel, std::regex(R"(dropout\((\w+), [0-9.]+\))"), "$1");

@@ -53,13 +53,14 @@ struct BatchNormModel {
     NodeId beta = leaf(g, OpKind::Param, "b1.bias", f32({kC}));
     NodeId w = leaf(g, OpKind::Param, "fc.weight", f32({kFeatures, kClasses}));
     NodeId step = leaf(g, OpKind::State, kStepLeaf, TensorType::scalar());
+    NodeId first = leaf(g, OpKind::State, kFirstRowLeaf, TensorType::scalar());
     NodeId y = classLabel(g, "y", kClasses);
 
     NodeId xh = op(g, OpKind::BatchNormalize, {x, rm, rv});
     g[xh].param = kEps;
     g[xh].loc = normLoc;
     NodeId normed = op(g, OpKind::ChannelAffine, {xh, gamma, beta});
-    NodeId dropped = op(g, OpKind::Dropout, {normed, step});
+    NodeId dropped = op(g, OpKind::Dropout, {normed, step, first});
     g[dropped].param = 0.5;
     g[dropped].seed = 7;
     NodeId flat = op(g, OpKind::Reshape, {dropped});
@@ -87,6 +88,7 @@ struct BatchNormModel {
     leaves["fc.weight"] =
         val({kFeatures, kClasses}, randomValues(kFeatures * kClasses, -1, 1, 6));
     leaves[kStepLeaf] = Value::scalar(3);
+    leaves[kFirstRowLeaf] = Value::scalar(0);
     leaves["y"] = val({kN}, {0, 4, 2, 1});
   }
 };
@@ -111,6 +113,7 @@ TEST(EvalForm, BatchNormBecomesItsRunningStatisticsAffine) {
   EXPECT_EQ(count(e, OpKind::ChannelMean), 0);
   EXPECT_EQ(count(e, OpKind::ChannelVar), 0);
   EXPECT_FALSE(e.findLeaf(OpKind::State, kStepLeaf));
+  EXPECT_FALSE(e.findLeaf(OpKind::State, kFirstRowLeaf));
   // The running statistics stay: the evaluation reads them.
   EXPECT_TRUE(e.findLeaf(OpKind::Param, "b1.running_mean"));
   EXPECT_TRUE(e.findLeaf(OpKind::Param, "b1.running_var"));

@@ -125,6 +125,8 @@ TEST(Examples, GradientsOfWholeModels) {
     ValueMap l = randomLeaves(m.graph, ex.batch, 5);
     if (m.graph.findLeaf(OpKind::State, "optimizer.step")) // dropout's key
       l["optimizer.step"] = Value::scalar(3);
+    if (m.graph.findLeaf(OpKind::State, "optimizer.first_row"))
+      l["optimizer.first_row"] = Value::scalar(2); // a shard's rows
     GradCheckReport r = gradCheck(m.graph, l, ex.maxPerParam);
     EXPECT_GT(r.entries.size(), 0u) << ex.file;
     EXPECT_EQ(r.failures, 0) << ex.file << "\n" << formatGradCheck(r);

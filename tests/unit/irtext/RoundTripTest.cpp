@@ -184,7 +184,12 @@ Graph everyOpGraph() {
   Node step = makeNode(OpKind::State, {}, {});
   step.name = "optimizer.step";
   step.type = TensorType::scalar();
-  Node drop = makeNode(OpKind::Dropout, {th, g.add(step)}, at(9, 5, 14));
+  Node first = step;
+  first.name = "optimizer.first_row";
+  first.values = {0};
+  NodeId stepId = g.add(step);
+  Node drop =
+      makeNode(OpKind::Dropout, {th, stepId, g.add(first)}, at(9, 5, 14));
   drop.param = 0.2;
   drop.seed = 42;
   drop.stream = 1;
