@@ -14,7 +14,8 @@
 /// (an l2 term, added to every shard's loss, comes out once: the weights
 /// add up to 1). Then every rank runs
 /// the same update program on the same sum: the parameters stay equal on
-/// every rank, bit for bit, with no broadcast.
+/// every rank, bit for bit, with no broadcast. With --backend=cuda and
+/// libnccl, the same sum runs on the GPUs (runtime/DeviceReduce.h).
 ///
 //===----------------------------------------------------------------------===//
 
@@ -26,6 +27,7 @@
 #include "passes/Fuse.h"
 #include "passes/InferShapes.h"
 #include "passes/optim/Optimizer.h"
+#include "runtime/DeviceReduce.h"
 #include "runtime/Distributed.h"
 #include "runtime/Sharding.h"
 #include "runtime/Signals.h"
@@ -102,6 +104,7 @@ struct DataParallelExecutor::Programs {
   int64_t predWidth = 0;
   std::string input, label;        // the batch's leaves
   TensorMap gradState, updState;
+  std::unique_ptr<DeviceReduce> device; // the sum on the GPUs, or null
 };
 
 DataParallelExecutor::DataParallelExecutor(const Graph &grads,
@@ -130,6 +133,8 @@ DataParallelExecutor::DataParallelExecutor(const Graph &grads,
   prog->label = grads[grads.leaves(OpKind::Label).at(0)].name;
   prog->gradExec = makeExecutor(backend, prog->grads, o);
   prog->updExec = makeExecutor(backend, prog->update, o);
+  prog->device = makeDeviceReduce(backend, grads, prog->params,
+                                  *prog->gradExec, *prog->updExec);
 }
 
 DataParallelExecutor::~DataParallelExecutor() = default;
@@ -217,9 +222,11 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
   }
   // Reduce-scatter: rank j sums slice j of every rank's gradients, in rank
   // order; then every rank gathers the summed slices.
-  std::vector<float> mine = sumInRankOrder(allToAll(grads), w.size, slice,
-                                           weight);
-  std::vector<float> sum = allGather(mine);
+  std::vector<float> sum; // stays empty when summed on the GPUs
+  if (prog->device)
+    prog->device->sum(n > 0, weight);
+  else
+    sum = allGather(sumInRankOrder(allToAll(grads), w.size, slice, weight));
   t.reduce += since(t1);
   t.bytes = static_cast<int64_t>((grads.size() + slice + small.size()) *
                                  sizeof(float));
@@ -254,13 +261,15 @@ TensorMap DataParallelExecutor::globalOutputs(const std::vector<float> &all,
 }
 
 void DataParallelExecutor::applyUpdate(const std::vector<float> &sum) {
-  const float *at = sum.data();
-  for (const std::string &p : prog->params) {
-    Tensor &g = prog->updState.at(kGradLeafPrefix + p);
-    std::copy(at, at + g.numel(), g.data.begin());
-    at += g.numel();
+  if (!prog->device) { // else the sum is in the update's leaves already
+    const float *at = sum.data();
+    for (const std::string &p : prog->params) {
+      Tensor &g = prog->updState.at(kGradLeafPrefix + p);
+      std::copy(at, at + g.numel(), g.data.begin());
+      at += g.numel();
+    }
+    prog->updExec->setState(prog->updState);
   }
-  prog->updExec->setState(prog->updState);
   prog->updExec->run({});
   for (const auto &[name, v] : prog->updExec->state()) {
     if (isGradLeaf(name))
