@@ -13,9 +13,17 @@
 ///
 //===----------------------------------------------------------------------===//
 
-#ifdef NNC_HAVE_CUDA_BACKEND
-
 #include "runtime/CudaExecutor.h"
+
+namespace nn {
+
+CudaBuffers *cudaBuffers(Executor &e) {
+  return dynamic_cast<CudaBuffers *>(&e);
+}
+
+} // namespace nn
+
+#ifdef NNC_HAVE_CUDA_BACKEND
 
 #include "codegen/cuda/CudaDriver.h"
 #include "codegen/cuda/CudaPrinter.h"
@@ -23,6 +31,7 @@
 #include "codegen/cuda/Nvrtc.h"
 #include "ir/Support.h"
 #include "passes/MemoryPlan.h"
+#include "runtime/Distributed.h"
 #include "runtime/LeafChecks.h"
 
 #include <algorithm>
@@ -45,10 +54,17 @@ size_t bytesOf(const TensorType &t, int64_t batch) {
          sizeof(float);
 }
 
-class CudaExecutor : public Executor {
+/// This process's device (opening the driver first: without one, open()
+/// says why).
+int processDevice() {
+  int count = cudaDeviceCount();
+  return count > 0 ? processCudaDevice(count) : 0;
+}
+
+class CudaExecutor : public Executor, public CudaBuffers {
 public:
   CudaExecutor(const Graph &g, const CudaExecOptions &o)
-      : graph(g), opts(o), ctx(CudaContext::open()) {
+      : graph(g), opts(o), ctx(CudaContext::open(processDevice())) {
     if (opts.sync)
       opts.noGraph = true;
   }
@@ -62,6 +78,9 @@ public:
     if (!module)
       compile();
   }
+  int deviceOrdinal() const override { return ctx->ordinal(); }
+  void copyOutput(const std::string &name, CudaDevicePtr dst) override;
+  void setLeaf(const std::string &name, CudaDevicePtr src) override;
 
 private:
   /// One kernel launch: its function and argument values (pointers fixed
@@ -75,6 +94,8 @@ private:
   };
 
   void compile();
+  /// Uploads the held Param and State values unless the device has them.
+  void uploadState();
   void preparePlan(int64_t batch);
   void freePlan();
   CudaDevicePtr ptrOf(NodeId id) const;
@@ -188,6 +209,54 @@ void CudaExecutor::compile() {
       ctx->synchronize("uploading a constant");
     }
   }
+}
+
+void CudaExecutor::uploadState() {
+  if (deviceCurrent)
+    return;
+  for (OpKind kind : {OpKind::Param, OpKind::State})
+    for (NodeId id : graph.leaves(kind)) {
+      auto it = held.find(graph[id].name);
+      NN_ASSERT(it != held.end(), "no value held for '" + graph[id].name +
+                                      "' (setState first)");
+      ctx->copyToDevice(leafBuf.at(id), it->second.data.data(),
+                        it->second.data.size() * sizeof(float));
+    }
+  deviceCurrent = true;
+}
+
+void CudaExecutor::copyOutput(const std::string &name, CudaDevicePtr dst) {
+  auto it = std::find_if(graph.outputs.begin(), graph.outputs.end(),
+                         [&](const Output &o) { return o.name == name; });
+  NN_ASSERT(it != graph.outputs.end() && arena,
+            "no output '" + name + "' of a run to copy");
+  const Node &n = graph[it->node];
+  NN_ASSERT(!n.type.hasBatch(), "a device copy of a batch output");
+  size_t bytes = bytesOf(n.type, 1);
+  if (n.op == OpKind::Const && n.values.size() == 1) {
+    // Inlined into the kernels: no buffer holds it.
+    float f = static_cast<float>(n.values[0]);
+    uint32_t word;
+    std::memcpy(&word, &f, sizeof word);
+    ctx->fill32(dst, word, bytes / sizeof(float));
+  } else {
+    // The arena keeps the last run's outputs until the next run.
+    ctx->copyOnDevice(dst, ptrOf(it->node), bytes);
+  }
+  ctx->synchronize("copying output '" + name + "' on the GPU");
+}
+
+void CudaExecutor::setLeaf(const std::string &name, CudaDevicePtr src) {
+  std::optional<NodeId> id = graph.findLeaf(OpKind::State, name);
+  if (!id)
+    id = graph.findLeaf(OpKind::Param, name);
+  NN_ASSERT(id, "no Param or State leaf '" + name + "' to set");
+  if (!module)
+    compile();
+  uploadState();
+  ctx->copyOnDevice(leafBuf.at(*id), src, bytesOf(graph[*id].type, 1));
+  ctx->synchronize("setting '" + name + "' on the GPU");
+  hostCurrent = false;
 }
 
 CudaDevicePtr CudaExecutor::ptrOf(NodeId id) const {
@@ -348,17 +417,7 @@ TensorMap CudaExecutor::run(const TensorMap &batch) {
   if (!module)
     compile();
   preparePlan(n0);
-  if (!deviceCurrent) {
-    for (OpKind kind : {OpKind::Param, OpKind::State})
-      for (NodeId id : graph.leaves(kind)) {
-        auto it = held.find(graph[id].name);
-        NN_ASSERT(it != held.end(), "no value held for '" + graph[id].name +
-                                        "' (setState first)");
-        ctx->copyToDevice(leafBuf.at(id), it->second.data.data(),
-                          it->second.data.size() * sizeof(float));
-      }
-    deviceCurrent = true;
-  }
+  uploadState();
   for (auto &[id, p] : batchBuf) {
     const Tensor &t = batch.at(graph[id].name);
     std::memcpy(hostIn + hostInOff.at(id), t.data.data(),

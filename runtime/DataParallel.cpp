@@ -14,7 +14,8 @@
 /// (an l2 term, added to every shard's loss, comes out once: the weights
 /// add up to 1). Then every rank runs
 /// the same update program on the same sum: the parameters stay equal on
-/// every rank, bit for bit, with no broadcast.
+/// every rank, bit for bit, with no broadcast. With --backend=cuda and
+/// libnccl, the same sum runs on the GPUs (runtime/DeviceReduce.h).
 ///
 /// Buffers the forward pass writes (batch norm's running statistics) travel
 /// behind the gradients and are averaged with the same weights, so they
@@ -34,6 +35,7 @@
 #include "passes/Fuse.h"
 #include "passes/InferShapes.h"
 #include "passes/optim/Optimizer.h"
+#include "runtime/DeviceReduce.h"
 #include "runtime/Distributed.h"
 #include "runtime/Sharding.h"
 #include "runtime/Signals.h"
@@ -112,6 +114,7 @@ struct DataParallelExecutor::Programs {
   int64_t predWidth = 0;
   std::string input, label;        // the batch's leaves
   TensorMap gradState, updState;
+  std::unique_ptr<DeviceReduce> device; // the sum on the GPUs, or null
 };
 
 DataParallelExecutor::DataParallelExecutor(const Graph &grads,
@@ -140,6 +143,8 @@ DataParallelExecutor::DataParallelExecutor(const Graph &grads,
   prog->label = grads[grads.leaves(OpKind::Label).at(0)].name;
   prog->gradExec = makeExecutor(backend, prog->grads, o);
   prog->updExec = makeExecutor(backend, prog->update, o);
+  prog->device = makeDeviceReduce(backend, grads, prog->params,
+                                  *prog->gradExec, *prog->updExec);
 }
 
 DataParallelExecutor::~DataParallelExecutor() = default;
@@ -193,7 +198,8 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
   // The gradients, padded to N equal slices for the reduce-scatter; and a
   // small block: the pred rows (padded to the longest shard), the loss,
   // the row count and a pending signal.
-  size_t values = prog->gradValues + prog->bufferValues;
+  // (Only the buffers when the GPUs sum the gradients.)
+  size_t values = (prog->device ? 0 : prog->gradValues) + prog->bufferValues;
   size_t slice = (values + w.size - 1) / w.size;
   std::vector<float> grads(slice * w.size, 0.0f);
   size_t tail = static_cast<size_t>((rows + w.size - 1) / w.size *
@@ -208,6 +214,8 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
     TensorMap out = prog->gradExec->run(shard);
     float *at = grads.data();
     for (const std::string &p : prog->params) {
+      if (prog->device)
+        continue; // summed on the GPUs
       const Tensor &g = out.at("grad." + p);
       at = std::copy(g.data.begin(), g.data.end(), at);
     }
@@ -237,9 +245,11 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
   }
   // Reduce-scatter: rank j sums slice j of every rank's gradients, in rank
   // order; then every rank gathers the summed slices.
-  std::vector<float> mine = sumInRankOrder(allToAll(grads), w.size, slice,
-                                           weight);
-  std::vector<float> sum = allGather(mine);
+  std::vector<float> sum; // the buffers alone when the GPUs sum the rest
+  if (prog->device)
+    prog->device->sum(n > 0, weight);
+  if (values > 0)
+    sum = allGather(sumInRankOrder(allToAll(grads), w.size, slice, weight));
   t.reduce += since(t1);
   t.bytes = static_cast<int64_t>((grads.size() + slice + small.size()) *
                                  sizeof(float));
@@ -275,10 +285,13 @@ TensorMap DataParallelExecutor::globalOutputs(const std::vector<float> &all,
 
 void DataParallelExecutor::applyUpdate(const std::vector<float> &sum) {
   const float *at = sum.data();
-  for (const std::string &p : prog->params) {
-    Tensor &g = prog->updState.at(kGradLeafPrefix + p);
-    std::copy(at, at + g.numel(), g.data.begin());
-    at += g.numel();
+  if (!prog->device) { // else the sum is in the update's leaves already
+    for (const std::string &p : prog->params) {
+      Tensor &g = prog->updState.at(kGradLeafPrefix + p);
+      std::copy(at, at + g.numel(), g.data.begin());
+      at += g.numel();
+    }
+    prog->updExec->setState(prog->updState);
   }
   // The buffers: each rank's new running statistics, averaged as the
   // gradients are (batch norm's running mean becomes the global batch's).
@@ -288,7 +301,6 @@ void DataParallelExecutor::applyUpdate(const std::vector<float> &sum) {
     at += v.numel();
     held[b] = v;
   }
-  prog->updExec->setState(prog->updState);
   prog->updExec->run({});
   for (const auto &[name, v] : prog->updExec->state()) {
     if (isGradLeaf(name))

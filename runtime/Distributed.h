@@ -2,9 +2,9 @@
 ///
 /// \file
 /// The world of an `mpirun -np N nnc train` run: this process's rank, how
-/// many there are, and the two collectives data-parallel training needs
-/// (an all-gather of floats and of doubles, every rank's block in rank
-/// order). Backed by MPI in runtime/mpi/Mpi.cpp, the one file that includes
+/// many there are, and the collectives data-parallel training needs (an
+/// all-gather of floats, doubles or bytes, every rank's block in rank
+/// order; an all-to-all of floats). Backed by MPI in runtime/mpi/Mpi.cpp, the one file that includes
 /// mpi.h; runtime/mpi/MpiOff.cpp stands in for it where nnc was built
 /// without MPI, and refuses a run launched with more than one process.
 ///
@@ -33,6 +33,16 @@ int launcherSize();
 /// PMI_RANK), 0 when not launched by one; known before MPI starts.
 int launcherRank();
 
+/// This process's rank among the launcher's processes on its node (Open
+/// MPI's OMPI_COMM_WORLD_LOCAL_RANK, MPICH's MPI_LOCALRANKID or Slurm's
+/// SLURM_LOCALID), -1 when not launched by one.
+int launcherLocalRank();
+
+/// The CUDA device this process uses among `count` (>= 1): NNC_CUDA_DEVICE
+/// when set, else launcherLocalRank() modulo `count`, else 0
+/// (chooseCudaDevice, codegen/cuda/CudaDriver.h).
+int processCudaDevice(int count);
+
 /// Joins the world when launched with more than one process (MPI_Init,
 /// errors returned rather than fatal); {0, 1} otherwise. Idempotent. Throws
 /// UserError under a launcher of N > 1 processes when built without MPI.
@@ -51,6 +61,10 @@ std::vector<double> allGather(const std::vector<double> &mine);
 /// block j of every rank, rank 0's first (MPI_Alltoall). A failed
 /// collective throws UserError.
 std::vector<float> allToAll(const std::vector<float> &send);
+
+/// Every rank's `mine` (bytes, the same length on every rank), rank 0's
+/// first. A failed collective throws UserError.
+std::string allGatherBytes(const std::string &mine);
 
 /// Ends the whole job with `code` after this rank's error was printed
 /// (MPI_Abort), so that the other ranks do not wait for it.

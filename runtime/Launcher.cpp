@@ -1,14 +1,19 @@
 //===- Launcher.cpp - What the MPI launcher tells a process ---------------===//
 ///
 /// \file
-/// launcherSize and launcherRank (runtime/Distributed.h), shared by the MPI
-/// build and the build without it. Algorithm: Open MPI's mpirun sets
-/// OMPI_COMM_WORLD_SIZE and OMPI_COMM_WORLD_RANK in every process it starts,
-/// MPICH's hydra and Slurm's PMI set PMI_SIZE and PMI_RANK.
+/// launcherSize, launcherRank, launcherLocalRank and processCudaDevice
+/// (runtime/Distributed.h), shared by the MPI build and the build without
+/// it. Algorithm: Open MPI's mpirun sets OMPI_COMM_WORLD_SIZE,
+/// OMPI_COMM_WORLD_RANK and OMPI_COMM_WORLD_LOCAL_RANK in every process it
+/// starts, MPICH's hydra PMI_SIZE, PMI_RANK and MPI_LOCALRANKID, Slurm
+/// PMI_SIZE, PMI_RANK and SLURM_LOCALID; the GPU follows the local rank
+/// unless NNC_CUDA_DEVICE names one.
 ///
 //===----------------------------------------------------------------------===//
 
 #include "runtime/Distributed.h"
+
+#include "codegen/cuda/CudaDriver.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -34,6 +39,17 @@ int launcherSize() {
 
 int launcherRank() {
   return launcherNumber({"OMPI_COMM_WORLD_RANK", "PMI_RANK"}, 0);
+}
+
+int launcherLocalRank() {
+  return launcherNumber(
+      {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"}, -1);
+}
+
+int processCudaDevice(int count) {
+  const char *requested = std::getenv("NNC_CUDA_DEVICE");
+  return chooseCudaDevice(requested ? requested : "", launcherLocalRank(),
+                          count);
 }
 
 } // namespace nn

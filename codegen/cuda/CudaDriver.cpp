@@ -41,7 +41,8 @@ struct Api {
                                       X(cuGetErrorName) X(cuGetErrorString)    \
                                           X(cuEventCreate) X(cuEventRecord)    \
                                               X(cuEventElapsedTime)            \
-                                                  X(cuEventDestroy)
+                                                  X(cuEventDestroy)            \
+                                                      X(cuDeviceGetUuid)
   NN_CU_FNS(NN_CU_FN)
 #undef NN_CU_FN
 };
@@ -155,18 +156,30 @@ std::string cudaDefaultArch() {
   return "sm_" + std::to_string(major) + std::to_string(minor);
 }
 
-std::unique_ptr<CudaContext> CudaContext::open() {
+int cudaDeviceCount() {
+  int count = 0;
+  if (!cudaUnavailableReason().empty() ||
+      api().cuDeviceGetCount(&count) != CUDA_SUCCESS)
+    return 0;
+  return count;
+}
+
+std::unique_ptr<CudaContext> CudaContext::open(int ordinal) {
   std::string why = cudaUnavailableReason();
   if (!why.empty())
     throw UserError("nnc: error: no CUDA device found (" + why + ")");
   const Api &a = api();
   std::unique_ptr<CudaContext> c(new CudaContext());
   CUdevice dev;
-  check(a.cuDeviceGet(&dev, 0), "cuDeviceGet");
+  check(a.cuDeviceGet(&dev, ordinal), "cuDeviceGet",
+        "device " + std::to_string(ordinal));
   c->device = dev;
   char buf[256] = {0};
   check(a.cuDeviceGetName(buf, sizeof buf - 1, dev), "cuDeviceGetName");
   c->name = buf;
+  CUuuid uuid;
+  check(a.cuDeviceGetUuid(&uuid, dev), "cuDeviceGetUuid");
+  c->uuid.assign(uuid.bytes, sizeof uuid.bytes);
   int major = 0, minor = 0;
   check(a.cuDeviceGetAttribute(
             &major, CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, dev),

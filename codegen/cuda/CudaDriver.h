@@ -1,7 +1,7 @@
 //===- CudaDriver.h - The CUDA driver API, loaded at run time --*- C++ -*-===//
 ///
 /// \file
-/// A CUDA context on device 0 through libcuda.so.1, opened with dlopen so
+/// A CUDA context on one device through libcuda.so.1, opened with dlopen so
 /// that nnc starts and runs on machines without a GPU or driver. Every call
 /// is checked: a failure throws, naming the call (and the kernel, for
 /// launches). Free of CUDA types: cuda.h stays inside CudaDriver.cpp.
@@ -25,16 +25,28 @@ std::string cudaUnavailableReason();
 /// there is one, else "sm_90" (H100, H200).
 std::string cudaDefaultArch();
 
+/// The number of CUDA devices the driver sees (0 without a usable driver).
+int cudaDeviceCount();
+
+/// The device a process uses among `count` (>= 1): `requested` (the text of
+/// NNC_CUDA_DEVICE, "" when unset) when given, else the process's rank on
+/// its node modulo `count` under an MPI launcher (`localRank` >= 0: one GPU
+/// per rank, more ranks than GPUs sharing them in turn), else 0. Throws
+/// UserError for a request that is not a device of this machine.
+int chooseCudaDevice(const std::string &requested, int localRank, int count);
+
 /// A device address.
 using CudaDevicePtr = uint64_t;
 
-/// A context on device 0 (its primary context) with one stream; all copies
-/// and launches are asynchronous on that stream until synchronize().
+/// A context on one device (its primary context, shared by every
+/// CudaContext of that device, so that their device addresses are valid in
+/// each other) with one stream; all copies and launches are asynchronous on
+/// that stream until synchronize().
 class CudaContext {
 public:
-  /// Opens device 0. Throws UserError "nnc: error: no CUDA device found
-  /// (<reason>)" when there is none.
-  static std::unique_ptr<CudaContext> open();
+  /// Opens device `ordinal`. Throws UserError "nnc: error: no CUDA device
+  /// found (<reason>)" when there is none.
+  static std::unique_ptr<CudaContext> open(int ordinal = 0);
   ~CudaContext();
   CudaContext(const CudaContext &) = delete;
   CudaContext &operator=(const CudaContext &) = delete;
@@ -44,6 +56,13 @@ public:
   /// "sm_90".
   const std::string &arch() const { return archName; }
   int multiprocessors() const { return sms; }
+  /// The device's 16-byte UUID (the same GPU in every process that sees it).
+  const std::string &deviceUuid() const { return uuid; }
+  /// The device's ordinal (cuDeviceGet's).
+  int ordinal() const { return device; }
+  /// The stream (a CUstream, which is a cudaStream_t), for libraries that
+  /// enqueue their own work on it (NCCL).
+  void *rawStream() const { return stream; }
   /// The fp32 peak without tensor cores, in GFLOP/s: multiprocessors x
   /// fp32 lanes per multiprocessor (by architecture) x 2 x the peak clock
   /// (66,900 on an H100 SXM: 132 x 128 x 2 x 1.98 GHz).
@@ -97,7 +116,7 @@ public:
 
 private:
   CudaContext() = default;
-  std::string name, archName;
+  std::string name, archName, uuid;
   int sms = 0;
   int clockKHz = 0;
   int major = 0, minor = 0;

@@ -43,4 +43,6 @@ std::string cudaUnavailableReason() { return kOff; }
 
 std::string cudaDefaultArch() { return "sm_90"; }
 
+int cudaDeviceCount() { return 0; }
+
 } // namespace nn

@@ -147,6 +147,12 @@ std::vector<float> allToAll(const std::vector<float> &send) {
   return recv;
 }
 
+std::string allGatherBytes(const std::string &mine) {
+  std::vector<char> all =
+      gather(std::vector<char>(mine.begin(), mine.end()), MPI_BYTE);
+  return std::string(all.begin(), all.end());
+}
+
 void abortWorld(int code) {
   if (started)
     MPI_Abort(MPI_COMM_WORLD, code);

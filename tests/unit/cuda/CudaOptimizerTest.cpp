@@ -57,11 +57,6 @@ ValueMap stateLeaves(const Graph &g, uint64_t seed, double done) {
   return l;
 }
 
-#define NEED_NVRTC()                                                           \
-  if (!nvrtcAvailable())                                                       \
-  GTEST_SKIP() << "this build has no NVRTC (CUDA toolkit not found at "        \
-                  "configure time)"
-
 } // namespace
 
 TEST(CudaOptimizers, EmulatedUpdatesMatchTheInterpreterOverChainedSteps) {

@@ -3,11 +3,13 @@
 /// \file
 /// Helpers shared by the CUDA backend tests: an example through the
 /// pipeline (unfused, fused, or with one fusion alone), every variant of
-/// every example, and random leaves.
+/// every example, random leaves, and NEED_NVRTC() (skips a test in a build
+/// without NVRTC).
 ///
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "codegen/cuda/Nvrtc.h"
 #include "frontend/Frontend.h"
 #include "passes/Fuse.h"
 #include "passes/Pipeline.h"
@@ -22,6 +24,11 @@
 #include <random>
 #include <set>
 #include <sstream>
+
+#define NEED_NVRTC()                                                           \
+  if (!nvrtcAvailable())                                                       \
+  GTEST_SKIP() << "this build has no NVRTC (CUDA toolkit not found at "        \
+                  "configure time)"
 
 namespace nn::cudatest {
 

@@ -24,11 +24,6 @@ using namespace nn::cudatest;
 
 namespace {
 
-#define NEED_NVRTC()                                                           \
-  if (!nvrtcAvailable())                                                       \
-  GTEST_SKIP() << "this build has no NVRTC (CUDA toolkit not found at "        \
-                  "configure time)"
-
 /// A fresh cache folder for one test.
 struct TempDir {
   std::string path;
