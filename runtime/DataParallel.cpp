@@ -167,11 +167,18 @@ void DataParallelExecutor::setState(const TensorMap &state) {
 }
 
 void DataParallelExecutor::setScalar(const std::string &name, double value) {
-  held.at(name).data.at(0) = static_cast<float>(value);
-  if (prog->update.findLeaf(OpKind::State, name))
+  float v = static_cast<float>(value);
+  held.at(name).data.at(0) = v;
+  // The copies the executors' state is set from each step (applyUpdate)
+  // take the value too, or the next step would put the old one back.
+  if (prog->update.findLeaf(OpKind::State, name)) {
+    prog->updState.at(name).data.at(0) = v;
     prog->updExec->setScalar(name, value);
-  if (prog->grads.findLeaf(OpKind::State, name))
+  }
+  if (prog->grads.findLeaf(OpKind::State, name)) {
+    prog->gradState.at(name).data.at(0) = v;
     prog->gradExec->setScalar(name, value);
+  }
 }
 
 void DataParallelExecutor::prepare(int64_t maxBatch) {
