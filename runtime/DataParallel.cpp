@@ -220,12 +220,11 @@ TensorMap DataParallelExecutor::run(const TensorMap &batch) {
           static_cast<double>(shardRange(rows, w.size, w.rank).first));
     TensorMap out = prog->gradExec->run(shard);
     float *at = grads.data();
-    for (const std::string &p : prog->params) {
-      if (prog->device)
-        continue; // summed on the GPUs
-      const Tensor &g = out.at("grad." + p);
-      at = std::copy(g.data.begin(), g.data.end(), at);
-    }
+    if (!prog->device) // else summed on the GPUs
+      for (const std::string &p : prog->params) {
+        const Tensor &g = out.at("grad." + p);
+        at = std::copy(g.data.begin(), g.data.end(), at);
+      }
     for (const std::string &b : prog->buffers) {
       const Tensor &v = prog->gradExec->state().at(b);
       at = std::copy(v.data.begin(), v.data.end(), at);
